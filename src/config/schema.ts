@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const url = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, 'a URL such as mqtt://host:1883 or http://host:8086');
+
+export const configSchema = z.strictObject({
+  /** Folder of the device registry (taxpayers, sites, meters, rigs). */
+  registryDir: z.string().min(1).default('devices'),
+  /** Folder for local state: the local influxd's data, spool, snapshots. */
+  dataDir: z.string().min(1).default('data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  http: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(8080),
+  }).prefault({}),
+  mqtt: z.strictObject({
+    /** External broker; when unset `serve` runs the embedded aedes broker. */
+    brokerUrl: url.optional(),
+    embeddedHost: z.string().default('127.0.0.1'),
+    embeddedPort: port.default(1883),
+    /** Fixed client id of the ingest subscription (persistent session, clean=false). */
+    clientId: z.string().min(1).max(64).default('kzmeter-ingest'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Shared-subscription group ($share/<group>/...) so several ingesters split one stream; external brokers only. */
+    sharedGroup: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').optional(),
+    /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
+    maxInflight: z.number().int().min(1).max(65535).default(1000),
+  }).prefault({}),
+  influx: z.strictObject({
+    /** InfluxDB URL; when unset `serve` starts a local influxd from PATH. */
+    url: url.optional(),
+    /** 1: database + retention policy (1.x, incl. Debian's 1.6); 2: org/bucket/token; 3: database + token (3.x Core). */
+    apiVersion: z.enum(['1', '2', '3']).default('1'),
+    database: z.string().min(1).default('kzmeter'),
+    retentionPolicy: z.string().optional(),
+    org: z.string().optional(),
+    bucket: z.string().optional(),
+    token: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    createIfMissing: z.boolean().default(true),
+    /** Binary used for the local InfluxDB. */
+    influxdPath: z.string().default('influxd'),
+    batchSize: z.number().int().min(1).max(100_000).default(5000),
+    flushIntervalMs: z.number().int().min(1).max(60_000).default(100),
+    timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  }).prefault({}),
+  ingest: z.strictObject({
+    /** Largest MQTT payload accepted (bytes); larger ones are rejected as 'oversized'. */
+    maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
+    /** Readings more than this far ahead of the server clock are rejected as 'future-timestamp'. */
+    maxFutureSkewS: z.number().int().min(0).max(86_400 * 30).default(300),
+    /** How much of a rejected payload is kept in the `rejected` measurement. */
+    rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
+  }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,31 @@
+import type { EnergySource, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
+
+export type Taxpayer = TaxpayerInput;
+export type Site = SiteInput;
+export interface Rig extends RigInput { readonly installedMs?: number; readonly removedMs?: number }
+
+/** A meter with every date resolved to epoch ms in its site's zone and its max-load history derived. */
+export interface Meter {
+  readonly id: string;
+  readonly siteId: string;
+  readonly taxpayerBin: string;
+  readonly timeZone: string;
+  readonly reportingIntervalS: number;
+  readonly commissionedMs: number;
+  readonly decommissionedMs?: number;
+  readonly sources: readonly { fromMs: number; source: EnergySource }[];
+  readonly maxLoad: readonly { fromMs: number; maxLoadW: number }[];
+  /** 'declared' when maxLoadKw is given, 'rigs' when derived from the rigs behind the meter. */
+  readonly maxLoadBasis: 'declared' | 'rigs';
+  readonly rigs: readonly Rig[];
+}
+
+export interface Registry {
+  readonly taxpayers: readonly Taxpayer[];
+  readonly sites: readonly Site[];
+  readonly meters: readonly Meter[];
+  readonly meterById: ReadonlyMap<string, Meter>;
+  readonly siteById: ReadonlyMap<string, Site>;
+  /** SHA-256 over the registry files as read: which registry a ledger was computed with. */
+  readonly version: string;
+}
