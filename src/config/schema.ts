@@ -43,7 +43,8 @@ export const configSchema = z.strictObject({
     /** Binary used for the local InfluxDB. */
     influxdPath: z.string().default('influxd'),
     batchSize: z.number().int().min(1).max(100_000).default(5000),
-    flushIntervalMs: z.number().int().min(1).max(60_000).default(100),
+    /** Linger before a write so concurrent messages share one batch (group commit); batches also form while a write is in flight. */
+    flushIntervalMs: z.number().int().min(0).max(60_000).default(5),
     timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
   }).prefault({}),
   ingest: z.strictObject({

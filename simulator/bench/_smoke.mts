@@ -1,0 +1,17 @@
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { runSimulation } from '/work/main/simulator/index.ts';
+const broker = await Aedes.createBroker();
+const server = net.createServer(broker.handle);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+const port = (server.address() as net.AddressInfo).port;
+const url = `mqtt://127.0.0.1:${port}`;
+const sub = await mqtt.connectAsync(url, { clientId: 'counter' });
+let got = 0; const status: string[] = [];
+sub.on('message', (t, p) => { got++; if (t.endsWith('/status')) status.push(`${t} ${p}`); });
+await sub.subscribeAsync('#', { qos: 1 });
+const s = await runSimulation({ scenario: process.argv[2]!, brokerUrl: url, clock: 'backfill', outDir: '/tmp/simrun', onProgress: (p) => process.stderr.write(`\r${JSON.stringify(p)}`) , ...(process.argv[3] ? { connections: Number(process.argv[3]) } : {}) });
+await new Promise((r) => setTimeout(r, 300));
+console.log('\n', s, 'received', got, status);
+await sub.endAsync(); await new Promise<void>((r) => broker.close(() => r())); server.close();

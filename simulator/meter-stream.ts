@@ -1,0 +1,123 @@
+/**
+ * The message stream of one meter: its physics stepped tick by tick, one
+ * reading per reporting interval, shaped by the failures planned for it.
+ * Pure and deterministic: plan + seed in, messages out, in time order.
+ */
+import type { FailureEvent, SimMeter, SimPlan } from './plan-types.ts';
+import type { PublishMessage, PublishedReading, SimMessage } from './message.ts';
+import { readingTopic, statusTopic } from './message.ts';
+import { createMeterPhysics } from './meter-physics.ts';
+import { streamFor } from './prng.ts';
+import { garbagePayload, pickGarbage } from './garbage.ts';
+import { isoWithOffset } from './local-time.ts';
+
+export interface EnergySink {
+  onEnergy(meterId: string, fromMs: number, toMs: number, joules: number): void;
+  onHashrate?(meterId: string, tMs: number, ths: number): void;
+}
+
+/** A small queue kept sorted by (atMs, seq): delayed deliveries wait here. */
+class Pending {
+  private items: { m: SimMessage; seq: number }[] = [];
+  private seq = 0;
+  push(m: SimMessage): void {
+    const item = { m, seq: this.seq++ };
+    let i = this.items.length;
+    while (i > 0 && this.items[i - 1]!.m.atMs > m.atMs) i--;
+    this.items.splice(i, 0, item);
+  }
+  *drainUntil(tMs: number): Generator<SimMessage> {
+    while (this.items.length && this.items[0]!.m.atMs <= tMs) yield this.items.shift()!.m;
+  }
+}
+
+const active = (fs: readonly FailureEvent[], kind: FailureEvent['kind'], t: number): FailureEvent | undefined =>
+  fs.find((f) => f.kind === kind && t >= f.fromMs && t < f.toMs);
+const at = (fs: readonly FailureEvent[], kind: FailureEvent['kind'], t: number): FailureEvent[] =>
+  fs.filter((f) => f.kind === kind && f.fromMs === t);
+
+export function formatTs(ms: number, format: SimPlan['tsFormat'], timeZone: string): string | number {
+  if (format === 'epoch-ms') return ms;
+  if (format === 'iso-local') return isoWithOffset(ms, timeZone);
+  return new Date(ms).toISOString();
+}
+
+function readingBody(ts: string | number, wh: number, kw: number | undefined, status: 'ok' | 'fault'): Record<string, unknown> {
+  return { ts, kwh: wh / 1000, ...(kw !== undefined && { kw }), ...(status === 'fault' && { status }) };
+}
+
+export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink): Generator<SimMessage> {
+  const fs = plan.failures.filter((f) => f.meterId === meter.id);
+  const I = meter.intervalMs;
+  const first = plan.startMs + Math.max(0, Math.ceil((meter.commissionedMs - plan.startMs) / I)) * I;
+  const physics = createMeterPhysics(meter, first, plan.seed, plan.rigBehaviour, plan.curtailment);
+  const prng = streamFor(plan.seed, `delivery:${meter.id}`);
+  const pending = new Pending();
+  const onStep = sink ? (a: number, b: number, j: number) => sink.onEnergy(meter.id, a, b, j) : undefined;
+  const base = { type: 'publish' as const, meterId: meter.id, qos: 1 as const };
+  const status = (atMs: number): PublishMessage => ({ ...base, atMs, topic: statusTopic(meter.id), payload: 'online', retain: true, kind: 'status' });
+
+  pending.push(status(first));
+  for (const f of fs.filter((x) => x.kind === 'outage-will')) {
+    pending.push({ type: 'drop', atMs: f.fromMs, meterId: meter.id, failureId: f.id });
+    pending.push({ type: 'reconnect', atMs: f.toMs, meterId: meter.id, failureId: f.id });
+    pending.push({ ...status(f.toMs), failure: 'outage-will', failureId: f.id });
+  }
+  let buffered: { body: Record<string, unknown>; reading: PublishedReading }[] = [];
+  const end = plan.endMs;
+  for (let t = first; end === undefined || t <= end; t += I) {
+    physics.advanceTo(t, onStep);
+    sink?.onHashrate?.(meter.id, t, physics.hashrateThs);
+    for (const f of at(fs, 'reset', t)) physics.replaceRegister(f.newRegisterWh ?? 0);
+    const fault = active(fs, 'fault', t);
+    physics.setFrozen(fault !== undefined);
+
+    const registerWh = Math.floor(physics.registerJ / 3600);
+    const spike = at(fs, 'spike', t)[0];
+    const skew = active(fs, 'clock-skew', t);
+    const tsMs = t + (skew?.skewMs ?? 0);
+    const ts = formatTs(tsMs, plan.tsFormat, meter.timeZone);
+    const wh = registerWh + (spike?.spikeWh ?? 0);
+    const st = fault ? 'fault' : 'ok';
+    // Demand over the last step; nothing to report before the first step.
+    const kw = plan.publishKw && t > first ? Math.round(physics.powerW) / 1000 : undefined;
+    const body = readingBody(ts, wh, kw, st);
+    const reading: PublishedReading = { tsMs, registerWh: wh, status: st };
+    const shaping = fault ?? spike ?? skew;
+
+    // Store-and-forward ending now: the gateway flushes what it held, as one array, before the live reading.
+    for (const f of fs.filter((x) => x.kind === 'store-and-forward' && x.toMs === t)) {
+      if (buffered.length) {
+        pending.push({ ...base, atMs: t, topic: readingTopic(meter.id), payload: JSON.stringify(buffered.map((b) => b.body)), retain: false, kind: 'flush', failure: 'store-and-forward', failureId: f.id, readings: buffered.map((b) => b.reading) });
+      }
+      buffered = [];
+    }
+    const outage = active(fs, 'outage', t) ?? active(fs, 'outage-will', t);
+    const saf = active(fs, 'store-and-forward', t);
+    if (saf) buffered.push({ body, reading });
+    else if (!outage) {
+      const msg: PublishMessage = {
+        ...base, atMs: t, topic: readingTopic(meter.id), payload: JSON.stringify(body), retain: false, kind: 'reading',
+        ...(shaping && { failure: shaping.kind, failureId: shaping.id }), readings: [reading],
+      };
+      const late = active(fs, 'out-of-order', t);
+      const dup = active(fs, 'duplicate', t);
+      const isLate = late !== undefined && prng.chance(late.probability ?? 0.3);
+      const isDup = dup !== undefined && prng.chance(dup.probability ?? 0.5);
+      if (isLate) pending.push({ ...msg, atMs: t + (late.delayIntervals ?? 3) * I, failure: 'out-of-order', failureId: late.id });
+      else pending.push(msg);
+      if (isDup) pending.push({ ...msg, atMs: t + Math.min(1000, Math.floor(I / 2)), failure: 'duplicate', failureId: dup.id });
+    }
+    for (const f of at(fs, 'garbage', t)) {
+      const payload = garbagePayload(pickGarbage(prng), String(ts), registerWh / 1000);
+      pending.push({ ...base, atMs: t, topic: readingTopic(meter.id), payload, retain: false, kind: 'garbage', failure: 'garbage', failureId: f.id });
+    }
+    for (const f of at(fs, 'wrong-topic', t)) {
+      // This meter's client writes its own reading under another meter's id.
+      pending.push({ ...base, atMs: t, topic: readingTopic(f.victim!), payload: JSON.stringify(body), retain: false, kind: 'wrong-topic', failure: 'wrong-topic', failureId: f.id, readings: [reading] });
+    }
+    yield* pending.drainUntil(t);
+  }
+  // Deliveries planned after the end of the run are never made (the run is over).
+  if (end !== undefined) yield* pending.drainUntil(end);
+}

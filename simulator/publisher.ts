@@ -1,0 +1,141 @@
+/**
+ * The MQTT edge of the simulator: publishes generated messages with QoS 1 and
+ * a bounded number of unacknowledged publishes (back-pressure from the
+ * broker's PUBACKs), and carries out link drops and reconnects.
+ *
+ * Two connection modes:
+ * - per-meter (default up to 500 meters): one client per meter, client id =
+ *   meter id, last will 'offline' (retained, QoS 1) on meters/{id}/status.
+ *   A planned drop destroys the TCP stream without DISCONNECT, so the broker
+ *   publishes the will itself.
+ * - pool (`connections: N`, gateway style, for thousands of meters): N clients
+ *   'sim-gw-{k}', meter i on client i mod N. A connection has one will, so it
+ *   is set on gateways/{clientId}/status; a planned meter drop is announced by
+ *   the gateway publishing 'offline' (retained) on the meter's status topic.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { SimMessage } from './message.ts';
+import { statusTopic } from './message.ts';
+
+export interface PublisherOptions {
+  brokerUrl: string;
+  meterIds: readonly string[];
+  /** Pool size; undefined = one client per meter. */
+  connections?: number;
+  username?: string;
+  password?: string;
+  /** Unacknowledged QoS 1 publishes allowed at once, over all clients. */
+  maxInflight?: number;
+  log: Logger;
+}
+
+export interface PublisherStats { published: number; acked: number; failed: number; drops: number; reconnects: number }
+
+export interface Publisher {
+  readonly mode: 'per-meter' | 'pool';
+  readonly stats: PublisherStats;
+  start(): Promise<void>;
+  send(msg: SimMessage): Promise<void>;
+  /** Waits until every publish so far is acknowledged. */
+  drain(): Promise<void>;
+  /** announceOffline: publish 'offline' on every meter's status before leaving (live runs). */
+  stop(opts?: { announceOffline?: boolean }): Promise<void>;
+}
+
+interface Conn { client: MqttClient; inflight: number; idle: (() => void)[] }
+
+const once = (c: MqttClient, ev: 'connect' | 'close'): Promise<void> => new Promise((resolve) => c.once(ev as 'connect', () => resolve()));
+
+export function createPublisher(o: PublisherOptions): Publisher {
+  const pool = o.connections !== undefined;
+  const maxInflight = o.maxInflight ?? 1000;
+  const stats: PublisherStats = { published: 0, acked: 0, failed: 0, drops: 0, reconnects: 0 };
+  const conns = new Map<string, Conn>();
+  const byMeter = new Map<string, Conn>();
+  let inflight = 0;
+  let waiters: (() => void)[] = [];
+  const wake = () => { const w = waiters; waiters = []; w.forEach((f) => f()); };
+
+  function open(clientId: string, willTopic: string): Conn {
+    const client = mqtt.connect(o.brokerUrl, {
+      clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000, protocolVersion: 4,
+      ...(o.username !== undefined && { username: o.username }), ...(o.password !== undefined && { password: o.password }),
+      will: { topic: willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    client.on('error', (err) => o.log.debug({ clientId, err: err.message }, 'MQTT client error.'));
+    return { client, inflight: 0, idle: [] };
+  }
+
+  async function publish(conn: Conn, topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean): Promise<void> {
+    while (inflight >= maxInflight) await new Promise<void>((r) => waiters.push(r));
+    inflight++;
+    conn.inflight++;
+    stats.published++;
+    conn.client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos, retain }, (err) => {
+      inflight--;
+      conn.inflight--;
+      if (err) { stats.failed++; o.log.warn({ topic, err: err.message }, 'Publish failed.'); } else stats.acked++;
+      if (conn.inflight === 0) { const w = conn.idle; conn.idle = []; w.forEach((f) => f()); }
+      wake();
+    });
+  }
+
+  const connIdle = (c: Conn): Promise<void> => (c.inflight === 0 ? Promise.resolve() : new Promise((r) => c.idle.push(r)));
+
+  return {
+    mode: pool ? 'pool' : 'per-meter',
+    stats,
+    async start() {
+      if (pool) {
+        const n = Math.max(1, Math.min(o.connections!, o.meterIds.length));
+        const list = Array.from({ length: n }, (_, k) => {
+          const id = `sim-gw-${k + 1}`;
+          const c = open(id, `gateways/${id}/status`);
+          conns.set(id, c);
+          return c;
+        });
+        o.meterIds.forEach((m, i) => byMeter.set(m, list[i % n]!));
+      } else {
+        for (const m of o.meterIds) {
+          const c = open(m, statusTopic(m));
+          conns.set(m, c);
+          byMeter.set(m, c);
+        }
+      }
+      await Promise.all([...conns.values()].map((c) => (c.client.connected ? undefined : once(c.client, 'connect'))));
+      o.log.info({ broker: o.brokerUrl, clients: conns.size, mode: pool ? 'pool' : 'per-meter' }, 'Simulator connected.');
+    },
+    async send(msg) {
+      const conn = byMeter.get(msg.meterId);
+      if (!conn) throw new Error(`simulator: no connection for meter ${msg.meterId}`);
+      if (msg.type === 'publish') return publish(conn, msg.topic, msg.payload, msg.qos, msg.retain);
+      if (msg.type === 'drop') {
+        stats.drops++;
+        if (pool) return publish(conn, statusTopic(msg.meterId), 'offline', 1, true);
+        // Let what is in flight be acknowledged first: a reconnect starts with fresh stores.
+        await connIdle(conn);
+        conn.client.options.reconnectPeriod = 0;
+        const closed = once(conn.client, 'close');
+        conn.client.stream.destroy();
+        await closed;
+        return;
+      }
+      stats.reconnects++;
+      if (pool) return;
+      conn.client.options.reconnectPeriod = 1000;
+      const connected = once(conn.client, 'connect');
+      conn.client.reconnect();
+      await connected;
+    },
+    async drain() {
+      while (inflight > 0) await new Promise<void>((r) => waiters.push(r));
+    },
+    async stop(opts = {}) {
+      if (opts.announceOffline) for (const m of o.meterIds) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
+      await this.drain();
+      await Promise.all([...conns.values()].map((c) => c.client.endAsync()));
+      conns.clear();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:net';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
+
+export interface EmbeddedBroker {
+  readonly url: string;
+  readonly port: number;
+  clients(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Embedded aedes broker (MQTT 3.1.1). aedes sends the PUBACK only after `authorizePublish` calls back,
+ * and runs wills through it too, so ingest happens in that hook: a QoS 1 reading is acknowledged to the
+ * meter only once it is stored (architecture principle 3). Messages are still routed to subscribers.
+ */
+export function createEmbeddedBroker(opts: { host: string; port: number; ingest: IngestPipeline; log: Logger }): EmbeddedBroker {
+  const { ingest, log } = opts;
+  let broker: Aedes | undefined;
+  let server: Server | undefined;
+  let port = opts.port;
+  return {
+    get url() { return `mqtt://${opts.host}:${port}`; },
+    get port() { return port; },
+    clients: () => broker?.connectedClients ?? 0,
+    async start() {
+      broker = await Aedes.createBroker({
+        authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
+          if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
+          ingest.handle(packet.topic, packet.payload as Buffer, { retain: packet.retain }).then(
+            () => callback(null),
+            (err: unknown) => {
+              log.error({ err, clientId: client?.id, topic: packet.topic }, 'Ingest failed; message not acknowledged.');
+              callback(err as Error);
+            },
+          );
+        },
+      });
+      broker.on('clientError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'));
+      server = createServer(broker.handle);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(opts.port, opts.host, () => resolve());
+      });
+      const addr = server.address();
+      if (addr && typeof addr === 'object') port = addr.port;
+      log.info({ url: this.url }, 'Embedded MQTT broker listening.');
+    },
+    async stop() {
+      const s = server;
+      const b = broker;
+      server = undefined;
+      broker = undefined;
+      if (b) await new Promise<void>((r) => b.close(() => r()));
+      if (s) await new Promise<void>((r) => s.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
+import { installOrderedAcks } from './ordered-acks.ts';
+
+export interface ExternalSubscriber {
+  connected(): boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ExternalSubscriberOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** `$share/<group>/meters/#` so several ingesters split one stream (Mosquitto 2, EMQX). */
+  sharedGroup?: string;
+  maxInflight: number;
+  ingest: IngestPipeline;
+  log: Logger;
+}
+
+/**
+ * Ingest from an external broker: QoS 1, persistent session (clean=false, fixed client id), so messages
+ * published while the service is down wait in the broker. PUBACKs go out only after the message is stored.
+ */
+export function createExternalSubscriber(opts: ExternalSubscriberOptions): ExternalSubscriber {
+  const { ingest, log } = opts;
+  let client: MqttClient | undefined;
+  const topic = opts.sharedGroup ? `$share/${opts.sharedGroup}/meters/#` : 'meters/#';
+  return {
+    connected: () => client?.connected ?? false,
+    async start() {
+      client = mqtt.connect(opts.url, {
+        clientId: opts.clientId,
+        clean: false,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        resubscribe: true,
+        ...(opts.username !== undefined && { username: opts.username }),
+        ...(opts.password !== undefined && { password: opts.password }),
+      });
+      const acks = installOrderedAcks(client, opts.maxInflight);
+      client.handleMessage = (packet, done) => {
+        const stored = ingest.handle(packet.topic, packet.payload as Buffer, { retain: packet.retain });
+        if (packet.qos > 0 && packet.messageId !== undefined) acks.hold(packet.messageId, stored);
+        done();
+      };
+      client.on('error', (err) => log.warn({ err: err.message, url: opts.url }, 'MQTT connection error.'));
+      client.on('reconnect', () => log.info({ url: opts.url }, 'Reconnecting to MQTT broker.'));
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(new Error(`cannot connect to MQTT broker ${opts.url}: ${err.message} (check KZM_MQTT_BROKER_URL and credentials)`));
+        client!.once('error', onError);
+        client!.once('connect', (connack) => {
+          client!.off('error', onError);
+          // With a resumed session the subscription already exists; subscribing again is harmless.
+          client!.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+          log.info({ url: opts.url, topic, sessionPresent: connack.sessionPresent }, 'Subscribed to external MQTT broker.');
+        });
+      });
+    },
+    async stop() {
+      const c = client;
+      client = undefined;
+      if (c) await c.endAsync();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The same ledger from per-hour aggregates (InfluxQL GROUP BY time(1h)) plus
+ * raw readings only for the hours that need them. An hour is "clean" when
+ * every span between its consecutive readings is provably metered; then only
+ * its first and last readings matter (metered energy telescopes). Spans
+ * between hours are classified from the last reading of one hour and the first
+ * of the next, exactly as on raw readings. See index.ts for the contract.
+ */
+import { type Result, DEFAULT_POLICY, fail } from './types.ts';
+import { type LedgerContext, type MeterLedger, buildLedger } from './ledger.ts';
+import { type ReadingColumns, emptyColumns, readingsToColumns } from './readings.ts';
+import type { Reading } from './types.ts';
+import type { LedgerMode } from './substitution.ts';
+import { cutPointsMs } from './segments.ts';
+
+export const HOUR_MS = 3_600_000;
+
+/** One meter, one UTC hour [hourStartMs, hourStartMs + 1 h); hours without readings are omitted. */
+export interface HourSummary {
+  readonly hourStartMs: number;
+  /** Readings in the hour (after the store's own same-timestamp overwrite). */
+  readonly count: number;
+  readonly firstTsMs: number;
+  readonly firstRegisterWh: number;
+  readonly lastTsMs: number;
+  readonly lastRegisterWh: number;
+  /** Readings with status 'fault'. */
+  readonly faultCount: number;
+  /** Largest tsMs difference between consecutive readings inside the hour (0 if count < 2). */
+  readonly maxGapMs: number;
+  /** Smallest register difference between consecutive readings inside the hour (0 if count < 2). */
+  readonly minStepWh: number;
+  /** Largest (register step Wh * 3_600_000 / gap ms) over consecutive readings inside the hour (0 if count < 2). */
+  readonly maxStepPowerW: number;
+}
+
+export interface HourlyLedgerInput extends LedgerContext {
+  /** Sorted or not; one entry per hour with readings, covering the same margin raw readings would. */
+  readonly hours: readonly HourSummary[];
+  /** Every raw reading of each hour listed by rawHoursNeeded (others are ignored). */
+  readonly rawReadings: readonly Reading[];
+}
+
+/** Relative safety margin on the spike test: near the threshold, look at the raw readings. */
+const SPIKE_MARGIN = 1e-9;
+
+function minMaxLoadW(ctx: LedgerContext, fromMs: number, toMs: number): number {
+  const loads = ctx.facts.maxLoad;
+  let min = Infinity;
+  for (let i = 0; i < loads.length; i++) {
+    const start = i === 0 ? -Infinity : loads[i]!.fromMs;
+    const end = i + 1 < loads.length ? loads[i + 1]!.fromMs : Infinity;
+    if (start <= toMs && end > fromMs) min = Math.min(min, loads[i]!.maxLoadW);
+  }
+  return min;
+}
+
+/**
+ * Start instants of the hours whose raw readings the engine needs: a fault,
+ * a gap above grace, a backwards step, a step near or above the spike limit,
+ * a last will, or a rate cut (period, tariff, quarter, source or max-load
+ * change) strictly between the hour's first and last readings.
+ */
+export function rawHoursNeeded(ctx: LedgerContext, hours: readonly HourSummary[]): number[] {
+  const policy = ctx.policy ?? DEFAULT_POLICY;
+  const graceMs = policy.graceIntervals * ctx.facts.reportingIntervalS * 1000;
+  const lo = Math.max(ctx.fromMs, ctx.facts.commissionedMs);
+  const hi = Math.min(ctx.toMs, ctx.facts.decommissionedMs ?? Infinity);
+  const cuts = lo < hi ? cutPointsMs(ctx.facts, lo, hi, ctx.tariffs) : [];
+  const offline = ctx.statusEvents.filter((e) => e.state === 'offline').map((e) => e.tsMs);
+  const needed: number[] = [];
+  for (const h of hours) {
+    if (h.count <= 0) continue;
+    const inside = (t: number): boolean => t > h.firstTsMs && t < h.lastTsMs;
+    const dirty =
+      h.faultCount > 0 ||
+      (h.count >= 2 &&
+        (h.maxGapMs > graceMs ||
+          h.minStepWh < 0 ||
+          h.lastRegisterWh < h.firstRegisterWh ||
+          h.maxStepPowerW > policy.spikeTolerance * minMaxLoadW(ctx, h.firstTsMs, h.lastTsMs) * (1 - SPIKE_MARGIN) ||
+          offline.some((t) => t >= h.firstTsMs && t < h.lastTsMs) ||
+          cuts.some(inside)));
+    if (dirty) needed.push(h.hourStartMs);
+  }
+  return needed.sort((a, b) => a - b);
+}
+
+/** Reading columns: first/last of clean hours (marked clean between them), all readings of the others. */
+export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns> {
+  const raw = readingsToColumns(input.rawReadings);
+  if (!raw.ok) return raw;
+  const rawHours = new Set(rawHoursNeeded(input, input.hours));
+  const hours = [...input.hours].filter((h) => h.count > 0).sort((a, b) => a.hourStartMs - b.hourStartMs);
+  const cols = emptyColumns(2 * hours.length + raw.value.n);
+  let n = 0;
+  let j = 0;
+  const push = (t: number, r: number, fault: number, clean: number): void => {
+    cols.tsMs[n] = t;
+    cols.registerWh[n] = r;
+    cols.fault[n] = fault;
+    cols.cleanToNext[n] = clean;
+    n++;
+  };
+  for (const h of hours) {
+    const end = h.hourStartMs + HOUR_MS;
+    while (j < raw.value.n && raw.value.tsMs[j]! < h.hourStartMs) j++;
+    if (!rawHours.has(h.hourStartMs)) {
+      const single = h.lastTsMs === h.firstTsMs;
+      push(h.firstTsMs, h.firstRegisterWh, 0, single ? 0 : 1);
+      if (!single) push(h.lastTsMs, h.lastRegisterWh, 0, 0);
+      continue;
+    }
+    const start = n;
+    for (; j < raw.value.n && raw.value.tsMs[j]! < end; j++) {
+      push(raw.value.tsMs[j]!, raw.value.registerWh[j]!, raw.value.fault[j]!, 0);
+    }
+    if (n - start !== h.count) {
+      return fail(`hour ${new Date(h.hourStartMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`);
+    }
+  }
+  return { ok: true, value: { ...cols, n } };
+}
+
+export function buildLedgerFromHours(input: HourlyLedgerInput, mode: LedgerMode): Result<MeterLedger> {
+  const cols = hoursToColumns(input);
+  if (!cols.ok) return fail(`meter ${input.facts.meterId}: ${cols.reason}`);
+  return buildLedger(cols.value, input, mode);
+}
+
+/** Same result as computeMeterLedger on the raw readings the hours were aggregated from. */
+export function computeMeterLedgerFromHours(input: HourlyLedgerInput): Result<MeterLedger> {
+  return buildLedgerFromHours(input, input.policy?.name ?? DEFAULT_POLICY.name);
+}

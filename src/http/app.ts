@@ -1,0 +1,36 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LiveState } from '../ingest/live-state.ts';
+import type { IngestMetrics } from '../ingest/metrics.ts';
+import type { Registry } from '../registry/types.ts';
+import { healthRoutes, type HealthProbe } from './routes/health.ts';
+import { meterRoutes } from './routes/meters.ts';
+
+export interface AppDeps {
+  registry: Registry;
+  live: LiveState;
+  metrics: IngestMetrics;
+  health: HealthProbe;
+  log: Logger;
+  now?: () => number;
+  /** Further route plugins (ledger, periods, dashboard) registered by the composition root. */
+  plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+}
+
+/** The HTTP app without listen(): tests inject requests, `serve` listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) deps.log.error({ err }, 'HTTP handler failed.');
+    void reply.status(status).send({ error: status >= 500 ? 'internal error: see the service log' : err.message });
+  });
+  await healthRoutes(app, deps.health);
+  await meterRoutes(app, deps);
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  for (const p of deps.plugins ?? []) await p(app);
+  return app;
+}

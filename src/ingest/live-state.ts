@@ -1,0 +1,47 @@
+import type { AcceptedReading, AcceptedStatus } from './types.ts';
+
+export interface MeterLive {
+  lastReadingTsMs?: number;
+  lastReceivedMs?: number;
+  lastRegisterWh?: number;
+  lastKw?: number;
+  lastReadingStatus?: 'ok' | 'fault';
+  status?: 'online' | 'offline';
+  statusSinceMs?: number;
+}
+
+/**
+ * In-memory "last seen" per meter for live views only (architecture principle 2: whether a meter was
+ * offline for billing is derived from what is stored, never from this).
+ */
+export function createLiveState() {
+  const byMeter = new Map<string, MeterLive>();
+  const get = (id: string) => {
+    let s = byMeter.get(id);
+    if (!s) byMeter.set(id, (s = {}));
+    return s;
+  };
+  return {
+    onReading(r: AcceptedReading, receivedMs: number) {
+      const s = get(r.meterId);
+      s.lastReceivedMs = receivedMs;
+      if (s.lastReadingTsMs !== undefined && r.tsMs < s.lastReadingTsMs) return; // a late batch says nothing about now
+      s.lastReadingTsMs = r.tsMs;
+      s.lastRegisterWh = r.registerWh;
+      s.lastReadingStatus = r.status;
+      if (r.kw !== undefined) s.lastKw = r.kw;
+    },
+    onStatus(st: AcceptedStatus, atMs: number) {
+      const s = get(st.meterId);
+      if (s.status !== st.state) s.statusSinceMs = atMs;
+      s.status = st.state;
+    },
+    seed(meterId: string, v: MeterLive) {
+      Object.assign(get(meterId), v);
+    },
+    get(meterId: string): MeterLive | undefined {
+      return byMeter.get(meterId);
+    },
+  };
+}
+export type LiveState = ReturnType<typeof createLiveState>;

@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/types.ts';
+import type { BatchWriter } from '../store/batch-writer.ts';
+import { readingLine, rejectedLine, statusLine } from '../store/line-protocol.ts';
+import { decodeMessage, isIngestTopic } from './decode.ts';
+import type { LiveState } from './live-state.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+export interface IngestOptions {
+  registry: Registry;
+  writer: BatchWriter;
+  metrics: IngestMetrics;
+  live: LiveState;
+  log: Logger;
+  maxPayloadBytes: number;
+  maxFutureSkewS: number;
+  rejectedPayloadMaxBytes: number;
+  now?: () => number;
+}
+
+export interface IngestPipeline {
+  /**
+   * Handle one MQTT message. Resolves once everything it carried (accepted readings, status event,
+   * rejection records) is stored: only then may the message be acknowledged. Never rejects.
+   */
+  handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<void>;
+}
+
+export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
+  const { registry, writer, metrics, live, log } = opts;
+  const now = opts.now ?? Date.now;
+  let seq = 0;
+  return {
+    async handle(topic, payload, meta = {}) {
+      if (!isIngestTopic(topic)) return;
+      const receivedMs = now();
+      let decoded;
+      try {
+        decoded = decodeMessage(topic, payload, { registry, nowMs: receivedMs, maxPayloadBytes: opts.maxPayloadBytes, maxFutureSkewMs: opts.maxFutureSkewS * 1000 });
+      } catch (err) {
+        // decodeMessage is total; reaching here is a bug. Keep the message (not acked) visible in logs.
+        log.error({ err, topic }, 'Decoder failed unexpectedly.');
+        throw err;
+      }
+      metrics.received.inc({ kind: decoded.kind });
+      const lines: string[] = [];
+      for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
+      // A retained status is a replay of one already stored when it was published: keep it for the live view only.
+      if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs));
+      for (const rej of decoded.rejections) {
+        metrics.rejected.inc({ reason: rej.reason });
+        log.warn({ topic: topic.slice(0, 200), reason: rej.reason, detail: rej.detail }, 'Reading rejected.');
+        lines.push(rejectedLine(rej, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+      }
+      await writer.write(lines);
+      metrics.readingsAccepted.inc(decoded.readings.length);
+      for (const r of decoded.readings) live.onReading(r, receivedMs);
+      if (decoded.status) {
+        if (!meta.retain) metrics.statusAccepted.inc({ state: decoded.status.state });
+        live.onStatus(decoded.status, receivedMs);
+      }
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { freePort } from '../util/free-port.ts';
+
+export class LocalInfluxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalInfluxError';
+  }
+}
+
+export interface LocalInflux {
+  readonly url: string;
+  readonly dataDir: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Is `bin` an InfluxDB 1.x influxd on PATH? Returns its version line, or undefined when missing. */
+export function influxdVersion(bin: string): string | undefined {
+  const r = spawnSync(bin, ['version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) return undefined;
+  return r.stdout.trim();
+}
+
+function configToml(dir: string, httpPort: number, rpcPort: number): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${join(dir, 'meta')}"
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+  # ingest keeps WAL fsync on (wal-fsync-delay 0): an acknowledged reading is on disk
+  wal-fsync-delay = "0s"
+[monitor]
+  store-enabled = false
+[subscriber]
+  enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+  max-body-size = 0
+[logging]
+  level = "warn"
+[continuous_queries]
+  log-enabled = false
+`;
+}
+
+/**
+ * Run InfluxDB 1.x (Debian's `influxdb` package) as a child process: data under `dataDir`, HTTP on a
+ * free loopback port. Used by `serve` when no KZM_INFLUX_URL is set, and by the tests.
+ */
+export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: Logger; port?: number }): LocalInflux {
+  const bin = opts.bin ?? 'influxd';
+  const dataDir = resolve(opts.dataDir);
+  let child: ChildProcess | undefined;
+  let url = '';
+  let stderrTail = '';
+  return {
+    get url() { return url; },
+    dataDir,
+    async start() {
+      const version = influxdVersion(bin);
+      if (!version) {
+        throw new LocalInfluxError(`"${bin}" was not found or does not run. Install InfluxDB (Debian: sudo apt-get install influxdb) or point the service at a running server with KZM_INFLUX_URL=http://host:8086 (and KZM_INFLUX_API_VERSION=1|2|3).`);
+      }
+      if (!/v?1\./.test(version)) {
+        throw new LocalInfluxError(`"${bin}" is ${version}; the local launcher runs InfluxDB 1.x. For 2.x/3.x start the server yourself and set KZM_INFLUX_URL.`);
+      }
+      mkdirSync(dataDir, { recursive: true });
+      const httpPort = opts.port ?? await freePort();
+      const rpcPort = await freePort();
+      const conf = join(dataDir, 'influxd.conf');
+      writeFileSync(conf, configToml(dataDir, httpPort, rpcPort));
+      url = `http://127.0.0.1:${httpPort}`;
+      child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.on('data', (d: Buffer) => { stderrTail = (stderrTail + d.toString()).slice(-2000); });
+      const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`))));
+      const ready = (async () => {
+        const until = Date.now() + 30_000;
+        while (Date.now() < until) {
+          try {
+            const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+            if (res.status === 204) return;
+          } catch { /* not up yet */ }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
+      })();
+      await Promise.race([ready, exited]);
+      child.removeAllListeners('exit');
+      opts.log?.info({ url, dataDir, version }, 'Local InfluxDB started.');
+    },
+    async stop() {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((res) => {
+        const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+        c.once('exit', () => { clearTimeout(kill); res(); });
+        c.kill('SIGTERM');
+      });
+      opts.log?.info('Local InfluxDB stopped.');
+    },
+  };
+}

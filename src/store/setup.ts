@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { ident, influxql, InfluxQueryError } from './influxql.ts';
+import type { InfluxTarget } from './influx-target.ts';
+
+async function ping(target: InfluxTarget): Promise<boolean> {
+  try {
+    const res = await fetch(`${target.url}/ping`, { signal: AbortSignal.timeout(2000) });
+    return res.status === 204 || res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Wait until InfluxDB answers /ping; throws with what to do after `timeoutMs`. */
+export async function waitForInflux(target: InfluxTarget, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await ping(target)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new InfluxQueryError(`InfluxDB at ${target.url} did not answer /ping within ${timeoutMs} ms: check KZM_INFLUX_URL and that the server is running`);
+}
+
+async function v2Json(target: InfluxTarget, path: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (target.authorization) headers.authorization = target.authorization;
+  const res = await fetch(`${target.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(target.timeoutMs) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** 2.x: bucket + DBRP mapping so InfluxQL over /query reaches the bucket. */
+async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
+  const orgs = await v2Json(target, `/api/v2/orgs?org=${encodeURIComponent(target.org)}`);
+  const org = (orgs.body.orgs as { id: string }[] | undefined)?.[0];
+  if (!org) throw new InfluxQueryError(`InfluxDB 2.x org "${target.org}" not found (${orgs.status}): set KZM_INFLUX_ORG to an existing org`);
+  const buckets = await v2Json(target, `/api/v2/buckets?orgID=${org.id}&name=${encodeURIComponent(target.bucket)}`);
+  let bucket = (buckets.body.buckets as { id: string }[] | undefined)?.[0];
+  if (!bucket) {
+    const created = await v2Json(target, '/api/v2/buckets', { method: 'POST', body: JSON.stringify({ orgID: org.id, name: target.bucket, retentionRules: [] }) });
+    if (created.status >= 300) throw new InfluxQueryError(`cannot create bucket "${target.bucket}" (${created.status}): ${JSON.stringify(created.body)}; create it or grant the token write access`);
+    bucket = created.body as { id: string };
+    log.info({ bucket: target.bucket }, 'Bucket created.');
+  }
+  const dbrps = await v2Json(target, `/api/v2/dbrps?orgID=${org.id}&db=${encodeURIComponent(target.database)}`);
+  const list = (dbrps.body.content as unknown[] | undefined) ?? [];
+  if (list.length === 0) {
+    const created = await v2Json(target, '/api/v2/dbrps', { method: 'POST', body: JSON.stringify({ orgID: org.id, bucketID: bucket.id, database: target.database, retention_policy: target.retentionPolicy ?? 'autogen', default: true }) });
+    if (created.status >= 300) throw new InfluxQueryError(`cannot create DBRP mapping for "${target.database}" (${created.status}): InfluxQL queries need it`);
+    log.info({ database: target.database }, 'DBRP mapping created.');
+  }
+}
+
+/** Create the database/bucket when missing, where the server allows it. 3.x creates databases on first write. */
+export async function ensureDatabase(target: InfluxTarget, log: Logger): Promise<void> {
+  if (target.apiVersion === '2') return ensureV2(target, log);
+  if (target.apiVersion === '3') return;
+  await influxql(target, `CREATE DATABASE ${ident(target.database)}`, { db: false });
+}

@@ -1,0 +1,30 @@
+import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import type { InfluxTarget } from './influx-target.ts';
+import { V1WriteTransport } from './v1-write-transport.ts';
+
+/**
+ * A WriteApi that neither batches on its own timer nor retries: the BatchWriter above it owns batching,
+ * retries and acknowledgement, so nothing sits in the client's in-memory retry buffer (which drops the
+ * oldest lines when full). Precision is ns for every line.
+ */
+/** `maxBatchLines` must be above the largest batch the caller flushes, so the client never flushes by itself. */
+export function createWriteApi(target: InfluxTarget, maxBatchLines: number): WriteApi {
+  const token = target.authorization?.replace(/^(Token|Bearer) /, '');
+  const conn = { url: target.url, timeout: target.timeoutMs, ...(token && target.apiVersion !== '1' && { token }) };
+  const opts = { batchSize: maxBatchLines + 1, maxBatchBytes: Number.MAX_SAFE_INTEGER, flushInterval: 0, maxRetries: 0, maxBufferLines: 0, gzipThreshold: 64 * 1024 };
+  if (target.apiVersion === '1') {
+    const transport = new V1WriteTransport(new InfluxDB(conn).transport, target.authorization);
+    return new InfluxDB({ ...conn, transport }).getWriteApi('', target.bucket, 'ns', opts);
+  }
+  return new InfluxDB(conn).getWriteApi(target.org, target.bucket, 'ns', opts);
+}
+
+/** 4xx other than 429: the batch itself is bad (type conflict, parse error) and retrying cannot help. */
+export function isPoison(err: unknown): boolean {
+  return err instanceof HttpError && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 429;
+}
+
+export function describeWriteError(err: unknown): string {
+  if (err instanceof HttpError) return `HTTP ${err.statusCode}: ${(err.body ?? err.message).toString().slice(0, 300)}`;
+  return (err as Error)?.message ?? String(err);
+}
