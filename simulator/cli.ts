@@ -18,7 +18,7 @@ export const SIMULATE_HELP = `Usage: kzmeter simulate [options]
   --meters <N>          load generator: N synthetic meters instead of the registry (writes <out>/registry)
   --rate <msgs/s>       cap the message rate (load generation)
   --duration-h <h>      load generator: simulated hours (default 1)
-  --connections <N>     gateway-style pool of N MQTT connections (default: one per meter; 50 above 500 meters)
+  --connections <N>     gateway-style pool of N MQTT connections (default: one per meter up to 500 meters, else 50; 0 = one per meter)
   --max-inflight <n>    unacknowledged QoS 1 publishes allowed at once (default 1000)
   --no-truth            skip ground truth (long load runs)
   --quiet               no progress bar`;
@@ -29,10 +29,10 @@ export class SimulateArgsError extends Error {
   constructor(message: string) { super(message); this.name = 'SimulateArgsError'; }
 }
 
-function num(name: string, v: string | undefined, int = true): number | undefined {
+function num(name: string, v: string | undefined, int = true, min = 1e-9): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) throw new SimulateArgsError(`--${name} must be a positive ${int ? 'integer' : 'number'}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min || (int && !Number.isInteger(n))) throw new SimulateArgsError(`--${name} must be a positive ${int ? 'integer' : 'number'}, got "${v}"`);
   return n;
 }
 
@@ -64,7 +64,7 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
   const username = v.username ?? env.KZM_MQTT_USERNAME;
   const password = v.password ?? env.KZM_MQTT_PASSWORD;
   const ratePerS = num('rate', v.rate, false);
-  const connections = num('connections', v.connections);
+  const connections = num('connections', v.connections, true, 0);
   const maxInflight = num('max-inflight', v['max-inflight']);
   const options: SimulateArgs['options'] = {
     brokerUrl: v.broker ?? env.KZM_MQTT_BROKER_URL ?? 'mqtt://127.0.0.1:1883',

@@ -28,6 +28,12 @@ export interface PublisherOptions {
   /** Unacknowledged QoS 1 publishes allowed at once, over all clients. */
   maxInflight?: number;
   log: Logger;
+  /** Give up when not every client is connected by then (default 15 s). */
+  connectTimeoutMs?: number;
+}
+
+export class SimulatorConnectError extends Error {
+  constructor(message: string) { super(message); this.name = 'SimulatorConnectError'; }
 }
 
 export interface PublisherStats { published: number; acked: number; failed: number; drops: number; reconnects: number }
@@ -103,7 +109,16 @@ export function createPublisher(o: PublisherOptions): Publisher {
           byMeter.set(m, c);
         }
       }
-      await Promise.all([...conns.values()].map((c) => (c.client.connected ? undefined : once(c.client, 'connect'))));
+      const all = Promise.all([...conns.values()].map((c) => (c.client.connected ? undefined : once(c.client, 'connect'))));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), o.connectTimeoutMs ?? 15_000); });
+      const first = await Promise.race([all, timeout]);
+      clearTimeout(timer);
+      if (first === 'timeout') {
+        await Promise.all([...conns.values()].map((c) => c.client.endAsync(true)));
+        conns.clear();
+        throw new SimulatorConnectError(`cannot connect to the MQTT broker at ${o.brokerUrl} within ${(o.connectTimeoutMs ?? 15_000) / 1000} s (is it running? wrong --broker, --username or --password?)`);
+      }
       o.log.info({ broker: o.brokerUrl, clients: conns.size, mode: pool ? 'pool' : 'per-meter' }, 'Simulator connected.');
     },
     async send(msg) {

@@ -44,7 +44,7 @@ export interface SimulationOptions {
   durationH?: number;
   /** Cap on messages per second (load generation). */
   ratePerS?: number;
-  /** Gateway-style connection pool; default one client per meter (pool of 50 above 500 meters). */
+  /** Gateway-style connection pool; default one client per meter (pool of 50 above 500 meters); 0 forces one per meter. */
   connections?: number;
   maxInflight?: number;
   /** Collect and write ground truth (default true). */
@@ -108,7 +108,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const registryDir = opts.meters !== undefined ? writeLoadRegistry(join(outDir, 'registry'), plan.meters) : null;
   const withTruth = opts.groundTruth ?? true;
   const collector = createTruthCollector(new Map(plan.meters.map((m) => [m.id, m.timeZone])));
-  const connections = opts.connections ?? (plan.meters.length > 500 ? 50 : undefined);
+  // 0 = one client per meter whatever the count.
+  const connections = opts.connections === 0 ? undefined : opts.connections ?? (plan.meters.length > 500 ? 50 : undefined);
   const publisher = createPublisher({
     brokerUrl: opts.brokerUrl, meterIds: plan.meters.map((m) => m.id), log,
     ...(connections !== undefined && { connections }), ...(opts.maxInflight !== undefined && { maxInflight: opts.maxInflight }),

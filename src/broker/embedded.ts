@@ -29,7 +29,8 @@ export function createEmbeddedBroker(opts: { host: string; port: number; ingest:
       broker = await Aedes.createBroker({
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
           if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
-          ingest.handle(packet.topic, packet.payload as Buffer, { retain: packet.retain }).then(
+          // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
+          ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
             () => callback(null),
             (err: unknown) => {
               log.error({ err, clientId: client?.id, topic: packet.topic }, 'Ingest failed; message not acknowledged.');

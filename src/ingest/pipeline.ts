@@ -24,6 +24,7 @@ export interface IngestPipeline {
    * rejection records) is stored: only then may the message be acknowledged. Never rejects.
    */
   handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<void>;
+  // meta.retain: the message is a broker's replay of a retained message on subscribe (external broker only).
 }
 
 export function createIngestPipeline(opts: IngestOptions): IngestPipeline {

@@ -38,7 +38,7 @@ export interface BatchWriterOptions {
 export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   const { writeApi, batchSize, lingerMs, log, metrics } = opts;
   const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
-  let queue: Job[] = [];
+  const queue: Job[] = [];
   let pendingLines = 0;
   let writing = false;
   let stopping = false;

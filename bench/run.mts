@@ -1,0 +1,21 @@
+import { benchIngest } from './ingest.ts';
+import { saveResult } from './lib.ts';
+
+/** `npm run bench`: every benchmark, each reported as a ratio to a limit measured in the same run. */
+const only = process.argv[2];
+const all: Record<string, unknown> = { at: new Date().toISOString(), node: process.version };
+if (!only || only === 'ingest') {
+  console.error('ingest: raw broker limit vs service end to end ...');
+  all.ingest = await benchIngest(Number(process.env.BENCH_READINGS ?? 100_000));
+  console.log(JSON.stringify(all.ingest, null, 2));
+}
+if (!only || only === 'ledger') {
+  const mod = await import('./ledger.ts').catch(() => undefined) as { benchLedger?: () => Promise<unknown> } | undefined;
+  if (mod?.benchLedger) {
+    console.error('ledger: pure core vs store path ...');
+    all.ledger = await mod.benchLedger();
+    console.log(JSON.stringify(all.ledger, null, 2));
+  }
+}
+console.log(`results: ${saveResult('bench', all)}`);
+process.exit(0);

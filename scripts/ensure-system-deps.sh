@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the service and its tests run for real (InfluxDB 1.x, Mosquitto, Chromium)
+# when they are missing. Used by `npm start` / `npm test` (pre-scripts) and .ci/run.
+# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium]
+set -euo pipefail
+declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [chromium]=chromium)
+missing=()
+for pkg in "$@"; do
+  bin=${probe[$pkg]:-$pkg}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${missing[*]} (needed to run for real; set KZM_INFLUX_URL to use your own InfluxDB)" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "Not root and no sudo: install them yourself: apt-get install -y ${missing[*]}" >&2; exit 1
+  fi
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's packages may start their own daemons; the service and tests start their own on free ports.
+for svc in influxdb mosquitto; do $SUDO service "$svc" stop >/dev/null 2>&1 || true; done
+exit 0

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { Registry } from '../../src/registry/types.ts';
+import { createService, type Service } from '../../src/service.ts';
+import { influxql, rows } from '../../src/store/influxql.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
+
+export const DEVICES_DIR = join(import.meta.dirname, '../../devices');
+
+/** The real service on free ports (HTTP 0, embedded broker 0) against a given InfluxDB database. */
+export async function startService(target: InfluxTarget, overrides: ConfigInput = {}, registry?: Registry): Promise<Service & { cleanup(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kzm-svc-'));
+  const config = loadConfig({ env: {}, overrides: {
+    ...overrides, dataDir, registryDir: DEVICES_DIR,
+    http: { port: 0, ...overrides.http },
+    mqtt: { embeddedPort: 0, ...overrides.mqtt },
+    influx: { url: target.url, database: target.database, ...overrides.influx },
+  } as Record<string, unknown> });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const svc = createService(config, registry ?? loadRegistry(config.registryDir), log);
+  await svc.start();
+  return Object.assign(svc, { async cleanup() { await svc.stop(); rmSync(dataDir, { recursive: true, force: true }); } });
+}
+
+/** Poll until `fn` returns a truthy value or time runs out (then return the last value). */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await fn();
+  }
+  return v;
+}
+
+export async function queryRows(target: InfluxTarget, q: string): Promise<Record<string, unknown>[]> {
+  const series = await influxql(target, q);
+  return series.flatMap((s) => rows(s).map((r) => ({ ...s.tags, ...r })));
+}

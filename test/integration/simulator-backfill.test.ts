@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { runSimulation } from '../../simulator/runner.ts';
+import { planFor } from '../../simulator/runner.ts';
+import { dryRun } from '../../simulator/dry-run.ts';
+import { loadTariffs } from '../../src/fees/tariff-load.ts';
+
+const SHORT = 'simulator/scenarios/short-e2e.yaml';
+let broker: Aedes;
+let server: net.Server;
+let url: string;
+
+beforeAll(async () => {
+  broker = await Aedes.createBroker();
+  server = net.createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => broker.close(() => r()));
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+interface Seen { topic: string; payload: string; retain: boolean }
+async function subscriber(): Promise<{ client: MqttClient; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const client = await mqtt.connectAsync(url, { clientId: `counter-${Math.random().toString(36).slice(2)}`, protocolVersion: 4 });
+  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString('latin1'), retain: packet.retain }));
+  await client.subscribeAsync(['meters/#', 'gateways/#'], { qos: 1 });
+  // Retained statuses of earlier runs arrive on subscribe: not part of this run.
+  await new Promise((r) => setTimeout(r, 100));
+  seen.length = 0;
+  return { client, seen };
+}
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+}
+const out = () => mkdtempSync(join(tmpdir(), 'sim-'));
+
+describe('backfill through a real aedes broker', () => {
+  it('delivers every message of the short scenario, the last will included, and writes the ground truth', async () => {
+    const sub = await subscriber();
+    const outDir = out();
+    const summary = await runSimulation({ scenario: SHORT, brokerUrl: url, clock: 'backfill', outDir });
+    // Every publish, plus the will the broker publishes for the dropped link.
+    await until(() => sub.seen.length >= summary.messagesSent + 1);
+    await new Promise((r) => setTimeout(r, 100));
+    await sub.client.endAsync();
+    expect(summary.aborted).toBe(false);
+    expect(summary.publishFailures).toBe(0);
+    expect(summary.messagesSent).toBeGreaterThan(1700);
+    expect(sub.seen).toHaveLength(summary.messagesSent + 1);
+    const status = sub.seen.filter((s) => s.topic === 'meters/ast-3-m02/status').map((s) => s.payload);
+    expect(status).toEqual(['online', 'offline', 'online']);
+    expect(sub.seen.filter((s) => s.payload.startsWith('[{'))).toHaveLength(1); // the store-and-forward flush
+
+    // The ground truth of the run is what a broker-less run of the same plan says.
+    const truth = JSON.parse(readFileSync(summary.groundTruthPath!, 'utf8')) as { meters: unknown[] };
+    const tariffs = await loadTariffs('tariffs');
+    const dry = dryRun(planFor({ scenario: SHORT }, Date.now()), { ...(tariffs.ok && { tariffs: tariffs.value }) });
+    expect(truth.meters).toEqual(JSON.parse(JSON.stringify(dry.truth.meters)));
+  });
+
+  it('pool mode: few connections, every message delivered, the gateway announces the dropped meter', async () => {
+    const sub = await subscriber();
+    const summary = await runSimulation({ scenario: SHORT, brokerUrl: url, clock: 'backfill', outDir: out(), connections: 2, maxInflight: 50 });
+    await until(() => sub.seen.length >= summary.messagesSent + 1);
+    await sub.client.endAsync();
+    expect(summary.connections).toBe(2);
+    // drop -> 'offline' published by the gateway on the meter's status topic (one extra publish)
+    expect(sub.seen).toHaveLength(summary.messagesSent + 1);
+    expect(sub.seen.filter((s) => s.topic === 'meters/ast-3-m02/status').map((s) => s.payload)).toEqual(['online', 'offline', 'online']);
+  });
+
+  it('live default (serve --simulate): the first reading of every registry meter goes out at once', async () => {
+    const sub = await subscriber();
+    const abort = new AbortController();
+    const started = Date.now();
+    const run = runSimulation({ brokerUrl: url, clock: 'real', outDir: out(), signal: abort.signal, registryDir: 'devices' });
+    await until(() => sub.seen.filter((s) => s.topic.endsWith('/reading')).length >= 12, 5000);
+    const firstWithin = Date.now() - started;
+    abort.abort();
+    const summary = await run;
+    await until(() => sub.seen.filter((s) => s.payload === 'offline').length >= 12, 3000);
+    await sub.client.endAsync();
+    expect(sub.seen.filter((s) => s.topic.endsWith('/reading'))).toHaveLength(12);
+    expect(firstWithin).toBeLessThan(3000);
+    expect(summary).toMatchObject({ scenario: 'live-calm', aborted: true, meters: 12 });
+    const readingTs = sub.seen.filter((s) => s.topic.endsWith('/reading')).map((s) => Date.parse((JSON.parse(s.payload) as { ts: string }).ts));
+    for (const ts of readingTs) expect(Math.abs(ts - started)).toBeLessThan(2000);
+    // Leaving a live run says so on every meter's status (retained).
+    expect(sub.seen.filter((s) => s.payload === 'offline')).toHaveLength(12);
+  });
+});
