@@ -7,6 +7,7 @@ import type { Config } from './config/schema.ts';
 import { createLiveState, type LiveState } from './ingest/live-state.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';
+import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { buildApp } from './http/app.ts';
 import type { HealthReport } from './http/routes/health.ts';
 import type { Registry } from './registry/types.ts';
@@ -93,6 +94,8 @@ export function createService(config: Config, registry: Registry, log: Logger, e
         },
       });
       stops.unshift(() => writer.stop());
+      const stopProgress = startIngestProgressLog(metrics, log.child({ component: 'ingest' }));
+      stops.unshift(async () => stopProgress());
       const ingest = createIngestPipeline({ registry, writer, metrics, live, log: log.child({ component: 'ingest' }), ...config.ingest });
       if (config.mqtt.brokerUrl) {
         subscriber = createExternalSubscriber({

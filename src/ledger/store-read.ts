@@ -131,7 +131,7 @@ export async function readMeterSummaries(target: InfluxTarget, meterIds: readonl
     const ad = boundaryReading(a.get(id));
     out.set(id, { ...(bd && { before: bd }), ...(ad && { after: ad }), hours, statusEvents: statusEvents(st.get(id)), knownReadings: [] });
   }
-  await extendBeyondWindow(target, out, w, fromMs, toMs, stats);
+  await extendBeyondWindow(target, out, w, stats);
   return out;
 }
 
@@ -145,7 +145,7 @@ function singleHour(r: Reading): HourSummary {
 }
 
 /** Meters silent around a period boundary: look further (unbounded) for their boundary readings and the status events up to them. */
-async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterStoreData>, w: Window, fromMs: number, toMs: number, stats: QueryStats): Promise<void> {
+async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterStoreData>, w: Window, stats: QueryStats): Promise<void> {
   const noBefore = [...data].filter(([, d]) => !d.before).map(([id]) => id);
   const noAfter = [...data].filter(([, d]) => !d.after).map(([id]) => id);
   const stmts: string[] = [];
@@ -165,7 +165,6 @@ async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterS
       statusStmts.push({ id, stmt: `SELECT "state" FROM ${STATUS} WHERE ${meterCondition([id])} AND ${range} GROUP BY "meter"` });
     }
   }
-  void fromMs; void toMs;
   if (!statusStmts.length) return;
   const st = await runStatements(target, statusStmts.map((s) => s.stmt), stats);
   statusStmts.forEach(({ id }, k) => {
