@@ -85,7 +85,7 @@ export async function badInputsRejectedAndStillIngesting(svc: Service, brokerUrl
   }
   const stored = await eventually(() => queryRows(target, `SELECT reason, detail, payload FROM rejected WHERE reason = 'unknown-meter'`), (r) => r.length > 0);
   expect(String(stored[0]?.detail)).toContain('no-such-meter');
-  const oversized = await queryRows(target, `SELECT bytes, payload FROM rejected WHERE reason = 'oversized'`);
+  const oversized = await eventually(() => queryRows(target, `SELECT bytes, payload FROM rejected WHERE reason = 'oversized'`), (r) => r.length > 0);
   expect(oversized[0]?.bytes).toBe(300 * 1024);
   expect(String(oversized[0]?.payload).length).toBeLessThanOrEqual(1025);
   const good = await eventually(() => queryRows(target, `SELECT wh FROM reading WHERE meter = 'ekb-1-m03' ORDER BY time ASC`), (r) => r.length === 2);
