@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# kzmeter: the service (default command) and the simulator (same image, `simulate` command).
+# TypeScript runs through tsx, a runtime dependency: there is no build step.
+
+# ---- deps: production node_modules from the lockfile ----
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime: sources + node_modules, non-root ----
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    KZM_HTTP_HOST=0.0.0.0 \
+    KZM_HTTP_PORT=8080 \
+    KZM_MQTT_EMBEDDED_HOST=0.0.0.0 \
+    KZM_MQTT_EMBEDDED_PORT=1883 \
+    KZM_DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json package-lock.json tsconfig.json ./
+COPY --chown=node:node src ./src
+COPY --chown=node:node simulator ./simulator
+COPY --chown=node:node devices ./devices
+COPY --chown=node:node tariffs ./tariffs
+# data/ (local state) and runs/ (simulator ground truth) must be writable by the non-root user.
+RUN mkdir -p /app/data /app/runs && chown node:node /app/data /app/runs
+USER node
+EXPOSE 8080 1883
+# Slim images have no curl: ask /health with Node's fetch (200 = ok, 503 = degraded).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.KZM_HTTP_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["npx", "tsx", "src/cli/main.ts", "serve"]

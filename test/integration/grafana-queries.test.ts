@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSimulation } from '../../simulator/index.ts';
+import { influxql, rows } from '../../src/store/influxql.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { eventually, queryRows, startService } from '../helpers/service.ts';
+
+/**
+ * Every InfluxQL query of the Grafana dashboards, with Grafana's macros and template variables filled in
+ * the way Grafana does, runs against a real InfluxDB loaded by the short simulator scenario and returns rows.
+ */
+const DASHBOARDS = join(import.meta.dirname, '../../dashboards/grafana/dashboards');
+// Readings carry the meter's own time (the scenario: 2025-07-01..03); meter_status and rejected are
+// stamped with the arrival time (now), so the time range reaches from the scenario up to now.
+const TIME_FILTER = `time >= '2025-06-30T00:00:00Z' AND time < now() + 1h`;
+
+interface Target { refId?: string; query?: string; rawQuery?: boolean }
+interface Panel { title?: string; targets?: Target[]; panels?: Panel[] }
+interface Variable { name: string; type: string; query?: string; current?: { value?: unknown } }
+interface Dashboard { title: string; panels: Panel[]; templating?: { list: Variable[] } }
+interface PanelQuery { name: string; query: string; vars: Variable[] }
+
+function loadDashboards(): { file: string; dashboard: Dashboard }[] {
+  return readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).sort()
+    .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
+}
+
+function panelQueries(): PanelQuery[] {
+  const out: PanelQuery[] = [];
+  for (const { file, dashboard } of loadDashboards()) {
+    const vars = dashboard.templating?.list ?? [];
+    for (const v of vars) if (v.type === 'query' && v.query) out.push({ name: `${file} / variable $${v.name}`, query: v.query, vars });
+    const walk = (panels: Panel[]) => {
+      for (const p of panels) {
+        for (const t of p.targets ?? []) if (t.query) out.push({ name: `${file} / panel "${p.title}" [${t.refId}]`, query: t.query, vars });
+        walk(p.panels ?? []);
+      }
+    };
+    walk(dashboard.panels);
+  }
+  return out;
+}
+
+/** Grafana's regex format of a multi-value variable: (a|b|c), each value regex-escaped. */
+const regexOf = (values: string[]) => `(${values.map((v) => v.replace(/[\\^$.|?*+()[\]{}/]/g, '\\$&')).join('|')})`;
+
+function substitute(query: string, values: Map<string, string>): string {
+  const lookup = (name: string, whole: string) => values.get(name) ?? whole;
+  return query
+    .replace(/\$\{(\w+)(?::\w+)?\}/g, (whole, name: string) => lookup(name, whole))
+    .replace(/\[\[(\w+)\]\]/g, (whole, name: string) => lookup(name, whole))
+    .replace(/\$(\w+)/g, (whole, name: string) => lookup(name, whole));
+}
+
+const QUERIES = panelQueries();
+let influx: TestInflux;
+let target: InfluxTarget;
+let svc: Awaited<ReturnType<typeof startService>>;
+let outDir: string;
+const values = new Map<string, string>([['timeFilter', TIME_FILTER], ['__interval', '1h'], ['interval', '1h']]);
+
+beforeAll(async () => {
+  influx = await startInflux();
+  target = await influx.database();
+  svc = await startService(target);
+  outDir = mkdtempSync(join(tmpdir(), 'kzm-grafana-sim-'));
+  const summary = await runSimulation({ scenario: 'simulator/scenarios/short-e2e.yaml', brokerUrl: svc.brokerUrl, clock: 'backfill', outDir });
+  expect(summary.publishFailures).toBe(0);
+  // Readings are acknowledged once stored; the broker's last will (offline) and the garbage's rejections follow.
+  const count = async (q: string) => Number((await queryRows(target, q))[0]?.count ?? 0);
+  expect(await eventually(() => count('SELECT count(wh) FROM reading'), (n) => n > 1000)).toBeGreaterThan(1000);
+  expect(await eventually(() => count(`SELECT count(online) FROM meter_status WHERE state = 'offline'`), (n) => n > 0)).toBeGreaterThan(0);
+  expect(await eventually(() => count('SELECT count(bytes) FROM rejected'), (n) => n > 0)).toBeGreaterThan(0);
+
+  // Template variables: textboxes take their default; query variables "All" = every value their query returns.
+  const vars = loadDashboards().flatMap((d) => d.dashboard.templating?.list ?? []);
+  for (const v of vars) if (v.type !== 'query') values.set(v.name, String(v.query ?? v.current?.value ?? ''));
+  for (const name of ['site', 'meter']) {
+    const v = vars.find((x) => x.name === name && x.type === 'query');
+    if (!v?.query) continue;
+    const series = await influxql(target, substitute(v.query, values));
+    const found = series.flatMap((s) => rows(s).map((r) => String(r.value)));
+    expect(found.length, `variable $${name} has values`).toBeGreaterThan(0);
+    values.set(name, regexOf(found));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await svc?.cleanup();
+  await influx?.stop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+describe('Grafana dashboards against InfluxDB loaded with simulator data', () => {
+  it('finds the queries of every dashboard', () => {
+    expect(loadDashboards().map((d) => d.file)).toEqual(['consumption.json', 'fees.json', 'meter-status.json']);
+    expect(QUERIES.length).toBeGreaterThan(15);
+  });
+
+  it.each(QUERIES)('$name returns rows', async ({ name, query }) => {
+    const q = substitute(query, values);
+    expect(q, `${name}: a Grafana variable was left unsubstituted`).not.toMatch(/\$\{?\w|\[\[\w/);
+    const series = await influxql(target, q);
+    const n = series.reduce((sum, s) => sum + s.values.length, 0);
+    expect(n, `${name} returned no rows:\n${q}`).toBeGreaterThan(0);
+  });
+});
