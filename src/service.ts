@@ -8,7 +8,11 @@ import { createLiveState, type LiveState } from './ingest/live-state.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';
 import { startIngestProgressLog } from './ingest/progress-log.ts';
+import { loadTariffs } from './fees/index.ts';
 import { buildApp } from './http/app.ts';
+import { ledgerRoutes } from './http/routes/ledger.ts';
+import { periodRoutes } from './http/routes/periods.ts';
+import { createPeriodService } from './periods/period-service.ts';
 import type { HealthReport } from './http/routes/health.ts';
 import type { Registry } from './registry/types.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
@@ -111,7 +115,11 @@ export function createService(config: Config, registry: Registry, log: Logger, e
         await broker.start();
         stops.unshift(() => broker!.stop());
       }
-      app = await buildApp({ registry, live, metrics, health, log, ...(extra.plugins && { plugins: extra.plugins }) });
+      const tariffs = await loadTariffs(config.tariffsDir);
+      if (!tariffs.ok) throw new Error(`Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}`);
+      const periods = createPeriodService({ registry, tariffs: tariffs.value, target: () => target, dataDir: config.dataDir });
+      const plugins = [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target }), periodRoutes({ periods }), ...(extra.plugins ?? [])];
+      app = await buildApp({ registry, live, metrics, health, log, plugins });
       await app.listen({ host: config.http.host, port: config.http.port });
       stops.unshift(() => app.close());
       const addr = app.server.address();

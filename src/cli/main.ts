@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
+import { ledgerMain, LEDGER_HELP } from './ledger.ts';
+import { periodsMain, PERIODS_HELP } from './periods.ts';
 import { serveMain, SERVE_HELP } from './serve.ts';
 
 const HELP = `kzmeter — metering and fee service for licensed crypto-mining data centres (Kazakhstan)
@@ -10,8 +12,14 @@ Usage: kzmeter <command> [options]     (npm run cli -- <command> ...)
 Commands:
   serve       run the service (broker, ingest, HTTP); --simulate adds the simulator
   simulate    publish simulated meter readings to a broker (see simulator/README.md)
+  ledger      the fee ledger of a period from InfluxDB (json, csv or table)
+  close, reopen, export, verify, periods   tax-period close and exports (docs/accountant.md)
 
 ${SERVE_HELP}
+
+${LEDGER_HELP}
+
+${PERIODS_HELP}
 
 Run "kzmeter <command> --help" for a command's options. Configuration: KZM_* environment variables or
 --config file.yaml (see README.md, "Configuration").`;
@@ -19,6 +27,12 @@ Run "kzmeter <command> --help" for a command's options. Configuration: KZM_* env
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveMain,
   simulate: async (argv) => (await import('../../simulator/index.ts')).simulateMain(argv),
+  ledger: (argv) => ledgerMain(argv),
+  close: (argv) => periodsMain('close', argv),
+  reopen: (argv) => periodsMain('reopen', argv),
+  export: (argv) => periodsMain('export', argv),
+  verify: (argv) => periodsMain('verify', argv),
+  periods: (argv) => periodsMain('periods', argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,8 @@ const url = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, 'a URL such as mqtt
 export const configSchema = z.strictObject({
   /** Folder of the device registry (taxpayers, sites, meters, rigs). */
   registryDir: z.string().min(1).default('devices'),
+  /** Folder of the tariff schedules (YAML), see tariffs/README.md. */
+  tariffsDir: z.string().min(1).default('tariffs'),
   /** Folder for local state: the local influxd's data, spool, snapshots. */
   dataDir: z.string().min(1).default('data'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -72,24 +72,33 @@ function statusEvents(s: Series | undefined): StatusEvent[] {
   return out;
 }
 
-function hourSummaries(agg: Series | undefined, sub: Series | undefined): HourSummary[] {
+const byHour = (s: Series | undefined): Map<number, readonly unknown[]> => {
+  const out = new Map<number, readonly unknown[]>();
+  if (!s) return out;
+  const it = columnIndex(s, 'time');
+  for (const v of s.values) out.set(num(v[it]), v);
+  return out;
+};
+
+/** Joins the aggregates with the gap, step and power subqueries (one row per meter and hour). */
+function hourSummaries(agg: Series | undefined, gaps: Series | undefined, steps: Series | undefined, powers: Series | undefined): HourSummary[] {
   if (!agg) return [];
   const c = (name: string) => columnIndex(agg, name);
   const [it, ic, ifw, ilw, ift, ilt, isf] = [c('time'), c('count'), c('first_wh'), c('last_wh'), c('first_ts'), c('last_ts'), c('faults')];
-  const subByHour = new Map<number, readonly unknown[]>();
-  let ig = -1, is = -1, ip = -1;
-  if (sub) {
-    [ig, is, ip] = [columnIndex(sub, 'max_gap'), columnIndex(sub, 'min_step'), columnIndex(sub, 'max_pw')];
-    const st = columnIndex(sub, 'time');
-    for (const v of sub.values) subByHour.set(num(v[st]), v);
-  }
+  const orZero = (x: unknown): number => (x == null ? 0 : num(x));
+  const column = (s: Series | undefined, name: string): ((hourStartMs: number) => number) => {
+    const by = byHour(s);
+    const i = s ? columnIndex(s, name) : -1;
+    return (h) => orZero(by.get(h)?.[i]);
+  };
+  const maxGap = column(gaps, 'max_gap');
+  const minStep = column(steps, 'min_step');
+  const maxPower = column(powers, 'max_pw');
   const out: HourSummary[] = [];
   for (const v of agg.values) {
     const count = num(v[ic]);
     if (!(count > 0)) continue;
     const hourStartMs = num(v[it]);
-    const sv = subByHour.get(hourStartMs);
-    const orZero = (x: unknown): number => (x == null ? 0 : num(x));
     out.push({
       hourStartMs,
       count,
@@ -99,9 +108,9 @@ function hourSummaries(agg: Series | undefined, sub: Series | undefined): HourSu
       lastRegisterWh: num(v[ilw]),
       faultCount: orZero(v[isf]),
       // Subquery values include the step from the previous hour's last reading: conservative (see fees/index.ts).
-      maxGapMs: sv ? orZero(sv[ig]) : 0,
-      minStepWh: sv ? orZero(sv[is]) : 0,
-      maxStepPowerW: sv ? orZero(sv[ip]) : 0,
+      maxGapMs: maxGap(hourStartMs),
+      minStepWh: minStep(hourStartMs),
+      maxStepPowerW: maxPower(hourStartMs),
     });
   }
   return out;
@@ -112,20 +121,28 @@ export async function readMeterSummaries(target: InfluxTarget, meterIds: readonl
   const w = summaryWindow(fromMs, toMs);
   const cond = meterCondition(meterIds);
   const inWindow = `time >= ${ms(w.startMs)} AND time < ${ms(w.endMs)}`;
-  const [before, after, agg, sub, status] = await runStatements(target, [
-    selectBoundary('last', cond, `time >= ${ms(w.startMs)} AND time <= ${ms(fromMs)}`),
-    selectBoundary('first', cond, `time >= ${ms(toMs)} AND time < ${ms(w.endMs)}`),
-    `SELECT count("wh") AS "count", first("wh") AS "first_wh", last("wh") AS "last_wh", first("ts_ms") AS "first_ts", last("ts_ms") AS "last_ts", sum("fault") AS "faults" ` +
-      `FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY time(1h), "meter" fill(none)`,
-    `SELECT max("g") AS "max_gap", min("s") AS "min_step", max("p") AS "max_pw" FROM ` +
-      `(SELECT elapsed("wh", 1ms) AS "g", difference("wh") AS "s", derivative("wh", 1h) AS "p" FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY "meter") ` +
-      `WHERE ${inWindow} GROUP BY time(1h), "meter" fill(none)`,
-    `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
-  ], stats);
-  const [b, a, g, s, st] = [byMeter(before!), byMeter(after!), byMeter(agg!), byMeter(sub!), byMeter(status!)];
+  // Four requests in parallel: InfluxDB runs the statements of one request in turn. Each subquery has one
+  // transformation and one outer aggregate: 1.6 re-runs the inner query for every outer call, and three
+  // transformations in one subquery took 9 s where three single ones took 1 s each (1.2 M points).
+  const sub = (fn: string, alias: string, outer: string) =>
+    `SELECT ${outer} FROM (SELECT ${fn} AS "${alias}" FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY "meter") ` +
+    `WHERE ${inWindow} GROUP BY time(1h), "meter" fill(none)`;
+  const [[before, after, agg, status], [gaps], [steps], [powers]] = await Promise.all([
+    runStatements(target, [
+      selectBoundary('last', cond, `time >= ${ms(w.startMs)} AND time <= ${ms(fromMs)}`),
+      selectBoundary('first', cond, `time >= ${ms(toMs)} AND time < ${ms(w.endMs)}`),
+      `SELECT count("wh") AS "count", first("wh") AS "first_wh", last("wh") AS "last_wh", first("ts_ms") AS "first_ts", last("ts_ms") AS "last_ts", sum("fault") AS "faults" ` +
+        `FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY time(1h), "meter" fill(none)`,
+      `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
+    ], stats),
+    runStatements(target, [sub('elapsed("wh", 1ms)', 'g', 'max("g") AS "max_gap"')], stats),
+    runStatements(target, [sub('difference("wh")', 's', 'min("s") AS "min_step"')], stats),
+    runStatements(target, [sub('derivative("wh", 1h)', 'p', 'max("p") AS "max_pw"')], stats),
+  ]);
+  const [b, a, g, gp, sp, pp, st] = [byMeter(before!), byMeter(after!), byMeter(agg!), byMeter(gaps!), byMeter(steps!), byMeter(powers!), byMeter(status!)];
   const out = new Map<string, MeterStoreData>();
   for (const id of meterIds) {
-    const hours = hourSummaries(g.get(id), s.get(id));
+    const hours = hourSummaries(g.get(id), gp.get(id), sp.get(id), pp.get(id));
     stats.hourSummaries += hours.length;
     const bd = boundaryReading(b.get(id));
     const ad = boundaryReading(a.get(id));

@@ -1,0 +1,60 @@
+/**
+ * Service glue shared by the HTTP route and the CLI: validate a ledger query,
+ * resolve it against the registry and the clock, compute the ledger from the
+ * store, build the report. Bad input comes back as { ok: false, reason };
+ * store failures throw (InfluxQueryError, LedgerStoreError).
+ */
+import type { QuarterPrice, Result, RoundingRule, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import { DEFAULT_POLICY } from '../fees/index.ts';
+import type { Registry } from '../registry/types.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { buildReport, type LedgerReport } from './report.ts';
+import { describeIssues, ledgerQuerySchema, resolveLedgerRequest } from './request.ts';
+import { computeStoreLedger, type StoreLedgerOptions } from './store-ledger.ts';
+
+export interface LedgerServiceDeps {
+  readonly registry: Registry;
+  readonly tariffs: TariffSet;
+  /** A function when the target is only known after start (the service starts a local influxd). */
+  readonly target: InfluxTarget | (() => InfluxTarget);
+  readonly now?: () => number;
+  /** Grace intervals and spike tolerance; the policy name comes with each request. */
+  readonly policyDefaults?: Omit<SubstitutionPolicy, 'name'>;
+  /** Quarter average electricity prices per site (2023 price-scale schedules). */
+  readonly prices?: readonly QuarterPrice[];
+  /** Operator override of the schedules' rounding of declared lines. */
+  readonly roundingOverride?: RoundingRule;
+  readonly storeOptions?: StoreLedgerOptions;
+}
+
+export interface LedgerService {
+  /** `query`: the raw HTTP query object or CLI flags; validated here. */
+  ledger(query: unknown): Promise<Result<LedgerReport>>;
+}
+
+export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
+  const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
+  return {
+    async ledger(query) {
+      const parsed = ledgerQuerySchema.safeParse(query);
+      if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
+      const q = parsed.data;
+      const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policyDefaults ?? DEFAULT_POLICY);
+      if (!resolved.ok) return resolved;
+      const r = resolved.value;
+      const result = await computeStoreLedger({
+        target: target(), meters: r.meters, tariffs: deps.tariffs, policy: r.policy,
+        ...(deps.prices && { prices: deps.prices }), ...(deps.storeOptions && { options: deps.storeOptions }),
+      });
+      return {
+        ok: true,
+        value: buildReport({
+          request: r,
+          scope: { ...(q.site !== undefined && { site: q.site }), ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }) },
+          results: result.meters, tariffs: deps.tariffs, registryVersion: deps.registry.version, stats: result.stats,
+          ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
+        }),
+      };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Pure: ledger lines + the context of the close -> a PeriodSnapshot with its
+ * digest. No clock (closedAtMs is handed in), no I/O.
+ */
+import {
+  type LedgerLine,
+  type Period,
+  type SubstitutionPolicy,
+  type TariffSet,
+  declaredLines,
+  declaredTotalTiyn,
+  formatPeriod,
+  parsePeriod,
+  quarterDueDates,
+  summarize,
+} from '../fees/index.ts';
+import { digestOf } from './canonical-json.ts';
+import { type PeriodSnapshot, type SnapshotLine, type VersionHistoryEntry, SNAPSHOT_SCHEMA } from './snapshot-types.ts';
+
+export interface SnapshotInput {
+  readonly period: Period;
+  readonly taxpayerScope: string | null;
+  readonly lines: readonly LedgerLine[];
+  readonly version: number;
+  readonly closedBy: string;
+  readonly closedAtMs: number;
+  readonly reason: string | null;
+  readonly previousVersions: readonly VersionHistoryEntry[];
+  readonly registryVersion: string;
+  readonly tariffs: TariffSet;
+  readonly policy: SubstitutionPolicy;
+  readonly engineVersion: string;
+  readonly taxpayers: readonly { bin: string; name: string }[];
+  readonly sites: readonly { id: string; name: string; taxpayerBin: string }[];
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** First and last local day ('YYYY-MM-DD') of a period. */
+export function periodDays(period: Period): { firstDay: string; lastDay: string } {
+  if (period.kind === 'range') {
+    const [a, b] = formatPeriod(period).split('..') as [string, string];
+    return { firstDay: a, lastDay: b };
+  }
+  const firstMonth = period.kind === 'quarter' ? (period.quarter - 1) * 3 + 1 : period.month;
+  const lastMonth = period.kind === 'quarter' ? firstMonth + 2 : firstMonth;
+  const lastDate = new Date(Date.UTC(period.year, lastMonth, 0)).getUTCDate();
+  return { firstDay: `${period.year}-${pad2(firstMonth)}-01`, lastDay: `${period.year}-${pad2(lastMonth)}-${pad2(lastDate)}` };
+}
+
+function dueDatesOf(lines: readonly LedgerLine[]): PeriodSnapshot['dueDates'] {
+  const quarters = [...new Set(lines.map((l) => l.taxQuarter))].sort();
+  return quarters.flatMap((q) => {
+    const p = parsePeriod(q);
+    if (!p.ok || p.value.kind !== 'quarter') return [];
+    return [{ taxQuarter: q, ...quarterDueDates(p.value.year, p.value.quarter) }];
+  });
+}
+
+const frozenLine = (l: LedgerLine): SnapshotLine => ({ ...l, reason: l.reason ?? null });
+
+/** Lines in a stable order: meter (as given), then time. */
+function orderLines(lines: readonly LedgerLine[]): LedgerLine[] {
+  const rank = new Map<string, number>();
+  for (const l of lines) if (!rank.has(l.meterId)) rank.set(l.meterId, rank.size);
+  return [...lines].sort((a, b) => rank.get(a.meterId)! - rank.get(b.meterId)! || a.fromMs - b.fromMs || a.toMs - b.toMs);
+}
+
+export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
+  const lines = orderLines(input.lines);
+  const summary = summarize(lines);
+  const declared = declaredLines(lines).map((d) => ({ ...d, roundingMilliTiyn: d.amountTiyn * 1000 - d.feeMilliTiyn }));
+  const body: Omit<PeriodSnapshot, 'digest'> = {
+    schema: SNAPSHOT_SCHEMA,
+    period: formatPeriod(input.period),
+    periodKind: input.period.kind,
+    ...periodDays(input.period),
+    taxpayerScope: input.taxpayerScope,
+    version: input.version,
+    closedBy: input.closedBy,
+    closedAt: new Date(input.closedAtMs).toISOString(),
+    closedAtMs: input.closedAtMs,
+    reason: input.reason,
+    previousVersions: [...input.previousVersions],
+    registryVersion: input.registryVersion,
+    tariffs: input.tariffs.schedules.map((s) => ({ id: s.id, version: s.version })),
+    policy: { name: input.policy.name, graceIntervals: input.policy.graceIntervals, spikeTolerance: input.policy.spikeTolerance },
+    engineVersion: input.engineVersion,
+    taxpayers: [...input.taxpayers],
+    sites: [...input.sites],
+    dueDates: dueDatesOf(lines),
+    lines: lines.map(frozenLine),
+    totals: {
+      total: summary.total, byTaxpayer: summary.byTaxpayer, bySite: summary.bySite, byMeter: summary.byMeter,
+      bySource: summary.bySource, byRate: summary.byRate,
+    },
+    declared,
+    declaredTotalTiyn: declaredTotalTiyn(declared),
+  };
+  return { ...body, digest: digestOf(body as unknown as Record<string, unknown>) };
+}
+
+/** Whether a snapshot's digest matches its content. */
+export function digestMatches(snapshot: PeriodSnapshot): boolean {
+  return digestOf(snapshot as unknown as Record<string, unknown>) === snapshot.digest;
+}

@@ -1,0 +1,55 @@
+/**
+ * The ledger of a period for a scope (every taxpayer or one BIN), from the
+ * store, and the count of readings that arrived after a close. Thin shell over
+ * computeStoreLedger (src/ledger/store-ledger.ts).
+ */
+import { type LedgerLine, type Period, type QuarterPrice, type Result, type SubstitutionPolicy, type TariffSet, periodBounds } from '../fees/index.ts';
+import { computeStoreLedger, type MeterPeriod } from '../ledger/store-ledger.ts';
+import { meterCondition, ms } from '../ledger/store-query.ts';
+import { metersInScope } from '../ledger/scope.ts';
+import type { Registry } from '../registry/types.ts';
+import { influxql, rows } from '../store/influxql.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+
+export interface PeriodMeters {
+  readonly meters: MeterPeriod[];
+  /** Earliest start and latest end over the meters' zones. */
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** Meters of the scope with the period's bounds in each meter's zone; unknown BIN is an error naming the known ones. */
+export function periodMeters(registry: Registry, period: Period, taxpayer: string | null): Result<PeriodMeters> {
+  const facts = metersInScope(registry, taxpayer === null ? {} : { taxpayerBin: taxpayer });
+  if (!facts.ok) return facts;
+  const meters = facts.value.map((f) => ({ facts: f, ...periodBounds(period, f.timeZone) }));
+  return { ok: true, value: { meters, fromMs: Math.min(...meters.map((m) => m.fromMs)), toMs: Math.max(...meters.map((m) => m.toMs)) } };
+}
+
+export interface LedgerDeps {
+  readonly target: InfluxTarget;
+  readonly tariffs: TariffSet;
+  readonly policy: SubstitutionPolicy;
+  readonly prices?: readonly QuarterPrice[];
+}
+
+export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod[]): Promise<LedgerLine[]> {
+  const r = await computeStoreLedger({ target: deps.target, meters, tariffs: deps.tariffs, policy: deps.policy, ...(deps.prices && { prices: deps.prices }) });
+  return r.meters.flatMap((m) => m.ledger.lines);
+}
+
+/**
+ * Readings stamped inside the period whose arrival time (rx_ms) is after the
+ * close, per meter. Readings are stored as usual; the snapshot never changes.
+ */
+export async function lateReadingCounts(target: InfluxTarget, pm: PeriodMeters, closedAtMs: number): Promise<Map<string, number>> {
+  const ids = pm.meters.map((m) => m.facts.meterId);
+  const q = `SELECT count("wh") AS "n" FROM "reading" WHERE ${meterCondition(ids)} AND time >= ${ms(pm.fromMs)} AND time < ${ms(pm.toMs)} AND "rx_ms" > ${Math.trunc(closedAtMs)} GROUP BY "meter"`;
+  const out = new Map<string, number>();
+  for (const s of await influxql(target, q)) {
+    const meter = s.tags["meter"];
+    const n = Number(rows(s)[0]?.['n'] ?? 0);
+    if (meter && n > 0) out.set(meter, n);
+  }
+  return out;
+}

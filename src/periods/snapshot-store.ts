@@ -1,0 +1,127 @@
+/**
+ * Snapshots as files: <dataDir>/periods/<period>/v<N>.json for a close of every
+ * taxpayer, <dataDir>/periods/<period>/<BIN>/v<N>.json for one taxpayer, and
+ * reopen-v<N>.json beside a version that was reopened. Files are written once
+ * (temp file + fsync + hard link, which refuses to replace an existing version)
+ * and never changed: a version is immutable, diffable and easy to archive.
+ */
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson } from './canonical-json.ts';
+import type { PeriodSnapshot } from './snapshot-types.ts';
+
+export class SnapshotStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotStoreError';
+  }
+}
+
+export interface ReopenRecord {
+  readonly version: number;
+  readonly reopenedAt: string;
+  readonly reopenedAtMs: number;
+  readonly reopenedBy: string;
+  readonly reason: string;
+}
+
+export interface SnapshotScope {
+  readonly period: string;
+  readonly taxpayer: string | null;
+}
+
+export interface SnapshotStore {
+  readonly rootDir: string;
+  versions(scope: SnapshotScope): number[];
+  /** The stored bytes of a version (latest when omitted). */
+  readBytes(scope: SnapshotScope, version?: number): string | undefined;
+  read(scope: SnapshotScope, version?: number): PeriodSnapshot | undefined;
+  reopenOf(scope: SnapshotScope, version: number): ReopenRecord | undefined;
+  write(snapshot: PeriodSnapshot): string;
+  writeReopen(scope: SnapshotScope, record: ReopenRecord): string;
+  scopes(): SnapshotScope[];
+}
+
+/** The bytes of a snapshot file and of the JSON export: canonical JSON + newline. */
+export const snapshotBytes = (s: PeriodSnapshot): string => `${canonicalJson(s)}\n`;
+
+function atomicCreate(dir: string, name: string, text: string): string {
+  mkdirSync(dir, { recursive: true });
+  const final = join(dir, name);
+  const temp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(temp, 'wx');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temp, final); // fails with EEXIST: a version is never replaced
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`);
+    throw err;
+  } finally {
+    unlinkSync(temp);
+  }
+  const dfd = openSync(dir, 'r');
+  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  return final;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function listDir(dir: string): { name: string; dir: boolean }[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export function createSnapshotStore(dataDir: string): SnapshotStore {
+  const rootDir = join(dataDir, 'periods');
+  const dirOf = (s: SnapshotScope) => (s.taxpayer === null ? join(rootDir, s.period) : join(rootDir, s.period, s.taxpayer));
+  const versions = (s: SnapshotScope): number[] =>
+    listDir(dirOf(s)).flatMap((e) => { const m = /^v(\d+)\.json$/.exec(e.name); return m && !e.dir ? [Number(m[1])] : []; }).sort((a, b) => a - b);
+  const readBytes = (s: SnapshotScope, version?: number): string | undefined => {
+    const v = version ?? versions(s).at(-1);
+    return v === undefined ? undefined : readText(join(dirOf(s), `v${v}.json`));
+  };
+  return {
+    rootDir,
+    versions,
+    readBytes,
+    read(s, version) {
+      const text = readBytes(s, version);
+      return text === undefined ? undefined : (JSON.parse(text) as PeriodSnapshot);
+    },
+    reopenOf(s, version) {
+      const text = readText(join(dirOf(s), `reopen-v${version}.json`));
+      return text === undefined ? undefined : (JSON.parse(text) as ReopenRecord);
+    },
+    write(snapshot) {
+      return atomicCreate(dirOf({ period: snapshot.period, taxpayer: snapshot.taxpayerScope }), `v${snapshot.version}.json`, snapshotBytes(snapshot));
+    },
+    writeReopen(s, record) {
+      return atomicCreate(dirOf(s), `reopen-v${record.version}.json`, `${canonicalJson(record)}\n`);
+    },
+    scopes() {
+      const out: SnapshotScope[] = [];
+      for (const p of listDir(rootDir).filter((e) => e.dir).map((e) => e.name).sort()) {
+        const entries = listDir(join(rootDir, p));
+        if (entries.some((e) => !e.dir && /^v\d+\.json$/.test(e.name))) out.push({ period: p, taxpayer: null });
+        for (const e of entries) if (e.dir && /^\d{12}$/.test(e.name)) out.push({ period: p, taxpayer: e.name });
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The frozen record of a closed period, as stored in
+ * <dataDir>/periods/<period>[/<BIN>]/v<N>.json. Plain data; integers for every
+ * amount of money (milli-tiyn exact, tiyn declared) and energy (Wh).
+ */
+import type { DeclaredLine, EnergySource, KeyedTotals, LedgerLine, SubstitutionPolicy, Totals } from '../fees/index.ts';
+
+export const SNAPSHOT_SCHEMA = 'kzmeter.period-snapshot/1';
+
+/** A ledger line as frozen: `reason` is null for plainly metered lines. */
+export type SnapshotLine = Omit<LedgerLine, 'reason'> & { readonly reason: string | null };
+
+/** A declared line plus what rounding did to it. */
+export interface SnapshotDeclaredLine extends DeclaredLine {
+  /** amountTiyn x 1000 - feeMilliTiyn: what rounding added (negative: removed). */
+  readonly roundingMilliTiyn: number;
+}
+
+/** An earlier version of the same period, kept on disk, and why it was reopened. */
+export interface VersionHistoryEntry {
+  readonly version: number;
+  readonly digest: string;
+  readonly closedAt: string;
+  readonly closedBy: string;
+  readonly reopenedAt: string;
+  readonly reopenedBy: string;
+  readonly reopenReason: string;
+}
+
+export interface SnapshotTotals {
+  readonly total: Totals;
+  readonly byTaxpayer: KeyedTotals<string>[];
+  readonly bySite: KeyedTotals<string>[];
+  readonly byMeter: KeyedTotals<string>[];
+  readonly bySource: KeyedTotals<EnergySource>[];
+  readonly byRate: KeyedTotals<number>[];
+}
+
+export interface PeriodSnapshot {
+  readonly schema: typeof SNAPSHOT_SCHEMA;
+  /** '2025-Q3', '2025-07' or '2025-07-01..2025-07-02'. */
+  readonly period: string;
+  readonly periodKind: 'quarter' | 'month' | 'range';
+  /** First and last local day of the period. */
+  readonly firstDay: string;
+  readonly lastDay: string;
+  /** The BIN the close was limited to, or null for every taxpayer. */
+  readonly taxpayerScope: string | null;
+  readonly version: number;
+  readonly closedBy: string;
+  /** ISO-8601 UTC. */
+  readonly closedAt: string;
+  readonly closedAtMs: number;
+  readonly reason: string | null;
+  readonly previousVersions: VersionHistoryEntry[];
+  readonly registryVersion: string;
+  readonly tariffs: { id: string; version: number }[];
+  readonly policy: SubstitutionPolicy;
+  readonly engineVersion: string;
+  readonly taxpayers: { bin: string; name: string }[];
+  readonly sites: { id: string; name: string; taxpayerBin: string }[];
+  /** Declaration and payment dates of each tax quarter the period touches. */
+  readonly dueDates: { taxQuarter: string; declareBy: string; payBy: string }[];
+  readonly lines: SnapshotLine[];
+  readonly totals: SnapshotTotals;
+  readonly declared: SnapshotDeclaredLine[];
+  readonly declaredTotalTiyn: number;
+  /** 'sha256:<hex>' over the canonical JSON of every other member. */
+  readonly digest: string;
+}
+
+/** Readings that arrived after the close, and what they would change. */
+export interface LateDataReport {
+  readonly period: string;
+  readonly version: number;
+  readonly closedAtMs: number;
+  readonly lateReadings: number;
+  readonly meters: { meterId: string; lateReadings: number; snapshotFeeMilliTiyn: number; recomputedFeeMilliTiyn: number; differenceMilliTiyn: number; differenceWh: number }[];
+  readonly differenceMilliTiyn: number;
+}

@@ -1,0 +1,69 @@
+/** `kzmeter ledger` against a real InfluxDB and the example registry. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { ledgerMain } from '../../src/cli/ledger.ts';
+import { LINE_COLUMNS } from '../../src/ledger/format.ts';
+import { meterFacts } from '../../src/ledger/scope.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { MIN, at, generate, writeMeterData } from '../unit/ledger/store-fixtures.ts';
+
+const DEVICES = fileURLToPath(new URL('../../devices', import.meta.url));
+let influx: TestInflux;
+let target: InfluxTarget;
+
+beforeAll(async () => {
+  influx = await startInflux();
+  target = await influx.database();
+  const registry = loadRegistry(DEVICES);
+  const span = { fromMs: at('2025-09-30T00:00+05:00'), toMs: at('2025-10-01T06:00+05:00'), stepMs: MIN, powerW: 30_000 };
+  await writeMeterData(target, ['ekb-1-m01', 'ekb-1-m02'].map((id) => generate({ ...span, facts: meterFacts(registry.meterById.get(id)!), faults: [[at('2025-09-30T12:00+05:00'), at('2025-09-30T12:05+05:00')]] })));
+});
+afterAll(async () => { await influx?.stop(); });
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES }) {
+  let stdout = '';
+  let stderr = '';
+  const code = await ledgerMain(argv, { env, out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, now: () => at('2026-01-10T00:00+05:00') });
+  return { code, stdout, stderr };
+}
+
+describe('kzmeter ledger', () => {
+  it('json is the API answer; csv has the documented columns, one row per line, decimal points', async () => {
+    const json = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json']);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    const csv = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    const rows = csv.stdout.trimEnd().split('\n');
+    expect(rows[0]).toBe(LINE_COLUMNS.map(([n]) => n).join(','));
+    expect(rows.length - 1).toBe(report.lines.length);
+    const fault = rows.find((r) => r.includes('fault-status'))!.split(',');
+    expect(fault[0]).toBe('ekb-1-m01');
+    expect(fault[9]).toMatch(/^\d+\.\d{3}$/);
+    const declared = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'csv', '--csv-table', 'declared']);
+    const sumTiyn = declared.stdout.trimEnd().split('\n').slice(1).reduce((s, r) => s + Number(r.split(',')[13]), 0);
+    expect(sumTiyn).toBe(report.totals.declaredTiyn);
+  });
+
+  it('table for people, with policy', async () => {
+    const r = await run(['--period', '2025-Q4', '--taxpayer', '940140000385', '--policy', 'register-reconciled']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Ledger 2025-Q4/);
+    expect(r.stdout).toMatch(/Policy: register-reconciled/);
+    expect(r.stdout).toMatch(/amount due \d+\.\d\d tenge/);
+  });
+
+  it('says what to set when no InfluxDB URL is configured', async () => {
+    const r = await run(['--period', '2025-Q3'], { KZM_REGISTRY_DIR: DEVICES });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/set KZM_INFLUX_URL/);
+  });
+
+  it('refuses a bad period or format with a message', async () => {
+    expect((await run(['--period', 'Q3-2025'])).stderr).toMatch(/expected YYYY-Qn/);
+    expect((await run(['--period', '2025-Q3', '--format', 'xml'])).stderr).toMatch(/--format must be json, csv or table/);
+    expect((await run(['--period', '2025-Q3', '--site', 'nope'])).code).toBe(2);
+  });
+});
