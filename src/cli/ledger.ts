@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
 import { loadTariffs } from '../fees/index.ts';
 import { createLedgerService } from '../ledger/ledger-service.ts';
@@ -16,7 +15,7 @@ export const LEDGER_HELP = `kzmeter ledger --period 2025-Q3 [--site ID] [--taxpa
                register-reconciled: communication gaps the register covers plausibly at the register
   --format     table (default), json (the /api/ledger answer), csv (one row per ledger line)
   --csv-table  lines (default) or declared (declared lines, rounded once each)
-  --tariffs    tariff directory (default: the shipped tariffs/); --tariffs-override DIR on top
+  --tariffs    tariff directory (default: config tariffsDir / KZM_TARIFFS_DIR); --tariffs-override DIR on top
 A period still in progress is computed up to now and marked as such.`;
 
 export interface LedgerCliIo {
@@ -25,8 +24,6 @@ export interface LedgerCliIo {
   err?: (text: string) => void;
   now?: () => number;
 }
-
-const SHIPPED_TARIFFS = fileURLToPath(new URL('../../tariffs', import.meta.url));
 
 /** `kzmeter ledger ...`: 0 on success, 2 for a bad request or setup (message on stderr). */
 export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<number> {
@@ -49,7 +46,7 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
     return 2;
   }
   const registry = loadRegistry(config.registryDir);
-  const tariffs = await loadTariffs(values.tariffs ?? SHIPPED_TARIFFS, values['tariffs-override']);
+  const tariffs = await loadTariffs(values.tariffs ?? config.tariffsDir, values['tariffs-override']);
   if (!tariffs.ok) { err(`Tariff schedules are invalid:\n${tariffs.reason}\n`); return 2; }
   const service = createLedgerService({ registry, tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), ...(io.now && { now: io.now }) });
   const query = Object.fromEntries(Object.entries({
