@@ -23,17 +23,22 @@ interface Truth {
   meters: { meterId: string; reportingIntervalS: number; periods: { period: string; kind: string; expected: Record<'strict' | 'register-reconciled', { feeMilliTiyn: number; energyWh: number }> }[] }[];
 }
 
-const PERIOD = '2025-07-01..2025-07-02';
+const dirs: string[] = [];
+const tmp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
+
+// The two-day scenario closes a custom range; the quarter scenario closes the tax period itself.
+describe.each([
+  { scenario: 'short-e2e', PERIOD: '2025-07-01..2025-07-02', periodKind: 'run' },
+  { scenario: 'quarter-e2e', PERIOD: '2025-Q3', periodKind: 'quarter' },
+])('$scenario: close $PERIOD after a simulator backfill', ({ scenario, PERIOD, periodKind }) => {
 let influx: TestInflux;
 let svc: Awaited<ReturnType<typeof startService>>;
 let truth: Truth;
-const dirs: string[] = [];
-const tmp = (p: string) => { const d = mkdtempSync(join(tmpdir(), p)); dirs.push(d); return d; };
 
 beforeAll(async () => {
   influx = await startInflux();
   svc = await startService(await influx.database());
-  const summary = await runSimulation({ scenario: 'simulator/scenarios/short-e2e.yaml', brokerUrl: svc.brokerUrl, clock: 'backfill', outDir: tmp('kzm-sim-') });
+  const summary = await runSimulation({ scenario: `simulator/scenarios/${scenario}.yaml`, brokerUrl: svc.brokerUrl, clock: 'backfill', outDir: tmp('kzm-sim-') });
   expect(summary.publishFailures).toBe(0);
   // Every reading is acknowledged only once written; let the writer drain anyway.
   for (let i = 0; i < 100 && svc.writer.state().pendingLines > 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -42,7 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.cleanup();
   await influx?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /**
@@ -71,7 +75,6 @@ function csvFeeByMeter(csv: string): Map<string, number> {
   return out;
 }
 
-describe('close after a simulator backfill', () => {
   it.each(['strict', 'register-reconciled'] as const)('%s: exported fees equal the ground truth to the milli-tiyn', async (policyName) => {
     const periods = createPeriodService({
       registry: scenarioRegistry(), tariffs: await tariffs(), target: svc.influx, dataDir: tmp('kzm-e2e-periods-'),
@@ -87,7 +90,7 @@ describe('close after a simulator backfill', () => {
     expect(truth.meters.map((m) => m.meterId).sort()).toEqual(['ast-3-m02', 'ekb-1-m01', 'kpg-2-m03']);
     let truthTotal = 0;
     for (const m of truth.meters) {
-      const expected = m.periods.find((p) => p.kind === 'run' && p.period === PERIOD)!.expected[policyName];
+      const expected = m.periods.find((p) => p.kind === periodKind && p.period === PERIOD)!.expected[policyName];
       const got = snapshot.totals.byMeter.find((t) => t.key === m.meterId)!;
       expect({ meter: m.meterId, feeMilliTiyn: got.feeMilliTiyn, energyWh: got.energyWh }).toEqual({ meter: m.meterId, feeMilliTiyn: expected.feeMilliTiyn, energyWh: expected.energyWh });
       expect(fromCsv.get(m.meterId)).toBe(expected.feeMilliTiyn);
@@ -100,3 +103,5 @@ describe('close after a simulator backfill', () => {
     expect(verify.ok && verify.value.ok).toBe(true);
   });
 });
+
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
