@@ -47,7 +47,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       const lines: string[] = [];
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
-      if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs));
+      if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs, seq++));
       for (const rej of decoded.rejections) {
         metrics.rejected.inc({ reason: rej.reason });
         log.warn({ topic: topic.slice(0, 200), reason: rej.reason, detail: rej.detail }, 'Reading rejected.');

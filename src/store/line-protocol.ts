@@ -17,8 +17,9 @@ export function readingLine(r: AcceptedReading, receivedMs: number): string {
   return `reading,meter=${escTag(r.meterId)},site=${escTag(r.siteId)} wh=${r.registerWh}i${kw},fault=${r.status === 'fault' ? 1 : 0}i,ts_ms=${r.tsMs}i,rx_ms=${receivedMs}i ${ns(r.tsMs)}`;
 }
 
-export function statusLine(s: AcceptedStatus, tsMs: number): string {
-  return `meter_status,meter=${escTag(s.meterId)},site=${escTag(s.siteId)} state=${escStr(s.state)},online=${s.state === 'online' ? 1 : 0}i ${ns(tsMs)}`;
+/** `seq` in the ns digits keeps two events of the same millisecond (online, then the will) apart. */
+export function statusLine(s: AcceptedStatus, tsMs: number, seq = 0): string {
+  return `meter_status,meter=${escTag(s.meterId)},site=${escTag(s.siteId)} state=${escStr(s.state)},online=${s.state === 'online' ? 1 : 0}i ${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`;
 }
 
 /** Keep at most `maxBytes` of a payload, as text (invalid bytes become U+FFFD). */
