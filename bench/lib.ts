@@ -36,10 +36,3 @@ export async function publishReadings(url: string, opts: { meters: string[]; tot
   await Promise.all(clients.map((c) => c.endAsync()));
   return s;
 }
-
-export function progress(label: string, done: number, total: number, startedMs: number): void {
-  if (!process.stderr.isTTY) return;
-  const rate = done / ((Date.now() - startedMs) / 1000 || 1);
-  process.stderr.write(`\r${label}: ${done}/${total} (${Math.round(rate)}/s, ETA ${Math.round((total - done) / (rate || 1))} s)   `);
-  if (done >= total) process.stderr.write('\n');
-}

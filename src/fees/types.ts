@@ -4,8 +4,8 @@
  * W = watts, Tiyn = 1/100 tenge, MilliTiyn = 1/1000 tiyn.
  */
 
-export type EnergySource = 'grid' | 'renewable' | 'own-offgrid';
-export const ENERGY_SOURCES: readonly EnergySource[] = ['grid', 'renewable', 'own-offgrid'];
+export const ENERGY_SOURCES = ['grid', 'renewable', 'own-offgrid'] as const;
+export type EnergySource = (typeof ENERGY_SOURCES)[number];
 
 /** One meter reading. registerWh: integer cumulative import register in Wh. */
 export interface Reading {

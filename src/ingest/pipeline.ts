@@ -35,14 +35,8 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
     async handle(topic, payload, meta = {}) {
       if (!isIngestTopic(topic)) return;
       const receivedMs = now();
-      let decoded;
-      try {
-        decoded = decodeMessage(topic, payload, { registry, nowMs: receivedMs, maxPayloadBytes: opts.maxPayloadBytes, maxFutureSkewMs: opts.maxFutureSkewS * 1000 });
-      } catch (err) {
-        // decodeMessage is total; reaching here is a bug. Keep the message (not acked) visible in logs.
-        log.error({ err, topic }, 'Decoder failed unexpectedly.');
-        throw err;
-      }
+      // decodeMessage is total: every input becomes readings and/or rejections, never an exception.
+      const decoded = decodeMessage(topic, payload, { registry, nowMs: receivedMs, maxPayloadBytes: opts.maxPayloadBytes, maxFutureSkewMs: opts.maxFutureSkewS * 1000 });
       metrics.received.inc({ kind: decoded.kind });
       const lines: string[] = [];
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));

@@ -9,7 +9,8 @@ import { DEFAULT_POLICY } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildReport, type LedgerReport } from './report.ts';
-import { describeIssues, ledgerQuerySchema, resolveLedgerRequest } from './request.ts';
+import { describeIssues } from '../util/zod-error.ts';
+import { ledgerQuerySchema, resolveLedgerRequest } from './request.ts';
 import { computeStoreLedger, type StoreLedgerOptions } from './store-ledger.ts';
 
 export interface LedgerServiceDeps {

@@ -56,15 +56,6 @@ export interface ResolvedLedgerRequest {
   readonly timeZones: readonly string[];
 }
 
-/** zod issues as one line: `period: ...; to: ...` */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => {
-    const key = i.path.join('.');
-    const what = i.code === 'unrecognized_keys' ? `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
-    return key ? `${key}: ${what}` : what;
-  }).join('; ');
-}
-
 function instantMs(text: string, timeZone: string): number {
   if (text.length === 10) {
     const [year, month, day] = text.split('-').map(Number) as [number, number, number];

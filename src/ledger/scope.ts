@@ -10,19 +10,10 @@ export interface LedgerScope {
   readonly taxpayerBin?: string;
 }
 
-/** Registry meter -> the facts the fee engine needs (same fields, id renamed). */
+/** Registry meter -> the facts the fee engine needs (the same fields, id renamed). */
 export function meterFacts(m: Meter): MeterFacts {
-  return {
-    meterId: m.id,
-    siteId: m.siteId,
-    taxpayerBin: m.taxpayerBin,
-    timeZone: m.timeZone,
-    reportingIntervalS: m.reportingIntervalS,
-    commissionedMs: m.commissionedMs,
-    ...(m.decommissionedMs !== undefined && { decommissionedMs: m.decommissionedMs }),
-    sources: m.sources,
-    maxLoad: m.maxLoad,
-  };
+  const { id, maxLoadBasis: _basis, rigs: _rigs, ...facts } = m;
+  return { meterId: id, ...facts };
 }
 
 /** The meters in scope, in registry order; unknown site or taxpayer is an error naming what exists. */

@@ -3,7 +3,7 @@
  * <dataDir>/periods/<period>[/<BIN>]/v<N>.json. Plain data; integers for every
  * amount of money (milli-tiyn exact, tiyn declared) and energy (Wh).
  */
-import type { DeclaredLine, EnergySource, KeyedTotals, LedgerLine, SubstitutionPolicy, Totals } from '../fees/index.ts';
+import type { DeclaredLine, LedgerLine, LedgerSummary, SubstitutionPolicy } from '../fees/index.ts';
 
 export const SNAPSHOT_SCHEMA = 'kzmeter.period-snapshot/1';
 
@@ -27,14 +27,8 @@ export interface VersionHistoryEntry {
   readonly reopenReason: string;
 }
 
-export interface SnapshotTotals {
-  readonly total: Totals;
-  readonly byTaxpayer: KeyedTotals<string>[];
-  readonly bySite: KeyedTotals<string>[];
-  readonly byMeter: KeyedTotals<string>[];
-  readonly bySource: KeyedTotals<EnergySource>[];
-  readonly byRate: KeyedTotals<number>[];
-}
+/** Totals per taxpayer, site, meter, energy source and rate: the fee engine's summary. */
+export type SnapshotTotals = LedgerSummary;
 
 export interface PeriodSnapshot {
   readonly schema: typeof SNAPSHOT_SCHEMA;

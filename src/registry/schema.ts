@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { checkBin } from './bin.ts';
 import { isValidTimeZone } from '../util/time.ts';
 
-export const ENERGY_SOURCES = ['grid', 'renewable', 'own-offgrid'] as const;
-export type EnergySource = (typeof ENERGY_SOURCES)[number];
+import { ENERGY_SOURCES } from '../fees/types.ts';
+
+export { ENERGY_SOURCES, type EnergySource } from '../fees/types.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64 characters');
 const dateString = z.string().regex(

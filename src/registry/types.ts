@@ -1,20 +1,16 @@
-import type { EnergySource, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
+import type { MeterFacts } from '../fees/types.ts';
+import type { RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 
 export type Taxpayer = TaxpayerInput;
 export type Site = SiteInput;
 export interface Rig extends RigInput { readonly installedMs?: number; readonly removedMs?: number }
 
-/** A meter with every date resolved to epoch ms in its site's zone and its max-load history derived. */
-export interface Meter {
+/**
+ * A meter with every date resolved to epoch ms in its site's zone and its max-load history derived:
+ * the fee engine's MeterFacts (under `id`) plus where its max load comes from and the rigs behind it.
+ */
+export interface Meter extends Omit<MeterFacts, 'meterId'> {
   readonly id: string;
-  readonly siteId: string;
-  readonly taxpayerBin: string;
-  readonly timeZone: string;
-  readonly reportingIntervalS: number;
-  readonly commissionedMs: number;
-  readonly decommissionedMs?: number;
-  readonly sources: readonly { fromMs: number; source: EnergySource }[];
-  readonly maxLoad: readonly { fromMs: number; maxLoadW: number }[];
   /** 'declared' when maxLoadKw is given, 'rigs' when derived from the rigs behind the meter. */
   readonly maxLoadBasis: 'declared' | 'rigs';
   readonly rigs: readonly Rig[];

@@ -7,9 +7,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function describeIssues(error: z.ZodError, describeEntry?: (path: readonly PropertyKey[]) => string): string[] {
-  return error.issues.map((issue) => {
-    const where = describeEntry ? describeEntry(issue.path) : formatPath(issue.path);
-    return `${where}: ${issue.message}`;
-  });
+/**
+ * zod issues as one line for an HTTP answer or a CLI error: `period: ...; to: ...`.
+ * `root` names the input when an issue has no path (e.g. 'body').
+ */
+export function describeIssues(error: z.ZodError, root?: string): string {
+  return error.issues.map((i) => {
+    const key = formatPath(i.path) || root;
+    const what = i.code === 'unrecognized_keys' ? `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
+    return key ? `${key}: ${what}` : what;
+  }).join('; ');
 }

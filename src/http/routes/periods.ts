@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { describeIssues } from '../../util/zod-error.ts';
 import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/period-service.ts';
 
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
@@ -17,9 +18,7 @@ const reopenBody = z.strictObject({ taxpayer: bin.optional(), reopenedBy: z.stri
 const exportQuery = z.strictObject({ taxpayer: bin.optional(), version: z.coerce.number().int().min(1).optional() });
 const FILES: Record<string, ExportFormat> = { 'export.csv': 'csv', 'export-totals.csv': 'totals.csv', 'export.json': 'json', 'export.html': 'html' };
 
-function issues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-}
+const issues = (err: z.ZodError): string => describeIssues(err, 'body');
 
 function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown {
   if (!r.ok) return reply.status(r.status).send({ error: r.reason });

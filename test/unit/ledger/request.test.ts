@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { ledgerQuerySchema, resolveLedgerRequest, describeIssues } from '../../../src/ledger/request.ts';
+import { ledgerQuerySchema, resolveLedgerRequest } from '../../../src/ledger/request.ts';
+import { describeIssues } from '../../../src/util/zod-error.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 
 const registry = loadRegistry(fileURLToPath(new URL('../../../devices', import.meta.url)));

@@ -7,13 +7,9 @@ import type { MeterFacts, Reading, StatusEvent } from '../../../src/fees/index.t
 import { readingLine, statusLine } from '../../../src/store/line-protocol.ts';
 import type { InfluxTarget } from '../../../src/store/influx-target.ts';
 
-export const H = 3_600_000;
-export const MIN = 60_000;
-export const at = (iso: string): number => {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) throw new Error(`bad date ${iso}`);
-  return t;
-};
+import { H, MIN, at } from '../fees/helpers.ts';
+
+export { H, MIN, at };
 
 export interface MeterSpec {
   readonly facts: MeterFacts;
