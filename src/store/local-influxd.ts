@@ -79,9 +79,16 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
       const conf = join(dataDir, 'influxd.conf');
       writeFileSync(conf, configToml(dataDir, httpPort, rpcPort));
       url = `http://127.0.0.1:${httpPort}`;
-      child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
+      // after the writer has drained. If the service dies without stopping it, the exit hook kills it.
+      child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+      const orphanGuard = () => child?.kill('SIGKILL');
+      process.once('exit', orphanGuard);
+      child.once('exit', () => process.off('exit', orphanGuard));
       child.stderr?.on('data', (d: Buffer) => { stderrTail = (stderrTail + d.toString()).slice(-2000); });
-      const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`))));
+      let onEarlyExit: (code: number | null) => void = () => {};
+      const exited = new Promise<never>((_, reject) => { onEarlyExit = (code) => reject(new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`)); });
+      child.once('exit', onEarlyExit);
       const ready = (async () => {
         const until = Date.now() + 30_000;
         while (Date.now() < until) {
@@ -94,7 +101,7 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
         throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
       })();
       await Promise.race([ready, exited]);
-      child.removeAllListeners('exit');
+      child.off('exit', onEarlyExit);
       opts.log?.info({ url, dataDir, version }, 'Local InfluxDB started.');
     },
     async stop() {

@@ -1,4 +1,7 @@
-import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+
+// The client would print its own errors to the console; the BatchWriter logs every failure with context.
+setLogger({ error: () => {}, warn: () => {} });
 import type { InfluxTarget } from './influx-target.ts';
 import { V1WriteTransport } from './v1-write-transport.ts';
 
