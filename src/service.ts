@@ -13,6 +13,7 @@ import { buildApp } from './http/app.ts';
 import { ledgerRoutes } from './http/routes/ledger.ts';
 import { periodRoutes } from './http/routes/periods.ts';
 import { createPeriodService } from './periods/period-service.ts';
+import { createRollups, type Rollups } from './rollup/index.ts';
 import type { HealthReport } from './http/routes/health.ts';
 import type { Registry } from './registry/types.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
@@ -30,6 +31,8 @@ export interface Service {
   readonly live: LiveState;
   readonly app: FastifyInstance;
   readonly writer: BatchWriter;
+  /** Hour/day rollups the ledger reads; flush() waits until everything stored so far is rolled up. */
+  readonly rollups: Rollups;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -41,6 +44,7 @@ export function createService(config: Config, registry: Registry, log: Logger, e
   let localInflux: LocalInflux | undefined;
   let target!: InfluxTarget;
   let writer!: BatchWriter;
+  let rollups!: Rollups;
   let broker: EmbeddedBroker | undefined;
   let subscriber: ExternalSubscriber | undefined;
   let app!: FastifyInstance;
@@ -74,6 +78,7 @@ export function createService(config: Config, registry: Registry, log: Logger, e
     metrics, live,
     get app() { return app; },
     get writer() { return writer; },
+    get rollups() { return rollups; },
     async start() {
       if (started) return;
       started = true;
@@ -100,7 +105,10 @@ export function createService(config: Config, registry: Registry, log: Logger, e
       stops.unshift(() => writer.stop());
       const stopProgress = startIngestProgressLog(metrics, log.child({ component: 'ingest' }));
       stops.unshift(async () => stopProgress());
-      const ingest = createIngestPipeline({ registry, writer, metrics, live, log: log.child({ component: 'ingest' }), ...config.ingest });
+      rollups = createRollups({ config, registry, target: () => target, sink: writer, log: log.child({ component: 'rollup' }), metrics: metrics.registry });
+      await rollups.start();
+      stops.unshift(() => rollups.stop());
+      const ingest = createIngestPipeline({ registry, writer, metrics, live, log: log.child({ component: 'ingest' }), rollupMarks: rollups.marks, ...config.ingest });
       if (config.mqtt.brokerUrl) {
         subscriber = createExternalSubscriber({
           url: config.mqtt.brokerUrl, clientId: config.mqtt.clientId, maxInflight: config.mqtt.maxInflight, ingest, log: log.child({ component: 'mqtt' }),
@@ -117,8 +125,9 @@ export function createService(config: Config, registry: Registry, log: Logger, e
       }
       const tariffs = await loadTariffs(config.tariffsDir);
       if (!tariffs.ok) throw new Error(`Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}`);
-      const periods = createPeriodService({ registry, tariffs: tariffs.value, target: () => target, dataDir: config.dataDir });
-      const plugins = [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target }), periodRoutes({ periods }), ...(extra.plugins ?? [])];
+      const beforeRead = () => rollups.flush(30_000);
+      const periods = createPeriodService({ registry, tariffs: tariffs.value, target: () => target, dataDir: config.dataDir, beforeRead });
+      const plugins = [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead }), periodRoutes({ periods }), ...(extra.plugins ?? [])];
       app = await buildApp({ registry, live, metrics, health, log, plugins });
       await app.listen({ host: config.http.host, port: config.http.port });
       stops.unshift(() => app.close());

@@ -57,6 +57,18 @@ export const configSchema = z.strictObject({
     /** How much of a rejected payload is kept in the `rejected` measurement. */
     rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
   }).prefault({}),
+  /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
+  rollup: z.strictObject({
+    /** Pause between rollup passes (ms); a pass recomputes every meter-hour stored since the last one. */
+    intervalMs: z.number().int().min(10).max(60_000).default(1000),
+    /** Recompute each hour once more this long after its last write (ms), for several ingesters on one
+     *  shared subscription; 0 = off. Unset: 10000 when mqtt.sharedGroup is set, else 0. */
+    settleMs: z.number().int().min(0).max(600_000).optional(),
+    /** At most this many meter-hours per pass. */
+    maxHoursPerPass: z.number().int().min(1).max(1_000_000).default(20_000),
+    /** Without a checkpoint in dataDir (first start), recover the durable marks of this many hours back. */
+    recoverLookbackH: z.number().int().min(0).max(24 * 366).default(24),
+  }).prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

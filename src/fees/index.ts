@@ -13,28 +13,23 @@
  * pairs are all provably metered can be replaced by its first and last
  * readings: metered energy telescopes (last - first).
  *
- * ## Aggregate contract for the store (per meter, per UTC hour; `HourSummary`)
- *   hourStartMs      bucket start (GROUP BY time(1h))
- *   count            count(registerWh)
- *   firstTsMs, firstRegisterWh, lastTsMs, lastRegisterWh
- *                    the first/last READING's own timestamp and register. InfluxQL
- *                    returns the bucket start as time for selectors under GROUP BY
- *                    time, so store the timestamp as an integer field too (e.g.
- *                    `tsMs`) and take first(tsMs)/last(tsMs).
- *   faultCount       sum(fault) with fault stored as 0/1 integer field
- *   maxGapMs         max(elapsed(registerWh, 1ms)) via subquery
- *   minStepWh        min(difference(registerWh)) via subquery
- *   maxStepPowerW    max(derivative(registerWh, 1h)) via subquery (Wh per hour = W)
- *   The subquery values may include the step from the previous hour's last
- *   reading (elapsed/difference/derivative run across bucket edges): that only
- *   overstates gap/power and understates step, i.e. sends more hours to the
- *   raw path, never fewer. Hours without readings are simply absent.
+ * ## Bucket contract (`HourSummary`, one meter, one bucket of whole UTC hours)
+ *   hourStartMs      bucket start (an hour, or a UTC day for day buckets)
+ *   count            readings in the bucket
+ *   firstTsMs, firstRegisterWh, lastTsMs, lastRegisterWh   first/last reading's own time and register
+ *   faultCount       readings with status fault
+ *   maxGapMs, minStepWh (<= 0), maxStepPowerW (>= 0)
+ *                    over consecutive readings inside the bucket (0 with one reading).
+ *                    Values that also include the step from the previous bucket only
+ *                    overstate gap/power and understate step: more raw hours, same ledger.
+ * The store keeps these current as rollups (src/rollup: reading_1h from raw readings,
+ * reading_1d merged from the hours; summarizeHours / mergeBuckets here).
  *
- * Protocol: 1. query HourSummary[] for [fromMs - margin, toMs + margin) where the
- * margin reaches the last reading at/before fromMs and the first at/after toMs;
- * 2. hours = rawHoursNeeded(ctx, summaries); 3. fetch raw readings of exactly
- * those hours; 4. computeMeterLedgerFromHours({ ...ctx, hours: summaries, rawReadings }).
- * A raw hour whose reading count differs from its summary is refused.
+ * Protocol (src/ledger/store-read.ts): 1. day buckets for the period (plus a day each
+ * side); 2. rawHoursNeeded(ctx, days) names the days to open: read their hour buckets
+ * and expandFlaggedDays; 3. rawHoursNeeded(ctx, buckets) names the hours to open:
+ * read their raw readings; 4. computeMeterLedgerFromHours({ ...ctx, hours: buckets,
+ * rawReadings }). A raw hour whose reading count differs from its bucket is refused.
  * Same-timestamp duplicates: the store overwrites (last write wins); the raw
  * path keeps the largest register. They agree on stored data, which has none.
  */
@@ -60,6 +55,7 @@ export type { LedgerContext, MeterLedgerInput, MeterLedger } from './ledger.ts';
 export { computeMeterLedger } from './ledger.ts';
 export type { HourSummary, HourlyLedgerInput } from './hourly.ts';
 export { computeMeterLedgerFromHours, rawHoursNeeded, HOUR_MS } from './hourly.ts';
+export { summarizeHours, mergeBuckets, daysFromHours, expandFlaggedDays, DAY_MS } from './bucket-summary.ts';
 export { substitutedWh, interpolateRegisterWh } from './energy.ts';
 
 // Cost of outages.

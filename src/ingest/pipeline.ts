@@ -5,6 +5,7 @@ import { readingLine, rejectedLine, statusLine } from '../store/line-protocol.ts
 import { decodeMessage, isIngestTopic } from './decode.ts';
 import type { LiveState } from './live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
+import type { RollupMarks } from '../rollup/marks.ts';
 
 export interface IngestOptions {
   registry: Registry;
@@ -16,6 +17,8 @@ export interface IngestOptions {
   maxFutureSkewS: number;
   rejectedPayloadMaxBytes: number;
   now?: () => number;
+  /** Durable rollup marks written with the readings; the worker is told once they are stored. */
+  rollupMarks?: RollupMarks;
 }
 
 export interface IngestPipeline {
@@ -40,6 +43,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       metrics.received.inc({ kind: decoded.kind });
       const lines: string[] = [];
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
+      if (opts.rollupMarks) lines.push(...opts.rollupMarks.linesFor(decoded.readings, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
       if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs, seq++));
       for (const rej of decoded.rejections) {
@@ -49,6 +53,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       }
       await writer.write(lines);
       metrics.readingsAccepted.inc(decoded.readings.length);
+      opts.rollupMarks?.stored(decoded.readings, receivedMs);
       for (const r of decoded.readings) live.onReading(r, receivedMs);
       if (decoded.status) {
         if (!meta.retain) metrics.statusAccepted.inc({ state: decoded.status.state });

@@ -26,6 +26,8 @@ export interface LedgerServiceDeps {
   /** Operator override of the schedules' rounding of declared lines. */
   readonly roundingOverride?: RoundingRule;
   readonly storeOptions?: StoreLedgerOptions;
+  /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
+  readonly beforeRead?: () => Promise<unknown>;
 }
 
 export interface LedgerService {
@@ -43,6 +45,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policyDefaults ?? DEFAULT_POLICY);
       if (!resolved.ok) return resolved;
       const r = resolved.value;
+      await deps.beforeRead?.();
       const result = await computeStoreLedger({
         target: target(), meters: r.meters, tariffs: deps.tariffs, policy: r.policy,
         ...(deps.prices && { prices: deps.prices }), ...(deps.storeOptions && { options: deps.storeOptions }),

@@ -1,9 +1,9 @@
 /**
  * The ledger of many meters for a period, computed from InfluxDB.
- *   store path (default): hour summaries in InfluxQL, raw readings only for the
- *     hours rawHoursNeeded names, then computeMeterLedgerFromHours. Database
- *     work grows with the readings scanned by InfluxDB; what crosses the wire
- *     and what Node does grows with meters x hours.
+ *   store path (default): day rollups, the hour rollups of the days the engine
+ *     opens, raw readings only of the hours it opens, then
+ *     computeMeterLedgerFromHours. Work grows with meters x days (plus the
+ *     anomalies), not with readings. Needs the rollups current (src/rollup).
  *   raw path: every reading of the period into Node, then computeMeterLedger.
  *     The reference the store path is tested against; fine for short periods.
  * Both give the same ledger (test/integration/ledger-store.test.ts).
@@ -19,6 +19,10 @@ import {
   type TariffSet,
   computeMeterLedger,
   computeMeterLedgerFromHours,
+  DAY_MS,
+  expandFlaggedDays,
+  HOUR_MS,
+  type HourSummary,
   outageCost,
   outageCostFromHours,
   rawHoursNeeded,
@@ -26,6 +30,7 @@ import {
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { type QueryStats, addStats, emptyStats, meterCondition, ms, runStatements } from './store-query.ts';
 import { type MeterStoreData, readMeterSummaries, readRawHours, seriesReadings } from './store-read.ts';
+import { dayRuns, readBuckets } from '../rollup/buckets-read.ts';
 
 export class LedgerStoreError extends Error {
   constructor(message: string) {
@@ -104,6 +109,15 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) =
   return out;
 }
 
+/** A day opened by the engine must hold the same readings as its hours: else the rollups are behind. */
+function checkDay(meterId: string, day: HourSummary, hours: readonly HourSummary[]): void {
+  const n = hours.filter((h) => h.hourStartMs >= day.hourStartMs && h.hourStartMs < day.hourStartMs + DAY_MS).reduce((a, h) => a + h.count, 0);
+  if (n !== day.count) {
+    throw new LedgerStoreError(`rollups of meter ${meterId} for ${new Date(day.hourStartMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
+      'Wait for the rollup worker, or recompute: kzmeter rollup --from <date> --to <date>.');
+  }
+}
+
 async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
   const { fromMs, toMs } = chunk[0]!;
   const data = await readMeterSummaries(req.target, chunk.map((m) => m.facts.meterId), fromMs, toMs, stats);
@@ -111,32 +125,48 @@ async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[
     facts: m.facts, statusEvents: d.statusEvents, fromMs, toMs, tariffs: req.tariffs,
     ...(req.policy && { policy: req.policy }), ...(req.prices && { prices: req.prices }),
   });
+  // Days the engine cannot pass over: open them into hours.
+  const opened = new Map<string, number[]>();
+  for (const m of chunk) {
+    const days = rawHoursNeeded(ctxOf(m, data.get(m.facts.meterId)!), data.get(m.facts.meterId)!.days);
+    if (days.length) opened.set(m.facts.meterId, days);
+  }
+  const hourBuckets = opened.size ? await readBuckets(req.target, 'hour', new Map([...opened].map(([id, days]) => [id, dayRuns(days)])), stats) : new Map<string, HourSummary[]>();
+  const buckets = new Map<string, HourSummary[]>();
   const needed = new Map<string, number[]>();
   for (const m of chunk) {
-    const d = data.get(m.facts.meterId)!;
-    const known = new Set(d.knownReadings.map((r) => Math.floor(r.tsMs / 3_600_000) * 3_600_000));
-    const hours = rawHoursNeeded(ctxOf(m, d), d.hours).filter((h) => !known.has(h));
-    if (hours.length) needed.set(m.facts.meterId, hours);
+    const id = m.facts.meterId;
+    const d = data.get(id)!;
+    const days = opened.get(id) ?? [];
+    const hours = hourBuckets.get(id) ?? [];
+    stats.hourBuckets += hours.length;
+    for (const day of d.days) if (days.includes(day.hourStartMs)) checkDay(id, day, hours);
+    const list = [...expandFlaggedDays(d.days, days, hours), ...d.knownHours];
+    buckets.set(id, list);
+    const known = new Set(d.knownReadings.map((r) => Math.floor(r.tsMs / HOUR_MS) * HOUR_MS));
+    const raw = rawHoursNeeded(ctxOf(m, d), list).filter((h) => !known.has(h));
+    if (raw.length) needed.set(id, raw);
   }
   const raw = needed.size ? await readRawHours(req.target, needed, stats) : new Map<string, Reading[]>();
   return chunk.map((m) => {
     const d = data.get(m.facts.meterId)!;
-    const input = { ...ctxOf(m, d), hours: d.hours, rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])] };
+    const input = { ...ctxOf(m, d), hours: buckets.get(m.facts.meterId)!, rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])] };
     return { facts: m.facts, ledger: unwrap(computeMeterLedgerFromHours(input)), outage: unwrap(outageCostFromHours(input)) };
   });
 }
 
-/** Readings arriving between the summary and the raw query make their counts differ: read that chunk once more. */
+/** Rollups updated between the bucket and the raw query make their counts differ: read that chunk once more. */
 async function chunkLedgerRetrying(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
   try {
     return await chunkLedger(req, chunk, stats);
   } catch (err) {
     if (!(err instanceof LedgerStoreError) || !/summary counts/.test(err.message)) throw err;
+    await new Promise((r) => setTimeout(r, 1000));
     return chunkLedger(req, chunk, stats);
   }
 }
 
-/** The store path: hour summaries in InfluxQL, raw readings only where needed. */
+/** The store path: rollups, and raw readings only where needed. */
 export async function computeStoreLedger(req: StoreLedgerRequest): Promise<StoreLedgerResult> {
   const opts = req.options ?? {};
   const size = (opts.grouping ?? 'per-meter') === 'per-meter' ? 1 : Math.max(1, opts.chunkSize ?? 100);

@@ -18,11 +18,13 @@ export interface QueryStats {
   rawReadings: number;
   /** Hours whose raw readings were fetched. */
   rawHours: number;
-  /** Hour summaries used. */
-  hourSummaries: number;
+  /** Day buckets (reading_1d) read. */
+  dayBuckets: number;
+  /** Hour buckets (reading_1h) read, for the days the engine opened. */
+  hourBuckets: number;
 }
 
-export const emptyStats = (): QueryStats => ({ requests: 0, statements: 0, rows: 0, rawReadings: 0, rawHours: 0, hourSummaries: 0 });
+export const emptyStats = (): QueryStats => ({ requests: 0, statements: 0, rows: 0, rawReadings: 0, rawHours: 0, dayBuckets: 0, hourBuckets: 0 });
 
 export function addStats(into: QueryStats, from: QueryStats): void {
   for (const k of Object.keys(into) as (keyof QueryStats)[]) into[k] += from[k];

@@ -1,27 +1,29 @@
 /**
  * Reads what the fee engine needs from InfluxDB for a group of meters and one
- * range [fromMs, toMs), without pulling every raw reading:
- *   - the boundary readings (last at/before fromMs, first at/after toMs),
- *   - per meter and UTC hour, the HourSummary fields (aggregates + a subquery
- *     with elapsed/difference/derivative, which InfluxDB 1.2+ supports),
- *   - status events, and later the raw readings of the few hours that need them.
- * The summary window is whole UTC hours from one hour before fromMs to one hour
- * after toMs. Readings inside the window but before the last reading at/before
- * fromMs (or after the first at/after toMs) only form spans outside the period,
- * which the engine ignores; a boundary reading outside the window (a long
- * silence) becomes a one-reading hour of its own.
+ * range [fromMs, toMs), from the rollups (src/rollup) instead of the raw readings:
+ *   - the day buckets (reading_1d) of the UTC days around the range, one more day each side,
+ *   - the status events of those days,
+ *   - later the hour buckets (reading_1h) of the few days the engine opens, and
+ *     the raw readings of the few hours it opens (store-ledger.ts).
+ * Work grows with meters x days, not with readings. Buckets before the last
+ * reading at/before fromMs (or after the first at/after toMs) only form spans
+ * outside the period, which the engine ignores; when the boundary reading lies
+ * outside the window (a long silence) it is looked up in the raw readings and
+ * becomes a one-reading hour of its own.
  */
-import { HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../fees/index.ts';
+import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../fees/index.ts';
 import type { Series } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
+import { BUCKET_FIELDS, seriesBuckets } from '../rollup/buckets-read.ts';
 import { type QueryStats, columnIndex, meterCondition, ms, num, runStatements } from './store-query.ts';
 
 export interface MeterStoreData {
-  readonly before?: Reading;
-  readonly after?: Reading;
-  readonly hours: HourSummary[];
+  /** Day buckets in the window. */
+  readonly days: HourSummary[];
+  /** One-reading hours for boundary readings found outside the window (their raw reading is known). */
+  readonly knownHours: HourSummary[];
   readonly statusEvents: StatusEvent[];
-  /** Readings already known (boundary readings outside the window), usable as raw readings of their hours. */
+  /** The readings behind knownHours, usable as raw readings of their hours. */
   readonly knownReadings: Reading[];
 }
 
@@ -31,8 +33,10 @@ export interface Window {
   readonly endMs: number;
 }
 
+const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
+
 export function summaryWindow(fromMs: number, toMs: number): Window {
-  return { startMs: Math.floor(fromMs / HOUR_MS) * HOUR_MS - HOUR_MS, endMs: Math.ceil(toMs / HOUR_MS) * HOUR_MS + HOUR_MS };
+  return { startMs: dayOf(fromMs) - DAY_MS, endMs: dayOf(toMs) + 2 * DAY_MS };
 }
 
 const READING = '"reading"';
@@ -72,83 +76,27 @@ function statusEvents(s: Series | undefined): StatusEvent[] {
   return out;
 }
 
-const byHour = (s: Series | undefined): Map<number, readonly unknown[]> => {
-  const out = new Map<number, readonly unknown[]>();
-  if (!s) return out;
-  const it = columnIndex(s, 'time');
-  for (const v of s.values) out.set(num(v[it]), v);
-  return out;
-};
-
-/** Joins the aggregates with the gap, step and power subqueries (one row per meter and hour). */
-function hourSummaries(agg: Series | undefined, gaps: Series | undefined, steps: Series | undefined, powers: Series | undefined): HourSummary[] {
-  if (!agg) return [];
-  const c = (name: string) => columnIndex(agg, name);
-  const [it, ic, ifw, ilw, ift, ilt, isf] = [c('time'), c('count'), c('first_wh'), c('last_wh'), c('first_ts'), c('last_ts'), c('faults')];
-  const orZero = (x: unknown): number => (x == null ? 0 : num(x));
-  const column = (s: Series | undefined, name: string): ((hourStartMs: number) => number) => {
-    const by = byHour(s);
-    const i = s ? columnIndex(s, name) : -1;
-    return (h) => orZero(by.get(h)?.[i]);
-  };
-  const maxGap = column(gaps, 'max_gap');
-  const minStep = column(steps, 'min_step');
-  const maxPower = column(powers, 'max_pw');
-  const out: HourSummary[] = [];
-  for (const v of agg.values) {
-    const count = num(v[ic]);
-    if (!(count > 0)) continue;
-    const hourStartMs = num(v[it]);
-    out.push({
-      hourStartMs,
-      count,
-      firstTsMs: num(v[ift]),
-      firstRegisterWh: num(v[ifw]),
-      lastTsMs: num(v[ilt]),
-      lastRegisterWh: num(v[ilw]),
-      faultCount: orZero(v[isf]),
-      // Subquery values include the step from the previous hour's last reading: conservative (see fees/index.ts).
-      maxGapMs: maxGap(hourStartMs),
-      minStepWh: minStep(hourStartMs),
-      maxStepPowerW: maxPower(hourStartMs),
-    });
-  }
-  return out;
-}
-
-/** Boundary readings, hour summaries and status events for meters sharing one period. */
+/** Day buckets and status events for meters sharing one period, boundary readings looked up when outside. */
 export async function readMeterSummaries(target: InfluxTarget, meterIds: readonly string[], fromMs: number, toMs: number, stats: QueryStats): Promise<Map<string, MeterStoreData>> {
   const w = summaryWindow(fromMs, toMs);
   const cond = meterCondition(meterIds);
   const inWindow = `time >= ${ms(w.startMs)} AND time < ${ms(w.endMs)}`;
-  // Four requests in parallel: InfluxDB runs the statements of one request in turn. Each subquery has one
-  // transformation and one outer aggregate: 1.6 re-runs the inner query for every outer call, and three
-  // transformations in one subquery took 9 s where three single ones took 1 s each (1.2 M points).
-  const sub = (fn: string, alias: string, outer: string) =>
-    `SELECT ${outer} FROM (SELECT ${fn} AS "${alias}" FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY "meter") ` +
-    `WHERE ${inWindow} GROUP BY time(1h), "meter" fill(none)`;
-  const [[before, after, agg, status], [gaps], [steps], [powers]] = await Promise.all([
-    runStatements(target, [
-      selectBoundary('last', cond, `time >= ${ms(w.startMs)} AND time <= ${ms(fromMs)}`),
-      selectBoundary('first', cond, `time >= ${ms(toMs)} AND time < ${ms(w.endMs)}`),
-      `SELECT count("wh") AS "count", first("wh") AS "first_wh", last("wh") AS "last_wh", first("ts_ms") AS "first_ts", last("ts_ms") AS "last_ts", sum("fault") AS "faults" ` +
-        `FROM ${READING} WHERE ${cond} AND ${inWindow} GROUP BY time(1h), "meter" fill(none)`,
-      `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
-    ], stats),
-    runStatements(target, [sub('elapsed("wh", 1ms)', 'g', 'max("g") AS "max_gap"')], stats),
-    runStatements(target, [sub('difference("wh")', 's', 'min("s") AS "min_step"')], stats),
-    runStatements(target, [sub('derivative("wh", 1h)', 'p', 'max("p") AS "max_pw"')], stats),
-  ]);
-  const [b, a, g, gp, sp, pp, st] = [byMeter(before!), byMeter(after!), byMeter(agg!), byMeter(gaps!), byMeter(steps!), byMeter(powers!), byMeter(status!)];
+  const [days, status] = await runStatements(target, [
+    `SELECT ${BUCKET_FIELDS} FROM "reading_1d" WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
+    `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
+  ], stats);
+  const [d, st] = [byMeter(days!), byMeter(status!)];
   const out = new Map<string, MeterStoreData>();
+  const missing = { before: [] as string[], after: [] as string[] };
   for (const id of meterIds) {
-    const hours = hourSummaries(g.get(id), gp.get(id), sp.get(id), pp.get(id));
-    stats.hourSummaries += hours.length;
-    const bd = boundaryReading(b.get(id));
-    const ad = boundaryReading(a.get(id));
-    out.set(id, { ...(bd && { before: bd }), ...(ad && { after: ad }), hours, statusEvents: statusEvents(st.get(id)), knownReadings: [] });
+    const s = d.get(id);
+    const buckets = s ? seriesBuckets(s).filter((b) => b.count > 0) : [];
+    stats.dayBuckets += buckets.length;
+    if (!buckets.some((b) => b.firstTsMs <= fromMs)) missing.before.push(id);
+    if (!buckets.some((b) => b.lastTsMs >= toMs)) missing.after.push(id);
+    out.set(id, { days: buckets, knownHours: [], statusEvents: statusEvents(st.get(id)), knownReadings: [] });
   }
-  await extendBeyondWindow(target, out, w, stats);
+  await extendBeyondWindow(target, out, missing, w, stats);
   return out;
 }
 
@@ -162,9 +110,8 @@ function singleHour(r: Reading): HourSummary {
 }
 
 /** Meters silent around a period boundary: look further (unbounded) for their boundary readings and the status events up to them. */
-async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterStoreData>, w: Window, stats: QueryStats): Promise<void> {
-  const noBefore = [...data].filter(([, d]) => !d.before).map(([id]) => id);
-  const noAfter = [...data].filter(([, d]) => !d.after).map(([id]) => id);
+async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterStoreData>, missing: { before: string[]; after: string[] }, w: Window, stats: QueryStats): Promise<void> {
+  const { before: noBefore, after: noAfter } = missing;
   const stmts: string[] = [];
   if (noBefore.length) stmts.push(selectBoundary('last', meterCondition(noBefore), `time < ${ms(w.startMs)}`));
   if (noAfter.length) stmts.push(selectBoundary('first', meterCondition(noAfter), `time >= ${ms(w.endMs)}`));
@@ -177,7 +124,7 @@ async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterS
       const r = boundaryReading(found[side].get(id));
       if (!r) continue;
       const d = data.get(id)!;
-      data.set(id, { ...d, [side]: r, hours: [...d.hours, singleHour(r)], knownReadings: [...d.knownReadings, r] });
+      data.set(id, { ...d, knownHours: [...d.knownHours, singleHour(r)], knownReadings: [...d.knownReadings, r] });
       const range = side === 'before' ? `time >= ${ms(r.tsMs)} AND time < ${ms(w.startMs)}` : `time >= ${ms(w.endMs)} AND time <= ${ms(r.tsMs)}`;
       statusStmts.push({ id, stmt: `SELECT "state" FROM ${STATUS} WHERE ${meterCondition([id])} AND ${range} GROUP BY "meter"` });
     }

@@ -31,9 +31,12 @@ export interface LedgerDeps {
   readonly tariffs: TariffSet;
   readonly policy: SubstitutionPolicy;
   readonly prices?: readonly QuarterPrice[];
+  /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
+  readonly beforeRead?: () => Promise<unknown>;
 }
 
 export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod[]): Promise<LedgerLine[]> {
+  await deps.beforeRead?.();
   const r = await computeStoreLedger({ target: deps.target, meters, tariffs: deps.tariffs, policy: deps.policy, ...(deps.prices && { prices: deps.prices }) });
   return r.meters.flatMap((m) => m.ledger.lines);
 }

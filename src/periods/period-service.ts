@@ -33,6 +33,8 @@ export interface PeriodServiceDeps {
   readonly prices?: readonly QuarterPrice[];
   /** Defaults to package.json's version. */
   readonly engineVersion?: string;
+  /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
+  readonly beforeRead?: () => Promise<unknown>;
 }
 
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
@@ -61,7 +63,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
   const policy = deps.policy ?? DEFAULT_POLICY;
   const engineVersion = deps.engineVersion ?? packageVersion();
-  const ledgerDeps = () => ({ target: target(), tariffs: deps.tariffs, policy, ...(deps.prices && { prices: deps.prices }) });
+  const ledgerDeps = () => ({ target: target(), tariffs: deps.tariffs, policy, ...(deps.prices && { prices: deps.prices }), ...(deps.beforeRead && { beforeRead: deps.beforeRead }) });
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => { const p = queue.then(fn, fn); queue = p.catch(() => undefined); return p; };
 

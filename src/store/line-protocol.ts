@@ -1,3 +1,4 @@
+import type { HourSummary } from '../fees/index.ts';
 import type { AcceptedReading, AcceptedStatus, Rejection } from '../ingest/types.ts';
 
 /**
@@ -6,6 +7,10 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../ingest/types
  *                                  ts_ms (int, the reading's own time: first()/last() per hour keep it), rx_ms (int, arrival)
  *   meter_status tags meter, site   fields state ("online"|"offline"), online (int 1/0)
  *   rejected     tags reason[, meter] fields topic, detail, payload (capped), bytes (int)
+ *   reading_1h, reading_1d  (rollups, derived from `reading`; time = bucket start, UTC hour / UTC day)
+ *                tags meter, site   fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
+ *                                  max_pw (float, W): the HourSummary of the bucket (src/fees/bucket-summary.ts)
+ *   rollup_dirty tags meter         fields hour_ms (int): "readings of this meter-hour were written" (see src/rollup/marks.ts)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
 const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
@@ -33,4 +38,24 @@ export function rejectedLine(r: Rejection, topic: string, payload: Uint8Array, m
   const meter = r.meterId ? `,meter=${escTag(r.meterId)}` : '';
   const fields = `topic=${escStr(topic.slice(0, 256))},detail=${escStr(r.detail)},payload=${escStr(capPayload(payload, maxPayloadBytes))},bytes=${payload.byteLength}i`;
   return `rejected,reason=${escTag(r.reason)}${meter} ${fields} ${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`;
+}
+
+export const ROLLUP_MEASUREMENT = { hour: 'reading_1h', day: 'reading_1d' } as const;
+
+/** A rollup bucket: rewriting the same bucket overwrites it (same series + time). */
+export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, siteId: string, b: HourSummary): string {
+  const pw = Number.isInteger(b.maxStepPowerW) ? `${b.maxStepPowerW}.0` : String(b.maxStepPowerW);
+  return `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)},site=${escTag(siteId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
+    `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.hourStartMs)}`;
+}
+
+/**
+ * A durable "meter-hour needs its rollup recomputed" mark, written in the same batch as the readings.
+ * Time = the arrival time cut to `slotMs`, with the hour's index in the nanosecond digits, so one point per
+ * meter, hour and slot (re-marking overwrites) and marks can be read back by arrival time.
+ */
+export function dirtyMarkLine(meterId: string, hourStartMs: number, receivedMs: number, slotMs: number): string {
+  const slot = Math.floor(receivedMs / slotMs) * slotMs;
+  const hourIndex = Math.floor(hourStartMs / 3_600_000);
+  return `rollup_dirty,meter=${escTag(meterId)} hour_ms=${hourStartMs}i ${slot}${String(hourIndex % 1_000_000).padStart(6, '0')}`;
 }

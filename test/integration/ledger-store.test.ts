@@ -136,7 +136,7 @@ describe('store path equals pure path (real InfluxDB)', () => {
 });
 
 describe('the store path does not pull every reading', () => {
-  it('a calm meter over a quarter of 1-minute readings: few requests, no raw readings, rows ~ hours', async () => {
+  it('a calm meter over a quarter of 1-minute readings: few requests, few raw readings, rows ~ days', async () => {
     const db = await influx.database();
     const q3 = { fromMs: at('2025-07-01T00:00+05:00'), toMs: at('2025-10-01T00:00+05:00') };
     const calm = generate({ facts: facts('calm-q3'), fromMs: q3.fromMs - 30 * MIN, toMs: q3.toMs + 30 * MIN, stepMs: MIN, powerW: 90_000, noise: 0.1, seed: 9 });
@@ -144,11 +144,14 @@ describe('the store path does not pull every reading', () => {
     expect(calm.readings.length).toBeGreaterThan(132_000);
     const req = { target: db, meters: [{ facts: calm.facts, ...q3 }], tariffs };
     const store = await computeStoreLedger(req);
-    const hours = 2208;
-    expect(store.stats.requests).toBeLessThanOrEqual(4);
-    expect(store.stats.rawReadings).toBeLessThanOrEqual(120);
-    // aggregates + gap, step and power subqueries: 4 rows per hour of the window (period + 1 h each side)
-    expect(store.stats.rows).toBeLessThan(4 * (hours + 2) + 10);
+    // Day rollups (92 days + 1 each side), the two days holding the quarter's edges opened into hours,
+    // and no raw readings: the edges (local midnight = 19:00 UTC) fall on hour starts, so no hour straddles them.
+    expect(store.stats.requests).toBeLessThanOrEqual(3);
+    expect(store.stats.dayBuckets).toBeLessThanOrEqual(95);
+    expect(store.stats.hourBuckets).toBeLessThanOrEqual(48);
+    expect(store.stats.hourBuckets).toBeGreaterThan(0);
+    expect(store.stats.rawHours).toBe(0);
+    expect(store.stats.rows).toBeLessThan(95 + 48 + 10);
     expect(store.meters[0]!.ledger.lines).toHaveLength(1);
     expect(store.meters[0]!.ledger.lines[0]!.basis).toBe('metered');
     // The raw path reads them all; same ledger.

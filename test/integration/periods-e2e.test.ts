@@ -77,7 +77,7 @@ function csvFeeByMeter(csv: string): Map<string, number> {
 
   it.each(['strict', 'register-reconciled'] as const)('%s: exported fees equal the ground truth to the milli-tiyn', async (policyName) => {
     const periods = createPeriodService({
-      registry: scenarioRegistry(), tariffs: await tariffs(), target: svc.influx, dataDir: tmp('kzm-e2e-periods-'),
+      registry: scenarioRegistry(), tariffs: await tariffs(), target: svc.influx, dataDir: tmp('kzm-e2e-periods-'), beforeRead: () => svc.rollups.flush(),
       policy: { ...DEFAULT_POLICY, name: policyName },
     });
     const closed = await periods.close({ period: PERIOD, closedBy: 'e2e' });

@@ -35,6 +35,7 @@ beforeAll(async () => {
   if (!tariffs.ok) throw new Error(tariffs.reason);
   // The scenario runs its meters at a 5-minute interval: the grace period follows it.
   const meters = truth.meters.map((t) => ({ facts: { ...meterFacts(registry.meterById.get(t.meterId)!), reportingIntervalS: t.reportingIntervalS }, fromMs: FROM, toMs: TO }));
+  expect(await svc.rollups.flush()).toBe(true);
   const result = await computeStoreLedger({ target: svc.influx, meters, tariffs: tariffs.value, policy: DEFAULT_POLICY });
   lines = result.meters.flatMap((m) => m.ledger.lines);
   metricsText = await svc.metrics.registry.metrics();

@@ -3,6 +3,7 @@
  * gaps, faults, register resets, spikes and last-will events, written to a
  * real InfluxDB as the ingest writes them (line-protocol.ts).
  */
+import { rebuildRollups } from '../../../src/rollup/rebuild.ts';
 import type { MeterFacts, Reading, StatusEvent } from '../../../src/fees/index.ts';
 import { readingLine, statusLine } from '../../../src/store/line-protocol.ts';
 import type { InfluxTarget } from '../../../src/store/influx-target.ts';
@@ -85,6 +86,16 @@ export async function writeMeterData(target: InfluxTarget, data: readonly MeterD
     for (const s of d.statusEvents) lines.push(statusLine({ meterId: d.facts.meterId, siteId: d.facts.siteId, state: s.state }, s.tsMs));
   }
   await postLines(target, lines, batchLines);
+  // Written around the service: build the rollups as `kzmeter rollup` would.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const d of data) for (const r of d.readings) { lo = Math.min(lo, r.tsMs); hi = Math.max(hi, r.tsMs); }
+  if (lo <= hi) {
+    await rebuildRollups({
+      target, sink: { write: (l) => postLines(target, l) }, meters: new Map(data.map((d) => [d.facts.meterId, d.facts.siteId])),
+      fromMs: lo, toMs: hi + 1,
+    });
+  }
   return lines.length;
 }
 

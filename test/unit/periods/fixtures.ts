@@ -1,4 +1,6 @@
 /** Shared fixtures of the period tests: hand-made ledger lines, a snapshot, and raw writes to InfluxDB. */
+import { rebuildRollups } from '../../../src/rollup/rebuild.ts';
+import { postLines } from '../ledger/store-fixtures.ts';
 import { type LedgerLine, type TariffSet, DEFAULT_POLICY, loadTariffs, parsePeriod } from '../../../src/fees/index.ts';
 import { buildSnapshot } from '../../../src/periods/build-snapshot.ts';
 import type { PeriodSnapshot } from '../../../src/periods/snapshot-types.ts';
@@ -54,9 +56,18 @@ export function steadyReadings(meterId: string, siteId: string, fromMs: number, 
   return lines;
 }
 
+/** Writes reading lines around the service, then builds their rollups as `kzmeter rollup` would. */
 export async function writeLines(target: InfluxTarget, lines: readonly string[]): Promise<void> {
-  for (let i = 0; i < lines.length; i += 5000) {
-    const res = await fetch(`${target.url}/write?db=${encodeURIComponent(target.database)}&precision=ns`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') });
-    if (res.status !== 204) throw new Error(`write failed: ${res.status} ${await res.text()}`);
+  await postLines(target, lines);
+  const meters = new Map<string, string>();
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lines) {
+    const m = /^reading,meter=([^,]+),site=(\S+) .*ts_ms=(\d+)i/.exec(l);
+    if (!m) continue;
+    meters.set(m[1]!, m[2]!);
+    lo = Math.min(lo, Number(m[3]));
+    hi = Math.max(hi, Number(m[3]));
   }
+  if (meters.size) await rebuildRollups({ target, sink: { write: (l) => postLines(target, l) }, meters, fromMs: lo, toMs: hi + 1 });
 }

@@ -1,0 +1,70 @@
+/**
+ * Recomputes rollups of given meter-hours from the store: the hour buckets
+ * from the raw readings of those hours, then the day buckets of their days
+ * from the hour buckets (read back after they are stored). Rewriting a bucket
+ * overwrites it, so recomputing is idempotent and any ingester may do it.
+ */
+import { HOUR_MS, type HourSummary, mergeBuckets, summarizeHours } from '../fees/index.ts';
+import { type QueryStats, emptyStats } from '../ledger/store-query.ts';
+import { readRawHours } from '../ledger/store-read.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { rollupLine } from '../store/line-protocol.ts';
+import { dayOf, dayRuns, readBuckets } from './buckets-read.ts';
+
+export type MeterHours = ReadonlyMap<string, readonly number[]>;
+
+export interface RollupSink {
+  /** Resolves once the lines are stored (the batch writer). */
+  write(lines: readonly string[]): Promise<void>;
+}
+
+export interface RecomputeResult {
+  readonly hours: number;
+  readonly days: number;
+  readonly rawReadings: number;
+}
+
+/** Recompute the hour buckets of `dirty` and the day buckets of their days; `siteOf` names each meter's site tag. */
+export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, dirty: MeterHours, siteOf: (meterId: string) => string | undefined, stats: QueryStats = emptyStats()): Promise<RecomputeResult> {
+  const raw = await readRawHours(target, dirty, stats);
+  const hourLines: string[] = [];
+  let rawReadings = 0;
+  for (const [id, hours] of dirty) {
+    const site = siteOf(id);
+    if (site === undefined) continue;
+    const readings = raw.get(id) ?? [];
+    rawReadings += readings.length;
+    const wanted = new Set(hours);
+    const summaries = summarizeHours(readings);
+    if (!summaries.ok) throw new Error(`meter ${id}: ${summaries.reason}`);
+    for (const h of summaries.value) if (wanted.has(h.hourStartMs)) hourLines.push(rollupLine('hour', id, site, h));
+  }
+  await sink.write(hourLines);
+  const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));
+  const hourBuckets = await readBuckets(target, 'hour', daysByMeter, stats);
+  const dayLines: string[] = [];
+  for (const [id, buckets] of hourBuckets) {
+    const site = siteOf(id);
+    if (site === undefined) continue;
+    const byDay = new Map<number, HourSummary[]>();
+    for (const b of buckets) byDay.set(dayOf(b.hourStartMs), [...(byDay.get(dayOf(b.hourStartMs)) ?? []), b]);
+    for (const [d, parts] of byDay) {
+      const day = mergeBuckets(d, parts);
+      if (day) dayLines.push(rollupLine('day', id, site, day));
+    }
+  }
+  await sink.write(dayLines);
+  return { hours: hourLines.length, days: dayLines.length, rawReadings };
+}
+
+/** Meter-hours as a map, hours sorted and unique. */
+export function meterHours(entries: Iterable<readonly [string, number]>): Map<string, number[]> {
+  const out = new Map<string, Set<number>>();
+  for (const [id, h] of entries) {
+    const hour = Math.floor(h / HOUR_MS) * HOUR_MS;
+    const set = out.get(id) ?? new Set<number>();
+    set.add(hour);
+    out.set(id, set);
+  }
+  return new Map([...out].map(([id, s]) => [id, [...s].sort((a, b) => a - b)]));
+}

@@ -1,0 +1,75 @@
+/**
+ * Rollups in the service: the worker, the durable marks the pipeline writes,
+ * recovery of unfinished marks at start, and the checkpoint that bounds it.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry as PromRegistry } from 'prom-client';
+import type { Config } from '../config/schema.ts';
+import { HOUR_MS } from '../fees/index.ts';
+import type { Registry } from '../registry/types.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import type { RollupSink } from './compute.ts';
+import { MARK_SLOT_MS, type RollupMarks, createRollupMarks, readCheckpoint, recoverMarks, safePointMs, writeCheckpoint } from './marks.ts';
+import { type RollupWorker, createRollupWorker } from './worker.ts';
+
+export interface Rollups {
+  readonly marks: RollupMarks;
+  readonly worker: RollupWorker;
+  /** Recover unfinished marks, start the worker and the checkpoint timer. */
+  start(): Promise<void>;
+  /** Every reading stored before the call is in the rollups (false: timed out, see the log). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface RollupDeps {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly target: () => InfluxTarget;
+  readonly sink: RollupSink;
+  readonly log: Logger;
+  readonly metrics?: PromRegistry;
+  readonly now?: () => number;
+}
+
+const CHECKPOINT_EVERY_MS = 5_000;
+
+export function createRollups(deps: RollupDeps): Rollups {
+  const { config, log } = deps;
+  const now = deps.now ?? Date.now;
+  const worker = createRollupWorker({
+    target: deps.target, sink: deps.sink, log, metrics: deps.metrics, now,
+    siteOf: (id) => deps.registry.meterById.get(id)?.siteId,
+    intervalMs: config.rollup.intervalMs, maxHoursPerPass: config.rollup.maxHoursPerPass,
+    settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
+  });
+  const marks = createRollupMarks(worker);
+  const file = join(config.dataDir, 'rollup-checkpoint.json');
+  let timer: NodeJS.Timeout | undefined;
+  const checkpoint = () => {
+    try {
+      writeCheckpoint(file, safePointMs(now(), marks, worker), now());
+    } catch (err) {
+      log.warn({ err: (err as Error).message, file }, 'Could not write the rollup checkpoint; a restart will look back further.');
+    }
+  };
+  return {
+    marks, worker,
+    async start() {
+      const saved = readCheckpoint(file);
+      const since = saved !== undefined ? saved - MARK_SLOT_MS : now() - config.rollup.recoverLookbackH * HOUR_MS;
+      const n = await recoverMarks(deps.target(), worker, since);
+      if (n) log.info({ meterHours: n, since: new Date(since).toISOString() }, 'Recomputing rollups of readings stored before the last stop.');
+      worker.start();
+      timer = setInterval(checkpoint, CHECKPOINT_EVERY_MS);
+      timer.unref();
+    },
+    flush: (timeoutMs) => worker.flush(timeoutMs),
+    async stop() {
+      if (timer) clearInterval(timer);
+      await worker.stop();
+      checkpoint();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Durable dirty marks, so that no stored reading is left out of its rollup
+ * when the service dies between storing it and recomputing the rollup.
+ *   - The pipeline writes a `rollup_dirty` point in the same write as the
+ *     readings of a meter-hour (once per meter, hour and 10-minute slot of
+ *     arrival), and tells the worker after the write is acknowledged.
+ *   - A checkpoint file (<dataDir>/rollup-checkpoint.json) records, every few
+ *     seconds, an arrival time before which every mark is rolled up.
+ *   - At start, marks from the checkpoint (minus one slot) are read back and
+ *     recomputed; without a checkpoint, those of the last `recoverLookbackH`.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { HOUR_MS } from '../fees/index.ts';
+import type { AcceptedReading } from '../ingest/types.ts';
+import { type QueryStats, emptyStats, ms, num, runStatements, columnIndex } from '../ledger/store-query.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { dirtyMarkLine } from '../store/line-protocol.ts';
+import type { RollupWorker } from './worker.ts';
+
+export const MARK_SLOT_MS = 600_000;
+
+export interface RollupMarks {
+  /** Mark lines to write together with these readings. */
+  linesFor(readings: readonly AcceptedReading[], receivedMs: number): string[];
+  /** Those readings (and marks) are stored: hand their meter-hours to the worker. */
+  stored(readings: readonly AcceptedReading[], receivedMs: number): void;
+  /** Earliest arrival time of readings handed to linesFor and not yet stored. */
+  oldestInFlightMs(): number | undefined;
+}
+
+const hourOf = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
+
+export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): RollupMarks {
+  /** meter\u0000hour marks stored in the current slot (cleared when the slot changes). */
+  let slot = -1;
+  let marked = new Set<string>();
+  const inFlight = new Map<number, number>();
+  const slotOf = (t: number) => Math.floor(t / slotMs);
+  const keysOf = (readings: readonly AcceptedReading[]) => new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
+  return {
+    linesFor(readings, receivedMs) {
+      if (!readings.length) return [];
+      inFlight.set(receivedMs, (inFlight.get(receivedMs) ?? 0) + 1);
+      if (slotOf(receivedMs) !== slot) { slot = slotOf(receivedMs); marked = new Set(); }
+      const lines: string[] = [];
+      for (const [k, r] of keysOf(readings)) if (!marked.has(k)) lines.push(dirtyMarkLine(r.meterId, hourOf(r.tsMs), receivedMs, slotMs));
+      return lines;
+    },
+    stored(readings, receivedMs) {
+      if (!readings.length) return;
+      const n = (inFlight.get(receivedMs) ?? 1) - 1;
+      if (n > 0) inFlight.set(receivedMs, n);
+      else inFlight.delete(receivedMs);
+      const sameSlot = slotOf(receivedMs) === slot;
+      for (const [k, r] of keysOf(readings)) {
+        if (sameSlot) marked.add(k);
+        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs);
+      }
+    },
+    oldestInFlightMs() {
+      let min: number | undefined;
+      for (const t of inFlight.keys()) if (min === undefined || t < min) min = t;
+      return min;
+    },
+  };
+}
+
+/** Hands every mark written at or after sinceMs to the worker; returns how many meter-hours. */
+export async function recoverMarks(target: InfluxTarget, worker: RollupWorker, sinceMs: number, stats: QueryStats = emptyStats()): Promise<number> {
+  const [series] = await runStatements(target, [`SELECT "hour_ms" FROM "rollup_dirty" WHERE time >= ${ms(sinceMs)} GROUP BY "meter"`], stats);
+  const seen = new Set<string>();
+  for (const s of series ?? []) {
+    const id = s.tags.meter;
+    if (id === undefined) continue;
+    const [it, ih] = [columnIndex(s, 'time'), columnIndex(s, 'hour_ms')];
+    for (const v of s.values) {
+      const h = num(v[ih]);
+      if (!Number.isFinite(h)) continue;
+      seen.add(`${id}\u0000${h}`);
+      worker.markDirty(id, h, num(v[it]));
+    }
+  }
+  return seen.size;
+}
+
+const checkpointSchema = z.strictObject({ rolledUpBeforeMs: z.number().int(), writtenAt: z.string() });
+
+/** The checkpoint's time, or undefined when the file is missing or unreadable (then the caller looks back further). */
+export function readCheckpoint(file: string): number | undefined {
+  try {
+    const parsed = checkpointSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data.rolledUpBeforeMs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString() }));
+  renameSync(tmp, file);
+}
+
+/** Every mark that arrived before this instant is rolled up. */
+export function safePointMs(nowMs: number, marks: RollupMarks, worker: RollupWorker): number {
+  return Math.min(nowMs, marks.oldestInFlightMs() ?? Infinity, worker.oldestPendingMs() ?? Infinity);
+}

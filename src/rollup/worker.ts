@@ -1,0 +1,170 @@
+/**
+ * Keeps the rollups current as readings arrive. The ingest pipeline reports
+ * each meter-hour it has stored readings for (markDirty, after the write is
+ * acknowledged); a pass every `intervalMs` recomputes those hours from the
+ * store and then their days (src/rollup/compute.ts). Marks that arrive during
+ * a pass wait for the next one, so the last pass after the last write sees it.
+ * With several ingesters on one shared subscription, two may write the same
+ * meter-hour: `settleMs` recomputes every hour once more after that delay, so
+ * the last rollup written for an hour is computed after its last reading.
+ * Failures (InfluxDB down) put the hours back and retry with backoff.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { type RollupSink, meterHours, recomputeRollups } from './compute.ts';
+
+export interface RollupWorkerOptions {
+  readonly target: () => InfluxTarget;
+  readonly sink: RollupSink;
+  readonly siteOf: (meterId: string) => string | undefined;
+  readonly log: Logger;
+  readonly intervalMs: number;
+  /** Recompute each hour once more this long after it was last marked (0: off). */
+  readonly settleMs: number;
+  readonly maxHoursPerPass: number;
+  readonly metrics?: PromRegistry;
+  readonly now?: () => number;
+}
+
+export interface RollupWorker {
+  /** Readings of this meter-hour are stored; `markedAtMs`: when the first of them was received. */
+  markDirty(meterId: string, hourStartMs: number, markedAtMs: number): void;
+  start(): void;
+  /** Resolves when every hour marked before the call has its rollups stored (or the timeout passed: false). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  stop(timeoutMs?: number): Promise<void>;
+  /** Earliest arrival time of any mark not yet rolled up (undefined when none). */
+  oldestPendingMs(): number | undefined;
+  state(): { pendingHours: number; passes: number; hoursRecomputed: number; lastError?: string };
+}
+
+function rollupMetrics(registry: PromRegistry | undefined) {
+  if (!registry) return undefined;
+  return {
+    passes: new Counter({ name: 'kzm_rollup_passes_total', help: 'Rollup passes, by outcome (ok, error)', labelNames: ['outcome'], registers: [registry] }),
+    hours: new Counter({ name: 'kzm_rollup_hours_recomputed_total', help: 'Meter-hour rollups recomputed from raw readings', registers: [registry] }),
+    days: new Counter({ name: 'kzm_rollup_days_recomputed_total', help: 'Meter-day rollups recomputed from hour rollups', registers: [registry] }),
+    pending: new Gauge({ name: 'kzm_rollup_pending_hours', help: 'Meter-hours waiting for their rollups', registers: [registry] }),
+  };
+}
+
+export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
+  const now = opts.now ?? Date.now;
+  const m = rollupMetrics(opts.metrics);
+  /** key meter\u0000hour -> earliest mark time */
+  const dirty = new Map<string, number>();
+  /** Second-chance recomputes (settleMs): key -> due time. */
+  const settle = new Map<string, number>();
+  let inPass: Map<string, number> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let failures = 0;
+  let passes = 0;
+  let hoursRecomputed = 0;
+  let lastError: string | undefined;
+  const waiters: { keys: string[]; done: () => void }[] = [];
+
+  const key = (id: string, h: number) => `${id}\u0000${h}`;
+  const split = (k: string): readonly [string, number] => {
+    const i = k.lastIndexOf('\u0000');
+    return [k.slice(0, i), Number(k.slice(i + 1))];
+  };
+  const pending = () => dirty.size + (inPass?.size ?? 0);
+
+  function take(): Map<string, number> {
+    const batch = new Map<string, number>();
+    const t = now();
+    for (const [k, due] of settle) if (due <= t && batch.size < opts.maxHoursPerPass) { batch.set(k, due); settle.delete(k); }
+    for (const [k, at] of dirty) {
+      if (batch.size >= opts.maxHoursPerPass) break;
+      batch.set(k, Math.min(at, batch.get(k) ?? Infinity));
+      dirty.delete(k);
+    }
+    return batch;
+  }
+
+  async function pass(): Promise<void> {
+    const batch = take();
+    if (!batch.size) return;
+    inPass = batch;
+    try {
+      const r = await recomputeRollups(opts.target(), opts.sink, meterHours([...batch.keys()].map(split)), opts.siteOf);
+      passes++;
+      hoursRecomputed += r.hours;
+      failures = 0;
+      lastError = undefined;
+      m?.passes.inc({ outcome: 'ok' });
+      m?.hours.inc(r.hours);
+      m?.days.inc(r.days);
+      if (opts.settleMs > 0) for (const [k, at] of batch) if (!settle.has(k) && at > now() - opts.settleMs) settle.set(k, now() + opts.settleMs);
+    } catch (err) {
+      failures++;
+      lastError = (err as Error).message;
+      m?.passes.inc({ outcome: 'error' });
+      opts.log.warn({ err: lastError, hours: batch.size }, 'Rollup pass failed; the hours are kept and retried.');
+      for (const [k, at] of batch) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
+    } finally {
+      inPass = undefined;
+      m?.pending.set(pending());
+    }
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped || timer || running) return; // one pass at a time: a running pass reschedules when it ends
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = pass().finally(() => {
+        running = undefined;
+        for (const w of [...waiters]) {
+          if (w.keys.some((k) => dirty.has(k) || inPass?.has(k))) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.done();
+        }
+        const backoff = failures ? Math.min(30_000, opts.intervalMs * 2 ** failures) : opts.intervalMs;
+        if (pending() || settle.size) schedule(pending() && !failures ? 0 : backoff);
+      });
+    }, delayMs);
+    timer.unref();
+  }
+
+  return {
+    markDirty(meterId, hourStartMs, markedAtMs) {
+      const k = key(meterId, hourStartMs);
+      const prev = dirty.get(k);
+      if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);
+      m?.pending.set(pending());
+      schedule(opts.intervalMs);
+    },
+    start() {
+      stopped = false;
+      if (pending()) schedule(0);
+    },
+    async flush(timeoutMs = 60_000) {
+      if (!pending()) return true;
+      const keys = [...dirty.keys(), ...(inPass?.keys() ?? [])];
+      if (timer) { clearTimeout(timer); timer = undefined; schedule(0); }
+      return new Promise<boolean>((resolve) => {
+        const w = { keys, done: () => { clearTimeout(t); resolve(true); } };
+        const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); resolve(false); }, timeoutMs);
+        t.unref();
+        waiters.push(w);
+      });
+    },
+    async stop(timeoutMs = 10_000) {
+      if (pending()) await this.flush(timeoutMs);
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running;
+      if (pending()) opts.log.warn({ hours: pending() }, 'Stopped with rollups pending; they are recovered from the durable marks at the next start.');
+    },
+    oldestPendingMs() {
+      let min: number | undefined;
+      for (const map of [dirty, inPass ?? new Map<string, number>()]) for (const at of map.values()) if (min === undefined || at < min) min = at;
+      return min;
+    },
+    state: () => ({ pendingHours: pending(), passes, hoursRecomputed, ...(lastError && { lastError }) }),
+  };
+}
