@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
 import { ledgerMain, LEDGER_HELP } from './ledger.ts';
 import { periodsMain, PERIODS_HELP } from './periods.ts';
+import { rollupMain, ROLLUP_HELP } from './rollup.ts';
 import { serveMain, SERVE_HELP } from './serve.ts';
 
 const HELP = `kzmeter — metering and fee service for licensed crypto-mining data centres (Kazakhstan)
@@ -14,12 +15,15 @@ Commands:
   simulate    publish simulated meter readings to a broker (see simulator/README.md)
   ledger      the fee ledger of a period from InfluxDB (json, csv or table)
   close, reopen, export, verify, periods   tax-period close and exports (docs/accountant.md)
+  rollup      recompute the hour/day rollups the ledger reads, from the raw readings
 
 ${SERVE_HELP}
 
 ${LEDGER_HELP}
 
 ${PERIODS_HELP}
+
+${ROLLUP_HELP}
 
 Run "kzmeter <command> --help" for a command's options. Configuration: KZM_* environment variables or
 --config file.yaml (see README.md, "Configuration").`;
@@ -33,6 +37,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   export: (argv) => periodsMain('export', argv),
   verify: (argv) => periodsMain('verify', argv),
   periods: (argv) => periodsMain('periods', argv),
+  rollup: (argv) => rollupMain(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

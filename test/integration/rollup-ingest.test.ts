@@ -1,0 +1,148 @@
+/**
+ * Rollups kept current by the running service (embedded broker, real influxd):
+ * readings published over MQTT end up in reading_1h / reading_1d, a late reading
+ * into an old hour updates both, the ledger from rollups equals the ledger from
+ * every raw reading, and marks left by a service that died before rolling up
+ * are recovered at the next start (bounded by the checkpoint).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, loadTariffs, type TariffSet } from '../../src/fees/index.ts';
+import { computeRawLedger, computeStoreLedger } from '../../src/ledger/store-ledger.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { meterFacts } from '../../src/ledger/scope.ts';
+import { rollupMain } from '../../src/cli/rollup.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { dirtyMarkLine, readingLine } from '../../src/store/line-protocol.ts';
+import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { connectMeter, publishAll } from '../helpers/mqtt.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
+import { postLines } from '../unit/ledger/store-fixtures.ts';
+
+const H = 3_600_000;
+const MIN = 60_000;
+const DAY = 24 * H;
+const T0 = Math.floor((Date.now() - 3 * DAY) / DAY) * DAY + 20 * H; // 20:00 UTC three days ago: 30 h cross a UTC midnight
+const registry = loadRegistry(DEVICES_DIR);
+let influx: TestInflux;
+let target: InfluxTarget;
+let tariffs: TariffSet;
+
+beforeAll(async () => {
+  influx = await startInflux();
+  target = await influx.database();
+  const t = await loadTariffs('tariffs');
+  if (!t.ok) throw new Error(t.reason);
+  tariffs = t.value;
+});
+afterAll(async () => { await influx?.stop(); });
+
+/** 30 hours of 1-minute readings at ~80 kW; m01 has a 20-minute silence, m02 a fault. */
+function readingsOf(meterId: string): { ts: number; kwh: number; status?: 'fault' }[] {
+  const out: { ts: number; kwh: number; status?: 'fault' }[] = [];
+  for (let i = 0; i < 30 * 60; i++) {
+    const ts = T0 + i * MIN;
+    if (meterId === 'ekb-1-m01' && ts >= T0 + 5 * H && ts < T0 + 5 * H + 20 * MIN) continue;
+    out.push({ ts, kwh: (1_000_000 + i * 1333) / 1000, ...(meterId === 'ekb-1-m02' && i === 700 && { status: 'fault' as const }) });
+  }
+  return out;
+}
+
+async function publish(brokerUrl: string, meterId: string, readings: readonly object[]): Promise<void> {
+  const c = await connectMeter(brokerUrl, meterId, { will: false });
+  const msgs = [];
+  for (let i = 0; i < readings.length; i += 60) msgs.push({ topic: `meters/${meterId}/reading`, payload: JSON.stringify(readings.slice(i, i + 60)) });
+  await publishAll(c, msgs);
+  await c.endAsync();
+}
+
+const rollupRows = (measurement: string, meterId: string) =>
+  queryRows(target, `SELECT "count", "first_ts", "last_ts", "faults", "max_gap" FROM "${measurement}" WHERE "meter" = '${meterId}'`);
+
+async function expectStoreEqualsRaw(meterIds: readonly string[], fromMs: number, toMs: number): Promise<void> {
+  const meters = meterIds.map((id) => ({ facts: meterFacts(registry.meterById.get(id)!), fromMs, toMs }));
+  const store = await computeStoreLedger({ target, meters, tariffs, policy: DEFAULT_POLICY });
+  const raw = await computeRawLedger({ target, meters, tariffs, policy: DEFAULT_POLICY });
+  expect(store.meters).toEqual(raw.meters);
+  expect(store.stats.rawReadings).toBeLessThan(raw.stats.rawReadings / 10);
+}
+
+describe('rollups kept current by the service', () => {
+  it('published readings are rolled up per hour and per UTC day; a late reading updates both; the ledger equals the raw one', async () => {
+    const svc = await startService(target);
+    try {
+      const data = { 'ekb-1-m01': readingsOf('ekb-1-m01'), 'ekb-1-m02': readingsOf('ekb-1-m02') };
+      await Promise.all(Object.entries(data).map(([id, r]) => publish(svc.brokerUrl, id, r)));
+      expect(await svc.rollups.flush()).toBe(true);
+      for (const [id, r] of Object.entries(data)) {
+        const hours = await rollupRows('reading_1h', id);
+        expect(hours).toHaveLength(30);
+        expect(hours.reduce((a, h) => a + (h.count as number), 0)).toBe(r.length);
+        const days = await rollupRows('reading_1d', id);
+        const perDay = new Map<number, number>();
+        for (const x of r) perDay.set(Math.floor(x.ts / DAY), (perDay.get(Math.floor(x.ts / DAY)) ?? 0) + 1);
+        expect(days.map((d) => d.count)).toEqual([...perDay.values()]); // 20:00-24:00, a whole day, 00:00-02:00
+        expect(days).toHaveLength(3);
+      }
+      const dayRows = await rollupRows('reading_1d', 'ekb-1-m01');
+      expect(Math.max(...dayRows.map((d) => d.max_gap as number))).toBe(21 * MIN);
+      expect((await rollupRows('reading_1d', 'ekb-1-m02')).reduce((a, d) => a + (d.faults as number), 0)).toBe(1);
+      await expectStoreEqualsRaw(['ekb-1-m01', 'ekb-1-m02'], T0 + 2 * H, T0 + 28 * H);
+
+      // A gateway flushes one buffered reading into the old silence.
+      await publish(svc.brokerUrl, 'ekb-1-m01', [{ ts: T0 + 5 * H + 10 * MIN, kwh: (1_000_000 + 310 * 1333) / 1000 }]);
+      expect(await svc.rollups.flush()).toBe(true);
+      const hour = (await queryRows(target, `SELECT "count", "max_gap" FROM "reading_1h" WHERE "meter" = 'ekb-1-m01' AND time = ${T0 + 5 * H}ms`))[0]!;
+      expect(hour).toMatchObject({ count: 41, max_gap: 10 * MIN }); // 05:10 -> 05:20 (04:59 -> 05:10 crosses into the hour from the previous one)
+      expect((await rollupRows('reading_1d', 'ekb-1-m01')).reduce((a, d) => a + (d.count as number), 0)).toBe(data['ekb-1-m01'].length + 1);
+      await expectStoreEqualsRaw(['ekb-1-m01'], T0 + 2 * H, T0 + 28 * H);
+    } finally {
+      await svc.cleanup();
+    }
+  });
+
+  it('marks left by a service that died before rolling up are recovered at the next start; the checkpoint bounds the look-back', async () => {
+    const now = Date.now();
+    const site = (id: string) => registry.meterById.get(id)!.siteId;
+    const crashLines = (meterId: string, rxMs: number) => {
+      const lines: string[] = [];
+      for (let i = 0; i < 3 * 60; i++) {
+        const tsMs = T0 + i * MIN;
+        lines.push(readingLine({ meterId, siteId: site(meterId), tsMs, registerWh: 2_000_000 + i * 1300, status: 'ok' }, rxMs));
+      }
+      for (const h of [T0, T0 + H, T0 + 2 * H]) lines.push(dirtyMarkLine(meterId, h, rxMs, 600_000));
+      return lines;
+    };
+    // Stored with their marks a minute ago, and two hours ago, by a service that then died.
+    await postLines(target, [...crashLines('ekb-1-m03', now - MIN), ...crashLines('ekb-1-m04', now - 2 * H)]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-rollup-restart-'));
+    try {
+      // Its checkpoint says everything that arrived before an hour ago was rolled up.
+      writeFileSync(join(dataDir, 'rollup-checkpoint.json'), JSON.stringify({ rolledUpBeforeMs: now - H, writtenAt: new Date(now - H).toISOString() }));
+      const svc = await startService(target, { dataDir });
+      try {
+        expect(await svc.rollups.flush()).toBe(true);
+        expect((await rollupRows('reading_1h', 'ekb-1-m03')).map((h) => h.count)).toEqual([60, 60, 60]);
+        expect(await rollupRows('reading_1d', 'ekb-1-m03')).toHaveLength(1);
+        await expectStoreEqualsRaw(['ekb-1-m03'], T0, T0 + 3 * H);
+        // Marks older than the checkpoint are not looked at again...
+        expect(await rollupRows('reading_1h', 'ekb-1-m04')).toHaveLength(0);
+      } finally {
+        await svc.cleanup();
+      }
+      // ... and `kzmeter rollup` recomputes any range from the raw readings.
+      const day = (t: number) => new Date(Math.floor(t / DAY) * DAY).toISOString().slice(0, 10);
+      const errs: string[] = [];
+      const env = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES_DIR, KZM_LOG_LEVEL: 'silent' };
+      expect(await rollupMain(['--from', day(T0), '--to', day(T0 + 2 * DAY), '--site', site('ekb-1-m04')], { env, err: (t) => errs.push(t) })).toBe(0);
+      expect(errs.join('')).toMatch(/Rollups recomputed: \d+ meter-hours and \d+ meter-days from \d+ readings/);
+      expect(await rollupMain(['--from', '2025-13-01', '--to', '2025-01-01'], { env, err: (t) => errs.push(t) })).toBe(2);
+      expect((await rollupRows('reading_1h', 'ekb-1-m04')).map((h) => h.count)).toEqual([60, 60, 60]);
+      await expectStoreEqualsRaw(['ekb-1-m04'], T0, T0 + 3 * H);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
