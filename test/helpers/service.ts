@@ -14,7 +14,8 @@ export const DEVICES_DIR = join(import.meta.dirname, '../../devices');
 
 /** The real service on free ports (HTTP 0, embedded broker 0) against a given InfluxDB database. */
 export async function startService(target: InfluxTarget, overrides: ConfigInput = {}, registry?: Registry): Promise<Service & { cleanup(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kzm-svc-'));
+  // A given dataDir (a restart on the same disk) is kept; a fresh one is removed by cleanup().
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'kzm-svc-'));
   const config = loadConfig({ env: {}, overrides: {
     ...overrides, dataDir, registryDir: DEVICES_DIR,
     http: { port: 0, ...overrides.http },
@@ -24,7 +25,7 @@ export async function startService(target: InfluxTarget, overrides: ConfigInput 
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const svc = createService(config, registry ?? loadRegistry(config.registryDir), log);
   await svc.start();
-  return Object.assign(svc, { async cleanup() { await svc.stop(); rmSync(dataDir, { recursive: true, force: true }); } });
+  return Object.assign(svc, { async cleanup() { await svc.stop(); if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true }); } });
 }
 
 /** Poll until `fn` returns a truthy value or time runs out (then return the last value). */
