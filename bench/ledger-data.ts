@@ -1,10 +1,9 @@
 /**
  * Synthetic quarter data for the ledger benchmark: steady meters (power with
  * +-10 % noise) reporting every `stepMs`, with one 20-minute silence each, as
- * readings in memory, as line protocol (as the ingest writes it), and as the
- * hour summaries InfluxQL would give (for the Node side of the store path).
+ * readings in memory and as line protocol (as the ingest writes it).
  */
-import type { HourSummary, MeterFacts, Reading } from '../src/fees/index.ts';
+import type { MeterFacts, Reading } from '../src/fees/index.ts';
 import { readingLine } from '../src/store/line-protocol.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -41,31 +40,4 @@ export function readingsOf(i: number, fromMs: number, toMs: number, stepMs: numb
 export function linesOf(facts: MeterFacts, i: number, fromMs: number, toMs: number, stepMs: number, push: (line: string) => void): void {
   forEachReading(i, fromMs, toMs, stepMs, (tsMs, registerWh) =>
     push(readingLine({ meterId: facts.meterId, siteId: facts.siteId, tsMs, registerWh, status: 'ok' }, tsMs + 400)));
-}
-
-/** Hour summaries of sorted readings (what the InfluxQL aggregation returns, edges included). */
-export function summariesOf(readings: readonly Reading[]): HourSummary[] {
-  const out: HourSummary[] = [];
-  let cur: { -readonly [K in keyof HourSummary]: HourSummary[K] } | undefined;
-  let prev: Reading | undefined;
-  for (const r of readings) {
-    const h = Math.floor(r.tsMs / HOUR_MS) * HOUR_MS;
-    if (!cur || cur.hourStartMs !== h) {
-      if (cur) out.push(cur);
-      cur = { hourStartMs: h, count: 0, firstTsMs: r.tsMs, firstRegisterWh: r.registerWh, lastTsMs: r.tsMs, lastRegisterWh: r.registerWh, faultCount: 0, maxGapMs: 0, minStepWh: 0, maxStepPowerW: 0 };
-    }
-    cur.count++;
-    cur.lastTsMs = r.tsMs;
-    cur.lastRegisterWh = r.registerWh;
-    if (prev) {
-      const gap = r.tsMs - prev.tsMs;
-      const step = r.registerWh - prev.registerWh;
-      cur.maxGapMs = Math.max(cur.maxGapMs, gap);
-      cur.minStepWh = Math.min(cur.minStepWh, step);
-      cur.maxStepPowerW = Math.max(cur.maxStepPowerW, (step * HOUR_MS) / gap);
-    }
-    prev = r;
-  }
-  if (cur) out.push(cur);
-  return out;
 }
