@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { feeSettings } from '../config/fee-settings.ts';
 import { loadConfig } from '../config/load.ts';
 import { loadTariffs } from '../fees/index.ts';
 import { createLedgerService } from '../ledger/ledger-service.ts';
@@ -48,7 +49,7 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   const registry = loadRegistry(config.registryDir);
   const tariffs = await loadTariffs(values.tariffs ?? config.tariffsDir, values['tariffs-override']);
   if (!tariffs.ok) { err(`Tariff schedules are invalid:\n${tariffs.reason}\n`); return 2; }
-  const service = createLedgerService({ registry, tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), ...(io.now && { now: io.now }) });
+  const service = createLedgerService({ registry, tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), ...feeSettings(config), ...(io.now && { now: io.now }) });
   const query = Object.fromEntries(Object.entries({
     period: values.period, from: values.from, to: values.to, site: values.site, taxpayer: values.taxpayer, policy: values.policy,
   }).filter(([, v]) => v !== undefined));

@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { feeSettings } from '../config/fee-settings.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { loadTariffs } from '../fees/index.ts';
@@ -37,7 +38,7 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
   if (!config.influx.url) throw Object.assign(new Error('KZM_INFLUX_URL is not set: the period commands read the InfluxDB the service writes to'), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
-  return createPeriodService({ registry: loadRegistry(config.registryDir), tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), dataDir: config.dataDir });
+  return createPeriodService({ registry: loadRegistry(config.registryDir), tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), dataDir: config.dataDir, ...feeSettings(config) });
 }
 
 /** One entry for every period subcommand; `service` for tests. */

@@ -57,6 +57,17 @@ export const configSchema = z.strictObject({
     /** How much of a rejected payload is kept in the `rejected` measurement. */
     rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
   }).prefault({}),
+  /** Substitution policy and rounding (docs/fees.md); a ledger request may still name its policy. */
+  fees: z.strictObject({
+    /** strict: every gap, last will, fault, reset or spike at max load x hours; register-reconciled: see docs/fees.md. */
+    policy: z.enum(['strict', 'register-reconciled']).default('strict'),
+    /** A gap longer than this many reporting intervals is not metered. */
+    graceIntervals: z.number().int().min(1).max(1000).default(3),
+    /** Implied power above max load x this is a spike. */
+    spikeTolerance: z.number().min(1).max(100).default(1.1),
+    /** Round declared lines this way instead of the tariff file's rule (half-up-tiyn or half-up-tenge). */
+    roundingOverride: z.enum(['half-up-tiyn', 'half-up-tenge']).optional(),
+  }).prefault({}),
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
   rollup: z.strictObject({
     /** Pause between rollup passes (ms); a pass recomputes every meter-hour stored since the last one. */

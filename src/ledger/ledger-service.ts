@@ -19,8 +19,8 @@ export interface LedgerServiceDeps {
   /** A function when the target is only known after start (the service starts a local influxd). */
   readonly target: InfluxTarget | (() => InfluxTarget);
   readonly now?: () => number;
-  /** Grace intervals and spike tolerance; the policy name comes with each request. */
-  readonly policyDefaults?: Omit<SubstitutionPolicy, 'name'>;
+  /** The configured policy; a request may name another (grace and tolerance stay). */
+  readonly policy?: SubstitutionPolicy;
   /** Quarter average electricity prices per site (2023 price-scale schedules). */
   readonly prices?: readonly QuarterPrice[];
   /** Operator override of the schedules' rounding of declared lines. */
@@ -42,7 +42,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       const parsed = ledgerQuerySchema.safeParse(query);
       if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
       const q = parsed.data;
-      const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policyDefaults ?? DEFAULT_POLICY);
+      const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policy ?? DEFAULT_POLICY);
       if (!resolved.ok) return resolved;
       const r = resolved.value;
       await deps.beforeRead?.();

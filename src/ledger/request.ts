@@ -30,7 +30,7 @@ export const ledgerQuerySchema = z.strictObject({
   period: z.string().min(1).optional().describe('2025-Q3, 2025-07 or 2025-07-01..2025-07-15 (both days included)'),
   from: instant.optional(),
   to: instant.optional().describe('exclusive'),
-  policy: z.enum(['strict', 'register-reconciled']).default('strict'),
+  policy: z.enum(['strict', 'register-reconciled']).optional().describe('default: the configured policy (fees.policy)'),
 }).superRefine((q, ctx) => {
   if (q.period !== undefined && (q.from !== undefined || q.to !== undefined)) {
     ctx.addIssue({ code: 'custom', path: ['period'], message: 'give either period or from and to, not both' });
@@ -70,7 +70,7 @@ function validDate(text: string): boolean {
 }
 
 /** Meters and bounds of a validated query; errors read as a sentence for a 400 answer or the CLI. */
-export function resolveLedgerRequest(registry: Registry, q: LedgerQuery, nowMs: number, policyDefaults: Omit<SubstitutionPolicy, 'name'> = DEFAULT_POLICY): Result<ResolvedLedgerRequest> {
+export function resolveLedgerRequest(registry: Registry, q: LedgerQuery, nowMs: number, policyDefaults: SubstitutionPolicy = DEFAULT_POLICY): Result<ResolvedLedgerRequest> {
   const scope = metersInScope(registry, { ...(q.site !== undefined && { siteId: q.site }), ...(q.taxpayer !== undefined && { taxpayerBin: q.taxpayer }) });
   if (!scope.ok) return scope;
   let label: string;
@@ -101,7 +101,7 @@ export function resolveLedgerRequest(registry: Registry, q: LedgerQuery, nowMs: 
     value: {
       label, meters, complete, fromMs, toMs,
       ...(!complete && { asOfMs: nowMs }),
-      policy: { ...policyDefaults, name: q.policy },
+      policy: { ...policyDefaults, name: q.policy ?? policyDefaults.name },
       timeZones: [...new Set(full.map((m) => m.facts.timeZone))],
     },
   };

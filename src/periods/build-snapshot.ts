@@ -5,6 +5,7 @@
 import {
   type LedgerLine,
   type Period,
+  type RoundingRule,
   type SubstitutionPolicy,
   type TariffSet,
   declaredLines,
@@ -29,6 +30,8 @@ export interface SnapshotInput {
   readonly registryVersion: string;
   readonly tariffs: TariffSet;
   readonly policy: SubstitutionPolicy;
+  /** Set when the operator overrode the tariff files' rounding. */
+  readonly roundingOverride?: RoundingRule;
   readonly engineVersion: string;
   readonly taxpayers: readonly { bin: string; name: string }[];
   readonly sites: readonly { id: string; name: string; taxpayerBin: string }[];
@@ -69,7 +72,7 @@ function orderLines(lines: readonly LedgerLine[]): LedgerLine[] {
 export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
   const lines = orderLines(input.lines);
   const summary = summarize(lines);
-  const declared = declaredLines(lines).map((d) => ({ ...d, roundingMilliTiyn: d.amountTiyn * 1000 - d.feeMilliTiyn }));
+  const declared = declaredLines(lines, input.roundingOverride ? { roundingOverride: input.roundingOverride } : {}).map((d) => ({ ...d, roundingMilliTiyn: d.amountTiyn * 1000 - d.feeMilliTiyn }));
   const body: Omit<PeriodSnapshot, 'digest'> = {
     schema: SNAPSHOT_SCHEMA,
     period: formatPeriod(input.period),
@@ -85,6 +88,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     registryVersion: input.registryVersion,
     tariffs: input.tariffs.schedules.map((s) => ({ id: s.id, version: s.version })),
     policy: { name: input.policy.name, graceIntervals: input.policy.graceIntervals, spikeTolerance: input.policy.spikeTolerance },
+    ...(input.roundingOverride && { roundingOverride: input.roundingOverride }),
     engineVersion: input.engineVersion,
     taxpayers: [...input.taxpayers],
     sites: [...input.sites],

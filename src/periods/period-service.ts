@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  DEFAULT_POLICY, type Period, type QuarterPrice, type SubstitutionPolicy, type TariffSet,
+  DEFAULT_POLICY, type Period, type QuarterPrice, type RoundingRule, type SubstitutionPolicy, type TariffSet,
   formatPeriod, parsePeriod, quarterAt, quarterDueDates,
 } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
@@ -35,6 +35,8 @@ export interface PeriodServiceDeps {
   readonly engineVersion?: string;
   /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
   readonly beforeRead?: () => Promise<unknown>;
+  /** Operator override of the schedules' rounding of declared lines (recorded in the snapshot). */
+  readonly roundingOverride?: RoundingRule;
 }
 
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
@@ -112,7 +114,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         const bins = new Set(pm.meters.map((m) => m.facts.taxpayerBin));
         const snapshot = buildSnapshot({
           period, taxpayerScope: scope.taxpayer, lines, version: (s.latest?.version ?? 0) + 1, closedBy: req.closedBy, closedAtMs: now(),
-          reason: req.reason ?? null, previousVersions, registryVersion: deps.registry.version, tariffs: deps.tariffs, policy, engineVersion,
+          reason: req.reason ?? null, previousVersions, registryVersion: deps.registry.version, tariffs: deps.tariffs, policy, engineVersion, ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
           taxpayers: deps.registry.taxpayers.filter((t) => bins.has(t.bin)).map((t) => ({ bin: t.bin, name: t.name })),
           sites: deps.registry.sites.filter((x) => bins.has(x.taxpayer) && pm.meters.some((m) => m.facts.siteId === x.id)).map((x) => ({ id: x.id, name: x.name, taxpayerBin: x.taxpayer })),
         });

@@ -3,7 +3,7 @@
  * <dataDir>/periods/<period>[/<BIN>]/v<N>.json. Plain data; integers for every
  * amount of money (milli-tiyn exact, tiyn declared) and energy (Wh).
  */
-import type { DeclaredLine, LedgerLine, LedgerSummary, SubstitutionPolicy } from '../fees/index.ts';
+import type { DeclaredLine, LedgerLine, LedgerSummary, RoundingRule, SubstitutionPolicy } from '../fees/index.ts';
 
 export const SNAPSHOT_SCHEMA = 'kzmeter.period-snapshot/1';
 
@@ -50,6 +50,8 @@ export interface PeriodSnapshot {
   readonly registryVersion: string;
   readonly tariffs: { id: string; version: number }[];
   readonly policy: SubstitutionPolicy;
+  /** Present when the operator overrode the tariff files' rounding of declared lines. */
+  readonly roundingOverride?: RoundingRule;
   readonly engineVersion: string;
   readonly taxpayers: { bin: string; name: string }[];
   readonly sites: { id: string; name: string; taxpayerBin: string }[];

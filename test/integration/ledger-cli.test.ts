@@ -55,6 +55,21 @@ describe('kzmeter ledger', () => {
     expect(r.stdout).toMatch(/amount due \d+\.\d\d tenge/);
   });
 
+  it('takes the default policy, grace, spike tolerance and rounding from the configuration', async () => {
+    const env = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES,
+      KZM_FEES_POLICY: 'register-reconciled', KZM_FEES_GRACE_INTERVALS: '10', KZM_FEES_SPIKE_TOLERANCE: '1.5', KZM_FEES_ROUNDING_OVERRIDE: 'half-up-tenge' };
+    const r = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { policy: unknown; declared: { amountTiyn: number; roundingRule: string }[] };
+    expect(report.policy).toEqual({ name: 'register-reconciled', graceIntervals: 10, spikeTolerance: 1.5 });
+    expect(report.declared.length).toBeGreaterThan(0);
+    for (const d of report.declared) expect(d).toMatchObject({ roundingRule: 'half-up-tenge', amountTiyn: Math.round(d.amountTiyn / 100) * 100 });
+    // A request still names its own policy; the configured grace and tolerance stay.
+    const strict = JSON.parse((await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json', '--policy', 'strict'], env)).stdout) as { policy: unknown };
+    expect(strict.policy).toEqual({ name: 'strict', graceIntervals: 10, spikeTolerance: 1.5 });
+    await expect(run(['--period', '2025-Q3'], { ...env, KZM_FEES_POLICY: 'lenient' })).rejects.toThrow(/fees\.policy \(KZM_FEES_POLICY\): .*"strict"\|"register-reconciled"/);
+  });
+
   it('says what to set when no InfluxDB URL is configured', async () => {
     const r = await run(['--period', '2025-Q3'], { KZM_REGISTRY_DIR: DEVICES });
     expect(r.code).toBe(2);

@@ -35,12 +35,13 @@ export function sampleLines(): LedgerLine[] {
   ];
 }
 
-export async function sampleSnapshot(overrides: { closedAtMs?: number } = {}): Promise<PeriodSnapshot> {
+export async function sampleSnapshot(overrides: { closedAtMs?: number; roundingOverride?: 'half-up-tiyn' | 'half-up-tenge' } = {}): Promise<PeriodSnapshot> {
   const p = parsePeriod('2025-Q3');
   if (!p.ok) throw new Error(p.reason);
   return buildSnapshot({
     period: p.value, taxpayerScope: null, lines: sampleLines(), version: 1, closedBy: 'accountant', closedAtMs: overrides.closedAtMs ?? at('2025-10-05T06:00:00Z'),
     reason: null, previousVersions: [], registryVersion: 'sha256:registry', tariffs: await tariffs(), policy: DEFAULT_POLICY, engineVersion: '0.1.0',
+    ...(overrides.roundingOverride && { roundingOverride: overrides.roundingOverride }),
     taxpayers: [{ bin: BIN_A, name: 'Ekibastuz Hash LLP' }, { bin: BIN_B, name: 'Astana Compute JSC' }],
     sites: [{ id: 'ekb-1', name: 'Ekibastuz 1', taxpayerBin: BIN_A }, { id: 'kpg-2', name: 'Kapshagay 2', taxpayerBin: BIN_A }, { id: 'ast-3', name: 'Astana 3', taxpayerBin: BIN_B }],
   });

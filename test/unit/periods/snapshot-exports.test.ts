@@ -26,6 +26,20 @@ describe('canonical JSON and digest', () => {
 });
 
 describe('snapshot', () => {
+  it('an operator rounding override rounds every declared line to whole tenge and is recorded in the signed snapshot', async () => {
+    const plain = await sampleSnapshot();
+    const tenge = await sampleSnapshot({ roundingOverride: 'half-up-tenge' });
+    expect(plain.declared.some((d) => d.amountTiyn % 100 !== 0)).toBe(true); // 2025 rounds to the tiyn by default
+    expect(plain).not.toHaveProperty('roundingOverride');
+    expect(tenge.roundingOverride).toBe('half-up-tenge');
+    for (const [i, d] of tenge.declared.entries()) {
+      expect(d.feeMilliTiyn).toBe(plain.declared[i]!.feeMilliTiyn);
+      expect(d.amountTiyn).toBe(Math.floor((d.feeMilliTiyn + 50_000) / 100_000) * 100);
+    }
+    expect(digestMatches(tenge)).toBe(true);
+    expect(tenge.digest).not.toBe(plain.digest);
+  });
+
   it('carries totals equal to the sum of lines, declared lines rounded once, due dates and a matching digest', async () => {
     const s = await sampleSnapshot();
     expect(digestMatches(s)).toBe(true);
