@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatPath } from '../util/zod-error.ts';
-import { registryFileSchemas, type MeterInput, type RigInput, type SiteInput, type TaxpayerInput } from './schema.ts';
+import { registryFileSchemas, type MeterInput, type PriceInput, type RigInput, type SiteInput, type TaxpayerInput } from './schema.ts';
 import { resolveRegistry } from './resolve.ts';
 import type { Registry } from './types.ts';
 
@@ -15,8 +15,10 @@ export class RegistryError extends Error {
 }
 
 type FileKind = keyof typeof registryFileSchemas;
-const KINDS: readonly FileKind[] = ['taxpayers', 'sites', 'meters', 'rigs'];
-const ENTRY_KEY: Record<FileKind, string> = { taxpayers: 'bin', sites: 'id', meters: 'id', rigs: 'serial' };
+const KINDS: readonly FileKind[] = ['taxpayers', 'sites', 'meters', 'rigs', 'prices'];
+const ENTRY_KEY: Record<FileKind, string> = { taxpayers: 'bin', sites: 'id', meters: 'id', rigs: 'serial', prices: 'site' };
+/** Files a registry may leave out. */
+const OPTIONAL: readonly FileKind[] = ['rigs', 'prices'];
 
 function findFile(dir: string, kind: FileKind): string | undefined {
   for (const ext of ['yaml', 'yml', 'json']) {
@@ -38,7 +40,7 @@ function describeEntry(kind: FileKind, doc: unknown, path: readonly PropertyKey[
 }
 
 interface RawRegistry {
-  taxpayers: TaxpayerInput[]; sites: SiteInput[]; meters: MeterInput[]; rigs: RigInput[];
+  taxpayers: TaxpayerInput[]; sites: SiteInput[]; meters: MeterInput[]; rigs: RigInput[]; prices: PriceInput[];
   files: Record<FileKind, string>;
 }
 
@@ -47,7 +49,7 @@ function readAll(dir: string, problems: string[], hash: ReturnType<typeof create
   for (const kind of KINDS) {
     const file = findFile(dir, kind);
     if (!file) {
-      if (kind === 'rigs') { out.rigs = []; continue; }
+      if (OPTIONAL.includes(kind)) { out[kind] = []; continue; }
       problems.push(`${join(dir, `${kind}.yaml`)}: file is missing (the registry needs taxpayers, sites and meters files)`);
       continue;
     }

@@ -1,9 +1,9 @@
 import { parseRegistryDate } from '../util/time.ts';
-import type { MeterInput, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
+import type { MeterInput, PriceInput, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 import type { Meter, Registry, Rig } from './types.ts';
 
-interface Inputs { taxpayers: TaxpayerInput[]; sites: SiteInput[]; meters: MeterInput[]; rigs: RigInput[] }
-type Files = Partial<Record<'taxpayers' | 'sites' | 'meters' | 'rigs', string>>;
+interface Inputs { taxpayers: TaxpayerInput[]; sites: SiteInput[]; meters: MeterInput[]; rigs: RigInput[]; prices?: PriceInput[] }
+type Files = Partial<Record<'taxpayers' | 'sites' | 'meters' | 'rigs' | 'prices', string>>;
 export type ResolveResult = { ok: true; value: Registry } | { ok: false; problems: string[] };
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): string[] {
@@ -49,6 +49,12 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
   const siteById = new Map(input.sites.map((s) => [s.id, s]));
   input.sites.forEach((s, i) => {
     if (!taxpayerBins.has(s.taxpayer)) problems.push(`${f('sites')}: entry sites[${i}] (id "${s.id}") field "taxpayer": no taxpayer with bin "${s.taxpayer}" in ${f('taxpayers')}`);
+  });
+
+  const prices = input.prices ?? [];
+  for (const d of duplicates(prices, (p) => `${p.site} ${p.quarter}`)) problems.push(`${f('prices')}: the price of site and quarter "${d}" appears twice`);
+  prices.forEach((p, i) => {
+    if (!siteById.has(p.site)) problems.push(`${f('prices')}: entry prices[${i}] (site "${p.site}") field "site": no site with id "${p.site}" in ${f('sites')}`);
   });
 
   const meterInputs = new Map(input.meters.map((m) => [m.id, m]));
@@ -107,6 +113,7 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
     value: {
       taxpayers: input.taxpayers, sites: input.sites, meters,
       meterById: new Map(meters.map((m) => [m.id, m])), siteById, version,
+      prices: prices.map((p) => ({ siteId: p.site, quarter: p.quarter, averagePriceTiynPerKwh: p.averagePriceTiynPerKwh })),
     },
   };
 }

@@ -57,14 +57,25 @@ export const rigSchema = z.strictObject({
   removedAt: dateString.optional(),
 });
 
+/** A site's average electricity price over one quarter (the 2023 price-scale rates), in integer tiyn per kWh. */
+export const priceSchema = z.strictObject({
+  site: z.string(),
+  quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'a quarter such as 2023-Q2'),
+  averagePriceTiynPerKwh: z.number().int().positive().max(100_000_000),
+  /** Where the figure comes from (invoice numbers, the supplier's statement). */
+  source: z.string().min(1).optional(),
+});
+
 export const registryFileSchemas = {
   'taxpayers': z.strictObject({ taxpayers: z.array(taxpayerSchema).min(1) }),
   'sites': z.strictObject({ sites: z.array(siteSchema).min(1) }),
   'meters': z.strictObject({ meters: z.array(meterSchema).min(1) }),
   'rigs': z.strictObject({ rigs: z.array(rigSchema) }),
+  'prices': z.strictObject({ prices: z.array(priceSchema) }),
 } as const;
 
 export type TaxpayerInput = z.infer<typeof taxpayerSchema>;
 export type SiteInput = z.infer<typeof siteSchema>;
 export type MeterInput = z.infer<typeof meterSchema>;
 export type RigInput = z.infer<typeof rigSchema>;
+export type PriceInput = z.infer<typeof priceSchema>;

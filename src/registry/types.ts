@@ -1,4 +1,4 @@
-import type { MeterFacts } from '../fees/types.ts';
+import type { MeterFacts, QuarterPrice } from '../fees/types.ts';
 import type { RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 
 export type Taxpayer = TaxpayerInput;
@@ -24,4 +24,6 @@ export interface Registry {
   readonly siteById: ReadonlyMap<string, Site>;
   /** SHA-256 over the registry files as read: which registry a ledger was computed with. */
   readonly version: string;
+  /** Average electricity price per site and quarter (prices.yaml; the 2023 price-scale rates). */
+  readonly prices: readonly QuarterPrice[];
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { DEVICES_DIR } from '../../helpers/service.ts';
 function brokenCopy(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kzm-reg-'));
   cpSync(DEVICES_DIR, dir, { recursive: true });
-  writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
+  const path = join(dir, file);
+  writeFileSync(path, edit(existsSync(path) ? readFileSync(path, 'utf8') : ''));
   return dir;
 }
 
@@ -46,6 +47,19 @@ describe('registry', () => {
   ])('names file, entry and field for $name', ({ file, edit, expect: patterns }) => {
     const msg = errorOf(brokenCopy(file, edit));
     for (const p of patterns) expect(msg).toMatch(p);
+  });
+
+  it('reads site electricity prices per quarter from the optional prices.yaml; names the entry and field of a bad one', () => {
+    const good = 'prices:\n  - site: ekb-1\n    quarter: 2023-Q2\n    averagePriceTiynPerKwh: 1850\n    source: supplier statement 2023-07-05\n';
+    expect(loadRegistry(DEVICES_DIR).prices).toEqual([]);
+    expect(loadRegistry(brokenCopy('prices.yaml', () => good)).prices).toEqual([{ siteId: 'ekb-1', quarter: '2023-Q2', averagePriceTiynPerKwh: 1850 }]);
+    const unknownSite = errorOf(brokenCopy('prices.yaml', () => good.replace('ekb-1', 'ekb-9')));
+    expect(unknownSite).toMatch(/prices\.yaml: entry prices\[0\] \(site "ekb-9"\) field "site": no site with id "ekb-9"/);
+    const twice = errorOf(brokenCopy('prices.yaml', () => good + good.slice('prices:\n'.length)));
+    expect(twice).toMatch(/prices\.yaml: the price of site and quarter "ekb-1 2023-Q2" appears twice/);
+    const badQuarter = errorOf(brokenCopy('prices.yaml', () => good.replace('2023-Q2', '2023-06').replace('1850', '18.5')));
+    expect(badQuarter).toMatch(/prices\[0\] \(site "ekb-1"\) field "quarter": a quarter such as 2023-Q2/);
+    expect(badQuarter).toMatch(/field "averagePriceTiynPerKwh"/);
   });
 
   it.each([
