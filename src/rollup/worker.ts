@@ -73,20 +73,29 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   };
   const pending = () => dirty.size + (inPass?.size ?? 0);
 
-  function take(): Map<string, number> {
+  /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
+  function take(): { batch: Map<string, number>; fromSettle: Set<string> } {
     const batch = new Map<string, number>();
+    const fromSettle = new Set<string>();
     const t = now();
-    for (const [k, due] of settle) if (due <= t && batch.size < opts.maxHoursPerPass) { batch.set(k, due); settle.delete(k); }
+    for (const [k, due] of settle) {
+      if (batch.size >= opts.maxHoursPerPass) break;
+      if (due > t) continue;
+      batch.set(k, due);
+      fromSettle.add(k);
+      settle.delete(k);
+    }
     for (const [k, at] of dirty) {
       if (batch.size >= opts.maxHoursPerPass) break;
       batch.set(k, Math.min(at, batch.get(k) ?? Infinity));
+      fromSettle.delete(k); // marked again: a fresh mark, settled once more below
       dirty.delete(k);
     }
-    return batch;
+    return { batch, fromSettle };
   }
 
   async function pass(): Promise<void> {
-    const batch = take();
+    const { batch, fromSettle } = take();
     if (!batch.size) return;
     inPass = batch;
     try {
@@ -98,13 +107,14 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       m?.passes.inc({ outcome: 'ok' });
       m?.hours.inc(r.hours);
       m?.days.inc(r.days);
-      if (opts.settleMs > 0) for (const [k, at] of batch) if (!settle.has(k) && at > now() - opts.settleMs) settle.set(k, now() + opts.settleMs);
+      if (opts.settleMs > 0) for (const k of batch.keys()) if (!fromSettle.has(k)) settle.set(k, now() + opts.settleMs);
     } catch (err) {
       failures++;
       lastError = (err as Error).message;
       m?.passes.inc({ outcome: 'error' });
       opts.log.warn({ err: lastError, hours: batch.size }, 'Rollup pass failed; the hours are kept and retried.');
-      for (const [k, at] of batch) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
+      for (const [k, at] of batch) if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
+      else settle.set(k, now() + opts.settleMs);
     } finally {
       inPass = undefined;
       m?.pending.set(pending());

@@ -13,12 +13,14 @@ import { DEFAULT_POLICY, loadTariffs, type TariffSet } from '../../src/fees/inde
 import { computeRawLedger, computeStoreLedger } from '../../src/ledger/store-ledger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
+import pino from 'pino';
 import { rollupMain } from '../../src/cli/rollup.ts';
+import { createRollupWorker } from '../../src/rollup/worker.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { dirtyMarkLine, readingLine } from '../../src/store/line-protocol.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
-import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
+import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
 import { postLines } from '../unit/ledger/store-fixtures.ts';
 
 const H = 3_600_000;
@@ -145,4 +147,28 @@ describe('rollups kept current by the service', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('with a settle delay each hour is recomputed once more, catching a reading another ingester stored meanwhile, then the worker goes quiet', async () => {
+    const meterId = 'ekb-1-m05';
+    const siteId = registry.meterById.get(meterId)!.siteId;
+    const line = (i: number) => readingLine({ meterId, siteId, tsMs: T0 + i * MIN, registerWh: 3_000_000 + i * 1300, status: 'ok' }, Date.now());
+    await postLines(target, Array.from({ length: 30 }, (_, i) => line(i)));
+    const worker = createRollupWorker({
+      target: () => target, sink: { write: (l) => postLines(target, l) }, siteOf: () => siteId, log: pino({ level: 'silent' }),
+      intervalMs: 20, settleMs: 300, maxHoursPerPass: 1000,
+    });
+    worker.start();
+    worker.markDirty(meterId, T0, Date.now());
+    expect(await worker.flush()).toBe(true);
+    expect((await rollupRows('reading_1h', meterId)).map((h) => h.count)).toEqual([30]);
+    // Another ingester stores the rest of the hour; its own mark went to its own worker, not this one.
+    await postLines(target, Array.from({ length: 30 }, (_, i) => line(30 + i)));
+    const hours = await eventually(() => rollupRows('reading_1h', meterId), (r) => r[0]?.count === 60, 5000);
+    expect(hours.map((h) => h.count)).toEqual([60]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(worker.state().passes).toBe(2); // the first pass and one settle pass: no endless re-settling
+    expect(worker.state().pendingHours).toBe(0);
+    await worker.stop();
+  });
 });
+
