@@ -10,6 +10,7 @@ import { createIngestPipeline } from './ingest/pipeline.ts';
 import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { loadTariffs } from './fees/index.ts';
 import { buildApp } from './http/app.ts';
+import { dashboardRoutes } from './http/dashboard/index.ts';
 import { ledgerRoutes } from './http/routes/ledger.ts';
 import { periodRoutes } from './http/routes/periods.ts';
 import { createPeriodService } from './periods/period-service.ts';
@@ -129,7 +130,7 @@ export function createService(config: Config, registry: Registry, log: Logger, e
       const beforeRead = () => rollups.flush(30_000);
       const fees = feeSettings(config);
       const periods = createPeriodService({ registry, tariffs: tariffs.value, target: () => target, dataDir: config.dataDir, beforeRead, ...fees });
-      const plugins = [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead, ...fees }), periodRoutes({ periods }), ...(extra.plugins ?? [])];
+      const plugins = [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead, ...fees }), periodRoutes({ periods }), dashboardRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead, ...fees, live }), ...(extra.plugins ?? [])];
       app = await buildApp({ registry, live, metrics, health, log, plugins });
       await app.listen({ host: config.http.host, port: config.http.port });
       stops.unshift(() => app.close());

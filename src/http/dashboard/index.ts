@@ -1,0 +1,62 @@
+/**
+ * The built-in web dashboard: pages, their browser files, JSON view models and the event stream.
+ *   GET /  /meters  /meters/:id  /periods        the pages (one HTML shell; dashboards/web/app.js picks the page)
+ *   GET /assets/<file>                          dashboards/web/ and uPlot (vendor/)
+ *   GET /api/dashboard/overview[?period=2025-Q3]  the quarter so far per site and source (default: the current quarter)
+ *   GET /api/dashboard/meters                    every meter: live state and this quarter's substitution
+ *   GET /api/dashboard/meters/:id[?from=&to=]     chart series, substituted intervals, rejected messages
+ *   GET /api/dashboard/events[?topics=meters,overview,meter-ledger]   server-sent events
+ * The Periods page uses the period API (/api/periods) as it is. Every query and path parameter is
+ * checked with zod: 400 with a sentence; an unknown meter is 404.
+ */
+import type { FastifyInstance } from 'fastify';
+import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts';
+import { resolveDetailRange } from './detail-range.ts';
+import { createLiveFeed } from './live-feed.ts';
+import { pageRoutes } from './pages.ts';
+import { eventsQuery, meterDetailQuery, meterParams, metersQuery, overviewQuery, parseInput } from './query-schemas.ts';
+
+export interface DashboardDeps extends DashboardDataDeps {
+  /** Browser files (default dashboards/web/). */
+  readonly webDir?: string;
+  /** Event stream timing (live-feed.ts): state re-evaluation, change batching, overview refresh. */
+  readonly tickMs?: number;
+  readonly flushMs?: number;
+  readonly refreshMs?: number;
+}
+
+export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => Promise<void> {
+  return async (app) => {
+    pageRoutes(app, deps);
+    const data = createDashboardData(deps);
+    const { tickMs, flushMs, refreshMs } = deps;
+    const feed = createLiveFeed({ data, live: deps.live, log: app.log, ...(tickMs && { tickMs }), ...(flushMs && { flushMs }), ...(refreshMs && { refreshMs }) });
+    // Open event streams would hold app.close() for ever: end them first.
+    app.addHook('preClose', async () => feed.close());
+
+    app.get('/api/dashboard/overview', async (req, reply) => {
+      const q = parseInput(overviewQuery, req.query, reply, 'query');
+      if (!q) return reply;
+      const r = await data.overview(q.period);
+      return r.ok ? r.value : reply.status(400).send({ error: r.reason });
+    });
+    app.get('/api/dashboard/meters', async (req, reply) => (parseInput(metersQuery, req.query, reply, 'query') ? data.meters() : reply));
+    app.get('/api/dashboard/meters/:id', async (req, reply) => {
+      const p = parseInput(meterParams, req.params, reply, 'path');
+      const q = p && parseInput(meterDetailQuery, req.query, reply, 'query');
+      if (!p || !q) return reply;
+      const meter = deps.registry.meterById.get(p.id);
+      if (!meter) return reply.status(404).send({ error: `unknown meter "${p.id}" (known: ${deps.registry.meters.map((m) => m.id).join(', ')})` });
+      const range = resolveDetailRange(q, meter.timeZone, (deps.now ?? Date.now)());
+      if (!range.ok) return reply.status(400).send({ error: range.reason });
+      const r = await data.meterDetail(meter, range.value.fromMs, range.value.toMs);
+      return r.ok ? r.value : reply.status(400).send({ error: r.reason });
+    });
+    app.get('/api/dashboard/events', async (req, reply) => {
+      const q = parseInput(eventsQuery, req.query, reply, 'query');
+      if (!q) return reply;
+      reply.hijack();
+      feed.connect(reply.raw, q.topics);
+    });
+  };
+}

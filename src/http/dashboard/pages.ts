@@ -1,0 +1,31 @@
+/**
+ * The dashboard's pages and browser files: /, /meters, /meters/:id and /periods all answer the same HTML
+ * shell (dashboards/web/index.html; app.js picks the page from the path), with a content security
+ * policy that lets a page load only what this server sends. /assets/* serves the asset table.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from '../../registry/types.ts';
+import { DEFAULT_WEB_DIR, loadAssets, sendAsset } from './assets.ts';
+import { meterParams, parseInput } from './query-schemas.ts';
+
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  'referrer-policy': 'no-referrer',
+};
+
+export function pageRoutes(app: FastifyInstance, deps: { registry: Registry; webDir?: string }): void {
+  const assets = loadAssets(deps.webDir ?? DEFAULT_WEB_DIR);
+  const shell = assets.get('index.html');
+  if (!shell) throw new Error(`dashboard: no index.html in ${deps.webDir ?? DEFAULT_WEB_DIR}`);
+  for (const path of ['/', '/meters', '/periods']) app.get(path, async (req, reply) => sendAsset(req, reply, shell, PAGE_HEADERS));
+  app.get('/meters/:id', async (req, reply) => {
+    const p = parseInput(meterParams, req.params, reply, 'path');
+    if (!p) return reply;
+    if (!deps.registry.meterById.has(p.id)) return reply.status(404).type('text/plain; charset=utf-8').send(`Unknown meter "${p.id}".`);
+    return sendAsset(req, reply, shell, PAGE_HEADERS);
+  });
+  app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
+    const a = assets.get(req.params['*']);
+    return a ? sendAsset(req, reply, a) : reply.status(404).send({ error: `no asset "${req.params['*']}"` });
+  });
+}
