@@ -11,7 +11,7 @@ const WILL = 'ekb-1-m02';
 const SILENT = 'ekb-1-m03';
 const INTERVAL_S = 2;
 /** When the failures start, after the page has seen both meters online, and how long they last. */
-const FAIL_AFTER_MS = 8_000;
+const FAIL_AFTER_MS = 12_000;
 const OUTAGE_MIN = 0.25;
 let stack: DashboardStack;
 
