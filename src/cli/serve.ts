@@ -39,7 +39,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     await service.stop();
     throw err;
   }
-  log.info({ meters: `${service.httpUrl}/api/meters`, health: `${service.httpUrl}/health`, metrics: `${service.httpUrl}/metrics` }, 'Open these in a browser or with curl.');
+  log.info({ dashboard: `${service.httpUrl}/`, meters: `${service.httpUrl}/api/meters`, health: `${service.httpUrl}/health`, metrics: `${service.httpUrl}/metrics` }, 'Open these in a browser or with curl.');
   if (values.simulate) {
     const { runSimulation } = await import('../../simulator/index.ts');
     const clock = values.clock?.startsWith('x') ? { speed: Number(values.clock.slice(1)) } : 'real';
