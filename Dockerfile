@@ -23,6 +23,7 @@ COPY --chown=node:node src ./src
 COPY --chown=node:node simulator ./simulator
 COPY --chown=node:node devices ./devices
 COPY --chown=node:node tariffs ./tariffs
+COPY --chown=node:node dashboards/web ./dashboards/web
 # data/ (local state) and runs/ (simulator ground truth) must be writable by the non-root user.
 RUN mkdir -p /app/data /app/runs && chown node:node /app/data /app/runs
 USER node

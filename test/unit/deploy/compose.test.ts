@@ -191,7 +191,7 @@ describe('Dockerfile', () => {
         expect(ignored, `${src} is excluded by .dockerignore`).not.toContain(src);
       }
     }
-    for (const needed of ['src', 'simulator', 'devices', 'tariffs', 'package-lock.json']) expect(copies.join(' '), needed).toContain(needed);
+    for (const needed of ['src', 'simulator', 'devices', 'tariffs', 'dashboards/web', 'package-lock.json']) expect(copies.join(' '), needed).toContain(needed);
     expect(ignored).toContain('node_modules');
   });
 });
