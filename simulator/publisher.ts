@@ -147,9 +147,13 @@ export function createPublisher(o: PublisherOptions): Publisher {
       while (inflight > 0) await new Promise<void>((r) => waiters.push(r));
     },
     async stop(opts = {}) {
-      if (opts.announceOffline) for (const m of o.meterIds) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
+      // A meter whose link is down (an outage-will) has its will published by the broker already, and a
+      // publish on a client that will not reconnect would wait for ever: announce only on live links.
+      if (opts.announceOffline) {
+        for (const m of o.meterIds) if (byMeter.get(m)!.client.connected) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
+      }
       await this.drain();
-      await Promise.all([...conns.values()].map((c) => c.client.endAsync()));
+      await Promise.all([...conns.values()].map((c) => c.client.endAsync(!c.client.connected)));
       conns.clear();
     },
   };
