@@ -145,8 +145,8 @@ async function loadRollups(target: InfluxTarget, tariffs: TariffSet, meters: num
     if (!hours.ok) throw new Error(hours.reason);
     const days = daysFromHours(hours.value);
     const opened = new Set(rawHoursNeeded({ facts, statusEvents: [], fromMs: FROM, toMs: TO, tariffs }, days));
-    for (const h of hours.value) await sink.push(rollupLine('hour', facts.meterId, facts.siteId, h));
-    for (const d of days) await sink.push(rollupLine('day', facts.meterId, facts.siteId, d));
+    for (const h of hours.value) await sink.push(rollupLine('hour', facts.meterId, h));
+    for (const d of days) await sink.push(rollupLine('day', facts.meterId, d));
     for (const r of readings) {
       if (!opened.has(Math.floor(r.tsMs / DAY_MS) * DAY_MS)) continue;
       rawPoints++;
@@ -221,7 +221,7 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
     loaded(`raw readings, ${nRaw} meters @ 60 s`, await loadRaw(c, nRaw, MIN));
     const sink = { write: (lines: readonly string[]) => (lines.length ? post(c, [...lines]) : Promise.resolve()) };
     const t0 = performance.now();
-    const rb = await rebuildRollups({ target: c, sink, meters: new Map(Array.from({ length: nRaw }, (_, i) => [benchFacts(i, MIN).meterId, benchFacts(i, MIN).siteId])), fromMs: FROM - MARGIN, toMs: TO + MARGIN });
+    const rb = await rebuildRollups({ target: c, sink, meterIds: Array.from({ length: nRaw }, (_, i) => benchFacts(i, MIN).meterId), fromMs: FROM - MARGIN, toMs: TO + MARGIN });
     const rollupRebuild = { meters: nRaw, readings: rb.rawReadings, seconds: secs(t0), readingsPerS: Math.round(rb.rawReadings / secs(t0)) };
     log(`  rollups rebuilt from ${rb.rawReadings} readings in ${rollupRebuild.seconds.toFixed(1)} s (${rollupRebuild.readingsPerS}/s)`);
     const sFull = step(await benchStore(c, tariffs, nRaw, MIN, { grouping: 'group-by-meter', chunkSize: 100 }));

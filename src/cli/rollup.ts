@@ -51,7 +51,7 @@ export async function rollupMain(argv: string[], io: { env?: NodeJS.ProcessEnv; 
   const t0 = Date.now();
   try {
     const res = await rebuildRollups({
-      target, sink: writer, meters: new Map(meters.map((m) => [m.id, m.siteId])), ...r,
+      target, sink: writer, meterIds: meters.map((m) => m.id), ...r,
       onProgress: (p) => err(`\rrollup: day ${p.daysDone}/${p.days}, ${p.hours} meter-hours from ${p.rawReadings} readings`),
     });
     err(`\nRollups recomputed: ${res.hourBuckets} meter-hours and ${res.dayBuckets} meter-days from ${res.rawReadings} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s.\n`);

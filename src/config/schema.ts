@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
   rollup: z.strictObject({
-    /** Pause between rollup passes (ms); a pass recomputes every meter-hour stored since the last one. */
+    /** How long a newly marked meter-hour waits for its pass (ms), gathering more; a backlog runs passes back to back. */
     intervalMs: z.number().int().min(10).max(60_000).default(1000),
     /** Recompute each hour once more this long after its last write (ms), for several ingesters on one
      *  shared subscription; 0 = off. Unset: 10000 when mqtt.sharedGroup is set, else 0. */

@@ -71,6 +71,9 @@ export function rawHoursNeeded(ctx: LedgerContext, hours: readonly HourSummary[]
   const needed: number[] = [];
   for (const h of hours) {
     if (h.count <= 0) continue;
+    // Every span inside a bucket wholly before lo or after hi is outside the ledger: not worth opening,
+    // unless it holds a fault (its last or first reading's status classifies the span across the edge).
+    if (h.faultCount === 0 && (h.lastTsMs <= lo || h.firstTsMs >= hi)) continue;
     const inside = (t: number): boolean => t > h.firstTsMs && t < h.lastTsMs;
     const dirty =
       h.faultCount > 0 ||

@@ -41,9 +41,9 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       // decodeMessage is total: every input becomes readings and/or rejections, never an exception.
       const decoded = decodeMessage(topic, payload, { registry, nowMs: receivedMs, maxPayloadBytes: opts.maxPayloadBytes, maxFutureSkewMs: opts.maxFutureSkewS * 1000 });
       metrics.received.inc({ kind: decoded.kind });
-      const lines: string[] = [];
+      // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
+      const lines: string[] = opts.rollupMarks ? opts.rollupMarks.linesFor(decoded.readings, receivedMs) : [];
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
-      if (opts.rollupMarks) lines.push(...opts.rollupMarks.linesFor(decoded.readings, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
       if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs, seq++));
       for (const rej of decoded.rejections) {

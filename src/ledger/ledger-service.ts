@@ -11,7 +11,7 @@ import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildReport, type LedgerReport } from './report.ts';
 import { describeIssues } from '../util/zod-error.ts';
 import { ledgerQuerySchema, resolveLedgerRequest } from './request.ts';
-import { computeStoreLedger, type StoreLedgerOptions } from './store-ledger.ts';
+import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } from './store-ledger.ts';
 
 export interface LedgerServiceDeps {
   readonly registry: Registry;
@@ -27,7 +27,7 @@ export interface LedgerServiceDeps {
   readonly roundingOverride?: RoundingRule;
   readonly storeOptions?: StoreLedgerOptions;
   /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
-  readonly beforeRead?: () => Promise<unknown>;
+  readonly beforeRead?: () => Promise<boolean>;
 }
 
 export interface LedgerService {
@@ -45,7 +45,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policy ?? DEFAULT_POLICY);
       if (!resolved.ok) return resolved;
       const r = resolved.value;
-      await deps.beforeRead?.();
+      await ensureRollupsCurrent(deps.beforeRead);
       const result = await computeStoreLedger({
         target: target(), meters: r.meters, tariffs: deps.tariffs, policy: r.policy,
         prices: deps.prices ?? deps.registry.prices ?? [], ...(deps.storeOptions && { options: deps.storeOptions }),

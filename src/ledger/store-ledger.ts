@@ -39,6 +39,21 @@ export class LedgerStoreError extends Error {
   }
 }
 
+/** The rollups did not catch up with the stored readings in time: the ledger would be stale (HTTP 503). */
+export class RollupsBehindError extends LedgerStoreError {
+  readonly statusCode = 503;
+  constructor(message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
+    'Try again in a minute; kzm_rollup_pending_hours in /metrics shows the backlog.') {
+    super(message);
+    this.name = 'RollupsBehindError';
+  }
+}
+
+/** Waits for the rollups (the service's flush); refuses to go on with stale ones. */
+export async function ensureRollupsCurrent(beforeRead: (() => Promise<boolean>) | undefined): Promise<void> {
+  if (beforeRead && !(await beforeRead())) throw new RollupsBehindError();
+}
+
 export interface MeterPeriod {
   readonly facts: MeterFacts;
   readonly fromMs: number;
@@ -158,12 +173,14 @@ async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[
 
 /** Rollups updated between the bucket and the raw query make their counts differ: read that chunk once more. */
 async function chunkLedgerRetrying(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
-  try {
-    return await chunkLedger(req, chunk, stats);
-  } catch (err) {
-    if (!(err instanceof LedgerStoreError) || !/summary counts/.test(err.message)) throw err;
-    await new Promise((r) => setTimeout(r, 1000));
-    return chunkLedger(req, chunk, stats);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chunkLedger(req, chunk, stats);
+    } catch (err) {
+      const stale = err instanceof LedgerStoreError && /summary counts|disagree/.test(err.message);
+      if (!stale || attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt)); // the rollup worker catches up within a pass or two
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * computeStoreLedger (src/ledger/store-ledger.ts).
  */
 import { type LedgerLine, type Period, type QuarterPrice, type Result, type SubstitutionPolicy, type TariffSet, periodBounds } from '../fees/index.ts';
-import { computeStoreLedger, type MeterPeriod } from '../ledger/store-ledger.ts';
+import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod } from '../ledger/store-ledger.ts';
 import { meterCondition, ms } from '../ledger/store-query.ts';
 import { metersInScope } from '../ledger/scope.ts';
 import type { Registry } from '../registry/types.ts';
@@ -32,11 +32,11 @@ export interface LedgerDeps {
   readonly policy: SubstitutionPolicy;
   readonly prices?: readonly QuarterPrice[];
   /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
-  readonly beforeRead?: () => Promise<unknown>;
+  readonly beforeRead?: () => Promise<boolean>;
 }
 
 export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod[]): Promise<LedgerLine[]> {
-  await deps.beforeRead?.();
+  await ensureRollupsCurrent(deps.beforeRead);
   const r = await computeStoreLedger({ target: deps.target, meters, tariffs: deps.tariffs, policy: deps.policy, ...(deps.prices && { prices: deps.prices }) });
   return r.meters.flatMap((m) => m.ledger.lines);
 }

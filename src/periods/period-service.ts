@@ -34,7 +34,7 @@ export interface PeriodServiceDeps {
   /** Defaults to package.json's version. */
   readonly engineVersion?: string;
   /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
-  readonly beforeRead?: () => Promise<unknown>;
+  readonly beforeRead?: () => Promise<boolean>;
   /** Operator override of the schedules' rounding of declared lines (recorded in the snapshot). */
   readonly roundingOverride?: RoundingRule;
 }

@@ -1,7 +1,7 @@
 /** Reading rollup buckets (reading_1h, reading_1d) back from InfluxDB. */
 import { DAY_MS, type HourSummary } from '../fees/index.ts';
 import { type QueryStats, columnIndex, meterCondition, ms, num, runStatements } from '../ledger/store-query.ts';
-import type { Series } from '../store/influxql.ts';
+import { InfluxQueryError, type Series } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { ROLLUP_MEASUREMENT } from '../store/line-protocol.ts';
 
@@ -11,10 +11,16 @@ export const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 export function seriesBuckets(s: Series): HourSummary[] {
   const c = (n: string) => columnIndex(s, n);
   const [it, ic, ift, ifw, ilt, ilw, ifa, ig, is, ip] = [c('time'), c('count'), c('first_ts'), c('first_wh'), c('last_ts'), c('last_wh'), c('faults'), c('max_gap'), c('min_step'), c('max_pw')];
-  return s.values.map((v) => ({
-    hourStartMs: num(v[it]), count: num(v[ic]), firstTsMs: num(v[ift]), firstRegisterWh: num(v[ifw]), lastTsMs: num(v[ilt]), lastRegisterWh: num(v[ilw]),
-    faultCount: num(v[ifa]), maxGapMs: num(v[ig]), minStepWh: num(v[is]), maxStepPowerW: num(v[ip]),
-  }));
+  return s.values.map((v) => {
+    const b = {
+      hourStartMs: num(v[it]), count: num(v[ic]), firstTsMs: num(v[ift]), firstRegisterWh: num(v[ifw]), lastTsMs: num(v[ilt]), lastRegisterWh: num(v[ilw]),
+      faultCount: num(v[ifa]), maxGapMs: num(v[ig]), minStepWh: num(v[is]), maxStepPowerW: num(v[ip]),
+    };
+    // A missing field would make every comparison false, i.e. a bucket that looks clean: refuse it.
+    const bad = Object.entries(b).find(([, x]) => !Number.isFinite(x));
+    if (bad) throw new InfluxQueryError(`${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.hourStartMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`);
+    return b;
+  });
 }
 
 export const BUCKET_FIELDS = '"count", "first_ts", "first_wh", "last_ts", "last_wh", "faults", "max_gap", "min_step", "max_pw"';

@@ -24,33 +24,29 @@ export interface RecomputeResult {
   readonly rawReadings: number;
 }
 
-/** Recompute the hour buckets of `dirty` and the day buckets of their days; `siteOf` names each meter's site tag. */
-export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, dirty: MeterHours, siteOf: (meterId: string) => string | undefined, stats: QueryStats = emptyStats()): Promise<RecomputeResult> {
+/** Recompute the hour buckets of `dirty` and the day buckets of their days. */
+export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, dirty: MeterHours, stats: QueryStats = emptyStats()): Promise<RecomputeResult> {
   const raw = await readRawHours(target, dirty, stats);
   const hourLines: string[] = [];
   let rawReadings = 0;
   for (const [id, hours] of dirty) {
-    const site = siteOf(id);
-    if (site === undefined) continue;
     const readings = raw.get(id) ?? [];
     rawReadings += readings.length;
     const wanted = new Set(hours);
     const summaries = summarizeHours(readings);
     if (!summaries.ok) throw new Error(`meter ${id}: ${summaries.reason}`);
-    for (const h of summaries.value) if (wanted.has(h.hourStartMs)) hourLines.push(rollupLine('hour', id, site, h));
+    for (const h of summaries.value) if (wanted.has(h.hourStartMs)) hourLines.push(rollupLine('hour', id, h));
   }
   await sink.write(hourLines);
   const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));
   const hourBuckets = await readBuckets(target, 'hour', daysByMeter, stats);
   const dayLines: string[] = [];
   for (const [id, buckets] of hourBuckets) {
-    const site = siteOf(id);
-    if (site === undefined) continue;
     const byDay = new Map<number, HourSummary[]>();
     for (const b of buckets) byDay.set(dayOf(b.hourStartMs), [...(byDay.get(dayOf(b.hourStartMs)) ?? []), b]);
     for (const [d, parts] of byDay) {
       const day = mergeBuckets(d, parts);
-      if (day) dayLines.push(rollupLine('day', id, site, day));
+      if (day) dayLines.push(rollupLine('day', id, day));
     }
   }
   await sink.write(dayLines);

@@ -40,7 +40,6 @@ export function createRollups(deps: RollupDeps): Rollups {
   const now = deps.now ?? Date.now;
   const worker = createRollupWorker({
     target: deps.target, sink: deps.sink, log, metrics: deps.metrics, now,
-    siteOf: (id) => deps.registry.meterById.get(id)?.siteId,
     intervalMs: config.rollup.intervalMs, maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
   });

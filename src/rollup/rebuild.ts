@@ -13,8 +13,7 @@ import { type RollupSink, recomputeRollups } from './compute.ts';
 export interface RebuildRequest {
   readonly target: InfluxTarget;
   readonly sink: RollupSink;
-  /** meter id -> site id */
-  readonly meters: ReadonlyMap<string, string>;
+  readonly meterIds: readonly string[];
   readonly fromMs: number;
   readonly toMs: number;
   readonly metersPerChunk?: number;
@@ -31,7 +30,7 @@ export interface RebuildResult {
 
 export async function rebuildRollups(req: RebuildRequest): Promise<RebuildResult> {
   const stats = emptyStats();
-  const ids = [...req.meters.keys()];
+  const ids = req.meterIds;
   const size = Math.max(1, req.metersPerChunk ?? 50);
   const firstDay = dayOf(req.fromMs);
   const days = Math.max(0, Math.ceil((req.toMs - firstDay) / DAY_MS));
@@ -43,7 +42,7 @@ export async function rebuildRollups(req: RebuildRequest): Promise<RebuildResult
     const hours = Array.from({ length: 24 }, (_, h) => day + h * HOUR_MS);
     for (let i = 0; i < ids.length; i += size) {
       const dirty = new Map(ids.slice(i, i + size).map((id) => [id, hours] as const));
-      const r = await recomputeRollups(req.target, req.sink, dirty, (id) => req.meters.get(id), stats);
+      const r = await recomputeRollups(req.target, req.sink, dirty, stats);
       hourBuckets += r.hours;
       dayBuckets += r.days;
       rawReadings += r.rawReadings;

@@ -17,7 +17,6 @@ import { type RollupSink, meterHours, recomputeRollups } from './compute.ts';
 export interface RollupWorkerOptions {
   readonly target: () => InfluxTarget;
   readonly sink: RollupSink;
-  readonly siteOf: (meterId: string) => string | undefined;
   readonly log: Logger;
   readonly intervalMs: number;
   /** Recompute each hour once more this long after it was last marked (0: off). */
@@ -64,7 +63,15 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   let passes = 0;
   let hoursRecomputed = 0;
   let lastError: string | undefined;
-  const waiters: { keys: string[]; done: () => void }[] = [];
+  /** Passes started and ended (ok or not): a flush waits for a pass that started after it was called. */
+  let started = 0;
+  let ended = 0;
+  const waiters: { calledAtMs: number; afterPass: number; done: () => void }[] = [];
+  /** No hour marked at or before t is waiting (hours marked again later do not hold a flush). */
+  const settledUpTo = (t: number): boolean => {
+    for (const at of dirty.values()) if (at <= t) return false;
+    return true;
+  };
 
   const key = (id: string, h: number) => `${id}\u0000${h}`;
   const split = (k: string): readonly [string, number] => {
@@ -98,8 +105,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     const { batch, fromSettle } = take();
     if (!batch.size) return;
     inPass = batch;
+    started++;
     try {
-      const r = await recomputeRollups(opts.target(), opts.sink, meterHours([...batch.keys()].map(split)), opts.siteOf);
+      const r = await recomputeRollups(opts.target(), opts.sink, meterHours([...batch.keys()].map(split)));
       passes++;
       hoursRecomputed += r.hours;
       failures = 0;
@@ -116,6 +124,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       for (const [k, at] of batch) if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
       else settle.set(k, now() + opts.settleMs);
     } finally {
+      ended++;
       inPass = undefined;
       m?.pending.set(pending());
     }
@@ -128,7 +137,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       running = pass().finally(() => {
         running = undefined;
         for (const w of [...waiters]) {
-          if (w.keys.some((k) => dirty.has(k) || inPass?.has(k))) continue;
+          if (ended < w.afterPass || !settledUpTo(w.calledAtMs)) continue;
           waiters.splice(waiters.indexOf(w), 1);
           w.done();
         }
@@ -153,12 +162,14 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     },
     async flush(timeoutMs = 60_000) {
       if (!pending()) return true;
-      const keys = [...dirty.keys(), ...(inPass?.keys() ?? [])];
+      // Hours now in a pass are done when it ends; those waiting, by the next pass (or the ones after it).
+      const w = { calledAtMs: now(), afterPass: started + 1, done: () => {} };
+      if (inPass && !dirty.size) w.afterPass = started;
       if (timer) { clearTimeout(timer); timer = undefined; schedule(0); }
       return new Promise<boolean>((resolve) => {
-        const w = { keys, done: () => { clearTimeout(t); resolve(true); } };
         const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); resolve(false); }, timeoutMs);
         t.unref();
+        w.done = () => { clearTimeout(t); resolve(true); };
         waiters.push(w);
       });
     },

@@ -8,7 +8,7 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../ingest/types
  *   meter_status tags meter, site   fields state ("online"|"offline"), online (int 1/0)
  *   rejected     tags reason[, meter] fields topic, detail, payload (capped), bytes (int)
  *   reading_1h, reading_1d  (rollups, derived from `reading`; time = bucket start, UTC hour / UTC day)
- *                tags meter, site   fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
+ *                tags meter         fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
  *                                  max_pw (float, W): the HourSummary of the bucket (src/fees/bucket-summary.ts)
  *   rollup_dirty tags meter         fields hour_ms (int): "readings of this meter-hour were written" (see src/rollup/marks.ts)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
@@ -42,10 +42,13 @@ export function rejectedLine(r: Rejection, topic: string, payload: Uint8Array, m
 
 export const ROLLUP_MEASUREMENT = { hour: 'reading_1h', day: 'reading_1d' } as const;
 
-/** A rollup bucket: rewriting the same bucket overwrites it (same series + time). */
-export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, siteId: string, b: HourSummary): string {
+/**
+ * A rollup bucket: rewriting the same bucket overwrites it (same series + time). Tagged by meter only, so a
+ * meter moved to another site (or a renamed site) still has one series and never two rows for one bucket.
+ */
+export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, b: HourSummary): string {
   const pw = Number.isInteger(b.maxStepPowerW) ? `${b.maxStepPowerW}.0` : String(b.maxStepPowerW);
-  return `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)},site=${escTag(siteId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
+  return `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
     `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.hourStartMs)}`;
 }
 

@@ -36,9 +36,12 @@ beforeAll(async () => {
   app = await buildApp({
     registry, live: createLiveState(), metrics: createIngestMetrics(), log, now: () => NOW,
     health: async () => ({}) as never,
-    plugins: [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, now: () => NOW })],
+    plugins: [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, now: () => NOW, beforeRead: async () => rollupsCurrent })],
   });
 });
+
+/** What the service's rollup flush answers (false: it timed out with hours still pending). */
+let rollupsCurrent = true;
 
 afterAll(async () => {
   await app?.close();
@@ -119,5 +122,19 @@ describe('GET /api/ledger', () => {
     const { status, body } = await get(q);
     expect(status).toBe(400);
     expect(body.error).toMatch(msg);
+  });
+});
+
+describe('rollups behind', () => {
+  it('answers 503 with what to wait for instead of a ledger from stale rollups', async () => {
+    rollupsCurrent = false;
+    try {
+      const r = await get('period=2025-Q3&site=ekb-1');
+      expect(r.status).toBe(503);
+      expect(r.body.error).toMatch(/rollups are still catching up.*Try again in a minute.*kzm_rollup_pending_hours/);
+    } finally {
+      rollupsCurrent = true;
+    }
+    expect((await get('period=2025-Q3&site=ekb-1')).status).toBe(200);
   });
 });

@@ -92,7 +92,7 @@ export async function writeMeterData(target: InfluxTarget, data: readonly MeterD
   for (const d of data) for (const r of d.readings) { lo = Math.min(lo, r.tsMs); hi = Math.max(hi, r.tsMs); }
   if (lo <= hi) {
     await rebuildRollups({
-      target, sink: { write: (l) => postLines(target, l) }, meters: new Map(data.map((d) => [d.facts.meterId, d.facts.siteId])),
+      target, sink: { write: (l) => postLines(target, l) }, meterIds: data.map((d) => d.facts.meterId),
       fromMs: lo, toMs: hi + 1,
     });
   }

@@ -60,15 +60,15 @@ export function steadyReadings(meterId: string, siteId: string, fromMs: number, 
 /** Writes reading lines around the service, then builds their rollups as `kzmeter rollup` would. */
 export async function writeLines(target: InfluxTarget, lines: readonly string[]): Promise<void> {
   await postLines(target, lines);
-  const meters = new Map<string, string>();
+  const meters = new Set<string>();
   let lo = Infinity;
   let hi = -Infinity;
   for (const l of lines) {
     const m = /^reading,meter=([^,]+),site=(\S+) .*ts_ms=(\d+)i/.exec(l);
     if (!m) continue;
-    meters.set(m[1]!, m[2]!);
+    meters.add(m[1]!);
     lo = Math.min(lo, Number(m[3]));
     hi = Math.max(hi, Number(m[3]));
   }
-  if (meters.size) await rebuildRollups({ target, sink: { write: (l) => postLines(target, l) }, meters, fromMs: lo, toMs: hi + 1 });
+  if (meters.size) await rebuildRollups({ target, sink: { write: (l) => postLines(target, l) }, meterIds: [...meters], fromMs: lo, toMs: hi + 1 });
 }
