@@ -11,7 +11,9 @@ import { createLogger } from '../util/logger.ts';
 export const ROLLUP_HELP = `kzmeter rollup (--period 2025-Q3 | --from 2025-07-01 --to 2025-10-01) [--site ID] [--config file.yaml]
   Recomputes the hour and day rollups (reading_1h, reading_1d) from the raw readings. The running service
   keeps them current by itself; run this for readings written around it (an import), or after the service
-  was down longer than its recovery look-back (rollup.recoverLookbackH). Safe to run at any time.
+  was down longer than its recovery look-back (rollup.recoverLookbackH). Period close refuses a period whose
+  readings the rollups do not cover and names this command. Safe to repeat; while the service is ingesting,
+  keep the range to past days (an hour it writes meanwhile is recomputed by the service at its next reading).
   --period     2025-Q3, 2025-07 or 2025-07-01..2025-07-15, in the sites' zones, one UTC day added each side
   --from --to  UTC dates; --to is exclusive`;
 

@@ -5,6 +5,7 @@
  */
 import { type LedgerLine, type Period, type QuarterPrice, type Result, type SubstitutionPolicy, type TariffSet, periodBounds } from '../fees/index.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod } from '../ledger/store-ledger.ts';
+import { assertRollupsCover } from '../rollup/coverage.ts';
 import { meterCondition, ms } from '../ledger/store-query.ts';
 import { metersInScope } from '../ledger/scope.ts';
 import type { Registry } from '../registry/types.ts';
@@ -37,6 +38,9 @@ export interface LedgerDeps {
 
 export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod[]): Promise<LedgerLine[]> {
   await ensureRollupsCurrent(deps.beforeRead);
+  if (meters.length) {
+    await assertRollupsCover(deps.target, meters.map((m) => m.facts.meterId), Math.min(...meters.map((m) => m.fromMs)), Math.max(...meters.map((m) => m.toMs)));
+  }
   const r = await computeStoreLedger({ target: deps.target, meters, tariffs: deps.tariffs, policy: deps.policy, ...(deps.prices && { prices: deps.prices }) });
   return r.meters.flatMap((m) => m.ledger.lines);
 }
