@@ -14,8 +14,8 @@
 import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../fees/index.ts';
 import type { Series } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { BUCKET_FIELDS, seriesBuckets } from '../rollup/buckets-read.ts';
-import { type QueryStats, columnIndex, meterCondition, ms, num, runStatements } from './store-query.ts';
+import { BUCKET_FIELDS, dayOf, seriesBuckets } from '../rollup/buckets-read.ts';
+import { type QueryStats, type TimeRun, bucketRuns, columnIndex, meterCondition, ms, num, runStatements, selectByRuns } from './store-query.ts';
 
 export interface MeterStoreData {
   /** Day buckets in the window. */
@@ -27,13 +27,8 @@ export interface MeterStoreData {
   readonly knownReadings: Reading[];
 }
 
-export interface Window {
-  readonly startMs: number;
-  /** Exclusive. */
-  readonly endMs: number;
-}
+export type Window = TimeRun;
 
-const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 
 export function summaryWindow(fromMs: number, toMs: number): Window {
   return { startMs: dayOf(fromMs) - DAY_MS, endMs: dayOf(toMs) + 2 * DAY_MS };
@@ -138,45 +133,14 @@ async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterS
 }
 
 /** Contiguous runs [startMs, endMs) of needed hours. */
-export function hourRuns(hourStarts: readonly number[]): Window[] {
-  const runs: { startMs: number; endMs: number }[] = [];
-  for (const h of [...hourStarts].sort((a, b) => a - b)) {
-    const last = runs[runs.length - 1];
-    if (last && last.endMs === h) last.endMs = h + HOUR_MS;
-    else if (!last || last.endMs < h) runs.push({ startMs: h, endMs: h + HOUR_MS });
-  }
-  return runs;
-}
+export const hourRuns = (hourStarts: readonly number[]): TimeRun[] => bucketRuns(hourStarts, HOUR_MS);
 
-/**
- * Raw readings of the given hours per meter. Runs with the same bounds share
- * one statement (GROUP BY meter); InfluxQL 1.x cannot OR time ranges.
- */
+/** Raw readings of the given hours per meter. */
 export async function readRawHours(target: InfluxTarget, needed: ReadonlyMap<string, readonly number[]>, stats: QueryStats): Promise<Map<string, Reading[]>> {
-  const groups = new Map<string, { run: Window; meters: string[] }>();
-  for (const [id, hours] of needed) {
-    stats.rawHours += hours.length;
-    for (const run of hourRuns(hours)) {
-      const key = `${run.startMs}/${run.endMs}`;
-      const g = groups.get(key) ?? { run, meters: [] };
-      g.meters.push(id);
-      groups.set(key, g);
-    }
-  }
-  const list = [...groups.values()];
-  const res = await runStatements(target, list.map((g) =>
-    `SELECT "wh", "ts_ms", "fault" FROM ${READING} WHERE ${meterCondition(g.meters)} AND time >= ${ms(g.run.startMs)} AND time < ${ms(g.run.endMs)} GROUP BY "meter"`), stats);
-  const out = new Map<string, Reading[]>();
-  for (const series of res) {
-    for (const s of series) {
-      const id = s.tags.meter;
-      if (id === undefined) continue;
-      const list = out.get(id) ?? [];
-      list.push(...seriesReadings(s));
-      out.set(id, list);
-      stats.rawReadings += s.values.length;
-    }
-  }
+  for (const hours of needed.values()) stats.rawHours += hours.length;
+  const runs = new Map([...needed].map(([id, hours]) => [id, hourRuns(hours)] as const));
+  const out = await selectByRuns(target, `SELECT "wh", "ts_ms", "fault" FROM ${READING}`, runs, seriesReadings, stats);
+  for (const list of out.values()) stats.rawReadings += list.length;
   return out;
 }
 
