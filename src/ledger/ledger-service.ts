@@ -48,7 +48,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       await ensureRollupsCurrent(deps.beforeRead);
       const result = await computeStoreLedger({
         target: target(), meters: r.meters, tariffs: deps.tariffs, policy: r.policy,
-        prices: deps.prices ?? deps.registry.prices ?? [], ...(deps.storeOptions && { options: deps.storeOptions }),
+        prices: deps.prices ?? deps.registry.prices, ...(deps.storeOptions && { options: deps.storeOptions }),
       });
       return {
         ok: true,

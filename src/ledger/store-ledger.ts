@@ -29,7 +29,7 @@ import {
 } from '../fees/index.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { type QueryStats, addStats, emptyStats, meterCondition, ms, runStatements } from './store-query.ts';
-import { type MeterStoreData, readMeterSummaries, readRawHours, seriesReadings } from './store-read.ts';
+import { readMeterSummaries, readRawHours, seriesReadings } from './store-read.ts';
 import { dayRuns, readBuckets } from '../rollup/buckets-read.ts';
 
 export class LedgerStoreError extends Error {
@@ -137,36 +137,39 @@ function checkDay(meterId: string, day: HourSummary, hours: readonly HourSummary
 async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
   const { fromMs, toMs } = chunk[0]!;
   const data = await readMeterSummaries(req.target, chunk.map((m) => m.facts.meterId), fromMs, toMs, stats);
-  const ctxOf = (m: MeterPeriod, d: MeterStoreData) => ({
-    facts: m.facts, statusEvents: d.statusEvents, fromMs, toMs, tariffs: req.tariffs,
-    ...(req.policy && { policy: req.policy }), ...(req.prices && { prices: req.prices }),
-  });
+  const ctx = new Map(chunk.map((m) => {
+    const d = data.get(m.facts.meterId)!;
+    return [m.facts.meterId, {
+      facts: m.facts, statusEvents: d.statusEvents, fromMs, toMs, tariffs: req.tariffs,
+      ...(req.policy && { policy: req.policy }), ...(req.prices && { prices: req.prices }),
+    }] as const;
+  }));
   // Days the engine cannot pass over: open them into hours.
   const opened = new Map<string, number[]>();
-  for (const m of chunk) {
-    const days = rawHoursNeeded(ctxOf(m, data.get(m.facts.meterId)!), data.get(m.facts.meterId)!.days);
-    if (days.length) opened.set(m.facts.meterId, days);
+  for (const [id, c] of ctx) {
+    const days = rawHoursNeeded(c, data.get(id)!.days);
+    if (days.length) opened.set(id, days);
   }
   const hourBuckets = opened.size ? await readBuckets(req.target, 'hour', new Map([...opened].map(([id, days]) => [id, dayRuns(days)])), stats) : new Map<string, HourSummary[]>();
   const buckets = new Map<string, HourSummary[]>();
   const needed = new Map<string, number[]>();
-  for (const m of chunk) {
-    const id = m.facts.meterId;
+  for (const [id, c] of ctx) {
     const d = data.get(id)!;
     const days = opened.get(id) ?? [];
     const hours = hourBuckets.get(id) ?? [];
     stats.hourBuckets += hours.length;
-    for (const day of d.days) if (days.includes(day.hourStartMs)) checkDay(id, day, hours);
+    const openedSet = new Set(days);
+    for (const day of d.days) if (openedSet.has(day.hourStartMs)) checkDay(id, day, hours);
     const list = [...expandFlaggedDays(d.days, days, hours), ...d.knownHours];
     buckets.set(id, list);
     const known = new Set(d.knownReadings.map((r) => Math.floor(r.tsMs / HOUR_MS) * HOUR_MS));
-    const raw = rawHoursNeeded(ctxOf(m, d), list).filter((h) => !known.has(h));
-    if (raw.length) needed.set(id, raw);
+    const rawHours = rawHoursNeeded(c, list).filter((h) => !known.has(h));
+    if (rawHours.length) needed.set(id, rawHours);
   }
   const raw = needed.size ? await readRawHours(req.target, needed, stats) : new Map<string, Reading[]>();
   return chunk.map((m) => {
     const d = data.get(m.facts.meterId)!;
-    const input = { ...ctxOf(m, d), hours: buckets.get(m.facts.meterId)!, rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])] };
+    const input = { ...ctx.get(m.facts.meterId)!, hours: buckets.get(m.facts.meterId)!, rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])] };
     return { facts: m.facts, ledger: unwrap(computeMeterLedgerFromHours(input)), outage: unwrap(outageCostFromHours(input)) };
   });
 }

@@ -65,7 +65,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
   const policy = deps.policy ?? DEFAULT_POLICY;
   const engineVersion = deps.engineVersion ?? packageVersion();
-  const ledgerDeps = () => ({ target: target(), tariffs: deps.tariffs, policy, prices: deps.prices ?? deps.registry.prices ?? [], ...(deps.beforeRead && { beforeRead: deps.beforeRead }) });
+  const ledgerDeps = () => ({ target: target(), tariffs: deps.tariffs, policy, prices: deps.prices ?? deps.registry.prices, ...(deps.beforeRead && { beforeRead: deps.beforeRead }) });
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => { const p = queue.then(fn, fn); queue = p.catch(() => undefined); return p; };
 

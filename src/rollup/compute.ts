@@ -4,12 +4,12 @@
  * from the hour buckets (read back after they are stored). Rewriting a bucket
  * overwrites it, so recomputing is idempotent and any ingester may do it.
  */
-import { HOUR_MS, type HourSummary, mergeBuckets, summarizeHours } from '../fees/index.ts';
+import { HOUR_MS, daysFromHours, summarizeHours } from '../fees/index.ts';
 import { type QueryStats, emptyStats } from '../ledger/store-query.ts';
 import { readRawHours } from '../ledger/store-read.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { rollupLine } from '../store/line-protocol.ts';
-import { dayOf, dayRuns, readBuckets } from './buckets-read.ts';
+import { dayRuns, readBuckets } from './buckets-read.ts';
 
 export type MeterHours = ReadonlyMap<string, readonly number[]>;
 
@@ -41,14 +41,7 @@ export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, d
   const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));
   const hourBuckets = await readBuckets(target, 'hour', daysByMeter, stats);
   const dayLines: string[] = [];
-  for (const [id, buckets] of hourBuckets) {
-    const byDay = new Map<number, HourSummary[]>();
-    for (const b of buckets) byDay.set(dayOf(b.hourStartMs), [...(byDay.get(dayOf(b.hourStartMs)) ?? []), b]);
-    for (const [d, parts] of byDay) {
-      const day = mergeBuckets(d, parts);
-      if (day) dayLines.push(rollupLine('day', id, day));
-    }
-  }
+  for (const [id, buckets] of hourBuckets) for (const day of daysFromHours(buckets)) dayLines.push(rollupLine('day', id, day));
   await sink.write(dayLines);
   return { hours: hourLines.length, days: dayLines.length, rawReadings };
 }

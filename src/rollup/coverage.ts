@@ -25,9 +25,10 @@ export async function uncoveredReadings(target: InfluxTarget, meterIds: readonly
   ], stats);
   const run = [{ startMs: dayOf(fromMs), endMs: dayOf(toMs - 1) + DAY_MS }];
   const days = await readBuckets(target, 'day', new Map(meterIds.map((id) => [id, run])), stats);
+  const [firstTs, lastTs] = [tsByMeter(first), tsByMeter(last)];
   const out: { meterId: string; tsMs: number }[] = [];
   for (const id of meterIds) {
-    for (const t of new Set([tsByMeter(first).get(id), tsByMeter(last).get(id)])) {
+    for (const t of new Set([firstTs.get(id), lastTs.get(id)])) {
       if (t === undefined) continue;
       if (!(days.get(id) ?? []).some((d) => d.firstTsMs <= t && t <= d.lastTsMs)) out.push({ meterId: id, tsMs: t });
     }

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTariffs, type TariffSet } from '../../src/fees/index.ts';
+import type { TariffSet } from '../../src/fees/index.ts';
+import { shippedTariffs } from '../unit/fees/helpers.ts';
 import { createLedgerService } from '../../src/ledger/ledger-service.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
@@ -33,9 +34,7 @@ function registryWith(prices: string): Registry {
 beforeAll(async () => {
   influx = await startInflux();
   target = await influx.database();
-  const t = await loadTariffs('tariffs');
-  if (!t.ok) throw new Error(t.reason);
-  tariffs = t.value;
+  tariffs = await shippedTariffs();
   const facts = meterFacts(registryWith('').meterById.get('ekb-1-m01')!);
   await writeMeterData(target, [generate({ facts, fromMs: at('2023-04-01T00:00+06:00') - 10 * MIN, toMs: at('2023-07-01T00:00+06:00') + 10 * MIN, stepMs: 5 * MIN, powerW: 90_000 })]);
 });

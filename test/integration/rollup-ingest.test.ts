@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, loadTariffs, type TariffSet } from '../../src/fees/index.ts';
+import { DEFAULT_POLICY, type TariffSet } from '../../src/fees/index.ts';
+import { shippedTariffs } from '../unit/fees/helpers.ts';
 import { computeRawLedger, computeStoreLedger } from '../../src/ledger/store-ledger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
@@ -35,9 +36,7 @@ let tariffs: TariffSet;
 beforeAll(async () => {
   influx = await startInflux();
   target = await influx.database();
-  const t = await loadTariffs('tariffs');
-  if (!t.ok) throw new Error(t.reason);
-  tariffs = t.value;
+  tariffs = await shippedTariffs();
 });
 afterAll(async () => { await influx?.stop(); });
 
