@@ -33,10 +33,19 @@ async function rawSubscriberRate(url: string, n: number, meters: string[]): Prom
 }
 
 /** Readings per second until all are queryable, and until all are in the hour/day rollups too. */
-async function serviceRate(svc: Service, brokerUrl: string, n: number, meters: string[]): Promise<{ stored: number; rolledUp: number }> {
+async function serviceRate(
+  svc: Service,
+  brokerUrl: string,
+  n: number,
+  meters: string[],
+): Promise<{ stored: number; rolledUp: number }> {
   const started = performance.now();
   await publishReadings(brokerUrl, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
-  await eventually(async () => (await queryRows(svc.influx, 'SELECT count(wh) AS n FROM reading'))[0]?.n as number ?? 0, (c) => c >= n, 120_000);
+  await eventually(
+    async () => ((await queryRows(svc.influx, 'SELECT count(wh) AS n FROM reading'))[0]?.n as number) ?? 0,
+    (c) => c >= n,
+    120_000,
+  );
   const stored = n / ((performance.now() - started) / 1000);
   if (!(await svc.rollups.flush(120_000))) throw new Error('rollups did not catch up within 120 s');
   const rolled = (await queryRows(svc.influx, 'SELECT sum("count") AS n FROM "reading_1d"'))[0]?.n;
@@ -45,8 +54,11 @@ async function serviceRate(svc: Service, brokerUrl: string, n: number, meters: s
 }
 
 const rates = (raw: number, svc: { stored: number; rolledUp: number }) => ({
-  rawMsgsPerS: Math.round(raw), serviceMsgsPerS: Math.round(svc.stored), ratio: +(svc.stored / raw).toFixed(3),
-  withRollupsMsgsPerS: Math.round(svc.rolledUp), withRollupsRatio: +(svc.rolledUp / raw).toFixed(3),
+  rawMsgsPerS: Math.round(raw),
+  serviceMsgsPerS: Math.round(svc.stored),
+  ratio: +(svc.stored / raw).toFixed(3),
+  withRollupsMsgsPerS: Math.round(svc.rolledUp),
+  withRollupsRatio: +(svc.rolledUp / raw).toFixed(3),
 });
 
 export async function benchIngest(n = 100_000) {
@@ -69,7 +81,11 @@ export async function benchIngest(n = 100_000) {
     await svcE.cleanup();
     // external mosquitto: raw subscriber vs the service subscribed with acks after write
     const rawMosq = await rawSubscriberRate(mosq.url, n, meters);
-    const svcM = await startService(await influx.database(), { mqtt: { brokerUrl: mosq.url, clientId: 'bench-ingest' } }, registry);
+    const svcM = await startService(
+      await influx.database(),
+      { mqtt: { brokerUrl: mosq.url, clientId: 'bench-ingest' } },
+      registry,
+    );
     const svcMosq = await serviceRate(svcM, mosq.url, n, meters);
     await svcM.cleanup();
     Object.assign(results, {

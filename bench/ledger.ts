@@ -16,10 +16,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { DAY_MS, type TariffSet, computeMeterLedger, computeMeterLedgerFromHours, daysFromHours, expandFlaggedDays, loadTariffs, rawHoursNeeded, summarizeHours } from '../src/fees/index.ts';
+import {
+  DAY_MS,
+  type TariffSet,
+  computeMeterLedger,
+  computeMeterLedgerFromHours,
+  daysFromHours,
+  expandFlaggedDays,
+  loadTariffs,
+  rawHoursNeeded,
+  summarizeHours,
+} from '../src/fees/index.ts';
 import { rebuildRollups } from '../src/rollup/rebuild.ts';
 import { readingLine, rollupLine } from '../src/store/line-protocol.ts';
-import { computeRawLedger, computeStoreLedger, type MeterPeriod, type StoreLedgerOptions } from '../src/ledger/store-ledger.ts';
+import {
+  computeRawLedger,
+  computeStoreLedger,
+  type MeterPeriod,
+  type StoreLedgerOptions,
+} from '../src/ledger/store-ledger.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { influxTarget, type InfluxTarget } from '../src/store/influx-target.ts';
 import { createLocalInflux } from '../src/store/local-influxd.ts';
@@ -57,7 +72,14 @@ function benchPure(tariffs: TariffSet, meters: number, stepMs: number): LedgerBe
     const r = readingsOf(i, FROM - MARGIN, TO + MARGIN, stepMs);
     readings += r.length;
     const t0 = performance.now();
-    const l = computeMeterLedger({ facts: benchFacts(i, stepMs), readings: r, statusEvents: [], fromMs: FROM, toMs: TO, tariffs });
+    const l = computeMeterLedger({
+      facts: benchFacts(i, stepMs),
+      readings: r,
+      statusEvents: [],
+      fromMs: FROM,
+      toMs: TO,
+      tariffs,
+    });
     seconds += secs(t0);
     if (!l.ok) throw new Error(l.reason);
   }
@@ -91,7 +113,10 @@ function benchHourly(tariffs: TariffSet, meters: number, stepMs: number): Ledger
 }
 
 async function post(target: InfluxTarget, lines: string[]): Promise<void> {
-  const res = await fetch(`${target.url}/write?db=${target.database}&precision=ns`, { method: 'POST', body: lines.join('\n') });
+  const res = await fetch(`${target.url}/write?db=${target.database}&precision=ns`, {
+    method: 'POST',
+    body: lines.join('\n'),
+  });
   if (res.status !== 204) throw new Error(`write failed ${res.status}: ${await res.text()}`);
 }
 
@@ -110,7 +135,11 @@ function lineSink(target: InfluxTarget) {
       if (inflight.length >= 2) await inflight.shift();
     },
     async end() {
-      if (batch.length) { points += batch.length; inflight.push(post(target, batch)); batch = []; }
+      if (batch.length) {
+        points += batch.length;
+        inflight.push(post(target, batch));
+        batch = [];
+      }
       await Promise.all(inflight);
       return points;
     },
@@ -118,7 +147,11 @@ function lineSink(target: InfluxTarget) {
 }
 
 /** Raw readings as the ingest writes them (no rollups). */
-async function loadRaw(target: InfluxTarget, meters: number, stepMs: number): Promise<{ points: number; seconds: number }> {
+async function loadRaw(
+  target: InfluxTarget,
+  meters: number,
+  stepMs: number,
+): Promise<{ points: number; seconds: number }> {
   const t0 = performance.now();
   const sink = lineSink(target);
   for (let i = 0; i < meters; i++) {
@@ -134,7 +167,12 @@ async function loadRaw(target: InfluxTarget, meters: number, stepMs: number): Pr
  * raw readings of every day the engine opens (a superset of the raw hours it reads): what the store holds for the
  * ledger's purpose, without loading 132 M raw points this machine cannot hold in a bench run.
  */
-async function loadRollups(target: InfluxTarget, tariffs: TariffSet, meters: number, stepMs: number): Promise<{ points: number; rawPoints: number; seconds: number }> {
+async function loadRollups(
+  target: InfluxTarget,
+  tariffs: TariffSet,
+  meters: number,
+  stepMs: number,
+): Promise<{ points: number; rawPoints: number; seconds: number }> {
   const t0 = performance.now();
   const sink = lineSink(target);
   let rawPoints = 0;
@@ -150,21 +188,48 @@ async function loadRollups(target: InfluxTarget, tariffs: TariffSet, meters: num
     for (const r of readings) {
       if (!opened.has(Math.floor(r.tsMs / DAY_MS) * DAY_MS)) continue;
       rawPoints++;
-      await sink.push(readingLine({ meterId: facts.meterId, siteId: facts.siteId, tsMs: r.tsMs, registerWh: r.registerWh, status: 'ok' }, r.tsMs + 400));
+      await sink.push(
+        readingLine(
+          { meterId: facts.meterId, siteId: facts.siteId, tsMs: r.tsMs, registerWh: r.registerWh, status: 'ok' },
+          r.tsMs + 400,
+        ),
+      );
     }
   }
   return { points: await sink.end(), rawPoints, seconds: secs(t0) };
 }
 
-async function benchStore(target: InfluxTarget, tariffs: TariffSet, meters: number, stepMs: number, options: StoreLedgerOptions = {}, raw = false): Promise<LedgerBenchRow> {
-  const list: MeterPeriod[] = Array.from({ length: meters }, (_, i) => ({ facts: benchFacts(i, stepMs), fromMs: FROM, toMs: TO }));
+async function benchStore(
+  target: InfluxTarget,
+  tariffs: TariffSet,
+  meters: number,
+  stepMs: number,
+  options: StoreLedgerOptions = {},
+  raw = false,
+): Promise<LedgerBenchRow> {
+  const list: MeterPeriod[] = Array.from({ length: meters }, (_, i) => ({
+    facts: benchFacts(i, stepMs),
+    fromMs: FROM,
+    toMs: TO,
+  }));
   const readings = meters * Math.floor((TO - FROM) / stepMs);
   const t0 = performance.now();
-  const r = raw ? await computeRawLedger({ target, meters: list, tariffs }) : await computeStoreLedger({ target, meters: list, tariffs, options });
+  const r = raw
+    ? await computeRawLedger({ target, meters: list, tariffs })
+    : await computeStoreLedger({ target, meters: list, tariffs, options });
   const seconds = secs(t0);
   const s = r.stats;
-  const grouping = raw ? 'raw path (every reading into Node)' : `store path (${options.grouping ?? 'group-by-meter'}${options.chunkSize ? `, ${options.chunkSize} a chunk` : ''}${options.concurrency ? `, ${options.concurrency} at once` : ''})`;
-  return { path: grouping, meters, stepS: stepMs / 1000, readings, seconds, note: `${s.requests} requests, ${s.dayBuckets} day + ${s.hourBuckets} hour buckets, ${s.rawHours} raw hours, ${s.rawReadings} raw readings` };
+  const grouping = raw
+    ? 'raw path (every reading into Node)'
+    : `store path (${options.grouping ?? 'group-by-meter'}${options.chunkSize ? `, ${options.chunkSize} a chunk` : ''}${options.concurrency ? `, ${options.concurrency} at once` : ''})`;
+  return {
+    path: grouping,
+    meters,
+    stepS: stepMs / 1000,
+    readings,
+    seconds,
+    note: `${s.requests} requests, ${s.dayBuckets} day + ${s.hourBuckets} hour buckets, ${s.rawHours} raw hours, ${s.rawReadings} raw readings`,
+  };
 }
 
 export interface LedgerBenchResult {
@@ -181,7 +246,11 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
   const log = opts.log ?? ((l: string) => console.error(l));
   const tariffs = await tariffSet();
   const rows: LedgerBenchRow[] = [];
-  const step = (r: LedgerBenchRow) => { rows.push(r); log(`  ${r.path}: ${r.meters} meters @ ${r.stepS} s: ${r.seconds.toFixed(2)} s ${r.note ?? ''}`); return r; };
+  const step = (r: LedgerBenchRow) => {
+    rows.push(r);
+    log(`  ${r.path}: ${r.meters} meters @ ${r.stepS} s: ${r.seconds.toFixed(2)} s ${r.note ?? ''}`);
+    return r;
+  };
 
   log('pure core ...');
   const p1000 = step(benchPure(tariffs, 1000, MIN));
@@ -195,7 +264,10 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
   try {
     const silent = pino({ level: 'silent' });
     const db = async (name: string) => {
-      const t = influxTarget(loadConfig({ env: {}, overrides: { influx: { database: name, timeoutMs: 600_000 } } }).influx, influx.url);
+      const t = influxTarget(
+        loadConfig({ env: {}, overrides: { influx: { database: name, timeoutMs: 600_000 } } }).influx,
+        influx.url,
+      );
       await ensureDatabase(t, silent);
       return t;
     };
@@ -210,9 +282,15 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
     loaded('rollups + opened days, 500 meters @ 30 s', await loadRollups(b, tariffs, 500, MIN / 2));
     await benchStore(a, tariffs, 20, MIN); // warm-up: the first query after a load pays for compaction and cache
     log('store path ...');
-    const s500 = step(await benchStore(a, tariffs, 500, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }));
-    const s1000 = step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }));
-    const s500f = step(await benchStore(b, tariffs, 500, MIN / 2, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }));
+    const s500 = step(
+      await benchStore(a, tariffs, 500, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
+    );
+    const s1000 = step(
+      await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
+    );
+    const s500f = step(
+      await benchStore(b, tariffs, 500, MIN / 2, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
+    );
     step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'per-meter', concurrency: 4 }));
     step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 250, concurrency: 4 }));
 
@@ -221,19 +299,51 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
     loaded(`raw readings, ${nRaw} meters @ 60 s`, await loadRaw(c, nRaw, MIN));
     const sink = { write: (lines: readonly string[]) => (lines.length ? post(c, [...lines]) : Promise.resolve()) };
     const t0 = performance.now();
-    const rb = await rebuildRollups({ target: c, sink, meterIds: Array.from({ length: nRaw }, (_, i) => benchFacts(i, MIN).meterId), fromMs: FROM - MARGIN, toMs: TO + MARGIN });
-    const rollupRebuild = { meters: nRaw, readings: rb.rawReadings, seconds: secs(t0), readingsPerS: Math.round(rb.rawReadings / secs(t0)) };
-    log(`  rollups rebuilt from ${rb.rawReadings} readings in ${rollupRebuild.seconds.toFixed(1)} s (${rollupRebuild.readingsPerS}/s)`);
+    const rb = await rebuildRollups({
+      target: c,
+      sink,
+      meterIds: Array.from({ length: nRaw }, (_, i) => benchFacts(i, MIN).meterId),
+      fromMs: FROM - MARGIN,
+      toMs: TO + MARGIN,
+    });
+    const rollupRebuild = {
+      meters: nRaw,
+      readings: rb.rawReadings,
+      seconds: secs(t0),
+      readingsPerS: Math.round(rb.rawReadings / secs(t0)),
+    };
+    log(
+      `  rollups rebuilt from ${rb.rawReadings} readings in ${rollupRebuild.seconds.toFixed(1)} s (${rollupRebuild.readingsPerS}/s)`,
+    );
     const sFull = step(await benchStore(c, tariffs, nRaw, MIN, { grouping: 'group-by-meter', chunkSize: 100 }));
     const rawRef = step(await benchStore(c, tariffs, 2, MIN, {}, true));
-    const ledgerOf = async (meters: number) => (await computeStoreLedger({ target: c, meters: Array.from({ length: meters }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })), tariffs })).meters;
-    const rawOf = async (meters: number) => (await computeRawLedger({ target: c, meters: Array.from({ length: meters }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })), tariffs })).meters;
-    if (JSON.stringify(await ledgerOf(2)) !== JSON.stringify(await rawOf(2))) throw new Error('store path and raw path disagree on the bench data');
-    void sFull; void rawRef;
+    const ledgerOf = async (meters: number) =>
+      (
+        await computeStoreLedger({
+          target: c,
+          meters: Array.from({ length: meters }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })),
+          tariffs,
+        })
+      ).meters;
+    const rawOf = async (meters: number) =>
+      (
+        await computeRawLedger({
+          target: c,
+          meters: Array.from({ length: meters }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })),
+          tariffs,
+        })
+      ).meters;
+    if (JSON.stringify(await ledgerOf(2)) !== JSON.stringify(await rawOf(2)))
+      throw new Error('store path and raw path disagree on the bench data');
+    void sFull;
+    void rawRef;
     const result: LedgerBenchResult = {
-      scale: 'store path: rollups of 1,000 meters x 2025-Q3 at 60 s and 500 meters at 30 s, as the service keeps them, plus the raw readings of the days the engine opens; ' +
+      scale:
+        'store path: rollups of 1,000 meters x 2025-Q3 at 60 s and 500 meters at 30 s, as the service keeps them, plus the raw readings of the days the engine opens; ' +
         `full pipeline (raw -> rollups -> ledger) at ${nRaw} meters; pure core: 1000/500 meters at 60 s, 500 at 30 s`,
-      rows, load, rollupRebuild,
+      rows,
+      load,
+      rollupRebuild,
       growth: {
         pureMetersX2: p1000.seconds / p500.seconds,
         pureRateX2: p500f.seconds / p500.seconds,
@@ -253,22 +363,38 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
 
 function printTable(r: LedgerBenchResult): void {
   const head = ['path', 'meters', 'step s', 'readings', 'seconds', 'details'];
-  const body = r.rows.map((x) => [x.path, String(x.meters), String(x.stepS), String(x.readings), x.seconds.toFixed(2), x.note ?? '']);
+  const body = r.rows.map((x) => [
+    x.path,
+    String(x.meters),
+    String(x.stepS),
+    String(x.readings),
+    x.seconds.toFixed(2),
+    x.note ?? '',
+  ]);
   const w = head.map((_, i) => Math.max(...[head, ...body].map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => row.map((c, i) => (i === 0 || i === 5 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  const fmt = (row: string[]) =>
+    row.map((c, i) => (i === 0 || i === 5 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   console.log(`\nLedger of one quarter (2025-Q3, 2,208 h). ${r.scale}`);
   console.log(fmt(head));
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const row of body) console.log(fmt(row));
-  console.log(`\ngrowth: pure core meters x2 -> x${r.growth.pureMetersX2!.toFixed(2)}, rate x2 -> x${r.growth.pureRateX2!.toFixed(2)}; ` +
-    `store path meters x2 -> x${r.growth.storeMetersX2!.toFixed(2)}, rate x2 -> x${r.growth.storeRateX2!.toFixed(2)}`);
-  console.log(`store path, 1,000 meters at 60 s: ${r.store1000MetersS.toFixed(2)} s = ${(r.store1000MetersS / r.targetS).toFixed(2)} of the ${r.targetS} s target`);
-  console.log(`rollups rebuilt from raw readings: ${r.rollupRebuild.readingsPerS} readings/s (${r.rollupRebuild.meters} meters, ${r.rollupRebuild.seconds.toFixed(1)} s)`);
+  console.log(
+    `\ngrowth: pure core meters x2 -> x${r.growth.pureMetersX2!.toFixed(2)}, rate x2 -> x${r.growth.pureRateX2!.toFixed(2)}; ` +
+      `store path meters x2 -> x${r.growth.storeMetersX2!.toFixed(2)}, rate x2 -> x${r.growth.storeRateX2!.toFixed(2)}`,
+  );
+  console.log(
+    `store path, 1,000 meters at 60 s: ${r.store1000MetersS.toFixed(2)} s = ${(r.store1000MetersS / r.targetS).toFixed(2)} of the ${r.targetS} s target`,
+  );
+  console.log(
+    `rollups rebuilt from raw readings: ${r.rollupRebuild.readingsPerS} readings/s (${r.rollupRebuild.meters} meters, ${r.rollupRebuild.seconds.toFixed(1)} s)`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now();
   const result = await benchLedger();
-  console.log(`results: ${saveResult('ledger', { at: new Date().toISOString(), node: process.version, totalSeconds: secs(t0), ...result })}`);
+  console.log(
+    `results: ${saveResult('ledger', { at: new Date().toISOString(), node: process.version, totalSeconds: secs(t0), ...result })}`,
+  );
   process.exit(0);
 }

@@ -10,7 +10,8 @@ if (!only || only === 'ingest') {
   console.log(JSON.stringify(all.ingest, null, 2));
 }
 if (!only || only === 'ledger') {
-  const mod = await import('./ledger.ts').catch(() => undefined) as { benchLedger?: () => Promise<unknown> } | undefined;
+  const mod = (await import('./ledger.ts').catch(() => undefined)) as
+    { benchLedger?: () => Promise<unknown> } | undefined;
   if (mod?.benchLedger) {
     console.error('ledger: pure core vs store path ...');
     all.ledger = await mod.benchLedger();

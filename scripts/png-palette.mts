@@ -8,7 +8,11 @@ import { crc32, deflateSync, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-interface Image { width: number; height: number; rgb: Uint8Array }
+interface Image {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
@@ -21,7 +25,9 @@ function paeth(a: number, b: number, c: number): number {
 /** RGB pixels of an 8-bit RGB or RGBA PNG (alpha composited on white). */
 export function decodePng(png: Buffer): Image {
   if (!png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG');
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const idat: Buffer[] = [];
   for (let at = 8; at < png.length;) {
     const len = png.readUInt32BE(at);
@@ -30,7 +36,8 @@ export function decodePng(png: Buffer): Image {
     if (type === 'IHDR') {
       [width, height] = [data.readUInt32BE(0), data.readUInt32BE(4)];
       const [depth, colorType, interlace] = [data[8], data[9], data[12]];
-      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${colorType}, interlace ${interlace}`);
+      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || interlace !== 0)
+        throw new Error(`unsupported PNG: depth ${depth}, colour type ${colorType}, interlace ${interlace}`);
       channels = colorType === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     at += 12 + len;
@@ -48,11 +55,21 @@ export function decodePng(png: Buffer): Image {
       const b = prev[i]!;
       const c = i >= channels ? prev[i - channels]! : 0;
       const x = row[i]!;
-      cur[i] = (filter === 0 ? x : filter === 1 ? x + a : filter === 2 ? x + b : filter === 3 ? x + ((a + b) >> 1) : x + paeth(a, b, c)) & 255;
+      cur[i] =
+        (filter === 0
+          ? x
+          : filter === 1
+            ? x + a
+            : filter === 2
+              ? x + b
+              : filter === 3
+                ? x + ((a + b) >> 1)
+                : x + paeth(a, b, c)) & 255;
     }
     for (let px = 0; px < width; px++) {
       const alpha = channels === 4 ? cur[px * 4 + 3]! / 255 : 1;
-      for (let k = 0; k < 3; k++) rgb[(y * width + px) * 3 + k] = Math.round(cur[px * channels + k]! * alpha + 255 * (1 - alpha));
+      for (let k = 0; k < 3; k++)
+        rgb[(y * width + px) * 3 + k] = Math.round(cur[px * channels + k]! * alpha + 255 * (1 - alpha));
     }
     prev.set(cur);
   }
@@ -64,16 +81,32 @@ function medianCut(counts: Map<number, number>, size: number): number[] {
   const ch = (c: number, k: number) => (c >> (16 - 8 * k)) & 255;
   type Box = { colors: number[]; weight: number };
   const boxOf = (colors: number[]): Box => ({ colors, weight: colors.reduce((s, c) => s + counts.get(c)!, 0) });
-  const widest = (b: Box) => [0, 1, 2].map((k) => { let lo = 255, hi = 0; for (const c of b.colors) { lo = Math.min(lo, ch(c, k)); hi = Math.max(hi, ch(c, k)); } return [hi - lo, k] as const; }).sort((x, y) => y[0] - x[0])[0]!;
+  const widest = (b: Box) =>
+    [0, 1, 2]
+      .map((k) => {
+        let lo = 255,
+          hi = 0;
+        for (const c of b.colors) {
+          lo = Math.min(lo, ch(c, k));
+          hi = Math.max(hi, ch(c, k));
+        }
+        return [hi - lo, k] as const;
+      })
+      .sort((x, y) => y[0] - x[0])[0]!;
   const boxes = [boxOf([...counts.keys()])];
   while (boxes.length < size) {
-    const scored = boxes.map((b, i) => ({ i, b, w: widest(b) })).filter((x) => x.b.colors.length > 1).sort((x, y) => y.w[0] * Math.sqrt(y.b.weight) - x.w[0] * Math.sqrt(x.b.weight));
+    const scored = boxes
+      .map((b, i) => ({ i, b, w: widest(b) }))
+      .filter((x) => x.b.colors.length > 1)
+      .sort((x, y) => y.w[0] * Math.sqrt(y.b.weight) - x.w[0] * Math.sqrt(x.b.weight));
     const pick = scored[0];
     if (!pick) break;
     const k = pick.w[1];
     const sorted = pick.b.colors.sort((x, y) => ch(x, k) - ch(y, k));
-    let acc = 0, cut = 1;
-    for (; cut < sorted.length - 1 && acc + counts.get(sorted[cut - 1]!)! < pick.b.weight / 2; cut++) acc += counts.get(sorted[cut - 1]!)!;
+    let acc = 0,
+      cut = 1;
+    for (; cut < sorted.length - 1 && acc + counts.get(sorted[cut - 1]!)! < pick.b.weight / 2; cut++)
+      acc += counts.get(sorted[cut - 1]!)!;
     boxes.splice(pick.i, 1, boxOf(sorted.slice(0, cut)), boxOf(sorted.slice(cut)));
   }
   return boxes.map((b) => {
@@ -97,14 +130,22 @@ function chunk(type: string, data: Buffer): Buffer {
 export function paletteEncode(png: Buffer, colors = 256): Buffer {
   const { width, height, rgb } = decodePng(png);
   const counts = new Map<number, number>();
-  for (let i = 0; i < rgb.length; i += 3) { const c = (rgb[i]! << 16) | (rgb[i + 1]! << 8) | rgb[i + 2]!; counts.set(c, (counts.get(c) ?? 0) + 1); }
+  for (let i = 0; i < rgb.length; i += 3) {
+    const c = (rgb[i]! << 16) | (rgb[i + 1]! << 8) | rgb[i + 2]!;
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
   const palette = counts.size <= colors ? [...counts.keys()] : medianCut(counts, colors);
   const index = new Map<number, number>();
   for (const c of counts.keys()) {
-    let best = 0, bestD = Infinity;
+    let best = 0,
+      bestD = Infinity;
     palette.forEach((p, i) => {
-      const d = ((c >> 16) - (p >> 16)) ** 2 + (((c >> 8) & 255) - ((p >> 8) & 255)) ** 2 + ((c & 255) - (p & 255)) ** 2;
-      if (d < bestD) { bestD = d; best = i; }
+      const d =
+        ((c >> 16) - (p >> 16)) ** 2 + (((c >> 8) & 255) - ((p >> 8) & 255)) ** 2 + ((c & 255) - (p & 255)) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
     });
     index.set(c, best);
   }
@@ -120,5 +161,11 @@ export function paletteEncode(png: Buffer, colors = 256): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 3, 0, 0, 0], 8);
   const plte = Buffer.from(palette.flatMap((p) => [p >> 16, (p >> 8) & 255, p & 255]));
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('PLTE', plte), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('PLTE', plte),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -24,7 +24,11 @@ try {
   const at = (ms: number) => new Date(ms).toISOString();
   const history = stack.registry.meters.map((m) => m.id).filter((id) => !LIVE.includes(id));
   await stack.backfill({
-    name: 'screenshots-history', seed: 11, meters: history, start: at(now - 36 * H), end: at(now - 60_000),
+    name: 'screenshots-history',
+    seed: 11,
+    meters: history,
+    start: at(now - 36 * H),
+    end: at(now - 60_000),
     failures: [
       { kind: 'outage', meter: 'ekb-1-m04', at: at(now - 20 * H), durationMin: 180 },
       { kind: 'fault', meter: 'ast-3-m01', at: at(now - 9 * H), durationMin: 45 },
@@ -36,7 +40,11 @@ try {
   });
   stack.live({ name: 'screenshots-live', meters: LIVE, start: at(Date.now()) });
   const q = previousQuarter(Date.now()).label;
-  const closed = await fetch(stack.url(`/api/periods/${q}/close`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ closedBy: 'Aigerim (accountant)' }) });
+  const closed = await fetch(stack.url(`/api/periods/${q}/close`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ closedBy: 'Aigerim (accountant)' }),
+  });
   if (!closed.ok) throw new Error(`closing ${q}: ${await closed.text()}`);
 
   const shots = [
@@ -52,13 +60,16 @@ try {
     await g.page.locator(s.ready).first().waitFor({ timeout: 30_000 });
     await g.page.waitForTimeout(500);
     if (s.name === 'overview') {
-      console.log('overview timing:', await g.page.evaluate(`(() => {
+      console.log(
+        'overview timing:',
+        await g.page.evaluate(`(() => {
         const n = performance.getEntriesByType('navigation')[0];
         const r = performance.getEntriesByType('resource');
         const shown = performance.getEntriesByName('kzm-rendered')[0];
         return { domContentLoadedMs: Math.round(n.domContentLoadedEventEnd), loadMs: Math.round(n.loadEventEnd), renderedMs: shown && Math.round(shown.startTime), requests: r.length + 1,
           transferBytes: r.reduce((a, x) => a + x.transferSize, n.transferSize), decodedBytes: r.reduce((a, x) => a + x.decodedBodySize, n.decodedBodySize) };
-      })()`));
+      })()`),
+      );
     }
     const png = paletteEncode(await g.page.screenshot({ fullPage: true }));
     writeFileSync(join(OUT, `${s.name}.png`), png);

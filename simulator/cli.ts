@@ -23,28 +23,50 @@ export const SIMULATE_HELP = `Usage: kzmeter simulate [options]
   --no-truth            skip ground truth (long load runs)
   --quiet               no progress bar`;
 
-export interface SimulateArgs { help: boolean; quiet: boolean; options: Omit<SimulationOptions, 'log' | 'signal' | 'onProgress'> }
+export interface SimulateArgs {
+  help: boolean;
+  quiet: boolean;
+  options: Omit<SimulationOptions, 'log' | 'signal' | 'onProgress'>;
+}
 
 export class SimulateArgsError extends Error {
-  constructor(message: string) { super(message); this.name = 'SimulateArgsError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulateArgsError';
+  }
 }
 
 function num(name: string, v: string | undefined, int = true, min = 1e-9): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || (int && !Number.isInteger(n))) throw new SimulateArgsError(`--${name} must be a positive ${int ? 'integer' : 'number'}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min || (int && !Number.isInteger(n)))
+    throw new SimulateArgsError(`--${name} must be a positive ${int ? 'integer' : 'number'}, got "${v}"`);
   return n;
 }
 
 export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): SimulateArgs {
   const { values: v } = parseArgs({
-    args: argv, allowPositionals: false, strict: true,
+    args: argv,
+    allowPositionals: false,
+    strict: true,
     options: {
-      scenario: { type: 'string' }, clock: { type: 'string' }, broker: { type: 'string' }, seed: { type: 'string' },
-      out: { type: 'string' }, registry: { type: 'string' }, tariffs: { type: 'string' }, meters: { type: 'string' },
-      rate: { type: 'string' }, 'duration-h': { type: 'string' }, connections: { type: 'string' }, 'max-inflight': { type: 'string' },
-      username: { type: 'string' }, password: { type: 'string' }, 'no-truth': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+      scenario: { type: 'string' },
+      clock: { type: 'string' },
+      broker: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      registry: { type: 'string' },
+      tariffs: { type: 'string' },
+      meters: { type: 'string' },
+      rate: { type: 'string' },
+      'duration-h': { type: 'string' },
+      connections: { type: 'string' },
+      'max-inflight': { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'no-truth': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const meters = num('meters', v.meters);
@@ -57,10 +79,14 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
   let seed: number | undefined;
   if (v.seed !== undefined) {
     seed = Number(v.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SimulateArgsError(`--seed must be an integer 0..4294967295, got "${v.seed}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new SimulateArgsError(`--seed must be an integer 0..4294967295, got "${v.seed}"`);
   }
   const durationH = num('duration-h', v['duration-h'], false);
-  if (durationH !== undefined && meters === undefined) throw new SimulateArgsError('--duration-h applies to the load generator (--meters); a scenario file sets its own range');
+  if (durationH !== undefined && meters === undefined)
+    throw new SimulateArgsError(
+      '--duration-h applies to the load generator (--meters); a scenario file sets its own range',
+    );
   const username = v.username ?? env.KZM_MQTT_USERNAME;
   const password = v.password ?? env.KZM_MQTT_PASSWORD;
   const ratePerS = num('rate', v.rate, false);
@@ -87,8 +113,13 @@ export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = proce
 }
 
 export function formatSummary(s: SimulationSummary): string {
-  const kinds = Object.entries(s.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
-  const failures = Object.entries(s.failuresByKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const kinds = Object.entries(s.byKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const failures =
+    Object.entries(s.failuresByKind)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
   return [
     `Simulation ${s.aborted ? 'stopped' : 'finished'}: scenario ${s.scenario} (seed ${s.seed}), clock ${s.clock}, ${s.meters} meters over ${s.connections} connection(s)`,
     `  range:        ${s.from} .. ${s.to ?? '(open)'}`,
@@ -107,7 +138,10 @@ export async function simulateMain(argv: string[]): Promise<number> {
     console.error(`${(err as Error).message}\n\n${SIMULATE_HELP}`);
     return 2;
   }
-  if (args.help) { console.log(SIMULATE_HELP); return 0; }
+  if (args.help) {
+    console.log(SIMULATE_HELP);
+    return 0;
+  }
   const log = pino({ level: process.env.KZM_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -118,12 +152,17 @@ export async function simulateMain(argv: string[]): Promise<number> {
   let lastLine = 0;
   try {
     const summary = await runSimulation({
-      ...args.options, log, signal: abort.signal,
+      ...args.options,
+      log,
+      signal: abort.signal,
       ...(showBar && {
         onProgress: (p) => {
           const now = Date.now();
           if (tty) process.stderr.write(`\r${renderProgress(p)}\x1b[K`);
-          else if (now - lastLine > 5000 || p.fraction === 1) { lastLine = now; process.stderr.write(`${renderProgress(p)}\n`); }
+          else if (now - lastLine > 5000 || p.fraction === 1) {
+            lastLine = now;
+            process.stderr.write(`${renderProgress(p)}\n`);
+          }
         },
       }),
     });

@@ -25,14 +25,22 @@ export function clockLabel(c: ClockSpec): string {
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const done = (ok: boolean) => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(ok); };
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
     const onAbort = () => done(false);
     const timer = setTimeout(() => done(true), ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-export function createPacer(clock: ClockSpec, simStartMs: number, opts: { ratePerS?: number; now?: () => number } = {}): Pacer {
+export function createPacer(
+  clock: ClockSpec,
+  simStartMs: number,
+  opts: { ratePerS?: number; now?: () => number } = {},
+): Pacer {
   const now = opts.now ?? Date.now;
   const wallStart = now();
   const speed = clock === 'backfill' ? undefined : clock === 'real' ? 1 : clock.speed;

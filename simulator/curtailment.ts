@@ -33,7 +33,8 @@ export function createRunGate(rules: readonly CurtailmentRule[], meter: SimMeter
         dailyOk = daily.every((d) => inDailyWindow(minute, d.fromMin, d.toMin));
       }
       stoppedFraction = 0;
-      for (const w of windows) if (tMs >= w.fromMs && tMs < w.toMs && w.fraction > stoppedFraction) stoppedFraction = w.fraction;
+      for (const w of windows)
+        if (tMs >= w.fromMs && tMs < w.toMs && w.fraction > stoppedFraction) stoppedFraction = w.fraction;
     },
     running(i) {
       return dailyOk && rank[i]! >= stoppedFraction;

@@ -10,7 +10,10 @@ import { generateStream } from './stream.ts';
 import { createTruthCollector } from './truth/collector.ts';
 import { buildGroundTruth } from './truth/ground-truth.ts';
 
-export function dryRun(plan: SimPlan, opts: { tariffs?: TariffSet; willsInHistory?: boolean; onMessage?: (m: SimMessage) => void; untilMs?: number } = {}): { messages: number; truth: Record<string, unknown> } {
+export function dryRun(
+  plan: SimPlan,
+  opts: { tariffs?: TariffSet; willsInHistory?: boolean; onMessage?: (m: SimMessage) => void; untilMs?: number } = {},
+): { messages: number; truth: Record<string, unknown> } {
   const collector = createTruthCollector(new Map(plan.meters.map((m) => [m.id, m.timeZone])));
   let messages = 0;
   let lastAtMs = plan.startMs;
@@ -24,8 +27,13 @@ export function dryRun(plan: SimPlan, opts: { tariffs?: TariffSet; willsInHistor
     lastAtMs = m.atMs;
   }
   const truth = buildGroundTruth({
-    plan, collector, coveredToMs: plan.endMs ?? lastAtMs, tariffs: opts.tariffs, tariffNote: opts.tariffs ? 'given' : 'none',
-    willsInHistory: opts.willsInHistory ?? false, clock: 'dry-run',
+    plan,
+    collector,
+    coveredToMs: plan.endMs ?? lastAtMs,
+    tariffs: opts.tariffs,
+    tariffNote: opts.tariffs ? 'given' : 'none',
+    willsInHistory: opts.willsInHistory ?? false,
+    clock: 'dry-run',
   });
   return { messages, truth };
 }

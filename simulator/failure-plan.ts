@@ -9,13 +9,30 @@ import { streamFor } from './prng.ts';
 import { parseRegistryDate } from '../src/util/time.ts';
 
 const DEFAULT_DURATION_MIN: Record<FailureKindName, number> = {
-  'outage': 30, 'outage-will': 30, 'store-and-forward': 60, 'fault': 60, 'reset': 0, 'spike': 0,
-  'clock-skew': 120, 'duplicate': 60, 'out-of-order': 60, 'garbage': 0, 'wrong-topic': 0,
+  outage: 30,
+  'outage-will': 30,
+  'store-and-forward': 60,
+  fault: 60,
+  reset: 0,
+  spike: 0,
+  'clock-skew': 120,
+  duplicate: 60,
+  'out-of-order': 60,
+  garbage: 0,
+  'wrong-topic': 0,
 };
 
-export interface Range { readonly startMs: number; readonly endMs: number | undefined; readonly timeZone: string }
+export interface Range {
+  readonly startMs: number;
+  readonly endMs: number | undefined;
+  readonly timeZone: string;
+}
 
-export function targetMeters(t: { meter?: string | undefined; meters?: 'all' | string[] | undefined; sites?: string[] | undefined }, meters: readonly SimMeter[], where: string): SimMeter[] {
+export function targetMeters(
+  t: { meter?: string | undefined; meters?: 'all' | string[] | undefined; sites?: string[] | undefined },
+  meters: readonly SimMeter[],
+  where: string,
+): SimMeter[] {
   const ids = t.meter !== undefined ? [t.meter] : t.meters === undefined || t.meters === 'all' ? undefined : t.meters;
   let out = [...meters];
   if (ids) {
@@ -42,24 +59,37 @@ function durationMinOf(spec: FailureSpec, draw: () => number): number {
 
 function extras(spec: FailureSpec, meter: SimMeter, meters: readonly SimMeter[], where: string): Partial<FailureEvent> {
   switch (spec.kind) {
-    case 'reset': return { newRegisterWh: Math.round(spec.newRegisterKwh * 1000) };
+    case 'reset':
+      return { newRegisterWh: Math.round(spec.newRegisterKwh * 1000) };
     case 'spike': {
       const maxW = meter.maxLoad[meter.maxLoad.length - 1]!.maxLoadW;
-      return { spikeWh: spec.kwh !== undefined ? Math.round(spec.kwh * 1000) : Math.round((50 * maxW * meter.intervalMs) / 3_600_000) };
+      return {
+        spikeWh:
+          spec.kwh !== undefined ? Math.round(spec.kwh * 1000) : Math.round((50 * maxW * meter.intervalMs) / 3_600_000),
+      };
     }
-    case 'clock-skew': return { skewMs: spec.skewS * 1000 };
-    case 'duplicate': return { probability: spec.probability };
-    case 'out-of-order': return { probability: spec.probability, delayIntervals: spec.delayIntervals };
+    case 'clock-skew':
+      return { skewMs: spec.skewS * 1000 };
+    case 'duplicate':
+      return { probability: spec.probability };
+    case 'out-of-order':
+      return { probability: spec.probability, delayIntervals: spec.delayIntervals };
     case 'wrong-topic': {
       const victim = spec.victim ?? meters[(meters.indexOf(meter) + 1) % meters.length]!.id;
       if (victim === meter.id) throw new ScenarioError(`${where}: wrong-topic needs a second meter (victim)`);
       return { victim };
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
-export function expandFailures(specs: readonly FailureSpec[], meters: readonly SimMeter[], range: Range, seed: number): FailureEvent[] {
+export function expandFailures(
+  specs: readonly FailureSpec[],
+  meters: readonly SimMeter[],
+  range: Range,
+  seed: number,
+): FailureEvent[] {
   const out: Omit<FailureEvent, 'id'>[] = [];
   specs.forEach((spec, i) => {
     const where = `scenario: failures[${i}] (${spec.kind})`;
@@ -70,8 +100,10 @@ export function expandFailures(specs: readonly FailureSpec[], meters: readonly S
       const atMs = parseInstantMs(spec.at, range.timeZone, range.startMs);
       for (const meter of targets) starts.push({ meter, atMs });
     } else {
-      if (spec.count === undefined) throw new ScenarioError(`${where}: give "at" (a time) or "count" (random occurrences)`);
-      if (range.endMs === undefined) throw new ScenarioError(`${where}: random failures ("count") need a run with an end`);
+      if (spec.count === undefined)
+        throw new ScenarioError(`${where}: give "at" (a time) or "count" (random occurrences)`);
+      if (range.endMs === undefined)
+        throw new ScenarioError(`${where}: random failures ("count") need a run with an end`);
       for (let k = 0; k < spec.count; k++) {
         const meter = prng.pick(targets);
         starts.push({ meter, atMs: range.startMs + prng.next() * (range.endMs - range.startMs) });
@@ -80,7 +112,10 @@ export function expandFailures(specs: readonly FailureSpec[], meters: readonly S
     for (const { meter, atMs } of starts) {
       const durMs = durationMinOf(spec, () => prng.next()) * 60_000;
       const fromMs = snapUp(atMs, range.startMs, meter.intervalMs);
-      const toMs = durMs === 0 ? fromMs : Math.max(fromMs + meter.intervalMs, snapUp(fromMs + durMs, range.startMs, meter.intervalMs));
+      const toMs =
+        durMs === 0
+          ? fromMs
+          : Math.max(fromMs + meter.intervalMs, snapUp(fromMs + durMs, range.startMs, meter.intervalMs));
       if (range.endMs !== undefined && fromMs > range.endMs) continue;
       out.push({ kind: spec.kind, meterId: meter.id, fromMs, toMs, ...extras(spec, meter, meters, where) });
     }

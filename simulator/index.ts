@@ -1,6 +1,13 @@
 /** The simulator's public API (see simulator/README.md). */
 export { runSimulation, planFor, type SimulationOptions, type SimulationSummary } from './runner.ts';
-export { parseSimulateArgs, simulateMain, formatSummary, SIMULATE_HELP, SimulateArgsError, type SimulateArgs } from './cli.ts';
+export {
+  parseSimulateArgs,
+  simulateMain,
+  formatSummary,
+  SIMULATE_HELP,
+  SimulateArgsError,
+  type SimulateArgs,
+} from './cli.ts';
 export { generateStream } from './stream.ts';
 export { buildPlan } from './plan.ts';
 export { loadScenarioFile, parseScenario, ScenarioError } from './scenario-load.ts';

@@ -32,10 +32,18 @@ export function stepMsFor(intervalMs: number): number {
   return intervalMs % 60_000 === 0 ? 60_000 : intervalMs;
 }
 
-export function createMeterPhysics(meter: SimMeter, startMs: number, seed: number, behaviour: RigBehaviour, curtailment: readonly CurtailmentRule[]): MeterPhysics {
+export function createMeterPhysics(
+  meter: SimMeter,
+  startMs: number,
+  seed: number,
+  behaviour: RigBehaviour,
+  curtailment: readonly CurtailmentRule[],
+): MeterPhysics {
   const stepMs = stepMsFor(meter.intervalMs);
   const stepS = stepMs / 1000;
-  const rigs: RigSim[] = meter.rigs.map((r) => createRigSim(r.ratedPowerW, rigModelFor(r.model), behaviour, streamFor(seed, `rig:${meter.id}:${r.serial}`)));
+  const rigs: RigSim[] = meter.rigs.map((r) =>
+    createRigSim(r.ratedPowerW, rigModelFor(r.model), behaviour, streamFor(seed, `rig:${meter.id}:${r.serial}`)),
+  );
   const gate = createRunGate(curtailment, meter);
   const init = streamFor(seed, `register:${meter.id}`);
   let tMs = startMs;
@@ -48,11 +56,21 @@ export function createMeterPhysics(meter: SimMeter, startMs: number, seed: numbe
   return {
     meter,
     stepMs,
-    get tMs() { return tMs; },
-    get trueEnergyJ() { return trueEnergyJ; },
-    get registerJ() { return registerJ; },
-    get powerW() { return powerW; },
-    get hashrateThs() { return hashrateThs; },
+    get tMs() {
+      return tMs;
+    },
+    get trueEnergyJ() {
+      return trueEnergyJ;
+    },
+    get registerJ() {
+      return registerJ;
+    },
+    get powerW() {
+      return powerW;
+    },
+    get hashrateThs() {
+      return hashrateThs;
+    },
     advanceTo(target, onStep) {
       while (tMs < target) {
         gate.at(tMs);
@@ -60,7 +78,9 @@ export function createMeterPhysics(meter: SimMeter, startMs: number, seed: numbe
         let h = 0;
         for (let i = 0; i < rigs.length; i++) {
           const spec = meter.rigs[i]!;
-          const present = (spec.installedMs === undefined || tMs >= spec.installedMs) && (spec.removedMs === undefined || tMs < spec.removedMs);
+          const present =
+            (spec.installedMs === undefined || tMs >= spec.installedMs) &&
+            (spec.removedMs === undefined || tMs < spec.removedMs);
           const rig = rigs[i]!;
           w += rig.step(stepS, present && gate.running(i));
           h += rig.hashrateThs;
@@ -74,7 +94,11 @@ export function createMeterPhysics(meter: SimMeter, startMs: number, seed: numbe
         tMs += stepMs;
       }
     },
-    setFrozen(f) { frozen = f; },
-    replaceRegister(wh) { registerJ = wh * 3600; },
+    setFrozen(f) {
+      frozen = f;
+    },
+    replaceRegister(wh) {
+      registerJ = wh * 3600;
+    },
   };
 }

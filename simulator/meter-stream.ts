@@ -42,7 +42,12 @@ export function formatTs(ms: number, format: SimPlan['tsFormat'], timeZone: stri
   return new Date(ms).toISOString();
 }
 
-function readingBody(ts: string | number, wh: number, kw: number | undefined, status: 'ok' | 'fault'): Record<string, unknown> {
+function readingBody(
+  ts: string | number,
+  wh: number,
+  kw: number | undefined,
+  status: 'ok' | 'fault',
+): Record<string, unknown> {
   return { ts, kwh: wh / 1000, ...(kw !== undefined && { kw }), ...(status === 'fault' && { status }) };
 }
 
@@ -55,7 +60,14 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
   const pending = new Pending();
   const onStep = sink ? (a: number, b: number, j: number) => sink.onEnergy(meter.id, a, b, j) : undefined;
   const base = { type: 'publish' as const, meterId: meter.id, qos: 1 as const };
-  const status = (atMs: number): PublishMessage => ({ ...base, atMs, topic: statusTopic(meter.id), payload: 'online', retain: true, kind: 'status' });
+  const status = (atMs: number): PublishMessage => ({
+    ...base,
+    atMs,
+    topic: statusTopic(meter.id),
+    payload: 'online',
+    retain: true,
+    kind: 'status',
+  });
 
   pending.push(status(first));
   for (const f of fs.filter((x) => x.kind === 'outage-will')) {
@@ -88,7 +100,17 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     // Store-and-forward ending now: the gateway flushes what it held, as one array, before the live reading.
     for (const f of fs.filter((x) => x.kind === 'store-and-forward' && x.toMs === t)) {
       if (buffered.length) {
-        pending.push({ ...base, atMs: t, topic: readingTopic(meter.id), payload: JSON.stringify(buffered.map((b) => b.body)), retain: false, kind: 'flush', failure: 'store-and-forward', failureId: f.id, readings: buffered.map((b) => b.reading) });
+        pending.push({
+          ...base,
+          atMs: t,
+          topic: readingTopic(meter.id),
+          payload: JSON.stringify(buffered.map((b) => b.body)),
+          retain: false,
+          kind: 'flush',
+          failure: 'store-and-forward',
+          failureId: f.id,
+          readings: buffered.map((b) => b.reading),
+        });
       }
       buffered = [];
     }
@@ -97,24 +119,51 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     if (saf) buffered.push({ body, reading });
     else if (!outage) {
       const msg: PublishMessage = {
-        ...base, atMs: t, topic: readingTopic(meter.id), payload: JSON.stringify(body), retain: false, kind: 'reading',
-        ...(shaping && { failure: shaping.kind, failureId: shaping.id }), readings: [reading],
+        ...base,
+        atMs: t,
+        topic: readingTopic(meter.id),
+        payload: JSON.stringify(body),
+        retain: false,
+        kind: 'reading',
+        ...(shaping && { failure: shaping.kind, failureId: shaping.id }),
+        readings: [reading],
       };
       const late = active(fs, 'out-of-order', t);
       const dup = active(fs, 'duplicate', t);
       const isLate = late !== undefined && prng.chance(late.probability ?? 0.3);
       const isDup = dup !== undefined && prng.chance(dup.probability ?? 0.5);
-      if (isLate) pending.push({ ...msg, atMs: t + (late.delayIntervals ?? 3) * I, failure: 'out-of-order', failureId: late.id });
+      if (isLate)
+        pending.push({ ...msg, atMs: t + (late.delayIntervals ?? 3) * I, failure: 'out-of-order', failureId: late.id });
       else pending.push(msg);
-      if (isDup) pending.push({ ...msg, atMs: t + Math.min(1000, Math.floor(I / 2)), failure: 'duplicate', failureId: dup.id });
+      if (isDup)
+        pending.push({ ...msg, atMs: t + Math.min(1000, Math.floor(I / 2)), failure: 'duplicate', failureId: dup.id });
     }
     for (const f of at(fs, 'garbage', t)) {
       const payload = garbagePayload(pickGarbage(prng), String(ts), registerWh / 1000);
-      pending.push({ ...base, atMs: t, topic: readingTopic(meter.id), payload, retain: false, kind: 'garbage', failure: 'garbage', failureId: f.id });
+      pending.push({
+        ...base,
+        atMs: t,
+        topic: readingTopic(meter.id),
+        payload,
+        retain: false,
+        kind: 'garbage',
+        failure: 'garbage',
+        failureId: f.id,
+      });
     }
     for (const f of at(fs, 'wrong-topic', t)) {
       // This meter's client writes its own reading under another meter's id.
-      pending.push({ ...base, atMs: t, topic: readingTopic(f.victim!), payload: JSON.stringify(body), retain: false, kind: 'wrong-topic', failure: 'wrong-topic', failureId: f.id, readings: [reading] });
+      pending.push({
+        ...base,
+        atMs: t,
+        topic: readingTopic(f.victim!),
+        payload: JSON.stringify(body),
+        retain: false,
+        kind: 'wrong-topic',
+        failure: 'wrong-topic',
+        failureId: f.id,
+        readings: [reading],
+      });
     }
     yield* pending.drainUntil(t);
   }

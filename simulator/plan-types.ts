@@ -24,8 +24,17 @@ export interface SimMeter {
 }
 
 export type FailureKindName =
-  | 'outage' | 'outage-will' | 'store-and-forward' | 'fault' | 'reset' | 'spike'
-  | 'clock-skew' | 'duplicate' | 'out-of-order' | 'garbage' | 'wrong-topic';
+  | 'outage'
+  | 'outage-will'
+  | 'store-and-forward'
+  | 'fault'
+  | 'reset'
+  | 'spike'
+  | 'clock-skew'
+  | 'duplicate'
+  | 'out-of-order'
+  | 'garbage'
+  | 'wrong-topic';
 
 /** One injected failure on one meter, snapped to that meter's reporting grid. [fromMs, toMs); instant kinds have toMs = fromMs. */
 export interface FailureEvent {
@@ -43,8 +52,19 @@ export interface FailureEvent {
 }
 
 export type CurtailmentRule =
-  | { readonly kind: 'daily-run-window'; readonly meterIds: ReadonlySet<string>; readonly fromMin: number; readonly toMin: number }
-  | { readonly kind: 'curtail'; readonly meterIds: ReadonlySet<string>; readonly fromMs: number; readonly toMs: number; readonly fraction: number };
+  | {
+      readonly kind: 'daily-run-window';
+      readonly meterIds: ReadonlySet<string>;
+      readonly fromMin: number;
+      readonly toMin: number;
+    }
+  | {
+      readonly kind: 'curtail';
+      readonly meterIds: ReadonlySet<string>;
+      readonly fromMs: number;
+      readonly toMs: number;
+      readonly fraction: number;
+    };
 
 export interface SimPlan {
   readonly name: string;

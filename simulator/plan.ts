@@ -9,10 +9,16 @@ function minuteOfDay(hhmm: string): number {
   return h * 60 + m;
 }
 
-export function buildPlan(scenario: Scenario, meters: readonly SimMeter[], nowMs: number, seedOverride?: number): SimPlan {
+export function buildPlan(
+  scenario: Scenario,
+  meters: readonly SimMeter[],
+  nowMs: number,
+  seedOverride?: number,
+): SimPlan {
   const tz = scenario.timeZone;
   // Live runs start on a whole second so readings carry round timestamps.
-  const startMs = scenario.start === 'now' ? Math.floor(nowMs / 1000) * 1000 : parseInstantMs(scenario.start, tz, nowMs);
+  const startMs =
+    scenario.start === 'now' ? Math.floor(nowMs / 1000) * 1000 : parseInstantMs(scenario.start, tz, nowMs);
   let endMs: number | undefined;
   if (scenario.end !== undefined) endMs = parseInstantMs(scenario.end, tz, nowMs);
   else if (scenario.durationH !== undefined) endMs = startMs + Math.round(scenario.durationH * 3_600_000);
@@ -21,8 +27,15 @@ export function buildPlan(scenario: Scenario, meters: readonly SimMeter[], nowMs
   const range = { startMs, endMs, timeZone: tz };
   const curtailment: CurtailmentRule[] = scenario.curtailment.map((c, i) => {
     const meterIds = new Set(targetMeters(c, meters, `scenario: curtailment[${i}]`).map((m) => m.id));
-    if (c.kind === 'daily-run-window') return { kind: c.kind, meterIds, fromMin: minuteOfDay(c.from), toMin: minuteOfDay(c.to) };
-    return { kind: c.kind, meterIds, fromMs: parseInstantMs(c.from, tz, nowMs), toMs: parseInstantMs(c.to, tz, nowMs), fraction: c.fraction };
+    if (c.kind === 'daily-run-window')
+      return { kind: c.kind, meterIds, fromMin: minuteOfDay(c.from), toMin: minuteOfDay(c.to) };
+    return {
+      kind: c.kind,
+      meterIds,
+      fromMs: parseInstantMs(c.from, tz, nowMs),
+      toMs: parseInstantMs(c.to, tz, nowMs),
+      fraction: c.fraction,
+    };
   });
   return {
     name: scenario.name,

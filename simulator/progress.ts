@@ -9,7 +9,13 @@ export interface Progress {
   simTime: string;
 }
 
-export function computeProgress(sent: number, atMs: number, startMs: number, endMs: number | undefined, elapsedMs: number): Progress {
+export function computeProgress(
+  sent: number,
+  atMs: number,
+  startMs: number,
+  endMs: number | undefined,
+  elapsedMs: number,
+): Progress {
   const fraction = endMs === undefined ? undefined : Math.min(1, Math.max(0, (atMs - startMs) / (endMs - startMs)));
   const elapsedS = elapsedMs / 1000;
   const ratePerS = elapsedS > 0 ? sent / elapsedS : 0;

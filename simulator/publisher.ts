@@ -33,10 +33,19 @@ export interface PublisherOptions {
 }
 
 export class SimulatorConnectError extends Error {
-  constructor(message: string) { super(message); this.name = 'SimulatorConnectError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulatorConnectError';
+  }
 }
 
-export interface PublisherStats { published: number; acked: number; failed: number; drops: number; reconnects: number }
+export interface PublisherStats {
+  published: number;
+  acked: number;
+  failed: number;
+  drops: number;
+  reconnects: number;
+}
 
 export interface Publisher {
   readonly mode: 'per-meter' | 'pool';
@@ -49,9 +58,14 @@ export interface Publisher {
   stop(opts?: { announceOffline?: boolean }): Promise<void>;
 }
 
-interface Conn { client: MqttClient; inflight: number; idle: (() => void)[] }
+interface Conn {
+  client: MqttClient;
+  inflight: number;
+  idle: (() => void)[];
+}
 
-const once = (c: MqttClient, ev: 'connect' | 'close'): Promise<void> => new Promise((resolve) => c.once(ev as 'connect', () => resolve()));
+const once = (c: MqttClient, ev: 'connect' | 'close'): Promise<void> =>
+  new Promise((resolve) => c.once(ev as 'connect', () => resolve()));
 
 export function createPublisher(o: PublisherOptions): Publisher {
   const pool = o.connections !== undefined;
@@ -61,19 +75,34 @@ export function createPublisher(o: PublisherOptions): Publisher {
   const byMeter = new Map<string, Conn>();
   let inflight = 0;
   let waiters: (() => void)[] = [];
-  const wake = () => { const w = waiters; waiters = []; w.forEach((f) => f()); };
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    w.forEach((f) => f());
+  };
 
   function open(clientId: string, willTopic: string): Conn {
     const client = mqtt.connect(o.brokerUrl, {
-      clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 10_000, protocolVersion: 4,
-      ...(o.username !== undefined && { username: o.username }), ...(o.password !== undefined && { password: o.password }),
+      clientId,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      protocolVersion: 4,
+      ...(o.username !== undefined && { username: o.username }),
+      ...(o.password !== undefined && { password: o.password }),
       will: { topic: willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     client.on('error', (err) => o.log.debug({ clientId, err: err.message }, 'MQTT client error.'));
     return { client, inflight: 0, idle: [] };
   }
 
-  async function publish(conn: Conn, topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean): Promise<void> {
+  async function publish(
+    conn: Conn,
+    topic: string,
+    payload: string | Uint8Array,
+    qos: 0 | 1,
+    retain: boolean,
+  ): Promise<void> {
     while (inflight >= maxInflight) await new Promise<void>((r) => waiters.push(r));
     inflight++;
     conn.inflight++;
@@ -81,13 +110,21 @@ export function createPublisher(o: PublisherOptions): Publisher {
     conn.client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos, retain }, (err) => {
       inflight--;
       conn.inflight--;
-      if (err) { stats.failed++; o.log.warn({ topic, err: err.message }, 'Publish failed.'); } else stats.acked++;
-      if (conn.inflight === 0) { const w = conn.idle; conn.idle = []; w.forEach((f) => f()); }
+      if (err) {
+        stats.failed++;
+        o.log.warn({ topic, err: err.message }, 'Publish failed.');
+      } else stats.acked++;
+      if (conn.inflight === 0) {
+        const w = conn.idle;
+        conn.idle = [];
+        w.forEach((f) => f());
+      }
       wake();
     });
   }
 
-  const connIdle = (c: Conn): Promise<void> => (c.inflight === 0 ? Promise.resolve() : new Promise((r) => c.idle.push(r)));
+  const connIdle = (c: Conn): Promise<void> =>
+    c.inflight === 0 ? Promise.resolve() : new Promise((r) => c.idle.push(r));
 
   return {
     mode: pool ? 'pool' : 'per-meter',
@@ -109,17 +146,26 @@ export function createPublisher(o: PublisherOptions): Publisher {
           byMeter.set(m, c);
         }
       }
-      const all = Promise.all([...conns.values()].map((c) => (c.client.connected ? undefined : once(c.client, 'connect'))));
+      const all = Promise.all(
+        [...conns.values()].map((c) => (c.client.connected ? undefined : once(c.client, 'connect'))),
+      );
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), o.connectTimeoutMs ?? 15_000); });
+      const timeout = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), o.connectTimeoutMs ?? 15_000);
+      });
       const first = await Promise.race([all, timeout]);
       clearTimeout(timer);
       if (first === 'timeout') {
         await Promise.all([...conns.values()].map((c) => c.client.endAsync(true)));
         conns.clear();
-        throw new SimulatorConnectError(`cannot connect to the MQTT broker at ${o.brokerUrl} within ${(o.connectTimeoutMs ?? 15_000) / 1000} s (is it running? wrong --broker, --username or --password?)`);
+        throw new SimulatorConnectError(
+          `cannot connect to the MQTT broker at ${o.brokerUrl} within ${(o.connectTimeoutMs ?? 15_000) / 1000} s (is it running? wrong --broker, --username or --password?)`,
+        );
       }
-      o.log.info({ broker: o.brokerUrl, clients: conns.size, mode: pool ? 'pool' : 'per-meter' }, 'Simulator connected.');
+      o.log.info(
+        { broker: o.brokerUrl, clients: conns.size, mode: pool ? 'pool' : 'per-meter' },
+        'Simulator connected.',
+      );
     },
     async send(msg) {
       const conn = byMeter.get(msg.meterId);
@@ -150,7 +196,8 @@ export function createPublisher(o: PublisherOptions): Publisher {
       // A meter whose link is down (an outage-will) has its will published by the broker already, and a
       // publish on a client that will not reconnect would wait for ever: announce only on live links.
       if (opts.announceOffline) {
-        for (const m of o.meterIds) if (byMeter.get(m)!.client.connected) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
+        for (const m of o.meterIds)
+          if (byMeter.get(m)!.client.connected) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
       }
       await this.drain();
       await Promise.all([...conns.values()].map((c) => c.client.endAsync(!c.client.connected)));

@@ -37,7 +37,9 @@ export function createRigSim(ratedPowerW: number, model: RigModel, behaviour: Ri
 
   return {
     ratedPowerW,
-    get hashrateThs() { return hashrate; },
+    get hashrateThs() {
+      return hashrate;
+    },
     step(stepS, running) {
       // Consume the same PRNG draws every step whatever the state: keeps streams aligned across scenarios.
       const n = prng.normal();

@@ -89,9 +89,15 @@ const countBy = <T>(items: Iterable<T>, key: (t: T) => string): Record<string, n
   return out;
 };
 
-export function planFor(opts: Pick<SimulationOptions, 'scenario' | 'registryDir' | 'seed' | 'meters' | 'durationH'>, nowMs: number): SimPlan {
+export function planFor(
+  opts: Pick<SimulationOptions, 'scenario' | 'registryDir' | 'seed' | 'meters' | 'durationH'>,
+  nowMs: number,
+): SimPlan {
   if (opts.meters !== undefined) {
-    const scenario = typeof opts.scenario === 'string' || opts.scenario ? resolveScenario(opts.scenario) : loadScenario(opts.durationH ?? 1, 60);
+    const scenario =
+      typeof opts.scenario === 'string' || opts.scenario
+        ? resolveScenario(opts.scenario)
+        : loadScenario(opts.durationH ?? 1, 60);
     return buildPlan(scenario, syntheticMeters(opts.meters, scenario.reportingIntervalS ?? 60), nowMs, opts.seed);
   }
   const scenario = resolveScenario(opts.scenario);
@@ -103,21 +109,40 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const log = opts.log ?? pino({ level: 'silent' });
   const t0 = Date.now();
   const plan = planFor(opts, t0);
-  const outDir = opts.outDir ?? join('runs', `${plan.name}-${plan.seed}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}`);
+  const outDir =
+    opts.outDir ?? join('runs', `${plan.name}-${plan.seed}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   const registryDir = opts.meters !== undefined ? writeLoadRegistry(join(outDir, 'registry'), plan.meters) : null;
   const withTruth = opts.groundTruth ?? true;
   const collector = createTruthCollector(new Map(plan.meters.map((m) => [m.id, m.timeZone])));
   // 0 = one client per meter whatever the count.
-  const connections = opts.connections === 0 ? undefined : opts.connections ?? (plan.meters.length > 500 ? 50 : undefined);
+  const connections =
+    opts.connections === 0 ? undefined : (opts.connections ?? (plan.meters.length > 500 ? 50 : undefined));
   const publisher = createPublisher({
-    brokerUrl: opts.brokerUrl, meterIds: plan.meters.map((m) => m.id), log,
-    ...(connections !== undefined && { connections }), ...(opts.maxInflight !== undefined && { maxInflight: opts.maxInflight }),
-    ...(opts.username !== undefined && { username: opts.username }), ...(opts.password !== undefined && { password: opts.password }),
+    brokerUrl: opts.brokerUrl,
+    meterIds: plan.meters.map((m) => m.id),
+    log,
+    ...(connections !== undefined && { connections }),
+    ...(opts.maxInflight !== undefined && { maxInflight: opts.maxInflight }),
+    ...(opts.username !== undefined && { username: opts.username }),
+    ...(opts.password !== undefined && { password: opts.password }),
   });
-  log.info({ scenario: plan.name, seed: plan.seed, meters: plan.meters.length, failures: plan.failures.length, clock: clockLabel(opts.clock), from: new Date(plan.startMs).toISOString(), to: plan.endMs === undefined ? 'open' : new Date(plan.endMs).toISOString() }, 'Simulation starting.');
+  log.info(
+    {
+      scenario: plan.name,
+      seed: plan.seed,
+      meters: plan.meters.length,
+      failures: plan.failures.length,
+      clock: clockLabel(opts.clock),
+      from: new Date(plan.startMs).toISOString(),
+      to: plan.endMs === undefined ? 'open' : new Date(plan.endMs).toISOString(),
+    },
+    'Simulation starting.',
+  );
   await publisher.start();
-  const pacer = createPacer(opts.clock, plan.startMs, { ...(opts.ratePerS !== undefined && { ratePerS: opts.ratePerS }) });
+  const pacer = createPacer(opts.clock, plan.startMs, {
+    ...(opts.ratePerS !== undefined && { ratePerS: opts.ratePerS }),
+  });
   const byKind: Record<string, number> = {};
   let sent = 0;
   let lastAtMs = plan.startMs;
@@ -126,7 +151,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const tStream = Date.now();
   try {
     for (const msg of generateStream(plan, withTruth ? collector : undefined)) {
-      if (!(await pacer.wait(msg.atMs, opts.signal))) { aborted = true; break; }
+      if (!(await pacer.wait(msg.atMs, opts.signal))) {
+        aborted = true;
+        break;
+      }
       await publisher.send(msg);
       if (withTruth) collector.onSent(msg);
       const k = msg.type === 'publish' ? msg.kind : msg.type;
@@ -144,26 +172,46 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     await publisher.stop({ announceOffline: opts.clock !== 'backfill' });
   }
   const durationMs = Date.now() - tStream;
-  opts.onProgress?.(computeProgress(sent, aborted ? lastAtMs : plan.endMs ?? lastAtMs, plan.startMs, plan.endMs, durationMs));
+  opts.onProgress?.(
+    computeProgress(sent, aborted ? lastAtMs : (plan.endMs ?? lastAtMs), plan.startMs, plan.endMs, durationMs),
+  );
 
   let groundTruthPath: string | null = null;
   if (withTruth) {
     const tariffs = await tariffsFor(opts.tariffsDir ?? 'tariffs', log);
     const truth = buildGroundTruth({
-      plan, collector, coveredToMs: aborted || plan.endMs === undefined ? lastAtMs : plan.endMs,
-      tariffs: tariffs.set, tariffNote: tariffs.note, willsInHistory: opts.clock === 'real', clock: clockLabel(opts.clock),
+      plan,
+      collector,
+      coveredToMs: aborted || plan.endMs === undefined ? lastAtMs : plan.endMs,
+      tariffs: tariffs.set,
+      tariffNote: tariffs.note,
+      willsInHistory: opts.clock === 'real',
+      clock: clockLabel(opts.clock),
     });
     groundTruthPath = join(outDir, 'ground-truth.json');
     writeFileSync(groundTruthPath, `${JSON.stringify(truth, null, 1)}\n`);
   }
   const summary: SimulationSummary = {
-    scenario: plan.name, seed: plan.seed, clock: clockLabel(opts.clock), meters: plan.meters.length,
+    scenario: plan.name,
+    seed: plan.seed,
+    clock: clockLabel(opts.clock),
+    meters: plan.meters.length,
     connections: connections ?? plan.meters.length,
-    from: new Date(plan.startMs).toISOString(), to: plan.endMs === undefined ? null : new Date(plan.endMs).toISOString(),
-    messagesSent: sent, byKind, failuresInjected: plan.failures.filter((f) => f.fromMs <= lastAtMs).length,
-    failuresByKind: countBy(plan.failures.filter((f) => f.fromMs <= lastAtMs), (f) => f.kind),
-    publishFailures: publisher.stats.failed, aborted, durationMs, ratePerS: durationMs > 0 ? Math.round((sent * 1000) / durationMs) : sent,
-    groundTruthPath, registryDir,
+    from: new Date(plan.startMs).toISOString(),
+    to: plan.endMs === undefined ? null : new Date(plan.endMs).toISOString(),
+    messagesSent: sent,
+    byKind,
+    failuresInjected: plan.failures.filter((f) => f.fromMs <= lastAtMs).length,
+    failuresByKind: countBy(
+      plan.failures.filter((f) => f.fromMs <= lastAtMs),
+      (f) => f.kind,
+    ),
+    publishFailures: publisher.stats.failed,
+    aborted,
+    durationMs,
+    ratePerS: durationMs > 0 ? Math.round((sent * 1000) / durationMs) : sent,
+    groundTruthPath,
+    registryDir,
   };
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
   log.info(summary, 'Simulation finished.');

@@ -5,10 +5,12 @@
 import { z } from 'zod';
 
 /** 'now', a date YYYY-MM-DD (local midnight in the scenario zone) or an ISO date-time with zone. */
-const instant = z.string().regex(
-  /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?)$/,
-  '"now", a date YYYY-MM-DD or an ISO date-time with zone, e.g. 2025-07-01T06:00:00+05:00',
-);
+const instant = z
+  .string()
+  .regex(
+    /^(now|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?)$/,
+    '"now", a date YYYY-MM-DD or an ISO date-time with zone, e.g. 2025-07-01T06:00:00+05:00',
+  );
 const fixedInstant = instant.refine((s) => s !== 'now', 'a date or date-time, not "now"');
 const timeOfDay = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'a local time HH:MM');
 const minutes = z.union([z.number().positive(), z.tuple([z.number().positive(), z.number().positive()])]);
@@ -47,7 +49,12 @@ export const failureSchema = z.discriminatedUnion('kind', [
   /** Each reading in the window is delivered twice with this probability. */
   z.strictObject({ kind: z.literal('duplicate'), ...failureBase, probability: z.number().min(0).max(1).default(0.5) }),
   /** Readings in the window are delivered late (after newer ones) with this probability. */
-  z.strictObject({ kind: z.literal('out-of-order'), ...failureBase, probability: z.number().min(0).max(1).default(0.3), delayIntervals: z.int().min(1).max(100).default(3) }),
+  z.strictObject({
+    kind: z.literal('out-of-order'),
+    ...failureBase,
+    probability: z.number().min(0).max(1).default(0.3),
+    delayIntervals: z.int().min(1).max(100).default(3),
+  }),
   /** Garbage on the meter's reading topic: invalid JSON, wrong types, invalid UTF-8, empty batch, negative kWh. */
   z.strictObject({ kind: z.literal('garbage'), ...failureBase }),
   /** The meter's client publishes a reading on another meter's topic. */
@@ -58,7 +65,13 @@ export const curtailmentSchema = z.discriminatedUnion('kind', [
   /** Rigs run only inside this daily local window (e.g. 00:00-10:00 on cheap night power). */
   z.strictObject({ kind: z.literal('daily-run-window'), ...target, from: timeOfDay, to: timeOfDay }),
   /** The site is curtailed: `fraction` of the rigs stop between from and to. */
-  z.strictObject({ kind: z.literal('curtail'), ...target, from: fixedInstant, to: fixedInstant, fraction: z.number().min(0).max(1).default(1) }),
+  z.strictObject({
+    kind: z.literal('curtail'),
+    ...target,
+    from: fixedInstant,
+    to: fixedInstant,
+    fraction: z.number().min(0).max(1).default(1),
+  }),
 ]);
 
 export const scenarioSchema = z.strictObject({
@@ -79,12 +92,14 @@ export const scenarioSchema = z.strictObject({
   tsFormat: z.enum(['iso-utc', 'iso-local', 'epoch-ms']).default('iso-utc'),
   /** Publish instantaneous demand (kw) with every reading. */
   publishKw: z.boolean().default(true),
-  rigs: z.strictObject({
-    noisePct: z.number().min(0).max(20).default(1),
-    rebootsPerRigPerDay: z.number().min(0).max(100).default(0.02),
-    rebootMin: z.tuple([z.number().positive(), z.number().positive()]).default([2, 6]),
-    coldStart: z.boolean().default(false),
-  }).prefault({}),
+  rigs: z
+    .strictObject({
+      noisePct: z.number().min(0).max(20).default(1),
+      rebootsPerRigPerDay: z.number().min(0).max(100).default(0.02),
+      rebootMin: z.tuple([z.number().positive(), z.number().positive()]).default([2, 6]),
+      coldStart: z.boolean().default(false),
+    })
+    .prefault({}),
   curtailment: z.array(curtailmentSchema).default([]),
   failures: z.array(failureSchema).default([]),
 });

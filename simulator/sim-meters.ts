@@ -13,7 +13,10 @@ function fillRigs(meterId: string, maxLoadW: number): SimRig[] {
   return Array.from({ length: n }, (_, i) => ({ serial: `${meterId}-synthetic-${i + 1}`, ...FILL_MODEL }));
 }
 
-export function simMetersFromRegistry(registry: Registry, scenario: Pick<Scenario, 'meters' | 'sites' | 'reportingIntervalS'>): SimMeter[] {
+export function simMetersFromRegistry(
+  registry: Registry,
+  scenario: Pick<Scenario, 'meters' | 'sites' | 'reportingIntervalS'>,
+): SimMeter[] {
   let meters = registry.meters;
   if (scenario.meters !== 'all') {
     const missing = scenario.meters.filter((id) => !registry.meterById.has(id));
@@ -33,14 +36,22 @@ export function simMetersFromRegistry(registry: Registry, scenario: Pick<Scenari
     const rigs: SimRig[] = synthetic
       ? fillRigs(m.id, m.maxLoad[m.maxLoad.length - 1]!.maxLoadW)
       : m.rigs.map((r) => ({
-        serial: r.serial, model: r.model, ratedPowerW: r.ratedPowerW,
-        ...(r.installedMs !== undefined && { installedMs: r.installedMs }),
-        ...(r.removedMs !== undefined && { removedMs: r.removedMs }),
-      }));
+          serial: r.serial,
+          model: r.model,
+          ratedPowerW: r.ratedPowerW,
+          ...(r.installedMs !== undefined && { installedMs: r.installedMs }),
+          ...(r.removedMs !== undefined && { removedMs: r.removedMs }),
+        }));
     return {
-      id: m.id, siteId: m.siteId, timeZone: m.timeZone,
+      id: m.id,
+      siteId: m.siteId,
+      timeZone: m.timeZone,
       intervalMs: (scenario.reportingIntervalS ?? m.reportingIntervalS) * 1000,
-      commissionedMs: m.commissionedMs, maxLoad: m.maxLoad, sources: m.sources, rigs, syntheticRigs: synthetic,
+      commissionedMs: m.commissionedMs,
+      maxLoad: m.maxLoad,
+      sources: m.sources,
+      rigs,
+      syntheticRigs: synthetic,
     };
   });
 }
@@ -50,11 +61,21 @@ export function syntheticMeters(count: number, intervalS: number, rigsPerMeter =
   const commissionedMs = parseRegistryDate('2020-01-01', 'Asia/Almaty')!;
   return Array.from({ length: count }, (_, i) => {
     const id = `load-m${String(i + 1).padStart(5, '0')}`;
-    const rigs = Array.from({ length: rigsPerMeter }, (_, k) => ({ serial: `${id}-r${k + 1}`, model: 'Antminer S21', ratedPowerW: 3500 }));
+    const rigs = Array.from({ length: rigsPerMeter }, (_, k) => ({
+      serial: `${id}-r${k + 1}`,
+      model: 'Antminer S21',
+      ratedPowerW: 3500,
+    }));
     return {
-      id, siteId: 'load-site', timeZone: 'Asia/Almaty', intervalMs: intervalS * 1000, commissionedMs,
+      id,
+      siteId: 'load-site',
+      timeZone: 'Asia/Almaty',
+      intervalMs: intervalS * 1000,
+      commissionedMs,
       maxLoad: [{ fromMs: commissionedMs, maxLoadW: 3500 * rigsPerMeter }],
-      sources: [{ fromMs: commissionedMs, source: 'grid' as const }], rigs, syntheticRigs: false,
+      sources: [{ fromMs: commissionedMs, source: 'grid' as const }],
+      rigs,
+      syntheticRigs: false,
     };
   });
 }

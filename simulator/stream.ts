@@ -7,7 +7,11 @@ import type { SimPlan } from './plan-types.ts';
 import type { SimMessage } from './message.ts';
 import { meterStream, type EnergySink } from './meter-stream.ts';
 
-interface Head { msg: SimMessage; idx: number; it: Iterator<SimMessage> }
+interface Head {
+  msg: SimMessage;
+  idx: number;
+  it: Iterator<SimMessage>;
+}
 
 const before = (a: Head, b: Head): boolean => a.msg.atMs < b.msg.atMs || (a.msg.atMs === b.msg.atMs && a.idx < b.idx);
 

@@ -15,8 +15,11 @@ const PAGES = [
 function header(active) {
   document.title = S.appTitle;
   fill(document.querySelector('.brand'), S.appTitle);
-  const links = [['overview', '/'], ['meters', '/meters'], ['periods', '/periods']]
-    .map(([key, href]) => h('a', { href, 'aria-current': key === active ? 'page' : undefined }, S.nav[key]));
+  const links = [
+    ['overview', '/'],
+    ['meters', '/meters'],
+    ['periods', '/periods'],
+  ].map(([key, href]) => h('a', { href, 'aria-current': key === active ? 'page' : undefined }, S.nav[key]));
   fill(document.getElementById('nav'), ...links);
 }
 

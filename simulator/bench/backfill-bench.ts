@@ -15,7 +15,13 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { runSimulation } from '../runner.ts';
 
-const { values } = parseArgs({ options: { meters: { type: 'string', default: '1000' }, hours: { type: 'string', default: '1' }, broker: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    meters: { type: 'string', default: '1000' },
+    hours: { type: 'string', default: '1' },
+    broker: { type: 'string' },
+  },
+});
 const meters = Number(values.meters);
 const hours = Number(values.hours);
 
@@ -33,21 +39,41 @@ if (!url) {
 }
 
 const results: Record<string, unknown>[] = [];
-for (const mode of [{ name: 'pool-50', connections: 50 }, { name: 'pool-8', connections: 8 }, { name: 'per-meter', connections: 0 }]) {
+for (const mode of [
+  { name: 'pool-50', connections: 50 },
+  { name: 'pool-8', connections: 8 },
+  { name: 'per-meter', connections: 0 },
+]) {
   const sub = await mqtt.connectAsync(url, { clientId: `bench-counter-${mode.name}` });
   let received = 0;
-  sub.on('message', (topic) => { if (topic.endsWith('/reading')) received++; });
+  sub.on('message', (topic) => {
+    if (topic.endsWith('/reading')) received++;
+  });
   await sub.subscribeAsync('meters/+/reading', { qos: 1 });
   const t0 = Date.now();
   const s = await runSimulation({
-    brokerUrl: url, clock: 'backfill', meters, durationH: hours, groundTruth: false,
-    outDir: mkdtempSync(join(tmpdir(), 'sim-bench-')), connections: mode.connections,
+    brokerUrl: url,
+    clock: 'backfill',
+    meters,
+    durationH: hours,
+    groundTruth: false,
+    outDir: mkdtempSync(join(tmpdir(), 'sim-bench-')),
+    connections: mode.connections,
   });
   const readings = s.byKind.reading ?? 0;
   while (received < readings && Date.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 10));
   const wallMs = Date.now() - t0;
   await sub.endAsync();
-  results.push({ mode: mode.name, meters, connections: s.connections, messages: s.messagesSent, publishMsgsPerS: s.ratePerS, deliveredReadings: received, endToEndMsgsPerS: Math.round((received * 1000) / wallMs), wallMs });
+  results.push({
+    mode: mode.name,
+    meters,
+    connections: s.connections,
+    messages: s.messagesSent,
+    publishMsgsPerS: s.ratePerS,
+    deliveredReadings: received,
+    endToEndMsgsPerS: Math.round((received * 1000) / wallMs),
+    wallMs,
+  });
   console.log(JSON.stringify(results[results.length - 1]));
 }
 await stop();

@@ -15,4 +15,14 @@ const t0 = Date.now();
 const { messages, truth } = dryRun(plan, { ...(tariffs.ok && { tariffs: tariffs.value }) });
 const ms = Date.now() - t0;
 const bytes = JSON.stringify(truth).length;
-console.log(JSON.stringify({ scenario: plan.name, meters: plan.meters.length, messages, ms, msgsPerS: Math.round((messages * 1000) / ms), truthBytes: bytes, rssMb: Math.round(process.memoryUsage().rss / 1e6) }));
+console.log(
+  JSON.stringify({
+    scenario: plan.name,
+    meters: plan.meters.length,
+    messages,
+    ms,
+    msgsPerS: Math.round((messages * 1000) / ms),
+    truthBytes: bytes,
+    rssMb: Math.round(process.memoryUsage().rss / 1e6),
+  }),
+);

@@ -7,9 +7,20 @@ import type { EnergySink } from '../meter-stream.ts';
 import type { SimMessage } from '../message.ts';
 import { localDateOf, zonedMidnightMs, addMonths } from '../../src/fees/zoned-time.ts';
 
-export interface ReadingColumns { tsMs: number[]; registerWh: number[]; fault: number[] }
+export interface ReadingColumns {
+  tsMs: number[];
+  registerWh: number[];
+  fault: number[];
+}
 
-interface MonthAcc { label: string; fromMs: number; toMs: number; joules: number; hashSum: number; hashN: number }
+interface MonthAcc {
+  label: string;
+  fromMs: number;
+  toMs: number;
+  joules: number;
+  hashSum: number;
+  hashN: number;
+}
 
 export interface MeterAcc {
   readonly months: Map<string, MonthAcc>;
@@ -35,7 +46,14 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
   const acc = (id: string): MeterAcc => {
     let a = meters.get(id);
     if (!a) {
-      a = { months: new Map(), readings: columns(), foreign: columns(), dropsMs: [], lastTickMs: -Infinity, messages: 0 };
+      a = {
+        months: new Map(),
+        readings: columns(),
+        foreign: columns(),
+        dropsMs: [],
+        lastTickMs: -Infinity,
+        messages: 0,
+      };
       meters.set(id, a);
     }
     return a;
@@ -48,7 +66,14 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
     const label = `${d.year}-${String(d.month).padStart(2, '0')}`;
     let m = a.months.get(label);
     if (!m) {
-      m = { label, fromMs: zonedMidnightMs(first, tz), toMs: zonedMidnightMs(addMonths(first, 1), tz), joules: 0, hashSum: 0, hashN: 0 };
+      m = {
+        label,
+        fromMs: zonedMidnightMs(first, tz),
+        toMs: zonedMidnightMs(addMonths(first, 1), tz),
+        joules: 0,
+        hashSum: 0,
+        hashN: 0,
+      };
       a.months.set(label, m);
     }
     a.cur = m;
@@ -59,7 +84,10 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
     onEnergy(meterId, fromMs, toMs, joules) {
       const a = acc(meterId);
       let m = monthOf(a, meterId, fromMs);
-      if (toMs <= m.toMs) { m.joules += joules; return; }
+      if (toMs <= m.toMs) {
+        m.joules += joules;
+        return;
+      }
       // A step across a month boundary (live runs not aligned to midnight): split in proportion.
       const part = Math.round((joules * (m.toMs - fromMs)) / (toMs - fromMs));
       m.joules += part;
@@ -74,7 +102,10 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
       a.lastTickMs = Math.max(a.lastTickMs, tMs);
     },
     onSent(msg) {
-      if (msg.type === 'drop') { acc(msg.meterId).dropsMs.push(msg.atMs); return; }
+      if (msg.type === 'drop') {
+        acc(msg.meterId).dropsMs.push(msg.atMs);
+        return;
+      }
       if (msg.type !== 'publish') return;
       acc(msg.meterId).messages++;
       if (!msg.readings) return;

@@ -18,7 +18,17 @@ import { resolveRate, scheduleAt, scheduleBoundariesMs } from '../../src/fees/ta
 import { quarterAt } from '../../src/fees/period.ts';
 
 export type Policy = 'strict' | 'register-reconciled';
-export type SpanReason = 'gap' | 'last-will' | 'fault-status' | 'register-reset' | 'spike' | 'before-first-reading' | 'after-last-reading' | 'no-readings' | 'gap-reconciled' | 'last-will-reconciled';
+export type SpanReason =
+  | 'gap'
+  | 'last-will'
+  | 'fault-status'
+  | 'register-reset'
+  | 'spike'
+  | 'before-first-reading'
+  | 'after-last-reading'
+  | 'no-readings'
+  | 'gap-reconciled'
+  | 'last-will-reconciled';
 
 export interface ExpectedLine {
   fromMs: number;
@@ -33,7 +43,10 @@ export interface ExpectedLine {
   feeMilliTiyn: number | null;
 }
 
-export interface LedgerRules { graceIntervals: number; spikeTolerance: number }
+export interface LedgerRules {
+  graceIntervals: number;
+  spikeTolerance: number;
+}
 export const DEFAULT_RULES: LedgerRules = { graceIntervals: 3, spikeTolerance: 1.1 };
 
 const HOUR_MS = 3_600_000n;
@@ -45,14 +58,18 @@ export function maxLoadWh(w: number, a: number, b: number): number {
 
 const entryAt = <T extends { fromMs: number }>(list: readonly T[], t: number): T => {
   let e = list[0]!;
-  for (const x of list) if (x.fromMs <= t) e = x; else break;
+  for (const x of list)
+    if (x.fromMs <= t) e = x;
+    else break;
   return e;
 };
 
 /** Sorted, collapsed readings: same ts keeps the largest register, fault if any copy is. */
 export function collapse(r: ReadingColumns): { ts: number[]; wh: number[]; fault: number[] } {
   const idx = r.tsMs.map((_, i) => i).sort((a, b) => r.tsMs[a]! - r.tsMs[b]! || a - b);
-  const ts: number[] = []; const wh: number[] = []; const fault: number[] = [];
+  const ts: number[] = [];
+  const wh: number[] = [];
+  const fault: number[] = [];
   for (const i of idx) {
     const n = ts.length;
     if (n && ts[n - 1] === r.tsMs[i]) {
@@ -60,14 +77,33 @@ export function collapse(r: ReadingColumns): { ts: number[]; wh: number[]; fault
       fault[n - 1] = fault[n - 1]! | r.fault[i]!;
       continue;
     }
-    ts.push(r.tsMs[i]!); wh.push(r.registerWh[i]!); fault.push(r.fault[i]!);
+    ts.push(r.tsMs[i]!);
+    wh.push(r.registerWh[i]!);
+    fault.push(r.fault[i]!);
   }
   return { ts, wh, fault };
 }
 
-interface Span { a: number; b: number; ra?: number; rb?: number; reason?: SpanReason; commsOnly: boolean }
+interface Span {
+  a: number;
+  b: number;
+  ra?: number;
+  rb?: number;
+  reason?: SpanReason;
+  commsOnly: boolean;
+}
 
-function classify(meter: SimMeter, rules: LedgerRules, dropsMs: readonly number[], t1: number, r1: number, f1: number, t2: number, r2: number, f2: number): Span {
+function classify(
+  meter: SimMeter,
+  rules: LedgerRules,
+  dropsMs: readonly number[],
+  t1: number,
+  r1: number,
+  f1: number,
+  t2: number,
+  r2: number,
+  f2: number,
+): Span {
   const base = { a: t1, b: t2, ra: r1, rb: r2 };
   if (f1 || f2) return { ...base, reason: 'fault-status', commsOnly: false };
   if (r2 < r1) return { ...base, reason: 'register-reset', commsOnly: false };
@@ -93,14 +129,21 @@ function registerAt(s: Span, t: number): number {
 }
 
 interface Segment {
-  fromMs: number; toMs: number; source: string; maxLoadW: number; taxQuarter: string;
-  rateMetered: number | null; rateSubstituted: number | null;
+  fromMs: number;
+  toMs: number;
+  source: string;
+  maxLoadW: number;
+  taxQuarter: string;
+  rateMetered: number | null;
+  rateSubstituted: number | null;
 }
 
 /** [lo, hi) cut where source, max load, tariff schedule or tax quarter changes; each piece with its rates. */
 function segments(meter: SimMeter, lo: number, hi: number, tariffs: TariffSet | undefined): Segment[] {
   const inside = new Set<number>();
-  const add = (t: number) => { if (t > lo && t < hi) inside.add(t); };
+  const add = (t: number) => {
+    if (t > lo && t < hi) inside.add(t);
+  };
   meter.sources.forEach((s) => add(s.fromMs));
   meter.maxLoad.forEach((m) => add(m.fromMs));
   if (tariffs) scheduleBoundariesMs(tariffs).forEach(add);
@@ -116,7 +159,10 @@ function segments(meter: SimMeter, lo: number, hi: number, tariffs: TariffSet | 
     const source = entryAt(meter.sources, x).source;
     const schedule = tariffs ? scheduleAt(tariffs, x) : undefined;
     out.push({
-      fromMs: x, toMs: cs[k + 1]!, source, maxLoadW: entryAt(meter.maxLoad, x).maxLoadW,
+      fromMs: x,
+      toMs: cs[k + 1]!,
+      source,
+      maxLoadW: entryAt(meter.maxLoad, x).maxLoadW,
       taxQuarter: quarterAt(x, schedule?.timeZone ?? meter.timeZone).label,
       rateMetered: schedule ? resolveRate(schedule, source, 'metered', undefined).rateTiynPerKwh : null,
       rateSubstituted: schedule ? resolveRate(schedule, source, 'substituted', undefined).rateTiynPerKwh : null,
@@ -126,8 +172,14 @@ function segments(meter: SimMeter, lo: number, hi: number, tariffs: TariffSet | 
 }
 
 export function expectedLedger(
-  meter: SimMeter, readings: ReadingColumns, dropsMs: readonly number[], fromMs: number, toMs: number,
-  policy: Policy, tariffs: TariffSet | undefined, rules: LedgerRules = DEFAULT_RULES,
+  meter: SimMeter,
+  readings: ReadingColumns,
+  dropsMs: readonly number[],
+  fromMs: number,
+  toMs: number,
+  policy: Policy,
+  tariffs: TariffSet | undefined,
+  rules: LedgerRules = DEFAULT_RULES,
 ): ExpectedLine[] {
   const lo = Math.max(fromMs, meter.commissionedMs);
   if (toMs <= lo) return [];
@@ -138,7 +190,9 @@ export function expectedLedger(
     spans.push({ a: -Infinity, b: r.ts[0]!, reason: 'before-first-reading', commsOnly: false });
     for (let i = 0; i + 1 < r.ts.length; i++) {
       if (r.ts[i + 1]! <= lo || r.ts[i]! >= toMs) continue;
-      spans.push(classify(meter, rules, dropsMs, r.ts[i]!, r.wh[i]!, r.fault[i]!, r.ts[i + 1]!, r.wh[i + 1]!, r.fault[i + 1]!));
+      spans.push(
+        classify(meter, rules, dropsMs, r.ts[i]!, r.wh[i]!, r.fault[i]!, r.ts[i + 1]!, r.wh[i + 1]!, r.fault[i + 1]!),
+      );
     }
     spans.push({ a: r.ts[r.ts.length - 1]!, b: Infinity, reason: 'after-last-reading', commsOnly: false });
   }
@@ -150,8 +204,14 @@ export function expectedLedger(
     const b = Math.min(s.b, toMs);
     if (b <= a) continue;
     const metered = s.reason === undefined || (policy === 'register-reconciled' && s.commsOnly);
-    const reason: SpanReason | undefined = s.reason === undefined ? undefined
-      : metered ? (s.reason === 'last-will' ? 'last-will-reconciled' : 'gap-reconciled') : s.reason;
+    const reason: SpanReason | undefined =
+      s.reason === undefined
+        ? undefined
+        : metered
+          ? s.reason === 'last-will'
+            ? 'last-will-reconciled'
+            : 'gap-reconciled'
+          : s.reason;
     while (k > 0 && segs[k]!.fromMs > a) k--;
     while (segs[k]!.toMs <= a) k++;
     for (let j = k; j < segs.length && segs[j]!.fromMs < b; j++) {
@@ -160,7 +220,17 @@ export function expectedLedger(
       const y = Math.min(b, seg.toMs);
       const energyWh = metered ? registerAt(s, y) - registerAt(s, x) : maxLoadWh(seg.maxLoadW, x, y);
       const rate = metered ? seg.rateMetered : seg.rateSubstituted;
-      appendLine(lines, { fromMs: x, toMs: y, basis: metered ? 'metered' : 'substituted', ...(reason && { reason }), source: seg.source, taxQuarter: seg.taxQuarter, energyWh, rateTiynPerKwh: rate, feeMilliTiyn: rate === null ? null : energyWh * rate });
+      appendLine(lines, {
+        fromMs: x,
+        toMs: y,
+        basis: metered ? 'metered' : 'substituted',
+        ...(reason && { reason }),
+        source: seg.source,
+        taxQuarter: seg.taxQuarter,
+        energyWh,
+        rateTiynPerKwh: rate,
+        feeMilliTiyn: rate === null ? null : energyWh * rate,
+      });
     }
   }
   return lines;
@@ -169,7 +239,15 @@ export function expectedLedger(
 /** Consecutive pieces with the same basis, reason, source and rate become one line. */
 function appendLine(lines: ExpectedLine[], l: ExpectedLine): void {
   const p = lines[lines.length - 1];
-  if (p && p.toMs === l.fromMs && p.basis === l.basis && p.reason === l.reason && p.source === l.source && p.taxQuarter === l.taxQuarter && p.rateTiynPerKwh === l.rateTiynPerKwh) {
+  if (
+    p &&
+    p.toMs === l.fromMs &&
+    p.basis === l.basis &&
+    p.reason === l.reason &&
+    p.source === l.source &&
+    p.taxQuarter === l.taxQuarter &&
+    p.rateTiynPerKwh === l.rateTiynPerKwh
+  ) {
     p.toMs = l.toMs;
     p.energyWh += l.energyWh;
     p.feeMilliTiyn = p.feeMilliTiyn === null || l.feeMilliTiyn === null ? null : p.feeMilliTiyn + l.feeMilliTiyn;

@@ -39,11 +39,20 @@ export interface PeriodTruth {
 }
 
 const DOWN_REASON: Partial<Record<FailureEvent['kind'], string>> = {
-  'outage': 'comms-outage', 'outage-will': 'last-will', 'store-and-forward': 'store-and-forward',
-  'fault': 'fault', 'reset': 'register-reset', 'spike': 'spike', 'clock-skew': 'clock-skew',
+  outage: 'comms-outage',
+  'outage-will': 'last-will',
+  'store-and-forward': 'store-and-forward',
+  fault: 'fault',
+  reset: 'register-reset',
+  spike: 'spike',
+  'clock-skew': 'clock-skew',
 };
 
-function periodsOf(meter: SimMeter, fromMs: number, toMs: number): { period: string; kind: PeriodTruth['kind']; fromMs: number; toMs: number; clipped: boolean }[] {
+function periodsOf(
+  meter: SimMeter,
+  fromMs: number,
+  toMs: number,
+): { period: string; kind: PeriodTruth['kind']; fromMs: number; toMs: number; clipped: boolean }[] {
   const tz = meter.timeZone;
   const out: { period: string; kind: PeriodTruth['kind']; fromMs: number; toMs: number; clipped: boolean }[] = [];
   const d0 = localDateOf(fromMs, tz);
@@ -54,20 +63,43 @@ function periodsOf(meter: SimMeter, fromMs: number, toMs: number): { period: str
       const a = zonedMidnightMs(first, tz);
       if (a >= toMs) break;
       const b = zonedMidnightMs(addMonths(first, len), tz);
-      const label = kind === 'month' ? `${first.year}-${String(first.month).padStart(2, '0')}` : `${first.year}-Q${(first.month + 2) / 3}`;
-      out.push({ period: label, kind, fromMs: Math.max(a, fromMs), toMs: Math.min(b, toMs), clipped: a < fromMs || b > toMs });
+      const label =
+        kind === 'month'
+          ? `${first.year}-${String(first.month).padStart(2, '0')}`
+          : `${first.year}-Q${(first.month + 2) / 3}`;
+      out.push({
+        period: label,
+        kind,
+        fromMs: Math.max(a, fromMs),
+        toMs: Math.min(b, toMs),
+        clipped: a < fromMs || b > toMs,
+      });
       first = addMonths(first, len);
     }
   }
   const startDay = localDateOf(fromMs, tz);
   const endDay = localDateOf(toMs, tz);
   const aligned = zonedMidnightMs(startDay, tz) === fromMs && zonedMidnightMs(endDay, tz) === toMs;
-  out.push({ period: aligned ? `${formatLocalDate(startDay)}..${formatLocalDate(addDays(endDay, -1))}` : 'run', kind: 'run', fromMs, toMs, clipped: false });
+  out.push({
+    period: aligned ? `${formatLocalDate(startDay)}..${formatLocalDate(addDays(endDay, -1))}` : 'run',
+    kind: 'run',
+    fromMs,
+    toMs,
+    clipped: false,
+  });
   return out;
 }
 
 function totals(lines: ExpectedLine[], tariffs: TariffSet | undefined, fromMs: number): PolicyTotals {
-  const t: PolicyTotals = { energyWh: 0, meteredWh: 0, substitutedWh: 0, substitutedByReason: {}, feeMilliTiyn: tariffs ? 0 : null, feeTiyn: null, lines: [] };
+  const t: PolicyTotals = {
+    energyWh: 0,
+    meteredWh: 0,
+    substitutedWh: 0,
+    substitutedByReason: {},
+    feeMilliTiyn: tariffs ? 0 : null,
+    feeTiyn: null,
+    lines: [],
+  };
   for (const l of lines) {
     t.energyWh += l.energyWh;
     if (l.basis === 'metered') t.meteredWh += l.energyWh;
@@ -108,33 +140,60 @@ export function buildGroundTruth(o: GroundTruthOptions): Record<string, unknown>
   const meters = plan.meters.map((meter) => {
     const acc = collector.meters.get(meter.id);
     const readings = acc?.readings ?? { tsMs: [], registerWh: [], fault: [] };
-    const drops = o.willsInHistory ? acc?.dropsMs ?? [] : [];
+    const drops = o.willsInHistory ? (acc?.dropsMs ?? []) : [];
     const downIntervals = plan.failures
       .filter((f) => f.meterId === meter.id && DOWN_REASON[f.kind] && f.fromMs <= toMs)
-      .map((f) => ({ failureId: f.id, reason: DOWN_REASON[f.kind]!, from: iso(f.fromMs), to: iso(Math.min(f.toMs, toMs)), fromMs: f.fromMs, toMs: Math.min(f.toMs, toMs),
-        meteringLost: f.kind !== 'store-and-forward' && f.kind !== 'clock-skew' }));
+      .map((f) => ({
+        failureId: f.id,
+        reason: DOWN_REASON[f.kind]!,
+        from: iso(f.fromMs),
+        to: iso(Math.min(f.toMs, toMs)),
+        fromMs: f.fromMs,
+        toMs: Math.min(f.toMs, toMs),
+        meteringLost: f.kind !== 'store-and-forward' && f.kind !== 'clock-skew',
+      }));
     const periods: PeriodTruth[] = periodsOf(meter, fromMs, toMs).map((p) => {
       const expected = {} as Record<Policy, PolicyTotals>;
       for (const policy of ['strict', 'register-reconciled'] as const) {
-        expected[policy] = totals(expectedLedger(meter, readings, drops, p.fromMs, p.toMs, policy, o.tariffs, DEFAULT_RULES), o.tariffs, p.fromMs);
+        expected[policy] = totals(
+          expectedLedger(meter, readings, drops, p.fromMs, p.toMs, policy, o.tariffs, DEFAULT_RULES),
+          o.tariffs,
+          p.fromMs,
+        );
       }
       const s = expected.strict.feeMilliTiyn;
       const r = expected['register-reconciled'].feeMilliTiyn;
-      return { ...p, trueEnergyWh: trueEnergyWh(acc, p.fromMs, p.toMs), expected, costOfOutagesMilliTiyn: s === null || r === null ? null : s - r };
+      return {
+        ...p,
+        trueEnergyWh: trueEnergyWh(acc, p.fromMs, p.toMs),
+        expected,
+        costOfOutagesMilliTiyn: s === null || r === null ? null : s - r,
+      };
     });
     return {
-      meterId: meter.id, siteId: meter.siteId, timeZone: meter.timeZone, reportingIntervalS: meter.intervalMs / 1000,
-      maxLoadW: meter.maxLoad[meter.maxLoad.length - 1]!.maxLoadW, syntheticRigs: meter.syntheticRigs,
-      messagesSent: acc?.messages ?? 0, readingsPublished: acc?.readings.tsMs.length ?? 0,
+      meterId: meter.id,
+      siteId: meter.siteId,
+      timeZone: meter.timeZone,
+      reportingIntervalS: meter.intervalMs / 1000,
+      maxLoadW: meter.maxLoad[meter.maxLoad.length - 1]!.maxLoadW,
+      syntheticRigs: meter.syntheticRigs,
+      messagesSent: acc?.messages ?? 0,
+      readingsPublished: acc?.readings.tsMs.length ?? 0,
       foreignReadingsOnTopic: acc?.foreign.tsMs.length ?? 0,
-      downIntervals, periods,
+      downIntervals,
+      periods,
     };
   });
   return {
-    scenario: plan.name, seed: plan.seed, clock: o.clock,
+    scenario: plan.name,
+    seed: plan.seed,
+    clock: o.clock,
     range: { from: iso(fromMs), to: iso(toMs), fromMs, toMs },
-    rules: { ...DEFAULT_RULES, lastWillsInHistory: o.willsInHistory,
-      note: 'Expected ledger from the readings actually published; readings sent on another meter\'s topic (wrong-topic) are assumed rejected and left out.' },
+    rules: {
+      ...DEFAULT_RULES,
+      lastWillsInHistory: o.willsInHistory,
+      note: "Expected ledger from the readings actually published; readings sent on another meter's topic (wrong-topic) are assumed rejected and left out.",
+    },
     tariffs: o.tariffNote ?? null,
     failures: plan.failures.map((f) => ({ ...f, from: iso(f.fromMs), to: iso(f.toMs) })),
     meters,

@@ -16,14 +16,23 @@ export interface EmbeddedBroker {
  * and runs wills through it too, so ingest happens in that hook: a QoS 1 reading is acknowledged to the
  * meter only once it is stored (architecture principle 3). Messages are still routed to subscribers.
  */
-export function createEmbeddedBroker(opts: { host: string; port: number; ingest: IngestPipeline; log: Logger }): EmbeddedBroker {
+export function createEmbeddedBroker(opts: {
+  host: string;
+  port: number;
+  ingest: IngestPipeline;
+  log: Logger;
+}): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
   return {
-    get url() { return `mqtt://${opts.host}:${port}`; },
-    get port() { return port; },
+    get url() {
+      return `mqtt://${opts.host}:${port}`;
+    },
+    get port() {
+      return port;
+    },
     clients: () => broker?.connectedClients ?? 0,
     async start() {
       broker = await Aedes.createBroker({
@@ -39,7 +48,9 @@ export function createEmbeddedBroker(opts: { host: string; port: number; ingest:
           );
         },
       });
-      broker.on('clientError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'));
+      broker.on('clientError', (client, err) =>
+        log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'),
+      );
       server = createServer(broker.handle);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);

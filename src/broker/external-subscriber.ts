@@ -51,13 +51,21 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
       client.on('error', (err) => log.warn({ err: err.message, url: opts.url }, 'MQTT connection error.'));
       client.on('reconnect', () => log.info({ url: opts.url }, 'Reconnecting to MQTT broker.'));
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(new Error(`cannot connect to MQTT broker ${opts.url}: ${err.message} (check KZM_MQTT_BROKER_URL and credentials)`));
+        const onError = (err: Error) =>
+          reject(
+            new Error(
+              `cannot connect to MQTT broker ${opts.url}: ${err.message} (check KZM_MQTT_BROKER_URL and credentials)`,
+            ),
+          );
         client!.once('error', onError);
         client!.once('connect', (connack) => {
           client!.off('error', onError);
           // With a resumed session the subscription already exists; subscribing again is harmless.
           client!.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
-          log.info({ url: opts.url, topic, sessionPresent: connack.sessionPresent }, 'Subscribed to external MQTT broker.');
+          log.info(
+            { url: opts.url, topic, sessionPresent: connack.sessionPresent },
+            'Subscribed to external MQTT broker.',
+          );
         });
       });
     },

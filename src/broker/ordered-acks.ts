@@ -1,6 +1,11 @@
 import type { MqttClient } from 'mqtt';
 
-interface HeldAck { messageId: number; ready: boolean; packet: unknown; cb?: (err?: Error) => void }
+interface HeldAck {
+  messageId: number;
+  ready: boolean;
+  packet: unknown;
+  cb?: (err?: Error) => void;
+}
 
 /**
  * mqtt.js hands QoS 1 messages to `handleMessage` one at a time and sends the PUBACK when its callback is
@@ -13,7 +18,9 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number) {
   const held: HeldAck[] = [];
   const pending = new Map<number, HeldAck>();
   const waiting: (() => void)[] = [];
-  const sendRaw = (client as unknown as { _sendPacket: (p: unknown, cb?: (e?: Error) => void) => void })._sendPacket.bind(client);
+  const sendRaw = (
+    client as unknown as { _sendPacket: (p: unknown, cb?: (e?: Error) => void) => void }
+  )._sendPacket.bind(client);
 
   function release(): void {
     while (held.length && held[0]!.ready && held[0]!.packet) {
@@ -23,7 +30,9 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number) {
     while (waiting.length && held.length < maxHeld) waiting.shift()!();
   }
 
-  (client as unknown as { _sendPacket: (p: { cmd: string; messageId?: number }, cb?: (e?: Error) => void) => void })._sendPacket = (packet, cb) => {
+  (
+    client as unknown as { _sendPacket: (p: { cmd: string; messageId?: number }, cb?: (e?: Error) => void) => void }
+  )._sendPacket = (packet, cb) => {
     const h = packet.cmd === 'puback' && packet.messageId !== undefined ? pending.get(packet.messageId) : undefined;
     if (!h) return sendRaw(packet, cb);
     pending.delete(packet.messageId!);
@@ -47,11 +56,16 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number) {
       const h: HeldAck = { messageId, ready: false, packet: undefined };
       held.push(h);
       pending.set(messageId, h);
-      stored.then(() => {
-        h.ready = true;
-        if (h.packet) release();
-        else queueMicrotask(() => release());
-      }, () => { /* never acknowledged: redelivered */ });
+      stored.then(
+        () => {
+          h.ready = true;
+          if (h.packet) release();
+          else queueMicrotask(() => release());
+        },
+        () => {
+          /* never acknowledged: redelivered */
+        },
+      );
     },
     heldCount: () => held.length,
   };

@@ -30,31 +30,72 @@ export interface LedgerCliIo {
 export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<number> {
   const out = io.out ?? ((t: string) => void process.stdout.write(t));
   const err = io.err ?? ((t: string) => void process.stderr.write(t));
-  const { values } = parseArgs({ args: argv, options: {
-    period: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-    site: { type: 'string' }, taxpayer: { type: 'string' }, policy: { type: 'string' },
-    format: { type: 'string' }, 'csv-table': { type: 'string', default: 'lines' },
-    tariffs: { type: 'string' }, 'tariffs-override': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' },
-  } });
-  if (values.help) { out(`${LEDGER_HELP}\n`); return 0; }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      period: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      site: { type: 'string' },
+      taxpayer: { type: 'string' },
+      policy: { type: 'string' },
+      format: { type: 'string' },
+      'csv-table': { type: 'string', default: 'lines' },
+      tariffs: { type: 'string' },
+      'tariffs-override': { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    out(`${LEDGER_HELP}\n`);
+    return 0;
+  }
   const format = values.format ?? 'table';
-  if (!['json', 'csv', 'table'].includes(format)) { err(`--format must be json, csv or table (got "${format}")\n`); return 2; }
+  if (!['json', 'csv', 'table'].includes(format)) {
+    err(`--format must be json, csv or table (got "${format}")\n`);
+    return 2;
+  }
   const csvTable = values['csv-table'];
-  if (csvTable !== 'lines' && csvTable !== 'declared') { err(`--csv-table must be lines or declared (got "${csvTable}")\n`); return 2; }
+  if (csvTable !== 'lines' && csvTable !== 'declared') {
+    err(`--csv-table must be lines or declared (got "${csvTable}")\n`);
+    return 2;
+  }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
   if (!config.influx.url) {
-    err('The ledger reads InfluxDB, but no InfluxDB URL is configured: set KZM_INFLUX_URL (e.g. KZM_INFLUX_URL=http://127.0.0.1:8086, and KZM_INFLUX_DATABASE if not "kzmeter") or influx.url in the --config file.\n');
+    err(
+      'The ledger reads InfluxDB, but no InfluxDB URL is configured: set KZM_INFLUX_URL (e.g. KZM_INFLUX_URL=http://127.0.0.1:8086, and KZM_INFLUX_DATABASE if not "kzmeter") or influx.url in the --config file.\n',
+    );
     return 2;
   }
   const registry = loadRegistry(config.registryDir);
   const tariffs = await loadTariffs(values.tariffs ?? config.tariffsDir, values['tariffs-override']);
-  if (!tariffs.ok) { err(`Tariff schedules are invalid:\n${tariffs.reason}\n`); return 2; }
-  const service = createLedgerService({ registry, tariffs: tariffs.value, target: influxTarget(config.influx, config.influx.url), ...feeSettings(config), ...(io.now && { now: io.now }) });
-  const query = Object.fromEntries(Object.entries({
-    period: values.period, from: values.from, to: values.to, site: values.site, taxpayer: values.taxpayer, policy: values.policy,
-  }).filter(([, v]) => v !== undefined));
+  if (!tariffs.ok) {
+    err(`Tariff schedules are invalid:\n${tariffs.reason}\n`);
+    return 2;
+  }
+  const service = createLedgerService({
+    registry,
+    tariffs: tariffs.value,
+    target: influxTarget(config.influx, config.influx.url),
+    ...feeSettings(config),
+    ...(io.now && { now: io.now }),
+  });
+  const query = Object.fromEntries(
+    Object.entries({
+      period: values.period,
+      from: values.from,
+      to: values.to,
+      site: values.site,
+      taxpayer: values.taxpayer,
+      policy: values.policy,
+    }).filter(([, v]) => v !== undefined),
+  );
   const result = await service.ledger(query);
-  if (!result.ok) { err(`${result.reason}\n\n${LEDGER_HELP}\n`); return 2; }
+  if (!result.ok) {
+    err(`${result.reason}\n\n${LEDGER_HELP}\n`);
+    return 2;
+  }
   if (format === 'json') out(`${JSON.stringify(result.value, null, 2)}\n`);
   else if (format === 'csv') out(toCsv(result.value, csvTable));
   else out(toTable(result.value));

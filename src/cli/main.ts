@@ -42,18 +42,34 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(HELP); return cmd ? 0 : 2; }
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return cmd ? 0 : 2;
+  }
   const run = commands[cmd];
-  if (!run) { console.error(`Unknown command "${cmd}".\n\n${HELP}`); return 2; }
+  if (!run) {
+    console.error(`Unknown command "${cmd}".\n\n${HELP}`);
+    return 2;
+  }
   return run(rest);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
-    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`${(err as Error).message}\n\n${HELP}`);
-    else if (err instanceof ConfigError || err instanceof RegistryError) console.error(`${err.message}\n\nFix the above and start again.`);
-    else if (err instanceof Error && err.name.endsWith('Error') && !(err instanceof TypeError) && !(err instanceof RangeError)) console.error(`${err.name}: ${err.message}`);
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      console.error(`${(err as Error).message}\n\n${HELP}`);
+    else if (err instanceof ConfigError || err instanceof RegistryError)
+      console.error(`${err.message}\n\nFix the above and start again.`);
+    else if (
+      err instanceof Error &&
+      err.name.endsWith('Error') &&
+      !(err instanceof TypeError) &&
+      !(err instanceof RangeError)
+    )
+      console.error(`${err.name}: ${err.message}`);
     else console.error(err);
     process.exitCode = 1;
   },

@@ -19,14 +19,21 @@ export const ROLLUP_HELP = `kzmeter rollup (--period 2025-Q3 | --from 2025-07-01
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function range(values: { period?: string; from?: string; to?: string }, zones: readonly string[]): { fromMs: number; toMs: number } | string {
+function range(
+  values: { period?: string; from?: string; to?: string },
+  zones: readonly string[],
+): { fromMs: number; toMs: number } | string {
   if (values.period !== undefined) {
     const p = parsePeriod(values.period);
     if (!p.ok) return p.reason;
     const bounds = zones.map((z) => periodBounds(p.value, z));
-    return { fromMs: Math.min(...bounds.map((b) => b.fromMs)) - DAY_MS, toMs: Math.max(...bounds.map((b) => b.toMs)) + DAY_MS };
+    return {
+      fromMs: Math.min(...bounds.map((b) => b.fromMs)) - DAY_MS,
+      toMs: Math.max(...bounds.map((b) => b.toMs)) + DAY_MS,
+    };
   }
-  if (!values.from || !values.to || !DATE.test(values.from) || !DATE.test(values.to)) return 'give --period, or --from and --to as YYYY-MM-DD';
+  if (!values.from || !values.to || !DATE.test(values.from) || !DATE.test(values.to))
+    return 'give --period, or --from and --to as YYYY-MM-DD';
   const fromMs = Date.parse(`${values.from}T00:00Z`);
   const toMs = Date.parse(`${values.to}T00:00Z`);
   if (!(fromMs < toMs)) return `--from (${values.from}) must be before --to (${values.to})`;
@@ -34,29 +41,65 @@ function range(values: { period?: string; from?: string; to?: string }, zones: r
 }
 
 /** `kzmeter rollup ...`: 0 on success, 2 for a bad request or setup. */
-export async function rollupMain(argv: string[], io: { env?: NodeJS.ProcessEnv; err?: (t: string) => void } = {}): Promise<number> {
+export async function rollupMain(
+  argv: string[],
+  io: { env?: NodeJS.ProcessEnv; err?: (t: string) => void } = {},
+): Promise<number> {
   const err = io.err ?? ((t: string) => void process.stderr.write(t));
-  const { values } = parseArgs({ args: argv, options: {
-    period: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, site: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' },
-  } });
-  if (values.help) { err(`${ROLLUP_HELP}\n`); return 0; }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      period: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      site: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    err(`${ROLLUP_HELP}\n`);
+    return 0;
+  }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
-  if (!config.influx.url) { err('No InfluxDB URL is configured: set KZM_INFLUX_URL (and KZM_INFLUX_DATABASE if not "kzmeter").\n'); return 2; }
+  if (!config.influx.url) {
+    err('No InfluxDB URL is configured: set KZM_INFLUX_URL (and KZM_INFLUX_DATABASE if not "kzmeter").\n');
+    return 2;
+  }
   const registry = loadRegistry(config.registryDir);
   const meters = registry.meters.filter((m) => values.site === undefined || m.siteId === values.site);
-  if (!meters.length) { err(`No meters at site "${values.site}"; sites: ${[...new Set(registry.meters.map((m) => m.siteId))].join(', ')}\n`); return 2; }
+  if (!meters.length) {
+    err(
+      `No meters at site "${values.site}"; sites: ${[...new Set(registry.meters.map((m) => m.siteId))].join(', ')}\n`,
+    );
+    return 2;
+  }
   const r = range(values, [...new Set(meters.map((m) => m.timeZone))]);
-  if (typeof r === 'string') { err(`${r}\n\n${ROLLUP_HELP}\n`); return 2; }
+  if (typeof r === 'string') {
+    err(`${r}\n\n${ROLLUP_HELP}\n`);
+    return 2;
+  }
   const log = createLogger(config.logLevel);
   const target = influxTarget(config.influx, config.influx.url);
-  const writer = createBatchWriter({ writeApi: createWriteApi(target, config.influx.batchSize), batchSize: config.influx.batchSize, lingerMs: 0, log });
+  const writer = createBatchWriter({
+    writeApi: createWriteApi(target, config.influx.batchSize),
+    batchSize: config.influx.batchSize,
+    lingerMs: 0,
+    log,
+  });
   const t0 = Date.now();
   try {
     const res = await rebuildRollups({
-      target, sink: writer, meterIds: meters.map((m) => m.id), ...r,
-      onProgress: (p) => err(`\rrollup: day ${p.daysDone}/${p.days}, ${p.hours} meter-hours from ${p.rawReadings} readings`),
+      target,
+      sink: writer,
+      meterIds: meters.map((m) => m.id),
+      ...r,
+      onProgress: (p) =>
+        err(`\rrollup: day ${p.daysDone}/${p.days}, ${p.hours} meter-hours from ${p.rawReadings} readings`),
     });
-    err(`\nRollups recomputed: ${res.hourBuckets} meter-hours and ${res.dayBuckets} meter-days from ${res.rawReadings} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s.\n`);
+    err(
+      `\nRollups recomputed: ${res.hourBuckets} meter-hours and ${res.dayBuckets} meter-days from ${res.rawReadings} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s.\n`,
+    );
     return 0;
   } finally {
     await writer.stop();

@@ -25,7 +25,8 @@ function leaves(schema: z.ZodType, path: string[] = []): Leaf[] {
     if (def.innerType && ['optional', 'default', 'prefault', 'nullable'].includes(def.type)) s = def.innerType;
     else break;
   }
-  if (s instanceof z.ZodObject) return Object.entries(s.shape).flatMap(([k, v]) => leaves(v as z.ZodType, [...path, k]));
+  if (s instanceof z.ZodObject)
+    return Object.entries(s.shape).flatMap(([k, v]) => leaves(v as z.ZodType, [...path, k]));
   return [{ path, type: (s.def as { type: string }).type }];
 }
 
@@ -65,8 +66,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' && !Array.isArray(v)
-      ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      prev && typeof prev === 'object' && v && typeof v === 'object' && !Array.isArray(v)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -76,13 +79,17 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${file}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
+    throw new ConfigError([
+      `${file}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    ]);
   }
   let doc: unknown;
   try {
     doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError([`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
+    throw new ConfigError([
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    ]);
   }
   if (doc == null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError([`${file}: must be a mapping of settings`]);
@@ -97,7 +104,9 @@ function envNameOf(path: readonly PropertyKey[]): string {
  * Config = schema defaults < config file (KZM_CONFIG or `file`) < KZM_* environment variables < overrides.
  * Unknown keys anywhere are refused; every error names the key (and its env variable) and what is wanted.
  */
-export function loadConfig(opts: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Record<string, unknown> } = {}): Config {
+export function loadConfig(
+  opts: { env?: NodeJS.ProcessEnv; file?: string; overrides?: Record<string, unknown> } = {},
+): Config {
   const env = opts.env ?? process.env;
   const problems: string[] = [];
   const file = opts.file ?? env[`${ENV_PREFIX}CONFIG`];

@@ -11,75 +11,105 @@ export const configSchema = z.strictObject({
   /** Folder for local state: the local influxd's data, spool, snapshots. */
   dataDir: z.string().min(1).default('data'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  http: z.strictObject({
-    host: z.string().default('127.0.0.1'),
-    port: port.default(8080),
-  }).prefault({}),
-  mqtt: z.strictObject({
-    /** External broker; when unset `serve` runs the embedded aedes broker. */
-    brokerUrl: url.optional(),
-    embeddedHost: z.string().default('127.0.0.1'),
-    embeddedPort: port.default(1883),
-    /** Fixed client id of the ingest subscription (persistent session, clean=false). */
-    clientId: z.string().min(1).max(64).default('kzmeter-ingest'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    /** Shared-subscription group ($share/<group>/...) so several ingesters split one stream; external brokers only. */
-    sharedGroup: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"').optional(),
-    /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
-    maxInflight: z.number().int().min(1).max(65535).default(1000),
-  }).prefault({}),
-  influx: z.strictObject({
-    /** InfluxDB URL; when unset `serve` starts a local influxd from PATH. */
-    url: url.optional(),
-    /** 1: database + retention policy (1.x, incl. Debian's 1.6); 2: org/bucket/token; 3: database + token (3.x Core). */
-    apiVersion: z.enum(['1', '2', '3']).default('1'),
-    database: z.string().min(1).default('kzmeter'),
-    retentionPolicy: z.string().optional(),
-    org: z.string().optional(),
-    bucket: z.string().optional(),
-    token: z.string().optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    createIfMissing: z.boolean().default(true),
-    /** Binary used for the local InfluxDB. */
-    influxdPath: z.string().default('influxd'),
-    batchSize: z.number().int().min(1).max(100_000).default(5000),
-    /** Linger before a write so concurrent messages share one batch (group commit); batches also form while a write is in flight. */
-    flushIntervalMs: z.number().int().min(0).max(60_000).default(5),
-    timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-  }).prefault({}),
-  ingest: z.strictObject({
-    /** Largest MQTT payload accepted (bytes); larger ones are rejected as 'oversized'. */
-    maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
-    /** Readings more than this far ahead of the server clock are rejected as 'future-timestamp'. */
-    maxFutureSkewS: z.number().int().min(0).max(86_400 * 30).default(300),
-    /** How much of a rejected payload is kept in the `rejected` measurement. */
-    rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
-  }).prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: port.default(8080),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      /** External broker; when unset `serve` runs the embedded aedes broker. */
+      brokerUrl: url.optional(),
+      embeddedHost: z.string().default('127.0.0.1'),
+      embeddedPort: port.default(1883),
+      /** Fixed client id of the ingest subscription (persistent session, clean=false). */
+      clientId: z.string().min(1).max(64).default('kzmeter-ingest'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** Shared-subscription group ($share/<group>/...) so several ingesters split one stream; external brokers only. */
+      sharedGroup: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"')
+        .optional(),
+      /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
+      maxInflight: z.number().int().min(1).max(65535).default(1000),
+    })
+    .prefault({}),
+  influx: z
+    .strictObject({
+      /** InfluxDB URL; when unset `serve` starts a local influxd from PATH. */
+      url: url.optional(),
+      /** 1: database + retention policy (1.x, incl. Debian's 1.6); 2: org/bucket/token; 3: database + token (3.x Core). */
+      apiVersion: z.enum(['1', '2', '3']).default('1'),
+      database: z.string().min(1).default('kzmeter'),
+      retentionPolicy: z.string().optional(),
+      org: z.string().optional(),
+      bucket: z.string().optional(),
+      token: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      createIfMissing: z.boolean().default(true),
+      /** Binary used for the local InfluxDB. */
+      influxdPath: z.string().default('influxd'),
+      batchSize: z.number().int().min(1).max(100_000).default(5000),
+      /** Linger before a write so concurrent messages share one batch (group commit); batches also form while a write is in flight. */
+      flushIntervalMs: z.number().int().min(0).max(60_000).default(5),
+      timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** Largest MQTT payload accepted (bytes); larger ones are rejected as 'oversized'. */
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(16 * 1024 * 1024)
+        .default(256 * 1024),
+      /** Readings more than this far ahead of the server clock are rejected as 'future-timestamp'. */
+      maxFutureSkewS: z
+        .number()
+        .int()
+        .min(0)
+        .max(86_400 * 30)
+        .default(300),
+      /** How much of a rejected payload is kept in the `rejected` measurement. */
+      rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
+    })
+    .prefault({}),
   /** Substitution policy and rounding (docs/fees.md); a ledger request may still name its policy. */
-  fees: z.strictObject({
-    /** strict: every gap, last will, fault, reset or spike at max load x hours; register-reconciled: see docs/fees.md. */
-    policy: z.enum(['strict', 'register-reconciled']).default('strict'),
-    /** A gap longer than this many reporting intervals is not metered. */
-    graceIntervals: z.number().int().min(1).max(1000).default(3),
-    /** Implied power above max load x this is a spike. */
-    spikeTolerance: z.number().min(1).max(100).default(1.1),
-    /** Round declared lines this way instead of the tariff file's rule (half-up-tiyn or half-up-tenge). */
-    roundingOverride: z.enum(['half-up-tiyn', 'half-up-tenge']).optional(),
-  }).prefault({}),
+  fees: z
+    .strictObject({
+      /** strict: every gap, last will, fault, reset or spike at max load x hours; register-reconciled: see docs/fees.md. */
+      policy: z.enum(['strict', 'register-reconciled']).default('strict'),
+      /** A gap longer than this many reporting intervals is not metered. */
+      graceIntervals: z.number().int().min(1).max(1000).default(3),
+      /** Implied power above max load x this is a spike. */
+      spikeTolerance: z.number().min(1).max(100).default(1.1),
+      /** Round declared lines this way instead of the tariff file's rule (half-up-tiyn or half-up-tenge). */
+      roundingOverride: z.enum(['half-up-tiyn', 'half-up-tenge']).optional(),
+    })
+    .prefault({}),
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
-  rollup: z.strictObject({
-    /** How long a newly marked meter-hour waits for its pass (ms), gathering more; a backlog runs passes back to back. */
-    intervalMs: z.number().int().min(10).max(60_000).default(1000),
-    /** Recompute each hour once more this long after its last write (ms), for several ingesters on one
-     *  shared subscription; 0 = off. Unset: 10000 when mqtt.sharedGroup is set, else 0. */
-    settleMs: z.number().int().min(0).max(600_000).optional(),
-    /** At most this many meter-hours per pass. */
-    maxHoursPerPass: z.number().int().min(1).max(1_000_000).default(20_000),
-    /** Without a checkpoint in dataDir (first start), recover the durable marks of this many hours back. */
-    recoverLookbackH: z.number().int().min(0).max(24 * 366).default(24),
-  }).prefault({}),
+  rollup: z
+    .strictObject({
+      /** How long a newly marked meter-hour waits for its pass (ms), gathering more; a backlog runs passes back to back. */
+      intervalMs: z.number().int().min(10).max(60_000).default(1000),
+      /** Recompute each hour once more this long after its last write (ms), for several ingesters on one
+       *  shared subscription; 0 = off. Unset: 10000 when mqtt.sharedGroup is set, else 0. */
+      settleMs: z.number().int().min(0).max(600_000).optional(),
+      /** At most this many meter-hours per pass. */
+      maxHoursPerPass: z.number().int().min(1).max(1_000_000).default(20_000),
+      /** Without a checkpoint in dataDir (first start), recover the durable marks of this many hours back. */
+      recoverLookbackH: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 366)
+        .default(24),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -23,8 +23,16 @@ const HOUR = 3_600_000;
 type Mutable = { -readonly [K in keyof HourSummary]: HourSummary[K] };
 
 const start = (bucketStartMs: number, tsMs: number, registerWh: number): Mutable => ({
-  hourStartMs: bucketStartMs, count: 0, firstTsMs: tsMs, firstRegisterWh: registerWh, lastTsMs: tsMs, lastRegisterWh: registerWh,
-  faultCount: 0, maxGapMs: 0, minStepWh: 0, maxStepPowerW: 0,
+  hourStartMs: bucketStartMs,
+  count: 0,
+  firstTsMs: tsMs,
+  firstRegisterWh: registerWh,
+  lastTsMs: tsMs,
+  lastRegisterWh: registerWh,
+  faultCount: 0,
+  maxGapMs: 0,
+  minStepWh: 0,
+  maxStepPowerW: 0,
 });
 
 /** One consecutive-reading step into bucket `b` (from the reading at prevTs/prevWh). */
@@ -105,7 +113,11 @@ export function daysFromHours(hours: readonly HourSummary[]): HourSummary[] {
 }
 
 /** Buckets for the engine: the days not flagged, and in place of each flagged day its hours. */
-export function expandFlaggedDays(days: readonly HourSummary[], flaggedDayStarts: readonly number[], hoursOfFlagged: readonly HourSummary[]): HourSummary[] {
+export function expandFlaggedDays(
+  days: readonly HourSummary[],
+  flaggedDayStarts: readonly number[],
+  hoursOfFlagged: readonly HourSummary[],
+): HourSummary[] {
   const flagged = new Set(flaggedDayStarts);
   const kept = days.filter((d) => !flagged.has(d.hourStartMs));
   const hours = hoursOfFlagged.filter((h) => flagged.has(Math.floor(h.hourStartMs / DAY_MS) * DAY_MS));

@@ -31,7 +31,15 @@ export interface DeclarationOptions {
 export function declaredLines(lines: readonly LedgerLine[], options: DeclarationOptions = {}): DeclaredLine[] {
   const groups = new Map<string, { first: LedgerLine; count: number; energyWh: number; feeMilliTiyn: number }>();
   for (const l of lines) {
-    const key = [l.taxpayerBin, l.taxQuarter, l.energySource, l.basis, l.rateTiynPerKwh, l.tariffId, l.tariffVersion].join('|');
+    const key = [
+      l.taxpayerBin,
+      l.taxQuarter,
+      l.energySource,
+      l.basis,
+      l.rateTiynPerKwh,
+      l.tariffId,
+      l.tariffVersion,
+    ].join('|');
     const g = groups.get(key);
     if (g === undefined) groups.set(key, { first: l, count: 1, energyWh: l.energyWh, feeMilliTiyn: l.feeMilliTiyn });
     else {
@@ -59,7 +67,8 @@ export function declaredLines(lines: readonly LedgerLine[], options: Declaration
       amountTiyn: roundMilliTiynToTiyn(g.feeMilliTiyn, roundingRule),
     });
   }
-  const order = (d: DeclaredLine): string => [d.taxpayerBin, d.taxQuarter, d.energySource, d.basis, String(d.rateTiynPerKwh).padStart(9, '0')].join('|');
+  const order = (d: DeclaredLine): string =>
+    [d.taxpayerBin, d.taxQuarter, d.energySource, d.basis, String(d.rateTiynPerKwh).padStart(9, '0')].join('|');
   return out.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
 

@@ -9,8 +9,10 @@ function sortedByFrom(entries: readonly { fromMs: number }[]): boolean {
 
 export function checkMeterFacts(facts: MeterFacts): Result<MeterFacts> {
   const m = `meter ${facts.meterId}`;
-  if (facts.sources.length === 0 || !sortedByFrom(facts.sources)) return fail(`${m}: sources must be non-empty and sorted by fromMs`);
-  if (facts.maxLoad.length === 0 || !sortedByFrom(facts.maxLoad)) return fail(`${m}: maxLoad must be non-empty and sorted by fromMs`);
+  if (facts.sources.length === 0 || !sortedByFrom(facts.sources))
+    return fail(`${m}: sources must be non-empty and sorted by fromMs`);
+  if (facts.maxLoad.length === 0 || !sortedByFrom(facts.maxLoad))
+    return fail(`${m}: maxLoad must be non-empty and sorted by fromMs`);
   const badLoad = facts.maxLoad.find((e) => !Number.isSafeInteger(e.maxLoadW) || e.maxLoadW < 0);
   if (badLoad) return fail(`${m}: maxLoad.maxLoadW must be a non-negative integer (watts), got ${badLoad.maxLoadW}`);
   if (!(facts.reportingIntervalS > 0)) return fail(`${m}: reportingIntervalS must be > 0`);
@@ -23,7 +25,8 @@ export function checkMeterFacts(facts: MeterFacts): Result<MeterFacts> {
 }
 
 export function checkPolicy(policy: SubstitutionPolicy): Result<SubstitutionPolicy> {
-  if (policy.name !== 'strict' && policy.name !== 'register-reconciled') return fail(`policy: unknown name '${String(policy.name)}'`);
+  if (policy.name !== 'strict' && policy.name !== 'register-reconciled')
+    return fail(`policy: unknown name '${String(policy.name)}'`);
   if (!(policy.graceIntervals >= 1)) return fail('policy: graceIntervals must be >= 1');
   if (!(policy.spikeTolerance >= 1)) return fail('policy: spikeTolerance must be >= 1');
   return ok(policy);

@@ -119,7 +119,9 @@ export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns>
       push(raw.value.tsMs[j]!, raw.value.registerWh[j]!, raw.value.fault[j]!, 0);
     }
     if (n - start !== h.count) {
-      return fail(`hour ${new Date(h.hourStartMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`);
+      return fail(
+        `hour ${new Date(h.hourStartMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`,
+      );
     }
   }
   return { ok: true, value: { ...cols, n } };

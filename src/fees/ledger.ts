@@ -18,7 +18,14 @@ import {
   fail,
 } from './types.ts';
 import { type ReadingColumns, readingsToColumns } from './readings.ts';
-import { type LedgerMode, type Verdict, V, createPairClassifier, verdictHasDelta, verdictMeaning } from './substitution.ts';
+import {
+  type LedgerMode,
+  type Verdict,
+  V,
+  createPairClassifier,
+  verdictHasDelta,
+  verdictMeaning,
+} from './substitution.ts';
 import { type RateSegment, cutPointsMs, rateSegments } from './segments.ts';
 import { type AppliedRate, type TariffSet, resolveRate } from './tariff.ts';
 import { interpolateRegisterWh, substitutedWh } from './energy.ts';
@@ -74,11 +81,18 @@ export function buildLedger(cols: ReadingColumns, ctx: LedgerContext, mode: Ledg
   if (!checked.ok) return checked;
   const policyOk = checkPolicy(policy);
   if (!policyOk.ok) return policyOk;
-  if (!Number.isSafeInteger(ctx.fromMs) || !Number.isSafeInteger(ctx.toMs)) return fail('fromMs and toMs must be integers');
+  if (!Number.isSafeInteger(ctx.fromMs) || !Number.isSafeInteger(ctx.toMs))
+    return fail('fromMs and toMs must be integers');
 
   const lo = Math.max(ctx.fromMs, facts.commissionedMs);
   const hi = Math.min(ctx.toMs, facts.decommissionedMs ?? Infinity);
-  const empty: MeterLedger = { meterId: facts.meterId, fromMs: lo, toMs: Math.max(lo, hi), policy: policy.name, lines: [] };
+  const empty: MeterLedger = {
+    meterId: facts.meterId,
+    fromMs: lo,
+    toMs: Math.max(lo, hi),
+    policy: policy.name,
+    lines: [],
+  };
   if (!(lo < hi)) return ok(empty);
 
   const cuts = cutPointsMs(facts, lo, hi, tariffs);

@@ -24,7 +24,11 @@ export interface OutageCost {
 }
 
 export function compareLedgers(actual: MeterLedger, counterfactual: MeterLedger): OutageCost {
-  const fee = (lines: readonly LedgerLine[]): number => sumSafe(lines.map((l) => l.feeMilliTiyn), 'fee');
+  const fee = (lines: readonly LedgerLine[]): number =>
+    sumSafe(
+      lines.map((l) => l.feeMilliTiyn),
+      'fee',
+    );
   const byReason: Partial<Record<LineReason, { energyWh: number; feeMilliTiyn: number }>> = {};
   for (const l of actual.lines) {
     if (l.basis !== 'substituted' || l.reason === undefined) continue;

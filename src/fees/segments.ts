@@ -41,7 +41,7 @@ export function cutPointsMs(facts: MeterFacts, lo: number, hi: number, tariffs: 
   }
   for (const t of scheduleBoundariesMs(tariffs)) add(t);
   // Tax quarters, in the time zone of the schedule in force.
-  for (let t = lo; t < hi; ) {
+  for (let t = lo; t < hi;) {
     const zone = scheduleAt(tariffs, t)?.timeZone ?? facts.timeZone;
     const q = quarterAt(t, zone);
     add(q.toMs);

@@ -56,7 +56,8 @@ export function verdictMeaning(v: Verdict, mode: LedgerMode): VerdictMeaning {
   // register moved plausibly is charged at the register. Never faults, resets or spikes.
   const commsOnly = v === V.GAP || v === V.LAST_WILL;
   if ((mode === 'register-reconciled' && commsOnly) || (mode === 'counterfactual' && hasDelta)) {
-    const reason: LineReason = v === V.LAST_WILL ? 'last-will-reconciled' : v === V.GAP ? 'gap-reconciled' : 'fault-status';
+    const reason: LineReason =
+      v === V.LAST_WILL ? 'last-will-reconciled' : v === V.GAP ? 'gap-reconciled' : 'fault-status';
     return { basis: 'metered', reason, hasDelta };
   }
   return { basis: 'substituted', reason: REASONS[v], hasDelta };

@@ -42,7 +42,10 @@ export function totalsOf(lines: Iterable<LedgerLine>): Totals {
 }
 
 /** Totals per key, in order of first appearance. */
-export function rollUp<K extends string | number>(lines: Iterable<LedgerLine>, keyOf: (line: LedgerLine) => K): KeyedTotals<K>[] {
+export function rollUp<K extends string | number>(
+  lines: Iterable<LedgerLine>,
+  keyOf: (line: LedgerLine) => K,
+): KeyedTotals<K>[] {
   const groups = new Map<K, MutableTotals>();
   for (const line of lines) {
     const key = keyOf(line);

@@ -34,16 +34,28 @@ const ruleSchema = z
   })
   .superRefine((rule, ctx) => {
     if ((rule.rateTiynPerKwh === undefined) === (rule.priceBands === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['rateTiynPerKwh'], message: 'give exactly one of rateTiynPerKwh or priceBands' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rateTiynPerKwh'],
+        message: 'give exactly one of rateTiynPerKwh or priceBands',
+      });
     }
     const bands = rule.priceBands ?? [];
     if (bands.length > 0 && !bands.some((b) => b.minPriceTiynPerKwh === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['priceBands'], message: 'one band must start at minPriceTiynPerKwh 0 (the cheapest power)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['priceBands'],
+        message: 'one band must start at minPriceTiynPerKwh 0 (the cheapest power)',
+      });
     }
     const seen = new Set<number>();
     bands.forEach((b, i) => {
       if (seen.has(b.minPriceTiynPerKwh)) {
-        ctx.addIssue({ code: 'custom', path: ['priceBands', i, 'minPriceTiynPerKwh'], message: 'duplicate band start' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['priceBands', i, 'minPriceTiynPerKwh'],
+          message: 'duplicate band start',
+        });
       }
       seen.add(b.minPriceTiynPerKwh);
     });
@@ -76,7 +88,8 @@ export const tariffScheduleSchema = z
   .superRefine((s, ctx) => {
     const ids = new Set<string>();
     s.rules.forEach((r, i) => {
-      if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id '${r.id}'` });
+      if (ids.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id '${r.id}'` });
       ids.add(r.id);
     });
     const check = (refs: readonly string[], path: (string | number)[]): void =>
@@ -101,7 +114,8 @@ function describePath(path: readonly PropertyKey[], raw: unknown): string {
   let text = '';
   let node: unknown = raw;
   for (const key of path) {
-    const child: unknown = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const child: unknown =
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
     if (typeof key === 'number') {
       text += `[${key}]`;
       const id = child !== null && typeof child === 'object' ? (child as { id?: unknown }).id : undefined;
@@ -124,6 +138,8 @@ export function parseTariffSchedule(text: string, fileName: string): Result<Tari
   }
   const parsed = tariffScheduleSchema.safeParse(raw);
   if (parsed.success) return ok(parsed.data);
-  const problems = parsed.error.issues.map((issue) => `${fileName}: ${describePath(issue.path, raw)}: ${issue.message}`);
+  const problems = parsed.error.issues.map(
+    (issue) => `${fileName}: ${describePath(issue.path, raw)}: ${issue.message}`,
+  );
   return fail(problems.join('\n'));
 }

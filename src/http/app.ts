@@ -19,13 +19,17 @@ export interface AppDeps {
 
 /** The HTTP app without listen(): tests inject requests, `serve` listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+  }) as unknown as FastifyInstance;
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500 && status !== 503) deps.log.error({ err }, 'HTTP handler failed.');
     else if (status === 503) deps.log.warn({ err: err.message }, 'HTTP request refused for now.');
     // 503 says what to wait for (rollups catching up); other 5xx details stay in the log.
-    void reply.status(status).send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
+    void reply
+      .status(status)
+      .send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
   });
   await healthRoutes(app, deps.health);
   await meterRoutes(app, deps);

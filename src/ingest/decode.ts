@@ -13,7 +13,11 @@ export interface DecodeContext {
 const TOPIC = /^meters\/([^/]+)\/(reading|status)$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const reject = (kind: DecodedMessage['kind'], r: Rejection): DecodedMessage => ({ kind, readings: [], rejections: [r] });
+const reject = (kind: DecodedMessage['kind'], r: Rejection): DecodedMessage => ({
+  kind,
+  readings: [],
+  rejections: [r],
+});
 
 /** Topics this service ingests; anything else on the broker is not ours and is passed over. */
 export function isIngestTopic(topic: string): boolean {
@@ -31,21 +35,36 @@ function decodeText(payload: Uint8Array): string | undefined {
 /** Pure: topic + payload -> accepted readings/status and rejections. Never throws on any input. */
 export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodedMessage {
   const m = TOPIC.exec(topic);
-  if (!m) return reject('other', { reason: 'unknown-topic', detail: `topic "${topic.slice(0, 200)}" is not meters/{meterId}/reading or meters/{meterId}/status` });
+  if (!m)
+    return reject('other', {
+      reason: 'unknown-topic',
+      detail: `topic "${topic.slice(0, 200)}" is not meters/{meterId}/reading or meters/{meterId}/status`,
+    });
   const [, meterId = '', kindRaw] = m;
   const kind = kindRaw as 'reading' | 'status';
   const meter = ctx.registry.meterById.get(meterId);
   const known = meter ? { meterId } : {};
   if (payload.byteLength > ctx.maxPayloadBytes) {
-    return reject(kind, { reason: 'oversized', detail: `payload is ${payload.byteLength} bytes, limit is ${ctx.maxPayloadBytes}`, ...known });
+    return reject(kind, {
+      reason: 'oversized',
+      detail: `payload is ${payload.byteLength} bytes, limit is ${ctx.maxPayloadBytes}`,
+      ...known,
+    });
   }
-  if (!meter) return reject(kind, { reason: 'unknown-meter', detail: `meter "${meterId.slice(0, 100)}" is not in the registry` });
+  if (!meter)
+    return reject(kind, { reason: 'unknown-meter', detail: `meter "${meterId.slice(0, 100)}" is not in the registry` });
   const text = decodeText(payload);
-  if (text === undefined) return reject(kind, { reason: 'invalid-utf8', detail: 'payload is not valid UTF-8', meterId });
+  if (text === undefined)
+    return reject(kind, { reason: 'invalid-utf8', detail: 'payload is not valid UTF-8', meterId });
 
   if (kind === 'status') {
     const state = statusPayloadSchema.safeParse(text.trim());
-    if (!state.success) return reject(kind, { reason: 'invalid-status', detail: `status must be "online" or "offline", got "${text.slice(0, 50)}"`, meterId });
+    if (!state.success)
+      return reject(kind, {
+        reason: 'invalid-status',
+        detail: `status must be "online" or "offline", got "${text.slice(0, 50)}"`,
+        meterId,
+      });
     return { kind, readings: [], rejections: [], status: { meterId, siteId: meter.siteId, state: state.data } };
   }
 
@@ -56,7 +75,8 @@ export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeCon
     return reject(kind, { reason: 'invalid-json', detail: (err as Error).message.slice(0, 200), meterId });
   }
   const items = Array.isArray(doc) ? doc : [doc];
-  if (items.length === 0) return reject(kind, { reason: 'empty-batch', detail: 'an empty array carries no reading', meterId });
+  if (items.length === 0)
+    return reject(kind, { reason: 'empty-batch', detail: 'an empty array carries no reading', meterId });
 
   const readings: AcceptedReading[] = [];
   const rejections: Rejection[] = [];
@@ -71,19 +91,38 @@ export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeCon
     }
     const { ts, kwh, kw, status } = parsed.data;
     if (ts > ctx.nowMs + ctx.maxFutureSkewMs) {
-      rejections.push({ reason: 'future-timestamp', detail: `${where}ts ${new Date(ts).toISOString()} is ahead of server time ${new Date(ctx.nowMs).toISOString()} by more than ${ctx.maxFutureSkewMs / 1000} s`, meterId });
+      rejections.push({
+        reason: 'future-timestamp',
+        detail: `${where}ts ${new Date(ts).toISOString()} is ahead of server time ${new Date(ctx.nowMs).toISOString()} by more than ${ctx.maxFutureSkewMs / 1000} s`,
+        meterId,
+      });
       return;
     }
     if (ts < meter.commissionedMs) {
-      rejections.push({ reason: 'before-commissioning', detail: `${where}ts ${new Date(ts).toISOString()} is before the meter was commissioned (${new Date(meter.commissionedMs).toISOString()})`, meterId });
+      rejections.push({
+        reason: 'before-commissioning',
+        detail: `${where}ts ${new Date(ts).toISOString()} is before the meter was commissioned (${new Date(meter.commissionedMs).toISOString()})`,
+        meterId,
+      });
       return;
     }
     if (meter.decommissionedMs !== undefined && ts >= meter.decommissionedMs) {
-      rejections.push({ reason: 'after-decommissioning', detail: `${where}ts ${new Date(ts).toISOString()} is after the meter was decommissioned`, meterId });
+      rejections.push({
+        reason: 'after-decommissioning',
+        detail: `${where}ts ${new Date(ts).toISOString()} is after the meter was decommissioned`,
+        meterId,
+      });
       return;
     }
     // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
-    readings.push({ meterId, siteId: meter.siteId, tsMs: ts, registerWh: Math.round(kwh * 1000), status, ...(kw !== undefined && { kw }) });
+    readings.push({
+      meterId,
+      siteId: meter.siteId,
+      tsMs: ts,
+      registerWh: Math.round(kwh * 1000),
+      status,
+      ...(kw !== undefined && { kw }),
+    });
   });
   return { kind, readings, rejections };
 }

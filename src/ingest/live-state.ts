@@ -24,7 +24,10 @@ export function createLiveState() {
   };
   // A listener that throws must not break ingest: live views are best effort.
   const changed = (meterId: string) => {
-    for (const l of listeners) try { l(meterId); } catch {}
+    for (const l of listeners)
+      try {
+        l(meterId);
+      } catch {}
   };
   return {
     onReading(r: AcceptedReading, receivedMs: number) {
@@ -52,7 +55,9 @@ export function createLiveState() {
     /** Called (synchronously, with the meter id) after every change; returns the unsubscribe function. */
     subscribe(listener: (meterId: string) => void): () => void {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     get(meterId: string): MeterLive | undefined {
       return byMeter.get(meterId);

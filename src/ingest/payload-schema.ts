@@ -7,17 +7,25 @@ const MAX_TS_MS = Date.UTC(2100, 0, 1);
 
 /** ts: ISO-8601 string with a zone, or integer epoch milliseconds, within 2000..2100. */
 const tsSchema = z.unknown().transform((v, ctx): number => {
-  const fail = (message: string) => { ctx.addIssue({ code: 'custom', message }); return z.NEVER; };
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
   let ms: number;
   if (typeof v === 'string') {
-    if (!ISO_WITH_ZONE.test(v)) return fail(`ts "${v.slice(0, 40)}" must be ISO-8601 with a zone (e.g. 2025-07-01T05:00:00+05:00 or ...Z) or epoch milliseconds`);
+    if (!ISO_WITH_ZONE.test(v))
+      return fail(
+        `ts "${v.slice(0, 40)}" must be ISO-8601 with a zone (e.g. 2025-07-01T05:00:00+05:00 or ...Z) or epoch milliseconds`,
+      );
     ms = Date.parse(v);
     if (!Number.isFinite(ms)) return fail(`ts "${v.slice(0, 40)}" is not a real date`);
   } else if (typeof v === 'number') {
     if (!Number.isInteger(v)) return fail('ts in epoch milliseconds must be an integer');
     ms = v;
   } else {
-    return fail(v === undefined ? 'ts is required' : `ts must be a string or a number, got ${v === null ? 'null' : typeof v}`);
+    return fail(
+      v === undefined ? 'ts is required' : `ts must be a string or a number, got ${v === null ? 'null' : typeof v}`,
+    );
   }
   if (ms < MIN_TS_MS) return fail('ts is before the year 2000 (epoch seconds instead of milliseconds?)');
   if (ms > MAX_TS_MS) return fail('ts is after the year 2100');

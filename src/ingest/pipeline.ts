@@ -39,7 +39,12 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       if (!isIngestTopic(topic)) return;
       const receivedMs = now();
       // decodeMessage is total: every input becomes readings and/or rejections, never an exception.
-      const decoded = decodeMessage(topic, payload, { registry, nowMs: receivedMs, maxPayloadBytes: opts.maxPayloadBytes, maxFutureSkewMs: opts.maxFutureSkewS * 1000 });
+      const decoded = decodeMessage(topic, payload, {
+        registry,
+        nowMs: receivedMs,
+        maxPayloadBytes: opts.maxPayloadBytes,
+        maxFutureSkewMs: opts.maxFutureSkewS * 1000,
+      });
       metrics.received.inc({ kind: decoded.kind });
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
       const lines: string[] = opts.rollupMarks ? opts.rollupMarks.linesFor(decoded.readings, receivedMs) : [];

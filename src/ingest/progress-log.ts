@@ -10,10 +10,19 @@ export function startIngestProgressLog(metrics: IngestMetrics, log: Logger, ever
   let last = { readings: 0, rejected: 0, status: 0 };
   const timer = setInterval(() => {
     void (async () => {
-      const now = { readings: await total(metrics.readingsAccepted), rejected: await total(metrics.rejected), status: await total(metrics.statusAccepted) };
-      const d = { readings: now.readings - last.readings, rejected: now.rejected - last.rejected, statusEvents: now.status - last.status };
+      const now = {
+        readings: await total(metrics.readingsAccepted),
+        rejected: await total(metrics.rejected),
+        status: await total(metrics.statusAccepted),
+      };
+      const d = {
+        readings: now.readings - last.readings,
+        rejected: now.rejected - last.rejected,
+        statusEvents: now.status - last.status,
+      };
       last = now;
-      if (d.readings || d.rejected || d.statusEvents) log.info({ ...d, seconds: everyMs / 1000, totalReadings: now.readings }, 'Readings stored.');
+      if (d.readings || d.rejected || d.statusEvents)
+        log.info({ ...d, seconds: everyMs / 1000, totalReadings: now.readings }, 'Readings stored.');
     })();
   }, everyMs);
   timer.unref();

@@ -1,7 +1,17 @@
 /** Reasons a message (or one reading of a batch) is rejected; each is a label of kzm_ingest_rejected_total. */
 export const REJECT_REASONS = [
-  'oversized', 'invalid-utf8', 'invalid-json', 'schema', 'empty-batch', 'unknown-topic', 'unknown-meter',
-  'future-timestamp', 'before-commissioning', 'after-decommissioning', 'invalid-status', 'influx-rejected',
+  'oversized',
+  'invalid-utf8',
+  'invalid-json',
+  'schema',
+  'empty-batch',
+  'unknown-topic',
+  'unknown-meter',
+  'future-timestamp',
+  'before-commissioning',
+  'after-decommissioning',
+  'invalid-status',
+  'influx-rejected',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

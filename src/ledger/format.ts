@@ -70,7 +70,11 @@ export function toCsv(report: LedgerReport, table: 'lines' | 'declared' = 'lines
 function textTable(head: readonly string[], rows: readonly (readonly (string | number)[])[], rightFrom = 1): string {
   const cells = [head, ...rows].map((r) => r.map(String));
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  const fmt = (r: readonly string[]) => r.map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
 }
 
@@ -80,34 +84,77 @@ const kwh = formatWhAsKwh;
 export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string {
   const p = report.period;
   const parts: string[] = [];
-  parts.push(`Ledger ${p.label}  ${p.from} .. ${p.to}${p.complete ? '' : `  (period in progress: so far, as of ${p.asOf})`}`);
-  parts.push(`Scope: ${report.scope.site ? `site ${report.scope.site}` : report.scope.taxpayer ? '' : 'all sites'}${report.scope.taxpayer ? `${report.scope.site ? ', ' : ''}taxpayer ${report.scope.taxpayer}` : ''}; ${report.scope.meters.length} meters`);
-  parts.push(`Policy: ${report.policy.name} (grace ${report.policy.graceIntervals} intervals, spike tolerance ${report.policy.spikeTolerance}); tariffs ${report.tariffs.map((t) => `${t.id} v${t.version}`).join(', ') || '-'}; registry ${report.registryVersion}`);
+  parts.push(
+    `Ledger ${p.label}  ${p.from} .. ${p.to}${p.complete ? '' : `  (period in progress: so far, as of ${p.asOf})`}`,
+  );
+  parts.push(
+    `Scope: ${report.scope.site ? `site ${report.scope.site}` : report.scope.taxpayer ? '' : 'all sites'}${report.scope.taxpayer ? `${report.scope.site ? ', ' : ''}taxpayer ${report.scope.taxpayer}` : ''}; ${report.scope.meters.length} meters`,
+  );
+  parts.push(
+    `Policy: ${report.policy.name} (grace ${report.policy.graceIntervals} intervals, spike tolerance ${report.policy.spikeTolerance}); tariffs ${report.tariffs.map((t) => `${t.id} v${t.version}`).join(', ') || '-'}; registry ${report.registryVersion}`,
+  );
   parts.push('');
   parts.push('Declared lines (each rounded once)');
-  parts.push(textTable(
-    ['taxpayer', 'quarter', 'source', 'basis', 'rate tiyn/kWh', 'kWh', 'exact tenge', 'declared tenge'],
-    report.declared.map((d) => [d.taxpayerBin, d.taxQuarter, d.energySource, d.basis, d.rateTiynPerKwh, d.energyKwh, d.feeTenge, d.amountTenge]),
-    4,
-  ));
+  parts.push(
+    textTable(
+      ['taxpayer', 'quarter', 'source', 'basis', 'rate tiyn/kWh', 'kWh', 'exact tenge', 'declared tenge'],
+      report.declared.map((d) => [
+        d.taxpayerBin,
+        d.taxQuarter,
+        d.energySource,
+        d.basis,
+        d.rateTiynPerKwh,
+        d.energyKwh,
+        d.feeTenge,
+        d.amountTenge,
+      ]),
+      4,
+    ),
+  );
   const t = report.totals;
-  parts.push(`Total: ${t.energyKwh} kWh (metered ${kwh(t.meteredWh)}, substituted ${kwh(t.substitutedWh)}); exact ${t.feeTenge} tenge; amount due ${t.declaredTenge} tenge`);
+  parts.push(
+    `Total: ${t.energyKwh} kWh (metered ${kwh(t.meteredWh)}, substituted ${kwh(t.substitutedWh)}); exact ${t.feeTenge} tenge; amount due ${t.declaredTenge} tenge`,
+  );
   parts.push('');
   parts.push('Per meter');
   const outage = new Map(report.outageCost.byMeter.map((o) => [o.meterId, o.tenge]));
-  parts.push(textTable(
-    ['meter', 'lines', 'kWh', 'metered kWh', 'substituted kWh', 'exact tenge', 'outage cost tenge'],
-    report.summaries.byMeter.map((m) => [m.key, m.lineCount, kwh(m.energyWh), kwh(m.meteredWh), kwh(m.substitutedWh), formatMilliTiyn(m.feeMilliTiyn), outage.get(m.key) ?? '0.00000']),
-  ));
+  parts.push(
+    textTable(
+      ['meter', 'lines', 'kWh', 'metered kWh', 'substituted kWh', 'exact tenge', 'outage cost tenge'],
+      report.summaries.byMeter.map((m) => [
+        m.key,
+        m.lineCount,
+        kwh(m.energyWh),
+        kwh(m.meteredWh),
+        kwh(m.substitutedWh),
+        formatMilliTiyn(m.feeMilliTiyn),
+        outage.get(m.key) ?? '0.00000',
+      ]),
+    ),
+  );
   const subst = report.lines.filter((l) => l.basis === 'substituted' || l.reason !== undefined);
   parts.push('');
-  parts.push(`Substituted or reconciled lines (${subst.length}${subst.length > maxSubstitutedLines ? `, first ${maxSubstitutedLines}` : ''})`);
+  parts.push(
+    `Substituted or reconciled lines (${subst.length}${subst.length > maxSubstitutedLines ? `, first ${maxSubstitutedLines}` : ''})`,
+  );
   if (subst.length) {
-    parts.push(textTable(
-      ['meter', 'from (UTC)', 'to (UTC)', 'reason', 'kWh', 'register kWh', 'tenge'],
-      subst.slice(0, maxSubstitutedLines).map((l) => [l.meterId, l.from, l.to, l.reason ?? l.basis, l.energyKwh, l.registerDeltaWh === null ? '-' : kwh(l.registerDeltaWh), l.feeTenge]),
-      4,
-    ));
+    parts.push(
+      textTable(
+        ['meter', 'from (UTC)', 'to (UTC)', 'reason', 'kWh', 'register kWh', 'tenge'],
+        subst
+          .slice(0, maxSubstitutedLines)
+          .map((l) => [
+            l.meterId,
+            l.from,
+            l.to,
+            l.reason ?? l.basis,
+            l.energyKwh,
+            l.registerDeltaWh === null ? '-' : kwh(l.registerDeltaWh),
+            l.feeTenge,
+          ]),
+        4,
+      ),
+    );
   }
   parts.push(`Cost of outages under ${report.policy.name}: ${report.outageCost.tenge} tenge`);
   return `${parts.join('\n')}\n`;

@@ -47,15 +47,25 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       const r = resolved.value;
       await ensureRollupsCurrent(deps.beforeRead);
       const result = await computeStoreLedger({
-        target: target(), meters: r.meters, tariffs: deps.tariffs, policy: r.policy,
-        prices: deps.prices ?? deps.registry.prices, ...(deps.storeOptions && { options: deps.storeOptions }),
+        target: target(),
+        meters: r.meters,
+        tariffs: deps.tariffs,
+        policy: r.policy,
+        prices: deps.prices ?? deps.registry.prices,
+        ...(deps.storeOptions && { options: deps.storeOptions }),
       });
       return {
         ok: true,
         value: buildReport({
           request: r,
-          scope: { ...(q.site !== undefined && { site: q.site }), ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }) },
-          results: result.meters, tariffs: deps.tariffs, registryVersion: deps.registry.version, stats: result.stats,
+          scope: {
+            ...(q.site !== undefined && { site: q.site }),
+            ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }),
+          },
+          results: result.meters,
+          tariffs: deps.tariffs,
+          registryVersion: deps.registry.version,
+          stats: result.stats,
           ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
         }),
       };

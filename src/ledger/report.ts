@@ -97,15 +97,25 @@ export function buildReport(args: {
   const outageMilli = outage.reduce((s, o) => s + o.outageCostMilliTiyn, 0);
   return {
     period: {
-      label: request.label, from: iso(request.fromMs), to: iso(request.toMs), timeZones: request.timeZones,
-      complete: request.complete, ...(request.asOfMs !== undefined && { asOf: iso(request.asOfMs) }),
+      label: request.label,
+      from: iso(request.fromMs),
+      to: iso(request.toMs),
+      timeZones: request.timeZones,
+      complete: request.complete,
+      ...(request.asOfMs !== undefined && { asOf: iso(request.asOfMs) }),
     },
     scope: { ...args.scope, meters: results.map((r) => r.facts.meterId) },
     policy: request.policy,
     registryVersion: args.registryVersion,
     tariffs: args.tariffs.schedules
       .filter((s) => used.has(`${s.id}@${s.version}`))
-      .map((s) => ({ id: s.id, version: s.version, title: s.title, validFrom: s.validFrom, ...(s.validTo !== undefined && { validTo: s.validTo }) })),
+      .map((s) => ({
+        id: s.id,
+        version: s.version,
+        title: s.title,
+        validFrom: s.validFrom,
+        ...(s.validTo !== undefined && { validTo: s.validTo }),
+      })),
     totals: {
       ...totals,
       energyKwh: formatWhAsKwh(totals.energyWh),
@@ -113,10 +123,21 @@ export function buildReport(args: {
       declaredTiyn,
       declaredTenge: formatTiyn(declaredTiyn),
     },
-    declared: declared.map((d) => ({ ...d, energyKwh: formatWhAsKwh(d.energyWh), feeTenge: formatMilliTiyn(d.feeMilliTiyn), amountTenge: formatTiyn(d.amountTiyn) })),
+    declared: declared.map((d) => ({
+      ...d,
+      energyKwh: formatWhAsKwh(d.energyWh),
+      feeTenge: formatMilliTiyn(d.feeMilliTiyn),
+      amountTenge: formatTiyn(d.amountTiyn),
+    })),
     summaries: summarize(lines),
     outageCost: { milliTiyn: outageMilli, tenge: formatMilliTiyn(outageMilli), byMeter: outage },
-    lines: lines.map((l) => ({ ...l, from: iso(l.fromMs), to: iso(l.toMs), energyKwh: formatWhAsKwh(l.energyWh), feeTenge: formatMilliTiyn(l.feeMilliTiyn) })),
+    lines: lines.map((l) => ({
+      ...l,
+      from: iso(l.fromMs),
+      to: iso(l.toMs),
+      energyKwh: formatWhAsKwh(l.energyWh),
+      feeTenge: formatMilliTiyn(l.feeMilliTiyn),
+    })),
     query: args.stats,
   };
 }

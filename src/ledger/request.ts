@@ -19,25 +19,36 @@ import type { Registry } from '../registry/types.ts';
 import { metersInScope } from './scope.ts';
 import type { MeterPeriod } from './store-ledger.ts';
 
-const instant = z.string().regex(
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
-  'a date YYYY-MM-DD (local midnight at the site) or a date-time with offset, e.g. 2025-07-01T00:00+05:00',
-);
+const instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'a date YYYY-MM-DD (local midnight at the site) or a date-time with offset, e.g. 2025-07-01T00:00+05:00',
+  );
 
-export const ledgerQuerySchema = z.strictObject({
-  site: z.string().min(1).optional(),
-  taxpayer: z.string().min(1).optional(),
-  period: z.string().min(1).optional().describe('2025-Q3, 2025-07 or 2025-07-01..2025-07-15 (both days included)'),
-  from: instant.optional(),
-  to: instant.optional().describe('exclusive'),
-  policy: z.enum(['strict', 'register-reconciled']).optional().describe('default: the configured policy (fees.policy)'),
-}).superRefine((q, ctx) => {
-  if (q.period !== undefined && (q.from !== undefined || q.to !== undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['period'], message: 'give either period or from and to, not both' });
-  } else if (q.period === undefined && (q.from === undefined || q.to === undefined)) {
-    ctx.addIssue({ code: 'custom', path: [q.from === undefined ? 'from' : 'to'], message: 'give period (e.g. 2025-Q3) or both from and to' });
-  }
-});
+export const ledgerQuerySchema = z
+  .strictObject({
+    site: z.string().min(1).optional(),
+    taxpayer: z.string().min(1).optional(),
+    period: z.string().min(1).optional().describe('2025-Q3, 2025-07 or 2025-07-01..2025-07-15 (both days included)'),
+    from: instant.optional(),
+    to: instant.optional().describe('exclusive'),
+    policy: z
+      .enum(['strict', 'register-reconciled'])
+      .optional()
+      .describe('default: the configured policy (fees.policy)'),
+  })
+  .superRefine((q, ctx) => {
+    if (q.period !== undefined && (q.from !== undefined || q.to !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['period'], message: 'give either period or from and to, not both' });
+    } else if (q.period === undefined && (q.from === undefined || q.to === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [q.from === undefined ? 'from' : 'to'],
+        message: 'give period (e.g. 2025-Q3) or both from and to',
+      });
+    }
+  });
 
 export type LedgerQuery = z.output<typeof ledgerQuerySchema>;
 
@@ -66,12 +77,24 @@ function instantMs(text: string, timeZone: string): number {
 
 function validDate(text: string): boolean {
   const d = new Date(`${text.slice(0, 10)}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text.slice(0, 10) && (text.length === 10 || !Number.isNaN(Date.parse(text)));
+  return (
+    !Number.isNaN(d.getTime()) &&
+    d.toISOString().slice(0, 10) === text.slice(0, 10) &&
+    (text.length === 10 || !Number.isNaN(Date.parse(text)))
+  );
 }
 
 /** Meters and bounds of a validated query; errors read as a sentence for a 400 answer or the CLI. */
-export function resolveLedgerRequest(registry: Registry, q: LedgerQuery, nowMs: number, policyDefaults: SubstitutionPolicy = DEFAULT_POLICY): Result<ResolvedLedgerRequest> {
-  const scope = metersInScope(registry, { ...(q.site !== undefined && { siteId: q.site }), ...(q.taxpayer !== undefined && { taxpayerBin: q.taxpayer }) });
+export function resolveLedgerRequest(
+  registry: Registry,
+  q: LedgerQuery,
+  nowMs: number,
+  policyDefaults: SubstitutionPolicy = DEFAULT_POLICY,
+): Result<ResolvedLedgerRequest> {
+  const scope = metersInScope(registry, {
+    ...(q.site !== undefined && { siteId: q.site }),
+    ...(q.taxpayer !== undefined && { taxpayerBin: q.taxpayer }),
+  });
   if (!scope.ok) return scope;
   let label: string;
   let boundsOf: (f: MeterFacts) => { fromMs: number; toMs: number };
@@ -83,23 +106,41 @@ export function resolveLedgerRequest(registry: Registry, q: LedgerQuery, nowMs: 
   } else {
     const from = q.from!;
     const to = q.to!;
-    for (const [k, v] of [['from', from], ['to', to]] as const) if (!validDate(v)) return { ok: false, reason: `${k}: '${v}' is not a valid date` };
+    for (const [k, v] of [
+      ['from', from],
+      ['to', to],
+    ] as const)
+      if (!validDate(v)) return { ok: false, reason: `${k}: '${v}' is not a valid date` };
     label = `${from}..${to} (to exclusive)`;
     boundsOf = (f) => ({ fromMs: instantMs(from, f.timeZone), toMs: instantMs(to, f.timeZone) });
   }
   const full = scope.value.map((facts) => ({ facts, ...boundsOf(facts) }));
   const bad = full.find((m) => !(m.fromMs < m.toMs));
-  if (bad) return { ok: false, reason: `from must be before to (got ${new Date(bad.fromMs).toISOString()} .. ${new Date(bad.toMs).toISOString()})` };
+  if (bad)
+    return {
+      ok: false,
+      reason: `from must be before to (got ${new Date(bad.fromMs).toISOString()} .. ${new Date(bad.toMs).toISOString()})`,
+    };
   const fromMs = Math.min(...full.map((m) => m.fromMs));
   const toMs = Math.max(...full.map((m) => m.toMs));
-  if (fromMs >= nowMs) return { ok: false, reason: `the period ${label} has not started yet (it starts ${new Date(fromMs).toISOString()})` };
+  if (fromMs >= nowMs)
+    return {
+      ok: false,
+      reason: `the period ${label} has not started yet (it starts ${new Date(fromMs).toISOString()})`,
+    };
   const complete = toMs <= nowMs;
   // A period in progress is computed "so far": up to now, never with max-load substitution of the future.
-  const meters = complete ? full : full.map((m) => ({ ...m, toMs: Math.min(m.toMs, nowMs) })).filter((m) => m.fromMs < m.toMs);
+  const meters = complete
+    ? full
+    : full.map((m) => ({ ...m, toMs: Math.min(m.toMs, nowMs) })).filter((m) => m.fromMs < m.toMs);
   return {
     ok: true,
     value: {
-      label, meters, complete, fromMs, toMs,
+      label,
+      meters,
+      complete,
+      fromMs,
+      toMs,
       ...(!complete && { asOfMs: nowMs }),
       policy: { ...policyDefaults, name: q.policy ?? policyDefaults.name },
       timeZones: [...new Set(full.map((m) => m.facts.timeZone))],

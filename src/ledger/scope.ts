@@ -19,16 +19,30 @@ export function meterFacts(m: Meter): MeterFacts {
 /** The meters in scope, in registry order; unknown site or taxpayer is an error naming what exists. */
 export function metersInScope(registry: Registry, scope: LedgerScope): Result<MeterFacts[]> {
   if (scope.siteId !== undefined && !registry.siteById.has(scope.siteId)) {
-    return { ok: false, reason: `unknown site "${scope.siteId}" (known: ${registry.sites.map((s) => s.id).join(', ')})` };
+    return {
+      ok: false,
+      reason: `unknown site "${scope.siteId}" (known: ${registry.sites.map((s) => s.id).join(', ')})`,
+    };
   }
   if (scope.taxpayerBin !== undefined && !registry.taxpayers.some((t) => t.bin === scope.taxpayerBin)) {
-    return { ok: false, reason: `unknown taxpayer BIN "${scope.taxpayerBin}" (known: ${registry.taxpayers.map((t) => t.bin).join(', ')})` };
+    return {
+      ok: false,
+      reason: `unknown taxpayer BIN "${scope.taxpayerBin}" (known: ${registry.taxpayers.map((t) => t.bin).join(', ')})`,
+    };
   }
-  const meters = registry.meters.filter((m) =>
-    (scope.siteId === undefined || m.siteId === scope.siteId) && (scope.taxpayerBin === undefined || m.taxpayerBin === scope.taxpayerBin));
+  const meters = registry.meters.filter(
+    (m) =>
+      (scope.siteId === undefined || m.siteId === scope.siteId) &&
+      (scope.taxpayerBin === undefined || m.taxpayerBin === scope.taxpayerBin),
+  );
   if (meters.length === 0) {
-    const what = [scope.siteId && `site "${scope.siteId}"`, scope.taxpayerBin && `taxpayer "${scope.taxpayerBin}"`].filter(Boolean).join(' and ');
-    return { ok: false, reason: `no meters for ${what || 'the registry'}${scope.siteId && scope.taxpayerBin ? ' (does the site belong to that taxpayer?)' : ''}` };
+    const what = [scope.siteId && `site "${scope.siteId}"`, scope.taxpayerBin && `taxpayer "${scope.taxpayerBin}"`]
+      .filter(Boolean)
+      .join(' and ');
+    return {
+      ok: false,
+      reason: `no meters for ${what || 'the registry'}${scope.siteId && scope.taxpayerBin ? ' (does the site belong to that taxpayer?)' : ''}`,
+    };
   }
   return { ok: true, value: meters.map(meterFacts) };
 }

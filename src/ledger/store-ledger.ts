@@ -42,8 +42,10 @@ export class LedgerStoreError extends Error {
 /** The rollups did not catch up with the stored readings in time: the ledger would be stale (HTTP 503). */
 export class RollupsBehindError extends LedgerStoreError {
   readonly statusCode = 503;
-  constructor(message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
-    'Try again in a minute; kzm_rollup_pending_hours in /metrics shows the backlog.') {
+  constructor(
+    message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
+      'Try again in a minute; kzm_rollup_pending_hours in /metrics shows the backlog.',
+  ) {
     super(message);
     this.name = 'RollupsBehindError';
   }
@@ -108,7 +110,8 @@ function chunksOf(meters: readonly MeterPeriod[], size: number): MeterPeriod[][]
     byPeriod.set(key, [...(byPeriod.get(key) ?? []), m]);
   }
   const out: MeterPeriod[][] = [];
-  for (const group of byPeriod.values()) for (let i = 0; i < group.length; i += size) out.push(group.slice(i, i + size));
+  for (const group of byPeriod.values())
+    for (let i = 0; i < group.length; i += size) out.push(group.slice(i, i + size));
   return out;
 }
 
@@ -127,30 +130,56 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) =
 
 /** A day opened by the engine must hold the same readings as its hours: else the rollups are behind. */
 function checkDay(meterId: string, day: HourSummary, hours: readonly HourSummary[]): void {
-  const n = hours.filter((h) => h.hourStartMs >= day.hourStartMs && h.hourStartMs < day.hourStartMs + DAY_MS).reduce((a, h) => a + h.count, 0);
+  const n = hours
+    .filter((h) => h.hourStartMs >= day.hourStartMs && h.hourStartMs < day.hourStartMs + DAY_MS)
+    .reduce((a, h) => a + h.count, 0);
   if (n !== day.count) {
-    throw new LedgerStoreError(`rollups of meter ${meterId} for ${new Date(day.hourStartMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
-      'Wait for the rollup worker, or recompute: kzmeter rollup --from <date> --to <date>.');
+    throw new LedgerStoreError(
+      `rollups of meter ${meterId} for ${new Date(day.hourStartMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
+        'Wait for the rollup worker, or recompute: kzmeter rollup --from <date> --to <date>.',
+    );
   }
 }
 
-async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
+async function chunkLedger(
+  req: StoreLedgerRequest,
+  chunk: readonly MeterPeriod[],
+  stats: QueryStats,
+): Promise<MeterResult[]> {
   const { fromMs, toMs } = chunk[0]!;
-  const data = await readMeterSummaries(req.target, chunk.map((m) => m.facts.meterId), fromMs, toMs, stats);
-  const ctx = new Map(chunk.map((m) => {
-    const d = data.get(m.facts.meterId)!;
-    return [m.facts.meterId, {
-      facts: m.facts, statusEvents: d.statusEvents, fromMs, toMs, tariffs: req.tariffs,
-      ...(req.policy && { policy: req.policy }), ...(req.prices && { prices: req.prices }),
-    }] as const;
-  }));
+  const data = await readMeterSummaries(
+    req.target,
+    chunk.map((m) => m.facts.meterId),
+    fromMs,
+    toMs,
+    stats,
+  );
+  const ctx = new Map(
+    chunk.map((m) => {
+      const d = data.get(m.facts.meterId)!;
+      return [
+        m.facts.meterId,
+        {
+          facts: m.facts,
+          statusEvents: d.statusEvents,
+          fromMs,
+          toMs,
+          tariffs: req.tariffs,
+          ...(req.policy && { policy: req.policy }),
+          ...(req.prices && { prices: req.prices }),
+        },
+      ] as const;
+    }),
+  );
   // Days the engine cannot pass over: open them into hours.
   const opened = new Map<string, number[]>();
   for (const [id, c] of ctx) {
     const days = rawHoursNeeded(c, data.get(id)!.days);
     if (days.length) opened.set(id, days);
   }
-  const hourBuckets = opened.size ? await readBuckets(req.target, 'hour', new Map([...opened].map(([id, days]) => [id, dayRuns(days)])), stats) : new Map<string, HourSummary[]>();
+  const hourBuckets = opened.size
+    ? await readBuckets(req.target, 'hour', new Map([...opened].map(([id, days]) => [id, dayRuns(days)])), stats)
+    : new Map<string, HourSummary[]>();
   const buckets = new Map<string, HourSummary[]>();
   const needed = new Map<string, number[]>();
   for (const [id, c] of ctx) {
@@ -169,13 +198,25 @@ async function chunkLedger(req: StoreLedgerRequest, chunk: readonly MeterPeriod[
   const raw = needed.size ? await readRawHours(req.target, needed, stats) : new Map<string, Reading[]>();
   return chunk.map((m) => {
     const d = data.get(m.facts.meterId)!;
-    const input = { ...ctx.get(m.facts.meterId)!, hours: buckets.get(m.facts.meterId)!, rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])] };
-    return { facts: m.facts, ledger: unwrap(computeMeterLedgerFromHours(input)), outage: unwrap(outageCostFromHours(input)) };
+    const input = {
+      ...ctx.get(m.facts.meterId)!,
+      hours: buckets.get(m.facts.meterId)!,
+      rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])],
+    };
+    return {
+      facts: m.facts,
+      ledger: unwrap(computeMeterLedgerFromHours(input)),
+      outage: unwrap(outageCostFromHours(input)),
+    };
   });
 }
 
 /** Rollups updated between the bucket and the raw query make their counts differ: read that chunk once more. */
-async function chunkLedgerRetrying(req: StoreLedgerRequest, chunk: readonly MeterPeriod[], stats: QueryStats): Promise<MeterResult[]> {
+async function chunkLedgerRetrying(
+  req: StoreLedgerRequest,
+  chunk: readonly MeterPeriod[],
+  stats: QueryStats,
+): Promise<MeterResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await chunkLedger(req, chunk, stats);
@@ -204,19 +245,31 @@ export async function computeStoreLedger(req: StoreLedgerRequest): Promise<Store
 }
 
 /** Every raw reading a meter's ledger needs: from the last at/before fromMs to the first at/after toMs. */
-export async function readAllReadings(target: InfluxTarget, m: MeterPeriod, stats: QueryStats): Promise<{ readings: Reading[]; statusEvents: StatusEvent[] }> {
+export async function readAllReadings(
+  target: InfluxTarget,
+  m: MeterPeriod,
+  stats: QueryStats,
+): Promise<{ readings: Reading[]; statusEvents: StatusEvent[] }> {
   const cond = meterCondition([m.facts.meterId]);
-  const [before, after] = await runStatements(target, [
-    `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time <= ${ms(m.fromMs)}`,
-    `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time >= ${ms(m.toMs)}`,
-  ], stats);
+  const [before, after] = await runStatements(
+    target,
+    [
+      `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time <= ${ms(m.fromMs)}`,
+      `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time >= ${ms(m.toMs)}`,
+    ],
+    stats,
+  );
   const lo = (before![0]?.values[0]?.[0] as number | undefined) ?? m.fromMs;
   const hi = (after![0]?.values[0]?.[0] as number | undefined) ?? m.toMs;
   const range = `time >= ${ms(lo)} AND time <= ${ms(hi)}`;
-  const [readings, status] = await runStatements(target, [
-    `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE ${cond} AND ${range} GROUP BY "meter"`,
-    `SELECT "state" FROM "meter_status" WHERE ${cond} AND ${range}`,
-  ], stats);
+  const [readings, status] = await runStatements(
+    target,
+    [
+      `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE ${cond} AND ${range} GROUP BY "meter"`,
+      `SELECT "state" FROM "meter_status" WHERE ${cond} AND ${range}`,
+    ],
+    stats,
+  );
   const list = (readings ?? []).flatMap(seriesReadings);
   stats.rawReadings += list.length;
   const s = status![0];
@@ -232,8 +285,14 @@ export async function computeRawLedger(req: StoreLedgerRequest): Promise<StoreLe
   const meters = await mapLimited(req.meters, Math.max(1, req.options?.concurrency ?? 2), async (m) => {
     const { readings, statusEvents } = await readAllReadings(req.target, m, stats);
     const input = {
-      facts: m.facts, readings, statusEvents, fromMs: m.fromMs, toMs: m.toMs, tariffs: req.tariffs,
-      ...(req.policy && { policy: req.policy }), ...(req.prices && { prices: req.prices }),
+      facts: m.facts,
+      readings,
+      statusEvents,
+      fromMs: m.fromMs,
+      toMs: m.toMs,
+      tariffs: req.tariffs,
+      ...(req.policy && { policy: req.policy }),
+      ...(req.prices && { prices: req.prices }),
     };
     return { facts: m.facts, ledger: unwrap(computeMeterLedger(input)), outage: unwrap(outageCost(input)) };
   });

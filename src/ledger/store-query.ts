@@ -24,7 +24,15 @@ export interface QueryStats {
   hourBuckets: number;
 }
 
-export const emptyStats = (): QueryStats => ({ requests: 0, statements: 0, rows: 0, rawReadings: 0, rawHours: 0, dayBuckets: 0, hourBuckets: 0 });
+export const emptyStats = (): QueryStats => ({
+  requests: 0,
+  statements: 0,
+  rows: 0,
+  rawReadings: 0,
+  rawHours: 0,
+  dayBuckets: 0,
+  hourBuckets: 0,
+});
 
 export function addStats(into: QueryStats, from: QueryStats): void {
   for (const k of Object.keys(into) as (keyof QueryStats)[]) into[k] += from[k];
@@ -33,10 +41,17 @@ export function addStats(into: QueryStats, from: QueryStats): void {
 /** Statements per request: long requests keep InfluxDB busy in one goroutine, so keep them moderate. */
 const MAX_STATEMENTS = 64;
 
-interface Body { results?: { statement_id?: number; series?: Series[]; error?: string }[]; error?: string }
+interface Body {
+  results?: { statement_id?: number; series?: Series[]; error?: string }[];
+  error?: string;
+}
 
 /** Runs statements (batched into requests); returns the series of each statement, in order. */
-export async function runStatements(target: InfluxTarget, statements: readonly string[], stats: QueryStats): Promise<Series[][]> {
+export async function runStatements(
+  target: InfluxTarget,
+  statements: readonly string[],
+  stats: QueryStats,
+): Promise<Series[][]> {
   const out: Series[][] = [];
   for (let i = 0; i < statements.length; i += MAX_STATEMENTS) {
     const batch = statements.slice(i, i + MAX_STATEMENTS);
@@ -61,14 +76,26 @@ async function runBatch(target: InfluxTarget, batch: readonly string[], stats: Q
   try {
     body = JSON.parse(text) as Body;
   } catch {
-    throw new InfluxQueryError(`InfluxDB answered ${res.status} with a non-JSON body: ${text.slice(0, 200)}`, res.status);
+    throw new InfluxQueryError(
+      `InfluxDB answered ${res.status} with a non-JSON body: ${text.slice(0, 200)}`,
+      res.status,
+    );
   }
-  if (!res.ok || body.error) throw new InfluxQueryError(`InfluxQL failed (${res.status}): ${body.error ?? text.slice(0, 200)} — query: ${q.slice(0, 300)}`, res.status);
+  if (!res.ok || body.error)
+    throw new InfluxQueryError(
+      `InfluxQL failed (${res.status}): ${body.error ?? text.slice(0, 200)} — query: ${q.slice(0, 300)}`,
+      res.status,
+    );
   const results = body.results ?? [];
   return batch.map((stmt, k) => {
     const r = results.find((x) => (x.statement_id ?? -1) === k) ?? results[k];
     if (r?.error) throw new InfluxQueryError(`InfluxQL error: ${r.error} — query: ${stmt.slice(0, 300)}`);
-    const series = (r?.series ?? []).map((s) => ({ name: s.name, tags: s.tags ?? {}, columns: s.columns, values: s.values ?? [] }));
+    const series = (r?.series ?? []).map((s) => ({
+      name: s.name,
+      tags: s.tags ?? {},
+      columns: s.columns,
+      values: s.values ?? [],
+    }));
     for (const s of series) stats.rows += s.values.length;
     return series;
   });
@@ -88,7 +115,10 @@ export function meterCondition(meterIds: readonly string[]): string {
 /** Column index lookup that fails loudly when InfluxDB changed its answer's shape. */
 export function columnIndex(series: Series, name: string): number {
   const i = series.columns.indexOf(name);
-  if (i < 0) throw new InfluxQueryError(`InfluxDB answer for ${series.name} lacks column "${name}" (has ${series.columns.join(', ')})`);
+  if (i < 0)
+    throw new InfluxQueryError(
+      `InfluxDB answer for ${series.name} lacks column "${name}" (has ${series.columns.join(', ')})`,
+    );
   return i;
 }
 
@@ -116,7 +146,13 @@ export function bucketRuns(instants: Iterable<number>, bucketMs: number): TimeRu
  * `SELECT <fields> FROM <measurement>` over each meter's runs, rows grouped per meter. Meters sharing a
  * run share one statement (GROUP BY meter): InfluxQL 1.x cannot OR time ranges.
  */
-export async function selectByRuns<T>(target: InfluxTarget, select: string, runsByMeter: ReadonlyMap<string, readonly TimeRun[]>, rowsOf: (s: Series) => T[], stats: QueryStats): Promise<Map<string, T[]>> {
+export async function selectByRuns<T>(
+  target: InfluxTarget,
+  select: string,
+  runsByMeter: ReadonlyMap<string, readonly TimeRun[]>,
+  rowsOf: (s: Series) => T[],
+  stats: QueryStats,
+): Promise<Map<string, T[]>> {
   const groups = new Map<string, { run: TimeRun; meters: string[] }>();
   for (const [id, runs] of runsByMeter) {
     for (const run of runs) {
@@ -127,8 +163,14 @@ export async function selectByRuns<T>(target: InfluxTarget, select: string, runs
     }
   }
   const list = [...groups.values()];
-  const res = await runStatements(target, list.map((g) =>
-    `${select} WHERE ${meterCondition(g.meters)} AND time >= ${ms(g.run.startMs)} AND time < ${ms(g.run.endMs)} GROUP BY "meter"`), stats);
+  const res = await runStatements(
+    target,
+    list.map(
+      (g) =>
+        `${select} WHERE ${meterCondition(g.meters)} AND time >= ${ms(g.run.startMs)} AND time < ${ms(g.run.endMs)} GROUP BY "meter"`,
+    ),
+    stats,
+  );
   const out = new Map<string, T[]>();
   for (const series of res) {
     for (const s of series) {

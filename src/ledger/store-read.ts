@@ -15,7 +15,17 @@ import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } fro
 import type { Series } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { BUCKET_FIELDS, dayOf, seriesBuckets } from '../rollup/buckets-read.ts';
-import { type QueryStats, type TimeRun, bucketRuns, columnIndex, meterCondition, ms, num, runStatements, selectByRuns } from './store-query.ts';
+import {
+  type QueryStats,
+  type TimeRun,
+  bucketRuns,
+  columnIndex,
+  meterCondition,
+  ms,
+  num,
+  runStatements,
+  selectByRuns,
+} from './store-query.ts';
 
 export interface MeterStoreData {
   /** Day buckets in the window. */
@@ -28,7 +38,6 @@ export interface MeterStoreData {
 }
 
 export type Window = TimeRun;
-
 
 export function summaryWindow(fromMs: number, toMs: number): Window {
   return { startMs: dayOf(fromMs) - DAY_MS, endMs: dayOf(toMs) + 2 * DAY_MS };
@@ -72,14 +81,24 @@ function statusEvents(s: Series | undefined): StatusEvent[] {
 }
 
 /** Day buckets and status events for meters sharing one period, boundary readings looked up when outside. */
-export async function readMeterSummaries(target: InfluxTarget, meterIds: readonly string[], fromMs: number, toMs: number, stats: QueryStats): Promise<Map<string, MeterStoreData>> {
+export async function readMeterSummaries(
+  target: InfluxTarget,
+  meterIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+  stats: QueryStats,
+): Promise<Map<string, MeterStoreData>> {
   const w = summaryWindow(fromMs, toMs);
   const cond = meterCondition(meterIds);
   const inWindow = `time >= ${ms(w.startMs)} AND time < ${ms(w.endMs)}`;
-  const [days, status] = await runStatements(target, [
-    `SELECT ${BUCKET_FIELDS} FROM "reading_1d" WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
-    `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
-  ], stats);
+  const [days, status] = await runStatements(
+    target,
+    [
+      `SELECT ${BUCKET_FIELDS} FROM "reading_1d" WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
+      `SELECT "state" FROM ${STATUS} WHERE ${cond} AND ${inWindow} GROUP BY "meter"`,
+    ],
+    stats,
+  );
   const [d, st] = [byMeter(days!), byMeter(status!)];
   const out = new Map<string, MeterStoreData>();
   const missing = { before: [] as string[], after: [] as string[] };
@@ -98,34 +117,63 @@ export async function readMeterSummaries(target: InfluxTarget, meterIds: readonl
 /** A one-reading hour for a boundary reading found outside the window. */
 function singleHour(r: Reading): HourSummary {
   return {
-    hourStartMs: Math.floor(r.tsMs / HOUR_MS) * HOUR_MS, count: 1,
-    firstTsMs: r.tsMs, firstRegisterWh: r.registerWh, lastTsMs: r.tsMs, lastRegisterWh: r.registerWh,
-    faultCount: r.status === 'fault' ? 1 : 0, maxGapMs: 0, minStepWh: 0, maxStepPowerW: 0,
+    hourStartMs: Math.floor(r.tsMs / HOUR_MS) * HOUR_MS,
+    count: 1,
+    firstTsMs: r.tsMs,
+    firstRegisterWh: r.registerWh,
+    lastTsMs: r.tsMs,
+    lastRegisterWh: r.registerWh,
+    faultCount: r.status === 'fault' ? 1 : 0,
+    maxGapMs: 0,
+    minStepWh: 0,
+    maxStepPowerW: 0,
   };
 }
 
 /** Meters silent around a period boundary: look further (unbounded) for their boundary readings and the status events up to them. */
-async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterStoreData>, missing: { before: string[]; after: string[] }, w: Window, stats: QueryStats): Promise<void> {
+async function extendBeyondWindow(
+  target: InfluxTarget,
+  data: Map<string, MeterStoreData>,
+  missing: { before: string[]; after: string[] },
+  w: Window,
+  stats: QueryStats,
+): Promise<void> {
   const { before: noBefore, after: noAfter } = missing;
   const stmts: string[] = [];
   if (noBefore.length) stmts.push(selectBoundary('last', meterCondition(noBefore), `time < ${ms(w.startMs)}`));
   if (noAfter.length) stmts.push(selectBoundary('first', meterCondition(noAfter), `time >= ${ms(w.endMs)}`));
   if (!stmts.length) return;
   const res = await runStatements(target, stmts, stats);
-  const found = { before: noBefore.length ? byMeter(res.shift()!) : new Map<string, Series>(), after: noAfter.length ? byMeter(res.shift()!) : new Map<string, Series>() };
+  const found = {
+    before: noBefore.length ? byMeter(res.shift()!) : new Map<string, Series>(),
+    after: noAfter.length ? byMeter(res.shift()!) : new Map<string, Series>(),
+  };
   const statusStmts: { id: string; stmt: string }[] = [];
-  for (const [side, ids] of [['before', noBefore], ['after', noAfter]] as const) {
+  for (const [side, ids] of [
+    ['before', noBefore],
+    ['after', noAfter],
+  ] as const) {
     for (const id of ids) {
       const r = boundaryReading(found[side].get(id));
       if (!r) continue;
       const d = data.get(id)!;
       data.set(id, { ...d, knownHours: [...d.knownHours, singleHour(r)], knownReadings: [...d.knownReadings, r] });
-      const range = side === 'before' ? `time >= ${ms(r.tsMs)} AND time < ${ms(w.startMs)}` : `time >= ${ms(w.endMs)} AND time <= ${ms(r.tsMs)}`;
-      statusStmts.push({ id, stmt: `SELECT "state" FROM ${STATUS} WHERE ${meterCondition([id])} AND ${range} GROUP BY "meter"` });
+      const range =
+        side === 'before'
+          ? `time >= ${ms(r.tsMs)} AND time < ${ms(w.startMs)}`
+          : `time >= ${ms(w.endMs)} AND time <= ${ms(r.tsMs)}`;
+      statusStmts.push({
+        id,
+        stmt: `SELECT "state" FROM ${STATUS} WHERE ${meterCondition([id])} AND ${range} GROUP BY "meter"`,
+      });
     }
   }
   if (!statusStmts.length) return;
-  const st = await runStatements(target, statusStmts.map((s) => s.stmt), stats);
+  const st = await runStatements(
+    target,
+    statusStmts.map((s) => s.stmt),
+    stats,
+  );
   statusStmts.forEach(({ id }, k) => {
     const d = data.get(id)!;
     data.set(id, { ...d, statusEvents: [...d.statusEvents, ...statusEvents(st[k]![0])] });
@@ -136,7 +184,11 @@ async function extendBeyondWindow(target: InfluxTarget, data: Map<string, MeterS
 export const hourRuns = (hourStarts: readonly number[]): TimeRun[] => bucketRuns(hourStarts, HOUR_MS);
 
 /** Raw readings of the given hours per meter. */
-export async function readRawHours(target: InfluxTarget, needed: ReadonlyMap<string, readonly number[]>, stats: QueryStats): Promise<Map<string, Reading[]>> {
+export async function readRawHours(
+  target: InfluxTarget,
+  needed: ReadonlyMap<string, readonly number[]>,
+  stats: QueryStats,
+): Promise<Map<string, Reading[]>> {
   for (const hours of needed.values()) stats.rawHours += hours.length;
   const runs = new Map([...needed].map(([id, hours]) => [id, hourRuns(hours)] as const));
   const out = await selectByRuns(target, `SELECT "wh", "ts_ms", "fault" FROM ${READING}`, runs, seriesReadings, stats);
@@ -146,5 +198,9 @@ export async function readRawHours(target: InfluxTarget, needed: ReadonlyMap<str
 
 export function seriesReadings(s: Series): Reading[] {
   const [iw, it, iff] = [columnIndex(s, 'wh'), columnIndex(s, 'ts_ms'), columnIndex(s, 'fault')];
-  return s.values.map((v) => ({ tsMs: num(v[it]), registerWh: num(v[iw]), status: num(v[iff]) === 1 ? 'fault' : 'ok' }));
+  return s.values.map((v) => ({
+    tsMs: num(v[it]),
+    registerWh: num(v[iw]),
+    status: num(v[iff]) === 1 ? 'fault' : 'ok',
+  }));
 }

@@ -48,7 +48,10 @@ export function periodDays(period: Period): { firstDay: string; lastDay: string 
   const firstMonth = period.kind === 'quarter' ? (period.quarter - 1) * 3 + 1 : period.month;
   const lastMonth = period.kind === 'quarter' ? firstMonth + 2 : firstMonth;
   const lastDate = new Date(Date.UTC(period.year, lastMonth, 0)).getUTCDate();
-  return { firstDay: `${period.year}-${pad2(firstMonth)}-01`, lastDay: `${period.year}-${pad2(lastMonth)}-${pad2(lastDate)}` };
+  return {
+    firstDay: `${period.year}-${pad2(firstMonth)}-01`,
+    lastDay: `${period.year}-${pad2(lastMonth)}-${pad2(lastDate)}`,
+  };
 }
 
 function dueDatesOf(lines: readonly LedgerLine[]): PeriodSnapshot['dueDates'] {
@@ -66,13 +69,17 @@ const frozenLine = (l: LedgerLine): SnapshotLine => ({ ...l, reason: l.reason ??
 function orderLines(lines: readonly LedgerLine[]): LedgerLine[] {
   const rank = new Map<string, number>();
   for (const l of lines) if (!rank.has(l.meterId)) rank.set(l.meterId, rank.size);
-  return [...lines].sort((a, b) => rank.get(a.meterId)! - rank.get(b.meterId)! || a.fromMs - b.fromMs || a.toMs - b.toMs);
+  return [...lines].sort(
+    (a, b) => rank.get(a.meterId)! - rank.get(b.meterId)! || a.fromMs - b.fromMs || a.toMs - b.toMs,
+  );
 }
 
 export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
   const lines = orderLines(input.lines);
   const summary = summarize(lines);
-  const declared = declaredLines(lines, input.roundingOverride ? { roundingOverride: input.roundingOverride } : {}).map((d) => ({ ...d, roundingMilliTiyn: d.amountTiyn * 1000 - d.feeMilliTiyn }));
+  const declared = declaredLines(lines, input.roundingOverride ? { roundingOverride: input.roundingOverride } : {}).map(
+    (d) => ({ ...d, roundingMilliTiyn: d.amountTiyn * 1000 - d.feeMilliTiyn }),
+  );
   const body: Omit<PeriodSnapshot, 'digest'> = {
     schema: SNAPSHOT_SCHEMA,
     period: formatPeriod(input.period),
@@ -87,7 +94,11 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     previousVersions: [...input.previousVersions],
     registryVersion: input.registryVersion,
     tariffs: input.tariffs.schedules.map((s) => ({ id: s.id, version: s.version })),
-    policy: { name: input.policy.name, graceIntervals: input.policy.graceIntervals, spikeTolerance: input.policy.spikeTolerance },
+    policy: {
+      name: input.policy.name,
+      graceIntervals: input.policy.graceIntervals,
+      spikeTolerance: input.policy.spikeTolerance,
+    },
     ...(input.roundingOverride && { roundingOverride: input.roundingOverride }),
     engineVersion: input.engineVersion,
     taxpayers: [...input.taxpayers],
@@ -95,8 +106,12 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     dueDates: dueDatesOf(lines),
     lines: lines.map(frozenLine),
     totals: {
-      total: summary.total, byTaxpayer: summary.byTaxpayer, bySite: summary.bySite, byMeter: summary.byMeter,
-      bySource: summary.bySource, byRate: summary.byRate,
+      total: summary.total,
+      byTaxpayer: summary.byTaxpayer,
+      bySite: summary.bySite,
+      byMeter: summary.byMeter,
+      bySource: summary.bySource,
+      byRate: summary.byRate,
     },
     declared,
     declaredTotalTiyn: declaredTotalTiyn(declared),

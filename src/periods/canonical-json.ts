@@ -16,16 +16,25 @@ export class CanonicalJsonError extends Error {
 }
 
 function write(value: unknown, path: string, out: string[]): void {
-  if (value === null) { out.push('null'); return; }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
   switch (typeof value) {
-    case 'string': out.push(JSON.stringify(value)); return;
-    case 'boolean': out.push(value ? 'true' : 'false'); return;
+    case 'string':
+      out.push(JSON.stringify(value));
+      return;
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError(`${path}: not a finite number (${value})`);
       out.push(JSON.stringify(value));
       return;
-    case 'object': break;
-    default: throw new CanonicalJsonError(`${path}: cannot serialise a ${typeof value}`);
+    case 'object':
+      break;
+    default:
+      throw new CanonicalJsonError(`${path}: cannot serialise a ${typeof value}`);
   }
   if (Array.isArray(value)) {
     out.push('[');

@@ -6,11 +6,34 @@
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
 
-export const LINE_COLUMNS = ['period', 'taxpayer_bin', 'site', 'meter', 'energy_source', 'basis', 'reason', 'kwh', 'rate_tenge_per_kwh', 'fee_tenge'] as const;
+export const LINE_COLUMNS = [
+  'period',
+  'taxpayer_bin',
+  'site',
+  'meter',
+  'energy_source',
+  'basis',
+  'reason',
+  'kwh',
+  'rate_tenge_per_kwh',
+  'fee_tenge',
+] as const;
 
 export const TOTALS_COLUMNS = [
-  'section', 'period', 'key', 'taxpayer_bin', 'tax_quarter', 'energy_source', 'basis', 'rate_tenge_per_kwh',
-  'kwh', 'substituted_kwh', 'fee_tenge_exact', 'rounding_rule', 'rounding_tenge', 'declared_tenge',
+  'section',
+  'period',
+  'key',
+  'taxpayer_bin',
+  'tax_quarter',
+  'energy_source',
+  'basis',
+  'rate_tenge_per_kwh',
+  'kwh',
+  'substituted_kwh',
+  'fee_tenge_exact',
+  'rounding_rule',
+  'rounding_tenge',
+  'declared_tenge',
 ] as const;
 
 const cell = (v: string | number): string => {
@@ -24,7 +47,18 @@ const rateTenge = (tiynPerKwh: number) => formatTiyn(tiynPerKwh);
 export function linesCsv(s: PeriodSnapshot): string {
   let out = row(LINE_COLUMNS);
   for (const l of s.lines) {
-    out += row([s.period, l.taxpayerBin, l.siteId, l.meterId, l.energySource, l.basis, l.reason ?? '', formatWhAsKwh(l.energyWh), rateTenge(l.rateTiynPerKwh), formatMilliTiyn(l.feeMilliTiyn)]);
+    out += row([
+      s.period,
+      l.taxpayerBin,
+      l.siteId,
+      l.meterId,
+      l.energySource,
+      l.basis,
+      l.reason ?? '',
+      formatWhAsKwh(l.energyWh),
+      rateTenge(l.rateTiynPerKwh),
+      formatMilliTiyn(l.feeMilliTiyn),
+    ]);
   }
   return out;
 }
@@ -37,31 +71,88 @@ export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport): string {
   const base = { period: s.period };
   for (const d of s.declared) {
     rows.push({
-      ...base, section: 'declared', key: `${d.taxpayerBin}/${d.taxQuarter}/${d.energySource}/${d.basis}/${d.rateTiynPerKwh}`,
-      taxpayer_bin: d.taxpayerBin, tax_quarter: d.taxQuarter, energy_source: d.energySource, basis: d.basis,
-      rate_tenge_per_kwh: rateTenge(d.rateTiynPerKwh), kwh: formatWhAsKwh(d.energyWh), fee_tenge_exact: formatMilliTiyn(d.feeMilliTiyn),
-      rounding_rule: d.roundingRule, rounding_tenge: formatMilliTiyn(d.roundingMilliTiyn), declared_tenge: formatTiyn(d.amountTiyn),
+      ...base,
+      section: 'declared',
+      key: `${d.taxpayerBin}/${d.taxQuarter}/${d.energySource}/${d.basis}/${d.rateTiynPerKwh}`,
+      taxpayer_bin: d.taxpayerBin,
+      tax_quarter: d.taxQuarter,
+      energy_source: d.energySource,
+      basis: d.basis,
+      rate_tenge_per_kwh: rateTenge(d.rateTiynPerKwh),
+      kwh: formatWhAsKwh(d.energyWh),
+      fee_tenge_exact: formatMilliTiyn(d.feeMilliTiyn),
+      rounding_rule: d.roundingRule,
+      rounding_tenge: formatMilliTiyn(d.roundingMilliTiyn),
+      declared_tenge: formatTiyn(d.amountTiyn),
     });
   }
-  const declaredOf = (bin: string) => s.declared.filter((d) => d.taxpayerBin === bin).reduce((a, d) => a + d.amountTiyn, 0);
+  const declaredOf = (bin: string) =>
+    s.declared.filter((d) => d.taxpayerBin === bin).reduce((a, d) => a + d.amountTiyn, 0);
   for (const t of s.totals.byTaxpayer) {
-    rows.push({ ...base, section: 'taxpayer', key: t.key, taxpayer_bin: t.key, kwh: formatWhAsKwh(t.energyWh), substituted_kwh: formatWhAsKwh(t.substitutedWh), fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn), declared_tenge: formatTiyn(declaredOf(t.key)) });
+    rows.push({
+      ...base,
+      section: 'taxpayer',
+      key: t.key,
+      taxpayer_bin: t.key,
+      kwh: formatWhAsKwh(t.energyWh),
+      substituted_kwh: formatWhAsKwh(t.substitutedWh),
+      fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),
+      declared_tenge: formatTiyn(declaredOf(t.key)),
+    });
   }
   const siteBin = new Map(s.sites.map((x) => [x.id, x.taxpayerBin]));
   for (const t of s.totals.bySite) {
-    rows.push({ ...base, section: 'site', key: t.key, taxpayer_bin: siteBin.get(t.key) ?? '', kwh: formatWhAsKwh(t.energyWh), substituted_kwh: formatWhAsKwh(t.substitutedWh), fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn) });
+    rows.push({
+      ...base,
+      section: 'site',
+      key: t.key,
+      taxpayer_bin: siteBin.get(t.key) ?? '',
+      kwh: formatWhAsKwh(t.energyWh),
+      substituted_kwh: formatWhAsKwh(t.substitutedWh),
+      fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),
+    });
   }
   for (const t of s.totals.bySource) {
-    rows.push({ ...base, section: 'energy_source', key: t.key, energy_source: t.key, kwh: formatWhAsKwh(t.energyWh), substituted_kwh: formatWhAsKwh(t.substitutedWh), fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn) });
+    rows.push({
+      ...base,
+      section: 'energy_source',
+      key: t.key,
+      energy_source: t.key,
+      kwh: formatWhAsKwh(t.energyWh),
+      substituted_kwh: formatWhAsKwh(t.substitutedWh),
+      fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),
+    });
   }
   for (const t of s.totals.byRate) {
-    rows.push({ ...base, section: 'rate', key: rateTenge(t.key), rate_tenge_per_kwh: rateTenge(t.key), kwh: formatWhAsKwh(t.energyWh), substituted_kwh: formatWhAsKwh(t.substitutedWh), fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn) });
+    rows.push({
+      ...base,
+      section: 'rate',
+      key: rateTenge(t.key),
+      rate_tenge_per_kwh: rateTenge(t.key),
+      kwh: formatWhAsKwh(t.energyWh),
+      substituted_kwh: formatWhAsKwh(t.substitutedWh),
+      fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),
+    });
   }
   const t = s.totals.total;
-  rows.push({ ...base, section: 'total', key: 'all', kwh: formatWhAsKwh(t.energyWh), substituted_kwh: formatWhAsKwh(t.substitutedWh), fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn), declared_tenge: formatTiyn(s.declaredTotalTiyn) });
+  rows.push({
+    ...base,
+    section: 'total',
+    key: 'all',
+    kwh: formatWhAsKwh(t.energyWh),
+    substituted_kwh: formatWhAsKwh(t.substitutedWh),
+    fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),
+    declared_tenge: formatTiyn(s.declaredTotalTiyn),
+  });
   rows.push({ ...base, section: 'snapshot', key: `v${s.version} ${s.digest}` });
   for (const m of late?.meters ?? []) {
-    rows.push({ ...base, section: 'post-close-adjustment', key: `${m.meterId} (${m.lateReadings} late readings)`, kwh: formatWhAsKwh(m.differenceWh), fee_tenge_exact: formatMilliTiyn(m.differenceMilliTiyn) });
+    rows.push({
+      ...base,
+      section: 'post-close-adjustment',
+      key: `${m.meterId} (${m.lateReadings} late readings)`,
+      kwh: formatWhAsKwh(m.differenceWh),
+      fee_tenge_exact: formatMilliTiyn(m.differenceMilliTiyn),
+    });
   }
   return row(TOTALS_COLUMNS) + rows.map((r) => row(TOTALS_COLUMNS.map((c) => r[c] ?? ''))).join('');
 }

@@ -8,7 +8,8 @@ import type { LateDataReport, PeriodSnapshot, SnapshotLine } from './snapshot-ty
 
 const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const tr = (cells: readonly (string | number)[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+const tr = (cells: readonly (string | number)[], tag = 'td') =>
+  `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
 const table = (head: readonly string[], rows: readonly (readonly (string | number)[])[]) =>
   `<table><thead>${tr(head, 'th')}</thead><tbody>${rows.map((r) => tr(r)).join('')}</tbody></table>`;
 
@@ -26,14 +27,24 @@ td:nth-child(n+2) { font-variant-numeric: tabular-nums; }
 
 function substitutedByReason(lines: readonly SnapshotLine[]): [string, number][] {
   const m = new Map<string, number>();
-  for (const l of lines) if (l.basis === 'substituted') m.set(l.reason ?? '', (m.get(l.reason ?? '') ?? 0) + l.energyWh);
+  for (const l of lines)
+    if (l.basis === 'substituted') m.set(l.reason ?? '', (m.get(l.reason ?? '') ?? 0) + l.energyWh);
   return [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function history(s: PeriodSnapshot): string {
-  const rows = s.previousVersions.map((v) => [`v${v.version}`, v.closedAt, v.closedBy, `reopened ${v.reopenedAt} by ${v.reopenedBy}: ${v.reopenReason}`, v.digest]);
+  const rows = s.previousVersions.map((v) => [
+    `v${v.version}`,
+    v.closedAt,
+    v.closedBy,
+    `reopened ${v.reopenedAt} by ${v.reopenedBy}: ${v.reopenReason}`,
+    v.digest,
+  ]);
   rows.push([`v${s.version} (this)`, s.closedAt, s.closedBy, s.reason ?? '', s.digest]);
-  return table(['version', 'closed at (UTC)', 'closed by', 'note', 'digest'], rows).replace(/<td>sha256/g, '<td class="digest">sha256');
+  return table(['version', 'closed at (UTC)', 'closed by', 'note', 'digest'], rows).replace(
+    /<td>sha256/g,
+    '<td class="digest">sha256',
+  );
 }
 
 function taxpayerSection(s: PeriodSnapshot, tp: { bin: string; name: string }, late?: LateDataReport): string {
@@ -43,7 +54,10 @@ function taxpayerSection(s: PeriodSnapshot, tp: { bin: string; name: string }, l
   const amountTiyn = declared.reduce((a, d) => a + d.amountTiyn, 0);
   const quarters = new Set(declared.map((d) => d.taxQuarter));
   const due = s.dueDates.filter((d) => quarters.has(d.taxQuarter));
-  const sites = s.sites.filter((x) => x.taxpayerBin === tp.bin).map((x) => `${x.name} (${x.id})`).join(', ');
+  const sites = s.sites
+    .filter((x) => x.taxpayerBin === tp.bin)
+    .map((x) => `${x.name} (${x.id})`)
+    .join(', ');
   const meters = new Set(lines.map((l) => l.meterId));
   const lateRows = (late?.meters ?? []).filter((m) => meters.has(m.meterId));
   const subst = substitutedByReason(lines);
@@ -55,14 +69,66 @@ ${due.map((d) => tr([`Due dates ${d.taxQuarter}`, `declare by ${d.declareBy}, pa
 ${tr(['Snapshot', `version ${s.version}, closed ${s.closedAt} by ${s.closedBy}`])}
 </tbody></table>
 <h2>Declared lines (rounded once per line)</h2>
-${table(['quarter', 'energy source', 'basis', 'rate tenge/kWh', 'kWh', 'exact fee tenge', 'rounding', 'rounding tenge', 'declared tenge'],
-    declared.map((d) => [d.taxQuarter, d.energySource, d.basis, formatTiyn(d.rateTiynPerKwh), formatWhAsKwh(d.energyWh), formatMilliTiyn(d.feeMilliTiyn), d.roundingRule, formatMilliTiyn(d.roundingMilliTiyn), formatTiyn(d.amountTiyn)]))}
+${table(
+  [
+    'quarter',
+    'energy source',
+    'basis',
+    'rate tenge/kWh',
+    'kWh',
+    'exact fee tenge',
+    'rounding',
+    'rounding tenge',
+    'declared tenge',
+  ],
+  declared.map((d) => [
+    d.taxQuarter,
+    d.energySource,
+    d.basis,
+    formatTiyn(d.rateTiynPerKwh),
+    formatWhAsKwh(d.energyWh),
+    formatMilliTiyn(d.feeMilliTiyn),
+    d.roundingRule,
+    formatMilliTiyn(d.roundingMilliTiyn),
+    formatTiyn(d.amountTiyn),
+  ]),
+)}
 <table><tbody><tr class="total"><td>Total kWh</td><td>${esc(formatWhAsKwh(totals?.energyWh ?? 0))}</td><td>Amount due, tenge</td><td class="amount-due">${esc(formatTiyn(amountTiyn))}</td></tr></tbody></table>
 <h2>Substituted kWh (no working metering: maximum load x hours)</h2>
-${subst.length ? table(['reason', 'kWh'], subst.map(([r, wh]) => [r, formatWhAsKwh(wh)])) : '<p>None: every kWh was metered.</p>'}
-${lateRows.length ? `<h2>Post-close adjustments (late readings, not in this declaration)</h2>${table(['meter', 'late readings', 'kWh difference', 'fee difference tenge'], lateRows.map((m) => [m.meterId, m.lateReadings, formatWhAsKwh(m.differenceWh), formatMilliTiyn(m.differenceMilliTiyn)]))}` : ''}
+${
+  subst.length
+    ? table(
+        ['reason', 'kWh'],
+        subst.map(([r, wh]) => [r, formatWhAsKwh(wh)]),
+      )
+    : '<p>None: every kWh was metered.</p>'
+}
+${
+  lateRows.length
+    ? `<h2>Post-close adjustments (late readings, not in this declaration)</h2>${table(
+        ['meter', 'late readings', 'kWh difference', 'fee difference tenge'],
+        lateRows.map((m) => [
+          m.meterId,
+          m.lateReadings,
+          formatWhAsKwh(m.differenceWh),
+          formatMilliTiyn(m.differenceMilliTiyn),
+        ]),
+      )}`
+    : ''
+}
 <h2>Basis</h2>
-${table(['item', 'value'], [['registry version', s.registryVersion], ['tariffs', s.tariffs.map((t) => `${t.id} v${t.version}`).join(', ')], ['substitution policy', `${s.policy.name} (grace ${s.policy.graceIntervals} intervals, spike tolerance ${s.policy.spikeTolerance})`], ['engine version', s.engineVersion]])}
+${table(
+  ['item', 'value'],
+  [
+    ['registry version', s.registryVersion],
+    ['tariffs', s.tariffs.map((t) => `${t.id} v${t.version}`).join(', ')],
+    [
+      'substitution policy',
+      `${s.policy.name} (grace ${s.policy.graceIntervals} intervals, spike tolerance ${s.policy.spikeTolerance})`,
+    ],
+    ['engine version', s.engineVersion],
+  ],
+)}
 <h2>Version history</h2>
 ${history(s)}
 <p class="digest">Digest (SHA-256 of the canonical snapshot): ${esc(s.digest)}</p>

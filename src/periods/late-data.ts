@@ -9,23 +9,43 @@ import { type LedgerDeps, type PeriodMeters, lateReadingCounts, ledgerLines } fr
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
 
 /** Pure: the report from the late counts and the recomputed lines of the meters concerned. */
-export function buildLateReport(snapshot: PeriodSnapshot, counts: ReadonlyMap<string, number>, recomputed: readonly LedgerLine[]): LateDataReport {
-  const meters = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([meterId, lateReadings]) => {
-    const before = snapshot.totals.byMeter.find((t) => t.key === meterId);
-    const mine = recomputed.filter((l) => l.meterId === meterId);
-    const feeNow = mine.reduce((a, l) => a + l.feeMilliTiyn, 0);
-    const whNow = mine.reduce((a, l) => a + l.energyWh, 0);
-    const feeBefore = before?.feeMilliTiyn ?? 0;
-    return { meterId, lateReadings, snapshotFeeMilliTiyn: feeBefore, recomputedFeeMilliTiyn: feeNow, differenceMilliTiyn: feeNow - feeBefore, differenceWh: whNow - (before?.energyWh ?? 0) };
-  });
+export function buildLateReport(
+  snapshot: PeriodSnapshot,
+  counts: ReadonlyMap<string, number>,
+  recomputed: readonly LedgerLine[],
+): LateDataReport {
+  const meters = [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([meterId, lateReadings]) => {
+      const before = snapshot.totals.byMeter.find((t) => t.key === meterId);
+      const mine = recomputed.filter((l) => l.meterId === meterId);
+      const feeNow = mine.reduce((a, l) => a + l.feeMilliTiyn, 0);
+      const whNow = mine.reduce((a, l) => a + l.energyWh, 0);
+      const feeBefore = before?.feeMilliTiyn ?? 0;
+      return {
+        meterId,
+        lateReadings,
+        snapshotFeeMilliTiyn: feeBefore,
+        recomputedFeeMilliTiyn: feeNow,
+        differenceMilliTiyn: feeNow - feeBefore,
+        differenceWh: whNow - (before?.energyWh ?? 0),
+      };
+    });
   return {
-    period: snapshot.period, version: snapshot.version, closedAtMs: snapshot.closedAtMs,
-    lateReadings: meters.reduce((a, m) => a + m.lateReadings, 0), meters,
+    period: snapshot.period,
+    version: snapshot.version,
+    closedAtMs: snapshot.closedAtMs,
+    lateReadings: meters.reduce((a, m) => a + m.lateReadings, 0),
+    meters,
     differenceMilliTiyn: meters.reduce((a, m) => a + m.differenceMilliTiyn, 0),
   };
 }
 
-export async function lateDataReport(deps: LedgerDeps, snapshot: PeriodSnapshot, pm: PeriodMeters): Promise<LateDataReport> {
+export async function lateDataReport(
+  deps: LedgerDeps,
+  snapshot: PeriodSnapshot,
+  pm: PeriodMeters,
+): Promise<LateDataReport> {
   const counts = await lateReadingCounts(deps.target, pm, snapshot.closedAtMs);
   const affected = pm.meters.filter((m) => counts.has(m.facts.meterId));
   const recomputed = affected.length ? await ledgerLines(deps, affected) : [];

@@ -3,7 +3,15 @@
  * store, and the count of readings that arrived after a close. Thin shell over
  * computeStoreLedger (src/ledger/store-ledger.ts).
  */
-import { type LedgerLine, type Period, type QuarterPrice, type Result, type SubstitutionPolicy, type TariffSet, periodBounds } from '../fees/index.ts';
+import {
+  type LedgerLine,
+  type Period,
+  type QuarterPrice,
+  type Result,
+  type SubstitutionPolicy,
+  type TariffSet,
+  periodBounds,
+} from '../fees/index.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod } from '../ledger/store-ledger.ts';
 import { assertRollupsCover } from '../rollup/coverage.ts';
 import { meterCondition, ms } from '../ledger/store-query.ts';
@@ -24,7 +32,10 @@ export function periodMeters(registry: Registry, period: Period, taxpayer: strin
   const facts = metersInScope(registry, taxpayer === null ? {} : { taxpayerBin: taxpayer });
   if (!facts.ok) return facts;
   const meters = facts.value.map((f) => ({ facts: f, ...periodBounds(period, f.timeZone) }));
-  return { ok: true, value: { meters, fromMs: Math.min(...meters.map((m) => m.fromMs)), toMs: Math.max(...meters.map((m) => m.toMs)) } };
+  return {
+    ok: true,
+    value: { meters, fromMs: Math.min(...meters.map((m) => m.fromMs)), toMs: Math.max(...meters.map((m) => m.toMs)) },
+  };
 }
 
 export interface LedgerDeps {
@@ -39,9 +50,20 @@ export interface LedgerDeps {
 export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod[]): Promise<LedgerLine[]> {
   await ensureRollupsCurrent(deps.beforeRead);
   if (meters.length) {
-    await assertRollupsCover(deps.target, meters.map((m) => m.facts.meterId), Math.min(...meters.map((m) => m.fromMs)), Math.max(...meters.map((m) => m.toMs)));
+    await assertRollupsCover(
+      deps.target,
+      meters.map((m) => m.facts.meterId),
+      Math.min(...meters.map((m) => m.fromMs)),
+      Math.max(...meters.map((m) => m.toMs)),
+    );
   }
-  const r = await computeStoreLedger({ target: deps.target, meters, tariffs: deps.tariffs, policy: deps.policy, ...(deps.prices && { prices: deps.prices }) });
+  const r = await computeStoreLedger({
+    target: deps.target,
+    meters,
+    tariffs: deps.tariffs,
+    policy: deps.policy,
+    ...(deps.prices && { prices: deps.prices }),
+  });
   return r.meters.flatMap((m) => m.ledger.lines);
 }
 
@@ -49,12 +71,16 @@ export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod
  * Readings stamped inside the period whose arrival time (rx_ms) is after the
  * close, per meter. Readings are stored as usual; the snapshot never changes.
  */
-export async function lateReadingCounts(target: InfluxTarget, pm: PeriodMeters, closedAtMs: number): Promise<Map<string, number>> {
+export async function lateReadingCounts(
+  target: InfluxTarget,
+  pm: PeriodMeters,
+  closedAtMs: number,
+): Promise<Map<string, number>> {
   const ids = pm.meters.map((m) => m.facts.meterId);
   const q = `SELECT count("wh") AS "n" FROM "reading" WHERE ${meterCondition(ids)} AND time >= ${ms(pm.fromMs)} AND time < ${ms(pm.toMs)} AND "rx_ms" > ${Math.trunc(closedAtMs)} GROUP BY "meter"`;
   const out = new Map<string, number>();
   for (const s of await influxql(target, q)) {
-    const meter = s.tags["meter"];
+    const meter = s.tags['meter'];
     const n = Number(rows(s)[0]?.['n'] ?? 0);
     if (meter && n > 0) out.set(meter, n);
   }

@@ -5,8 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  DEFAULT_POLICY, type Period, type QuarterPrice, type RoundingRule, type SubstitutionPolicy, type TariffSet,
-  formatPeriod, parsePeriod, quarterAt, quarterDueDates,
+  DEFAULT_POLICY,
+  type Period,
+  type QuarterPrice,
+  type RoundingRule,
+  type SubstitutionPolicy,
+  type TariffSet,
+  formatPeriod,
+  parsePeriod,
+  quarterAt,
+  quarterDueDates,
 } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
@@ -20,7 +28,11 @@ import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snap
 import { type VerifyReport, compareLedgers } from './verify.ts';
 
 export type PeriodResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
-const fail = (status: number, reason: string): { ok: false; status: number; reason: string } => ({ ok: false, status, reason });
+const fail = (status: number, reason: string): { ok: false; status: number; reason: string } => ({
+  ok: false,
+  status,
+  reason,
+});
 
 export interface PeriodServiceDeps {
   readonly registry: Registry;
@@ -41,7 +53,10 @@ export interface PeriodServiceDeps {
 
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
 export const EXPORT_TYPES: Record<ExportFormat, string> = {
-  'csv': 'text/csv; charset=utf-8', 'totals.csv': 'text/csv; charset=utf-8', 'json': 'application/json; charset=utf-8', 'html': 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  'totals.csv': 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
 };
 
 export interface PeriodListEntry {
@@ -56,7 +71,8 @@ export interface PeriodListEntry {
 }
 
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 }
 
 export function createPeriodService(deps: PeriodServiceDeps) {
@@ -65,30 +81,59 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
   const policy = deps.policy ?? DEFAULT_POLICY;
   const engineVersion = deps.engineVersion ?? packageVersion();
-  const ledgerDeps = () => ({ target: target(), tariffs: deps.tariffs, policy, prices: deps.prices ?? deps.registry.prices, ...(deps.beforeRead && { beforeRead: deps.beforeRead }) });
+  const ledgerDeps = () => ({
+    target: target(),
+    tariffs: deps.tariffs,
+    policy,
+    prices: deps.prices ?? deps.registry.prices,
+    ...(deps.beforeRead && { beforeRead: deps.beforeRead }),
+  });
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => { const p = queue.then(fn, fn); queue = p.catch(() => undefined); return p; };
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn, fn);
+    queue = p.catch(() => undefined);
+    return p;
+  };
 
-  function resolve(periodText: string, taxpayer: string | undefined | null): PeriodResult<{ period: Period; scope: SnapshotScope; pm: PeriodMeters }> {
+  function resolve(
+    periodText: string,
+    taxpayer: string | undefined | null,
+  ): PeriodResult<{ period: Period; scope: SnapshotScope; pm: PeriodMeters }> {
     const p = parsePeriod(periodText);
     if (!p.ok) return fail(400, p.reason);
     const bin = taxpayer ?? null;
     if (bin !== null && !/^\d{12}$/.test(bin)) return fail(400, `taxpayer must be a 12-digit BIN (got "${bin}")`);
     const pm = periodMeters(deps.registry, p.value, bin);
     if (!pm.ok) return fail(bin !== null && pm.reason.startsWith('unknown taxpayer') ? 404 : 400, pm.reason);
-    return { ok: true, value: { period: p.value, scope: { period: formatPeriod(p.value), taxpayer: bin }, pm: pm.value } };
+    return {
+      ok: true,
+      value: { period: p.value, scope: { period: formatPeriod(p.value), taxpayer: bin }, pm: pm.value },
+    };
   }
 
   function state(scope: SnapshotScope): { latest?: PeriodSnapshot; reopened: boolean } {
     const latest = store.read(scope);
-    return { ...(latest && { latest }), reopened: latest !== undefined && store.reopenOf(scope, latest.version) !== undefined };
+    return {
+      ...(latest && { latest }),
+      reopened: latest !== undefined && store.reopenOf(scope, latest.version) !== undefined,
+    };
   }
 
-  function closed(periodText: string, taxpayer?: string | null, version?: number): PeriodResult<{ snapshot: PeriodSnapshot; scope: SnapshotScope; pm: PeriodMeters }> {
+  function closed(
+    periodText: string,
+    taxpayer?: string | null,
+    version?: number,
+  ): PeriodResult<{ snapshot: PeriodSnapshot; scope: SnapshotScope; pm: PeriodMeters }> {
     const r = resolve(periodText, taxpayer);
     if (!r.ok) return r;
     const snapshot = store.read(r.value.scope, version);
-    if (!snapshot) return fail(404, version === undefined ? `period ${r.value.scope.period}${taxpayer ? ` for taxpayer ${taxpayer}` : ''} is not closed` : `period ${r.value.scope.period} has no version ${version} (versions: ${store.versions(r.value.scope).join(', ') || 'none'})`);
+    if (!snapshot)
+      return fail(
+        404,
+        version === undefined
+          ? `period ${r.value.scope.period}${taxpayer ? ` for taxpayer ${taxpayer}` : ''} is not closed`
+          : `period ${r.value.scope.period} has no version ${version} (versions: ${store.versions(r.value.scope).join(', ') || 'none'})`,
+      );
     return { ok: true, value: { snapshot, scope: r.value.scope, pm: r.value.pm } };
   }
 
@@ -100,50 +145,102 @@ export function createPeriodService(deps: PeriodServiceDeps) {
 
   return {
     store,
-    async close(req: { period: string; taxpayer?: string | null; closedBy: string; reason?: string | null }): Promise<PeriodResult<{ snapshot: PeriodSnapshot; created: boolean }>> {
+    async close(req: {
+      period: string;
+      taxpayer?: string | null;
+      closedBy: string;
+      reason?: string | null;
+    }): Promise<PeriodResult<{ snapshot: PeriodSnapshot; created: boolean }>> {
       const r = resolve(req.period, req.taxpayer);
       if (!r.ok) return r;
       const { period, scope, pm } = r.value;
       const nowMs = now();
-      if (pm.toMs > nowMs) return fail(409, `period ${scope.period} is still in progress: it ends ${new Date(pm.toMs).toISOString()}; close it after that`);
+      if (pm.toMs > nowMs)
+        return fail(
+          409,
+          `period ${scope.period} is still in progress: it ends ${new Date(pm.toMs).toISOString()}; close it after that`,
+        );
       return serial(async () => {
         const s = state(scope);
         if (s.latest && !s.reopened) return { ok: true as const, value: { snapshot: s.latest, created: false } };
-        const previousVersions: VersionHistoryEntry[] = s.latest ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)] : [];
+        const previousVersions: VersionHistoryEntry[] = s.latest
+          ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
+          : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
         const bins = new Set(pm.meters.map((m) => m.facts.taxpayerBin));
         const snapshot = buildSnapshot({
-          period, taxpayerScope: scope.taxpayer, lines, version: (s.latest?.version ?? 0) + 1, closedBy: req.closedBy, closedAtMs: now(),
-          reason: req.reason ?? null, previousVersions, registryVersion: deps.registry.version, tariffs: deps.tariffs, policy, engineVersion, ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
+          period,
+          taxpayerScope: scope.taxpayer,
+          lines,
+          version: (s.latest?.version ?? 0) + 1,
+          closedBy: req.closedBy,
+          closedAtMs: now(),
+          reason: req.reason ?? null,
+          previousVersions,
+          registryVersion: deps.registry.version,
+          tariffs: deps.tariffs,
+          policy,
+          engineVersion,
+          ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
           taxpayers: deps.registry.taxpayers.filter((t) => bins.has(t.bin)).map((t) => ({ bin: t.bin, name: t.name })),
-          sites: deps.registry.sites.filter((x) => bins.has(x.taxpayer) && pm.meters.some((m) => m.facts.siteId === x.id)).map((x) => ({ id: x.id, name: x.name, taxpayerBin: x.taxpayer })),
+          sites: deps.registry.sites
+            .filter((x) => bins.has(x.taxpayer) && pm.meters.some((m) => m.facts.siteId === x.id))
+            .map((x) => ({ id: x.id, name: x.name, taxpayerBin: x.taxpayer })),
         });
         store.write(snapshot);
         return { ok: true as const, value: { snapshot, created: true } };
       });
     },
 
-    async reopen(req: { period: string; taxpayer?: string | null; reopenedBy: string; reason?: string | null }): Promise<PeriodResult<{ reopenedVersion: number }>> {
+    async reopen(req: {
+      period: string;
+      taxpayer?: string | null;
+      reopenedBy: string;
+      reason?: string | null;
+    }): Promise<PeriodResult<{ reopenedVersion: number }>> {
       if (!req.reason || !req.reason.trim()) return fail(400, 'a reason is required to reopen a closed period');
       return serial(async () => {
         const c = closed(req.period, req.taxpayer);
         if (!c.ok) return c;
         const { snapshot, scope } = c.value;
-        if (store.reopenOf(scope, snapshot.version)) return fail(409, `period ${scope.period} v${snapshot.version} is already reopened; close it again to make v${snapshot.version + 1}`);
+        if (store.reopenOf(scope, snapshot.version))
+          return fail(
+            409,
+            `period ${scope.period} v${snapshot.version} is already reopened; close it again to make v${snapshot.version + 1}`,
+          );
         const t = now();
-        store.writeReopen(scope, { version: snapshot.version, reopenedAt: new Date(t).toISOString(), reopenedAtMs: t, reopenedBy: req.reopenedBy, reason: req.reason!.trim() });
+        store.writeReopen(scope, {
+          version: snapshot.version,
+          reopenedAt: new Date(t).toISOString(),
+          reopenedAtMs: t,
+          reopenedBy: req.reopenedBy,
+          reason: req.reason!.trim(),
+        });
         return { ok: true as const, value: { reopenedVersion: snapshot.version } };
       });
     },
 
     lateData,
 
-    async export(periodText: string, format: ExportFormat, opts: { taxpayer?: string | null; version?: number } = {}): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
+    async export(
+      periodText: string,
+      format: ExportFormat,
+      opts: { taxpayer?: string | null; version?: number } = {},
+    ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
       const c = closed(periodText, opts.taxpayer, opts.version);
       if (!c.ok) return c;
       const s = c.value.snapshot;
-      if (format === 'json') return { ok: true, value: { contentType: EXPORT_TYPES.json, body: store.readBytes(c.value.scope, s.version) ?? snapshotBytes(s), snapshot: s } };
-      if (format === 'csv') return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
+      if (format === 'json')
+        return {
+          ok: true,
+          value: {
+            contentType: EXPORT_TYPES.json,
+            body: store.readBytes(c.value.scope, s.version) ?? snapshotBytes(s),
+            snapshot: s,
+          },
+        };
+      if (format === 'csv')
+        return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
       const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
       const lateOrNone = late.lateReadings > 0 ? late : undefined;
       const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
@@ -162,22 +259,46 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         const parsed = parsePeriod(scope.period);
         const pm = parsed.ok ? periodMeters(deps.registry, parsed.value, scope.taxpayer) : parsed;
         const late = s.reopened || !pm.ok ? 0 : await lateDataCount(target(), pm.value, latest.closedAtMs);
-        entries.push({ period: scope.period, taxpayer: scope.taxpayer, state: s.reopened ? `reopened after v${latest.version}` : `closed v${latest.version}`, version: latest.version, digest: latest.digest, latePending: late, dueDates: latest.dueDates });
+        entries.push({
+          period: scope.period,
+          taxpayer: scope.taxpayer,
+          state: s.reopened ? `reopened after v${latest.version}` : `closed v${latest.version}`,
+          version: latest.version,
+          digest: latest.digest,
+          latePending: late,
+          dueDates: latest.dueDates,
+        });
       }
       // The current quarter and the four before it, when not closed.
       let q = quarterAt(nowMs, zone);
       for (let i = 0; i < 5; i++) {
         if (!seen.has(`${q.label}|`)) {
           const p = parsePeriod(q.label);
-          const due = p.ok && p.value.kind === 'quarter' ? [{ taxQuarter: q.label, ...quarterDueDates(p.value.year, p.value.quarter) }] : [];
-          entries.push({ period: q.label, taxpayer: null, state: q.toMs > nowMs ? 'in-progress' : 'open', version: null, digest: null, latePending: 0, dueDates: due });
+          const due =
+            p.ok && p.value.kind === 'quarter'
+              ? [{ taxQuarter: q.label, ...quarterDueDates(p.value.year, p.value.quarter) }]
+              : [];
+          entries.push({
+            period: q.label,
+            taxpayer: null,
+            state: q.toMs > nowMs ? 'in-progress' : 'open',
+            version: null,
+            digest: null,
+            latePending: 0,
+            dueDates: due,
+          });
         }
         q = quarterAt(q.fromMs - 1, zone);
       }
-      return entries.sort((a, b) => (a.period < b.period ? 1 : a.period > b.period ? -1 : (a.taxpayer ?? '') < (b.taxpayer ?? '') ? -1 : 1));
+      return entries.sort((a, b) =>
+        a.period < b.period ? 1 : a.period > b.period ? -1 : (a.taxpayer ?? '') < (b.taxpayer ?? '') ? -1 : 1,
+      );
     },
 
-    async verify(periodText: string, opts: { taxpayer?: string | null; version?: number } = {}): Promise<PeriodResult<VerifyReport>> {
+    async verify(
+      periodText: string,
+      opts: { taxpayer?: string | null; version?: number } = {},
+    ): Promise<PeriodResult<VerifyReport>> {
       const c = closed(periodText, opts.taxpayer, opts.version);
       if (!c.ok) return c;
       const lines = await ledgerLines(ledgerDeps(), c.value.pm.meters);
@@ -192,8 +313,19 @@ async function lateDataCount(target: InfluxTarget, pm: PeriodMeters, closedAtMs:
   return n;
 }
 
-function historyEntry(s: PeriodSnapshot, reopen: { reopenedAt: string; reopenedBy: string; reason: string }): VersionHistoryEntry {
-  return { version: s.version, digest: s.digest, closedAt: s.closedAt, closedBy: s.closedBy, reopenedAt: reopen.reopenedAt, reopenedBy: reopen.reopenedBy, reopenReason: reopen.reason };
+function historyEntry(
+  s: PeriodSnapshot,
+  reopen: { reopenedAt: string; reopenedBy: string; reason: string },
+): VersionHistoryEntry {
+  return {
+    version: s.version,
+    digest: s.digest,
+    closedAt: s.closedAt,
+    closedBy: s.closedBy,
+    reopenedAt: reopen.reopenedAt,
+    reopenedBy: reopen.reopenedBy,
+    reopenReason: reopen.reason,
+  };
 }
 
 export type PeriodService = ReturnType<typeof createPeriodService>;

@@ -5,7 +5,17 @@
  * (temp file + fsync + hard link, which refuses to replace an existing version)
  * and never changed: a version is immutable, diffable and easy to archive.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from './canonical-json.ts';
 import type { PeriodSnapshot } from './snapshot-types.ts';
@@ -59,13 +69,18 @@ function atomicCreate(dir: string, name: string, text: string): string {
   try {
     linkSync(temp, final); // fails with EEXIST: a version is never replaced
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`);
     throw err;
   } finally {
     unlinkSync(temp);
   }
   const dfd = openSync(dir, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
   return final;
 }
 
@@ -89,9 +104,15 @@ function listDir(dir: string): { name: string; dir: boolean }[] {
 
 export function createSnapshotStore(dataDir: string): SnapshotStore {
   const rootDir = join(dataDir, 'periods');
-  const dirOf = (s: SnapshotScope) => (s.taxpayer === null ? join(rootDir, s.period) : join(rootDir, s.period, s.taxpayer));
+  const dirOf = (s: SnapshotScope) =>
+    s.taxpayer === null ? join(rootDir, s.period) : join(rootDir, s.period, s.taxpayer);
   const versions = (s: SnapshotScope): number[] =>
-    listDir(dirOf(s)).flatMap((e) => { const m = /^v(\d+)\.json$/.exec(e.name); return m && !e.dir ? [Number(m[1])] : []; }).sort((a, b) => a - b);
+    listDir(dirOf(s))
+      .flatMap((e) => {
+        const m = /^v(\d+)\.json$/.exec(e.name);
+        return m && !e.dir ? [Number(m[1])] : [];
+      })
+      .sort((a, b) => a - b);
   const readBytes = (s: SnapshotScope, version?: number): string | undefined => {
     const v = version ?? versions(s).at(-1);
     return v === undefined ? undefined : readText(join(dirOf(s), `v${v}.json`));
@@ -109,14 +130,21 @@ export function createSnapshotStore(dataDir: string): SnapshotStore {
       return text === undefined ? undefined : (JSON.parse(text) as ReopenRecord);
     },
     write(snapshot) {
-      return atomicCreate(dirOf({ period: snapshot.period, taxpayer: snapshot.taxpayerScope }), `v${snapshot.version}.json`, snapshotBytes(snapshot));
+      return atomicCreate(
+        dirOf({ period: snapshot.period, taxpayer: snapshot.taxpayerScope }),
+        `v${snapshot.version}.json`,
+        snapshotBytes(snapshot),
+      );
     },
     writeReopen(s, record) {
       return atomicCreate(dirOf(s), `reopen-v${record.version}.json`, `${canonicalJson(record)}\n`);
     },
     scopes() {
       const out: SnapshotScope[] = [];
-      for (const p of listDir(rootDir).filter((e) => e.dir).map((e) => e.name).sort()) {
+      for (const p of listDir(rootDir)
+        .filter((e) => e.dir)
+        .map((e) => e.name)
+        .sort()) {
         const entries = listDir(join(rootDir, p));
         if (entries.some((e) => !e.dir && /^v\d+\.json$/.test(e.name))) out.push({ period: p, taxpayer: null });
         for (const e of entries) if (e.dir && /^\d{12}$/.test(e.name)) out.push({ period: p, taxpayer: e.name });

@@ -71,6 +71,13 @@ export interface LateDataReport {
   readonly version: number;
   readonly closedAtMs: number;
   readonly lateReadings: number;
-  readonly meters: { meterId: string; lateReadings: number; snapshotFeeMilliTiyn: number; recomputedFeeMilliTiyn: number; differenceMilliTiyn: number; differenceWh: number }[];
+  readonly meters: {
+    meterId: string;
+    lateReadings: number;
+    snapshotFeeMilliTiyn: number;
+    recomputedFeeMilliTiyn: number;
+    differenceMilliTiyn: number;
+    differenceWh: number;
+  }[];
   readonly differenceMilliTiyn: number;
 }

@@ -19,7 +19,8 @@ export function checkBin(value: string): BinCheck {
   const digits = [...value].map(Number);
   let s = weightedMod11(digits, WEIGHTS_1);
   if (s === 10) s = weightedMod11(digits, WEIGHTS_2);
-  if (s === 10) return { ok: false, reason: 'check digit cannot be computed (sum is 10 with both weight sets): not a valid BIN' };
+  if (s === 10)
+    return { ok: false, reason: 'check digit cannot be computed (sum is 10 with both weight sets): not a valid BIN' };
   if (s !== digits[11]) return { ok: false, reason: `check digit is ${digits[11]}, expected ${s}` };
   return { ok: true };
 }

@@ -3,20 +3,35 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatPath } from '../util/zod-error.ts';
-import { registryFileSchemas, type MeterInput, type PriceInput, type RigInput, type SiteInput, type TaxpayerInput } from './schema.ts';
+import {
+  registryFileSchemas,
+  type MeterInput,
+  type PriceInput,
+  type RigInput,
+  type SiteInput,
+  type TaxpayerInput,
+} from './schema.ts';
 import { resolveRegistry } from './resolve.ts';
 import type { Registry } from './types.ts';
 
 export class RegistryError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Registry is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `Registry is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'RegistryError';
   }
 }
 
 type FileKind = keyof typeof registryFileSchemas;
 const KINDS: readonly FileKind[] = ['taxpayers', 'sites', 'meters', 'rigs', 'prices'];
-const ENTRY_KEY: Record<FileKind, string> = { taxpayers: 'bin', sites: 'id', meters: 'id', rigs: 'serial', prices: 'site' };
+const ENTRY_KEY: Record<FileKind, string> = {
+  taxpayers: 'bin',
+  sites: 'id',
+  meters: 'id',
+  rigs: 'serial',
+  prices: 'site',
+};
 /** Files a registry may leave out. */
 const OPTIONAL: readonly FileKind[] = ['rigs', 'prices'];
 
@@ -40,7 +55,11 @@ function describeEntry(kind: FileKind, doc: unknown, path: readonly PropertyKey[
 }
 
 interface RawRegistry {
-  taxpayers: TaxpayerInput[]; sites: SiteInput[]; meters: MeterInput[]; rigs: RigInput[]; prices: PriceInput[];
+  taxpayers: TaxpayerInput[];
+  sites: SiteInput[];
+  meters: MeterInput[];
+  rigs: RigInput[];
+  prices: PriceInput[];
   files: Record<FileKind, string>;
 }
 
@@ -49,8 +68,13 @@ function readAll(dir: string, problems: string[], hash: ReturnType<typeof create
   for (const kind of KINDS) {
     const file = findFile(dir, kind);
     if (!file) {
-      if (OPTIONAL.includes(kind)) { out[kind] = []; continue; }
-      problems.push(`${join(dir, `${kind}.yaml`)}: file is missing (the registry needs taxpayers, sites and meters files)`);
+      if (OPTIONAL.includes(kind)) {
+        out[kind] = [];
+        continue;
+      }
+      problems.push(
+        `${join(dir, `${kind}.yaml`)}: file is missing (the registry needs taxpayers, sites and meters files)`,
+      );
       continue;
     }
     out.files![kind] = file;
@@ -65,7 +89,8 @@ function readAll(dir: string, problems: string[], hash: ReturnType<typeof create
     }
     const parsed = registryFileSchemas[kind].safeParse(doc);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${file}: ${describeEntry(kind, doc, issue.path)}: ${issue.message}`);
+      for (const issue of parsed.error.issues)
+        problems.push(`${file}: ${describeEntry(kind, doc, issue.path)}: ${issue.message}`);
       continue;
     }
     Object.assign(out, parsed.data);

@@ -6,11 +6,15 @@ import { ENERGY_SOURCES } from '../fees/types.ts';
 
 export { ENERGY_SOURCES, type EnergySource } from '../fees/types.ts';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64 characters');
-const dateString = z.string().regex(
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/,
-  'a date YYYY-MM-DD (local midnight in the site time zone) or an ISO date-time with offset',
-);
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64 characters');
+const dateString = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/,
+    'a date YYYY-MM-DD (local midnight in the site time zone) or an ISO date-time with offset',
+  );
 
 export const binSchema = z.string().superRefine((v, ctx) => {
   const r = checkBin(v);
@@ -67,11 +71,11 @@ export const priceSchema = z.strictObject({
 });
 
 export const registryFileSchemas = {
-  'taxpayers': z.strictObject({ taxpayers: z.array(taxpayerSchema).min(1) }),
-  'sites': z.strictObject({ sites: z.array(siteSchema).min(1) }),
-  'meters': z.strictObject({ meters: z.array(meterSchema).min(1) }),
-  'rigs': z.strictObject({ rigs: z.array(rigSchema) }),
-  'prices': z.strictObject({ prices: z.array(priceSchema) }),
+  taxpayers: z.strictObject({ taxpayers: z.array(taxpayerSchema).min(1) }),
+  sites: z.strictObject({ sites: z.array(siteSchema).min(1) }),
+  meters: z.strictObject({ meters: z.array(meterSchema).min(1) }),
+  rigs: z.strictObject({ rigs: z.array(rigSchema) }),
+  prices: z.strictObject({ prices: z.array(priceSchema) }),
 } as const;
 
 export type TaxpayerInput = z.infer<typeof taxpayerSchema>;

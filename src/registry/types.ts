@@ -3,7 +3,10 @@ import type { RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 
 export type Taxpayer = TaxpayerInput;
 export type Site = SiteInput;
-export interface Rig extends RigInput { readonly installedMs?: number; readonly removedMs?: number }
+export interface Rig extends RigInput {
+  readonly installedMs?: number;
+  readonly removedMs?: number;
+}
 
 /**
  * A meter with every date resolved to epoch ms in its site's zone and its max-load history derived:

@@ -10,26 +10,59 @@ export const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 /** Hour buckets of a rollup series (one meter). */
 export function seriesBuckets(s: Series): HourSummary[] {
   const c = (n: string) => columnIndex(s, n);
-  const [it, ic, ift, ifw, ilt, ilw, ifa, ig, is, ip] = [c('time'), c('count'), c('first_ts'), c('first_wh'), c('last_ts'), c('last_wh'), c('faults'), c('max_gap'), c('min_step'), c('max_pw')];
+  const [it, ic, ift, ifw, ilt, ilw, ifa, ig, is, ip] = [
+    c('time'),
+    c('count'),
+    c('first_ts'),
+    c('first_wh'),
+    c('last_ts'),
+    c('last_wh'),
+    c('faults'),
+    c('max_gap'),
+    c('min_step'),
+    c('max_pw'),
+  ];
   return s.values.map((v) => {
     const b = {
-      hourStartMs: num(v[it]), count: num(v[ic]), firstTsMs: num(v[ift]), firstRegisterWh: num(v[ifw]), lastTsMs: num(v[ilt]), lastRegisterWh: num(v[ilw]),
-      faultCount: num(v[ifa]), maxGapMs: num(v[ig]), minStepWh: num(v[is]), maxStepPowerW: num(v[ip]),
+      hourStartMs: num(v[it]),
+      count: num(v[ic]),
+      firstTsMs: num(v[ift]),
+      firstRegisterWh: num(v[ifw]),
+      lastTsMs: num(v[ilt]),
+      lastRegisterWh: num(v[ilw]),
+      faultCount: num(v[ifa]),
+      maxGapMs: num(v[ig]),
+      minStepWh: num(v[is]),
+      maxStepPowerW: num(v[ip]),
     };
     // A missing field would make every comparison false, i.e. a bucket that looks clean: refuse it.
     const bad = Object.entries(b).find(([, x]) => !Number.isFinite(x));
-    if (bad) throw new InfluxQueryError(`${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.hourStartMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`);
+    if (bad)
+      throw new InfluxQueryError(
+        `${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.hourStartMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`,
+      );
     return b;
   });
 }
 
-export const BUCKET_FIELDS = '"count", "first_ts", "first_wh", "last_ts", "last_wh", "faults", "max_gap", "min_step", "max_pw"';
+export const BUCKET_FIELDS =
+  '"count", "first_ts", "first_wh", "last_ts", "last_wh", "faults", "max_gap", "min_step", "max_pw"';
 
 /** Buckets of one rollup measurement for meters over runs of time (meter -> sorted disjoint runs). */
-export function readBuckets(target: InfluxTarget, kind: keyof typeof ROLLUP_MEASUREMENT, runsByMeter: ReadonlyMap<string, readonly TimeRun[]>, stats: QueryStats): Promise<Map<string, HourSummary[]>> {
-  return selectByRuns(target, `SELECT ${BUCKET_FIELDS} FROM "${ROLLUP_MEASUREMENT[kind]}"`, runsByMeter, seriesBuckets, stats);
+export function readBuckets(
+  target: InfluxTarget,
+  kind: keyof typeof ROLLUP_MEASUREMENT,
+  runsByMeter: ReadonlyMap<string, readonly TimeRun[]>,
+  stats: QueryStats,
+): Promise<Map<string, HourSummary[]>> {
+  return selectByRuns(
+    target,
+    `SELECT ${BUCKET_FIELDS} FROM "${ROLLUP_MEASUREMENT[kind]}"`,
+    runsByMeter,
+    seriesBuckets,
+    stats,
+  );
 }
 
 /** Contiguous runs of whole days covering the given instants. */
 export const dayRuns = (instants: Iterable<number>): TimeRun[] => bucketRuns(instants, DAY_MS);
-

@@ -25,7 +25,12 @@ export interface RecomputeResult {
 }
 
 /** Recompute the hour buckets of `dirty` and the day buckets of their days. */
-export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, dirty: MeterHours, stats: QueryStats = emptyStats()): Promise<RecomputeResult> {
+export async function recomputeRollups(
+  target: InfluxTarget,
+  sink: RollupSink,
+  dirty: MeterHours,
+  stats: QueryStats = emptyStats(),
+): Promise<RecomputeResult> {
   const raw = await readRawHours(target, dirty, stats);
   const hourLines: string[] = [];
   let rawReadings = 0;
@@ -41,7 +46,8 @@ export async function recomputeRollups(target: InfluxTarget, sink: RollupSink, d
   const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));
   const hourBuckets = await readBuckets(target, 'hour', daysByMeter, stats);
   const dayLines: string[] = [];
-  for (const [id, buckets] of hourBuckets) for (const day of daysFromHours(buckets)) dayLines.push(rollupLine('day', id, day));
+  for (const [id, buckets] of hourBuckets)
+    for (const day of daysFromHours(buckets)) dayLines.push(rollupLine('day', id, day));
   await sink.write(dayLines);
   return { hours: hourLines.length, days: dayLines.length, rawReadings };
 }

@@ -7,22 +7,46 @@
  */
 import { DAY_MS } from '../fees/index.ts';
 import { LedgerStoreError } from '../ledger/store-ledger.ts';
-import { type QueryStats, columnIndex, emptyStats, meterCondition, ms, num, runStatements } from '../ledger/store-query.ts';
+import {
+  type QueryStats,
+  columnIndex,
+  emptyStats,
+  meterCondition,
+  ms,
+  num,
+  runStatements,
+} from '../ledger/store-query.ts';
 import type { Series } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { dayOf, readBuckets } from './buckets-read.ts';
 
 const tsByMeter = (series: readonly Series[] | undefined): Map<string, number> =>
-  new Map((series ?? []).flatMap((s) => (s.tags.meter !== undefined && s.values[0] ? [[s.tags.meter, num(s.values[0][columnIndex(s, 'ts_ms')])] as const] : [])));
+  new Map(
+    (series ?? []).flatMap((s) =>
+      s.tags.meter !== undefined && s.values[0]
+        ? [[s.tags.meter, num(s.values[0][columnIndex(s, 'ts_ms')])] as const]
+        : [],
+    ),
+  );
 
 /** Meters whose first or last reading in [fromMs, toMs) is in no day rollup, with that reading's time. */
-export async function uncoveredReadings(target: InfluxTarget, meterIds: readonly string[], fromMs: number, toMs: number, stats: QueryStats = emptyStats()): Promise<{ meterId: string; tsMs: number }[]> {
+export async function uncoveredReadings(
+  target: InfluxTarget,
+  meterIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+  stats: QueryStats = emptyStats(),
+): Promise<{ meterId: string; tsMs: number }[]> {
   if (!meterIds.length) return [];
   const where = `${meterCondition(meterIds)} AND time >= ${ms(fromMs)} AND time < ${ms(toMs)}`;
-  const [first, last] = await runStatements(target, [
-    `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
-    `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
-  ], stats);
+  const [first, last] = await runStatements(
+    target,
+    [
+      `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
+      `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
+    ],
+    stats,
+  );
   const run = [{ startMs: dayOf(fromMs), endMs: dayOf(toMs - 1) + DAY_MS }];
   const days = await readBuckets(target, 'day', new Map(meterIds.map((id) => [id, run])), stats);
   const [firstTs, lastTs] = [tsByMeter(first), tsByMeter(last)];
@@ -37,12 +61,22 @@ export async function uncoveredReadings(target: InfluxTarget, meterIds: readonly
 }
 
 /** Refuses a period whose readings the rollups do not cover, naming the command that fixes it. */
-export async function assertRollupsCover(target: InfluxTarget, meterIds: readonly string[], fromMs: number, toMs: number): Promise<void> {
+export async function assertRollupsCover(
+  target: InfluxTarget,
+  meterIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+): Promise<void> {
   const missing = await uncoveredReadings(target, meterIds, fromMs, toMs);
   if (!missing.length) return;
-  const list = missing.slice(0, 5).map((m) => `${m.meterId} at ${new Date(m.tsMs).toISOString()}`).join(', ');
+  const list = missing
+    .slice(0, 5)
+    .map((m) => `${m.meterId} at ${new Date(m.tsMs).toISOString()}`)
+    .join(', ');
   const from = new Date(dayOf(fromMs)).toISOString().slice(0, 10);
   const to = new Date(dayOf(toMs - 1) + DAY_MS).toISOString().slice(0, 10);
-  throw new LedgerStoreError(`The hour/day rollups do not cover readings stored for this period (${list}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}), ` +
-    `so the ledger would charge those hours as unmetered. Recompute them, then try again: kzmeter rollup --from ${from} --to ${to}`);
+  throw new LedgerStoreError(
+    `The hour/day rollups do not cover readings stored for this period (${list}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}), ` +
+      `so the ledger would charge those hours as unmetered. Recompute them, then try again: kzmeter rollup --from ${from} --to ${to}`,
+  );
 }

@@ -10,7 +10,15 @@ import { HOUR_MS } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import type { RollupSink } from './compute.ts';
-import { MARK_SLOT_MS, type RollupMarks, createRollupMarks, readCheckpoint, recoverMarks, safePointMs, writeCheckpoint } from './marks.ts';
+import {
+  MARK_SLOT_MS,
+  type RollupMarks,
+  createRollupMarks,
+  readCheckpoint,
+  recoverMarks,
+  safePointMs,
+  writeCheckpoint,
+} from './marks.ts';
 import { type RollupWorker, createRollupWorker } from './worker.ts';
 
 export interface Rollups {
@@ -39,8 +47,13 @@ export function createRollups(deps: RollupDeps): Rollups {
   const { config, log } = deps;
   const now = deps.now ?? Date.now;
   const worker = createRollupWorker({
-    target: deps.target, sink: deps.sink, log, metrics: deps.metrics, now,
-    intervalMs: config.rollup.intervalMs, maxHoursPerPass: config.rollup.maxHoursPerPass,
+    target: deps.target,
+    sink: deps.sink,
+    log,
+    metrics: deps.metrics,
+    now,
+    intervalMs: config.rollup.intervalMs,
+    maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
   });
   const marks = createRollupMarks(worker);
@@ -50,16 +63,24 @@ export function createRollups(deps: RollupDeps): Rollups {
     try {
       writeCheckpoint(file, safePointMs(now(), marks, worker), now());
     } catch (err) {
-      log.warn({ err: (err as Error).message, file }, 'Could not write the rollup checkpoint; a restart will look back further.');
+      log.warn(
+        { err: (err as Error).message, file },
+        'Could not write the rollup checkpoint; a restart will look back further.',
+      );
     }
   };
   return {
-    marks, worker,
+    marks,
+    worker,
     async start() {
       const saved = readCheckpoint(file);
       const since = saved !== undefined ? saved - MARK_SLOT_MS : now() - config.rollup.recoverLookbackH * HOUR_MS;
       const n = await recoverMarks(deps.target(), worker, since);
-      if (n) log.info({ meterHours: n, since: new Date(since).toISOString() }, 'Recomputing rollups of readings stored before the last stop.');
+      if (n)
+        log.info(
+          { meterHours: n, since: new Date(since).toISOString() },
+          'Recomputing rollups of readings stored before the last stop.',
+        );
       worker.start();
       timer = setInterval(checkpoint, CHECKPOINT_EVERY_MS);
       timer.unref();

@@ -38,14 +38,19 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
   let marked = new Set<string>();
   const inFlight = new Map<number, number>();
   const slotOf = (t: number) => Math.floor(t / slotMs);
-  const keysOf = (readings: readonly AcceptedReading[]) => new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
+  const keysOf = (readings: readonly AcceptedReading[]) =>
+    new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
   return {
     linesFor(readings, receivedMs) {
       if (!readings.length) return [];
       inFlight.set(receivedMs, (inFlight.get(receivedMs) ?? 0) + 1);
-      if (slotOf(receivedMs) !== slot) { slot = slotOf(receivedMs); marked = new Set(); }
+      if (slotOf(receivedMs) !== slot) {
+        slot = slotOf(receivedMs);
+        marked = new Set();
+      }
       const lines: string[] = [];
-      for (const [k, r] of keysOf(readings)) if (!marked.has(k)) lines.push(dirtyMarkLine(r.meterId, hourOf(r.tsMs), receivedMs, slotMs));
+      for (const [k, r] of keysOf(readings))
+        if (!marked.has(k)) lines.push(dirtyMarkLine(r.meterId, hourOf(r.tsMs), receivedMs, slotMs));
       return lines;
     },
     stored(readings, receivedMs) {
@@ -68,8 +73,17 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
 }
 
 /** Hands every mark written at or after sinceMs to the worker; returns how many meter-hours. */
-export async function recoverMarks(target: InfluxTarget, worker: RollupWorker, sinceMs: number, stats: QueryStats = emptyStats()): Promise<number> {
-  const [series] = await runStatements(target, [`SELECT "hour_ms" FROM "rollup_dirty" WHERE time >= ${ms(sinceMs)} GROUP BY "meter"`], stats);
+export async function recoverMarks(
+  target: InfluxTarget,
+  worker: RollupWorker,
+  sinceMs: number,
+  stats: QueryStats = emptyStats(),
+): Promise<number> {
+  const [series] = await runStatements(
+    target,
+    [`SELECT "hour_ms" FROM "rollup_dirty" WHERE time >= ${ms(sinceMs)} GROUP BY "meter"`],
+    stats,
+  );
   const seen = new Set<string>();
   for (const s of series ?? []) {
     const id = s.tags.meter;

@@ -41,10 +41,27 @@ export interface RollupWorker {
 function rollupMetrics(registry: PromRegistry | undefined) {
   if (!registry) return undefined;
   return {
-    passes: new Counter({ name: 'kzm_rollup_passes_total', help: 'Rollup passes, by outcome (ok, error)', labelNames: ['outcome'], registers: [registry] }),
-    hours: new Counter({ name: 'kzm_rollup_hours_recomputed_total', help: 'Meter-hour rollups recomputed from raw readings', registers: [registry] }),
-    days: new Counter({ name: 'kzm_rollup_days_recomputed_total', help: 'Meter-day rollups recomputed from hour rollups', registers: [registry] }),
-    pending: new Gauge({ name: 'kzm_rollup_pending_hours', help: 'Meter-hours waiting for their rollups', registers: [registry] }),
+    passes: new Counter({
+      name: 'kzm_rollup_passes_total',
+      help: 'Rollup passes, by outcome (ok, error)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    hours: new Counter({
+      name: 'kzm_rollup_hours_recomputed_total',
+      help: 'Meter-hour rollups recomputed from raw readings',
+      registers: [registry],
+    }),
+    days: new Counter({
+      name: 'kzm_rollup_days_recomputed_total',
+      help: 'Meter-day rollups recomputed from hour rollups',
+      registers: [registry],
+    }),
+    pending: new Gauge({
+      name: 'kzm_rollup_pending_hours',
+      help: 'Meter-hours waiting for their rollups',
+      registers: [registry],
+    }),
   };
 }
 
@@ -121,8 +138,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       lastError = (err as Error).message;
       m?.passes.inc({ outcome: 'error' });
       opts.log.warn({ err: lastError, hours: batch.size }, 'Rollup pass failed; the hours are kept and retried.');
-      for (const [k, at] of batch) if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
-      else settle.set(k, now() + opts.settleMs);
+      for (const [k, at] of batch)
+        if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
+        else settle.set(k, now() + opts.settleMs);
     } finally {
       ended++;
       inPass = undefined;
@@ -165,11 +183,21 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       // Hours now in a pass are done when it ends; those waiting, by the next pass (or the ones after it).
       const w = { calledAtMs: now(), afterPass: started + 1, done: () => {} };
       if (inPass && !dirty.size) w.afterPass = started;
-      if (timer) { clearTimeout(timer); timer = undefined; schedule(0); }
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+        schedule(0);
+      }
       return new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); resolve(false); }, timeoutMs);
+        const t = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          resolve(false);
+        }, timeoutMs);
         t.unref();
-        w.done = () => { clearTimeout(t); resolve(true); };
+        w.done = () => {
+          clearTimeout(t);
+          resolve(true);
+        };
         waiters.push(w);
       });
     },
@@ -179,11 +207,16 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       if (timer) clearTimeout(timer);
       timer = undefined;
       await running;
-      if (pending()) opts.log.warn({ hours: pending() }, 'Stopped with rollups pending; they are recovered from the durable marks at the next start.');
+      if (pending())
+        opts.log.warn(
+          { hours: pending() },
+          'Stopped with rollups pending; they are recovered from the durable marks at the next start.',
+        );
     },
     oldestPendingMs() {
       let min: number | undefined;
-      for (const map of [dirty, inPass ?? new Map<string, number>()]) for (const at of map.values()) if (min === undefined || at < min) min = at;
+      for (const map of [dirty, inPass ?? new Map<string, number>()])
+        for (const at of map.values()) if (min === undefined || at < min) min = at;
       return min;
     },
     state: () => ({ pendingHours: pending(), passes, hoursRecomputed, ...(lastError && { lastError }) }),

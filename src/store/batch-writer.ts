@@ -11,12 +11,21 @@ export interface WriterMetrics {
 export interface BatchWriter {
   /** Resolves once every line is stored (or was refused by InfluxDB as poison and reported). Never rejects. */
   write(lines: readonly string[]): Promise<void>;
-  readonly state: () => { pendingLines: number; writing: boolean; lastError?: string; lastErrorAtMs?: number; consecutiveFailures: number };
+  readonly state: () => {
+    pendingLines: number;
+    writing: boolean;
+    lastError?: string;
+    lastErrorAtMs?: number;
+    consecutiveFailures: number;
+  };
   /** Flush what is pending and stop, waiting at most `timeoutMs`; writes that cannot complete stay unacknowledged. */
   stop(timeoutMs?: number): Promise<boolean>;
 }
 
-interface Job { lines: readonly string[]; resolve: () => void }
+interface Job {
+  lines: readonly string[];
+  resolve: () => void;
+}
 
 export interface BatchWriterOptions {
   writeApi: WriteApi;
@@ -100,7 +109,10 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
           lastErrorAtMs = Date.now();
           metrics?.onError('retriable');
           const delay = Math.min(maxBackoffMs, 100 * 2 ** Math.min(attempt, 10));
-          log.warn({ err: lastError, lines: lines.length, attempt, retryInMs: delay }, 'InfluxDB write failed; retrying, messages stay unacknowledged.');
+          log.warn(
+            { err: lastError, lines: lines.length, attempt, retryInMs: delay },
+            'InfluxDB write failed; retrying, messages stay unacknowledged.',
+          );
           await new Promise((r) => setTimeout(r, delay));
         }
       }
@@ -116,7 +128,9 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
     if (writing || timer) return;
     const start = () => {
       timer = undefined;
-      idle = new Promise((r) => { markIdle = r; });
+      idle = new Promise((r) => {
+        markIdle = r;
+      });
       void drain();
     };
     timer = setTimeout(start, pendingLines >= batchSize ? 0 : lingerMs);
@@ -137,15 +151,37 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
         if (!stopping || writing) schedule();
       });
     },
-    state: () => ({ pendingLines, writing, consecutiveFailures, ...(lastError !== undefined && { lastError, lastErrorAtMs }) }),
+    state: () => ({
+      pendingLines,
+      writing,
+      consecutiveFailures,
+      ...(lastError !== undefined && { lastError, lastErrorAtMs }),
+    }),
     async stop(timeoutMs = 15_000) {
       stopping = true;
-      if (timer) { clearTimeout(timer); timer = undefined; }
-      if (queue.length && !writing) { idle = new Promise((r) => { markIdle = r; }); void drain(); }
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      if (queue.length && !writing) {
+        idle = new Promise((r) => {
+          markIdle = r;
+        });
+        void drain();
+      }
       let t: NodeJS.Timeout | undefined;
-      const done = await Promise.race([idle.then(() => true), new Promise<boolean>((r) => { t = setTimeout(() => r(false), timeoutMs); })]);
+      const done = await Promise.race([
+        idle.then(() => true),
+        new Promise<boolean>((r) => {
+          t = setTimeout(() => r(false), timeoutMs);
+        }),
+      ]);
       clearTimeout(t);
-      if (!done) log.error({ pendingLines }, 'Writer stopped with unwritten lines; they were not acknowledged and the broker will redeliver them.');
+      if (!done)
+        log.error(
+          { pendingLines },
+          'Writer stopped with unwritten lines; they were not acknowledged and the broker will redeliver them.',
+        );
       return done;
     },
   };

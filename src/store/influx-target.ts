@@ -19,12 +19,34 @@ export function influxTarget(cfg: Config['influx'], url: string): InfluxTarget {
   const base = { url: url.replace(/\/+$/, ''), apiVersion: cfg.apiVersion, timeoutMs: cfg.timeoutMs };
   if (cfg.apiVersion === '2') {
     const bucket = cfg.bucket ?? cfg.database;
-    return { ...base, database: cfg.database, org: cfg.org ?? '', bucket, ...(cfg.retentionPolicy && { retentionPolicy: cfg.retentionPolicy }), ...(cfg.token && { authorization: `Token ${cfg.token}` }) };
+    return {
+      ...base,
+      database: cfg.database,
+      org: cfg.org ?? '',
+      bucket,
+      ...(cfg.retentionPolicy && { retentionPolicy: cfg.retentionPolicy }),
+      ...(cfg.token && { authorization: `Token ${cfg.token}` }),
+    };
   }
   if (cfg.apiVersion === '3') {
-    return { ...base, database: cfg.database, org: '', bucket: cfg.database, ...(cfg.token && { authorization: `Bearer ${cfg.token}` }) };
+    return {
+      ...base,
+      database: cfg.database,
+      org: '',
+      bucket: cfg.database,
+      ...(cfg.token && { authorization: `Bearer ${cfg.token}` }),
+    };
   }
   const rp = cfg.retentionPolicy;
-  const basic = cfg.username ? `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}` : undefined;
-  return { ...base, database: cfg.database, org: '', bucket: rp ? `${cfg.database}/${rp}` : cfg.database, ...(rp && { retentionPolicy: rp }), ...(basic && { authorization: basic }) };
+  const basic = cfg.username
+    ? `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}`
+    : undefined;
+  return {
+    ...base,
+    database: cfg.database,
+    org: '',
+    bucket: rp ? `${cfg.database}/${rp}` : cfg.database,
+    ...(rp && { retentionPolicy: rp }),
+    ...(basic && { authorization: basic }),
+  };
 }

@@ -34,7 +34,14 @@ export function capPayload(payload: Uint8Array, maxBytes: number): string {
 }
 
 /** `seq` keeps rejections of the same millisecond apart (same series + time would overwrite). */
-export function rejectedLine(r: Rejection, topic: string, payload: Uint8Array, maxPayloadBytes: number, tsMs: number, seq: number): string {
+export function rejectedLine(
+  r: Rejection,
+  topic: string,
+  payload: Uint8Array,
+  maxPayloadBytes: number,
+  tsMs: number,
+  seq: number,
+): string {
   const meter = r.meterId ? `,meter=${escTag(r.meterId)}` : '';
   const fields = `topic=${escStr(topic.slice(0, 256))},detail=${escStr(r.detail)},payload=${escStr(capPayload(payload, maxPayloadBytes))},bytes=${payload.byteLength}i`;
   return `rejected,reason=${escTag(r.reason)}${meter} ${fields} ${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`;
@@ -48,8 +55,10 @@ export const ROLLUP_MEASUREMENT = { hour: 'reading_1h', day: 'reading_1d' } as c
  */
 export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, b: HourSummary): string {
   const pw = Number.isInteger(b.maxStepPowerW) ? `${b.maxStepPowerW}.0` : String(b.maxStepPowerW);
-  return `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
-    `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.hourStartMs)}`;
+  return (
+    `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
+    `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.hourStartMs)}`
+  );
 }
 
 /**

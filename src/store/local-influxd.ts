@@ -63,18 +63,24 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
   let url = '';
   let stderrTail = '';
   return {
-    get url() { return url; },
+    get url() {
+      return url;
+    },
     dataDir,
     async start() {
       const version = influxdVersion(bin);
       if (!version) {
-        throw new LocalInfluxError(`"${bin}" was not found or does not run. Install InfluxDB (Debian: sudo apt-get install influxdb) or point the service at a running server with KZM_INFLUX_URL=http://host:8086 (and KZM_INFLUX_API_VERSION=1|2|3).`);
+        throw new LocalInfluxError(
+          `"${bin}" was not found or does not run. Install InfluxDB (Debian: sudo apt-get install influxdb) or point the service at a running server with KZM_INFLUX_URL=http://host:8086 (and KZM_INFLUX_API_VERSION=1|2|3).`,
+        );
       }
       if (!/v?1\./.test(version)) {
-        throw new LocalInfluxError(`"${bin}" is ${version}; the local launcher runs InfluxDB 1.x. For 2.x/3.x start the server yourself and set KZM_INFLUX_URL.`);
+        throw new LocalInfluxError(
+          `"${bin}" is ${version}; the local launcher runs InfluxDB 1.x. For 2.x/3.x start the server yourself and set KZM_INFLUX_URL.`,
+        );
       }
       mkdirSync(dataDir, { recursive: true });
-      const httpPort = opts.port ?? await freePort();
+      const httpPort = opts.port ?? (await freePort());
       const rpcPort = await freePort();
       const conf = join(dataDir, 'influxd.conf');
       writeFileSync(conf, configToml(dataDir, httpPort, rpcPort));
@@ -85,9 +91,16 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
       const orphanGuard = () => child?.kill('SIGKILL');
       process.once('exit', orphanGuard);
       child.once('exit', () => process.off('exit', orphanGuard));
-      child.stderr?.on('data', (d: Buffer) => { stderrTail = (stderrTail + d.toString()).slice(-2000); });
+      child.stderr?.on('data', (d: Buffer) => {
+        stderrTail = (stderrTail + d.toString()).slice(-2000);
+      });
       let onEarlyExit: (code: number | null) => void = () => {};
-      const exited = new Promise<never>((_, reject) => { onEarlyExit = (code) => reject(new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`)); });
+      const exited = new Promise<never>((_, reject) => {
+        onEarlyExit = (code) =>
+          reject(
+            new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`),
+          );
+      });
       child.once('exit', onEarlyExit);
       const ready = (async () => {
         const until = Date.now() + 30_000;
@@ -95,7 +108,9 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
           try {
             const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
             if (res.status === 204) return;
-          } catch { /* not up yet */ }
+          } catch {
+            /* not up yet */
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
@@ -110,7 +125,10 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
       if (!c || c.exitCode !== null) return;
       await new Promise<void>((res) => {
         const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-        c.once('exit', () => { clearTimeout(kill); res(); });
+        c.once('exit', () => {
+          clearTimeout(kill);
+          res();
+        });
         c.kill('SIGTERM');
       });
       opts.log?.info('Local InfluxDB stopped.');

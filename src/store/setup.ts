@@ -18,10 +18,16 @@ export async function waitForInflux(target: InfluxTarget, timeoutMs: number): Pr
     if (await ping(target)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new InfluxQueryError(`InfluxDB at ${target.url} did not answer /ping within ${timeoutMs} ms: check KZM_INFLUX_URL and that the server is running`);
+  throw new InfluxQueryError(
+    `InfluxDB at ${target.url} did not answer /ping within ${timeoutMs} ms: check KZM_INFLUX_URL and that the server is running`,
+  );
 }
 
-async function v2Json(target: InfluxTarget, path: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function v2Json(
+  target: InfluxTarget,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (target.authorization) headers.authorization = target.authorization;
   const res = await fetch(`${target.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(target.timeoutMs) });
@@ -33,20 +39,41 @@ async function v2Json(target: InfluxTarget, path: string, init: RequestInit = {}
 async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
   const orgs = await v2Json(target, `/api/v2/orgs?org=${encodeURIComponent(target.org)}`);
   const org = (orgs.body.orgs as { id: string }[] | undefined)?.[0];
-  if (!org) throw new InfluxQueryError(`InfluxDB 2.x org "${target.org}" not found (${orgs.status}): set KZM_INFLUX_ORG to an existing org`);
+  if (!org)
+    throw new InfluxQueryError(
+      `InfluxDB 2.x org "${target.org}" not found (${orgs.status}): set KZM_INFLUX_ORG to an existing org`,
+    );
   const buckets = await v2Json(target, `/api/v2/buckets?orgID=${org.id}&name=${encodeURIComponent(target.bucket)}`);
   let bucket = (buckets.body.buckets as { id: string }[] | undefined)?.[0];
   if (!bucket) {
-    const created = await v2Json(target, '/api/v2/buckets', { method: 'POST', body: JSON.stringify({ orgID: org.id, name: target.bucket, retentionRules: [] }) });
-    if (created.status >= 300) throw new InfluxQueryError(`cannot create bucket "${target.bucket}" (${created.status}): ${JSON.stringify(created.body)}; create it or grant the token write access`);
+    const created = await v2Json(target, '/api/v2/buckets', {
+      method: 'POST',
+      body: JSON.stringify({ orgID: org.id, name: target.bucket, retentionRules: [] }),
+    });
+    if (created.status >= 300)
+      throw new InfluxQueryError(
+        `cannot create bucket "${target.bucket}" (${created.status}): ${JSON.stringify(created.body)}; create it or grant the token write access`,
+      );
     bucket = created.body as { id: string };
     log.info({ bucket: target.bucket }, 'Bucket created.');
   }
   const dbrps = await v2Json(target, `/api/v2/dbrps?orgID=${org.id}&db=${encodeURIComponent(target.database)}`);
   const list = (dbrps.body.content as unknown[] | undefined) ?? [];
   if (list.length === 0) {
-    const created = await v2Json(target, '/api/v2/dbrps', { method: 'POST', body: JSON.stringify({ orgID: org.id, bucketID: bucket.id, database: target.database, retention_policy: target.retentionPolicy ?? 'autogen', default: true }) });
-    if (created.status >= 300) throw new InfluxQueryError(`cannot create DBRP mapping for "${target.database}" (${created.status}): InfluxQL queries need it`);
+    const created = await v2Json(target, '/api/v2/dbrps', {
+      method: 'POST',
+      body: JSON.stringify({
+        orgID: org.id,
+        bucketID: bucket.id,
+        database: target.database,
+        retention_policy: target.retentionPolicy ?? 'autogen',
+        default: true,
+      }),
+    });
+    if (created.status >= 300)
+      throw new InfluxQueryError(
+        `cannot create DBRP mapping for "${target.database}" (${created.status}): InfluxQL queries need it`,
+      );
     log.info({ database: target.database }, 'DBRP mapping created.');
   }
 }

@@ -23,8 +23,13 @@ export function mapV2WritePathToV1(path: string): string {
 }
 
 export class V1WriteTransport implements Transport {
-  constructor(private readonly inner: Transport, private readonly authorization?: string) {}
-  get chunkCombiner() { return this.inner.chunkCombiner; }
+  constructor(
+    private readonly inner: Transport,
+    private readonly authorization?: string,
+  ) {}
+  get chunkCombiner() {
+    return this.inner.chunkCombiner;
+  }
 
   private opts(options: SendOptions): SendOptions {
     const headers = { ...options.headers };
@@ -38,7 +43,12 @@ export class V1WriteTransport implements Transport {
   send(path: string, body: string, options: SendOptions, callbacks?: Partial<CommunicationObserver<Uint8Array>>): void {
     this.inner.send(mapV2WritePathToV1(path), body, this.opts(options), callbacks);
   }
-  request(path: string, body: unknown, options: SendOptions, responseStarted?: Parameters<Transport['request']>[3]): Promise<unknown> {
+  request(
+    path: string,
+    body: unknown,
+    options: SendOptions,
+    responseStarted?: Parameters<Transport['request']>[3],
+  ): Promise<unknown> {
     return this.inner.request(mapV2WritePathToV1(path), body, this.opts(options), responseStarted);
   }
   iterate(path: string, body: unknown, options: SendOptions): AsyncIterableIterator<Uint8Array> {

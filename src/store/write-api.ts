@@ -14,7 +14,14 @@ import { V1WriteTransport } from './v1-write-transport.ts';
 export function createWriteApi(target: InfluxTarget, maxBatchLines: number): WriteApi {
   const token = target.authorization?.replace(/^(Token|Bearer) /, '');
   const conn = { url: target.url, timeout: target.timeoutMs, ...(token && target.apiVersion !== '1' && { token }) };
-  const opts = { batchSize: maxBatchLines + 1, maxBatchBytes: Number.MAX_SAFE_INTEGER, flushInterval: 0, maxRetries: 0, maxBufferLines: 0, gzipThreshold: 64 * 1024 };
+  const opts = {
+    batchSize: maxBatchLines + 1,
+    maxBatchBytes: Number.MAX_SAFE_INTEGER,
+    flushInterval: 0,
+    maxRetries: 0,
+    maxBufferLines: 0,
+    gzipThreshold: 64 * 1024,
+  };
   if (target.apiVersion === '1') {
     const transport = new V1WriteTransport(new InfluxDB(conn).transport, target.authorization);
     return new InfluxDB({ ...conn, transport }).getWriteApi('', target.bucket, 'ns', opts);

@@ -12,9 +12,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * `root` names the input when an issue has no path (e.g. 'body').
  */
 export function describeIssues(error: z.ZodError, root?: string): string {
-  return error.issues.map((i) => {
-    const key = formatPath(i.path) || root;
-    const what = i.code === 'unrecognized_keys' ? `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
-    return key ? `${key}: ${what}` : what;
-  }).join('; ');
+  return error.issues
+    .map((i) => {
+      const key = formatPath(i.path) || root;
+      const what =
+        i.code === 'unrecognized_keys'
+          ? `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`
+          : i.message;
+      return key ? `${key}: ${what}` : what;
+    })
+    .join('; ');
 }

@@ -18,19 +18,26 @@ let stack: DashboardStack;
 beforeAll(async () => {
   stack = await startDashboardStack({ intervals: { [WILL]: INTERVAL_S, [SILENT]: INTERVAL_S } });
 }, 60_000);
-afterAll(async () => { await stack?.cleanup(); });
+afterAll(async () => {
+  await stack?.cleanup();
+});
 
 describe('meters grid, live', () => {
   it('shows a meter offline by its last will and one gone silent, without reloading, then back online', async () => {
     const g = await stack.page();
     await g.page.goto(stack.url('/meters'));
     await g.page.getByTestId('meters-grid').waitFor();
-    await g.page.evaluate(() => { (globalThis as unknown as { notReloaded: boolean }).notReloaded = true; });
+    await g.page.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
 
     const t0 = Date.now();
     const failAt = new Date(t0 + FAIL_AFTER_MS).toISOString();
     stack.live({
-      name: 'dashboard-going-down', meters: [WILL, SILENT], start: new Date(t0).toISOString(), reportingIntervalS: INTERVAL_S,
+      name: 'dashboard-going-down',
+      meters: [WILL, SILENT],
+      start: new Date(t0).toISOString(),
+      reportingIntervalS: INTERVAL_S,
       failures: [
         { kind: 'outage-will', meter: WILL, at: failAt, durationMin: OUTAGE_MIN },
         { kind: 'outage', meter: SILENT, at: failAt, durationMin: OUTAGE_MIN },
@@ -46,11 +53,18 @@ describe('meters grid, live', () => {
     expect(await g.page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
 
     // Default order: offline first, each with the time it went offline.
-    const order = await g.page.locator('[data-testid="meters-grid"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
+    const order = await g.page
+      .locator('[data-testid="meters-grid"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
     expect(order.slice(0, 2)).toEqual(['offline', 'offline']);
-    for (const id of [WILL, SILENT]) expect(await row(id, 'offline').locator('[data-col="state"]').innerText()).toMatch(/offline\s+since \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    for (const id of [WILL, SILENT])
+      expect(await row(id, 'offline').locator('[data-col="state"]').innerText()).toMatch(
+        /offline\s+since \d{4}-\d{2}-\d{2} \d{2}:\d{2}/,
+      );
     // The service agrees (same derivation, no browser involved).
-    const api = await (await fetch(stack.url('/api/dashboard/meters'))).json() as { meters: { id: string; live: { state: string; since: string } }[] };
+    const api = (await (await fetch(stack.url('/api/dashboard/meters'))).json()) as {
+      meters: { id: string; live: { state: string; since: string } }[];
+    };
     for (const id of [WILL, SILENT]) {
       const m = api.meters.find((x) => x.id === id)!;
       expect(m.live.state).toBe('offline');

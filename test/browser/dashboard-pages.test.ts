@@ -12,7 +12,14 @@ import { formatLocalDate } from '../../src/fees/zoned-time.ts';
 import type { LedgerReport } from '../../src/ledger/report.ts';
 import type { MeterDetailView } from '../../src/http/dashboard/meter-detail.ts';
 import {
-  BACKFILL_INTERVAL_S, BACKFILL_METERS, type DashboardStack, type GuardedPage, SCREENSHOT_DIR, previousQuarter, recentBackfillScenario, startDashboardStack,
+  BACKFILL_INTERVAL_S,
+  BACKFILL_METERS,
+  type DashboardStack,
+  type GuardedPage,
+  SCREENSHOT_DIR,
+  previousQuarter,
+  recentBackfillScenario,
+  startDashboardStack,
 } from '../helpers/dashboard-stack.ts';
 
 const LIVE = ['ekb-1-m02', 'ekb-1-m03'];
@@ -21,12 +28,19 @@ let quarter: ReturnType<typeof previousQuarter>;
 const pages: GuardedPage[] = [];
 
 beforeAll(async () => {
-  stack = await startDashboardStack({ intervals: { ...Object.fromEntries(BACKFILL_METERS.map((m) => [m, BACKFILL_INTERVAL_S])), ...Object.fromEntries(LIVE.map((m) => [m, 5])) } });
+  stack = await startDashboardStack({
+    intervals: {
+      ...Object.fromEntries(BACKFILL_METERS.map((m) => [m, BACKFILL_INTERVAL_S])),
+      ...Object.fromEntries(LIVE.map((m) => [m, 5])),
+    },
+  });
   quarter = previousQuarter(Date.now());
   await stack.backfill(recentBackfillScenario(Date.now()));
   stack.live({ name: 'dashboard-live', meters: LIVE, start: new Date().toISOString(), reportingIntervalS: 5 });
 }, 120_000);
-afterAll(async () => { await stack?.cleanup(); });
+afterAll(async () => {
+  await stack?.cleanup();
+});
 
 async function open(path: string): Promise<GuardedPage> {
   const g = await stack.page();
@@ -44,7 +58,8 @@ afterEach(async () => {
   }
 });
 
-const text = async (g: GuardedPage, testId: string) => (await g.page.getByTestId(testId).innerText()).replace(/[\s\u202f]/g, '');
+const text = async (g: GuardedPage, testId: string) =>
+  (await g.page.getByTestId(testId).innerText()).replace(/[\s\u202f]/g, '');
 const tenge = (milliTiyn: number) => formatTiyn(roundMilliTiynToTiyn(milliTiyn, 'half-up-tiyn'));
 const getJson = async <T>(path: string): Promise<T> => (await (await fetch(stack.url(path))).json()) as T;
 
@@ -57,10 +72,21 @@ describe('overview', () => {
     expect(ledger.totals.feeMilliTiyn).toBeGreaterThan(0);
     expect(await text(g, 'declared-total')).toBe(`${ledger.totals.declaredTenge}₸`);
     expect(await text(g, 'fee-accrued')).toBe(`${tenge(ledger.totals.feeMilliTiyn)}₸`);
-    expect((await g.page.locator('.card', { has: g.page.getByTestId('fee-accrued') }).innerText()).replace(/[\s\u202f]/g, '')).toContain(ledger.totals.feeTenge);
+    expect(
+      (await g.page.locator('.card', { has: g.page.getByTestId('fee-accrued') }).innerText()).replace(
+        /[\s\u202f]/g,
+        '',
+      ),
+    ).toContain(ledger.totals.feeTenge);
     expect(await text(g, 'outage-cost')).toBe(`${tenge(ledger.outageCost.milliTiyn)}₸`);
-    const totalRow = (await g.page.getByTestId('totals-row').locator('td').allInnerTexts()).map((t) => t.replace(/[\s\u202f]/g, ''));
-    expect(totalRow.slice(1, 4)).toEqual([formatWhAsKwh(ledger.totals.meteredWh), formatWhAsKwh(ledger.totals.substitutedWh), tenge(ledger.totals.feeMilliTiyn)]);
+    const totalRow = (await g.page.getByTestId('totals-row').locator('td').allInnerTexts()).map((t) =>
+      t.replace(/[\s\u202f]/g, ''),
+    );
+    expect(totalRow.slice(1, 4)).toEqual([
+      formatWhAsKwh(ledger.totals.meteredWh),
+      formatWhAsKwh(ledger.totals.substitutedWh),
+      tenge(ledger.totals.feeMilliTiyn),
+    ]);
     // A quarter that is over: the projection is what accrued; the due dates are the law's.
     expect(await text(g, 'projected-total')).toBe(`${tenge(ledger.totals.feeMilliTiyn)}₸`);
     expect(await text(g, 'due-dates')).toMatch(/^declareby\d{4}-\d{2}-15$/);
@@ -70,7 +96,9 @@ describe('overview', () => {
   it('the current quarter so far: states the projection formula and counts meters by state', async () => {
     const g = await open('/');
     await g.page.getByTestId('by-site').waitFor();
-    expect(await g.page.getByTestId('formula').innerText()).toMatch(/Projected = accrued \+ \(fee of the last [\d.]+ h ÷ [\d.]+ h\) × hours left in the quarter/);
+    expect(await g.page.getByTestId('formula').innerText()).toMatch(
+      /Projected = accrued \+ \(fee of the last [\d.]+ h ÷ [\d.]+ h\) × hours left in the quarter/,
+    );
     await g.page.locator('[data-count="online"]').waitFor();
     // The browser's own measurements of this load (the page runs in Chromium, not under this file's types).
     const timing = await g.page.evaluate(`(() => {
@@ -111,7 +139,10 @@ describe('meter detail', () => {
     expect(gapBox.width).toBeGreaterThan(1);
     expect(gapBox.x).toBeGreaterThanOrEqual(plot.x);
     expect(gapBox.x + gapBox.width).toBeLessThanOrEqual(plot.x + plot.width + 1);
-    const reasons = await g.page.getByTestId('substituted').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason')));
+    const reasons = await g.page
+      .getByTestId('substituted')
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason')));
     expect(reasons).toEqual(api.substituted.map((s) => s.reason));
     await stack.screenshot(g.page, 'meter-detail');
   });
@@ -122,7 +153,9 @@ describe('meter detail', () => {
     const g = await open('/meters/ekb-1-m01');
     const rows = g.page.getByTestId('rejected').locator('tbody tr');
     await rows.first().waitFor();
-    expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-reason')))).toEqual(api.rejected.items.map((r) => r.reason));
+    expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-reason')))).toEqual(
+      api.rejected.items.map((r) => r.reason),
+    );
     expect(await g.page.getByTestId('rejected').innerText()).toContain(api.rejected.items[0]!.payload.slice(0, 20));
   });
 });

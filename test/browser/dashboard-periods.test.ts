@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { PeriodSnapshot } from '../../src/periods/snapshot-types.ts';
-import { type DashboardStack, previousQuarter, recentBackfillScenario, startDashboardStack } from '../helpers/dashboard-stack.ts';
+import {
+  type DashboardStack,
+  previousQuarter,
+  recentBackfillScenario,
+  startDashboardStack,
+} from '../helpers/dashboard-stack.ts';
 
 let stack: DashboardStack;
 let quarter: ReturnType<typeof previousQuarter>;
@@ -16,10 +21,12 @@ beforeAll(async () => {
   quarter = previousQuarter(Date.now());
   await stack.backfill(recentBackfillScenario(Date.now()));
 }, 120_000);
-afterAll(async () => { await stack?.cleanup(); });
+afterAll(async () => {
+  await stack?.cleanup();
+});
 
 describe('periods page', () => {
-  it('closes a quarter and downloads its CSV, equal to the period API\'s export', async () => {
+  it("closes a quarter and downloads its CSV, equal to the period API's export", async () => {
     const g = await stack.page();
     await g.page.goto(stack.url('/periods'));
     const row = g.page.locator(`tr[data-period="${quarter.label}"][data-taxpayer=""]`);
@@ -34,14 +41,19 @@ describe('periods page', () => {
     expect(await row.locator('button[data-action="close"]').isDisabled()).toBe(true);
     await stack.screenshot(g.page, 'periods-closed');
 
-    const [download] = await Promise.all([g.page.waitForEvent('download'), row.locator('a[data-export="export.csv"]').click()]);
+    const [download] = await Promise.all([
+      g.page.waitForEvent('download'),
+      row.locator('a[data-export="export.csv"]').click(),
+    ]);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(download.suggestedFilename()).toBe(`kzmeter-${quarter.label}-v1.csv`);
 
     const api = await fetch(stack.url(`/api/periods/${quarter.label}/export.csv?version=1`));
     expect(api.status).toBe(200);
     expect(csv).toBe(await api.text());
-    const snapshot = await (await fetch(stack.url(`/api/periods/${quarter.label}/export.json`))).json() as PeriodSnapshot;
+    const snapshot = (await (
+      await fetch(stack.url(`/api/periods/${quarter.label}/export.json`))
+    ).json()) as PeriodSnapshot;
     expect(snapshot.closedBy).toBe('Aigerim (accountant)');
     const [head, ...lines] = csv.trimEnd().split('\n');
     const cols = head!.split(',');

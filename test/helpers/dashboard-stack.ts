@@ -23,17 +23,31 @@ const ZONE = 'Asia/Almaty';
 const HOUR_MS = 3_600_000;
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or bash scripts/ensure-system-deps.sh chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium, or bash scripts/ensure-system-deps.sh chromium)`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
 /** The example registry with some meters' reporting intervals changed (to match a scenario's, or short for live tests). */
 export function registryWithIntervals(intervals: Readonly<Record<string, number>>): Registry {
   const r = loadRegistry(DEVICES_DIR);
-  const meters = r.meters.map((m) => (intervals[m.id] !== undefined ? { ...m, reportingIntervalS: intervals[m.id]! } : m));
+  const meters = r.meters.map((m) =>
+    intervals[m.id] !== undefined ? { ...m, reportingIntervalS: intervals[m.id]! } : m,
+  );
   return { ...r, meters, meterById: new Map(meters.map((m) => [m.id, m])) };
 }
 
@@ -55,9 +69,14 @@ export function recentBackfillScenario(nowMs: number): ScenarioInput {
   const startMs = q.toMs - 48 * HOUR_MS;
   const at = (h: number) => new Date(startMs + h * HOUR_MS).toISOString();
   return {
-    name: 'dashboard-backfill', seed: 6, meters: [...BACKFILL_METERS], timeZone: ZONE,
-    start: formatLocalDate(localDateOf(startMs, ZONE)), end: formatLocalDate(localDateOf(q.toMs, ZONE)),
-    reportingIntervalS: BACKFILL_INTERVAL_S, tsFormat: 'iso-local',
+    name: 'dashboard-backfill',
+    seed: 6,
+    meters: [...BACKFILL_METERS],
+    timeZone: ZONE,
+    start: formatLocalDate(localDateOf(startMs, ZONE)),
+    end: formatLocalDate(localDateOf(q.toMs, ZONE)),
+    reportingIntervalS: BACKFILL_INTERVAL_S,
+    tsFormat: 'iso-local',
     failures: [
       { kind: 'outage', meter: 'ekb-1-m01', at: at(6), durationMin: 60 },
       { kind: 'outage-will', meter: 'ast-3-m02', at: at(14), durationMin: 45 },
@@ -88,7 +107,9 @@ async function guard(context: BrowserContext): Promise<GuardedPage> {
     return route.abort('blockedbyclient');
   });
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   return { page, errors, external };
 }
@@ -110,8 +131,12 @@ export interface DashboardStack {
   cleanup(): Promise<void>;
 }
 
-export async function startDashboardStack(opts: { intervals?: Readonly<Record<string, number>> } = {}): Promise<DashboardStack> {
-  const registry = registryWithIntervals(opts.intervals ?? Object.fromEntries(BACKFILL_METERS.map((m) => [m, BACKFILL_INTERVAL_S])));
+export async function startDashboardStack(
+  opts: { intervals?: Readonly<Record<string, number>> } = {},
+): Promise<DashboardStack> {
+  const registry = registryWithIntervals(
+    opts.intervals ?? Object.fromEntries(BACKFILL_METERS.map((m) => [m, BACKFILL_INTERVAL_S])),
+  );
   const influx = await startInflux();
   const svc = await startService(await influx.database(), {}, registry);
   const browser = await launchChromium();
@@ -119,11 +144,20 @@ export async function startDashboardStack(opts: { intervals?: Readonly<Record<st
   const runs: { abort: AbortController; done: Promise<SimulationSummary> }[] = [];
   const out = mkdtempSync(join(tmpdir(), 'kzm-dash-sim-'));
   let seq = 0;
-  const simulate = (scenario: ScenarioInput, clock: 'backfill' | 'real', signal?: AbortSignal) => runSimulation({
-    scenario: parseScenario(scenario, scenario.name), brokerUrl: svc.brokerUrl, clock, outDir: join(out, `${++seq}`), groundTruth: false, ...(signal && { signal }),
-  });
+  const simulate = (scenario: ScenarioInput, clock: 'backfill' | 'real', signal?: AbortSignal) =>
+    runSimulation({
+      scenario: parseScenario(scenario, scenario.name),
+      brokerUrl: svc.brokerUrl,
+      clock,
+      outDir: join(out, `${++seq}`),
+      groundTruth: false,
+      ...(signal && { signal }),
+    });
   return {
-    influx, svc, browser, registry,
+    influx,
+    svc,
+    browser,
+    registry,
     url: (path) => `${svc.httpUrl}${path}`,
     async page() {
       const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
@@ -140,7 +174,12 @@ export async function startDashboardStack(opts: { intervals?: Readonly<Record<st
       const abort = new AbortController();
       const done = simulate(scenario, 'real', abort.signal);
       runs.push({ abort, done });
-      return { async stop() { abort.abort(); return done; } };
+      return {
+        async stop() {
+          abort.abort();
+          return done;
+        },
+      };
     },
     async screenshot(page, name) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });

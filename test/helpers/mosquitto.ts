@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.ts';
 
-export interface TestMosquitto { readonly url: string; readonly port: number; stop(): Promise<void> }
+export interface TestMosquitto {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
@@ -14,22 +18,31 @@ export async function startMosquitto(extraConf = ''): Promise<TestMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'kzm-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location ${dir}/
 max_inflight_messages 0
 max_queued_messages 0
 log_dest none
-${extraConf}`);
+${extraConf}`,
+  );
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const until = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode}): ${stderr} — install it with apt-get install mosquitto`);
+    if (child.exitCode !== null)
+      throw new Error(`mosquitto exited (${child.exitCode}): ${stderr} — install it with apt-get install mosquitto`);
     const ok = await new Promise<boolean>((r) => {
-      const s = createConnection(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      const s = createConnection(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (ok) break;
@@ -37,10 +50,14 @@ ${extraConf}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`, port,
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
     async stop() {
       if (child.exitCode === null) {
-        await new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); });
+        await new Promise<void>((r) => {
+          child.once('exit', () => r());
+          child.kill('SIGTERM');
+        });
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -13,19 +13,33 @@ import type { InfluxTarget } from '../../src/store/influx-target.ts';
 export const DEVICES_DIR = join(import.meta.dirname, '../../devices');
 
 /** The real service on free ports (HTTP 0, embedded broker 0) against a given InfluxDB database. */
-export async function startService(target: InfluxTarget, overrides: ConfigInput = {}, registry?: Registry): Promise<Service & { cleanup(): Promise<void> }> {
+export async function startService(
+  target: InfluxTarget,
+  overrides: ConfigInput = {},
+  registry?: Registry,
+): Promise<Service & { cleanup(): Promise<void> }> {
   // A given dataDir (a restart on the same disk) is kept; a fresh one is removed by cleanup().
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'kzm-svc-'));
-  const config = loadConfig({ env: {}, overrides: {
-    ...overrides, dataDir, registryDir: DEVICES_DIR,
-    http: { port: 0, ...overrides.http },
-    mqtt: { embeddedPort: 0, ...overrides.mqtt },
-    influx: { url: target.url, database: target.database, ...overrides.influx },
-  } as Record<string, unknown> });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ...overrides,
+      dataDir,
+      registryDir: DEVICES_DIR,
+      http: { port: 0, ...overrides.http },
+      mqtt: { embeddedPort: 0, ...overrides.mqtt },
+      influx: { url: target.url, database: target.database, ...overrides.influx },
+    } as Record<string, unknown>,
+  });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const svc = createService(config, registry ?? loadRegistry(config.registryDir), log);
   await svc.start();
-  return Object.assign(svc, { async cleanup() { await svc.stop(); if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true }); } });
+  return Object.assign(svc, {
+    async cleanup() {
+      await svc.stop();
+      if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
 }
 
 /** Poll until `fn` returns a truthy value or time runs out (then return the last value). */

@@ -17,14 +17,37 @@ const DASHBOARDS = join(import.meta.dirname, '../../dashboards/grafana/dashboard
 // stamped with the arrival time (now), so the time range reaches from the scenario up to now.
 const TIME_FILTER = `time >= '2025-06-30T00:00:00Z' AND time < now() + 1h`;
 
-interface Target { refId?: string; query?: string; rawQuery?: boolean }
-interface Panel { title?: string; targets?: Target[]; panels?: Panel[] }
-interface Variable { name: string; type: string; query?: string; current?: { value?: unknown } }
-interface Dashboard { title: string; panels: Panel[]; templating?: { list: Variable[] } }
-interface PanelQuery { name: string; query: string; vars: Variable[] }
+interface Target {
+  refId?: string;
+  query?: string;
+  rawQuery?: boolean;
+}
+interface Panel {
+  title?: string;
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: string;
+  current?: { value?: unknown };
+}
+interface Dashboard {
+  title: string;
+  panels: Panel[];
+  templating?: { list: Variable[] };
+}
+interface PanelQuery {
+  name: string;
+  query: string;
+  vars: Variable[];
+}
 
 function loadDashboards(): { file: string; dashboard: Dashboard }[] {
-  return readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).sort()
+  return readdirSync(DASHBOARDS)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
     .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as Dashboard }));
 }
 
@@ -32,10 +55,12 @@ function panelQueries(): PanelQuery[] {
   const out: PanelQuery[] = [];
   for (const { file, dashboard } of loadDashboards()) {
     const vars = dashboard.templating?.list ?? [];
-    for (const v of vars) if (v.type === 'query' && v.query) out.push({ name: `${file} / variable $${v.name}`, query: v.query, vars });
+    for (const v of vars)
+      if (v.type === 'query' && v.query) out.push({ name: `${file} / variable $${v.name}`, query: v.query, vars });
     const walk = (panels: Panel[]) => {
       for (const p of panels) {
-        for (const t of p.targets ?? []) if (t.query) out.push({ name: `${file} / panel "${p.title}" [${t.refId}]`, query: t.query, vars });
+        for (const t of p.targets ?? [])
+          if (t.query) out.push({ name: `${file} / panel "${p.title}" [${t.refId}]`, query: t.query, vars });
         walk(p.panels ?? []);
       }
     };
@@ -60,20 +85,44 @@ let influx: TestInflux;
 let target: InfluxTarget;
 let svc: Awaited<ReturnType<typeof startService>>;
 let outDir: string;
-const values = new Map<string, string>([['timeFilter', TIME_FILTER], ['__interval', '1h'], ['interval', '1h']]);
+const values = new Map<string, string>([
+  ['timeFilter', TIME_FILTER],
+  ['__interval', '1h'],
+  ['interval', '1h'],
+]);
 
 beforeAll(async () => {
   influx = await startInflux();
   target = await influx.database();
   svc = await startService(target);
   outDir = mkdtempSync(join(tmpdir(), 'kzm-grafana-sim-'));
-  const summary = await runSimulation({ scenario: 'simulator/scenarios/short-e2e.yaml', brokerUrl: svc.brokerUrl, clock: 'backfill', outDir });
+  const summary = await runSimulation({
+    scenario: 'simulator/scenarios/short-e2e.yaml',
+    brokerUrl: svc.brokerUrl,
+    clock: 'backfill',
+    outDir,
+  });
   expect(summary.publishFailures).toBe(0);
   // Readings are acknowledged once stored; the broker's last will (offline) and the garbage's rejections follow.
   const count = async (q: string) => Number((await queryRows(target, q))[0]?.count ?? 0);
-  expect(await eventually(() => count('SELECT count(wh) FROM reading'), (n) => n > 1000)).toBeGreaterThan(1000);
-  expect(await eventually(() => count(`SELECT count(online) FROM meter_status WHERE state = 'offline'`), (n) => n > 0)).toBeGreaterThan(0);
-  expect(await eventually(() => count('SELECT count(bytes) FROM rejected'), (n) => n > 0)).toBeGreaterThan(0);
+  expect(
+    await eventually(
+      () => count('SELECT count(wh) FROM reading'),
+      (n) => n > 1000,
+    ),
+  ).toBeGreaterThan(1000);
+  expect(
+    await eventually(
+      () => count(`SELECT count(online) FROM meter_status WHERE state = 'offline'`),
+      (n) => n > 0,
+    ),
+  ).toBeGreaterThan(0);
+  expect(
+    await eventually(
+      () => count('SELECT count(bytes) FROM rejected'),
+      (n) => n > 0,
+    ),
+  ).toBeGreaterThan(0);
 
   // Template variables: textboxes take their default; query variables "All" = every value their query returns.
   const vars = loadDashboards().flatMap((d) => d.dashboard.templating?.list ?? []);

@@ -6,13 +6,23 @@ import * as cases from './ingest-cases.ts';
 
 describe('ingest through the embedded aedes broker into a real InfluxDB 1.6', () => {
   let influx: TestInflux;
-  beforeAll(async () => { influx = await startInflux(); });
-  afterAll(async () => { await influx?.stop(); });
+  beforeAll(async () => {
+    influx = await startInflux();
+  });
+  afterAll(async () => {
+    await influx?.stop();
+  });
 
-  async function withService(fn: (svc: Awaited<ReturnType<typeof startService>>, target: InfluxTarget) => Promise<void>) {
+  async function withService(
+    fn: (svc: Awaited<ReturnType<typeof startService>>, target: InfluxTarget) => Promise<void>,
+  ) {
     const target = await influx.database();
     const svc = await startService(target);
-    try { await fn(svc, target); } finally { await svc.cleanup(); }
+    try {
+      await fn(svc, target);
+    } finally {
+      await svc.cleanup();
+    }
   }
 
   it('N readings from several meters end as exactly N points with the right tags, times and Wh', () =>
@@ -29,7 +39,7 @@ describe('ingest through the embedded aedes broker into a real InfluxDB 1.6', ()
 
   it('/health reports broker, InfluxDB and ingest state; /metrics is Prometheus text', () =>
     withService(async (svc) => {
-      const health = await (await fetch(`${svc.httpUrl}/health`)).json() as Record<string, Record<string, unknown>>;
+      const health = (await (await fetch(`${svc.httpUrl}/health`)).json()) as Record<string, Record<string, unknown>>;
       expect(health.status).toBe('ok');
       expect(health.broker).toMatchObject({ mode: 'embedded', connected: true });
       expect(health.influx).toMatchObject({ reachable: true, apiVersion: '1' });

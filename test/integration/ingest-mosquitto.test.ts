@@ -9,14 +9,24 @@ import * as cases from './ingest-cases.ts';
 describe('ingest from an external broker (Debian mosquitto) into a real InfluxDB 1.6', () => {
   let influx: TestInflux;
   let mosq: TestMosquitto;
-  beforeAll(async () => { [influx, mosq] = await Promise.all([startInflux(), startMosquitto()]); });
-  afterAll(async () => { await Promise.all([influx?.stop(), mosq?.stop()]); });
+  beforeAll(async () => {
+    [influx, mosq] = await Promise.all([startInflux(), startMosquitto()]);
+  });
+  afterAll(async () => {
+    await Promise.all([influx?.stop(), mosq?.stop()]);
+  });
 
   let seq = 0;
-  async function withService(fn: (svc: Awaited<ReturnType<typeof startService>>, target: InfluxTarget) => Promise<void>) {
+  async function withService(
+    fn: (svc: Awaited<ReturnType<typeof startService>>, target: InfluxTarget) => Promise<void>,
+  ) {
     const target = await influx.database();
     const svc = await startService(target, { mqtt: { brokerUrl: mosq.url, clientId: `kzm-test-${++seq}` } });
-    try { await fn(svc, target); } finally { await svc.cleanup(); }
+    try {
+      await fn(svc, target);
+    } finally {
+      await svc.cleanup();
+    }
   }
 
   it('N readings from several meters end as exactly N points with the right tags, times and Wh', () =>
@@ -42,8 +52,13 @@ describe('ingest from an external broker (Debian mosquitto) into a real InfluxDB
     await pub.endAsync();
     const svc2 = await startService(target, { mqtt: { brokerUrl: mosq.url, clientId } });
     try {
-      const rows = await eventually(() => queryRows(target, `SELECT count(wh) AS n FROM reading WHERE meter = 'ekb-1-m05'`), (r) => r[0]?.n === 20);
+      const rows = await eventually(
+        () => queryRows(target, `SELECT count(wh) AS n FROM reading WHERE meter = 'ekb-1-m05'`),
+        (r) => r[0]?.n === 20,
+      );
       expect(rows[0]?.n).toBe(20);
-    } finally { await svc2.cleanup(); }
+    } finally {
+      await svc2.cleanup();
+    }
   });
 });

@@ -30,13 +30,30 @@ beforeAll(async () => {
   const span = { fromMs: at('2025-09-29T00:00+05:00'), toMs: NOW - MIN, stepMs: MIN };
   await writeMeterData(target, [
     generate({ ...span, facts: meter('ekb-1-m01'), powerW: 40_000, noise: 0.05 }),
-    generate({ ...span, facts: meter('ekb-1-m02'), powerW: 40_000, gaps: [[at('2025-09-30T20:00+05:00'), at('2025-10-01T02:00+05:00')]] }),
+    generate({
+      ...span,
+      facts: meter('ekb-1-m02'),
+      powerW: 40_000,
+      gaps: [[at('2025-09-30T20:00+05:00'), at('2025-10-01T02:00+05:00')]],
+    }),
   ]);
   const log = pino({ level: 'silent' });
   app = await buildApp({
-    registry, live: createLiveState(), metrics: createIngestMetrics(), log, now: () => NOW,
+    registry,
+    live: createLiveState(),
+    metrics: createIngestMetrics(),
+    log,
+    now: () => NOW,
     health: async () => ({}) as never,
-    plugins: [ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, now: () => NOW, beforeRead: async () => rollupsCurrent })],
+    plugins: [
+      ledgerRoutes({
+        registry,
+        tariffs: tariffs.value,
+        target: () => target,
+        now: () => NOW,
+        beforeRead: async () => rollupsCurrent,
+      }),
+    ],
   });
 });
 
@@ -57,7 +74,11 @@ describe('GET /api/ledger', () => {
   it('a custom range: lines, totals and declared amounts as integers with decimal strings', async () => {
     const { status, body } = await get('site=ekb-1&from=2025-09-30&to=2025-10-02');
     expect(status).toBe(200);
-    expect(body.period).toMatchObject({ from: '2025-09-29T19:00:00.000Z', to: '2025-10-01T19:00:00.000Z', complete: true });
+    expect(body.period).toMatchObject({
+      from: '2025-09-29T19:00:00.000Z',
+      to: '2025-10-01T19:00:00.000Z',
+      complete: true,
+    });
     expect(body.scope.meters.length).toBe(registry.meters.filter((m) => m.siteId === 'ekb-1').length);
     expect(body.registryVersion).toBe(registry.version);
     expect(body.tariffs.map((t) => t.id)).toEqual(['kz-2024']);
@@ -88,9 +109,16 @@ describe('GET /api/ledger', () => {
   it('a whole quarter by taxpayer: complete, substituted before the first reading', async () => {
     const { status, body } = await get('period=2025-Q3&taxpayer=940140000385');
     expect(status).toBe(200);
-    expect(body.period).toMatchObject({ label: '2025-Q3', complete: true, from: '2025-06-30T19:00:00.000Z', to: '2025-09-30T19:00:00.000Z' });
+    expect(body.period).toMatchObject({
+      label: '2025-Q3',
+      complete: true,
+      from: '2025-06-30T19:00:00.000Z',
+      to: '2025-09-30T19:00:00.000Z',
+    });
     expect(body.lines.some((l) => l.reason === 'before-first-reading')).toBe(true);
-    expect(new Set(body.lines.map((l) => l.siteId))).toEqual(new Set(registry.meters.filter((m) => m.taxpayerBin === '940140000385').map((m) => m.siteId)));
+    expect(new Set(body.lines.map((l) => l.siteId))).toEqual(
+      new Set(registry.meters.filter((m) => m.taxpayerBin === '940140000385').map((m) => m.siteId)),
+    );
   });
 
   it('a period in progress is the ledger so far (complete: false, cut at now)', async () => {
@@ -108,10 +136,18 @@ describe('GET /api/ledger', () => {
     { name: 'unknown period syntax', q: 'period=2025-Q5', msg: /period '2025-Q5': expected YYYY-Qn/ },
     { name: 'unknown site', q: 'period=2025-Q3&site=nowhere', msg: /unknown site "nowhere"/ },
     { name: 'unknown taxpayer', q: 'period=2025-Q3&taxpayer=123456789012', msg: /unknown taxpayer BIN "123456789012"/ },
-    { name: 'site of another taxpayer', q: 'period=2025-Q3&site=ast-3&taxpayer=940140000385', msg: /no meters for site "ast-3" and taxpayer/ },
+    {
+      name: 'site of another taxpayer',
+      q: 'period=2025-Q3&site=ast-3&taxpayer=940140000385',
+      msg: /no meters for site "ast-3" and taxpayer/,
+    },
     { name: 'from equal to to', q: 'from=2025-09-30&to=2025-09-30', msg: /from must be before to/ },
     { name: 'from after to', q: 'from=2025-10-01T00:00Z&to=2025-09-30', msg: /from must be before to/ },
-    { name: 'both period and from', q: 'period=2025-Q3&from=2025-07-01&to=2025-07-02', msg: /either period or from and to/ },
+    {
+      name: 'both period and from',
+      q: 'period=2025-Q3&from=2025-07-01&to=2025-07-02',
+      msg: /either period or from and to/,
+    },
     { name: 'neither', q: 'site=ekb-1', msg: /give period/ },
     { name: 'bad date', q: 'from=2025-02-30&to=2025-03-02', msg: /from: '2025-02-30' is not a valid date/ },
     { name: 'date syntax', q: 'from=30.09.2025&to=2025-10-01', msg: /from: a date YYYY-MM-DD/ },

@@ -17,15 +17,47 @@ beforeAll(async () => {
   influx = await startInflux();
   target = await influx.database();
   const registry = loadRegistry(DEVICES);
-  const span = { fromMs: at('2025-09-30T00:00+05:00'), toMs: at('2025-10-01T06:00+05:00'), stepMs: MIN, powerW: 30_000 };
-  await writeMeterData(target, ['ekb-1-m01', 'ekb-1-m02'].map((id) => generate({ ...span, facts: meterFacts(registry.meterById.get(id)!), faults: [[at('2025-09-30T12:00+05:00'), at('2025-09-30T12:05+05:00')]] })));
+  const span = {
+    fromMs: at('2025-09-30T00:00+05:00'),
+    toMs: at('2025-10-01T06:00+05:00'),
+    stepMs: MIN,
+    powerW: 30_000,
+  };
+  await writeMeterData(
+    target,
+    ['ekb-1-m01', 'ekb-1-m02'].map((id) =>
+      generate({
+        ...span,
+        facts: meterFacts(registry.meterById.get(id)!),
+        faults: [[at('2025-09-30T12:00+05:00'), at('2025-09-30T12:05+05:00')]],
+      }),
+    ),
+  );
 });
-afterAll(async () => { await influx?.stop(); });
+afterAll(async () => {
+  await influx?.stop();
+});
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES }) {
+async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {
+    KZM_INFLUX_URL: target.url,
+    KZM_INFLUX_DATABASE: target.database,
+    KZM_REGISTRY_DIR: DEVICES,
+  },
+) {
   let stdout = '';
   let stderr = '';
-  const code = await ledgerMain(argv, { env, out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, now: () => at('2026-01-10T00:00+05:00') });
+  const code = await ledgerMain(argv, {
+    env,
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+    now: () => at('2026-01-10T00:00+05:00'),
+  });
   return { code, stdout, stderr };
 }
 
@@ -42,8 +74,21 @@ describe('kzmeter ledger', () => {
     const fault = rows.find((r) => r.includes('fault-status'))!.split(',');
     expect(fault[0]).toBe('ekb-1-m01');
     expect(fault[9]).toMatch(/^\d+\.\d{3}$/);
-    const declared = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'csv', '--csv-table', 'declared']);
-    const sumTiyn = declared.stdout.trimEnd().split('\n').slice(1).reduce((s, r) => s + Number(r.split(',')[13]), 0);
+    const declared = await run([
+      '--period',
+      '2025-09-30..2025-09-30',
+      '--site',
+      'ekb-1',
+      '--format',
+      'csv',
+      '--csv-table',
+      'declared',
+    ]);
+    const sumTiyn = declared.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .reduce((s, r) => s + Number(r.split(',')[13]), 0);
     expect(sumTiyn).toBe(report.totals.declaredTiyn);
   });
 
@@ -56,18 +101,38 @@ describe('kzmeter ledger', () => {
   });
 
   it('takes the default policy, grace, spike tolerance and rounding from the configuration', async () => {
-    const env = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES,
-      KZM_FEES_POLICY: 'register-reconciled', KZM_FEES_GRACE_INTERVALS: '10', KZM_FEES_SPIKE_TOLERANCE: '1.5', KZM_FEES_ROUNDING_OVERRIDE: 'half-up-tenge' };
+    const env = {
+      KZM_INFLUX_URL: target.url,
+      KZM_INFLUX_DATABASE: target.database,
+      KZM_REGISTRY_DIR: DEVICES,
+      KZM_FEES_POLICY: 'register-reconciled',
+      KZM_FEES_GRACE_INTERVALS: '10',
+      KZM_FEES_SPIKE_TOLERANCE: '1.5',
+      KZM_FEES_ROUNDING_OVERRIDE: 'half-up-tenge',
+    };
     const r = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json'], env);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { policy: unknown; declared: { amountTiyn: number; roundingRule: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      policy: unknown;
+      declared: { amountTiyn: number; roundingRule: string }[];
+    };
     expect(report.policy).toEqual({ name: 'register-reconciled', graceIntervals: 10, spikeTolerance: 1.5 });
     expect(report.declared.length).toBeGreaterThan(0);
-    for (const d of report.declared) expect(d).toMatchObject({ roundingRule: 'half-up-tenge', amountTiyn: Math.round(d.amountTiyn / 100) * 100 });
+    for (const d of report.declared)
+      expect(d).toMatchObject({ roundingRule: 'half-up-tenge', amountTiyn: Math.round(d.amountTiyn / 100) * 100 });
     // A request still names its own policy; the configured grace and tolerance stay.
-    const strict = JSON.parse((await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json', '--policy', 'strict'], env)).stdout) as { policy: unknown };
+    const strict = JSON.parse(
+      (
+        await run(
+          ['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json', '--policy', 'strict'],
+          env,
+        )
+      ).stdout,
+    ) as { policy: unknown };
     expect(strict.policy).toEqual({ name: 'strict', graceIntervals: 10, spikeTolerance: 1.5 });
-    await expect(run(['--period', '2025-Q3'], { ...env, KZM_FEES_POLICY: 'lenient' })).rejects.toThrow(/fees\.policy \(KZM_FEES_POLICY\): .*"strict"\|"register-reconciled"/);
+    await expect(run(['--period', '2025-Q3'], { ...env, KZM_FEES_POLICY: 'lenient' })).rejects.toThrow(
+      /fees\.policy \(KZM_FEES_POLICY\): .*"strict"\|"register-reconciled"/,
+    );
   });
 
   it('says what to set when no InfluxDB URL is configured', async () => {
@@ -78,7 +143,9 @@ describe('kzmeter ledger', () => {
 
   it('refuses a bad period or format with a message', async () => {
     expect((await run(['--period', 'Q3-2025'])).stderr).toMatch(/expected YYYY-Qn/);
-    expect((await run(['--period', '2025-Q3', '--format', 'xml'])).stderr).toMatch(/--format must be json, csv or table/);
+    expect((await run(['--period', '2025-Q3', '--format', 'xml'])).stderr).toMatch(
+      /--format must be json, csv or table/,
+    );
     expect((await run(['--period', '2025-Q3', '--site', 'nope'])).code).toBe(2);
   });
 });

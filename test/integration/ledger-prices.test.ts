@@ -24,9 +24,18 @@ const dirs: string[] = [];
 function registryWith(prices: string): Registry {
   const dir = mkdtempSync(join(tmpdir(), 'kzm-reg-2023-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'taxpayers.yaml'), 'taxpayers:\n  - { bin: "940140000385", name: Dala Hash LLP, licenceSubtype: I }\n');
-  writeFileSync(join(dir, 'sites.yaml'), 'sites:\n  - { id: ekb-1, name: Ekibastuz DC-1, taxpayer: "940140000385", timeZone: Asia/Almaty }\n');
-  writeFileSync(join(dir, 'meters.yaml'), 'meters:\n  - { id: ekb-1-m01, site: ekb-1, reportingIntervalS: 300, commissionedAt: 2023-01-01, sources: [{ from: 2023-01-01, source: grid }], maxLoadKw: 100 }\n');
+  writeFileSync(
+    join(dir, 'taxpayers.yaml'),
+    'taxpayers:\n  - { bin: "940140000385", name: Dala Hash LLP, licenceSubtype: I }\n',
+  );
+  writeFileSync(
+    join(dir, 'sites.yaml'),
+    'sites:\n  - { id: ekb-1, name: Ekibastuz DC-1, taxpayer: "940140000385", timeZone: Asia/Almaty }\n',
+  );
+  writeFileSync(
+    join(dir, 'meters.yaml'),
+    'meters:\n  - { id: ekb-1-m01, site: ekb-1, reportingIntervalS: 300, commissionedAt: 2023-01-01, sources: [{ from: 2023-01-01, source: grid }], maxLoadKw: 100 }\n',
+  );
   if (prices) writeFileSync(join(dir, 'prices.yaml'), prices);
   return loadRegistry(dir);
 }
@@ -36,14 +45,24 @@ beforeAll(async () => {
   target = await influx.database();
   tariffs = await shippedTariffs();
   const facts = meterFacts(registryWith('').meterById.get('ekb-1-m01')!);
-  await writeMeterData(target, [generate({ facts, fromMs: at('2023-04-01T00:00+06:00') - 10 * MIN, toMs: at('2023-07-01T00:00+06:00') + 10 * MIN, stepMs: 5 * MIN, powerW: 90_000 })]);
+  await writeMeterData(target, [
+    generate({
+      facts,
+      fromMs: at('2023-04-01T00:00+06:00') - 10 * MIN,
+      toMs: at('2023-07-01T00:00+06:00') + 10 * MIN,
+      stepMs: 5 * MIN,
+      powerW: 90_000,
+    }),
+  ]);
 });
 afterAll(async () => {
   await influx?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Report { lines: { rateTiynPerKwh: number; rule: string; basis: string }[] }
+interface Report {
+  lines: { rateTiynPerKwh: number; rule: string; basis: string }[];
+}
 
 async function ledger(registry: Registry): Promise<Report> {
   const r = await createLedgerService({ registry, tariffs, target }).ledger({ period: '2023-Q2', site: 'ekb-1' });
@@ -53,11 +72,16 @@ async function ledger(registry: Registry): Promise<Report> {
 
 describe('2023 price-scaled rates from the registry', () => {
   it('a price of 18.50 tenge/kWh gives the 18-20 band (7 tenge/kWh); without a price the top band, marked price-missing', async () => {
-    const priced = await ledger(registryWith('prices:\n  - { site: ekb-1, quarter: 2023-Q2, averagePriceTiynPerKwh: 1850, source: supplier statement }\n'));
+    const priced = await ledger(
+      registryWith(
+        'prices:\n  - { site: ekb-1, quarter: 2023-Q2, averagePriceTiynPerKwh: 1850, source: supplier statement }\n',
+      ),
+    );
     const metered = priced.lines.filter((l) => l.basis === 'metered');
     expect(metered.length).toBeGreaterThan(0);
     for (const l of metered) expect(l).toMatchObject({ rateTiynPerKwh: 700, rule: 'grid-price-scale:p18-20' });
     const missing = await ledger(registryWith(''));
-    for (const l of missing.lines.filter((x) => x.basis === 'metered')) expect(l).toMatchObject({ rateTiynPerKwh: 2500, rule: 'grid-price-scale:price-missing' });
+    for (const l of missing.lines.filter((x) => x.basis === 'metered'))
+      expect(l).toMatchObject({ rateTiynPerKwh: 2500, rule: 'grid-price-scale:price-missing' });
   });
 });

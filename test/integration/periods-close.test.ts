@@ -47,8 +47,24 @@ beforeAll(async () => {
     const m = registry.meterById.get(id)!;
     const powerW = Math.floor(m.maxLoad.at(-1)!.maxLoadW * 0.9);
     // A 2-hour silence on ekb-1-m01: substituted at max load.
-    lines.push(...steadyReadings(id, m.siteId, FROM - 60_000, TO + 60_000, m.reportingIntervalS * 1000, powerW, (t) => t + 1_000)
-      .filter((l) => id !== 'ekb-1-m01' || !/ts_ms=(\d+)/.exec(l)!.slice(1).some((t) => Number(t) > FROM + 6 * 3_600_000 && Number(t) < FROM + 8 * 3_600_000)));
+    lines.push(
+      ...steadyReadings(
+        id,
+        m.siteId,
+        FROM - 60_000,
+        TO + 60_000,
+        m.reportingIntervalS * 1000,
+        powerW,
+        (t) => t + 1_000,
+      ).filter(
+        (l) =>
+          id !== 'ekb-1-m01' ||
+          !/ts_ms=(\d+)/
+            .exec(l)!
+            .slice(1)
+            .some((t) => Number(t) > FROM + 6 * 3_600_000 && Number(t) < FROM + 8 * 3_600_000),
+      ),
+    );
   }
   await writeLines(target, lines);
 });
@@ -57,8 +73,10 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-const closeReq = (a: FastifyInstance, body: object, period = PERIOD) => a.inject({ method: 'POST', url: `/api/periods/${encodeURIComponent(period)}/close`, payload: body });
-const get = (a: FastifyInstance, path: string) => a.inject({ method: 'GET', url: `/api/periods/${encodeURIComponent(PERIOD)}/${path}` });
+const closeReq = (a: FastifyInstance, body: object, period = PERIOD) =>
+  a.inject({ method: 'POST', url: `/api/periods/${encodeURIComponent(period)}/close`, payload: body });
+const get = (a: FastifyInstance, path: string) =>
+  a.inject({ method: 'GET', url: `/api/periods/${encodeURIComponent(PERIOD)}/${path}` });
 
 describe('period close and exports on a real InfluxDB', () => {
   const first: Record<string, string> = {};
@@ -69,7 +87,14 @@ describe('period close and exports on a real InfluxDB', () => {
     const res = await closeReq(a, { closedBy: 'accountant' });
     expect(res.statusCode, res.body).toBe(201);
     v1 = (res.json() as { snapshot: PeriodSnapshot }).snapshot;
-    expect(v1).toMatchObject({ period: PERIOD, version: 1, closedBy: 'accountant', closedAt: new Date(CLOSED_AT).toISOString(), registryVersion: registry.version, engineVersion: '0.1.0' });
+    expect(v1).toMatchObject({
+      period: PERIOD,
+      version: 1,
+      closedBy: 'accountant',
+      closedAt: new Date(CLOSED_AT).toISOString(),
+      registryVersion: registry.version,
+      engineVersion: '0.1.0',
+    });
     expect(v1.taxpayers.map((t) => t.bin).sort()).toEqual([BIN_A, BIN_B]);
     expect(v1.lines.some((l) => l.meterId === 'ekb-1-m01' && l.reason === 'gap')).toBe(true);
     expect(v1.lines.some((l) => l.meterId === 'ekb-1-m02' && l.reason === 'no-readings')).toBe(true);
@@ -91,7 +116,9 @@ describe('period close and exports on a real InfluxDB', () => {
     for (const f of Object.keys(first)) expect((await get(b, f)).body).toBe(first[f]);
     const verify = await get(b, 'verify');
     expect(verify.json()).toMatchObject({ digestOk: true, linesIdentical: true, differences: [], ok: true });
-    const list = (await b.inject({ method: 'GET', url: '/api/periods' })).json() as { periods: { period: string; state: string; latePending: number }[] };
+    const list = (await b.inject({ method: 'GET', url: '/api/periods' })).json() as {
+      periods: { period: string; state: string; latePending: number }[];
+    };
     expect(list.periods.find((p) => p.period === PERIOD)).toMatchObject({ state: 'closed v1', latePending: 0 });
     await b.close();
   });
@@ -101,11 +128,24 @@ describe('period close and exports on a real InfluxDB', () => {
     const m = registry.meterById.get('ekb-1-m01')!;
     const powerW = Math.floor(m.maxLoad.at(-1)!.maxLoadW * 0.9);
     // The gateway finally delivers the silent 2 hours, after the close.
-    const late = steadyReadings('ekb-1-m01', m.siteId, FROM - 60_000, TO + 60_000, m.reportingIntervalS * 1000, powerW, () => nowMs)
-      .filter((l) => { const t = Number(/ts_ms=(\d+)/.exec(l)![1]); return t > FROM + 6 * 3_600_000 && t < FROM + 8 * 3_600_000; });
+    const late = steadyReadings(
+      'ekb-1-m01',
+      m.siteId,
+      FROM - 60_000,
+      TO + 60_000,
+      m.reportingIntervalS * 1000,
+      powerW,
+      () => nowMs,
+    ).filter((l) => {
+      const t = Number(/ts_ms=(\d+)/.exec(l)![1]);
+      return t > FROM + 6 * 3_600_000 && t < FROM + 8 * 3_600_000;
+    });
     await writeLines(target, late);
     const bytesBefore = readFileSync(join(dataDir, 'periods', PERIOD, 'v1.json'), 'utf8');
-    const report = (await get(a, 'late-data')).json() as { lateReadings: number; meters: { meterId: string; lateReadings: number; differenceMilliTiyn: number }[] };
+    const report = (await get(a, 'late-data')).json() as {
+      lateReadings: number;
+      meters: { meterId: string; lateReadings: number; differenceMilliTiyn: number }[];
+    };
     expect(report.lateReadings).toBe(late.length);
     expect(report.meters).toHaveLength(1);
     expect(report.meters[0]).toMatchObject({ meterId: 'ekb-1-m01', lateReadings: late.length });
@@ -116,7 +156,9 @@ describe('period close and exports on a real InfluxDB', () => {
     expect(totals).toContain(`post-close-adjustment,${PERIOD},ekb-1-m01 (${late.length} late readings)`);
     expect((await get(a, 'export.html')).body).toContain('Post-close adjustments');
     expect(readFileSync(join(dataDir, 'periods', PERIOD, 'v1.json'), 'utf8')).toBe(bytesBefore);
-    const list = (await a.inject({ method: 'GET', url: '/api/periods' })).json() as { periods: { period: string; latePending: number }[] };
+    const list = (await a.inject({ method: 'GET', url: '/api/periods' })).json() as {
+      periods: { period: string; latePending: number }[];
+    };
     expect(list.periods.find((p) => p.period === PERIOD)!.latePending).toBe(late.length);
     await a.close();
   });
@@ -127,13 +169,26 @@ describe('period close and exports on a real InfluxDB', () => {
     const refused = await a.inject({ method: 'POST', url, payload: { reopenedBy: 'accountant' } });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error).toMatch(/reason is required/);
-    const ok = await a.inject({ method: 'POST', url, payload: { reopenedBy: 'accountant', reason: 'late gateway flush for ekb-1-m01' } });
+    const ok = await a.inject({
+      method: 'POST',
+      url,
+      payload: { reopenedBy: 'accountant', reason: 'late gateway flush for ekb-1-m01' },
+    });
     expect(ok.statusCode, ok.body).toBe(200);
-    expect((await a.inject({ method: 'GET', url: '/api/periods' })).json().periods.find((p: { period: string }) => p.period === PERIOD).state).toBe('reopened after v1');
+    expect(
+      (await a.inject({ method: 'GET', url: '/api/periods' }))
+        .json()
+        .periods.find((p: { period: string }) => p.period === PERIOD).state,
+    ).toBe('reopened after v1');
     nowMs += 3_600_000;
-    const v2 = (await closeReq(a, { closedBy: 'accountant', reason: 'includes the late flush' })).json() as { version: number; snapshot: PeriodSnapshot };
+    const v2 = (await closeReq(a, { closedBy: 'accountant', reason: 'includes the late flush' })).json() as {
+      version: number;
+      snapshot: PeriodSnapshot;
+    };
     expect(v2.version).toBe(2);
-    expect(v2.snapshot.previousVersions).toEqual([expect.objectContaining({ version: 1, digest: v1.digest, reopenReason: 'late gateway flush for ekb-1-m01' })]);
+    expect(v2.snapshot.previousVersions).toEqual([
+      expect.objectContaining({ version: 1, digest: v1.digest, reopenReason: 'late gateway flush for ekb-1-m01' }),
+    ]);
     expect(v2.snapshot.totals.total.feeMilliTiyn).toBeLessThan(v1.totals.total.feeMilliTiyn);
     expect(readFileSync(join(dataDir, 'periods', PERIOD, 'v1.json'), 'utf8')).toBe(first['export.json']);
     expect((await get(a, 'export.json?version=1')).body).toBe(first['export.json']);
@@ -145,10 +200,34 @@ describe('period close and exports on a real InfluxDB', () => {
   });
 
   it.each([
-    { name: 'unknown period syntax', period: '2025-Q5', body: { closedBy: 'x' }, status: 400, error: /expected YYYY-Qn/ },
-    { name: 'a period still in progress', period: '2025-Q3', body: { closedBy: 'x' }, status: 409, error: /still in progress/ },
-    { name: 'an unknown taxpayer', period: PERIOD, body: { closedBy: 'x', taxpayer: '000000000000' }, status: 404, error: /unknown taxpayer BIN "000000000000"/ },
-    { name: 'a malformed taxpayer', period: PERIOD, body: { closedBy: 'x', taxpayer: '12' }, status: 400, error: /12-digit BIN/ },
+    {
+      name: 'unknown period syntax',
+      period: '2025-Q5',
+      body: { closedBy: 'x' },
+      status: 400,
+      error: /expected YYYY-Qn/,
+    },
+    {
+      name: 'a period still in progress',
+      period: '2025-Q3',
+      body: { closedBy: 'x' },
+      status: 409,
+      error: /still in progress/,
+    },
+    {
+      name: 'an unknown taxpayer',
+      period: PERIOD,
+      body: { closedBy: 'x', taxpayer: '000000000000' },
+      status: 404,
+      error: /unknown taxpayer BIN "000000000000"/,
+    },
+    {
+      name: 'a malformed taxpayer',
+      period: PERIOD,
+      body: { closedBy: 'x', taxpayer: '12' },
+      status: 400,
+      error: /12-digit BIN/,
+    },
     { name: 'no closedBy', period: PERIOD, body: {}, status: 400, error: /closedBy/ },
   ])('close refuses $name', async ({ period, body, status, error }) => {
     const a = await app();

@@ -29,7 +29,10 @@ beforeAll(async () => {
   influx = await startInflux();
   target = await influx.database();
   // Stored directly (an import): readings, no rollups.
-  await postLines(target, steadyReadings(meter.id, meter.siteId, FROM - 60_000, TO + 60_000, 60_000, 50_000, (t) => t + 1000));
+  await postLines(
+    target,
+    steadyReadings(meter.id, meter.siteId, FROM - 60_000, TO + 60_000, 60_000, 50_000, (t) => t + 1000),
+  );
 });
 afterAll(async () => {
   await influx?.stop();
@@ -38,10 +41,27 @@ afterAll(async () => {
 
 describe('rollup coverage at period close', () => {
   it('refuses to close on readings without rollups, naming the fix; closes once they are recomputed', async () => {
-    const periods = createPeriodService({ registry, tariffs: await tariffs(), target, dataDir, now: () => at('2025-07-10T00:00:00Z') });
-    expect(await uncoveredReadings(target, [meter.id], FROM, TO)).toEqual([{ meterId: meter.id, tsMs: FROM }, { meterId: meter.id, tsMs: TO - 60_000 }]);
-    await expect(periods.close({ period: PERIOD, closedBy: 'accountant' })).rejects.toThrow(/rollups do not cover readings stored for this period \(ekb-1-m01 at 2025-06-30T19:00:00.000Z.*kzmeter rollup --from 2025-06-30 --to 2025-07-03/);
-    await rebuildRollups({ target, sink: { write: (l) => postLines(target, l) }, meterIds: [meter.id], fromMs: FROM - 60_000, toMs: TO + 120_000 });
+    const periods = createPeriodService({
+      registry,
+      tariffs: await tariffs(),
+      target,
+      dataDir,
+      now: () => at('2025-07-10T00:00:00Z'),
+    });
+    expect(await uncoveredReadings(target, [meter.id], FROM, TO)).toEqual([
+      { meterId: meter.id, tsMs: FROM },
+      { meterId: meter.id, tsMs: TO - 60_000 },
+    ]);
+    await expect(periods.close({ period: PERIOD, closedBy: 'accountant' })).rejects.toThrow(
+      /rollups do not cover readings stored for this period \(ekb-1-m01 at 2025-06-30T19:00:00.000Z.*kzmeter rollup --from 2025-06-30 --to 2025-07-03/,
+    );
+    await rebuildRollups({
+      target,
+      sink: { write: (l) => postLines(target, l) },
+      meterIds: [meter.id],
+      fromMs: FROM - 60_000,
+      toMs: TO + 120_000,
+    });
     expect(await uncoveredReadings(target, [meter.id], FROM, TO)).toEqual([]);
     const closed = await periods.close({ period: PERIOD, closedBy: 'accountant' });
     expect(closed.ok, closed.ok ? '' : closed.reason).toBe(true);

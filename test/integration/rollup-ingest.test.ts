@@ -38,7 +38,9 @@ beforeAll(async () => {
   target = await influx.database();
   tariffs = await shippedTariffs();
 });
-afterAll(async () => { await influx?.stop(); });
+afterAll(async () => {
+  await influx?.stop();
+});
 
 /** 30 hours of 1-minute readings at ~80 kW; m01 has a 20-minute silence, m02 a fault. */
 function readingsOf(meterId: string): { ts: number; kwh: number; status?: 'fault' }[] {
@@ -46,7 +48,11 @@ function readingsOf(meterId: string): { ts: number; kwh: number; status?: 'fault
   for (let i = 0; i < 30 * 60; i++) {
     const ts = T0 + i * MIN;
     if (meterId === 'ekb-1-m01' && ts >= T0 + 5 * H && ts < T0 + 5 * H + 20 * MIN) continue;
-    out.push({ ts, kwh: (1_000_000 + i * 1333) / 1000, ...(meterId === 'ekb-1-m02' && i === 700 && { status: 'fault' as const }) });
+    out.push({
+      ts,
+      kwh: (1_000_000 + i * 1333) / 1000,
+      ...(meterId === 'ekb-1-m02' && i === 700 && { status: 'fault' as const }),
+    });
   }
   return out;
 }
@@ -54,15 +60,24 @@ function readingsOf(meterId: string): { ts: number; kwh: number; status?: 'fault
 async function publish(brokerUrl: string, meterId: string, readings: readonly object[]): Promise<void> {
   const c = await connectMeter(brokerUrl, meterId, { will: false });
   const msgs = [];
-  for (let i = 0; i < readings.length; i += 60) msgs.push({ topic: `meters/${meterId}/reading`, payload: JSON.stringify(readings.slice(i, i + 60)) });
+  for (let i = 0; i < readings.length; i += 60)
+    msgs.push({ topic: `meters/${meterId}/reading`, payload: JSON.stringify(readings.slice(i, i + 60)) });
   await publishAll(c, msgs);
   await c.endAsync();
 }
 
 const rollupRows = (measurement: string, meterId: string) =>
-  queryRows(target, `SELECT "count", "first_ts", "last_ts", "faults", "max_gap" FROM "${measurement}" WHERE "meter" = '${meterId}'`);
+  queryRows(
+    target,
+    `SELECT "count", "first_ts", "last_ts", "faults", "max_gap" FROM "${measurement}" WHERE "meter" = '${meterId}'`,
+  );
 
-async function expectStoreEqualsRaw(meterIds: readonly string[], fromMs: number, toMs: number, fewerRaw = true): Promise<void> {
+async function expectStoreEqualsRaw(
+  meterIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+  fewerRaw = true,
+): Promise<void> {
   const meters = meterIds.map((id) => ({ facts: meterFacts(registry.meterById.get(id)!), fromMs, toMs }));
   const store = await computeStoreLedger({ target, meters, tariffs, policy: DEFAULT_POLICY });
   const raw = await computeRawLedger({ target, meters, tariffs, policy: DEFAULT_POLICY });
@@ -95,9 +110,16 @@ describe('rollups kept current by the service', () => {
       // A gateway flushes one buffered reading into the old silence.
       await publish(svc.brokerUrl, 'ekb-1-m01', [{ ts: T0 + 5 * H + 10 * MIN, kwh: (1_000_000 + 310 * 1333) / 1000 }]);
       expect(await svc.rollups.flush()).toBe(true);
-      const hour = (await queryRows(target, `SELECT "count", "max_gap" FROM "reading_1h" WHERE "meter" = 'ekb-1-m01' AND time = ${T0 + 5 * H}ms`))[0]!;
+      const hour = (
+        await queryRows(
+          target,
+          `SELECT "count", "max_gap" FROM "reading_1h" WHERE "meter" = 'ekb-1-m01' AND time = ${T0 + 5 * H}ms`,
+        )
+      )[0]!;
       expect(hour).toMatchObject({ count: 41, max_gap: 10 * MIN }); // 05:10 -> 05:20 (04:59 -> 05:10 crosses into the hour from the previous one)
-      expect((await rollupRows('reading_1d', 'ekb-1-m01')).reduce((a, d) => a + (d.count as number), 0)).toBe(data['ekb-1-m01'].length + 1);
+      expect((await rollupRows('reading_1d', 'ekb-1-m01')).reduce((a, d) => a + (d.count as number), 0)).toBe(
+        data['ekb-1-m01'].length + 1,
+      );
       await expectStoreEqualsRaw(['ekb-1-m01'], T0 + 2 * H, T0 + 28 * H);
     } finally {
       await svc.cleanup();
@@ -111,7 +133,9 @@ describe('rollups kept current by the service', () => {
       const lines: string[] = [];
       for (let i = 0; i < 3 * 60; i++) {
         const tsMs = T0 + i * MIN;
-        lines.push(readingLine({ meterId, siteId: site(meterId), tsMs, registerWh: 2_000_000 + i * 1300, status: 'ok' }, rxMs));
+        lines.push(
+          readingLine({ meterId, siteId: site(meterId), tsMs, registerWh: 2_000_000 + i * 1300, status: 'ok' }, rxMs),
+        );
       }
       for (const h of [T0, T0 + H, T0 + 2 * H]) lines.push(dirtyMarkLine(meterId, h, rxMs, 600_000));
       return lines;
@@ -121,7 +145,10 @@ describe('rollups kept current by the service', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kzm-rollup-restart-'));
     try {
       // Its checkpoint says everything that arrived before an hour ago was rolled up.
-      writeFileSync(join(dataDir, 'rollup-checkpoint.json'), JSON.stringify({ rolledUpBeforeMs: now - H, writtenAt: new Date(now - H).toISOString() }));
+      writeFileSync(
+        join(dataDir, 'rollup-checkpoint.json'),
+        JSON.stringify({ rolledUpBeforeMs: now - H, writtenAt: new Date(now - H).toISOString() }),
+      );
       const svc = await startService(target, { dataDir });
       try {
         expect(await svc.rollups.flush()).toBe(true);
@@ -136,10 +163,22 @@ describe('rollups kept current by the service', () => {
       // ... and `kzmeter rollup` recomputes any range from the raw readings.
       const day = (t: number) => new Date(Math.floor(t / DAY) * DAY).toISOString().slice(0, 10);
       const errs: string[] = [];
-      const env = { KZM_INFLUX_URL: target.url, KZM_INFLUX_DATABASE: target.database, KZM_REGISTRY_DIR: DEVICES_DIR, KZM_LOG_LEVEL: 'silent' };
-      expect(await rollupMain(['--from', day(T0), '--to', day(T0 + 2 * DAY), '--site', site('ekb-1-m04')], { env, err: (t) => errs.push(t) })).toBe(0);
+      const env = {
+        KZM_INFLUX_URL: target.url,
+        KZM_INFLUX_DATABASE: target.database,
+        KZM_REGISTRY_DIR: DEVICES_DIR,
+        KZM_LOG_LEVEL: 'silent',
+      };
+      expect(
+        await rollupMain(['--from', day(T0), '--to', day(T0 + 2 * DAY), '--site', site('ekb-1-m04')], {
+          env,
+          err: (t) => errs.push(t),
+        }),
+      ).toBe(0);
       expect(errs.join('')).toMatch(/Rollups recomputed: \d+ meter-hours and \d+ meter-days from \d+ readings/);
-      expect(await rollupMain(['--from', '2025-13-01', '--to', '2025-01-01'], { env, err: (t) => errs.push(t) })).toBe(2);
+      expect(await rollupMain(['--from', '2025-13-01', '--to', '2025-01-01'], { env, err: (t) => errs.push(t) })).toBe(
+        2,
+      );
       expect((await rollupRows('reading_1h', 'ekb-1-m04')).map((h) => h.count)).toEqual([60, 60, 60]);
       await expectStoreEqualsRaw(['ekb-1-m04'], T0, T0 + 3 * H);
     } finally {
@@ -150,19 +189,34 @@ describe('rollups kept current by the service', () => {
   it('with a settle delay each hour is recomputed once more, catching a reading another ingester stored meanwhile, then the worker goes quiet', async () => {
     const meterId = 'ekb-1-m05';
     const siteId = registry.meterById.get(meterId)!.siteId;
-    const line = (i: number) => readingLine({ meterId, siteId, tsMs: T0 + i * MIN, registerWh: 3_000_000 + i * 1300, status: 'ok' }, Date.now());
-    await postLines(target, Array.from({ length: 30 }, (_, i) => line(i)));
+    const line = (i: number) =>
+      readingLine({ meterId, siteId, tsMs: T0 + i * MIN, registerWh: 3_000_000 + i * 1300, status: 'ok' }, Date.now());
+    await postLines(
+      target,
+      Array.from({ length: 30 }, (_, i) => line(i)),
+    );
     const worker = createRollupWorker({
-      target: () => target, sink: { write: (l) => postLines(target, l) }, log: pino({ level: 'silent' }),
-      intervalMs: 20, settleMs: 300, maxHoursPerPass: 1000,
+      target: () => target,
+      sink: { write: (l) => postLines(target, l) },
+      log: pino({ level: 'silent' }),
+      intervalMs: 20,
+      settleMs: 300,
+      maxHoursPerPass: 1000,
     });
     worker.start();
     worker.markDirty(meterId, T0, Date.now());
     expect(await worker.flush()).toBe(true);
     expect((await rollupRows('reading_1h', meterId)).map((h) => h.count)).toEqual([30]);
     // Another ingester stores the rest of the hour; its own mark went to its own worker, not this one.
-    await postLines(target, Array.from({ length: 30 }, (_, i) => line(30 + i)));
-    const hours = await eventually(() => rollupRows('reading_1h', meterId), (r) => r[0]?.count === 60, 5000);
+    await postLines(
+      target,
+      Array.from({ length: 30 }, (_, i) => line(30 + i)),
+    );
+    const hours = await eventually(
+      () => rollupRows('reading_1h', meterId),
+      (r) => r[0]?.count === 60,
+      5000,
+    );
     expect(hours.map((h) => h.count)).toEqual([60]);
     await new Promise((r) => setTimeout(r, 1000));
     expect(worker.state().passes).toBe(2); // the first pass and one settle pass: no endless re-settling
@@ -173,10 +227,22 @@ describe('rollups kept current by the service', () => {
   it('flush returns once the hours marked before it are rolled up, though the same hour keeps being marked again', async () => {
     const meterId = 'ekb-1-m06';
     const siteId = registry.meterById.get(meterId)!.siteId;
-    await postLines(target, Array.from({ length: 60 }, (_, i) => readingLine({ meterId, siteId, tsMs: T0 + i * MIN, registerWh: 4_000_000 + i * 1300, status: 'ok' }, Date.now())));
+    await postLines(
+      target,
+      Array.from({ length: 60 }, (_, i) =>
+        readingLine(
+          { meterId, siteId, tsMs: T0 + i * MIN, registerWh: 4_000_000 + i * 1300, status: 'ok' },
+          Date.now(),
+        ),
+      ),
+    );
     const worker = createRollupWorker({
-      target: () => target, sink: { write: (l) => postLines(target, l) }, log: pino({ level: 'silent' }),
-      intervalMs: 5, settleMs: 0, maxHoursPerPass: 1000,
+      target: () => target,
+      sink: { write: (l) => postLines(target, l) },
+      log: pino({ level: 'silent' }),
+      intervalMs: 5,
+      settleMs: 0,
+      maxHoursPerPass: 1000,
     });
     worker.start();
     // A meter reporting into the same hour faster than a pass takes: the hour is always marked again.
@@ -194,9 +260,26 @@ describe('rollups kept current by the service', () => {
   it('a meter moved to another site mid-hour keeps one rollup series: one row per bucket, the ledger equals the raw one', async () => {
     const meterId = 'ekb-1-m07';
     const lines = Array.from({ length: 120 }, (_, i) =>
-      readingLine({ meterId, siteId: i < 30 ? 'ekb-1' : 'kpg-2', tsMs: T0 + i * MIN, registerWh: 5_000_000 + i * 1300, status: 'ok' }, Date.now()));
+      readingLine(
+        {
+          meterId,
+          siteId: i < 30 ? 'ekb-1' : 'kpg-2',
+          tsMs: T0 + i * MIN,
+          registerWh: 5_000_000 + i * 1300,
+          status: 'ok',
+        },
+        Date.now(),
+      ),
+    );
     await postLines(target, lines);
-    const worker = createRollupWorker({ target: () => target, sink: { write: (l) => postLines(target, l) }, log: pino({ level: 'silent' }), intervalMs: 5, settleMs: 0, maxHoursPerPass: 1000 });
+    const worker = createRollupWorker({
+      target: () => target,
+      sink: { write: (l) => postLines(target, l) },
+      log: pino({ level: 'silent' }),
+      intervalMs: 5,
+      settleMs: 0,
+      maxHoursPerPass: 1000,
+    });
     worker.start();
     for (const h of [T0, T0 + H]) worker.markDirty(meterId, h, Date.now());
     expect(await worker.flush()).toBe(true);
@@ -207,4 +290,3 @@ describe('rollups kept current by the service', () => {
     await expectStoreEqualsRaw([meterId], T0 + 10 * MIN, T0 + 110 * MIN, false); // both hours hold an edge: read raw
   });
 });
-

@@ -26,11 +26,20 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-interface Seen { topic: string; payload: string; retain: boolean }
+interface Seen {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
 async function subscriber(): Promise<{ client: MqttClient; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const client = await mqtt.connectAsync(url, { clientId: `counter-${Math.random().toString(36).slice(2)}`, protocolVersion: 4 });
-  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString('latin1'), retain: packet.retain }));
+  const client = await mqtt.connectAsync(url, {
+    clientId: `counter-${Math.random().toString(36).slice(2)}`,
+    protocolVersion: 4,
+  });
+  client.on('message', (topic, payload, packet) =>
+    seen.push({ topic, payload: payload.toString('latin1'), retain: packet.retain }),
+  );
   await client.subscribeAsync(['meters/#', 'gateways/#'], { qos: 1 });
   // Retained statuses of earlier runs arrive on subscribe: not part of this run.
   await new Promise((r) => setTimeout(r, 100));
@@ -69,20 +78,37 @@ describe('backfill through a real aedes broker', () => {
 
   it('pool mode: few connections, every message delivered, the gateway announces the dropped meter', async () => {
     const sub = await subscriber();
-    const summary = await runSimulation({ scenario: SHORT, brokerUrl: url, clock: 'backfill', outDir: out(), connections: 2, maxInflight: 50 });
+    const summary = await runSimulation({
+      scenario: SHORT,
+      brokerUrl: url,
+      clock: 'backfill',
+      outDir: out(),
+      connections: 2,
+      maxInflight: 50,
+    });
     await until(() => sub.seen.length >= summary.messagesSent + 1);
     await sub.client.endAsync();
     expect(summary.connections).toBe(2);
     // drop -> 'offline' published by the gateway on the meter's status topic (one extra publish)
     expect(sub.seen).toHaveLength(summary.messagesSent + 1);
-    expect(sub.seen.filter((s) => s.topic === 'meters/ast-3-m02/status').map((s) => s.payload)).toEqual(['online', 'offline', 'online']);
+    expect(sub.seen.filter((s) => s.topic === 'meters/ast-3-m02/status').map((s) => s.payload)).toEqual([
+      'online',
+      'offline',
+      'online',
+    ]);
   });
 
   it('live default (serve --simulate): the first reading of every registry meter goes out at once', async () => {
     const sub = await subscriber();
     const abort = new AbortController();
     const started = Date.now();
-    const run = runSimulation({ brokerUrl: url, clock: 'real', outDir: out(), signal: abort.signal, registryDir: 'devices' });
+    const run = runSimulation({
+      brokerUrl: url,
+      clock: 'real',
+      outDir: out(),
+      signal: abort.signal,
+      registryDir: 'devices',
+    });
     await until(() => sub.seen.filter((s) => s.topic.endsWith('/reading')).length >= 12, 5000);
     const firstWithin = Date.now() - started;
     abort.abort();
@@ -92,7 +118,9 @@ describe('backfill through a real aedes broker', () => {
     expect(sub.seen.filter((s) => s.topic.endsWith('/reading'))).toHaveLength(12);
     expect(firstWithin).toBeLessThan(3000);
     expect(summary).toMatchObject({ scenario: 'live-calm', aborted: true, meters: 12 });
-    const readingTs = sub.seen.filter((s) => s.topic.endsWith('/reading')).map((s) => Date.parse((JSON.parse(s.payload) as { ts: string }).ts));
+    const readingTs = sub.seen
+      .filter((s) => s.topic.endsWith('/reading'))
+      .map((s) => Date.parse((JSON.parse(s.payload) as { ts: string }).ts));
     for (const ts of readingTs) expect(Math.abs(ts - started)).toBeLessThan(2000);
     // Leaving a live run says so on every meter's status (retained).
     expect(sub.seen.filter((s) => s.payload === 'offline')).toHaveLength(12);

@@ -27,16 +27,32 @@ const local = (s: string) => Date.parse(`${s}+05:00`);
 beforeAll(async () => {
   influx = await startInflux();
   svc = await startService(await influx.database());
-  const summary = await runSimulation({ scenario: 'simulator/scenarios/short-e2e.yaml', brokerUrl: svc.brokerUrl, clock: 'backfill', outDir: out });
+  const summary = await runSimulation({
+    scenario: 'simulator/scenarios/short-e2e.yaml',
+    brokerUrl: svc.brokerUrl,
+    clock: 'backfill',
+    outDir: out,
+  });
   expect(summary.publishFailures).toBe(0);
-  const truth = JSON.parse(readFileSync(summary.groundTruthPath!, 'utf8')) as { meters: { meterId: string; reportingIntervalS: number }[] };
+  const truth = JSON.parse(readFileSync(summary.groundTruthPath!, 'utf8')) as {
+    meters: { meterId: string; reportingIntervalS: number }[];
+  };
   const registry = loadRegistry(DEVICES_DIR);
   const tariffs = await loadTariffs('tariffs');
   if (!tariffs.ok) throw new Error(tariffs.reason);
   // The scenario runs its meters at a 5-minute interval: the grace period follows it.
-  const meters = truth.meters.map((t) => ({ facts: { ...meterFacts(registry.meterById.get(t.meterId)!), reportingIntervalS: t.reportingIntervalS }, fromMs: FROM, toMs: TO }));
+  const meters = truth.meters.map((t) => ({
+    facts: { ...meterFacts(registry.meterById.get(t.meterId)!), reportingIntervalS: t.reportingIntervalS },
+    fromMs: FROM,
+    toMs: TO,
+  }));
   expect(await svc.rollups.flush()).toBe(true);
-  const result = await computeStoreLedger({ target: svc.influx, meters, tariffs: tariffs.value, policy: DEFAULT_POLICY });
+  const result = await computeStoreLedger({
+    target: svc.influx,
+    meters,
+    tariffs: tariffs.value,
+    policy: DEFAULT_POLICY,
+  });
   lines = result.meters.flatMap((m) => m.ledger.lines);
   metricsText = await svc.metrics.registry.metrics();
 }, 120_000);
@@ -47,17 +63,50 @@ afterAll(async () => {
 });
 
 const substituted = (meterId: string, fromIso: string, toIso: string) =>
-  lines.filter((l) => l.meterId === meterId && l.basis === 'substituted' && l.fromMs < local(toIso) && l.toMs > local(fromIso));
+  lines.filter(
+    (l) => l.meterId === meterId && l.basis === 'substituted' && l.fromMs < local(toIso) && l.toMs > local(fromIso),
+  );
 
-const rejected = (reason: string) => Number(metricsText.match(new RegExp(`^kzm_ingest_rejected_total\\{reason="${reason}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
+const rejected = (reason: string) =>
+  Number(metricsText.match(new RegExp(`^kzm_ingest_rejected_total\\{reason="${reason}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
 
 describe('failures of short-e2e as the service sees them', () => {
   it.each([
-    { failure: 'silent outage (1 h)', meter: 'ekb-1-m01', from: '2025-07-01T06:00:00', to: '2025-07-01T07:00:00', reason: 'gap' },
-    { failure: 'outage with last will (45 min, will stamped on arrival in backfill)', meter: 'ast-3-m02', from: '2025-07-01T14:00:00', to: '2025-07-01T14:45:00', reason: 'gap' },
-    { failure: 'meter fault (1 h)', meter: 'ast-3-m02', from: '2025-07-02T03:00:00', to: '2025-07-02T04:00:00', reason: 'fault-status' },
-    { failure: 'register reset on replacement', meter: 'ekb-1-m01', from: '2025-07-02T08:55:00', to: '2025-07-02T09:05:00', reason: 'register-reset' },
-    { failure: 'clock skew (readings 40 s early: more energy than max load allows in the interval)', meter: 'ekb-1-m01', from: '2025-07-02T15:00:00', to: '2025-07-02T16:05:00', reason: 'spike' },
+    {
+      failure: 'silent outage (1 h)',
+      meter: 'ekb-1-m01',
+      from: '2025-07-01T06:00:00',
+      to: '2025-07-01T07:00:00',
+      reason: 'gap',
+    },
+    {
+      failure: 'outage with last will (45 min, will stamped on arrival in backfill)',
+      meter: 'ast-3-m02',
+      from: '2025-07-01T14:00:00',
+      to: '2025-07-01T14:45:00',
+      reason: 'gap',
+    },
+    {
+      failure: 'meter fault (1 h)',
+      meter: 'ast-3-m02',
+      from: '2025-07-02T03:00:00',
+      to: '2025-07-02T04:00:00',
+      reason: 'fault-status',
+    },
+    {
+      failure: 'register reset on replacement',
+      meter: 'ekb-1-m01',
+      from: '2025-07-02T08:55:00',
+      to: '2025-07-02T09:05:00',
+      reason: 'register-reset',
+    },
+    {
+      failure: 'clock skew (readings 40 s early: more energy than max load allows in the interval)',
+      meter: 'ekb-1-m01',
+      from: '2025-07-02T15:00:00',
+      to: '2025-07-02T16:05:00',
+      reason: 'spike',
+    },
     { failure: 'spike', meter: 'kpg-2-m03', from: '2025-07-02T11:55:00', to: '2025-07-02T12:05:00', reason: 'spike' },
   ])('$failure on $meter: substituted with reason $reason', ({ meter, from, to, reason }) => {
     const hit = substituted(meter, from, to);
@@ -75,12 +124,18 @@ describe('failures of short-e2e as the service sees them', () => {
   });
 
   it('the last will reached the store as an offline event', async () => {
-    const rows = await queryRows(svc.influx, `SELECT state FROM meter_status WHERE meter = 'ast-3-m02' AND state = 'offline'`);
+    const rows = await queryRows(
+      svc.influx,
+      `SELECT state FROM meter_status WHERE meter = 'ast-3-m02' AND state = 'offline'`,
+    );
     expect(rows.length).toBeGreaterThan(0);
   });
 
   it('duplicates and out-of-order deliveries leave one point per reading', async () => {
-    const rows = await queryRows(svc.influx, `SELECT count(wh) AS n FROM reading WHERE meter = 'kpg-2-m03' AND time >= ${FROM}ms AND time <= ${TO}ms`);
+    const rows = await queryRows(
+      svc.influx,
+      `SELECT count(wh) AS n FROM reading WHERE meter = 'kpg-2-m03' AND time >= ${FROM}ms AND time <= ${TO}ms`,
+    );
     // 2 days at 5 min, both ends included
     expect(rows[0]?.n).toBe(2 * 288 + 1);
   });

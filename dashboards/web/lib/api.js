@@ -3,7 +3,11 @@
 async function answer(res) {
   const text = await res.text();
   let body;
-  try { body = text ? JSON.parse(text) : {}; } catch { body = { error: text }; }
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { error: text };
+  }
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   return body;
 }
@@ -13,7 +17,13 @@ export async function getJson(url) {
 }
 
 export async function postJson(url, body) {
-  return answer(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'accept': 'application/json' }, body: JSON.stringify(body) }));
+  return answer(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 /**

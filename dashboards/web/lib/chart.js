@@ -17,9 +17,14 @@ function timeAxisValues(timeZone) {
     return splits.map((s) => {
       const [day, time] = timeInZone(s * 1000, timeZone).split(' ');
       const [year, monthDay] = [day.slice(0, 4), day.slice(5)];
-      const label = incr >= 86_400
-        ? (year !== last[0] ? `${monthDay}\n${year}` : monthDay)
-        : (day !== last[1] ? `${time}\n${day}` : time);
+      const label =
+        incr >= 86_400
+          ? year !== last[0]
+            ? `${monthDay}\n${year}`
+            : monthDay
+          : day !== last[1]
+            ? `${time}\n${day}`
+            : time;
       last = [year, day];
       return label;
     });
@@ -27,7 +32,12 @@ function timeAxisValues(timeZone) {
 }
 
 function bandsPlugin(intervals, readout) {
-  const bands = intervals.map((b) => ({ ...b, from: sec(b.from), to: sec(b.to), el: h('div', { class: 'kzm-band', 'data-reason': b.reason }) }));
+  const bands = intervals.map((b) => ({
+    ...b,
+    from: sec(b.from),
+    to: sec(b.to),
+    el: h('div', { class: 'kzm-band', 'data-reason': b.reason }),
+  }));
   const place = (u) => {
     const width = u.over.clientWidth;
     for (const b of bands) {
@@ -40,7 +50,9 @@ function bandsPlugin(intervals, readout) {
   };
   return {
     hooks: {
-      init: (u) => { for (const b of bands) u.over.append(b.el); },
+      init: (u) => {
+        for (const b of bands) u.over.append(b.el);
+      },
       draw: place,
       setCursor: (u) => {
         const t = u.cursor.left >= 0 ? u.posToVal(u.cursor.left, 'x') : null;
@@ -58,22 +70,51 @@ export function meterChart(el, { series, substituted, timeZone, range }) {
   const kwh = series.wh.map((v) => (v === null ? null : v / 1000));
   const width = () => Math.max(320, el.clientWidth - 16);
   const opts = {
-    width: width(), height: 340,
+    width: width(),
+    height: 340,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
-    scales: { x: { time: true, range: () => [sec(range.from), sec(range.to)] }, kw: { auto: true }, kwh: { auto: true } },
+    scales: {
+      x: { time: true, range: () => [sec(range.from), sec(range.to)] },
+      kw: { auto: true },
+      kwh: { auto: true },
+    },
     series: [
       { value: (u, v) => (v === null ? S.common.none : timeInZone(v * 1000, timeZone, { seconds: true })) },
-      { label: S.detail.seriesKw, scale: 'kw', stroke: '#0f5f8c', width: 1.5, spanGaps: false, value: (u, v) => (v === null ? S.common.none : v.toFixed(2)) },
-      { label: S.detail.seriesRegister, scale: 'kwh', stroke: '#8a6d00', width: 1, spanGaps: false, value: (u, v) => (v === null ? S.common.none : v.toFixed(3)) },
+      {
+        label: S.detail.seriesKw,
+        scale: 'kw',
+        stroke: '#0f5f8c',
+        width: 1.5,
+        spanGaps: false,
+        value: (u, v) => (v === null ? S.common.none : v.toFixed(2)),
+      },
+      {
+        label: S.detail.seriesRegister,
+        scale: 'kwh',
+        stroke: '#8a6d00',
+        width: 1,
+        spanGaps: false,
+        value: (u, v) => (v === null ? S.common.none : v.toFixed(3)),
+      },
     ],
-    axes: [{ values: timeAxisValues(timeZone), space: 60 }, { scale: 'kw', label: S.detail.axisKw }, { scale: 'kwh', side: 1, label: S.detail.axisRegister, grid: { show: false }, size: 80 }],
+    axes: [
+      { values: timeAxisValues(timeZone), space: 60 },
+      { scale: 'kw', label: S.detail.axisKw },
+      { scale: 'kwh', side: 1, label: S.detail.axisRegister, grid: { show: false }, size: 80 },
+    ],
     plugins: [bandsPlugin(substituted, readout)],
   };
   const u = new uPlot(opts, [series.t, series.kw, kwh], el);
   el.append(readout);
   el.dataset.points = String(series.t.length);
-  el.dataset.series = opts.series.slice(1).map((s) => s.label).join('|');
+  el.dataset.series = opts.series
+    .slice(1)
+    .map((s) => s.label)
+    .join('|');
   const resize = () => u.setSize({ width: width(), height: 340 });
   window.addEventListener('resize', resize);
-  return () => { window.removeEventListener('resize', resize); u.destroy(); };
+  return () => {
+    window.removeEventListener('resize', resize);
+    u.destroy();
+  };
 }

@@ -19,7 +19,16 @@ const formatters = new Map();
 function formatter(timeZone) {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(timeZone, f);
   }
   return f;
@@ -29,14 +38,23 @@ function formatter(timeZone) {
 export function timeInZone(iso, timeZone, { seconds = false } = {}) {
   if (!iso) return S.common.none;
   const ms = typeof iso === 'number' ? iso : Date.parse(iso);
-  const p = Object.fromEntries(formatter(timeZone).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(new Date(ms))
+      .map((x) => [x.type, x.value]),
+  );
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ''}`;
 }
 
 /** 9_000_000 -> '2 h 30 min'; the two largest units. */
 export function duration(ms) {
   if (!(ms >= 0)) return S.common.none;
-  const units = [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1000]];
+  const units = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['min', 60_000],
+    ['s', 1000],
+  ];
   const parts = [];
   let rest = Math.floor(ms);
   for (const [u, size] of units) {

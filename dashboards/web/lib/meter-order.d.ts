@@ -11,4 +11,7 @@ export declare const STATE_RANK: Record<string, number>;
 export declare const SORT_KEYS: Record<string, (r: OrderRow) => string | number | null>;
 export declare function defaultOrder(a: OrderRow, b: OrderRow): number;
 export declare function sortRows<T extends OrderRow>(rows: readonly T[], key?: string, dir?: 'asc' | 'desc'): T[];
-export declare function filterRows<T extends OrderRow>(rows: readonly T[], filter?: { text?: string; state?: string; site?: string }): T[];
+export declare function filterRows<T extends OrderRow>(
+  rows: readonly T[],
+  filter?: { text?: string; state?: string; site?: string },
+): T[];

@@ -3,11 +3,12 @@
  * offline, then fault, then never seen, then online — and among them the longest down first.
  */
 
-export const STATE_RANK = { 'offline': 0, 'fault': 1, 'never-seen': 2, 'online': 3 };
+export const STATE_RANK = { offline: 0, fault: 1, 'never-seen': 2, online: 3 };
 
 const rank = (r) => STATE_RANK[r.live.state] ?? 9;
 /** Nulls sort last whatever the direction. */
-const cmp = (a, b) => (a === b ? 0 : a === null || a === undefined ? 1 : b === null || b === undefined ? -1 : a < b ? -1 : 1);
+const cmp = (a, b) =>
+  a === b ? 0 : a === null || a === undefined ? 1 : b === null || b === undefined ? -1 : a < b ? -1 : 1;
 
 /** Sort keys of the grid's columns. */
 export const SORT_KEYS = {
@@ -41,6 +42,13 @@ export function sortRows(rows, key, dir = 'asc') {
 /** Rows whose id or site contains `text` (any case), in `state` and at `site` when given. */
 export function filterRows(rows, { text = '', state = '', site = '' } = {}) {
   const t = text.trim().toLowerCase();
-  return rows.filter((r) => (!t || r.id.toLowerCase().includes(t) || r.site.toLowerCase().includes(t) || (r.siteName ?? '').toLowerCase().includes(t))
-    && (!state || r.live.state === state) && (!site || r.site === site));
+  return rows.filter(
+    (r) =>
+      (!t ||
+        r.id.toLowerCase().includes(t) ||
+        r.site.toLowerCase().includes(t) ||
+        (r.siteName ?? '').toLowerCase().includes(t)) &&
+      (!state || r.live.state === state) &&
+      (!site || r.site === site),
+  );
 }

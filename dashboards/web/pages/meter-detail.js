@@ -27,55 +27,164 @@ const nextDay = (d) => new Date(Date.parse(`${d}T00:00:00Z`) + 24 * HOUR).toISOS
 
 function rangeControls(v, current, go) {
   const z = v.meter.timeZone;
-  const fromIn = h('input', { type: 'date', 'aria-label': S.detail.from, value: timeInZone(v.range.from, z).slice(0, 10) });
-  const toIn = h('input', { type: 'date', 'aria-label': S.detail.to, value: timeInZone(Date.parse(v.range.to) - 1, z).slice(0, 10) });
-  const buttons = Object.entries(S.detail.ranges).map(([key, label]) => h('button', {
-    class: 'secondary', 'data-range': key, 'aria-pressed': current === key ? 'true' : 'false', onclick: () => go(preset(key, z), key),
-  }, label));
+  const fromIn = h('input', {
+    type: 'date',
+    'aria-label': S.detail.from,
+    value: timeInZone(v.range.from, z).slice(0, 10),
+  });
+  const toIn = h('input', {
+    type: 'date',
+    'aria-label': S.detail.to,
+    value: timeInZone(Date.parse(v.range.to) - 1, z).slice(0, 10),
+  });
+  const buttons = Object.entries(S.detail.ranges).map(([key, label]) =>
+    h(
+      'button',
+      {
+        class: 'secondary',
+        'data-range': key,
+        'aria-pressed': current === key ? 'true' : 'false',
+        onclick: () => go(preset(key, z), key),
+      },
+      label,
+    ),
+  );
   const apply = h('button', { onclick: () => go({ from: fromIn.value, to: nextDay(toIn.value) }, '') }, S.detail.apply);
-  return h('div', { class: 'toolbar' }, ...buttons, h('label', { class: 'small muted' }, S.detail.from, ' ', fromIn), h('label', { class: 'small muted' }, S.detail.to, ' ', toIn), apply);
+  return h(
+    'div',
+    { class: 'toolbar' },
+    ...buttons,
+    h('label', { class: 'small muted' }, S.detail.from, ' ', fromIn),
+    h('label', { class: 'small muted' }, S.detail.to, ' ', toIn),
+    apply,
+  );
 }
 
 function substitutedTable(v) {
   if (v.substituted.length === 0) return notice(S.detail.noSubstituted);
   const c = S.detail.subCols;
   const z = v.meter.timeZone;
-  return h('table', { 'data-testid': 'substituted' },
-    h('thead', {}, h('tr', {}, h('th', {}, c.from), h('th', {}, c.to), h('th', {}, c.duration), h('th', {}, c.reason), h('th', { class: 'num' }, c.energy), h('th', { class: 'num' }, c.fee))),
-    h('tbody', {}, v.substituted.map((s) => h('tr', { 'data-reason': s.reason },
-      h('td', {}, timeInZone(s.from, z)), h('td', {}, timeInZone(s.to, z)), h('td', {}, duration(s.toMs - s.fromMs)),
-      h('td', {}, S.reasons[s.reason] ?? s.reason), h('td', { class: 'num' }, groupDigits(s.energyKwh)), h('td', { class: 'num' }, groupDigits(s.feeTenge))))));
+  return h(
+    'table',
+    { 'data-testid': 'substituted' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, c.from),
+        h('th', {}, c.to),
+        h('th', {}, c.duration),
+        h('th', {}, c.reason),
+        h('th', { class: 'num' }, c.energy),
+        h('th', { class: 'num' }, c.fee),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      v.substituted.map((s) =>
+        h(
+          'tr',
+          { 'data-reason': s.reason },
+          h('td', {}, timeInZone(s.from, z)),
+          h('td', {}, timeInZone(s.to, z)),
+          h('td', {}, duration(s.toMs - s.fromMs)),
+          h('td', {}, S.reasons[s.reason] ?? s.reason),
+          h('td', { class: 'num' }, groupDigits(s.energyKwh)),
+          h('td', { class: 'num' }, groupDigits(s.feeTenge)),
+        ),
+      ),
+    ),
+  );
 }
 
 function rejectedTable(v) {
   if (v.rejected.items.length === 0) return notice(S.detail.noRejected);
   const c = S.detail.rejCols;
-  return h('div', {}, h('p', { class: 'small muted' }, S.detail.rejectedCount(v.rejected.items.length, v.rejected.total)),
-    h('table', { 'data-testid': 'rejected' },
-      h('thead', {}, h('tr', {}, h('th', {}, c.at), h('th', {}, c.reason), h('th', {}, c.detail), h('th', {}, c.payload), h('th', { class: 'num' }, c.bytes))),
-      h('tbody', {}, v.rejected.items.map((r) => h('tr', { 'data-reason': r.reason },
-        h('td', {}, timeInZone(r.at, v.meter.timeZone, { seconds: true })), h('td', {}, r.reason), h('td', {}, r.detail),
-        h('td', {}, h('code', { class: 'payload' }, r.payload.length > 300 ? `${r.payload.slice(0, 300)}…` : r.payload)), h('td', { class: 'num' }, r.bytes ?? S.common.none))))));
+  return h(
+    'div',
+    {},
+    h('p', { class: 'small muted' }, S.detail.rejectedCount(v.rejected.items.length, v.rejected.total)),
+    h(
+      'table',
+      { 'data-testid': 'rejected' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, c.at),
+          h('th', {}, c.reason),
+          h('th', {}, c.detail),
+          h('th', {}, c.payload),
+          h('th', { class: 'num' }, c.bytes),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        v.rejected.items.map((r) =>
+          h(
+            'tr',
+            { 'data-reason': r.reason },
+            h('td', {}, timeInZone(r.at, v.meter.timeZone, { seconds: true })),
+            h('td', {}, r.reason),
+            h('td', {}, r.detail),
+            h(
+              'td',
+              {},
+              h('code', { class: 'payload' }, r.payload.length > 300 ? `${r.payload.slice(0, 300)}…` : r.payload),
+            ),
+            h('td', { class: 'num' }, r.bytes ?? S.common.none),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** Everything under the header for one answer of /api/dashboard/meters/:id. */
 function page(v, badge, controls) {
   const m = v.meter;
   const res = v.range.resolution.raw ? S.detail.raw : S.detail.bucket(duration(v.range.resolution.bucketS * 1000));
-  const inRange = S.detail.inRange(groupDigits(v.ledger.meteredKwh), groupDigits(v.ledger.substitutedKwh), groupDigits(v.ledger.feeTenge));
+  const inRange = S.detail.inRange(
+    groupDigits(v.ledger.meteredKwh),
+    groupDigits(v.ledger.substitutedKwh),
+    groupDigits(v.ledger.feeTenge),
+  );
   const chartEl = h('div', { class: 'chart', 'data-testid': 'chart' });
   return {
     chartEl,
     nodes: [
       h('p', {}, h('a', { href: '/meters' }, S.detail.back)),
       h('div', { class: 'toolbar' }, h('h1', {}, S.detail.title(m.id)), badge),
-      h('p', { class: 'muted' }, S.detail.facts(m.siteName, S.sources[m.source] ?? m.source, m.maxLoadKw, m.reportingIntervalS), ' · ', S.common.timesIn(m.timeZone)),
+      h(
+        'p',
+        { class: 'muted' },
+        S.detail.facts(m.siteName, S.sources[m.source] ?? m.source, m.maxLoadKw, m.reportingIntervalS),
+        ' · ',
+        S.common.timesIn(m.timeZone),
+      ),
       controls,
-      h('p', { class: 'small muted' }, S.detail.resolution(res), ' · ', inRange, ' · ', h('span', { class: 'legend-band' }), S.detail.bandLegend),
+      h(
+        'p',
+        { class: 'small muted' },
+        S.detail.resolution(res),
+        ' · ',
+        inRange,
+        ' · ',
+        h('span', { class: 'legend-band' }),
+        S.detail.bandLegend,
+      ),
       chartEl,
       v.series.t.length === 0 ? notice(S.detail.noData) : null,
-      h('h2', {}, S.detail.substitutedTitle), substitutedTable(v),
-      h('h2', {}, S.detail.rejectedTitle), rejectedTable(v),
+      h('h2', {}, S.detail.substitutedTitle),
+      substitutedTable(v),
+      h('h2', {}, S.detail.rejectedTitle),
+      rejectedTable(v),
     ],
   };
 }
@@ -84,23 +193,41 @@ export async function render(root, { params, query }) {
   const id = params[0];
   const { meterChart } = await import('../lib/chart.js');
   const badge = h('span', { class: 'state', 'data-testid': 'state' });
-  const setState = (live) => { badge.className = `state state-${live.state}`; fill(badge, S.states[live.state] ?? live.state); };
+  const setState = (live) => {
+    badge.className = `state state-${live.state}`;
+    fill(badge, S.states[live.state] ?? live.state);
+  };
   let destroyChart = () => {};
 
   async function load(range, rangeKey) {
     const q = range ? `?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}` : '';
     const v = await getJson(`/api/dashboard/meters/${encodeURIComponent(id)}${q}`);
     const go = (r, key) => {
-      history.replaceState(null, '', `${location.pathname}?from=${encodeURIComponent(r.from)}&to=${encodeURIComponent(r.to)}`);
+      history.replaceState(
+        null,
+        '',
+        `${location.pathname}?from=${encodeURIComponent(r.from)}&to=${encodeURIComponent(r.to)}`,
+      );
       load(r, key).catch((err) => fill(root, notice(S.common.error(err.message), 'error')));
     };
     const { chartEl, nodes } = page(v, badge, rangeControls(v, rangeKey, go));
     destroyChart();
     fill(root, ...nodes);
-    destroyChart = meterChart(chartEl, { series: v.series, substituted: v.substituted, timeZone: v.meter.timeZone, range: v.range });
+    destroyChart = meterChart(chartEl, {
+      series: v.series,
+      substituted: v.substituted,
+      timeZone: v.meter.timeZone,
+      range: v.range,
+    });
   }
 
-  await load(query.get('from') ? { from: query.get('from'), to: query.get('to') ?? '' } : undefined, query.get('from') ? '' : '24h');
-  const mine = (rows) => { const r = rows.find((x) => x.id === id); if (r) setState(r); };
+  await load(
+    query.get('from') ? { from: query.get('from'), to: query.get('to') ?? '' } : undefined,
+    query.get('from') ? '' : '24h',
+  );
+  const mine = (rows) => {
+    const r = rows.find((x) => x.id === id);
+    if (r) setState(r);
+  };
   openEvents(['meters'], { meters: mine, meter: mine }, setLive);
 }

@@ -13,64 +13,162 @@ import { STATE_RANK } from '../lib/meter-order.js';
 const tenge = (v) => S.common.tenge(groupDigits(v));
 
 function card(label, value, note, testId, compact = false) {
-  return h('div', { class: 'card' },
+  return h(
+    'div',
+    { class: 'card' },
     h('div', { class: 'label' }, label),
     h('div', { class: compact ? 'value compact' : 'value', 'data-testid': testId }, value),
-    note && h('div', { class: 'note' }, note));
+    note && h('div', { class: 'note' }, note),
+  );
 }
 
 function cards(v, zone) {
   const p = v.period;
-  return h('section', { class: 'cards' },
-    card(S.overview.feeAccrued, tenge(v.totals.feeTenge), S.overview.feeExact(groupDigits(v.totals.feeExactTenge)), 'fee-accrued'),
+  return h(
+    'section',
+    { class: 'cards' },
+    card(
+      S.overview.feeAccrued,
+      tenge(v.totals.feeTenge),
+      S.overview.feeExact(groupDigits(v.totals.feeExactTenge)),
+      'fee-accrued',
+    ),
     card(S.overview.declared, tenge(v.totals.declaredTenge), S.overview.declaredNote, 'declared-total'),
-    card(S.overview.projected, tenge(v.totals.projectedTenge), p.complete ? S.overview.complete : S.overview.elapsed(groupDigits(p.elapsedHours.toFixed(1)), groupDigits(p.totalHours.toFixed(0))), 'projected-total'),
+    card(
+      S.overview.projected,
+      tenge(v.totals.projectedTenge),
+      p.complete
+        ? S.overview.complete
+        : S.overview.elapsed(groupDigits(p.elapsedHours.toFixed(1)), groupDigits(p.totalHours.toFixed(0))),
+      'projected-total',
+    ),
     card(S.overview.outageCost, tenge(v.totals.outageCostTenge), S.overview.outageNote, 'outage-cost'),
-    card(S.overview.dueDates, v.dueDates ? S.overview.declareBy(v.dueDates.declareBy) : S.common.none, v.dueDates ? S.overview.payBy(v.dueDates.payBy) : '', 'due-dates', true),
-    card(S.overview.quarter, p.label, p.asOf ? S.common.asOf(timeInZone(p.asOf, zone)) : S.overview.complete, 'quarter'),
+    card(
+      S.overview.dueDates,
+      v.dueDates ? S.overview.declareBy(v.dueDates.declareBy) : S.common.none,
+      v.dueDates ? S.overview.payBy(v.dueDates.payBy) : '',
+      'due-dates',
+      true,
+    ),
+    card(
+      S.overview.quarter,
+      p.label,
+      p.asOf ? S.common.asOf(timeInZone(p.asOf, zone)) : S.overview.complete,
+      'quarter',
+    ),
   );
 }
 
 function amountCells(a) {
   return [
-    h('td', { class: 'num' }, groupDigits(a.meteredKwh)), h('td', { class: 'num' }, groupDigits(a.substitutedKwh)),
-    h('td', { class: 'num' }, groupDigits(a.feeTenge)), h('td', { class: 'num' }, groupDigits(a.projectedTenge)),
+    h('td', { class: 'num' }, groupDigits(a.meteredKwh)),
+    h('td', { class: 'num' }, groupDigits(a.substitutedKwh)),
+    h('td', { class: 'num' }, groupDigits(a.feeTenge)),
+    h('td', { class: 'num' }, groupDigits(a.projectedTenge)),
   ];
 }
 
 function siteTable(v) {
   const c = S.overview.cols;
-  const head = h('tr', {}, h('th', {}, c.site), h('th', {}, c.source), ...[c.metered, c.substituted, c.fee, c.projected, c.outage].map((t) => h('th', { class: 'num' }, t)));
+  const head = h(
+    'tr',
+    {},
+    h('th', {}, c.site),
+    h('th', {}, c.source),
+    ...[c.metered, c.substituted, c.fee, c.projected, c.outage].map((t) => h('th', { class: 'num' }, t)),
+  );
   const body = v.sites.flatMap((site) => [
-    ...site.sources.map((s) => h('tr', { 'data-site': site.id, 'data-source': s.source }, h('td', {}, site.name), h('td', {}, S.sources[s.source] ?? s.source), ...amountCells(s), h('td', {}))),
-    h('tr', { class: 'subtotal', 'data-site-total': site.id }, h('td', { colspan: 2 }, S.overview.siteTotal(site.name)), ...amountCells(site.total), h('td', { class: 'num' }, groupDigits(site.outageCostTenge))),
+    ...site.sources.map((s) =>
+      h(
+        'tr',
+        { 'data-site': site.id, 'data-source': s.source },
+        h('td', {}, site.name),
+        h('td', {}, S.sources[s.source] ?? s.source),
+        ...amountCells(s),
+        h('td', {}),
+      ),
+    ),
+    h(
+      'tr',
+      { class: 'subtotal', 'data-site-total': site.id },
+      h('td', { colspan: 2 }, S.overview.siteTotal(site.name)),
+      ...amountCells(site.total),
+      h('td', { class: 'num' }, groupDigits(site.outageCostTenge)),
+    ),
   ]);
   const t = v.totals;
-  const total = h('tr', { class: 'total', 'data-testid': 'totals-row' }, h('td', { colspan: 2 }, S.common.total), ...amountCells(t), h('td', { class: 'num' }, groupDigits(t.outageCostTenge)));
+  const total = h(
+    'tr',
+    { class: 'total', 'data-testid': 'totals-row' },
+    h('td', { colspan: 2 }, S.common.total),
+    ...amountCells(t),
+    h('td', { class: 'num' }, groupDigits(t.outageCostTenge)),
+  );
   return h('table', { 'data-testid': 'by-site' }, h('thead', {}, head), h('tbody', {}, body, total));
 }
 
 function quotas(v) {
-  const rows = v.sites.filter((s) => s.quota).map((s) => {
-    const q = s.quota;
-    const bar = h('div', { class: q.usedPct > 100 ? 'bar over' : 'bar' }, h('span', {}));
-    bar.firstChild.style.width = `${Math.min(100, q.usedPct)}%`;
-    return [h('div', {}, s.name, h('div', { class: 'small muted' }, S.overview.quotaLine(q.month, groupDigits(q.gridKwh), groupDigits(String(q.quotaKwh))))), bar, h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(q.usedPct.toFixed(1)))];
-  });
+  const rows = v.sites
+    .filter((s) => s.quota)
+    .map((s) => {
+      const q = s.quota;
+      const bar = h('div', { class: q.usedPct > 100 ? 'bar over' : 'bar' }, h('span', {}));
+      bar.firstChild.style.width = `${Math.min(100, q.usedPct)}%`;
+      return [
+        h(
+          'div',
+          {},
+          s.name,
+          h(
+            'div',
+            { class: 'small muted' },
+            S.overview.quotaLine(q.month, groupDigits(q.gridKwh), groupDigits(String(q.quotaKwh))),
+          ),
+        ),
+        bar,
+        h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(q.usedPct.toFixed(1))),
+      ];
+    });
   if (rows.length === 0) return notice(S.overview.noQuota);
-  return h('div', {}, h('div', { class: 'quota' }, rows.flat()), h('p', { class: 'small muted' }, S.overview.quotaNote));
+  return h(
+    'div',
+    {},
+    h('div', { class: 'quota' }, rows.flat()),
+    h('p', { class: 'small muted' }, S.overview.quotaNote),
+  );
 }
 
 function meterStates(rows) {
   const counts = {};
   for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
-  const parts = Object.keys(STATE_RANK).filter((s) => counts[s]).map((s) => h('span', { class: `state state-${s}`, 'data-count': s }, S.overview.meterStateCount(counts[s], S.states[s])));
-  return h('p', { class: 'toolbar' }, h('strong', {}, S.overview.meterStates), ...parts, h('a', { href: '/meters' }, S.overview.seeMeters));
+  const parts = Object.keys(STATE_RANK)
+    .filter((s) => counts[s])
+    .map((s) =>
+      h('span', { class: `state state-${s}`, 'data-count': s }, S.overview.meterStateCount(counts[s], S.states[s])),
+    );
+  return h(
+    'p',
+    { class: 'toolbar' },
+    h('strong', {}, S.overview.meterStates),
+    ...parts,
+    h('a', { href: '/meters' }, S.overview.seeMeters),
+  );
 }
 
 function quarterPicker(current, list) {
-  const quarters = [...new Set([current, ...list.periods.map((p) => p.period).filter((p) => /^\d{4}-Q[1-4]$/.test(p))])].sort().reverse();
-  return h('select', { 'aria-label': S.overview.quarter, onchange: (e) => { location.search = `?period=${e.target.value}`; } }, quarters.map((q) => h('option', { value: q, selected: q === current }, q)));
+  const quarters = [...new Set([current, ...list.periods.map((p) => p.period).filter((p) => /^\d{4}-Q[1-4]$/.test(p))])]
+    .sort()
+    .reverse();
+  return h(
+    'select',
+    {
+      'aria-label': S.overview.quarter,
+      onchange: (e) => {
+        location.search = `?period=${e.target.value}`;
+      },
+    },
+    quarters.map((q) => h('option', { value: q, selected: q === current }, q)),
+  );
 }
 
 export async function render(root, { query }) {
@@ -82,21 +180,47 @@ export async function render(root, { query }) {
   const zone = view.sites[0]?.timeZone ?? 'Asia/Almaty';
   const statesEl = h('div', {});
   const body = h('div', {});
-  const draw = () => fill(body,
-    h('p', { class: 'small muted' }, S.common.timesIn(zone)),
-    cards(view, zone),
-    h('p', { class: 'small muted', 'data-testid': 'formula' }, view.period.complete ? S.overview.formulaComplete : S.overview.formula(view.period.projectionWindowHours)),
-    h('h2', {}, S.overview.bySite), siteTable(view),
-    h('h2', {}, S.overview.quotaTitle), quotas(view));
+  const draw = () =>
+    fill(
+      body,
+      h('p', { class: 'small muted' }, S.common.timesIn(zone)),
+      cards(view, zone),
+      h(
+        'p',
+        { class: 'small muted', 'data-testid': 'formula' },
+        view.period.complete ? S.overview.formulaComplete : S.overview.formula(view.period.projectionWindowHours),
+      ),
+      h('h2', {}, S.overview.bySite),
+      siteTable(view),
+      h('h2', {}, S.overview.quotaTitle),
+      quotas(view),
+    );
   const title = h('h1', {}, S.overview.title(view.period.label, view.period.complete));
   fill(root, h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)), statesEl, body);
   draw();
   const live = new Map();
   const showStates = () => fill(statesEl, meterStates([...live.values()]));
   const current = !view.period.complete;
-  openEvents(current ? ['meters', 'overview'] : ['meters'], {
-    meters: (rows) => { live.clear(); for (const r of rows) live.set(r.id, r); showStates(); },
-    meter: (rows) => { for (const r of rows) live.set(r.id, r); showStates(); },
-    overview: (v) => { if (current) { view = v; fill(title, S.overview.title(v.period.label, v.period.complete)); draw(); } },
-  }, setLive);
+  openEvents(
+    current ? ['meters', 'overview'] : ['meters'],
+    {
+      meters: (rows) => {
+        live.clear();
+        for (const r of rows) live.set(r.id, r);
+        showStates();
+      },
+      meter: (rows) => {
+        for (const r of rows) live.set(r.id, r);
+        showStates();
+      },
+      overview: (v) => {
+        if (current) {
+          view = v;
+          fill(title, S.overview.title(v.period.label, v.period.complete));
+          draw();
+        }
+      },
+    },
+    setLive,
+  );
 }

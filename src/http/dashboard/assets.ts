@@ -15,8 +15,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../dashboards/web/', import.meta.url));
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
 };
 
 export interface Asset {
@@ -30,11 +34,18 @@ function asset(file: string): Asset {
   const body = readFileSync(file);
   const type = TYPES[extname(file)] ?? 'application/octet-stream';
   const gzip = /^(text|image\/svg)/.test(type) && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined;
-  return { type, body, ...(gzip && { gzip }), etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"` };
+  return {
+    type,
+    body,
+    ...(gzip && { gzip }),
+    etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"`,
+  };
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 /** URL path (under /assets/) -> asset. Only files with a known type; uPlot resolved through its package. */
@@ -49,11 +60,21 @@ export function loadAssets(webDir = DEFAULT_WEB_DIR): Map<string, Asset> {
   return out;
 }
 
-export function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset, headers: Record<string, string> = {}): FastifyReply {
-  void reply.header('etag', a.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding').header('x-content-type-options', 'nosniff');
+export function sendAsset(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  a: Asset,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  void reply
+    .header('etag', a.etag)
+    .header('cache-control', 'no-cache')
+    .header('vary', 'accept-encoding')
+    .header('x-content-type-options', 'nosniff');
   for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
   if (req.headers['if-none-match'] === a.etag) return reply.status(304).send();
   void reply.type(a.type);
-  if (a.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(a.gzip);
+  if (a.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))
+    return reply.header('content-encoding', 'gzip').send(a.gzip);
   return reply.send(a.body);
 }

@@ -21,7 +21,11 @@ export interface DashboardDataDeps extends LedgerServiceDeps {
 }
 
 export interface MeterGridRow {
-  readonly id: string; readonly site: string; readonly siteName: string; readonly timeZone: string; readonly source: string;
+  readonly id: string;
+  readonly site: string;
+  readonly siteName: string;
+  readonly timeZone: string;
+  readonly source: string;
   readonly reportingIntervalS: number;
   readonly live: MeterLiveRow;
   readonly ledger: MeterLedgerRow | null;
@@ -44,14 +48,20 @@ export function createDashboardData(deps: DashboardDataDeps) {
   const zone = deps.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
   const currentQuarter = (): string => quarterAt(now(), zone).label;
 
-  async function monthLinesOf(quarterReport: LedgerReport): Promise<Map<string, { month: string; lines: readonly LedgerLine[] }>> {
+  async function monthLinesOf(
+    quarterReport: LedgerReport,
+  ): Promise<Map<string, { month: string; lines: readonly LedgerLine[] }>> {
     const clock = quarterClock(quarterReport);
     const out = new Map<string, { month: string; lines: readonly LedgerLine[] }>();
-    await Promise.all(deps.registry.sites.filter((s) => s.monthlyQuotaKwh !== undefined).map(async (site) => {
-      const month = quotaMonth(clock, site.timeZone);
-      const r = await report({ period: month, site: site.id });
-      if (r.ok) out.set(site.id, { month, lines: r.value.lines });
-    }));
+    await Promise.all(
+      deps.registry.sites
+        .filter((s) => s.monthlyQuotaKwh !== undefined)
+        .map(async (site) => {
+          const month = quotaMonth(clock, site.timeZone);
+          const r = await report({ period: month, site: site.id });
+          if (r.ok) out.set(site.id, { month, lines: r.value.lines });
+        }),
+    );
     return out;
   }
 
@@ -60,7 +70,11 @@ export function createDashboardData(deps: DashboardDataDeps) {
     return deps.registry.meters.map((m) => liveRow(m, deps.live.get(m.id), t));
   }
 
-  async function meterLedgerRows(): Promise<{ quarter: string; asOf: string | null; rows: Map<string, MeterLedgerRow> }> {
+  async function meterLedgerRows(): Promise<{
+    quarter: string;
+    asOf: string | null;
+    rows: Map<string, MeterLedgerRow>;
+  }> {
     const quarter = currentQuarter();
     const r = await report({ period: quarter });
     if (!r.ok) throw new Error(r.reason);
@@ -70,7 +84,11 @@ export function createDashboardData(deps: DashboardDataDeps) {
       if (!lines) byMeter.set(l.meterId, (lines = []));
       lines.push(l);
     }
-    return { quarter, asOf: r.value.period.asOf ?? null, rows: new Map([...byMeter].map(([id, lines]) => [id, ledgerRow(lines)])) };
+    return {
+      quarter,
+      asOf: r.value.period.asOf ?? null,
+      rows: new Map([...byMeter].map(([id, lines]) => [id, ledgerRow(lines)])),
+    };
   }
 
   return {
@@ -88,11 +106,20 @@ export function createDashboardData(deps: DashboardDataDeps) {
       const t = now();
       let ledgerRows: Awaited<ReturnType<typeof meterLedgerRows>> | undefined;
       let ledgerError: string | null = null;
-      try { ledgerRows = await meterLedgerRows(); } catch (err) { ledgerError = (err as Error).message; }
+      try {
+        ledgerRows = await meterLedgerRows();
+      } catch (err) {
+        ledgerError = (err as Error).message;
+      }
       const meters = deps.registry.meters.map((m) => ({
-        id: m.id, site: m.siteId, siteName: deps.registry.siteById.get(m.siteId)?.name ?? m.siteId, timeZone: m.timeZone,
-        source: inForce(m.sources, t)?.source ?? '', reportingIntervalS: m.reportingIntervalS,
-        live: liveRow(m, deps.live.get(m.id), t), ledger: ledgerRows?.rows.get(m.id) ?? null,
+        id: m.id,
+        site: m.siteId,
+        siteName: deps.registry.siteById.get(m.siteId)?.name ?? m.siteId,
+        timeZone: m.timeZone,
+        source: inForce(m.sources, t)?.source ?? '',
+        reportingIntervalS: m.reportingIntervalS,
+        live: liveRow(m, deps.live.get(m.id), t),
+        ledger: ledgerRows?.rows.get(m.id) ?? null,
       }));
       return { quarter: ledgerRows?.quarter ?? currentQuarter(), asOf: ledgerRows?.asOf ?? null, ledgerError, meters };
     },

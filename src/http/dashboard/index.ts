@@ -30,7 +30,14 @@ export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => 
     pageRoutes(app, deps);
     const data = createDashboardData(deps);
     const { tickMs, flushMs, refreshMs } = deps;
-    const feed = createLiveFeed({ data, live: deps.live, log: app.log, ...(tickMs && { tickMs }), ...(flushMs && { flushMs }), ...(refreshMs && { refreshMs }) });
+    const feed = createLiveFeed({
+      data,
+      live: deps.live,
+      log: app.log,
+      ...(tickMs && { tickMs }),
+      ...(flushMs && { flushMs }),
+      ...(refreshMs && { refreshMs }),
+    });
     // Open event streams would hold app.close() for ever: end them first.
     app.addHook('preClose', async () => feed.close());
 
@@ -40,13 +47,18 @@ export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => 
       const r = await data.overview(q.period);
       return r.ok ? r.value : reply.status(400).send({ error: r.reason });
     });
-    app.get('/api/dashboard/meters', async (req, reply) => (parseInput(metersQuery, req.query, reply, 'query') ? data.meters() : reply));
+    app.get('/api/dashboard/meters', async (req, reply) =>
+      parseInput(metersQuery, req.query, reply, 'query') ? data.meters() : reply,
+    );
     app.get('/api/dashboard/meters/:id', async (req, reply) => {
       const p = parseInput(meterParams, req.params, reply, 'path');
       const q = p && parseInput(meterDetailQuery, req.query, reply, 'query');
       if (!p || !q) return reply;
       const meter = deps.registry.meterById.get(p.id);
-      if (!meter) return reply.status(404).send({ error: `unknown meter "${p.id}" (known: ${deps.registry.meters.map((m) => m.id).join(', ')})` });
+      if (!meter)
+        return reply
+          .status(404)
+          .send({ error: `unknown meter "${p.id}" (known: ${deps.registry.meters.map((m) => m.id).join(', ')})` });
       const range = resolveDetailRange(q, meter.timeZone, (deps.now ?? Date.now)());
       if (!range.ok) return reply.status(400).send({ error: range.reason });
       const r = await data.meterDetail(meter, range.value.fromMs, range.value.toMs);

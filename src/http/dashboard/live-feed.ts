@@ -47,14 +47,17 @@ export function createLiveFeed(opts: LiveFeedOptions) {
   const overview = async (to?: SseClient<DashboardTopic>) => {
     const r = await opts.data.overview();
     if (!r.ok) return;
-    if (to) to.send('overview', r.value); else hub.broadcast('overview', 'overview', r.value);
+    if (to) to.send('overview', r.value);
+    else hub.broadcast('overview', 'overview', r.value);
   };
   const meterLedger = async (to?: SseClient<DashboardTopic>) => {
     const r = await opts.data.meterLedgerRows();
     const data = { quarter: r.quarter, asOf: r.asOf, rows: Object.fromEntries(r.rows) };
-    if (to) to.send('meter-ledger', data); else hub.broadcast('meter-ledger', 'meter-ledger', data);
+    if (to) to.send('meter-ledger', data);
+    else hub.broadcast('meter-ledger', 'meter-ledger', data);
   };
-  const quietly = (what: string, p: Promise<void>) => p.catch((err: Error) => opts.log?.warn({ err: err.message }, `Dashboard ${what} not refreshed.`));
+  const quietly = (what: string, p: Promise<void>) =>
+    p.catch((err: Error) => opts.log?.warn({ err: err.message }, `Dashboard ${what} not refreshed.`));
 
   function refresh(): void {
     if (hub.count('overview') > 0) void quietly('overview', overview());
@@ -63,7 +66,9 @@ export function createLiveFeed(opts: LiveFeedOptions) {
 
   function start(): void {
     if (unsubscribe) return;
-    unsubscribe = opts.live.subscribe(() => { flushTimer ??= setTimeout(flush, opts.flushMs ?? 200); });
+    unsubscribe = opts.live.subscribe(() => {
+      flushTimer ??= setTimeout(flush, opts.flushMs ?? 200);
+    });
     timers.push(setInterval(flush, opts.tickMs ?? 1000), setInterval(refresh, opts.refreshMs ?? 15_000));
   }
 

@@ -9,21 +9,49 @@ import type { Meter, Registry } from '../../registry/types.ts';
 import { influxql, rows } from '../../store/influxql.ts';
 import type { InfluxTarget } from '../../store/influx-target.ts';
 import { inForce } from './meter-state.ts';
-import { type ChartSeries, type Resolution, breakGaps, chooseResolution, rejectedQueries, seriesQuery } from './series-resolution.ts';
+import {
+  type ChartSeries,
+  type Resolution,
+  breakGaps,
+  chooseResolution,
+  rejectedQueries,
+  seriesQuery,
+} from './series-resolution.ts';
 import { type SubstitutedInterval, substitutedIntervals } from './substituted-intervals.ts';
 import { tengeOf } from './tenge.ts';
 
 export interface MeterDetailView {
   readonly meter: {
-    readonly id: string; readonly site: string; readonly siteName: string; readonly timeZone: string; readonly source: string;
-    readonly reportingIntervalS: number; readonly maxLoadKw: number;
+    readonly id: string;
+    readonly site: string;
+    readonly siteName: string;
+    readonly timeZone: string;
+    readonly source: string;
+    readonly reportingIntervalS: number;
+    readonly maxLoadKw: number;
   };
-  readonly range: { readonly from: string; readonly to: string; readonly resolution: Resolution; readonly complete: boolean; readonly asOf: string | null };
+  readonly range: {
+    readonly from: string;
+    readonly to: string;
+    readonly resolution: Resolution;
+    readonly complete: boolean;
+    readonly asOf: string | null;
+  };
   /** Column arrays for the chart: time in epoch seconds, kW, register in integer Wh (null: no data there). */
   readonly series: ChartSeries;
   readonly ledger: { readonly meteredKwh: string; readonly substitutedKwh: string; readonly feeTenge: string };
   readonly substituted: readonly SubstitutedInterval[];
-  readonly rejected: { readonly total: number; readonly items: readonly { at: string; reason: string; topic: string; detail: string; payload: string; bytes: number | null }[] };
+  readonly rejected: {
+    readonly total: number;
+    readonly items: readonly {
+      at: string;
+      reason: string;
+      topic: string;
+      detail: string;
+      payload: string;
+      bytes: number | null;
+    }[];
+  };
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -32,7 +60,13 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' 
 /** A pause longer than this many reporting intervals shows as a gap in a raw chart (the fee engine's grace is 3). */
 const GAP_INTERVALS = 3;
 
-async function chartSeries(target: InfluxTarget, meter: Meter, fromMs: number, toMs: number, res: Resolution): Promise<ChartSeries> {
+async function chartSeries(
+  target: InfluxTarget,
+  meter: Meter,
+  fromMs: number,
+  toMs: number,
+  res: Resolution,
+): Promise<ChartSeries> {
   const out = { t: [] as number[], kw: [] as (number | null)[], wh: [] as (number | null)[] };
   for (const s of await influxql(target, seriesQuery(meter.id, fromMs, toMs, res))) {
     for (const r of rows(s)) {
@@ -44,16 +78,32 @@ async function chartSeries(target: InfluxTarget, meter: Meter, fromMs: number, t
   return res.raw ? breakGaps(out, GAP_INTERVALS * meter.reportingIntervalS) : out;
 }
 
-async function rejectedOf(target: InfluxTarget, meterId: string, fromMs: number, toMs: number): Promise<MeterDetailView['rejected']> {
+async function rejectedOf(
+  target: InfluxTarget,
+  meterId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<MeterDetailView['rejected']> {
   const q = rejectedQueries(meterId, fromMs, toMs);
   const [list, count] = await Promise.all([influxql(target, q.list), influxql(target, q.count)]);
   const items = list.flatMap(rows).map((r) => ({
-    at: new Date(r.time as number).toISOString(), reason: str(r.reason), topic: str(r.topic), detail: str(r.detail), payload: str(r.payload), bytes: num(r.bytes),
+    at: new Date(r.time as number).toISOString(),
+    reason: str(r.reason),
+    topic: str(r.topic),
+    detail: str(r.detail),
+    payload: str(r.payload),
+    bytes: num(r.bytes),
   }));
   return { total: num(count[0] && rows(count[0])[0]?.n) ?? items.length, items };
 }
 
-export async function loadMeterDetail(deps: { target: InfluxTarget; ledger: LedgerService; registry: Registry }, meter: Meter, fromMs: number, toMs: number, nowMs: number): Promise<Result<MeterDetailView>> {
+export async function loadMeterDetail(
+  deps: { target: InfluxTarget; ledger: LedgerService; registry: Registry },
+  meter: Meter,
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+): Promise<Result<MeterDetailView>> {
   const site = deps.registry.siteById.get(meter.siteId);
   const resolution = chooseResolution(toMs - fromMs, meter.reportingIntervalS);
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -69,12 +119,27 @@ export async function loadMeterDetail(deps: { target: InfluxTarget; ledger: Ledg
     ok: true,
     value: {
       meter: {
-        id: meter.id, site: meter.siteId, siteName: site?.name ?? meter.siteId, timeZone: meter.timeZone,
-        source: inForce(meter.sources, nowMs)?.source ?? '', reportingIntervalS: meter.reportingIntervalS, maxLoadKw: (inForce(meter.maxLoad, nowMs)?.maxLoadW ?? 0) / 1000,
+        id: meter.id,
+        site: meter.siteId,
+        siteName: site?.name ?? meter.siteId,
+        timeZone: meter.timeZone,
+        source: inForce(meter.sources, nowMs)?.source ?? '',
+        reportingIntervalS: meter.reportingIntervalS,
+        maxLoadKw: (inForce(meter.maxLoad, nowMs)?.maxLoadW ?? 0) / 1000,
       },
-      range: { from: iso(fromMs), to: iso(toMs), resolution, complete: report.value.period.complete, asOf: report.value.period.asOf ?? null },
+      range: {
+        from: iso(fromMs),
+        to: iso(toMs),
+        resolution,
+        complete: report.value.period.complete,
+        asOf: report.value.period.asOf ?? null,
+      },
       series,
-      ledger: { meteredKwh: formatWhAsKwh(totals.meteredWh), substitutedKwh: formatWhAsKwh(totals.substitutedWh), feeTenge: tengeOf(totals.feeMilliTiyn) },
+      ledger: {
+        meteredKwh: formatWhAsKwh(totals.meteredWh),
+        substitutedKwh: formatWhAsKwh(totals.substitutedWh),
+        feeTenge: tengeOf(totals.feeMilliTiyn),
+      },
       substituted: substitutedIntervals(lines),
       rejected,
     },

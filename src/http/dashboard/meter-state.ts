@@ -42,13 +42,19 @@ export function inForce<T extends { fromMs: number }>(history: readonly T[], now
 export function liveRow(meter: Meter, live: MeterLive | undefined, nowMs: number): MeterLiveRow {
   const state = liveStatus(live, meter.reportingIntervalS, nowMs);
   const maxLoadKw = (inForce(meter.maxLoad, nowMs)?.maxLoadW ?? 0) / 1000;
-  const since = state === 'offline' ? (live?.status === 'offline' ? live.statusSinceMs : live?.lastReceivedMs) : undefined;
+  const since =
+    state === 'offline' ? (live?.status === 'offline' ? live.statusSinceMs : live?.lastReceivedMs) : undefined;
   const lastKw = live?.lastKw ?? null;
   return {
-    id: meter.id, state, since: iso(since),
-    lastReadingAt: iso(live?.lastReadingTsMs), lastReceivedAt: iso(live?.lastReceivedMs),
-    lastKw, lastRegisterKwh: live?.lastRegisterWh === undefined ? null : formatWhAsKwh(live.lastRegisterWh),
-    maxLoadKw, loadPct: lastKw === null || maxLoadKw <= 0 ? null : Math.round((lastKw / maxLoadKw) * 1000) / 10,
+    id: meter.id,
+    state,
+    since: iso(since),
+    lastReadingAt: iso(live?.lastReadingTsMs),
+    lastReceivedAt: iso(live?.lastReceivedMs),
+    lastKw,
+    lastRegisterKwh: live?.lastRegisterWh === undefined ? null : formatWhAsKwh(live.lastRegisterWh),
+    maxLoadKw,
+    loadPct: lastKw === null || maxLoadKw <= 0 ? null : Math.round((lastKw / maxLoadKw) * 1000) / 10,
   };
 }
 
@@ -67,11 +73,17 @@ export function ledgerRow(lines: readonly SpanLine[]): MeterLedgerRow {
   // The tail after the last reading, still within the grace, is how every running ledger ends.
   if (lines[end - 1]?.reason === 'no-reading-yet') end--;
   let start = end;
-  while (start > 0 && lines[start - 1]!.basis === 'substituted' && (start === end || lines[start - 1]!.toMs === lines[start]!.fromMs)) start--;
+  while (
+    start > 0 &&
+    lines[start - 1]!.basis === 'substituted' &&
+    (start === end || lines[start - 1]!.toMs === lines[start]!.fromMs)
+  )
+    start--;
   const running = start < end;
   return {
-    substitutedMs, substitutedWh,
+    substitutedMs,
+    substitutedWh,
     substitutingSince: running ? iso(lines[start]!.fromMs) : null,
-    substitutingReason: running ? lines[end - 1]!.reason ?? null : null,
+    substitutingReason: running ? (lines[end - 1]!.reason ?? null) : null,
   };
 }

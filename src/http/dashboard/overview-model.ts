@@ -5,7 +5,13 @@
  * ledger reports come in, the view model goes out; every amount is an integer with its display string.
  */
 import {
-  type EnergySource, type LedgerLine, formatWhAsKwh, localDateOf, parsePeriod, quarterDueDates, totalsOf,
+  type EnergySource,
+  type LedgerLine,
+  formatWhAsKwh,
+  localDateOf,
+  parsePeriod,
+  quarterDueDates,
+  totalsOf,
 } from '../../fees/index.ts';
 import type { LedgerReport } from '../../ledger/report.ts';
 import type { Registry } from '../../registry/types.ts';
@@ -13,7 +19,6 @@ import { type QuarterClock, projectQuarter, PROJECTION_WINDOW_MS } from './proje
 import { tengeOf } from './tenge.ts';
 
 const HOUR_MS = 3_600_000;
-
 
 export interface Amounts {
   readonly meteredWh: number;
@@ -39,8 +44,15 @@ export interface QuotaView {
 
 export interface OverviewView {
   readonly period: {
-    readonly label: string; readonly from: string; readonly to: string; readonly asOf: string | null; readonly complete: boolean;
-    readonly elapsedHours: number; readonly totalHours: number; readonly remainingHours: number; readonly projectionWindowHours: number;
+    readonly label: string;
+    readonly from: string;
+    readonly to: string;
+    readonly asOf: string | null;
+    readonly complete: boolean;
+    readonly elapsedHours: number;
+    readonly totalHours: number;
+    readonly remainingHours: number;
+    readonly projectionWindowHours: number;
   };
   readonly dueDates: { readonly declareBy: string; readonly payBy: string } | null;
   readonly totals: Amounts & {
@@ -53,17 +65,24 @@ export interface OverviewView {
     readonly outageCostTenge: string;
   };
   readonly sites: readonly {
-    readonly id: string; readonly name: string; readonly timeZone: string;
+    readonly id: string;
+    readonly name: string;
+    readonly timeZone: string;
     readonly total: Amounts;
     readonly sources: readonly (Amounts & { readonly source: EnergySource })[];
-    readonly outageCostMilliTiyn: number; readonly outageCostTenge: string;
+    readonly outageCostMilliTiyn: number;
+    readonly outageCostTenge: string;
     readonly quota: QuotaView | null;
   }[];
 }
 
 export function quarterClock(report: LedgerReport): QuarterClock {
   const toMs = Date.parse(report.period.to);
-  return { fromMs: Date.parse(report.period.from), toMs, asOfMs: report.period.asOf ? Date.parse(report.period.asOf) : toMs };
+  return {
+    fromMs: Date.parse(report.period.from),
+    toMs,
+    asOfMs: report.period.asOf ? Date.parse(report.period.asOf) : toMs,
+  };
 }
 
 /** The month whose quota is shown: the one the ledger runs to (the quarter's last month once it is over). */
@@ -76,9 +95,14 @@ export function amountsOf(lines: readonly LedgerLine[], clock: QuarterClock): Am
   const { meteredWh, substitutedWh } = totalsOf(lines);
   const p = projectQuarter(lines, clock);
   return {
-    meteredWh, meteredKwh: formatWhAsKwh(meteredWh), substitutedWh, substitutedKwh: formatWhAsKwh(substitutedWh),
-    feeMilliTiyn: p.accruedMilliTiyn, feeTenge: tengeOf(p.accruedMilliTiyn),
-    projectedMilliTiyn: p.projectedMilliTiyn, projectedTenge: tengeOf(p.projectedMilliTiyn),
+    meteredWh,
+    meteredKwh: formatWhAsKwh(meteredWh),
+    substitutedWh,
+    substitutedKwh: formatWhAsKwh(substitutedWh),
+    feeMilliTiyn: p.accruedMilliTiyn,
+    feeTenge: tengeOf(p.accruedMilliTiyn),
+    projectedMilliTiyn: p.projectedMilliTiyn,
+    projectedTenge: tengeOf(p.projectedMilliTiyn),
   };
 }
 
@@ -87,7 +111,14 @@ export function quotaView(month: string, quotaKwh: number, monthLines: readonly 
   const gridWh = grid.reduce((s, l) => s + l.energyWh, 0);
   const gridMeteredWh = grid.reduce((s, l) => s + (l.basis === 'metered' ? l.energyWh : 0), 0);
   // Wh per quota kWh is ten times the percentage: one decimal.
-  return { month, quotaKwh, gridWh, gridKwh: formatWhAsKwh(gridWh), gridMeteredWh, usedPct: Math.round(gridWh / quotaKwh) / 10 };
+  return {
+    month,
+    quotaKwh,
+    gridWh,
+    gridKwh: formatWhAsKwh(gridWh),
+    gridMeteredWh,
+    usedPct: Math.round(gridWh / quotaKwh) / 10,
+  };
 }
 
 export function dueDatesOf(label: string): OverviewView['dueDates'] {
@@ -96,7 +127,11 @@ export function dueDatesOf(label: string): OverviewView['dueDates'] {
 }
 
 /** `monthLines`: per site with a quota, the ledger lines of that site for quotaMonth(...). */
-export function overviewView(report: LedgerReport, registry: Registry, monthLines: ReadonlyMap<string, { month: string; lines: readonly LedgerLine[] }>): OverviewView {
+export function overviewView(
+  report: LedgerReport,
+  registry: Registry,
+  monthLines: ReadonlyMap<string, { month: string; lines: readonly LedgerLine[] }>,
+): OverviewView {
   const clock = quarterClock(report);
   const outageBySite = new Map<string, number>();
   for (const o of report.outageCost.byMeter) {
@@ -105,28 +140,50 @@ export function overviewView(report: LedgerReport, registry: Registry, monthLine
   }
   const sites = registry.sites.map((site) => {
     const lines = report.lines.filter((l) => l.siteId === site.id);
-    const sources = [...new Set(lines.map((l) => l.energySource))].map((source) => ({ source, ...amountsOf(lines.filter((l) => l.energySource === source), clock) }));
+    const sources = [...new Set(lines.map((l) => l.energySource))].map((source) => ({
+      source,
+      ...amountsOf(
+        lines.filter((l) => l.energySource === source),
+        clock,
+      ),
+    }));
     const month = monthLines.get(site.id);
     const outage = outageBySite.get(site.id) ?? 0;
     return {
-      id: site.id, name: site.name, timeZone: site.timeZone, total: amountsOf(lines, clock), sources,
-      outageCostMilliTiyn: outage, outageCostTenge: tengeOf(outage),
-      quota: site.monthlyQuotaKwh !== undefined && month ? quotaView(month.month, site.monthlyQuotaKwh, month.lines) : null,
+      id: site.id,
+      name: site.name,
+      timeZone: site.timeZone,
+      total: amountsOf(lines, clock),
+      sources,
+      outageCostMilliTiyn: outage,
+      outageCostTenge: tengeOf(outage),
+      quota:
+        site.monthlyQuotaKwh !== undefined && month ? quotaView(month.month, site.monthlyQuotaKwh, month.lines) : null,
     };
   });
   const hours = (ms: number) => Math.round((ms / HOUR_MS) * 10) / 10;
   const total = amountsOf(report.lines, clock);
   return {
     period: {
-      label: report.period.label, from: report.period.from, to: report.period.to, asOf: report.period.asOf ?? null, complete: report.period.complete,
-      elapsedHours: hours(clock.asOfMs - clock.fromMs), totalHours: hours(clock.toMs - clock.fromMs), remainingHours: hours(clock.toMs - clock.asOfMs),
+      label: report.period.label,
+      from: report.period.from,
+      to: report.period.to,
+      asOf: report.period.asOf ?? null,
+      complete: report.period.complete,
+      elapsedHours: hours(clock.asOfMs - clock.fromMs),
+      totalHours: hours(clock.toMs - clock.fromMs),
+      remainingHours: hours(clock.toMs - clock.asOfMs),
       projectionWindowHours: hours(Math.min(PROJECTION_WINDOW_MS, clock.asOfMs - clock.fromMs)),
     },
     dueDates: dueDatesOf(report.period.label),
     totals: {
-      ...total, energyKwh: report.totals.energyKwh, feeExactTenge: report.totals.feeTenge,
-      declaredTiyn: report.totals.declaredTiyn, declaredTenge: report.totals.declaredTenge,
-      outageCostMilliTiyn: report.outageCost.milliTiyn, outageCostTenge: tengeOf(report.outageCost.milliTiyn),
+      ...total,
+      energyKwh: report.totals.energyKwh,
+      feeExactTenge: report.totals.feeTenge,
+      declaredTiyn: report.totals.declaredTiyn,
+      declaredTenge: report.totals.declaredTenge,
+      outageCostMilliTiyn: report.outageCost.milliTiyn,
+      outageCostTenge: tengeOf(report.outageCost.milliTiyn),
     },
     sites,
   };

@@ -9,7 +9,8 @@ import { DEFAULT_WEB_DIR, loadAssets, sendAsset } from './assets.ts';
 import { meterParams, parseInput } from './query-schemas.ts';
 
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
   'referrer-policy': 'no-referrer',
 };
 
@@ -17,11 +18,13 @@ export function pageRoutes(app: FastifyInstance, deps: { registry: Registry; web
   const assets = loadAssets(deps.webDir ?? DEFAULT_WEB_DIR);
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`dashboard: no index.html in ${deps.webDir ?? DEFAULT_WEB_DIR}`);
-  for (const path of ['/', '/meters', '/periods']) app.get(path, async (req, reply) => sendAsset(req, reply, shell, PAGE_HEADERS));
+  for (const path of ['/', '/meters', '/periods'])
+    app.get(path, async (req, reply) => sendAsset(req, reply, shell, PAGE_HEADERS));
   app.get('/meters/:id', async (req, reply) => {
     const p = parseInput(meterParams, req.params, reply, 'path');
     if (!p) return reply;
-    if (!deps.registry.meterById.has(p.id)) return reply.status(404).type('text/plain; charset=utf-8').send(`Unknown meter "${p.id}".`);
+    if (!deps.registry.meterById.has(p.id))
+      return reply.status(404).type('text/plain; charset=utf-8').send(`Unknown meter "${p.id}".`);
     return sendAsset(req, reply, shell, PAGE_HEADERS);
   });
   app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {

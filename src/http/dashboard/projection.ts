@@ -47,12 +47,19 @@ export function feeInWindow(lines: readonly FeeLine[], fromMs: number, toMs: num
   return Number(fee);
 }
 
-export function projectQuarter(lines: readonly FeeLine[], clock: QuarterClock, windowMs = PROJECTION_WINDOW_MS): Projection {
+export function projectQuarter(
+  lines: readonly FeeLine[],
+  clock: QuarterClock,
+  windowMs = PROJECTION_WINDOW_MS,
+): Projection {
   const accruedMilliTiyn = lines.reduce((s, l) => s + l.feeMilliTiyn, 0);
   const asOf = Math.min(Math.max(clock.asOfMs, clock.fromMs), clock.toMs);
   const window = Math.min(windowMs, asOf - clock.fromMs);
   const remainingMs = clock.toMs - asOf;
   const windowFeeMilliTiyn = window > 0 ? feeInWindow(lines, asOf - window, asOf) : 0;
-  const projectedMilliTiyn = window > 0 && remainingMs > 0 ? accruedMilliTiyn + Number(mulDiv(windowFeeMilliTiyn, remainingMs, window)) : accruedMilliTiyn;
+  const projectedMilliTiyn =
+    window > 0 && remainingMs > 0
+      ? accruedMilliTiyn + Number(mulDiv(windowFeeMilliTiyn, remainingMs, window))
+      : accruedMilliTiyn;
   return { accruedMilliTiyn, windowMs: window, windowFeeMilliTiyn, remainingMs, projectedMilliTiyn };
 }

@@ -10,7 +10,11 @@ const BUCKETS_S = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_
 
 export type Resolution = { readonly raw: true } | { readonly raw: false; readonly bucketS: number };
 
-export function chooseResolution(rangeMs: number, reportingIntervalS: number, maxPoints = MAX_CHART_POINTS): Resolution {
+export function chooseResolution(
+  rangeMs: number,
+  reportingIntervalS: number,
+  maxPoints = MAX_CHART_POINTS,
+): Resolution {
   if (rangeMs / (reportingIntervalS * 1000) <= maxPoints) return { raw: true };
   const wantS = Math.max(reportingIntervalS, rangeMs / 1000 / maxPoints);
   return { raw: false, bucketS: BUCKETS_S.find((b) => b >= wantS) ?? BUCKETS_S[BUCKETS_S.length - 1]! };
@@ -26,7 +30,12 @@ export function seriesQuery(meterId: string, fromMs: number, toMs: number, res: 
 export const REJECTED_LIMIT = 200;
 
 /** The most recent rejected messages of one meter in [fromMs, toMs), newest first, and their count. */
-export function rejectedQueries(meterId: string, fromMs: number, toMs: number, limit = REJECTED_LIMIT): { list: string; count: string } {
+export function rejectedQueries(
+  meterId: string,
+  fromMs: number,
+  toMs: number,
+  limit = REJECTED_LIMIT,
+): { list: string; count: string } {
   const where = `WHERE ${ident('meter')} = ${literal(meterId)} AND time >= ${ms(fromMs)} AND time < ${ms(toMs)}`;
   return {
     list: `SELECT "reason", "topic", "detail", "payload", "bytes" FROM "rejected" ${where} ORDER BY time DESC LIMIT ${limit}`,

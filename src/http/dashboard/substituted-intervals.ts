@@ -34,7 +34,10 @@ export function substitutedIntervals(lines: readonly Line[]): SubstitutedInterva
     }
   }
   return merged.map((m) => ({
-    ...m, from: new Date(m.fromMs).toISOString(), to: new Date(m.toMs).toISOString(),
-    energyKwh: formatWhAsKwh(m.energyWh), feeTenge: tengeOf(m.feeMilliTiyn),
+    ...m,
+    from: new Date(m.fromMs).toISOString(),
+    to: new Date(m.toMs).toISOString(),
+    energyKwh: formatWhAsKwh(m.energyWh),
+    feeTenge: tengeOf(m.feeMilliTiyn),
   }));
 }

@@ -23,12 +23,20 @@ export function createTtlCache<V>(opts: { ttlMs: number; maxEntries?: number; no
       entries.set(key, entry);
       // The TTL counts from when the value is ready, not from the request.
       value.then(
-        () => { entry.pending = false; entry.atMs = now(); },
-        () => { entry.pending = false; if (entries.get(key) === entry) entries.delete(key); },
+        () => {
+          entry.pending = false;
+          entry.atMs = now();
+        },
+        () => {
+          entry.pending = false;
+          if (entries.get(key) === entry) entries.delete(key);
+        },
       );
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
       return value;
     },
-    clear() { entries.clear(); },
+    clear() {
+      entries.clear();
+    },
   };
 }

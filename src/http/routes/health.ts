@@ -4,7 +4,13 @@ export interface HealthReport {
   status: 'ok' | 'degraded';
   broker: { mode: 'embedded' | 'external'; url: string; connected: boolean; clients?: number };
   influx: { url: string; apiVersion: string; reachable: boolean; error?: string };
-  ingest: { pendingLines: number; writing: boolean; consecutiveWriteFailures: number; lastWriteError?: string; lastWriteErrorAt?: string };
+  ingest: {
+    pendingLines: number;
+    writing: boolean;
+    consecutiveWriteFailures: number;
+    lastWriteError?: string;
+    lastWriteErrorAt?: string;
+  };
 }
 export type HealthProbe = () => Promise<HealthReport>;
 

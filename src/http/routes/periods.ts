@@ -13,10 +13,23 @@ import { describeIssues } from '../../util/zod-error.ts';
 import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/period-service.ts';
 
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
-const closeBody = z.strictObject({ taxpayer: bin.optional(), closedBy: z.string().trim().min(1, 'closedBy: who closes the period'), reason: z.string().optional() });
-const reopenBody = z.strictObject({ taxpayer: bin.optional(), reopenedBy: z.string().trim().min(1).optional(), reason: z.string().optional() });
+const closeBody = z.strictObject({
+  taxpayer: bin.optional(),
+  closedBy: z.string().trim().min(1, 'closedBy: who closes the period'),
+  reason: z.string().optional(),
+});
+const reopenBody = z.strictObject({
+  taxpayer: bin.optional(),
+  reopenedBy: z.string().trim().min(1).optional(),
+  reason: z.string().optional(),
+});
 const exportQuery = z.strictObject({ taxpayer: bin.optional(), version: z.coerce.number().int().min(1).optional() });
-const FILES: Record<string, ExportFormat> = { 'export.csv': 'csv', 'export-totals.csv': 'totals.csv', 'export.json': 'json', 'export.html': 'html' };
+const FILES: Record<string, ExportFormat> = {
+  'export.csv': 'csv',
+  'export-totals.csv': 'totals.csv',
+  'export.json': 'json',
+  'export.html': 'html',
+};
 
 const issues = (err: z.ZodError): string => describeIssues(err, 'body');
 
@@ -33,30 +46,61 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
     app.post<{ Params: { period: string } }>('/api/periods/:period/close', async (req, reply) => {
       const body = closeBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: issues(body.error) });
-      const r = await svc.close({ period: req.params.period, closedBy: body.data.closedBy, ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }), ...(body.data.reason !== undefined && { reason: body.data.reason }) });
+      const r = await svc.close({
+        period: req.params.period,
+        closedBy: body.data.closedBy,
+        ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }),
+        ...(body.data.reason !== undefined && { reason: body.data.reason }),
+      });
       if (!r.ok) return send(reply, r);
-      return reply.status(r.value.created ? 201 : 200).send({ created: r.value.created, period: r.value.snapshot.period, version: r.value.snapshot.version, digest: r.value.snapshot.digest, snapshot: r.value.snapshot });
+      return reply.status(r.value.created ? 201 : 200).send({
+        created: r.value.created,
+        period: r.value.snapshot.period,
+        version: r.value.snapshot.version,
+        digest: r.value.snapshot.digest,
+        snapshot: r.value.snapshot,
+      });
     });
 
     app.post<{ Params: { period: string } }>('/api/periods/:period/reopen', async (req, reply) => {
       const body = reopenBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: issues(body.error) });
-      return send(reply, await svc.reopen({ period: req.params.period, reopenedBy: body.data.reopenedBy ?? 'api', reason: body.data.reason ?? null, ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }) }));
+      return send(
+        reply,
+        await svc.reopen({
+          period: req.params.period,
+          reopenedBy: body.data.reopenedBy ?? 'api',
+          reason: body.data.reason ?? null,
+          ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }),
+        }),
+      );
     });
 
-    app.get<{ Params: { period: string; file: string }; Querystring: Record<string, string> }>('/api/periods/:period/:file', async (req, reply) => {
-      const q = exportQuery.safeParse(req.query);
-      if (!q.success) return reply.status(400).send({ error: issues(q.error) });
-      const opts = { ...(q.data.taxpayer && { taxpayer: q.data.taxpayer }), ...(q.data.version && { version: q.data.version }) };
-      const { period, file } = req.params;
-      if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null));
-      if (file === 'verify') return send(reply, await svc.verify(period, opts));
-      const format = FILES[file];
-      if (!format) return reply.status(404).send({ error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data or verify` });
-      const r = await svc.export(period, format, opts);
-      if (!r.ok) return send(reply, r);
-      const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
-      return reply.header('content-type', r.value.contentType).header('content-disposition', `inline; filename="${name}"`).send(r.value.body);
-    });
+    app.get<{ Params: { period: string; file: string }; Querystring: Record<string, string> }>(
+      '/api/periods/:period/:file',
+      async (req, reply) => {
+        const q = exportQuery.safeParse(req.query);
+        if (!q.success) return reply.status(400).send({ error: issues(q.error) });
+        const opts = {
+          ...(q.data.taxpayer && { taxpayer: q.data.taxpayer }),
+          ...(q.data.version && { version: q.data.version }),
+        };
+        const { period, file } = req.params;
+        if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null));
+        if (file === 'verify') return send(reply, await svc.verify(period, opts));
+        const format = FILES[file];
+        if (!format)
+          return reply
+            .status(404)
+            .send({ error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data or verify` });
+        const r = await svc.export(period, format, opts);
+        if (!r.ok) return send(reply, r);
+        const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
+        return reply
+          .header('content-type', r.value.contentType)
+          .header('content-disposition', `inline; filename="${name}"`)
+          .send(r.value.body);
+      },
+    );
   };
 }

@@ -7,12 +7,21 @@ const ZONE = 'Asia/Almaty';
 
 describe('meter detail range', () => {
   it('neither from nor to: the last 24 hours', () => {
-    expect(resolveDetailRange({}, ZONE, NOW)).toEqual({ ok: true, value: { fromMs: NOW - DEFAULT_DETAIL_RANGE_MS, toMs: NOW } });
+    expect(resolveDetailRange({}, ZONE, NOW)).toEqual({
+      ok: true,
+      value: { fromMs: NOW - DEFAULT_DETAIL_RANGE_MS, toMs: NOW },
+    });
   });
 
   it('dates are local midnights at the site; date-times keep their offset', () => {
     const r = resolveDetailRange({ from: '2025-07-01', to: '2025-07-01T06:00+05:00' }, ZONE, NOW);
-    expect(r).toEqual({ ok: true, value: { fromMs: zonedMidnightMs({ year: 2025, month: 7, day: 1 }, ZONE), toMs: Date.parse('2025-07-01T01:00:00Z') } });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        fromMs: zonedMidnightMs({ year: 2025, month: 7, day: 1 }, ZONE),
+        toMs: Date.parse('2025-07-01T01:00:00Z'),
+      },
+    });
   });
 
   it.each([

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { type OrderRow, defaultOrder, filterRows, sortRows } from '../../../dashboards/web/lib/meter-order.js';
 
 const row = (id: string, state: string, since: string | null = null, extra: Partial<OrderRow> = {}): OrderRow => ({
-  id, site: id.slice(0, 5), live: { state, since, lastReadingAt: null, loadPct: null }, ledger: null, ...extra,
+  id,
+  site: id.slice(0, 5),
+  live: { state, since, lastReadingAt: null, loadPct: null },
+  ledger: null,
+  ...extra,
 });
 
 const rows = [
@@ -25,7 +29,13 @@ describe('meters grid order', () => {
     const desc = sortRows(withLoad, 'load', 'desc').map((r) => r.live.loadPct);
     expect(asc).toEqual([0, 10, 30, 40, null]);
     expect(desc).toEqual([40, 30, 10, 0, null]);
-    expect(sortRows(rows, 'site').map((r) => r.id)).toEqual(['ast-3-m02', 'ast-3-m01', 'ekb-1-m02', 'ekb-1-m01', 'kpg-2-m01']);
+    expect(sortRows(rows, 'site').map((r) => r.id)).toEqual([
+      'ast-3-m02',
+      'ast-3-m01',
+      'ekb-1-m02',
+      'ekb-1-m01',
+      'kpg-2-m01',
+    ]);
   });
 
   it('an unknown column falls back to the default order', () => {

@@ -15,10 +15,30 @@ const interval = meter.reportingIntervalS * S;
 describe('liveRow: the state of a meter in the grid', () => {
   it.each<{ name: string; live: MeterLive | undefined; state: string; since: number | null }>([
     { name: 'nothing ever heard', live: undefined, state: 'never-seen', since: null },
-    { name: 'reading within 3 intervals', live: { lastReceivedMs: NOW - 2 * interval, lastReadingTsMs: NOW - 2 * interval, lastReadingStatus: 'ok' }, state: 'online', since: null },
-    { name: 'silent for more than 3 intervals: offline since the last message', live: { lastReceivedMs: NOW - 4 * interval, lastReadingTsMs: NOW - 4 * interval }, state: 'offline', since: NOW - 4 * interval },
-    { name: 'last will: offline since the will arrived', live: { lastReceivedMs: NOW - S, status: 'offline', statusSinceMs: NOW - 30 * S }, state: 'offline', since: NOW - 30 * S },
-    { name: 'last reading flagged fault', live: { lastReceivedMs: NOW - S, lastReadingStatus: 'fault' }, state: 'fault', since: null },
+    {
+      name: 'reading within 3 intervals',
+      live: { lastReceivedMs: NOW - 2 * interval, lastReadingTsMs: NOW - 2 * interval, lastReadingStatus: 'ok' },
+      state: 'online',
+      since: null,
+    },
+    {
+      name: 'silent for more than 3 intervals: offline since the last message',
+      live: { lastReceivedMs: NOW - 4 * interval, lastReadingTsMs: NOW - 4 * interval },
+      state: 'offline',
+      since: NOW - 4 * interval,
+    },
+    {
+      name: 'last will: offline since the will arrived',
+      live: { lastReceivedMs: NOW - S, status: 'offline', statusSinceMs: NOW - 30 * S },
+      state: 'offline',
+      since: NOW - 30 * S,
+    },
+    {
+      name: 'last reading flagged fault',
+      live: { lastReceivedMs: NOW - S, lastReadingStatus: 'fault' },
+      state: 'fault',
+      since: null,
+    },
   ])('$name', ({ live, state, since }) => {
     const row = liveRow(meter, live, NOW);
     expect(row.state).toBe(state);
@@ -37,14 +57,35 @@ describe('liveRow: the state of a meter in the grid', () => {
 const H = 3_600_000;
 type L = Pick<LedgerLine, 'fromMs' | 'toMs' | 'basis' | 'reason' | 'energyWh'>;
 const m = (a: number, b: number): L => ({ fromMs: a * H, toMs: b * H, basis: 'metered', energyWh: (b - a) * 1000 });
-const s = (a: number, b: number, reason: LedgerLine['reason']): L => ({ fromMs: a * H, toMs: b * H, basis: 'substituted', reason, energyWh: (b - a) * 5000 });
+const s = (a: number, b: number, reason: LedgerLine['reason']): L => ({
+  fromMs: a * H,
+  toMs: b * H,
+  basis: 'substituted',
+  reason,
+  energyWh: (b - a) * 5000,
+});
 
 describe('ledgerRow: substituted hours and since when', () => {
   it.each<{ name: string; lines: L[]; since: number | null; reason: string | null }>([
     { name: 'metered to the end', lines: [m(0, 10)], since: null, reason: null },
-    { name: 'the grace tail after the last reading does not count', lines: [m(0, 10), s(10, 10.01, 'no-reading-yet')], since: null, reason: null },
-    { name: 'silent since hour 8', lines: [m(0, 8), s(8, 10, 'after-last-reading')], since: 8, reason: 'after-last-reading' },
-    { name: 'a run of substituted lines (split at a rate change) counts from its start', lines: [m(0, 4), s(4, 6, 'gap'), s(6, 9, 'gap'), s(9, 9.01, 'no-reading-yet')], since: 4, reason: 'gap' },
+    {
+      name: 'the grace tail after the last reading does not count',
+      lines: [m(0, 10), s(10, 10.01, 'no-reading-yet')],
+      since: null,
+      reason: null,
+    },
+    {
+      name: 'silent since hour 8',
+      lines: [m(0, 8), s(8, 10, 'after-last-reading')],
+      since: 8,
+      reason: 'after-last-reading',
+    },
+    {
+      name: 'a run of substituted lines (split at a rate change) counts from its start',
+      lines: [m(0, 4), s(4, 6, 'gap'), s(6, 9, 'gap'), s(9, 9.01, 'no-reading-yet')],
+      since: 4,
+      reason: 'gap',
+    },
     { name: 'an old outage is history, not now', lines: [s(0, 2, 'gap'), m(2, 10)], since: null, reason: null },
     { name: 'no readings at all', lines: [s(0, 10, 'no-readings')], since: 0, reason: 'no-readings' },
   ])('$name', ({ lines, since, reason }) => {

@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type LedgerLine, type TariffSet, computeMeterLedger, formatTiyn, outageCost, roundMilliTiynToTiyn } from '../../../src/fees/index.ts';
+import {
+  type LedgerLine,
+  type TariffSet,
+  computeMeterLedger,
+  formatTiyn,
+  outageCost,
+  roundMilliTiynToTiyn,
+} from '../../../src/fees/index.ts';
 import { type LedgerReport, buildReport } from '../../../src/ledger/report.ts';
 import { ledgerQuerySchema, resolveLedgerRequest } from '../../../src/ledger/request.ts';
 import { emptyStats } from '../../../src/ledger/store-query.ts';
@@ -23,17 +30,28 @@ function engineReport(query: Record<string, string>, nowMs: number): LedgerRepor
   const results = r.value.meters.map(({ facts, fromMs, toMs }) => {
     const w = POWER_W[facts.meterId];
     const all = w ? steadyReadings(Q3_FROM - 10 * MIN, Math.min(nowMs, Q3_FROM + 100 * 24 * H), w, 10 * MIN) : [];
-    const readings = facts.meterId === 'ekb-1-m01' ? all.filter((x) => x.tsMs < Q3_FROM + 100 * H || x.tsMs > Q3_FROM + 102 * H) : all;
+    const readings =
+      facts.meterId === 'ekb-1-m01' ? all.filter((x) => x.tsMs < Q3_FROM + 100 * H || x.tsMs > Q3_FROM + 102 * H) : all;
     const input = { facts, readings, statusEvents: [], fromMs, toMs, tariffs };
     const ledger = computeMeterLedger(input);
     const outage = outageCost(input);
     if (!ledger.ok || !outage.ok) throw new Error('engine failed');
     return { facts, ledger: ledger.value, outage: outage.value };
   });
-  return buildReport({ request: r.value, scope: {}, results, tariffs, registryVersion: registry.version, stats: emptyStats() });
+  return buildReport({
+    request: r.value,
+    scope: {},
+    results,
+    tariffs,
+    registryVersion: registry.version,
+    stats: emptyStats(),
+  });
 }
 
-function monthLinesFor(report: LedgerReport, nowMs: number): Map<string, { month: string; lines: readonly LedgerLine[] }> {
+function monthLinesFor(
+  report: LedgerReport,
+  nowMs: number,
+): Map<string, { month: string; lines: readonly LedgerLine[] }> {
   const out = new Map<string, { month: string; lines: readonly LedgerLine[] }>();
   for (const site of registry.sites.filter((s) => s.monthlyQuotaKwh !== undefined)) {
     const month = quotaMonth(quarterClock(report), site.timeZone);
@@ -44,10 +62,12 @@ function monthLinesFor(report: LedgerReport, nowMs: number): Map<string, { month
 
 const sum = (lines: readonly LedgerLine[], f: (l: LedgerLine) => number) => lines.reduce((a, l) => a + f(l), 0);
 
-beforeAll(async () => { tariffs = await shippedTariffs(); });
+beforeAll(async () => {
+  tariffs = await shippedTariffs();
+});
 
 describe('overview of a running quarter', () => {
-  it('totals are the ledger report\'s: exact fee, declared amount, cost of outages', () => {
+  it("totals are the ledger report's: exact fee, declared amount, cost of outages", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
     const v = overviewView(report, registry, monthLinesFor(report, NOW));
     expect(report.period.complete).toBe(false);
@@ -59,7 +79,7 @@ describe('overview of a running quarter', () => {
     expect(v.dueDates).toEqual({ declareBy: '2025-11-15', payBy: '2025-11-25' });
   });
 
-  it('per site and energy source: the sums of that site\'s lines; sites add up to the total', () => {
+  it("per site and energy source: the sums of that site's lines; sites add up to the total", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
     const v = overviewView(report, registry, new Map());
     for (const site of v.sites) {
@@ -68,14 +88,23 @@ describe('overview of a running quarter', () => {
       for (const s of site.sources) {
         const ls = lines.filter((l) => l.energySource === s.source);
         expect({ metered: s.meteredWh, substituted: s.substitutedWh, fee: s.feeMilliTiyn }).toEqual({
-          metered: sum(ls, (l) => (l.basis === 'metered' ? l.energyWh : 0)), substituted: sum(ls, (l) => (l.basis === 'substituted' ? l.energyWh : 0)), fee: sum(ls, (l) => l.feeMilliTiyn),
+          metered: sum(ls, (l) => (l.basis === 'metered' ? l.energyWh : 0)),
+          substituted: sum(ls, (l) => (l.basis === 'substituted' ? l.energyWh : 0)),
+          fee: sum(ls, (l) => l.feeMilliTiyn),
         });
       }
       const meters = new Set(registry.meters.filter((m) => m.siteId === site.id).map((m) => m.id));
-      expect(site.outageCostMilliTiyn).toBe(report.outageCost.byMeter.filter((o) => meters.has(o.meterId)).reduce((a, o) => a + o.outageCostMilliTiyn, 0));
+      expect(site.outageCostMilliTiyn).toBe(
+        report.outageCost.byMeter.filter((o) => meters.has(o.meterId)).reduce((a, o) => a + o.outageCostMilliTiyn, 0),
+      );
     }
     expect(v.sites.reduce((a, s) => a + s.total.feeMilliTiyn, 0)).toBe(report.totals.feeMilliTiyn);
-    expect(v.sites.find((s) => s.id === 'ast-3')!.sources.map((s) => s.source).sort()).toEqual(['grid', 'renewable']); // ast-3-m01 moves to renewable on 2025-08-01
+    expect(
+      v.sites
+        .find((s) => s.id === 'ast-3')!
+        .sources.map((s) => s.source)
+        .sort(),
+    ).toEqual(['grid', 'renewable']); // ast-3-m01 moves to renewable on 2025-08-01
   });
 
   it('the projection carries the last 24 h to the quarter end; the period says how far it is', () => {
@@ -88,15 +117,22 @@ describe('overview of a running quarter', () => {
     expect(v.period.asOf).toBe(new Date(NOW).toISOString());
   });
 
-  it('monthly quota: this month\'s grid energy (metered + substituted) against the quota', () => {
+  it("monthly quota: this month's grid energy (metered + substituted) against the quota", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
     const months = monthLinesFor(report, NOW);
     const v = overviewView(report, registry, months);
     for (const site of registry.sites) {
       const q = v.sites.find((s) => s.id === site.id)!.quota;
-      if (site.monthlyQuotaKwh === undefined) { expect(q).toBeNull(); continue; }
+      if (site.monthlyQuotaKwh === undefined) {
+        expect(q).toBeNull();
+        continue;
+      }
       const grid = months.get(site.id)!.lines.filter((l) => l.energySource === 'grid');
-      expect(q).toMatchObject({ month: '2025-08', quotaKwh: site.monthlyQuotaKwh, gridWh: sum(grid, (l) => l.energyWh) });
+      expect(q).toMatchObject({
+        month: '2025-08',
+        quotaKwh: site.monthlyQuotaKwh,
+        gridWh: sum(grid, (l) => l.energyWh),
+      });
       expect(q!.usedPct).toBeCloseTo((sum(grid, (l) => l.energyWh) / 1000 / site.monthlyQuotaKwh) * 100, 1);
     }
   });

@@ -25,7 +25,7 @@ describe('projectQuarter: accrued + fee of the last 24 h / 24 h x hours left', (
     expect(p.projectedMilliTiyn).toBe(123_456 + 654_321);
   });
 
-  it('carries the last day\'s rate, not the quarter average, to the end', () => {
+  it("carries the last day's rate, not the quarter average, to the end", () => {
     // 100 h substituted at a high rate long ago, then a steady metered rate up to now (hour 500).
     const rate = 2_000; // milli-tiyn per hour
     const lines = [line(0, 100, 900_000), line(100, 500, 400 * rate)];
@@ -43,9 +43,11 @@ describe('projectQuarter: accrued + fee of the last 24 h / 24 h x hours left', (
   });
 
   it('property: a steady accrual projects to the steady rate times the quarter', () => {
-    fc.assert(fc.property(fc.integer({ min: 25, max: 2207 }), fc.integer({ min: 1, max: 1_000_000 }), (elapsedH, ratePerH) => {
-      const p = projectQuarter([line(0, elapsedH, elapsedH * ratePerH)], { ...Q, asOfMs: elapsedH * H });
-      expect(p.projectedMilliTiyn).toBe(2208 * ratePerH);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 25, max: 2207 }), fc.integer({ min: 1, max: 1_000_000 }), (elapsedH, ratePerH) => {
+        const p = projectQuarter([line(0, elapsedH, elapsedH * ratePerH)], { ...Q, asOfMs: elapsedH * H });
+        expect(p.projectedMilliTiyn).toBe(2208 * ratePerH);
+      }),
+    );
   });
 });

@@ -24,13 +24,24 @@ beforeEach(async () => {
   live = createLiveState();
   // Nothing listens on port 9: routes that would read InfluxDB are not what these tests call.
   const target = influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9');
-  const health = async () => ({ status: 'ok' as const, broker: { mode: 'embedded' as const, url: '', connected: true }, influx: { url: '', apiVersion: '1', reachable: true }, ingest: { pendingLines: 0, writing: false, consecutiveWriteFailures: 0 } });
+  const health = async () => ({
+    status: 'ok' as const,
+    broker: { mode: 'embedded' as const, url: '', connected: true },
+    influx: { url: '', apiVersion: '1', reachable: true },
+    ingest: { pendingLines: 0, writing: false, consecutiveWriteFailures: 0 },
+  });
   app = await buildApp({
-    registry, live, metrics: createIngestMetrics(), health, log: pino({ level: 'silent' }),
+    registry,
+    live,
+    metrics: createIngestMetrics(),
+    health,
+    log: pino({ level: 'silent' }),
     plugins: [dashboardRoutes({ registry, tariffs: await shippedTariffs(), target, live, tickMs: 50, flushMs: 10 })],
   });
 });
-afterEach(async () => { await app.close(); });
+afterEach(async () => {
+  await app.close();
+});
 
 describe('input checks', () => {
   it.each([
@@ -39,10 +50,22 @@ describe('input checks', () => {
     { url: '/api/dashboard/meters?sort=state', status: 400, error: 'query: unknown parameter sort' },
     { url: '/api/dashboard/meters/EKB!', status: 400, error: 'id: a meter id: lower-case letters, digits, "-" or "_"' },
     { url: '/api/dashboard/meters/ekb-9-m99', status: 404, error: 'unknown meter "ekb-9-m99"' },
-    { url: '/api/dashboard/meters/ekb-1-m01?from=2025-07-01', status: 400, error: 'to: give both from and to, or neither (the last 24 hours)' },
+    {
+      url: '/api/dashboard/meters/ekb-1-m01?from=2025-07-01',
+      status: 400,
+      error: 'to: give both from and to, or neither (the last 24 hours)',
+    },
     { url: '/api/dashboard/meters/ekb-1-m01?from=yesterday&to=today', status: 400, error: 'from: a date YYYY-MM-DD' },
-    { url: '/api/dashboard/meters/ekb-1-m01?from=2025-07-02&to=2025-07-01', status: 400, error: 'from must be before to (got 2025-07-02 .. 2025-07-01)' },
-    { url: '/api/dashboard/events?topics=meters,weather', status: 400, error: 'topics[1]: each topic one of meters, overview, meter-ledger' },
+    {
+      url: '/api/dashboard/meters/ekb-1-m01?from=2025-07-02&to=2025-07-01',
+      status: 400,
+      error: 'from must be before to (got 2025-07-02 .. 2025-07-01)',
+    },
+    {
+      url: '/api/dashboard/events?topics=meters,weather',
+      status: 400,
+      error: 'topics[1]: each topic one of meters, overview, meter-ledger',
+    },
   ])('$url -> $status', async ({ url, status, error }) => {
     const res = await app.inject(url);
     expect(res.statusCode).toBe(status);
@@ -77,9 +100,17 @@ describe('pages and assets', () => {
       const res = await app.inject(url);
       expect(res.statusCode, url).toBe(200);
       if (!url.endsWith('.js')) continue;
-      for (const m of res.body.matchAll(/(?:import\s*\(\s*|from\s+)'([^']+)'/g)) pending.push(new URL(m[1]!, `http://x${url}`).pathname);
+      for (const m of res.body.matchAll(/(?:import\s*\(\s*|from\s+)'([^']+)'/g))
+        pending.push(new URL(m[1]!, `http://x${url}`).pathname);
     }
-    expect([...seen]).toEqual(expect.arrayContaining(['/assets/vendor/uPlot.esm.js', '/assets/vendor/uPlot.min.css', '/assets/pages/meter-detail.js', '/assets/strings.js']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        '/assets/vendor/uPlot.esm.js',
+        '/assets/vendor/uPlot.min.css',
+        '/assets/pages/meter-detail.js',
+        '/assets/strings.js',
+      ]),
+    );
   });
 
   it('gzip when accepted, 304 on a matching ETag, 404 outside the table', async () => {
@@ -94,13 +125,22 @@ describe('pages and assets', () => {
   });
 
   it('the meters view keeps its live columns when the ledger cannot be computed', async () => {
-    live.onReading({ meterId: 'ekb-1-m01', siteId: 'ekb-1', tsMs: Date.now(), registerWh: 5_000_000, kw: 70, status: 'ok' }, Date.now());
+    live.onReading(
+      { meterId: 'ekb-1-m01', siteId: 'ekb-1', tsMs: Date.now(), registerWh: 5_000_000, kw: 70, status: 'ok' },
+      Date.now(),
+    );
     const res = await app.inject('/api/dashboard/meters');
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ ledgerError: string | null; meters: { id: string; live: { state: string; lastRegisterKwh: string } }[] }>();
+    const body = res.json<{
+      ledgerError: string | null;
+      meters: { id: string; live: { state: string; lastRegisterKwh: string } }[];
+    }>();
     expect(body.ledgerError).toMatch(/InfluxDB/);
     expect(body.meters).toHaveLength(registry.meters.length);
-    expect(body.meters.find((m) => m.id === 'ekb-1-m01')!.live).toMatchObject({ state: 'online', lastRegisterKwh: '5000.000' });
+    expect(body.meters.find((m) => m.id === 'ekb-1-m01')!.live).toMatchObject({
+      state: 'online',
+      lastRegisterKwh: '5000.000',
+    });
   });
 });
 
@@ -123,7 +163,10 @@ describe('event stream', () => {
         }
       },
       async ended(): Promise<boolean> {
-        for (;;) { const { done } = await reader.read(); if (done) return true; }
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) return true;
+        }
       },
     };
   }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CHART_POINTS, breakGaps, chooseResolution, rejectedQueries, seriesQuery } from '../../../src/http/dashboard/series-resolution.ts';
+import {
+  MAX_CHART_POINTS,
+  breakGaps,
+  chooseResolution,
+  rejectedQueries,
+  seriesQuery,
+} from '../../../src/http/dashboard/series-resolution.ts';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -20,8 +26,12 @@ describe('chart resolution', () => {
   });
 
   it('InfluxQL: raw selects fields, grouped asks for mean kW and last register per bucket', () => {
-    expect(seriesQuery("m'1", 0, 1000, { raw: true })).toBe(`SELECT "kw", "wh" FROM "reading" WHERE "meter" = 'm\\'1' AND time >= 0ms AND time < 1000ms`);
-    expect(seriesQuery('m1', 0, 1000, { raw: false, bucketS: 300 })).toMatch(/mean\("kw"\).*last\("wh"\).*GROUP BY time\(300s\)$/);
+    expect(seriesQuery("m'1", 0, 1000, { raw: true })).toBe(
+      `SELECT "kw", "wh" FROM "reading" WHERE "meter" = 'm\\'1' AND time >= 0ms AND time < 1000ms`,
+    );
+    expect(seriesQuery('m1', 0, 1000, { raw: false, bucketS: 300 })).toMatch(
+      /mean\("kw"\).*last\("wh"\).*GROUP BY time\(300s\)$/,
+    );
     const q = rejectedQueries('m1', 0, 1000, 50);
     expect(q.list).toMatch(/FROM "rejected" WHERE "meter" = 'm1' .* ORDER BY time DESC LIMIT 50$/);
     expect(q.count).toMatch(/count\("bytes"\)/);

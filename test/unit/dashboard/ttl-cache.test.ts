@@ -4,7 +4,10 @@ import { createTtlCache } from '../../../src/http/dashboard/ttl-cache.ts';
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<T>((a, b) => { resolve = a; reject = b; });
+  const promise = new Promise<T>((a, b) => {
+    resolve = a;
+    reject = b;
+  });
   return { promise, resolve, reject };
 }
 
@@ -14,23 +17,40 @@ describe('ttl cache', () => {
     let calls = 0;
     const d = deferred<number>();
     const cache = createTtlCache<number>({ ttlMs: 5000, now: () => t });
-    const compute = () => { calls++; return d.promise; };
+    const compute = () => {
+      calls++;
+      return d.promise;
+    };
     const a = cache.get('q', compute);
     t += 10_000; // still running: shared however long it takes
     const b = cache.get('q', compute);
     d.resolve(42);
     expect(await Promise.all([a, b])).toEqual([42, 42]);
     t += 4999;
-    expect(await cache.get('q', async () => { calls++; return 7; })).toBe(42);
+    expect(
+      await cache.get('q', async () => {
+        calls++;
+        return 7;
+      }),
+    ).toBe(42);
     expect(calls).toBe(1);
     t += 1;
-    expect(await cache.get('q', async () => { calls++; return 7; })).toBe(7);
+    expect(
+      await cache.get('q', async () => {
+        calls++;
+        return 7;
+      }),
+    ).toBe(7);
     expect(calls).toBe(2);
   });
 
   it('keys are apart; a failure is not kept', async () => {
     const cache = createTtlCache<string>({ ttlMs: 60_000 });
-    await expect(cache.get('a', async () => { throw new Error('influx down'); })).rejects.toThrow('influx down');
+    await expect(
+      cache.get('a', async () => {
+        throw new Error('influx down');
+      }),
+    ).rejects.toThrow('influx down');
     expect(await cache.get('a', async () => 'ok')).toBe('ok');
     expect(await cache.get('b', async () => 'other')).toBe('other');
   });
@@ -39,7 +59,10 @@ describe('ttl cache', () => {
     const cache = createTtlCache<number>({ ttlMs: 60_000, maxEntries: 2 });
     for (const k of ['a', 'b', 'c']) await cache.get(k, async () => 1);
     let recomputed = false;
-    await cache.get('a', async () => { recomputed = true; return 2; });
+    await cache.get('a', async () => {
+      recomputed = true;
+      return 2;
+    });
     expect(recomputed).toBe(true);
   });
 });

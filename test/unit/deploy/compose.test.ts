@@ -4,12 +4,30 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { envVarNames, loadConfig } from '../../../src/config/load.ts';
 import { parseSimulateArgs } from '../../../simulator/index.ts';
-import { ROOT, commandOf, containerPorts, envOf, exists, interpolate, loadCompose, mountsOf, type ComposeFile } from './compose-file.ts';
+import {
+  ROOT,
+  commandOf,
+  containerPorts,
+  envOf,
+  exists,
+  interpolate,
+  loadCompose,
+  mountsOf,
+  type ComposeFile,
+} from './compose-file.ts';
 
 const DEFAULTS = loadCompose();
 // The same checks must hold when an operator overrides the variables in .env.
-const OVERRIDDEN = loadCompose({ INFLUX_ORG: 'acme', INFLUX_BUCKET: 'meters', INFLUX_TOKEN: 's3cret-token', LOG_LEVEL: 'debug' });
-const variants: [string, ComposeFile][] = [['defaults', DEFAULTS], ['overridden .env', OVERRIDDEN]];
+const OVERRIDDEN = loadCompose({
+  INFLUX_ORG: 'acme',
+  INFLUX_BUCKET: 'meters',
+  INFLUX_TOKEN: 's3cret-token',
+  LOG_LEVEL: 'debug',
+});
+const variants: [string, ComposeFile][] = [
+  ['defaults', DEFAULTS],
+  ['overridden .env', OVERRIDDEN],
+];
 
 const influxInit = (c: ComposeFile) => envOf(c.services.influxdb!);
 const serviceConfig = (c: ComposeFile) => loadConfig({ env: envOf(c.services.service!) });
@@ -46,17 +64,22 @@ describe('docker-compose.yml', () => {
   it('initialises InfluxDB 2.x with org, bucket and admin token', () => {
     const e = influxInit(DEFAULTS);
     expect(e.DOCKER_INFLUXDB_INIT_MODE).toBe('setup');
-    for (const k of ['USERNAME', 'PASSWORD', 'ORG', 'BUCKET', 'ADMIN_TOKEN']) expect(e[`DOCKER_INFLUXDB_INIT_${k}`], k).toBeTruthy();
+    for (const k of ['USERNAME', 'PASSWORD', 'ORG', 'BUCKET', 'ADMIN_TOKEN'])
+      expect(e[`DOCKER_INFLUXDB_INIT_${k}`], k).toBeTruthy();
     expect(e.DOCKER_INFLUXDB_INIT_PASSWORD!.length, 'influx setup wants 8+ characters').toBeGreaterThanOrEqual(8);
   });
 
   describe.each(variants)('with %s', (_label, compose) => {
-    it.each(Object.keys(compose.services))('%s: every KZM_* variable is a known setting and the environment passes the config schema', (name) => {
-      const env = envOf(compose.services[name]!);
-      const known = envVarNames();
-      for (const key of Object.keys(env).filter((k) => k.startsWith('KZM_'))) expect(known.has(key) || key === 'KZM_CONFIG', `${name}: ${key} is not a setting`).toBe(true);
-      expect(() => loadConfig({ env })).not.toThrow();
-    });
+    it.each(Object.keys(compose.services))(
+      '%s: every KZM_* variable is a known setting and the environment passes the config schema',
+      (name) => {
+        const env = envOf(compose.services[name]!);
+        const known = envVarNames();
+        for (const key of Object.keys(env).filter((k) => k.startsWith('KZM_')))
+          expect(known.has(key) || key === 'KZM_CONFIG', `${name}: ${key} is not a setting`).toBe(true);
+        expect(() => loadConfig({ env })).not.toThrow();
+      },
+    );
 
     it('the service writes to the influxdb service with the org, bucket and token InfluxDB was initialised with', () => {
       const cfg = serviceConfig(compose);
@@ -83,7 +106,7 @@ describe('docker-compose.yml', () => {
       expect(test).toContain('fetch(');
     });
 
-    it('the simulator publishes to the service\'s MQTT port with valid simulate flags', () => {
+    it("the simulator publishes to the service's MQTT port with valid simulate flags", () => {
       const cmd = commandOf(compose.services.simulator!);
       const i = cmd.indexOf('src/cli/main.ts');
       expect(i, 'runs the CLI entry').toBeGreaterThan(-1);
@@ -98,9 +121,17 @@ describe('docker-compose.yml', () => {
       expect(compose.services.simulator!.image).toBe(compose.services.service!.image);
     });
 
-    it('Grafana\'s datasource points at the influxdb service with the database and token the service uses', () => {
-      const prov = parseYaml(readFileSync(join(ROOT, 'dashboards/grafana/provisioning/datasources/kzmeter-influxdb.yaml'), 'utf8')) as {
-        datasources: { uid: string; type: string; url: string; jsonData: Record<string, string>; secureJsonData: Record<string, string> }[];
+    it("Grafana's datasource points at the influxdb service with the database and token the service uses", () => {
+      const prov = parseYaml(
+        readFileSync(join(ROOT, 'dashboards/grafana/provisioning/datasources/kzmeter-influxdb.yaml'), 'utf8'),
+      ) as {
+        datasources: {
+          uid: string;
+          type: string;
+          url: string;
+          jsonData: Record<string, string>;
+          secureJsonData: Record<string, string>;
+        }[];
       };
       const ds = prov.datasources[0]!;
       const genv = envOf(compose.services.grafana!);
@@ -113,7 +144,9 @@ describe('docker-compose.yml', () => {
       // Grafana expands $VAR / ${VAR} in provisioning files from its own environment.
       expect(interpolate(ds.jsonData.dbName!, genv)).toBe(cfg.influx.database);
       expect(ds.jsonData.httpHeaderName1).toBe('Authorization');
-      expect(interpolate(ds.secureJsonData.httpHeaderValue1!, genv)).toBe(`Token ${influxInit(compose).DOCKER_INFLUXDB_INIT_ADMIN_TOKEN}`);
+      expect(interpolate(ds.secureJsonData.httpHeaderValue1!, genv)).toBe(
+        `Token ${influxInit(compose).DOCKER_INFLUXDB_INIT_ADMIN_TOKEN}`,
+      );
     });
   });
 
@@ -138,7 +171,11 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   // Instructions, with backslash continuations joined (HEALTHCHECK ... \ CMD ... is one instruction).
-  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
   const lastFrom = lines.lastIndexOf(froms[froms.length - 1]!);
   const runtime = lines.slice(lastFrom);
@@ -150,7 +187,7 @@ describe('Dockerfile', () => {
     expect(runtime.some((l) => /^COPY\s+--from=/i.test(l))).toBe(true);
   });
 
-  it('runs as a non-root user with a healthcheck on /health by node\'s fetch', () => {
+  it("runs as a non-root user with a healthcheck on /health by node's fetch", () => {
     const user = runtime.filter((l) => /^USER\s/i.test(l)).pop();
     expect(user, 'USER in the runtime stage').toBeDefined();
     expect(user!.split(/\s+/)[1]).not.toMatch(/^(root|0)(:|$)/);
@@ -167,7 +204,9 @@ describe('Dockerfile', () => {
     expect(argv.slice(0, 2)).toEqual(['npx', 'tsx']);
     expect(exists(argv[2]!), argv[2]).toBe(true);
     expect(argv[3]).toBe('serve');
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(pkg.dependencies.tsx).toBeDefined();
   });
 
@@ -181,17 +220,24 @@ describe('Dockerfile', () => {
   });
 
   it('copies only sources that exist and that .dockerignore keeps in the build context', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const copies = lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l));
     expect(copies.length).toBeGreaterThan(0);
     for (const c of copies) {
-      const parts = c.split(/\s+/).slice(1).filter((p) => !p.startsWith('--'));
+      const parts = c
+        .split(/\s+/)
+        .slice(1)
+        .filter((p) => !p.startsWith('--'));
       for (const src of parts.slice(0, -1)) {
         expect(exists(src), src).toBe(true);
         expect(ignored, `${src} is excluded by .dockerignore`).not.toContain(src);
       }
     }
-    for (const needed of ['src', 'simulator', 'devices', 'tariffs', 'dashboards/web', 'package-lock.json']) expect(copies.join(' '), needed).toContain(needed);
+    for (const needed of ['src', 'simulator', 'devices', 'tariffs', 'dashboards/web', 'package-lock.json'])
+      expect(copies.join(' '), needed).toContain(needed);
     expect(ignored).toContain('node_modules');
   });
 });

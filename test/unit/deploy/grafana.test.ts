@@ -5,14 +5,45 @@ import { parse as parseYaml } from 'yaml';
 import { ROOT, envOf, loadCompose, mountsOf } from './compose-file.ts';
 
 const DIR = join(ROOT, 'dashboards/grafana');
-interface Target { refId?: string; query?: string; rawQuery?: boolean; datasource?: { uid?: string } }
-interface Panel { id: number; type: string; title: string; datasource?: { uid?: string }; targets?: Target[]; options?: { content?: string }; description?: string }
-interface Dashboard { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string; datasource?: { uid?: string } }[] } }
+interface Target {
+  refId?: string;
+  query?: string;
+  rawQuery?: boolean;
+  datasource?: { uid?: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { uid?: string };
+  targets?: Target[];
+  options?: { content?: string };
+  description?: string;
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; datasource?: { uid?: string } }[] };
+}
 
-const files = readdirSync(join(DIR, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
-const dashboards = files.map((f) => ({ file: f, d: JSON.parse(readFileSync(join(DIR, 'dashboards', f), 'utf8')) as Dashboard }));
-const datasources = (parseYaml(readFileSync(join(DIR, 'provisioning/datasources/kzmeter-influxdb.yaml'), 'utf8')) as { datasources: { uid: string }[] }).datasources;
-const providers = (parseYaml(readFileSync(join(DIR, 'provisioning/dashboards/kzmeter.yaml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] }).providers;
+const files = readdirSync(join(DIR, 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const dashboards = files.map((f) => ({
+  file: f,
+  d: JSON.parse(readFileSync(join(DIR, 'dashboards', f), 'utf8')) as Dashboard,
+}));
+const datasources = (
+  parseYaml(readFileSync(join(DIR, 'provisioning/datasources/kzmeter-influxdb.yaml'), 'utf8')) as {
+    datasources: { uid: string }[];
+  }
+).datasources;
+const providers = (
+  parseYaml(readFileSync(join(DIR, 'provisioning/dashboards/kzmeter.yaml'), 'utf8')) as {
+    providers: { type: string; options: { path: string } }[];
+  }
+).providers;
 const BUILTIN = new Set(['timeFilter', '__interval', '__interval_ms', 'interval', '__from', '__to', '__range']);
 
 describe('Grafana dashboards and provisioning', () => {
@@ -42,19 +73,21 @@ describe('Grafana dashboards and provisioning', () => {
     const ids = d.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     const defined = new Set(d.templating.list.map((v) => v.name));
-    for (const p of d.panels) for (const t of p.targets ?? []) {
-      for (const m of (t.query ?? '').matchAll(/\$\{?(\w+)/g)) {
-        expect(defined.has(m[1]!) || BUILTIN.has(m[1]!), `${p.title}: $${m[1]}`).toBe(true);
+    for (const p of d.panels)
+      for (const t of p.targets ?? []) {
+        for (const m of (t.query ?? '').matchAll(/\$\{?(\w+)/g)) {
+          expect(defined.has(m[1]!) || BUILTIN.has(m[1]!), `${p.title}: $${m[1]}`).toBe(true);
+        }
+        // Time-series queries must be bounded by the dashboard's time range.
+        if (/GROUP BY time\(/.test(t.query ?? '')) expect(t.query, p.title).toContain('$timeFilter');
       }
-      // Time-series queries must be bounded by the dashboard's time range.
-      if (/GROUP BY time\(/.test(t.query ?? '')) expect(t.query, p.title).toContain('$timeFilter');
-    }
   });
 
   it('the fee dashboard is labelled an estimate and points to the authoritative ledger', () => {
     const fees = dashboards.find(({ file }) => file === 'fees.json')!.d;
     expect(fees.title.toLowerCase()).toContain('estimate');
-    for (const p of fees.panels.filter((x) => /₸/.test(x.title))) expect(p.title.toLowerCase(), p.title).toContain('estimate');
+    for (const p of fees.panels.filter((x) => /₸/.test(x.title)))
+      expect(p.title.toLowerCase(), p.title).toContain('estimate');
     const text = fees.panels.find((p) => p.type === 'text')?.options?.content ?? '';
     expect(text).toContain('/api/ledger');
   });

@@ -14,11 +14,12 @@ export function hourSummaries(readings: readonly Reading[], crossEdges: boolean)
   for (const r of readings) {
     const p = byTs.get(r.tsMs);
     if (!p) byTs.set(r.tsMs, r);
-    else byTs.set(r.tsMs, {
-      tsMs: r.tsMs,
-      registerWh: Math.max(p.registerWh, r.registerWh),
-      status: p.status === 'fault' || r.status === 'fault' ? 'fault' : 'ok',
-    });
+    else
+      byTs.set(r.tsMs, {
+        tsMs: r.tsMs,
+        registerWh: Math.max(p.registerWh, r.registerWh),
+        status: p.status === 'fault' || r.status === 'fault' ? 'fault' : 'ok',
+      });
   }
   const sorted = [...byTs.values()].sort((a, b) => a.tsMs - b.tsMs);
   const out: HourSummary[] = [];

@@ -148,7 +148,9 @@ const cases: Case[] = [
     name: 'register reset: the backwards interval is substituted at max load (397,442 tenge)',
     input: () =>
       base({
-        readings: steadyQ3().map((r) => (r.tsMs >= T ? { ...r, registerWh: r.registerWh - (T - Q3_2025.fromMs) / 40 } : r)),
+        readings: steadyQ3().map((r) =>
+          r.tsMs >= T ? { ...r, registerWh: r.registerWh - (T - Q3_2025.fromMs) / 40 } : r,
+        ),
       }),
     expected: {
       energyWh: 198_721_000,
@@ -241,7 +243,13 @@ const cases: Case[] = [
       declaredTiyn: 19_915_200,
       lineCount: 3,
       special: [
-        { basis: 'substituted', reason: 'fault-status', energyWh: 108_000, rateTiynPerKwh: 2500, rule: 'no-or-faulty-meter' },
+        {
+          basis: 'substituted',
+          reason: 'fault-status',
+          energyWh: 108_000,
+          rateTiynPerKwh: 2500,
+          rule: 'no-or-faulty-meter',
+        },
       ],
       outageCostMilliTiyn: 108_000 * (2500 - 100),
     },

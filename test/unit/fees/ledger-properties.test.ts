@@ -19,7 +19,8 @@ function ledger(input: MeterLedgerInput): MeterLedger {
   if (!r.ok) throw new Error(r.reason);
   return r.value;
 }
-const total = (lines: readonly LedgerLine[], f: (l: LedgerLine) => number): number => lines.reduce((s, l) => s + f(l), 0);
+const total = (lines: readonly LedgerLine[], f: (l: LedgerLine) => number): number =>
+  lines.reduce((s, l) => s + f(l), 0);
 
 function expectTiled(l: MeterLedger): void {
   if (l.lines.length === 0) {
@@ -99,7 +100,9 @@ describe('fee engine laws', () => {
     fc.assert(
       fc.property(consumptionPair, ([s, extra]) => {
         const [less, more] = lessAndMore({ ...s, sourceChange: null }, extra, true);
-        expect(total(more.lines, (l) => l.feeMilliTiyn)).toBeGreaterThanOrEqual(total(less.lines, (l) => l.feeMilliTiyn));
+        expect(total(more.lines, (l) => l.feeMilliTiyn)).toBeGreaterThanOrEqual(
+          total(less.lines, (l) => l.feeMilliTiyn),
+        );
       }),
       RUNS,
     );
@@ -110,7 +113,9 @@ describe('fee engine laws', () => {
       fc.property(consumptionPair, ([s, extra]) => {
         const [less, more] = lessAndMore(s, extra, false);
         const slack = total(less.lines, (l) => l.rateTiynPerKwh);
-        expect(total(more.lines, (l) => l.feeMilliTiyn)).toBeGreaterThanOrEqual(total(less.lines, (l) => l.feeMilliTiyn) - slack);
+        expect(total(more.lines, (l) => l.feeMilliTiyn)).toBeGreaterThanOrEqual(
+          total(less.lines, (l) => l.feeMilliTiyn) - slack,
+        );
       }),
       RUNS,
     );

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { formatMilliTiyn, formatTiyn, formatWhAsKwh, roundMilliTiynToTiyn, feeMilliTiyn } from '../../../src/fees/money.ts';
+import {
+  formatMilliTiyn,
+  formatTiyn,
+  formatWhAsKwh,
+  roundMilliTiynToTiyn,
+  feeMilliTiyn,
+} from '../../../src/fees/money.ts';
 
 describe('money', () => {
   it.each([
     { name: 'to the tiyn, below half', milli: 12_345_499, rule: 'half-up-tiyn' as const, tiyn: 12_345 },
     { name: 'to the tiyn, exactly half goes up', milli: 12_345_500, rule: 'half-up-tiyn' as const, tiyn: 12_346 },
-    { name: 'to whole tenge, 388,812.96 -> 388,813', milli: 38_881_296_000, rule: 'half-up-tenge' as const, tiyn: 38_881_300 },
+    {
+      name: 'to whole tenge, 388,812.96 -> 388,813',
+      milli: 38_881_296_000,
+      rule: 'half-up-tenge' as const,
+      tiyn: 38_881_300,
+    },
     { name: 'to whole tenge, x.49999 goes down', milli: 149_999, rule: 'half-up-tenge' as const, tiyn: 100 },
     { name: 'to whole tenge, x.50 goes up', milli: 150_000, rule: 'half-up-tenge' as const, tiyn: 200 },
     { name: 'negative amounts round half away from zero', milli: -150_000, rule: 'half-up-tenge' as const, tiyn: -200 },

@@ -50,7 +50,11 @@ export const scenarioArb = (opts: { maxPowerW?: number; anomalies?: boolean } = 
   fc.record({
     startIdx: fc.integer({ min: 0, max: STARTS.length - 1 }),
     firstOffsetS: fc.integer({ min: -7200, max: 7200 }),
-    steps: fc.array(stepArb(opts.maxPowerW ?? 130_000, opts.anomalies ?? true), { minLength: 0, maxLength: 80, size: 'medium' }),
+    steps: fc.array(stepArb(opts.maxPowerW ?? 130_000, opts.anomalies ?? true), {
+      minLength: 0,
+      maxLength: 80,
+      size: 'medium',
+    }),
     maxLoadChange: fc.option(
       fc.record({ atS: fc.integer({ min: 0, max: 5 * 3600 }), maxLoadW: fc.integer({ min: 50_000, max: 150_000 }) }),
     ),

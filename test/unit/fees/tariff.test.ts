@@ -16,7 +16,11 @@ describe('shipped schedules', () => {
     { name: '2023-12-31 23:59 local is still 2023', t: '2023-12-31T23:59+06:00', id: 'kz-2023' },
     { name: '2024-01-01 00:00 local starts 2024', t: '2024-01-01T00:00+06:00', id: 'kz-2024' },
     { name: '2025-12-31 is 2024 schedule', t: '2025-12-31T23:00+05:00', id: 'kz-2024' },
-    { name: '2026-01-01 starts 2026 (later start wins over open-ended 2024)', t: '2026-01-01T00:00+05:00', id: 'kz-2026' },
+    {
+      name: '2026-01-01 starts 2026 (later start wins over open-ended 2024)',
+      t: '2026-01-01T00:00+05:00',
+      id: 'kz-2026',
+    },
   ])('$name', ({ t, id }) => {
     expect(scheduleAt(tariffs, at(t))?.id).toBe(id);
   });
@@ -24,16 +28,96 @@ describe('shipped schedules', () => {
   const s2023 = scheduleAt(tariffs, at('2023-06-01T00:00+06:00'))!;
   const s2024 = scheduleAt(tariffs, at('2024-06-01T00:00+05:00'))!;
   it.each([
-    { name: '2023 grid, price 24 tenge -> 1 tenge', s: s2023, src: 'grid' as const, basis: 'metered' as const, price: 2400, rate: 100, rule: 'grid-price-scale:p24-plus' },
-    { name: '2023 grid, price 23.99 -> next band', s: s2023, src: 'grid' as const, basis: 'metered' as const, price: 2399, rate: 300, rule: 'grid-price-scale:p22-24' },
-    { name: '2023 grid, price 5 tenge -> 25 tenge', s: s2023, src: 'grid' as const, basis: 'metered' as const, price: 500, rate: 2500, rule: 'grid-price-scale:p-under-12' },
-    { name: '2023 grid, no price -> highest band', s: s2023, src: 'grid' as const, basis: 'metered' as const, price: undefined, rate: 2500, rule: 'grid-price-scale:price-missing' },
-    { name: '2023 own power 10 tenge', s: s2023, src: 'own-offgrid' as const, basis: 'metered' as const, price: undefined, rate: 1000, rule: 'own-generation' },
-    { name: '2023 renewable 1 tenge', s: s2023, src: 'renewable' as const, basis: 'metered' as const, price: undefined, rate: 100, rule: 'renewable' },
-    { name: '2023 unmetered own power: highest applicable (25) wins', s: s2023, src: 'own-offgrid' as const, basis: 'substituted' as const, price: undefined, rate: 2500, rule: 'no-or-faulty-meter' },
-    { name: '2024 grid 2 tenge', s: s2024, src: 'grid' as const, basis: 'metered' as const, price: undefined, rate: 200, rule: 'grid' },
-    { name: '2024 own off-grid 1 tenge', s: s2024, src: 'own-offgrid' as const, basis: 'metered' as const, price: undefined, rate: 100, rule: 'renewable-or-own-offgrid' },
-    { name: '2024 substituted grid keeps 2 tenge (volume, not rate)', s: s2024, src: 'grid' as const, basis: 'substituted' as const, price: undefined, rate: 200, rule: 'grid' },
+    {
+      name: '2023 grid, price 24 tenge -> 1 tenge',
+      s: s2023,
+      src: 'grid' as const,
+      basis: 'metered' as const,
+      price: 2400,
+      rate: 100,
+      rule: 'grid-price-scale:p24-plus',
+    },
+    {
+      name: '2023 grid, price 23.99 -> next band',
+      s: s2023,
+      src: 'grid' as const,
+      basis: 'metered' as const,
+      price: 2399,
+      rate: 300,
+      rule: 'grid-price-scale:p22-24',
+    },
+    {
+      name: '2023 grid, price 5 tenge -> 25 tenge',
+      s: s2023,
+      src: 'grid' as const,
+      basis: 'metered' as const,
+      price: 500,
+      rate: 2500,
+      rule: 'grid-price-scale:p-under-12',
+    },
+    {
+      name: '2023 grid, no price -> highest band',
+      s: s2023,
+      src: 'grid' as const,
+      basis: 'metered' as const,
+      price: undefined,
+      rate: 2500,
+      rule: 'grid-price-scale:price-missing',
+    },
+    {
+      name: '2023 own power 10 tenge',
+      s: s2023,
+      src: 'own-offgrid' as const,
+      basis: 'metered' as const,
+      price: undefined,
+      rate: 1000,
+      rule: 'own-generation',
+    },
+    {
+      name: '2023 renewable 1 tenge',
+      s: s2023,
+      src: 'renewable' as const,
+      basis: 'metered' as const,
+      price: undefined,
+      rate: 100,
+      rule: 'renewable',
+    },
+    {
+      name: '2023 unmetered own power: highest applicable (25) wins',
+      s: s2023,
+      src: 'own-offgrid' as const,
+      basis: 'substituted' as const,
+      price: undefined,
+      rate: 2500,
+      rule: 'no-or-faulty-meter',
+    },
+    {
+      name: '2024 grid 2 tenge',
+      s: s2024,
+      src: 'grid' as const,
+      basis: 'metered' as const,
+      price: undefined,
+      rate: 200,
+      rule: 'grid',
+    },
+    {
+      name: '2024 own off-grid 1 tenge',
+      s: s2024,
+      src: 'own-offgrid' as const,
+      basis: 'metered' as const,
+      price: undefined,
+      rate: 100,
+      rule: 'renewable-or-own-offgrid',
+    },
+    {
+      name: '2024 substituted grid keeps 2 tenge (volume, not rate)',
+      s: s2024,
+      src: 'grid' as const,
+      basis: 'substituted' as const,
+      price: undefined,
+      rate: 200,
+      rule: 'grid',
+    },
   ])('$name', ({ s, src, basis, price, rate, rule }) => {
     expect(resolveRate(s, src, basis, price)).toEqual({ rateTiynPerKwh: rate, rule });
   });
@@ -69,7 +153,10 @@ describe('tariff file validation', () => {
     {
       name: 'a rule with both a rate and bands',
       edit: (t: string) =>
-        t.replace('    rateTiynPerKwh: 200', '    rateTiynPerKwh: 200\n    priceBands: [{ id: b, minPriceTiynPerKwh: 0, rateTiynPerKwh: 1 }]'),
+        t.replace(
+          '    rateTiynPerKwh: 200',
+          '    rateTiynPerKwh: 200\n    priceBands: [{ id: b, minPriceTiynPerKwh: 0, rateTiynPerKwh: 1 }]',
+        ),
       message: /broken\.yaml: rules\[0\] \(grid\)\.rateTiynPerKwh: give exactly one/,
     },
     {
@@ -101,7 +188,10 @@ describe('loading with operator overrides', () => {
 
   it('a higher version in the override directory wins', async () => {
     const { base, over } = await dirs();
-    await writeFile(join(over, 'kz-2024-v2.yaml'), kz2024Text.replace('version: 1', 'version: 2').replace('rateTiynPerKwh: 200', 'rateTiynPerKwh: 300'));
+    await writeFile(
+      join(over, 'kz-2024-v2.yaml'),
+      kz2024Text.replace('version: 1', 'version: 2').replace('rateTiynPerKwh: 200', 'rateTiynPerKwh: 300'),
+    );
     const r = await loadTariffs(base, over);
     if (!r.ok) throw new Error(r.reason);
     const s = scheduleAt(r.value, at('2024-06-01T00:00+05:00'))!;

@@ -10,10 +10,23 @@ const dec = (topic: string, payload: string) => decodeMessage(topic, Buffer.from
 
 describe('decodeMessage', () => {
   it('converts kWh with 3 decimals to exact integer Wh and accepts ISO or epoch ms', () => {
-    const d = dec('meters/ekb-1-m01/reading', JSON.stringify([{ ts: '2025-08-01T05:00:00+05:00', kwh: 12345.678, kw: 70.5 }, { ts: NOW - 1000, kwh: 0.001, status: 'fault' }]));
+    const d = dec(
+      'meters/ekb-1-m01/reading',
+      JSON.stringify([
+        { ts: '2025-08-01T05:00:00+05:00', kwh: 12345.678, kw: 70.5 },
+        { ts: NOW - 1000, kwh: 0.001, status: 'fault' },
+      ]),
+    );
     expect(d.rejections).toEqual([]);
     expect(d.readings).toEqual([
-      { meterId: 'ekb-1-m01', siteId: 'ekb-1', tsMs: Date.UTC(2025, 7, 1, 0), registerWh: 12_345_678, kw: 70.5, status: 'ok' },
+      {
+        meterId: 'ekb-1-m01',
+        siteId: 'ekb-1',
+        tsMs: Date.UTC(2025, 7, 1, 0),
+        registerWh: 12_345_678,
+        kw: 70.5,
+        status: 'ok',
+      },
       { meterId: 'ekb-1-m01', siteId: 'ekb-1', tsMs: NOW - 1000, registerWh: 1, status: 'fault' },
     ]);
   });
@@ -33,7 +46,13 @@ describe('decodeMessage', () => {
   });
 
   it('keeps implausible but well-formed readings (register going backwards) for the fee engine to judge', () => {
-    const d = dec('meters/ekb-1-m01/reading', JSON.stringify([{ ts: NOW - 120_000, kwh: 500 }, { ts: NOW - 60_000, kwh: 10 }]));
+    const d = dec(
+      'meters/ekb-1-m01/reading',
+      JSON.stringify([
+        { ts: NOW - 120_000, kwh: 500 },
+        { ts: NOW - 60_000, kwh: 10 },
+      ]),
+    );
     expect(d.readings.map((r) => r.registerWh)).toEqual([500_000, 10_000]);
   });
 
@@ -41,7 +60,9 @@ describe('decodeMessage', () => {
     expect(dec('meters/ekb-1-m01/status', 'offline').status).toMatchObject({ state: 'offline', siteId: 'ekb-1' });
     expect(dec('meters/x/reading', '{}').rejections[0]!.reason).toBe('unknown-meter');
     expect(dec('meters/ekb-1-m01/power', '{}').rejections[0]!.reason).toBe('unknown-topic');
-    expect(decodeMessage('meters/ekb-1-m01/reading', Buffer.from([0xff, 0xfe]), ctx).rejections[0]!.reason).toBe('invalid-utf8');
+    expect(decodeMessage('meters/ekb-1-m01/reading', Buffer.from([0xff, 0xfe]), ctx).rejections[0]!.reason).toBe(
+      'invalid-utf8',
+    );
     expect(dec('meters/ekb-1-m01/reading', '[]').rejections[0]!.reason).toBe('empty-batch');
   });
 });

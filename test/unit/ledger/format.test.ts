@@ -12,14 +12,33 @@ async function report() {
   const fromMs = at('2025-07-01T00:00+05:00');
   const toMs = at('2025-07-02T00:00+05:00');
   const f = facts('m,"quoted"', { siteId: 'site-a' });
-  const d = generate({ facts: f, fromMs: fromMs - MIN, toMs: toMs + MIN, stepMs: MIN, powerW: 90_000, gaps: [[at('2025-07-01T10:00:01+05:00'), at('2025-07-01T12:00+05:00')]] });
+  const d = generate({
+    facts: f,
+    fromMs: fromMs - MIN,
+    toMs: toMs + MIN,
+    stepMs: MIN,
+    powerW: 90_000,
+    gaps: [[at('2025-07-01T10:00:01+05:00'), at('2025-07-01T12:00+05:00')]],
+  });
   const input = { facts: f, readings: d.readings, statusEvents: [], fromMs, toMs, tariffs: t.value };
   const ledger = computeMeterLedger(input);
   const outage = outageCost(input);
   if (!ledger.ok || !outage.ok) throw new Error('engine failed');
   return buildReport({
-    request: { label: '2025-07-01..2025-07-01', meters: [{ facts: f, fromMs, toMs }], policy: { name: 'strict', graceIntervals: 3, spikeTolerance: 1.1 }, complete: true, fromMs, toMs, timeZones: ['Asia/Almaty'] },
-    scope: { site: 'site-a' }, results: [{ facts: f, ledger: ledger.value, outage: outage.value }], tariffs: t.value, registryVersion: 'test', stats: emptyStats(),
+    request: {
+      label: '2025-07-01..2025-07-01',
+      meters: [{ facts: f, fromMs, toMs }],
+      policy: { name: 'strict', graceIntervals: 3, spikeTolerance: 1.1 },
+      complete: true,
+      fromMs,
+      toMs,
+      timeZones: ['Asia/Almaty'],
+    },
+    scope: { site: 'site-a' },
+    results: [{ facts: f, ledger: ledger.value, outage: outage.value }],
+    tariffs: t.value,
+    registryVersion: 'test',
+    stats: emptyStats(),
   });
 }
 
@@ -27,7 +46,13 @@ describe('ledger report formats', () => {
   it('report: integers and their decimal strings agree; declared total is the sum of rounded lines', async () => {
     const r = await report();
     expect(r.lines).toHaveLength(3);
-    expect(r.lines[1]).toMatchObject({ reason: 'gap', energyWh: 200_000, energyKwh: '200.000', feeMilliTiyn: 40_000_000, feeTenge: '400.00000' });
+    expect(r.lines[1]).toMatchObject({
+      reason: 'gap',
+      energyWh: 200_000,
+      energyKwh: '200.000',
+      feeMilliTiyn: 40_000_000,
+      feeTenge: '400.00000',
+    });
     expect(r.totals.energyWh).toBe(22 * 90_000 + 200_000);
     expect(r.totals.declaredTenge).toBe('4360.00');
     expect(r.outageCost.tenge).toBe('40.00000');
@@ -37,9 +62,13 @@ describe('ledger report formats', () => {
   it('csv: documented header, quoted cells, decimal points, one row per line', async () => {
     const r = await report();
     const rows = toCsv(r).trimEnd().split('\n');
-    expect(rows[0]).toBe('meter_id,site_id,taxpayer_bin,from_utc,to_utc,basis,reason,energy_source,energy_wh,energy_kwh,register_delta_wh,max_load_w,rate_tiyn_per_kwh,fee_milli_tiyn,fee_tenge,tariff_id,tariff_version,rule,tax_quarter');
+    expect(rows[0]).toBe(
+      'meter_id,site_id,taxpayer_bin,from_utc,to_utc,basis,reason,energy_source,energy_wh,energy_kwh,register_delta_wh,max_load_w,rate_tiyn_per_kwh,fee_milli_tiyn,fee_tenge,tariff_id,tariff_version,rule,tax_quarter',
+    );
     expect(rows).toHaveLength(1 + r.lines.length);
-    expect(rows[2]).toBe('"m,""quoted""",site-a,940140000385,2025-07-01T05:00:00.000Z,2025-07-01T07:00:00.000Z,substituted,gap,grid,200000,200.000,180000,100000,200,40000000,400.00000,kz-2024,1,grid,2025-Q3');
+    expect(rows[2]).toBe(
+      '"m,""quoted""",site-a,940140000385,2025-07-01T05:00:00.000Z,2025-07-01T07:00:00.000Z,substituted,gap,grid,200000,200.000,180000,100000,200,40000000,400.00000,kz-2024,1,grid,2025-Q3',
+    );
     const declared = toCsv(r, 'declared').trimEnd().split('\n');
     expect(declared[0]).toBe(DECLARED_COLUMNS.map(([n]) => n).join(','));
     expect(LINE_COLUMNS).toHaveLength(19);

@@ -25,7 +25,9 @@ describe('ledger request resolution', () => {
   it('from/to dates are local midnights, to exclusive; date-times are taken as given', () => {
     const r = resolve({ from: '2025-07-01', to: '2025-07-02T06:00Z', taxpayer: '990140004654' });
     if (!r.ok) throw new Error(r.reason);
-    expect(r.value.meters.every((m) => m.fromMs === at('2025-06-30T19:00Z') && m.toMs === at('2025-07-02T06:00Z'))).toBe(true);
+    expect(
+      r.value.meters.every((m) => m.fromMs === at('2025-06-30T19:00Z') && m.toMs === at('2025-07-02T06:00Z')),
+    ).toBe(true);
     expect(r.value.meters.every((m) => m.facts.taxpayerBin === '990140004654')).toBe(true);
   });
 

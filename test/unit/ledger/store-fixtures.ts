@@ -40,14 +40,17 @@ export interface MeterData {
 function prng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
 
-const inside = (t: number, spans: readonly [number, number][] | undefined): boolean => (spans ?? []).some(([a, b]) => t >= a && t < b);
+const inside = (t: number, spans: readonly [number, number][] | undefined): boolean =>
+  (spans ?? []).some(([a, b]) => t >= a && t < b);
 
 export function generate(spec: MeterSpec): MeterData {
   const rnd = prng(spec.seed ?? 7);
@@ -72,28 +75,58 @@ export function generate(spec: MeterSpec): MeterData {
 export function facts(meterId: string, over: Partial<MeterFacts> = {}): MeterFacts {
   const since = at('2024-01-01T00:00+06:00');
   return {
-    meterId, siteId: 'site-a', taxpayerBin: '940140000385', timeZone: 'Asia/Almaty', reportingIntervalS: 60,
-    commissionedMs: since, sources: [{ fromMs: since, source: 'grid' }], maxLoad: [{ fromMs: since, maxLoadW: 100_000 }],
+    meterId,
+    siteId: 'site-a',
+    taxpayerBin: '940140000385',
+    timeZone: 'Asia/Almaty',
+    reportingIntervalS: 60,
+    commissionedMs: since,
+    sources: [{ fromMs: since, source: 'grid' }],
+    maxLoad: [{ fromMs: since, maxLoadW: 100_000 }],
     ...over,
   };
 }
 
 /** Writes readings and status events as the ingest does (one point per meter+site+time). */
-export async function writeMeterData(target: InfluxTarget, data: readonly MeterData[], batchLines = 20_000): Promise<number> {
+export async function writeMeterData(
+  target: InfluxTarget,
+  data: readonly MeterData[],
+  batchLines = 20_000,
+): Promise<number> {
   const lines: string[] = [];
   for (const d of data) {
-    for (const r of d.readings) lines.push(readingLine({ meterId: d.facts.meterId, siteId: d.facts.siteId, tsMs: r.tsMs, registerWh: r.registerWh, status: r.status }, r.tsMs + 500));
-    for (const s of d.statusEvents) lines.push(statusLine({ meterId: d.facts.meterId, siteId: d.facts.siteId, state: s.state }, s.tsMs));
+    for (const r of d.readings)
+      lines.push(
+        readingLine(
+          {
+            meterId: d.facts.meterId,
+            siteId: d.facts.siteId,
+            tsMs: r.tsMs,
+            registerWh: r.registerWh,
+            status: r.status,
+          },
+          r.tsMs + 500,
+        ),
+      );
+    for (const s of d.statusEvents)
+      lines.push(statusLine({ meterId: d.facts.meterId, siteId: d.facts.siteId, state: s.state }, s.tsMs));
   }
   await postLines(target, lines, batchLines);
   // Written around the service: build the rollups as `kzmeter rollup` would.
   let lo = Infinity;
   let hi = -Infinity;
-  for (const d of data) for (const r of d.readings) { lo = Math.min(lo, r.tsMs); hi = Math.max(hi, r.tsMs); }
+  for (const d of data)
+    for (const r of d.readings) {
+      lo = Math.min(lo, r.tsMs);
+      hi = Math.max(hi, r.tsMs);
+    }
   if (lo <= hi) {
     await rebuildRollups({
-      target, sink: { write: (l) => postLines(target, l) }, meterIds: data.map((d) => d.facts.meterId),
-      fromMs: lo, toMs: hi + 1,
+      target,
+      sink: { write: (l) => postLines(target, l) },
+      meterIds: data.map((d) => d.facts.meterId),
+      fromMs: lo,
+      toMs: hi + 1,
     });
   }
   return lines.length;
@@ -104,7 +137,11 @@ export async function postLines(target: InfluxTarget, lines: readonly string[], 
     const body = lines.slice(i, i + batchLines).join('\n');
     const headers: Record<string, string> = { 'content-type': 'text/plain' };
     if (target.authorization) headers.authorization = target.authorization;
-    const res = await fetch(`${target.url}/write?db=${encodeURIComponent(target.database)}&precision=ns`, { method: 'POST', body, headers });
+    const res = await fetch(`${target.url}/write?db=${encodeURIComponent(target.database)}&precision=ns`, {
+      method: 'POST',
+      body,
+      headers,
+    });
     if (res.status !== 204) throw new Error(`write failed ${res.status}: ${await res.text()}`);
   }
 }

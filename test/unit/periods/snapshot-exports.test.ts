@@ -12,7 +12,11 @@ import { BIN_A, BIN_B, sampleLines, sampleSnapshot } from './fixtures.ts';
 
 describe('canonical JSON and digest', () => {
   it.each([
-    { name: 'sorts keys at every depth', value: { b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }, text: '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}' },
+    {
+      name: 'sorts keys at every depth',
+      value: { b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } },
+      text: '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
+    },
     { name: 'leaves undefined members out', value: { a: undefined, b: 'x' }, text: '{"b":"x"}' },
     { name: 'escapes strings as JSON does', value: { s: 'a"b\n' }, text: '{"s":"a\\"b\\n"}' },
   ])('$name', ({ value, text }) => expect(canonicalJson(value)).toBe(text));
@@ -89,14 +93,23 @@ describe('exports are pure functions of the snapshot', () => {
     expect(html).toContain('section.taxpayer + section.taxpayer { page-break-before: always');
     expect(html.match(/<section class="taxpayer"/g)).toHaveLength(2);
     expect(html).not.toMatch(/(src|href)=|@import|url\(/);
-    for (const x of [BIN_A, BIN_B, 'declare by 2025-11-15, pay by 2025-11-25', s.digest, 'half-up-tiyn']) expect(html).toContain(x);
+    for (const x of [BIN_A, BIN_B, 'declare by 2025-11-15, pay by 2025-11-25', s.digest, 'half-up-tiyn'])
+      expect(html).toContain(x);
   });
 
   it('post-close adjustments appear in the totals CSV and the HTML', async () => {
     const s = await sampleSnapshot();
-    const late = buildLateReport(s, new Map([['ast-3-m02', 3]]), [{ ...sampleLines()[4]!, energyWh: 66_250_007, feeMilliTiyn: 66_250_007 * 200 }]);
-    expect(late).toMatchObject({ lateReadings: 3, differenceMilliTiyn: 2_000_000, meters: [{ meterId: 'ast-3-m02', differenceWh: 10_000 }] });
-    expect(totalsCsv(s, late)).toContain('post-close-adjustment,2025-Q3,ast-3-m02 (3 late readings),,,,,,10.000,,20.00000');
+    const late = buildLateReport(s, new Map([['ast-3-m02', 3]]), [
+      { ...sampleLines()[4]!, energyWh: 66_250_007, feeMilliTiyn: 66_250_007 * 200 },
+    ]);
+    expect(late).toMatchObject({
+      lateReadings: 3,
+      differenceMilliTiyn: 2_000_000,
+      meters: [{ meterId: 'ast-3-m02', differenceWh: 10_000 }],
+    });
+    expect(totalsCsv(s, late)).toContain(
+      'post-close-adjustment,2025-Q3,ast-3-m02 (3 late readings),,,,,,10.000,,20.00000',
+    );
     expect(reportHtml(s, late)).toContain('Post-close adjustments');
   });
 });

@@ -12,23 +12,31 @@ function recordingWorker(): RollupWorker & { marked: [string, number, number][] 
   const marked: [string, number, number][] = [];
   return {
     marked,
-    markDirty: (id, h, at) => { marked.push([id, h, at]); },
-    start() {}, flush: async () => true, stop: async () => {},
+    markDirty: (id, h, at) => {
+      marked.push([id, h, at]);
+    },
+    start() {},
+    flush: async () => true,
+    stop: async () => {},
     oldestPendingMs: () => (marked.length ? Math.min(...marked.map((m) => m[2])) : undefined),
     state: () => ({ pendingHours: marked.length, passes: 0, hoursRecomputed: 0 }),
   };
 }
 
-const reading = (meterId: string, tsMs: number): AcceptedReading => ({ meterId, siteId: 's', tsMs, registerWh: 1, status: 'ok' }) as AcceptedReading;
+const reading = (meterId: string, tsMs: number): AcceptedReading =>
+  ({ meterId, siteId: 's', tsMs, registerWh: 1, status: 'ok' }) as AcceptedReading;
 
 describe('durable rollup marks', () => {
   it('one mark line per meter-hour of a message, time in the arrival slot with the hour index in the ns digits', () => {
     const marks = createRollupMarks(recordingWorker(), SLOT);
-    const lines = marks.linesFor([reading('m1', T + 1000), reading('m1', T + 2000), reading('m1', T + H), reading('m2', T)], T + 5 * 60_000 + 123);
+    const lines = marks.linesFor(
+      [reading('m1', T + 1000), reading('m1', T + 2000), reading('m1', T + H), reading('m2', T)],
+      T + 5 * 60_000 + 123,
+    );
     expect(lines).toEqual([
-      `rollup_dirty,meter=m1 hour_ms=${T}i ${T}${String(T / H % 1e6).padStart(6, '0')}`,
-      `rollup_dirty,meter=m1 hour_ms=${T + H}i ${T}${String((T + H) / H % 1e6).padStart(6, '0')}`,
-      `rollup_dirty,meter=m2 hour_ms=${T}i ${T}${String(T / H % 1e6).padStart(6, '0')}`,
+      `rollup_dirty,meter=m1 hour_ms=${T}i ${T}${String((T / H) % 1e6).padStart(6, '0')}`,
+      `rollup_dirty,meter=m1 hour_ms=${T + H}i ${T}${String(((T + H) / H) % 1e6).padStart(6, '0')}`,
+      `rollup_dirty,meter=m2 hour_ms=${T}i ${T}${String((T / H) % 1e6).padStart(6, '0')}`,
     ]);
   });
 

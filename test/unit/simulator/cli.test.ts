@@ -11,12 +11,39 @@ describe('simulate arguments', () => {
   });
 
   it('reads every option', () => {
-    const a = parseSimulateArgs(['--scenario', 's.yaml', '--clock', 'x60', '--broker', 'mqtt://h:1', '--seed', '7', '--out', 'o', '--connections', '4'], {});
-    expect(a.options).toMatchObject({ scenario: 's.yaml', clock: { speed: 60 }, brokerUrl: 'mqtt://h:1', seed: 7, outDir: 'o', connections: 4 });
+    const a = parseSimulateArgs(
+      [
+        '--scenario',
+        's.yaml',
+        '--clock',
+        'x60',
+        '--broker',
+        'mqtt://h:1',
+        '--seed',
+        '7',
+        '--out',
+        'o',
+        '--connections',
+        '4',
+      ],
+      {},
+    );
+    expect(a.options).toMatchObject({
+      scenario: 's.yaml',
+      clock: { speed: 60 },
+      brokerUrl: 'mqtt://h:1',
+      seed: 7,
+      outDir: 'o',
+      connections: 4,
+    });
   });
 
   it('load generation defaults to backfill', () => {
-    expect(parseSimulateArgs(['--meters', '10000', '--rate', '5000'], {}).options).toMatchObject({ meters: 10_000, ratePerS: 5000, clock: 'backfill' });
+    expect(parseSimulateArgs(['--meters', '10000', '--rate', '5000'], {}).options).toMatchObject({
+      meters: 10_000,
+      ratePerS: 5000,
+      clock: 'backfill',
+    });
   });
 
   it.each([
@@ -30,7 +57,11 @@ describe('simulate arguments', () => {
   });
 
   it('takes the broker and credentials from the environment', () => {
-    const a = parseSimulateArgs([], { KZM_MQTT_BROKER_URL: 'mqtt://x:2', KZM_MQTT_USERNAME: 'u', KZM_MQTT_PASSWORD: 'p' });
+    const a = parseSimulateArgs([], {
+      KZM_MQTT_BROKER_URL: 'mqtt://x:2',
+      KZM_MQTT_USERNAME: 'u',
+      KZM_MQTT_PASSWORD: 'p',
+    });
     expect(a.options).toMatchObject({ brokerUrl: 'mqtt://x:2', username: 'u', password: 'p' });
   });
 
@@ -52,7 +83,9 @@ describe('progress', () => {
 
 describe('scenario validation', () => {
   it('refuses unknown keys and names the field', () => {
-    expect(() => parseScenario({ name: 'x', failures: [{ kind: 'outage', at: '2025-07-01', colour: 'red' }] })).toThrow(/failures\[0\]/);
+    expect(() => parseScenario({ name: 'x', failures: [{ kind: 'outage', at: '2025-07-01', colour: 'red' }] })).toThrow(
+      /failures\[0\]/,
+    );
     expect(() => parseScenario({ name: 'x', start: 'yesterday' })).toThrow(/start/);
     expect(() => parseScenario({ name: 'x', failures: [{ kind: 'meltdown' }] })).toThrow(/failures\[0\]/);
   });

@@ -15,7 +15,10 @@ function run(seed?: number) {
   const scenario = loadScenarioFile('simulator/scenarios/short-e2e.yaml');
   const plan = buildPlan(scenario, simMetersFromRegistry(registry, scenario), NOW, seed);
   const lines: string[] = [];
-  const { truth } = dryRun(plan, { ...(tariffs.ok && { tariffs: tariffs.value }), onMessage: (m) => lines.push(serializeMessage(m)) });
+  const { truth } = dryRun(plan, {
+    ...(tariffs.ok && { tariffs: tariffs.value }),
+    onMessage: (m) => lines.push(serializeMessage(m)),
+  });
   return { stream: lines.join('\n'), truth: JSON.stringify(truth) };
 }
 
@@ -36,16 +39,26 @@ describe('determinism', () => {
   });
 
   it('the PRNG is seeded, not Math.random: same seed, same numbers; labels give independent streams', () => {
-    const xs = (seed: number) => Array.from({ length: 5 }, ((p) => () => p.next())(createPrng(seed)));
+    const xs = (seed: number) =>
+      Array.from(
+        { length: 5 },
+        (
+          (p) => () =>
+            p.next()
+        )(createPrng(seed)),
+      );
     expect(xs(42)).toEqual(xs(42));
     expect(xs(42)).not.toEqual(xs(43));
     expect(streamFor(1, 'a').next()).not.toBe(streamFor(1, 'b').next());
   });
 
-  it.each(readdirSync('simulator/scenarios').filter((f) => f.endsWith('.yaml')))('shipped scenario %s parses and plans', (file) => {
-    const scenario = loadScenarioFile(`simulator/scenarios/${file}`);
-    const plan = buildPlan(scenario, simMetersFromRegistry(registry, scenario), NOW);
-    expect(plan.meters.length).toBeGreaterThan(0);
-    expect(plan.endMs).toBeGreaterThan(plan.startMs);
-  });
+  it.each(readdirSync('simulator/scenarios').filter((f) => f.endsWith('.yaml')))(
+    'shipped scenario %s parses and plans',
+    (file) => {
+      const scenario = loadScenarioFile(`simulator/scenarios/${file}`);
+      const plan = buildPlan(scenario, simMetersFromRegistry(registry, scenario), NOW);
+      expect(plan.meters.length).toBeGreaterThan(0);
+      expect(plan.endMs).toBeGreaterThan(plan.startMs);
+    },
+  );
 });

@@ -19,10 +19,20 @@ export function collect(plan: SimPlan): SimMessage[] {
   return [...generateStream(plan)];
 }
 
-export const publishes = (ms: SimMessage[]): PublishMessage[] => ms.filter((m): m is PublishMessage => m.type === 'publish');
+export const publishes = (ms: SimMessage[]): PublishMessage[] =>
+  ms.filter((m): m is PublishMessage => m.type === 'publish');
 export const readingsOf = (ms: SimMessage[], meterId: string) =>
-  publishes(ms).filter((m) => m.topic === `meters/${meterId}/reading` && (m.kind === 'reading' || m.kind === 'flush')).flatMap((m) => m.readings ?? []);
+  publishes(ms)
+    .filter((m) => m.topic === `meters/${meterId}/reading` && (m.kind === 'reading' || m.kind === 'flush'))
+    .flatMap((m) => m.readings ?? []);
 
 /** One meter, one day at 5-minute readings, from 2025-07-01 local midnight. */
 export const oneMeterDay = (failures: unknown[], extra: Record<string, unknown> = {}) =>
-  planOf({ meters: ['ekb-1-m01'], start: '2025-07-01', end: '2025-07-02', reportingIntervalS: 300, failures, ...extra });
+  planOf({
+    meters: ['ekb-1-m01'],
+    start: '2025-07-01',
+    end: '2025-07-02',
+    reportingIntervalS: 300,
+    failures,
+    ...extra,
+  });

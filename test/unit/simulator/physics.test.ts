@@ -11,7 +11,10 @@ const behaviour = { noisePct: 2, rebootsPerRigPerDay: 2, rebootMin: [2, 6] as co
 
 describe('rig models', () => {
   it.each([
-    ['Antminer S19 Pro', 3250], ['Antminer S19j Pro', 3070], ['Antminer S21', 3500], ['Whatsminer M50', 3300],
+    ['Antminer S19 Pro', 3250],
+    ['Antminer S19j Pro', 3070],
+    ['Antminer S21', 3500],
+    ['Whatsminer M50', 3300],
   ])('%s draws about its rated power once warm, never above it', (model, ratedW) => {
     const rig = createRigSim(ratedW, rigModelFor(model), behaviour, createPrng(5));
     const draws = Array.from({ length: 2000 }, () => rig.step(60, true));
@@ -34,14 +37,18 @@ describe('rig models', () => {
 });
 
 describe('meter physics', () => {
-  it('the register equals the integral of the rigs\' power (exact joules; published Wh truncates)', () => {
+  it("the register equals the integral of the rigs' power (exact joules; published Wh truncates)", () => {
     const plan = oneMeterDay([]);
     const meter = plan.meters[0]!;
     const physics = createMeterPhysics(meter, plan.startMs, 9, behaviour, []);
     const r0 = physics.registerJ;
     let integral = 0;
     let steps = 0;
-    physics.advanceTo(plan.startMs + 86_400_000, (a, b, j) => { integral += j; steps++; expect(b - a).toBe(60_000); });
+    physics.advanceTo(plan.startMs + 86_400_000, (a, b, j) => {
+      integral += j;
+      steps++;
+      expect(b - a).toBe(60_000);
+    });
     expect(steps).toBe(1440);
     expect(physics.registerJ - r0).toBe(integral);
     expect(physics.trueEnergyJ).toBe(integral);
@@ -61,7 +68,10 @@ describe('meter physics', () => {
 
   it('a rig outside its daily run window draws nothing (curtailment schedule)', () => {
     const plan = planOf({
-      meters: ['ekb-1-m01'], start: '2025-07-01', end: '2025-07-02', reportingIntervalS: 300,
+      meters: ['ekb-1-m01'],
+      start: '2025-07-01',
+      end: '2025-07-02',
+      reportingIntervalS: 300,
       curtailment: [{ kind: 'daily-run-window', meter: 'ekb-1-m01', from: '00:00', to: '10:00' }],
     });
     const rs = readingsOf(collect(plan), 'ekb-1-m01');
@@ -72,8 +82,20 @@ describe('meter physics', () => {
 
   it('a site curtailment stops the given fraction of rigs', () => {
     const plan = planOf({
-      meters: ['ekb-1-m01'], start: '2025-07-01', end: '2025-07-02', reportingIntervalS: 300, rigs: { rebootsPerRigPerDay: 0 },
-      curtailment: [{ kind: 'curtail', meter: 'ekb-1-m01', from: '2025-07-01T12:00:00+05:00', to: '2025-07-01T13:00:00+05:00', fraction: 0.5 }],
+      meters: ['ekb-1-m01'],
+      start: '2025-07-01',
+      end: '2025-07-02',
+      reportingIntervalS: 300,
+      rigs: { rebootsPerRigPerDay: 0 },
+      curtailment: [
+        {
+          kind: 'curtail',
+          meter: 'ekb-1-m01',
+          from: '2025-07-01T12:00:00+05:00',
+          to: '2025-07-01T13:00:00+05:00',
+          fraction: 0.5,
+        },
+      ],
     });
     const rs = readingsOf(collect(plan), 'ekb-1-m01');
     const before = rs[144]!.registerWh - rs[132]!.registerWh; // 11:00-12:00

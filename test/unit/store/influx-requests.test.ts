@@ -13,34 +13,60 @@ let captured: { method: string; url: string; headers: IncomingMessage['headers']
 let base = '';
 const server = createServer((req, res) => {
   let body = '';
-  req.on('data', (d) => { body += d; });
+  req.on('data', (d) => {
+    body += d;
+  });
   req.on('end', () => {
     captured.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-    if (req.url!.startsWith('/query')) { res.setHeader('content-type', 'application/json'); res.end('{"results":[{"statement_id":0}]}'); return; }
+    if (req.url!.startsWith('/query')) {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"results":[{"statement_id":0}]}');
+      return;
+    }
     res.statusCode = 204;
     res.end();
   });
 });
-beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => { base = `http://127.0.0.1:${(server.address() as { port: number }).port}`; r(); })));
+beforeAll(
+  () =>
+    new Promise<void>((r) =>
+      server.listen(0, '127.0.0.1', () => {
+        base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        r();
+      }),
+    ),
+);
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const target = (env: Record<string, string>) => influxTarget(loadConfig({ env }).influx, base);
 
 async function writeOne(env: Record<string, string>) {
   captured = [];
-  const w = createBatchWriter({ writeApi: createWriteApi(target(env), 10), batchSize: 10, lingerMs: 0, log: pino({ level: 'silent' }) });
+  const w = createBatchWriter({
+    writeApi: createWriteApi(target(env), 10),
+    batchSize: 10,
+    lingerMs: 0,
+    log: pino({ level: 'silent' }),
+  });
   await w.write(['reading,meter=m wh=1i 1000000']);
   return captured[0]!;
 }
 
 describe('InfluxDB requests per API version', () => {
   it('maps /api/v2/write to the 1.x /write path', () => {
-    expect(mapV2WritePathToV1('/api/v2/write?org=&bucket=kzm%2Fweek&precision=ns')).toBe('/write?db=kzm&rp=week&precision=n');
+    expect(mapV2WritePathToV1('/api/v2/write?org=&bucket=kzm%2Fweek&precision=ns')).toBe(
+      '/write?db=kzm&rp=week&precision=n',
+    );
     expect(mapV2WritePathToV1('/api/v2/write?org=&bucket=kzm&precision=ms')).toBe('/write?db=kzm&precision=ms');
   });
 
   it('1.x: POST /write?db=&rp= with Basic auth', async () => {
-    const r = await writeOne({ KZM_INFLUX_DATABASE: 'kzm', KZM_INFLUX_RETENTION_POLICY: 'week', KZM_INFLUX_USERNAME: 'u', KZM_INFLUX_PASSWORD: 'p' });
+    const r = await writeOne({
+      KZM_INFLUX_DATABASE: 'kzm',
+      KZM_INFLUX_RETENTION_POLICY: 'week',
+      KZM_INFLUX_USERNAME: 'u',
+      KZM_INFLUX_PASSWORD: 'p',
+    });
     expect(r.method).toBe('POST');
     expect(r.url).toBe('/write?db=kzm&rp=week&precision=n');
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
@@ -48,7 +74,12 @@ describe('InfluxDB requests per API version', () => {
   });
 
   it('2.x: POST /api/v2/write?org=&bucket= with Token auth', async () => {
-    const r = await writeOne({ KZM_INFLUX_API_VERSION: '2', KZM_INFLUX_ORG: 'dala', KZM_INFLUX_BUCKET: 'meters', KZM_INFLUX_TOKEN: 'tok' });
+    const r = await writeOne({
+      KZM_INFLUX_API_VERSION: '2',
+      KZM_INFLUX_ORG: 'dala',
+      KZM_INFLUX_BUCKET: 'meters',
+      KZM_INFLUX_TOKEN: 'tok',
+    });
     expect(r.url).toBe('/api/v2/write?org=dala&bucket=meters&precision=ns');
     expect(r.headers.authorization).toBe('Token tok');
   });
