@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config/schema.ts';
-import { createLiveState, type LiveState } from './ingest/live-state.ts';
+import { createLiveState, type LiveState } from './live/live-state.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';
 import { startIngestProgressLog } from './ingest/progress-log.ts';
@@ -21,7 +21,7 @@ import type { Registry } from './registry/types.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
 import { createLocalInflux, type LocalInflux } from './store/local-influxd.ts';
-import { seedLiveState } from './store/live-seed.ts';
+import { seedLiveState } from './live/live-seed.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createWriteApi } from './store/write-api.ts';
 

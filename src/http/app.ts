@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { LiveState } from '../ingest/live-state.ts';
+import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { healthRoutes, type HealthProbe } from './routes/health.ts';

@@ -3,7 +3,7 @@ import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import { readingLine, rejectedLine, statusLine } from '../store/line-protocol.ts';
 import { decodeMessage, isIngestTopic } from './decode.ts';
-import type { LiveState } from './live-state.ts';
+import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { RollupMarks } from '../rollup/marks.ts';
 

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HOUR_MS } from '../fees/index.ts';
-import type { AcceptedReading } from '../ingest/types.ts';
+import type { AcceptedReading } from '../model/reading.ts';
 import { type QueryStats, emptyStats, ms, num, runStatements, columnIndex } from '../ledger/store-query.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { dirtyMarkLine } from '../store/line-protocol.ts';

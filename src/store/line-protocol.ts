@@ -1,5 +1,5 @@
 import type { HourSummary } from '../fees/index.ts';
-import type { AcceptedReading, AcceptedStatus, Rejection } from '../ingest/types.ts';
+import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/reading.ts';
 
 /**
  * Data model (see README "Data model"). All timestamps are written in nanoseconds.

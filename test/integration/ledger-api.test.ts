@@ -6,7 +6,7 @@ import pino from 'pino';
 import { loadTariffs } from '../../src/fees/index.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ledgerRoutes } from '../../src/http/routes/ledger.ts';
-import { createLiveState } from '../../src/ingest/live-state.ts';
+import { createLiveState } from '../../src/live/live-state.ts';
 import { createIngestMetrics } from '../../src/ingest/metrics.ts';
 import type { LedgerReport } from '../../src/ledger/report.ts';
 import { loadRegistry } from '../../src/registry/load.ts';

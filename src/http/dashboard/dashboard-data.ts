@@ -4,7 +4,7 @@
  * back as { ok: false, reason } for a 400; store failures throw.
  */
 import { type LedgerLine, type Result, quarterAt } from '../../fees/index.ts';
-import type { LiveState } from '../../ingest/live-state.ts';
+import type { LiveState } from '../../live/live-state.ts';
 import { type LedgerServiceDeps, createLedgerService } from '../../ledger/ledger-service.ts';
 import type { LedgerReport } from '../../ledger/report.ts';
 import type { Meter } from '../../registry/types.ts';

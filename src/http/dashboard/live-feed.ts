@@ -9,7 +9,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { LiveState } from '../../ingest/live-state.ts';
+import type { LiveState } from '../../live/live-state.ts';
 import type { DashboardData } from './dashboard-data.ts';
 import type { DashboardTopic } from './query-schemas.ts';
 import { type SseClient, createSseHub } from './sse-hub.ts';

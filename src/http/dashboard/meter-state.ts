@@ -3,7 +3,7 @@
  * reading) and from the quarter's ledger lines (substituted hours, substituting since). Pure.
  */
 import { type LedgerLine, formatWhAsKwh } from '../../fees/index.ts';
-import type { MeterLive } from '../../ingest/live-state.ts';
+import type { MeterLive } from '../../live/live-state.ts';
 import type { Meter } from '../../registry/types.ts';
 import { liveStatus } from '../routes/meters.ts';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LiveState } from '../../ingest/live-state.ts';
+import type { LiveState } from '../../live/live-state.ts';
 import type { Registry } from '../../registry/types.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());

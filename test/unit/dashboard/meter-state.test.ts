@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerLine } from '../../../src/fees/index.ts';
-import type { MeterLive } from '../../../src/ingest/live-state.ts';
+import type { MeterLive } from '../../../src/live/live-state.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 import { ledgerRow, liveRow } from '../../../src/http/dashboard/meter-state.ts';
 import { DEVICES_DIR } from '../../helpers/service.ts';

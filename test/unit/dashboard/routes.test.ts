@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.ts';
 import { buildApp } from '../../../src/http/app.ts';
 import { dashboardRoutes } from '../../../src/http/dashboard/index.ts';
-import { createLiveState, type LiveState } from '../../../src/ingest/live-state.ts';
+import { createLiveState, type LiveState } from '../../../src/live/live-state.ts';
 import { createIngestMetrics } from '../../../src/ingest/metrics.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 import { influxTarget } from '../../../src/store/influx-target.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AcceptedReading } from '../../../src/ingest/types.ts';
+import type { AcceptedReading } from '../../../src/model/reading.ts';
 import { createRollupMarks, safePointMs } from '../../../src/rollup/marks.ts';
 import type { RollupWorker } from '../../../src/rollup/worker.ts';
 

@@ -1,6 +1,6 @@
-import type { LiveState } from '../ingest/live-state.ts';
-import { influxql, rows } from './influxql.ts';
-import type { InfluxTarget } from './influx-target.ts';
+import type { LiveState } from './live-state.ts';
+import { influxql, rows } from '../store/influxql.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
 
 /** Fill the live view from what is stored, so /api/meters is right right after a restart. */
 export async function seedLiveState(target: InfluxTarget, live: LiveState): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AcceptedReading, AcceptedStatus } from './types.ts';
+import type { AcceptedReading, AcceptedStatus } from '../model/reading.ts';
 
 export interface MeterLive {
   lastReadingTsMs?: number;
