@@ -3,25 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
+import { feeSettings } from './config/fee-settings.ts';
 import type { Config } from './config/schema.ts';
-import { createLiveState, type LiveState } from './live/live-state.ts';
-import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
-import { createIngestPipeline } from './ingest/pipeline.ts';
-import { startIngestProgressLog } from './ingest/progress-log.ts';
-import { loadTariffs } from './fees/index.ts';
+import { loadTariffs, type TariffSet } from './fees/index.ts';
 import { buildApp } from './http/app.ts';
 import { dashboardRoutes } from './http/dashboard/index.ts';
 import { ledgerRoutes } from './http/routes/ledger.ts';
 import { periodRoutes } from './http/routes/periods.ts';
+import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
+import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
+import { startIngestProgressLog } from './ingest/progress-log.ts';
+import { seedLiveState } from './live/live-seed.ts';
+import { createLiveState, type LiveState } from './live/live-state.ts';
 import { createPeriodService } from './periods/period-service.ts';
-import { createRollups, type Rollups } from './rollup/index.ts';
-import { feeSettings } from './config/fee-settings.ts';
-import type { HealthReport } from './http/routes/health.ts';
 import type { Registry } from './registry/types.ts';
+import { createRollups, type Rollups } from './rollup/index.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
-import { createLocalInflux, type LocalInflux } from './store/local-influxd.ts';
-import { seedLiveState } from './live/live-seed.ts';
+import { createLocalInflux } from './store/local-influxd.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createWriteApi } from './store/write-api.ts';
 
@@ -39,7 +38,52 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Composition root: start in order (InfluxDB, writer, broker, HTTP), stop in reverse. */
+/** A start-up check refused: nothing listens yet, and the message says what to fix. */
+export class ServiceStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceStartError';
+  }
+}
+
+type Stops = (() => Promise<unknown>)[];
+
+/** What phase 1 proved before any port opens. */
+interface Prepared {
+  readonly target: InfluxTarget;
+  readonly tariffs: TariffSet;
+}
+
+/**
+ * Phase 1: everything that can refuse to start, before the broker accepts a single message. The registry
+ * was validated by its loader; the tariffs are read here; InfluxDB (local or configured) must answer and
+ * hold the database.
+ */
+async function prepare(config: Config, log: Logger, stops: Stops): Promise<Prepared> {
+  const tariffs = await loadTariffs(config.tariffsDir);
+  if (!tariffs.ok) {
+    throw new ServiceStartError(
+      `Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}. Fix the file or point KZM_TARIFFS_DIR at valid ones.`,
+    );
+  }
+  let url = config.influx.url;
+  if (!url) {
+    const local = createLocalInflux({
+      dataDir: join(config.dataDir, 'influxdb'),
+      bin: config.influx.influxdPath,
+      log: log.child({ component: 'influxd' }),
+    });
+    stops.unshift(() => local.stop());
+    await local.start();
+    url = local.url;
+  }
+  const target = influxTarget(config.influx, url);
+  await waitForInflux(target, 30_000);
+  if (config.influx.createIfMissing) await ensureDatabase(target, log);
+  return { target, tariffs: tariffs.value };
+}
+
+/** Composition root: phase 1 checks (prepare), then writer, rollups, broker, HTTP; stop in reverse. */
 export function createService(
   config: Config,
   registry: Registry,
@@ -48,7 +92,6 @@ export function createService(
 ): Service {
   const metrics = createIngestMetrics();
   const live = createLiveState();
-  let localInflux: LocalInflux | undefined;
   let target!: InfluxTarget;
   let writer!: BatchWriter;
   let rollups!: Rollups;
@@ -57,32 +100,76 @@ export function createService(
   let app!: FastifyInstance;
   let httpUrl = '';
   let started = false;
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: Stops = [];
 
-  async function health(): Promise<HealthReport> {
-    let reachable = false;
-    let error: string | undefined;
-    try {
-      const res = await fetch(`${target.url}/ping`, { signal: AbortSignal.timeout(2000) });
-      reachable = res.status === 204 || res.ok;
-    } catch (err) {
-      error = (err as Error).message;
-    }
-    const w = writer.state();
-    const brokerOk = broker ? true : (subscriber?.connected() ?? false);
-    return {
-      status: reachable && brokerOk && w.consecutiveFailures === 0 ? 'ok' : 'degraded',
-      broker: broker
-        ? { mode: 'embedded', url: broker.url, connected: true, clients: broker.clients() }
-        : { mode: 'external', url: config.mqtt.brokerUrl ?? '', connected: brokerOk },
-      influx: { url: target.url, apiVersion: target.apiVersion, reachable, ...(error && { error }) },
-      ingest: {
-        pendingLines: w.pendingLines,
-        writing: w.writing,
-        consecutiveWriteFailures: w.consecutiveFailures,
-        ...(w.lastError && { lastWriteError: w.lastError, lastWriteErrorAt: new Date(w.lastErrorAtMs!).toISOString() }),
+  function startWriter(): BatchWriter {
+    const wlog = log.child({ component: 'writer' });
+    const w = createBatchWriter({
+      writeApi: createWriteApi(target, config.influx.batchSize),
+      batchSize: config.influx.batchSize,
+      lingerMs: config.influx.flushIntervalMs,
+      log: wlog,
+      metrics: writerMetrics(metrics),
+      onPoison: (lines, error) => {
+        metrics.rejected.inc({ reason: 'influx-rejected' }, lines.length);
+        wlog.error(
+          { error, line: lines[0]?.slice(0, 300) },
+          'InfluxDB refused a line; it is acknowledged and not retried.',
+        );
       },
+    });
+    stops.unshift(() => w.stop());
+    return w;
+  }
+
+  async function startBroker(ingest: IngestPipeline): Promise<void> {
+    if (config.mqtt.brokerUrl) {
+      const s = createExternalSubscriber({
+        url: config.mqtt.brokerUrl,
+        clientId: config.mqtt.clientId,
+        maxInflight: config.mqtt.maxInflight,
+        ingest,
+        log: log.child({ component: 'mqtt' }),
+        ...(config.mqtt.username !== undefined && { username: config.mqtt.username }),
+        ...(config.mqtt.password !== undefined && { password: config.mqtt.password }),
+        ...(config.mqtt.sharedGroup !== undefined && { sharedGroup: config.mqtt.sharedGroup }),
+      });
+      subscriber = s;
+      await s.start();
+      stops.unshift(() => s.stop());
+      return;
+    }
+    const b = createEmbeddedBroker({
+      host: config.mqtt.embeddedHost,
+      port: config.mqtt.embeddedPort,
+      ingest,
+      log: log.child({ component: 'broker' }),
+    });
+    broker = b;
+    await b.start();
+    stops.unshift(() => b.stop());
+  }
+
+  async function startHttp(tariffs: TariffSet): Promise<void> {
+    const beforeRead = () => rollups.flush(30_000);
+    const fees = feeSettings(config);
+    const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
+    const plugins = [
+      ledgerRoutes({ registry, tariffs, target, beforeRead, ...fees }),
+      periodRoutes({ periods }),
+      dashboardRoutes({ registry, tariffs, target, beforeRead, ...fees, live }),
+      ...(extra.plugins ?? []),
+    ];
+    const health = {
+      influx: target,
+      writer,
+      broker: () => broker?.health() ?? subscriber!.health(),
     };
+    app = await buildApp({ registry, live, metrics, health, log, plugins });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    stops.unshift(() => app.close());
+    const addr = app.server.address();
+    httpUrl = `http://${config.http.host}:${addr && typeof addr === 'object' ? addr.port : config.http.port}`;
   }
 
   return {
@@ -109,45 +196,19 @@ export function createService(
     async start() {
       if (started) return;
       started = true;
-      let url = config.influx.url;
-      if (!url) {
-        localInflux = createLocalInflux({
-          dataDir: join(config.dataDir, 'influxdb'),
-          bin: config.influx.influxdPath,
-          log: log.child({ component: 'influxd' }),
-        });
-        await localInflux.start();
-        stops.unshift(() => localInflux!.stop());
-        url = localInflux.url;
-      }
-      target = influxTarget(config.influx, url);
-      await waitForInflux(target, 30_000);
-      if (config.influx.createIfMissing) await ensureDatabase(target, log);
+      const prepared = await prepare(config, log, stops);
+      target = prepared.target;
+      // Phase 2: nothing below can be refused by configuration; the broker opens only now.
       await seedLiveState(target, live).catch((err: Error) =>
         log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'),
       );
-      const wlog = log.child({ component: 'writer' });
-      writer = createBatchWriter({
-        writeApi: createWriteApi(target, config.influx.batchSize),
-        batchSize: config.influx.batchSize,
-        lingerMs: config.influx.flushIntervalMs,
-        log: wlog,
-        metrics: writerMetrics(metrics),
-        onPoison: (lines, error) => {
-          metrics.rejected.inc({ reason: 'influx-rejected' }, lines.length);
-          wlog.error(
-            { error, line: lines[0]?.slice(0, 300) },
-            'InfluxDB refused a line; it is acknowledged and not retried.',
-          );
-        },
-      });
-      stops.unshift(() => writer.stop());
+      writer = startWriter();
       const stopProgress = startIngestProgressLog(metrics, log.child({ component: 'ingest' }));
       stops.unshift(async () => stopProgress());
       rollups = createRollups({
         config,
         registry,
-        target: () => target,
+        target,
         sink: writer,
         log: log.child({ component: 'rollup' }),
         metrics: metrics.registry,
@@ -163,52 +224,8 @@ export function createService(
         rollupMarks: rollups.marks,
         ...config.ingest,
       });
-      if (config.mqtt.brokerUrl) {
-        subscriber = createExternalSubscriber({
-          url: config.mqtt.brokerUrl,
-          clientId: config.mqtt.clientId,
-          maxInflight: config.mqtt.maxInflight,
-          ingest,
-          log: log.child({ component: 'mqtt' }),
-          ...(config.mqtt.username !== undefined && { username: config.mqtt.username }),
-          ...(config.mqtt.password !== undefined && { password: config.mqtt.password }),
-          ...(config.mqtt.sharedGroup !== undefined && { sharedGroup: config.mqtt.sharedGroup }),
-        });
-        await subscriber.start();
-        stops.unshift(() => subscriber!.stop());
-      } else {
-        broker = createEmbeddedBroker({
-          host: config.mqtt.embeddedHost,
-          port: config.mqtt.embeddedPort,
-          ingest,
-          log: log.child({ component: 'broker' }),
-        });
-        await broker.start();
-        stops.unshift(() => broker!.stop());
-      }
-      const tariffs = await loadTariffs(config.tariffsDir);
-      if (!tariffs.ok) throw new Error(`Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}`);
-      const beforeRead = () => rollups.flush(30_000);
-      const fees = feeSettings(config);
-      const periods = createPeriodService({
-        registry,
-        tariffs: tariffs.value,
-        target: () => target,
-        dataDir: config.dataDir,
-        beforeRead,
-        ...fees,
-      });
-      const plugins = [
-        ledgerRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead, ...fees }),
-        periodRoutes({ periods }),
-        dashboardRoutes({ registry, tariffs: tariffs.value, target: () => target, beforeRead, ...fees, live }),
-        ...(extra.plugins ?? []),
-      ];
-      app = await buildApp({ registry, live, metrics, health, log, plugins });
-      await app.listen({ host: config.http.host, port: config.http.port });
-      stops.unshift(() => app.close());
-      const addr = app.server.address();
-      httpUrl = `http://${config.http.host}:${addr && typeof addr === 'object' ? addr.port : config.http.port}`;
+      await startBroker(ingest);
+      await startHttp(prepared.tariffs);
       log.info(
         { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },
         'Service started.',

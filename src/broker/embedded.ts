@@ -1,12 +1,15 @@
 import { createServer, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
   clients(): number;
+  /** Measured state for /health: the listener is open. */
+  health(): BrokerHealth;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -34,6 +37,14 @@ export function createEmbeddedBroker(opts: {
       return port;
     },
     clients: () => broker?.connectedClients ?? 0,
+    health() {
+      return {
+        mode: 'embedded',
+        url: this.url,
+        connected: server?.listening ?? false,
+        clients: broker?.connectedClients ?? 0,
+      };
+    },
     async start() {
       broker = await Aedes.createBroker({
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {

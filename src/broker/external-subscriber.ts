@@ -1,10 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
+import type { BrokerHealth } from './broker-health.ts';
 import { installOrderedAcks } from './ordered-acks.ts';
 
 export interface ExternalSubscriber {
   connected(): boolean;
+  health(): BrokerHealth;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
   const topic = opts.sharedGroup ? `$share/${opts.sharedGroup}/meters/#` : 'meters/#';
   return {
     connected: () => client?.connected ?? false,
+    health: () => ({ mode: 'external', url: opts.url, connected: client?.connected ?? false }),
     async start() {
       client = mqtt.connect(opts.url, {
         clientId: opts.clientId,

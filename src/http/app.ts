@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
-import { healthRoutes, type HealthProbe } from './routes/health.ts';
+import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 
 export interface AppDeps {
   registry: Registry;
   live: LiveState;
   metrics: IngestMetrics;
-  health: HealthProbe;
+  health: HealthDeps;
   log: Logger;
   now?: () => number;
   /** Further route plugins (ledger, periods, dashboard) registered by the composition root. */

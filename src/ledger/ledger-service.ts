@@ -16,8 +16,7 @@ import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } fro
 export interface LedgerServiceDeps {
   readonly registry: Registry;
   readonly tariffs: TariffSet;
-  /** A function when the target is only known after start (the service starts a local influxd). */
-  readonly target: InfluxTarget | (() => InfluxTarget);
+  readonly target: InfluxTarget;
   readonly now?: () => number;
   /** The configured policy; a request may name another (grace and tolerance stay). */
   readonly policy?: SubstitutionPolicy;
@@ -36,7 +35,6 @@ export interface LedgerService {
 }
 
 export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
-  const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
   return {
     async ledger(query) {
       const parsed = ledgerQuerySchema.safeParse(query);
@@ -47,7 +45,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       const r = resolved.value;
       await ensureRollupsCurrent(deps.beforeRead);
       const result = await computeStoreLedger({
-        target: target(),
+        target: deps.target,
         meters: r.meters,
         tariffs: deps.tariffs,
         policy: r.policy,

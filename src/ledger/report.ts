@@ -20,7 +20,7 @@ import {
   summarize,
   totalsOf,
 } from '../fees/index.ts';
-import type { QueryStats } from './store-query.ts';
+import { type QueryStats } from '../store/query/client.ts';
 import type { MeterResult } from './store-ledger.ts';
 import type { ResolvedLedgerRequest } from './request.ts';
 

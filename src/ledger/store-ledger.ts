@@ -14,7 +14,6 @@ import {
   type OutageCost,
   type QuarterPrice,
   type Reading,
-  type StatusEvent,
   type SubstitutionPolicy,
   type TariffSet,
   computeMeterLedger,
@@ -28,9 +27,10 @@ import {
   rawHoursNeeded,
 } from '../fees/index.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { type QueryStats, addStats, emptyStats, meterCondition, ms, runStatements } from './store-query.ts';
-import { readMeterSummaries, readRawHours, seriesReadings } from './store-read.ts';
-import { dayRuns, readBuckets } from '../rollup/buckets-read.ts';
+import { addStats, emptyStats, type QueryStats } from '../store/query/client.ts';
+import { readMeterSummaries } from '../store/query/meter-summaries.ts';
+import { readAllReadings, readRawHours } from '../store/query/raw-readings.ts';
+import { dayRuns, readBuckets } from '../store/query/rollup-buckets.ts';
 
 export class LedgerStoreError extends Error {
   constructor(message: string) {
@@ -242,41 +242,6 @@ export async function computeStoreLedger(req: StoreLedgerRequest): Promise<Store
   });
   const byId = new Map(results.flat().map((r) => [r.facts.meterId, r]));
   return { meters: req.meters.map((m) => byId.get(m.facts.meterId)!), stats };
-}
-
-/** Every raw reading a meter's ledger needs: from the last at/before fromMs to the first at/after toMs. */
-export async function readAllReadings(
-  target: InfluxTarget,
-  m: MeterPeriod,
-  stats: QueryStats,
-): Promise<{ readings: Reading[]; statusEvents: StatusEvent[] }> {
-  const cond = meterCondition([m.facts.meterId]);
-  const [before, after] = await runStatements(
-    target,
-    [
-      `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time <= ${ms(m.fromMs)}`,
-      `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time >= ${ms(m.toMs)}`,
-    ],
-    stats,
-  );
-  const lo = (before![0]?.values[0]?.[0] as number | undefined) ?? m.fromMs;
-  const hi = (after![0]?.values[0]?.[0] as number | undefined) ?? m.toMs;
-  const range = `time >= ${ms(lo)} AND time <= ${ms(hi)}`;
-  const [readings, status] = await runStatements(
-    target,
-    [
-      `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE ${cond} AND ${range} GROUP BY "meter"`,
-      `SELECT "state" FROM "meter_status" WHERE ${cond} AND ${range}`,
-    ],
-    stats,
-  );
-  const list = (readings ?? []).flatMap(seriesReadings);
-  stats.rawReadings += list.length;
-  const s = status![0];
-  const statusEvents: StatusEvent[] = s
-    ? s.values.flatMap((v) => (v[1] === 'online' || v[1] === 'offline' ? [{ tsMs: v[0] as number, state: v[1] }] : []))
-    : [];
-  return { readings: list, statusEvents };
 }
 
 /** The raw path: every reading into Node, then the pure core. Reference for tests; slow for large periods. */

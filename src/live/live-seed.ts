@@ -1,5 +1,5 @@
 import type { LiveState } from './live-state.ts';
-import { influxql, rows } from '../store/influxql.ts';
+import { influxql, rows } from '../store/query/client.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 
 /** Fill the live view from what is stored, so /api/meters is right right after a restart. */

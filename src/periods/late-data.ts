@@ -5,8 +5,9 @@
  * recomputed now (shown as post-close adjustments in the exports).
  */
 import type { LedgerLine } from '../fees/index.ts';
-import { type LedgerDeps, type PeriodMeters, lateReadingCounts, ledgerLines } from './period-ledger.ts';
+import { type LedgerDeps, type PeriodMeters, ledgerLines } from './period-ledger.ts';
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
+import { lateReadingCounts } from '../store/query/raw-readings.ts';
 
 /** Pure: the report from the late counts and the recomputed lines of the meters concerned. */
 export function buildLateReport(

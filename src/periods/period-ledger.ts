@@ -13,11 +13,9 @@ import {
   periodBounds,
 } from '../fees/index.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod } from '../ledger/store-ledger.ts';
-import { assertRollupsCover } from '../rollup/coverage.ts';
-import { meterCondition, ms } from '../ledger/store-query.ts';
+import { assertRollupsCover } from '../ledger/rollup-coverage.ts';
 import { metersInScope } from '../ledger/scope.ts';
 import type { Registry } from '../registry/types.ts';
-import { influxql, rows } from '../store/influxql.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 
 export interface PeriodMeters {
@@ -65,24 +63,4 @@ export async function ledgerLines(deps: LedgerDeps, meters: readonly MeterPeriod
     ...(deps.prices && { prices: deps.prices }),
   });
   return r.meters.flatMap((m) => m.ledger.lines);
-}
-
-/**
- * Readings stamped inside the period whose arrival time (rx_ms) is after the
- * close, per meter. Readings are stored as usual; the snapshot never changes.
- */
-export async function lateReadingCounts(
-  target: InfluxTarget,
-  pm: PeriodMeters,
-  closedAtMs: number,
-): Promise<Map<string, number>> {
-  const ids = pm.meters.map((m) => m.facts.meterId);
-  const q = `SELECT count("wh") AS "n" FROM "reading" WHERE ${meterCondition(ids)} AND time >= ${ms(pm.fromMs)} AND time < ${ms(pm.toMs)} AND "rx_ms" > ${Math.trunc(closedAtMs)} GROUP BY "meter"`;
-  const out = new Map<string, number>();
-  for (const s of await influxql(target, q)) {
-    const meter = s.tags['meter'];
-    const n = Number(rows(s)[0]?.['n'] ?? 0);
-    if (meter && n > 0) out.set(meter, n);
-  }
-  return out;
 }

@@ -22,10 +22,11 @@ import { buildSnapshot, digestMatches } from './build-snapshot.ts';
 import { linesCsv, totalsCsv } from './export-csv.ts';
 import { reportHtml } from './export-html.ts';
 import { lateDataReport } from './late-data.ts';
-import { type PeriodMeters, lateReadingCounts, ledgerLines, periodMeters } from './period-ledger.ts';
+import { type PeriodMeters, ledgerLines, periodMeters } from './period-ledger.ts';
 import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapshot-store.ts';
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
+import { lateReadingCounts } from '../store/query/raw-readings.ts';
 
 export type PeriodResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
 const fail = (status: number, reason: string): { ok: false; status: number; reason: string } => ({
@@ -37,8 +38,7 @@ const fail = (status: number, reason: string): { ok: false; status: number; reas
 export interface PeriodServiceDeps {
   readonly registry: Registry;
   readonly tariffs: TariffSet;
-  /** A function when the target is only known after start. */
-  readonly target: InfluxTarget | (() => InfluxTarget);
+  readonly target: InfluxTarget;
   readonly dataDir: string;
   readonly now?: () => number;
   readonly policy?: SubstitutionPolicy;
@@ -78,11 +78,11 @@ export function packageVersion(): string {
 export function createPeriodService(deps: PeriodServiceDeps) {
   const store = createSnapshotStore(deps.dataDir);
   const now = deps.now ?? Date.now;
-  const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
+  const { target } = deps;
   const policy = deps.policy ?? DEFAULT_POLICY;
   const engineVersion = deps.engineVersion ?? packageVersion();
   const ledgerDeps = () => ({
-    target: target(),
+    target,
     tariffs: deps.tariffs,
     policy,
     prices: deps.prices ?? deps.registry.prices,
@@ -258,7 +258,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         const latest = s.latest!;
         const parsed = parsePeriod(scope.period);
         const pm = parsed.ok ? periodMeters(deps.registry, parsed.value, scope.taxpayer) : parsed;
-        const late = s.reopened || !pm.ok ? 0 : await lateDataCount(target(), pm.value, latest.closedAtMs);
+        const late = s.reopened || !pm.ok ? 0 : await lateDataCount(target, pm.value, latest.closedAtMs);
         entries.push({
           period: scope.period,
           taxpayer: scope.taxpayer,

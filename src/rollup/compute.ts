@@ -5,11 +5,11 @@
  * overwrites it, so recomputing is idempotent and any ingester may do it.
  */
 import { HOUR_MS, daysFromHours, summarizeHours } from '../fees/index.ts';
-import { type QueryStats, emptyStats } from '../ledger/store-query.ts';
-import { readRawHours } from '../ledger/store-read.ts';
+import { emptyStats, type QueryStats } from '../store/query/client.ts';
+import { readRawHours } from '../store/query/raw-readings.ts';
+import { dayRuns, readBuckets } from '../store/query/rollup-buckets.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { rollupLine } from '../store/line-protocol.ts';
-import { dayRuns, readBuckets } from './buckets-read.ts';
 
 export type MeterHours = ReadonlyMap<string, readonly number[]>;
 

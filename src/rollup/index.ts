@@ -34,7 +34,7 @@ export interface Rollups {
 export interface RollupDeps {
   readonly config: Config;
   readonly registry: Registry;
-  readonly target: () => InfluxTarget;
+  readonly target: InfluxTarget;
   readonly sink: RollupSink;
   readonly log: Logger;
   readonly metrics?: PromRegistry;
@@ -75,7 +75,7 @@ export function createRollups(deps: RollupDeps): Rollups {
     async start() {
       const saved = readCheckpoint(file);
       const since = saved !== undefined ? saved - MARK_SLOT_MS : now() - config.rollup.recoverLookbackH * HOUR_MS;
-      const n = await recoverMarks(deps.target(), worker, since);
+      const n = await recoverMarks(deps.target, worker, since);
       if (n)
         log.info(
           { meterHours: n, since: new Date(since).toISOString() },

@@ -14,7 +14,8 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HOUR_MS } from '../fees/index.ts';
 import type { AcceptedReading } from '../model/reading.ts';
-import { type QueryStats, emptyStats, ms, num, runStatements, columnIndex } from '../ledger/store-query.ts';
+import { type QueryStats, emptyStats } from '../store/query/client.ts';
+import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { dirtyMarkLine } from '../store/line-protocol.ts';
 import type { RollupWorker } from './worker.ts';
@@ -79,22 +80,10 @@ export async function recoverMarks(
   sinceMs: number,
   stats: QueryStats = emptyStats(),
 ): Promise<number> {
-  const [series] = await runStatements(
-    target,
-    [`SELECT "hour_ms" FROM "rollup_dirty" WHERE time >= ${ms(sinceMs)} GROUP BY "meter"`],
-    stats,
-  );
   const seen = new Set<string>();
-  for (const s of series ?? []) {
-    const id = s.tags.meter;
-    if (id === undefined) continue;
-    const [it, ih] = [columnIndex(s, 'time'), columnIndex(s, 'hour_ms')];
-    for (const v of s.values) {
-      const h = num(v[ih]);
-      if (!Number.isFinite(h)) continue;
-      seen.add(`${id}\u0000${h}`);
-      worker.markDirty(id, h, num(v[it]));
-    }
+  for (const mark of await readDirtyMarks(target, sinceMs, stats)) {
+    seen.add(`${mark.meterId}\u0000${mark.hourMs}`);
+    worker.markDirty(mark.meterId, mark.hourMs, mark.markedMs);
   }
   return seen.size;
 }

@@ -5,9 +5,9 @@
  * of meters at a time, so memory stays bounded.
  */
 import { DAY_MS, HOUR_MS } from '../fees/index.ts';
-import { type QueryStats, emptyStats } from '../ledger/store-query.ts';
+import { emptyStats, type QueryStats } from '../store/query/client.ts';
+import { dayOf } from '../store/query/rollup-buckets.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { dayOf } from './buckets-read.ts';
 import { type RollupSink, recomputeRollups } from './compute.ts';
 
 export interface RebuildRequest {

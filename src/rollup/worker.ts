@@ -15,7 +15,7 @@ import type { InfluxTarget } from '../store/influx-target.ts';
 import { type RollupSink, meterHours, recomputeRollups } from './compute.ts';
 
 export interface RollupWorkerOptions {
-  readonly target: () => InfluxTarget;
+  readonly target: InfluxTarget;
   readonly sink: RollupSink;
   readonly log: Logger;
   readonly intervalMs: number;
@@ -124,7 +124,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     inPass = batch;
     started++;
     try {
-      const r = await recomputeRollups(opts.target(), opts.sink, meterHours([...batch.keys()].map(split)));
+      const r = await recomputeRollups(opts.target, opts.sink, meterHours([...batch.keys()].map(split)));
       passes++;
       hoursRecomputed += r.hours;
       failures = 0;

@@ -15,6 +15,28 @@ export interface InfluxTarget {
   readonly timeoutMs: number;
 }
 
+// The only place that knows how the three InfluxDB generations differ (architecture principle 4).
+
+/** /query parameters beyond q: the database, and the retention policy where the server takes one (not 3.x). */
+export function queryParams(target: InfluxTarget, withDb: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (withDb) out.db = target.database;
+  if (target.retentionPolicy && target.apiVersion !== '3') out.rp = target.retentionPolicy;
+  return out;
+}
+
+/** How to write: 1.x takes /write?db=&rp= with its own credentials (v1 transport); 2.x/3.x /api/v2/write with a token. */
+export function writeMode(target: InfluxTarget): { v1: true } | { v1: false; token?: string } {
+  if (target.apiVersion === '1') return { v1: true };
+  const token = target.authorization?.replace(/^(Token|Bearer) /, '');
+  return { v1: false, ...(token && { token }) };
+}
+
+/** What creating the database means: CREATE DATABASE (1.x), a bucket plus DBRP mapping (2.x), nothing (3.x creates on write). */
+export function provisioning(target: InfluxTarget): 'create-database' | 'bucket-and-dbrp' | 'none' {
+  return target.apiVersion === '1' ? 'create-database' : target.apiVersion === '2' ? 'bucket-and-dbrp' : 'none';
+}
+
 export function influxTarget(cfg: Config['influx'], url: string): InfluxTarget {
   const base = { url: url.replace(/\/+$/, ''), apiVersion: cfg.apiVersion, timeoutMs: cfg.timeoutMs };
   if (cfg.apiVersion === '2') {

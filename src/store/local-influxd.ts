@@ -1,3 +1,4 @@
+import { pingInflux } from './ping.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -105,12 +106,7 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
       const ready = (async () => {
         const until = Date.now() + 30_000;
         while (Date.now() < until) {
-          try {
-            const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
-            if (res.status === 204) return;
-          } catch {
-            /* not up yet */
-          }
+          if ((await pingInflux(url, 1000)).ok) return;
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);

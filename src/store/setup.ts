@@ -1,21 +1,14 @@
 import type { Logger } from 'pino';
-import { ident, influxql, InfluxQueryError } from './influxql.ts';
-import type { InfluxTarget } from './influx-target.ts';
-
-async function ping(target: InfluxTarget): Promise<boolean> {
-  try {
-    const res = await fetch(`${target.url}/ping`, { signal: AbortSignal.timeout(2000) });
-    return res.status === 204 || res.ok;
-  } catch {
-    return false;
-  }
-}
+import { type InfluxTarget, provisioning } from './influx-target.ts';
+import { pingInflux } from './ping.ts';
+import { influxql, InfluxQueryError } from './query/client.ts';
+import { ident } from './query/syntax.ts';
 
 /** Wait until InfluxDB answers /ping; throws with what to do after `timeoutMs`. */
 export async function waitForInflux(target: InfluxTarget, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (await ping(target)) return;
+    if ((await pingInflux(target.url)).ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new InfluxQueryError(
@@ -80,7 +73,8 @@ async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
 
 /** Create the database/bucket when missing, where the server allows it. 3.x creates databases on first write. */
 export async function ensureDatabase(target: InfluxTarget, log: Logger): Promise<void> {
-  if (target.apiVersion === '2') return ensureV2(target, log);
-  if (target.apiVersion === '3') return;
+  const how = provisioning(target);
+  if (how === 'bucket-and-dbrp') return ensureV2(target, log);
+  if (how === 'none') return;
   await influxql(target, `CREATE DATABASE ${ident(target.database)}`, { db: false });
 }

@@ -2,7 +2,7 @@ import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influ
 
 // The client would print its own errors to the console; the BatchWriter logs every failure with context.
 setLogger({ error: () => {}, warn: () => {} });
-import type { InfluxTarget } from './influx-target.ts';
+import { type InfluxTarget, writeMode } from './influx-target.ts';
 import { V1WriteTransport } from './v1-write-transport.ts';
 
 /**
@@ -12,8 +12,8 @@ import { V1WriteTransport } from './v1-write-transport.ts';
  */
 /** `maxBatchLines` must be above the largest batch the caller flushes, so the client never flushes by itself. */
 export function createWriteApi(target: InfluxTarget, maxBatchLines: number): WriteApi {
-  const token = target.authorization?.replace(/^(Token|Bearer) /, '');
-  const conn = { url: target.url, timeout: target.timeoutMs, ...(token && target.apiVersion !== '1' && { token }) };
+  const mode = writeMode(target);
+  const conn = { url: target.url, timeout: target.timeoutMs, ...(!mode.v1 && mode.token && { token: mode.token }) };
   const opts = {
     batchSize: maxBatchLines + 1,
     maxBatchBytes: Number.MAX_SAFE_INTEGER,
@@ -22,7 +22,7 @@ export function createWriteApi(target: InfluxTarget, maxBatchLines: number): Wri
     maxBufferLines: 0,
     gzipThreshold: 64 * 1024,
   };
-  if (target.apiVersion === '1') {
+  if (mode.v1) {
     const transport = new V1WriteTransport(new InfluxDB(conn).transport, target.authorization);
     return new InfluxDB({ ...conn, transport }).getWriteApi('', target.bucket, 'ns', opts);
   }

@@ -7,7 +7,7 @@ import type { ConfigInput } from '../../src/config/schema.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import { createService, type Service } from '../../src/service.ts';
-import { influxql, rows } from '../../src/store/influxql.ts';
+import { influxql, rows } from '../../src/store/query/client.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 
 export const DEVICES_DIR = join(import.meta.dirname, '../../devices');
@@ -33,7 +33,13 @@ export async function startService(
   });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const svc = createService(config, registry ?? loadRegistry(config.registryDir), log);
-  await svc.start();
+  try {
+    await svc.start();
+  } catch (err) {
+    await svc.stop();
+    if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return Object.assign(svc, {
     async cleanup() {
       await svc.stop();

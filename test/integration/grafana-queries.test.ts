@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSimulation } from '../../simulator/index.ts';
-import { influxql, rows } from '../../src/store/influxql.ts';
+import { influxql, rows } from '../../src/store/query/client.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { eventually, queryRows, startService } from '../helpers/service.ts';

@@ -44,12 +44,16 @@ beforeAll(async () => {
     metrics: createIngestMetrics(),
     log,
     now: () => NOW,
-    health: async () => ({}) as never,
+    health: {
+      influx: target,
+      writer: { state: () => ({ pendingLines: 0, writing: false, consecutiveFailures: 0 }) },
+      broker: () => ({ mode: 'embedded', url: '', connected: true }),
+    },
     plugins: [
       ledgerRoutes({
         registry,
         tariffs: tariffs.value,
-        target: () => target,
+        target: target,
         now: () => NOW,
         beforeRead: async () => rollupsCurrent,
       }),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeriodService } from '../../src/periods/period-service.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { uncoveredReadings } from '../../src/rollup/coverage.ts';
+import { uncoveredReadings } from '../../src/store/query/coverage.ts';
 import { rebuildRollups } from '../../src/rollup/rebuild.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';

@@ -196,7 +196,7 @@ describe('rollups kept current by the service', () => {
       Array.from({ length: 30 }, (_, i) => line(i)),
     );
     const worker = createRollupWorker({
-      target: () => target,
+      target: target,
       sink: { write: (l) => postLines(target, l) },
       log: pino({ level: 'silent' }),
       intervalMs: 20,
@@ -237,7 +237,7 @@ describe('rollups kept current by the service', () => {
       ),
     );
     const worker = createRollupWorker({
-      target: () => target,
+      target: target,
       sink: { write: (l) => postLines(target, l) },
       log: pino({ level: 'silent' }),
       intervalMs: 5,
@@ -273,7 +273,7 @@ describe('rollups kept current by the service', () => {
     );
     await postLines(target, lines);
     const worker = createRollupWorker({
-      target: () => target,
+      target: target,
       sink: { write: (l) => postLines(target, l) },
       log: pino({ level: 'silent' }),
       intervalMs: 5,

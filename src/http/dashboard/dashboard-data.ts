@@ -8,7 +8,6 @@ import type { LiveState } from '../../live/live-state.ts';
 import { type LedgerServiceDeps, createLedgerService } from '../../ledger/ledger-service.ts';
 import type { LedgerReport } from '../../ledger/report.ts';
 import type { Meter } from '../../registry/types.ts';
-import type { InfluxTarget } from '../../store/influx-target.ts';
 import { type MeterDetailView, loadMeterDetail } from './meter-detail.ts';
 import { type MeterLedgerRow, type MeterLiveRow, inForce, ledgerRow, liveRow } from './meter-state.ts';
 import { type OverviewView, overviewView, quarterClock, quotaMonth } from './overview-model.ts';
@@ -42,7 +41,6 @@ export interface MetersView {
 export function createDashboardData(deps: DashboardDataDeps) {
   const now = deps.now ?? Date.now;
   const ledger = createLedgerService(deps);
-  const target = (): InfluxTarget => (typeof deps.target === 'function' ? deps.target() : deps.target);
   const cache = createTtlCache<Result<LedgerReport>>({ ttlMs: deps.cacheTtlMs ?? 5000, now });
   const report = (q: Record<string, string>) => cache.get(JSON.stringify(q), () => ledger.ledger(q));
   const zone = deps.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
@@ -125,7 +123,7 @@ export function createDashboardData(deps: DashboardDataDeps) {
     },
 
     meterDetail(meter: Meter, fromMs: number, toMs: number): Promise<Result<MeterDetailView>> {
-      return loadMeterDetail({ target: target(), ledger, registry: deps.registry }, meter, fromMs, toMs, now());
+      return loadMeterDetail({ target: deps.target, ledger, registry: deps.registry }, meter, fromMs, toMs, now());
     },
   };
 }

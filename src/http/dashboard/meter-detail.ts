@@ -6,7 +6,7 @@
 import { type Result, formatWhAsKwh, totalsOf } from '../../fees/index.ts';
 import type { LedgerService } from '../../ledger/ledger-service.ts';
 import type { Meter, Registry } from '../../registry/types.ts';
-import { influxql, rows } from '../../store/influxql.ts';
+import { influxql, rows } from '../../store/query/client.ts';
 import type { InfluxTarget } from '../../store/influx-target.ts';
 import { inForce } from './meter-state.ts';
 import {

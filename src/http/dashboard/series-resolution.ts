@@ -2,8 +2,7 @@
  * How finely to chart a meter over a range: raw readings while they are few, else InfluxQL buckets
  * (GROUP BY time) of a round size, so a quarter of 1-minute readings stays about a thousand points. Pure.
  */
-import { ident, literal } from '../../store/influxql.ts';
-import { ms } from '../../ledger/store-query.ts';
+import { ident, literal, ms } from '../../store/query/syntax.ts';
 
 export const MAX_CHART_POINTS = 1000;
 const BUCKETS_S = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400] as const;

@@ -1,8 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import type { InfluxTarget } from '../../store/influx-target.ts';
+import { pingInflux } from '../../store/ping.ts';
+import type { BrokerHealth } from '../../broker/broker-health.ts';
+import type { BatchWriter } from '../../store/batch-writer.ts';
+
+export interface HealthDeps {
+  readonly influx: Pick<InfluxTarget, 'url' | 'apiVersion'>;
+  readonly writer: Pick<BatchWriter, 'state'>;
+  readonly broker: () => BrokerHealth;
+}
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
-  broker: { mode: 'embedded' | 'external'; url: string; connected: boolean; clients?: number };
+  broker: BrokerHealth;
   influx: { url: string; apiVersion: string; reachable: boolean; error?: string };
   ingest: {
     pendingLines: number;
@@ -12,11 +22,36 @@ export interface HealthReport {
     lastWriteErrorAt?: string;
   };
 }
-export type HealthProbe = () => Promise<HealthReport>;
 
-export async function healthRoutes(app: FastifyInstance, probe: HealthProbe): Promise<void> {
+/** One probe: InfluxDB's /ping, the broker's measured state and the writer's. */
+export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
+  const ping = await pingInflux(deps.influx.url);
+  const w = deps.writer.state();
+  const broker = deps.broker();
+  return {
+    status: ping.ok && broker.connected && w.consecutiveFailures === 0 ? 'ok' : 'degraded',
+    broker,
+    influx: {
+      url: deps.influx.url,
+      apiVersion: deps.influx.apiVersion,
+      reachable: ping.ok,
+      ...(ping.error && { error: ping.error }),
+    },
+    ingest: {
+      pendingLines: w.pendingLines,
+      writing: w.writing,
+      consecutiveWriteFailures: w.consecutiveFailures,
+      ...(w.lastError && {
+        lastWriteError: w.lastError,
+        lastWriteErrorAt: new Date(w.lastErrorAtMs ?? 0).toISOString(),
+      }),
+    },
+  };
+}
+
+export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   app.get('/health', async (_req, reply) => {
-    const report = await probe();
+    const report = await healthReport(deps);
     return reply.status(report.status === 'ok' ? 200 : 503).send(report);
   });
 }

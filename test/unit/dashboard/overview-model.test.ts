@@ -9,7 +9,7 @@ import {
 } from '../../../src/fees/index.ts';
 import { type LedgerReport, buildReport } from '../../../src/ledger/report.ts';
 import { ledgerQuerySchema, resolveLedgerRequest } from '../../../src/ledger/request.ts';
-import { emptyStats } from '../../../src/ledger/store-query.ts';
+import { emptyStats } from '../../../src/store/query/client.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 import { overviewView, quarterClock, quotaMonth } from '../../../src/http/dashboard/overview-model.ts';
 import { projectQuarter } from '../../../src/http/dashboard/projection.ts';

@@ -24,12 +24,11 @@ beforeEach(async () => {
   live = createLiveState();
   // Nothing listens on port 9: routes that would read InfluxDB are not what these tests call.
   const target = influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9');
-  const health = async () => ({
-    status: 'ok' as const,
-    broker: { mode: 'embedded' as const, url: '', connected: true },
-    influx: { url: '', apiVersion: '1', reachable: true },
-    ingest: { pendingLines: 0, writing: false, consecutiveWriteFailures: 0 },
-  });
+  const health = {
+    influx: target,
+    writer: { state: () => ({ pendingLines: 0, writing: false, consecutiveFailures: 0 }) },
+    broker: () => ({ mode: 'embedded' as const, url: '', connected: true }),
+  };
   app = await buildApp({
     registry,
     live,

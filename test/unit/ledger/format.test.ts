@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { computeMeterLedger, loadTariffs, outageCost } from '../../../src/fees/index.ts';
 import { DECLARED_COLUMNS, LINE_COLUMNS, toCsv, toTable } from '../../../src/ledger/format.ts';
 import { buildReport } from '../../../src/ledger/report.ts';
-import { emptyStats } from '../../../src/ledger/store-query.ts';
+import { emptyStats } from '../../../src/store/query/client.ts';
 import { MIN, at, facts, generate } from './store-fixtures.ts';
 
 async function report() {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { createBatchWriter } from '../../../src/store/batch-writer.ts';
-import { influxql, influxqlRequest } from '../../../src/store/influxql.ts';
+import { influxql, influxqlRequest } from '../../../src/store/query/client.ts';
 import { influxTarget } from '../../../src/store/influx-target.ts';
 import { mapV2WritePathToV1 } from '../../../src/store/v1-write-transport.ts';
 import { createWriteApi } from '../../../src/store/write-api.ts';

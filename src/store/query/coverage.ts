@@ -5,20 +5,11 @@
  * service, marks lost in a long outage) at the period's ends, where such gaps start; it reads two points
  * per meter, not the period's readings.
  */
-import { DAY_MS } from '../fees/index.ts';
-import { LedgerStoreError } from '../ledger/store-ledger.ts';
-import {
-  type QueryStats,
-  columnIndex,
-  emptyStats,
-  meterCondition,
-  ms,
-  num,
-  runStatements,
-} from '../ledger/store-query.ts';
-import type { Series } from '../store/influxql.ts';
-import type { InfluxTarget } from '../store/influx-target.ts';
-import { dayOf, readBuckets } from './buckets-read.ts';
+import { DAY_MS } from '../../fees/index.ts';
+import type { InfluxTarget } from '../influx-target.ts';
+import { type QueryStats, type Series, columnIndex, emptyStats, num, runStatements } from './client.ts';
+import { dayOf, readBuckets } from './rollup-buckets.ts';
+import { meterCondition, ms } from './syntax.ts';
 
 const tsByMeter = (series: readonly Series[] | undefined): Map<string, number> =>
   new Map(
@@ -58,25 +49,4 @@ export async function uncoveredReadings(
     }
   }
   return out;
-}
-
-/** Refuses a period whose readings the rollups do not cover, naming the command that fixes it. */
-export async function assertRollupsCover(
-  target: InfluxTarget,
-  meterIds: readonly string[],
-  fromMs: number,
-  toMs: number,
-): Promise<void> {
-  const missing = await uncoveredReadings(target, meterIds, fromMs, toMs);
-  if (!missing.length) return;
-  const list = missing
-    .slice(0, 5)
-    .map((m) => `${m.meterId} at ${new Date(m.tsMs).toISOString()}`)
-    .join(', ');
-  const from = new Date(dayOf(fromMs)).toISOString().slice(0, 10);
-  const to = new Date(dayOf(toMs - 1) + DAY_MS).toISOString().slice(0, 10);
-  throw new LedgerStoreError(
-    `The hour/day rollups do not cover readings stored for this period (${list}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}), ` +
-      `so the ledger would charge those hours as unmetered. Recompute them, then try again: kzmeter rollup --from ${from} --to ${to}`,
-  );
 }

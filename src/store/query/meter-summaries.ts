@@ -4,28 +4,19 @@
  *   - the day buckets (reading_1d) of the UTC days around the range, one more day each side,
  *   - the status events of those days,
  *   - later the hour buckets (reading_1h) of the few days the engine opens, and
- *     the raw readings of the few hours it opens (store-ledger.ts).
+ *     the raw readings of the few hours it opens (src/ledger/store-ledger.ts).
  * Work grows with meters x days, not with readings. Buckets before the last
  * reading at/before fromMs (or after the first at/after toMs) only form spans
  * outside the period, which the engine ignores; when the boundary reading lies
  * outside the window (a long silence) it is looked up in the raw readings and
  * becomes a one-reading hour of its own.
  */
-import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../fees/index.ts';
-import type { Series } from '../store/influxql.ts';
-import type { InfluxTarget } from '../store/influx-target.ts';
-import { BUCKET_FIELDS, dayOf, seriesBuckets } from '../rollup/buckets-read.ts';
-import {
-  type QueryStats,
-  type TimeRun,
-  bucketRuns,
-  columnIndex,
-  meterCondition,
-  ms,
-  num,
-  runStatements,
-  selectByRuns,
-} from './store-query.ts';
+import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../../fees/index.ts';
+import type { InfluxTarget } from '../influx-target.ts';
+import { type QueryStats, type Series, columnIndex, num, runStatements } from './client.ts';
+import type { TimeRun } from './runs.ts';
+import { BUCKET_FIELDS, dayOf, seriesBuckets } from './rollup-buckets.ts';
+import { meterCondition, ms } from './syntax.ts';
 
 export interface MeterStoreData {
   /** Day buckets in the window. */
@@ -178,29 +169,4 @@ async function extendBeyondWindow(
     const d = data.get(id)!;
     data.set(id, { ...d, statusEvents: [...d.statusEvents, ...statusEvents(st[k]![0])] });
   });
-}
-
-/** Contiguous runs [startMs, endMs) of needed hours. */
-export const hourRuns = (hourStarts: readonly number[]): TimeRun[] => bucketRuns(hourStarts, HOUR_MS);
-
-/** Raw readings of the given hours per meter. */
-export async function readRawHours(
-  target: InfluxTarget,
-  needed: ReadonlyMap<string, readonly number[]>,
-  stats: QueryStats,
-): Promise<Map<string, Reading[]>> {
-  for (const hours of needed.values()) stats.rawHours += hours.length;
-  const runs = new Map([...needed].map(([id, hours]) => [id, hourRuns(hours)] as const));
-  const out = await selectByRuns(target, `SELECT "wh", "ts_ms", "fault" FROM ${READING}`, runs, seriesReadings, stats);
-  for (const list of out.values()) stats.rawReadings += list.length;
-  return out;
-}
-
-export function seriesReadings(s: Series): Reading[] {
-  const [iw, it, iff] = [columnIndex(s, 'wh'), columnIndex(s, 'ts_ms'), columnIndex(s, 'fault')];
-  return s.values.map((v) => ({
-    tsMs: num(v[it]),
-    registerWh: num(v[iw]),
-    status: num(v[iff]) === 1 ? 'fault' : 'ok',
-  }));
 }

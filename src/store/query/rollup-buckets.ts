@@ -1,9 +1,9 @@
 /** Reading rollup buckets (reading_1h, reading_1d) back from InfluxDB. */
-import { DAY_MS, type HourSummary } from '../fees/index.ts';
-import { type QueryStats, type TimeRun, bucketRuns, columnIndex, num, selectByRuns } from '../ledger/store-query.ts';
-import { InfluxQueryError, type Series } from '../store/influxql.ts';
-import type { InfluxTarget } from '../store/influx-target.ts';
-import { ROLLUP_MEASUREMENT } from '../store/line-protocol.ts';
+import { DAY_MS, type HourSummary } from '../../fees/index.ts';
+import { type QueryStats, type Series, InfluxQueryError, columnIndex, num } from './client.ts';
+import { type TimeRun, bucketRuns, selectByRuns } from './runs.ts';
+import type { InfluxTarget } from '../influx-target.ts';
+import { ROLLUP_MEASUREMENT } from '../line-protocol.ts';
 
 export const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 
