@@ -1,70 +1,11 @@
-/**
- * The ledger report as CSV or as a plain-text table. CSV: UTF-8, comma
- * separated, a header row, "\n" line ends, '.' as decimal point, no thousands
- * separators, times in UTC ISO 8601; the column order below is stable (new
- * columns are only ever appended).
- */
+/** The ledger report as CSV (src/ledger/csv.ts) or as a plain-text table for people. */
 import { formatMilliTiyn, formatWhAsKwh } from '../fees/index.ts';
-import type { LedgerReport, ReportDeclaredLine, ReportLine } from './report.ts';
+import { declaredLinesCsv, ledgerLinesCsv } from './csv.ts';
+import type { LedgerReport } from './report.ts';
 
-type Column<T> = readonly [name: string, value: (row: T) => string | number | null | undefined];
-
-/** Ledger lines, one row each. */
-export const LINE_COLUMNS: readonly Column<ReportLine>[] = [
-  ['meter_id', (l) => l.meterId],
-  ['site_id', (l) => l.siteId],
-  ['taxpayer_bin', (l) => l.taxpayerBin],
-  ['from_utc', (l) => l.from],
-  ['to_utc', (l) => l.to],
-  ['basis', (l) => l.basis],
-  ['reason', (l) => l.reason],
-  ['energy_source', (l) => l.energySource],
-  ['energy_wh', (l) => l.energyWh],
-  ['energy_kwh', (l) => l.energyKwh],
-  ['register_delta_wh', (l) => l.registerDeltaWh],
-  ['max_load_w', (l) => l.maxLoadW],
-  ['rate_tiyn_per_kwh', (l) => l.rateTiynPerKwh],
-  ['fee_milli_tiyn', (l) => l.feeMilliTiyn],
-  ['fee_tenge', (l) => l.feeTenge],
-  ['tariff_id', (l) => l.tariffId],
-  ['tariff_version', (l) => l.tariffVersion],
-  ['rule', (l) => l.rule],
-  ['tax_quarter', (l) => l.taxQuarter],
-];
-
-/** Declared lines (one per taxpayer x quarter x source x basis x rate x schedule), rounded once each. */
-export const DECLARED_COLUMNS: readonly Column<ReportDeclaredLine>[] = [
-  ['taxpayer_bin', (d) => d.taxpayerBin],
-  ['tax_quarter', (d) => d.taxQuarter],
-  ['energy_source', (d) => d.energySource],
-  ['basis', (d) => d.basis],
-  ['rate_tiyn_per_kwh', (d) => d.rateTiynPerKwh],
-  ['tariff_id', (d) => d.tariffId],
-  ['tariff_version', (d) => d.tariffVersion],
-  ['rounding_rule', (d) => d.roundingRule],
-  ['line_count', (d) => d.lineCount],
-  ['energy_wh', (d) => d.energyWh],
-  ['energy_kwh', (d) => d.energyKwh],
-  ['fee_milli_tiyn', (d) => d.feeMilliTiyn],
-  ['fee_tenge', (d) => d.feeTenge],
-  ['amount_tiyn', (d) => d.amountTiyn],
-  ['amount_tenge', (d) => d.amountTenge],
-];
-
-function csvCell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(6)) : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
-  const out = [columns.map(([name]) => name).join(',')];
-  for (const r of rows) out.push(columns.map(([, f]) => csvCell(f(r))).join(','));
-  return `${out.join('\n')}\n`;
-}
-
+/** The ledger as CSV: its lines, or its declared lines, in the accountant's vocabulary (src/ledger/csv.ts). */
 export function toCsv(report: LedgerReport, table: 'lines' | 'declared' = 'lines'): string {
-  return table === 'lines' ? csv(LINE_COLUMNS, report.lines) : csv(DECLARED_COLUMNS, report.declared);
+  return table === 'lines' ? ledgerLinesCsv(report.period.label, report.lines) : declaredLinesCsv(report.declared);
 }
 
 function textTable(head: readonly string[], rows: readonly (readonly (string | number)[])[], rightFrom = 1): string {

@@ -15,6 +15,7 @@ import {
   quarterDueDates,
   summarize,
 } from '../fees/index.ts';
+import { CSV_FORMAT } from '../ledger/csv.ts';
 import { digestOf } from './canonical-json.ts';
 import { type PeriodSnapshot, type SnapshotLine, type VersionHistoryEntry, SNAPSHOT_SCHEMA } from './snapshot-types.ts';
 
@@ -82,6 +83,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
   );
   const body: Omit<PeriodSnapshot, 'digest'> = {
     schema: SNAPSHOT_SCHEMA,
+    csvFormat: CSV_FORMAT,
     period: formatPeriod(input.period),
     periodKind: input.period.kind,
     ...periodDays(input.period),

@@ -1,23 +1,12 @@
 /**
  * CSV exports: pure functions of a snapshot (and of the late-data report, when
  * given). UTF-8, "\n" line ends, one header row, decimal point, no thousands
- * separators, no locale. Column order is documented in docs/accountant.md.
+ * separators, no locale. Column order is documented in docs/accountant.md; the line columns and their
+ * names are the ledger API's (src/ledger/csv.ts).
  */
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
+import { csvRow, ledgerLinesCsv } from '../ledger/csv.ts';
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
-
-export const LINE_COLUMNS = [
-  'period',
-  'taxpayer_bin',
-  'site',
-  'meter',
-  'energy_source',
-  'basis',
-  'reason',
-  'kwh',
-  'rate_tenge_per_kwh',
-  'fee_tenge',
-] as const;
 
 export const TOTALS_COLUMNS = [
   'section',
@@ -36,31 +25,12 @@ export const TOTALS_COLUMNS = [
   'declared_tenge',
 ] as const;
 
-const cell = (v: string | number): string => {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-const row = (values: readonly (string | number)[]): string => `${values.map(cell).join(',')}\n`;
+const row = csvRow;
 const rateTenge = (tiynPerKwh: number) => formatTiyn(tiynPerKwh);
 
-/** One row per ledger line, in snapshot order; fee_tenge is exact (5 decimals = milli-tiyn). */
+/** One row per ledger line, in snapshot order, in the column version the snapshot was frozen with. */
 export function linesCsv(s: PeriodSnapshot): string {
-  let out = row(LINE_COLUMNS);
-  for (const l of s.lines) {
-    out += row([
-      s.period,
-      l.taxpayerBin,
-      l.siteId,
-      l.meterId,
-      l.energySource,
-      l.basis,
-      l.reason ?? '',
-      formatWhAsKwh(l.energyWh),
-      rateTenge(l.rateTiynPerKwh),
-      formatMilliTiyn(l.feeMilliTiyn),
-    ]);
-  }
-  return out;
+  return ledgerLinesCsv(s.period, s.lines, s.csvFormat ?? 1);
 }
 
 type TotalsRow = Partial<Record<(typeof TOTALS_COLUMNS)[number], string | number>>;

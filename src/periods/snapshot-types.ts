@@ -4,6 +4,7 @@
  * amount of money (milli-tiyn exact, tiyn declared) and energy (Wh).
  */
 import type { DeclaredLine, LedgerLine, LedgerSummary, RoundingRule, SubstitutionPolicy } from '../fees/index.ts';
+import type { CsvFormat } from '../ledger/csv.ts';
 
 export const SNAPSHOT_SCHEMA = 'kzmeter.period-snapshot/1';
 
@@ -57,6 +58,8 @@ export interface PeriodSnapshot {
   readonly sites: { id: string; name: string; taxpayerBin: string }[];
   /** Declaration and payment dates of each tax quarter the period touches. */
   readonly dueDates: { taxQuarter: string; declareBy: string; payBy: string }[];
+  /** Version of the CSV line columns (src/ledger/csv.ts); absent in snapshots frozen before it existed (1). */
+  readonly csvFormat?: CsvFormat;
   readonly lines: SnapshotLine[];
   readonly totals: SnapshotTotals;
   readonly declared: SnapshotDeclaredLine[];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { computeMeterLedger, loadTariffs, outageCost } from '../../../src/fees/index.ts';
-import { DECLARED_COLUMNS, LINE_COLUMNS, toCsv, toTable } from '../../../src/ledger/format.ts';
+import { lineColumnNames } from '../../../src/ledger/csv.ts';
+import { toCsv, toTable } from '../../../src/ledger/format.ts';
 import { buildReport } from '../../../src/ledger/report.ts';
 import { emptyStats } from '../../../src/store/query/client.ts';
 import { MIN, at, facts, generate } from './store-fixtures.ts';
@@ -59,19 +60,25 @@ describe('ledger report formats', () => {
     expect(r.tariffs).toEqual([expect.objectContaining({ id: 'kz-2024', version: 1 })]);
   });
 
-  it('csv: documented header, quoted cells, decimal points, one row per line', async () => {
+  it("csv: the accountant's vocabulary (as the period exports), quoted cells, decimal points", async () => {
     const r = await report();
     const rows = toCsv(r).trimEnd().split('\n');
     expect(rows[0]).toBe(
-      'meter_id,site_id,taxpayer_bin,from_utc,to_utc,basis,reason,energy_source,energy_wh,energy_kwh,register_delta_wh,max_load_w,rate_tiyn_per_kwh,fee_milli_tiyn,fee_tenge,tariff_id,tariff_version,rule,tax_quarter',
+      'period,taxpayer_bin,site,meter,energy_source,basis,reason,kwh,rate_tenge_per_kwh,fee_tenge,' +
+        'from_utc,to_utc,tax_quarter,register_delta_kwh,max_load_kw,tariff_id,tariff_version,rule',
     );
+    expect(rows[0]).toBe(lineColumnNames().join(','));
     expect(rows).toHaveLength(1 + r.lines.length);
     expect(rows[2]).toBe(
-      '"m,""quoted""",site-a,940140000385,2025-07-01T05:00:00.000Z,2025-07-01T07:00:00.000Z,substituted,gap,grid,200000,200.000,180000,100000,200,40000000,400.00000,kz-2024,1,grid,2025-Q3',
+      `${r.period.label},940140000385,site-a,"m,""quoted""",grid,substituted,gap,200.000,2.00,400.00000,` +
+        '2025-07-01T05:00:00.000Z,2025-07-01T07:00:00.000Z,2025-Q3,180.000,100.000,kz-2024,1,grid',
     );
     const declared = toCsv(r, 'declared').trimEnd().split('\n');
-    expect(declared[0]).toBe(DECLARED_COLUMNS.map(([n]) => n).join(','));
-    expect(LINE_COLUMNS).toHaveLength(19);
+    expect(declared[0]).toBe(
+      'taxpayer_bin,tax_quarter,energy_source,basis,rate_tenge_per_kwh,tariff_id,tariff_version,rounding_rule,' +
+        'line_count,kwh,fee_tenge_exact,rounding_tenge,declared_tenge',
+    );
+    expect(declared).toHaveLength(1 + r.declared.length);
   });
 
   it('table: totals, substituted lines and outage cost', async () => {

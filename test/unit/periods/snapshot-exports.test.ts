@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, digestOf } from '../../../src/periods/canonical-json.ts';
 import { digestMatches } from '../../../src/periods/build-snapshot.ts';
-import { LINE_COLUMNS, linesCsv, totalsCsv } from '../../../src/periods/export-csv.ts';
+import { lineColumnNames } from '../../../src/ledger/csv.ts';
+import { linesCsv, totalsCsv } from '../../../src/periods/export-csv.ts';
 import { reportHtml } from '../../../src/periods/export-html.ts';
 import { buildLateReport } from '../../../src/periods/late-data.ts';
 import { createSnapshotStore, snapshotBytes } from '../../../src/periods/snapshot-store.ts';
@@ -76,14 +77,26 @@ describe('exports are pure functions of the snapshot', () => {
     expect(totalsCsv(a)).toBe(totalsCsv(b));
     expect(reportHtml(a)).toBe(reportHtml(b));
     const csv = linesCsv(a).split('\n');
-    expect(csv[0]).toBe(LINE_COLUMNS.join(','));
-    expect(csv[0]).toBe('period,taxpayer_bin,site,meter,energy_source,basis,reason,kwh,rate_tenge_per_kwh,fee_tenge');
-    expect(csv[1]).toBe('2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,metered,,32400.123,2.00,64800.24600');
-    expect(csv[2]).toBe('2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,substituted,gap,1000.000,2.00,2000.00000');
+    expect(a.csvFormat).toBe(2);
+    expect(csv[0]).toBe(lineColumnNames(2).join(','));
+    expect(csv[0]).toMatch(
+      /^period,taxpayer_bin,site,meter,energy_source,basis,reason,kwh,rate_tenge_per_kwh,fee_tenge,from_utc,/,
+    );
+    expect(csv[1]).toMatch(/^2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,metered,,32400\.123,2\.00,64800\.24600,20/);
+    expect(csv[2]).toMatch(/^2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,substituted,gap,1000\.000,2\.00,2000\.00000,20/);
     expect(csv).toHaveLength(sampleLines().length + 2); // header + lines + final newline
     const totals = totalsCsv(a);
     expect(totals).toContain(`total,2025-Q3,all,,,,,,${(a.totals.total.energyWh / 1000).toFixed(3)}`);
     expect(totals).toContain(`snapshot,2025-Q3,v1 ${a.digest}`);
+  });
+
+  it('a snapshot frozen before the CSV format was versioned re-exports its lines byte-identically (format 1)', async () => {
+    const { csvFormat: _, ...frozen } = await sampleSnapshot();
+    const csv = linesCsv(frozen).split('\n');
+    expect(csv[0]).toBe('period,taxpayer_bin,site,meter,energy_source,basis,reason,kwh,rate_tenge_per_kwh,fee_tenge');
+    expect(csv[1]).toBe('2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,metered,,32400.123,2.00,64800.24600');
+    expect(csv[2]).toBe('2025-Q3,940140000385,ekb-1,ekb-1-m01,grid,substituted,gap,1000.000,2.00,2000.00000');
+    expect(csv).toHaveLength(sampleLines().length + 2);
   });
 
   it('HTML: A4, a page break between taxpayers, nothing external, BIN, due dates and digest', async () => {
