@@ -1,6 +1,6 @@
 /**
  * The one CSV vocabulary for ledger lines and declared lines, in the accountant's names (docs/accountant.md):
- * the ledger API and CLI (`format=csv`) and the period exports (export.csv, export-totals.csv) all write
+ * the `ledger` command (`--format csv`) and the period exports (export.csv, export-totals.csv) all write
  * through here. UTF-8, "\n" line ends, one header row, '.' as decimal point, no thousands separators,
  * times in UTC ISO 8601; energy in kWh with 3 decimals (exact Wh), rates in tenge with 2 decimals (exact
  * tiyn), fees in tenge with 5 decimals (exact milli-tiyn). Columns are only ever appended.
@@ -10,7 +10,7 @@ import { type DeclaredLine, type LedgerLine, formatMilliTiyn, formatTiyn, format
 /**
  * Version of the line columns. 1: the ten columns of exports up to 0.1 (snapshots without `csvFormat`
  * re-export exactly so); 2: the same ten plus the line's time span, tax quarter, register delta, max load
- * and tariff rule, for one vocabulary with the ledger API.
+ * and tariff rule, for one vocabulary with the ledger command's CSV.
  */
 export const CSV_FORMAT = 2;
 export type CsvFormat = 1 | 2;
