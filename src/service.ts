@@ -155,9 +155,9 @@ export function createService(
     const fees = feeSettings(config);
     const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
     const plugins = [
-      ledgerRoutes({ registry, tariffs, target, beforeRead, ...fees }),
+      ledgerRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees }),
       periodRoutes({ periods }),
-      dashboardRoutes({ registry, tariffs, target, beforeRead, ...fees, live }),
+      dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(extra.plugins ?? []),
     ];
     const health = {

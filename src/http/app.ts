@@ -22,8 +22,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; retryAfterS?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    // A 503 is "not now": say when to come back (overload, InfluxDB unreachable, rollups catching up).
+    if (status === 503) void reply.header('retry-after', String(err.retryAfterS ?? 5));
     if (status >= 500 && status !== 503) deps.log.error({ err }, 'HTTP handler failed.');
     else if (status === 503) deps.log.warn({ err: err.message }, 'HTTP request refused for now.');
     // 503 says what to wait for (rollups catching up); other 5xx details stay in the log.

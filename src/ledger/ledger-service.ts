@@ -10,7 +10,8 @@ import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildReport, type LedgerReport } from './report.ts';
 import { describeIssues } from '../util/zod-error.ts';
-import { ledgerQuerySchema, resolveLedgerRequest } from './request.ts';
+import { type CacheStats, type ChangeSource, createLedgerCache } from './ledger-cache.ts';
+import { ledgerQuerySchema, type ResolvedLedgerRequest, resolveLedgerRequest } from './request.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } from './store-ledger.ts';
 
 export interface LedgerServiceDeps {
@@ -27,14 +28,54 @@ export interface LedgerServiceDeps {
   readonly storeOptions?: StoreLedgerOptions;
   /** Waits until the rollups hold every reading stored so far (the service's rollup flush). */
   readonly beforeRead?: () => Promise<boolean>;
+  /** What the rollups changed since a ledger was computed; without it nothing is kept after it is answered. */
+  readonly rollupChanges?: ChangeSource;
 }
 
 export interface LedgerService {
   /** `query`: the raw HTTP query object or CLI flags; validated here. */
   ledger(query: unknown): Promise<Result<LedgerReport>>;
+  /** Computations run, shared with a request in flight, answered from the cache. */
+  cacheStats(): CacheStats;
 }
 
+/** The stored range a ledger reads around its period: the summary window's day on each side and a margin. */
+const READ_MARGIN_MS = 3 * 86_400_000;
+
 export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
+  const cache = createLedgerCache<LedgerReport>({ ...(deps.rollupChanges && { changes: deps.rollupChanges }) });
+  async function compute(r: ResolvedLedgerRequest, scope: { site?: string; taxpayer?: string }) {
+    const result = await computeStoreLedger({
+      target: deps.target,
+      meters: r.meters,
+      tariffs: deps.tariffs,
+      policy: r.policy,
+      prices: deps.prices ?? deps.registry.prices,
+      ...(deps.storeOptions && { options: deps.storeOptions }),
+    });
+    const value = buildReport({
+      request: r,
+      scope,
+      results: result.meters,
+      tariffs: deps.tariffs,
+      registryVersion: deps.registry.version,
+      stats: result.stats,
+      ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
+    });
+    // Kept only when the clock cannot change it; a meter whose boundary reading was looked for beyond the
+    // read window depends on its data anywhere in time.
+    const keep = r.complete
+      ? new Map(
+          result.meters.map((m) => [
+            m.facts.meterId,
+            (result.lookedBeyond?.has(m.facts.meterId) ?? true)
+              ? { fromMs: -Infinity, toMs: Infinity }
+              : { fromMs: r.fromMs - READ_MARGIN_MS, toMs: r.toMs + READ_MARGIN_MS },
+          ]),
+        )
+      : undefined;
+    return { value, ...(keep && { keep }) };
+  }
   return {
     async ledger(query) {
       const parsed = ledgerQuerySchema.safeParse(query);
@@ -44,29 +85,14 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       if (!resolved.ok) return resolved;
       const r = resolved.value;
       await ensureRollupsCurrent(deps.beforeRead);
-      const result = await computeStoreLedger({
-        target: deps.target,
-        meters: r.meters,
-        tariffs: deps.tariffs,
-        policy: r.policy,
-        prices: deps.prices ?? deps.registry.prices,
-        ...(deps.storeOptions && { options: deps.storeOptions }),
-      });
-      return {
-        ok: true,
-        value: buildReport({
-          request: r,
-          scope: {
-            ...(q.site !== undefined && { site: q.site }),
-            ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }),
-          },
-          results: result.meters,
-          tariffs: deps.tariffs,
-          registryVersion: deps.registry.version,
-          stats: result.stats,
-          ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
-        }),
+      const scope = {
+        ...(q.site !== undefined && { site: q.site }),
+        ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }),
       };
+      // A running period is cut at now: identical requests in flight still share one computation.
+      const key = JSON.stringify([q.site, q.taxpayer, r.label, r.policy, r.complete ? [r.fromMs, r.toMs] : 'running']);
+      return { ok: true, value: await cache.get(key, () => compute(r, scope)) };
     },
+    cacheStats: () => cache.stats(),
   };
 }

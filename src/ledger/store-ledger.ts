@@ -95,6 +95,8 @@ export interface StoreLedgerResult {
   /** In the order of the request. */
   readonly meters: MeterResult[];
   readonly stats: QueryStats;
+  /** Meters whose boundary reading was looked for beyond the read window: their ledger depends on data anywhere. */
+  readonly lookedBeyond?: ReadonlySet<string>;
 }
 
 function unwrap<T>(r: { ok: true; value: T } | { ok: false; reason: string }): T {
@@ -145,6 +147,7 @@ async function chunkLedger(
   req: StoreLedgerRequest,
   chunk: readonly MeterPeriod[],
   stats: QueryStats,
+  lookedBeyond: Set<string>,
 ): Promise<MeterResult[]> {
   const { fromMs, toMs } = chunk[0]!;
   const data = await readMeterSummaries(
@@ -198,6 +201,7 @@ async function chunkLedger(
   const raw = needed.size ? await readRawHours(req.target, needed, stats) : new Map<string, Reading[]>();
   return chunk.map((m) => {
     const d = data.get(m.facts.meterId)!;
+    if (d.lookedBeyond) lookedBeyond.add(m.facts.meterId);
     const input = {
       ...ctx.get(m.facts.meterId)!,
       hours: buckets.get(m.facts.meterId)!,
@@ -216,10 +220,11 @@ async function chunkLedgerRetrying(
   req: StoreLedgerRequest,
   chunk: readonly MeterPeriod[],
   stats: QueryStats,
+  lookedBeyond: Set<string>,
 ): Promise<MeterResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await chunkLedger(req, chunk, stats);
+      return await chunkLedger(req, chunk, stats, lookedBeyond);
     } catch (err) {
       const stale = err instanceof LedgerStoreError && /summary counts|disagree/.test(err.message);
       if (!stale || attempt >= 4) throw err;
@@ -234,14 +239,15 @@ export async function computeStoreLedger(req: StoreLedgerRequest): Promise<Store
   const size = (opts.grouping ?? 'group-by-meter') === 'per-meter' ? 1 : Math.max(1, opts.chunkSize ?? 100);
   const chunks = chunksOf(req.meters, size);
   const stats = emptyStats();
+  const lookedBeyond = new Set<string>();
   const results = await mapLimited(chunks, Math.max(1, opts.concurrency ?? 2), async (chunk) => {
     const s = emptyStats();
-    const r = await chunkLedgerRetrying(req, chunk, s);
+    const r = await chunkLedgerRetrying(req, chunk, s, lookedBeyond);
     addStats(stats, s);
     return r;
   });
   const byId = new Map(results.flat().map((r) => [r.facts.meterId, r]));
-  return { meters: req.meters.map((m) => byId.get(m.facts.meterId)!), stats };
+  return { meters: req.meters.map((m) => byId.get(m.facts.meterId)!), stats, lookedBeyond };
 }
 
 /** The raw path: every reading into Node, then the pure core. Reference for tests; slow for large periods. */

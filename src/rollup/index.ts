@@ -19,11 +19,14 @@ import {
   safePointMs,
   writeCheckpoint,
 } from './marks.ts';
+import { type RollupChanges, createChangeLog } from './change-log.ts';
 import { type RollupWorker, createRollupWorker } from './worker.ts';
 
 export interface Rollups {
   readonly marks: RollupMarks;
   readonly worker: RollupWorker;
+  /** What each pass changed, so a cached ledger knows when it is stale. */
+  readonly changes: RollupChanges;
   /** Recover unfinished marks, start the worker and the checkpoint timer. */
   start(): Promise<void>;
   /** Every reading stored before the call is in the rollups (false: timed out, see the log). */
@@ -46,7 +49,9 @@ const CHECKPOINT_EVERY_MS = 5_000;
 export function createRollups(deps: RollupDeps): Rollups {
   const { config, log } = deps;
   const now = deps.now ?? Date.now;
+  const changes = createChangeLog();
   const worker = createRollupWorker({
+    onRecomputed: (hours) => changes.record(hours),
     target: deps.target,
     sink: deps.sink,
     log,
@@ -72,6 +77,7 @@ export function createRollups(deps: RollupDeps): Rollups {
   return {
     marks,
     worker,
+    changes,
     async start() {
       const saved = readCheckpoint(file);
       const since = saved !== undefined ? saved - MARK_SLOT_MS : now() - config.rollup.recoverLookbackH * HOUR_MS;

@@ -24,6 +24,8 @@ export interface RollupWorkerOptions {
   readonly maxHoursPerPass: number;
   readonly metrics?: PromRegistry;
   readonly now?: () => number;
+  /** Told the meter-hours after each pass that stored their rollups (ledger caches listen). */
+  readonly onRecomputed?: (meterHours: (readonly [string, number])[]) => void;
 }
 
 export interface RollupWorker {
@@ -127,6 +129,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       const r = await recomputeRollups(opts.target, opts.sink, meterHours([...batch.keys()].map(split)));
       passes++;
       hoursRecomputed += r.hours;
+      opts.onRecomputed?.([...batch.keys()].map(split));
       failures = 0;
       lastError = undefined;
       m?.passes.inc({ outcome: 'ok' });

@@ -3,6 +3,7 @@
  * HTTP request; InfluxDB answers one result per statement) over /query, which 1.x serves natively, 2.x
  * through DBRP mappings and 3.x Core through its v1 API. One error type, one place that parses answers.
  */
+import { createLimiter, type Limiter } from '../../util/limiter.ts';
 import { queryParams, type InfluxTarget } from '../influx-target.ts';
 
 export class InfluxQueryError extends Error {
@@ -12,6 +13,16 @@ export class InfluxQueryError extends Error {
   ) {
     super(message);
     this.name = 'InfluxQueryError';
+  }
+}
+
+/** InfluxDB did not answer (down, hung, timed out): the caller may try again later (HTTP 503). */
+export class InfluxUnavailableError extends InfluxQueryError {
+  readonly statusCode = 503;
+  readonly retryAfterS = 5;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InfluxUnavailableError';
   }
 }
 
@@ -57,6 +68,21 @@ export function addStats(into: QueryStats, from: QueryStats): void {
 /** Statements per request: long requests keep InfluxDB busy in one goroutine, so keep them moderate. */
 const MAX_STATEMENTS = 64;
 
+/**
+ * Queries in flight per InfluxDB, whoever asks (ledger, periods, dashboard): more only queue here, where
+ * they cost a closure each, instead of piling onto the server until every one of them times out.
+ */
+export const MAX_QUERIES_IN_FLIGHT = 6;
+const limiters = new Map<string, Limiter>();
+const limiterOf = (url: string): Limiter => {
+  let l = limiters.get(url);
+  if (!l) limiters.set(url, (l = createLimiter({ maxActive: MAX_QUERIES_IN_FLIGHT, maxQueued: Infinity })));
+  return l;
+};
+
+/** Queries running and waiting for this InfluxDB (tests, /metrics). */
+export const queriesInFlight = (url: string) => limiterOf(url).state();
+
 export interface QueryOptions {
   /** false: no database (CREATE DATABASE, SHOW DATABASES). */
   readonly db?: boolean;
@@ -83,7 +109,11 @@ interface Body {
   error?: string;
 }
 
-async function post(target: InfluxTarget, batch: readonly string[], opts: QueryOptions): Promise<Series[][]> {
+function post(target: InfluxTarget, batch: readonly string[], opts: QueryOptions): Promise<Series[][]> {
+  return limiterOf(target.url).run(() => postNow(target, batch, opts));
+}
+
+async function postNow(target: InfluxTarget, batch: readonly string[], opts: QueryOptions): Promise<Series[][]> {
   const q = batch.join(';\n');
   const { url, init } = influxqlRequest(target, q, opts);
   let res: Response;
@@ -92,7 +122,9 @@ async function post(target: InfluxTarget, batch: readonly string[], opts: QueryO
     res = await fetch(url, { ...init, signal: opts.signal ?? AbortSignal.timeout(target.timeoutMs) });
     text = await res.text();
   } catch (err) {
-    throw new InfluxQueryError(`InfluxDB at ${target.url} did not answer (${(err as Error).message}): is it running?`);
+    throw new InfluxUnavailableError(
+      `InfluxDB at ${target.url} did not answer (${(err as Error).message}): is it running? Try again when it is.`,
+    );
   }
   let body: Body;
   try {

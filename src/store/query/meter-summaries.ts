@@ -26,6 +26,8 @@ export interface MeterStoreData {
   readonly statusEvents: StatusEvent[];
   /** The readings behind knownHours, usable as raw readings of their hours. */
   readonly knownReadings: Reading[];
+  /** Its boundary reading was looked for outside the window: the answer depends on data anywhere in time. */
+  readonly lookedBeyond: boolean;
 }
 
 export type Window = TimeRun;
@@ -99,7 +101,13 @@ export async function readMeterSummaries(
     stats.dayBuckets += buckets.length;
     if (!buckets.some((b) => b.firstTsMs <= fromMs)) missing.before.push(id);
     if (!buckets.some((b) => b.lastTsMs >= toMs)) missing.after.push(id);
-    out.set(id, { days: buckets, knownHours: [], statusEvents: statusEvents(st.get(id)), knownReadings: [] });
+    out.set(id, {
+      days: buckets,
+      knownHours: [],
+      statusEvents: statusEvents(st.get(id)),
+      knownReadings: [],
+      lookedBeyond: missing.before.includes(id) || missing.after.includes(id),
+    });
   }
   await extendBeyondWindow(target, out, missing, w, stats);
   return out;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createLedgerCache } from '../../../src/ledger/ledger-cache.ts';
+import { createChangeLog } from '../../../src/rollup/change-log.ts';
+
+const spans = new Map([['m1', { fromMs: 0, toMs: 100 }]]);
+
+describe('ledger cache', () => {
+  it('a failed computation is shared by the requests waiting on it and not kept', async () => {
+    const cache = createLedgerCache<number>({ changes: createChangeLog() });
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      return Promise.reject(new Error('InfluxDB down'));
+    };
+    const both = [cache.get('k', failing), cache.get('k', failing)];
+    await expect(both[0]).rejects.toThrow('InfluxDB down');
+    await expect(both[1]).rejects.toThrow('InfluxDB down');
+    expect(calls).toBe(1);
+    expect(await cache.get('k', async () => ({ value: 7, keep: spans }))).toBe(7);
+    expect(cache.stats()).toEqual({ computed: 2, shared: 1, cached: 0 });
+  });
+
+  it('without a change source nothing is kept; answers without keep are not kept either', async () => {
+    const plain = createLedgerCache<number>();
+    await plain.get('k', async () => ({ value: 1, keep: spans }));
+    await plain.get('k', async () => ({ value: 2, keep: spans }));
+    expect(plain.stats()).toMatchObject({ computed: 2, cached: 0 });
+    const withChanges = createLedgerCache<number>({ changes: createChangeLog() });
+    await withChanges.get('k', async () => ({ value: 1 }));
+    expect(await withChanges.get('k', async () => ({ value: 2 }))).toBe(2);
+  });
+
+  it('keeps at most maxEntries answers, dropping the least recently used', async () => {
+    const cache = createLedgerCache<string>({ changes: createChangeLog(), maxEntries: 2 });
+    for (const k of ['a', 'b']) await cache.get(k, async () => ({ value: k, keep: spans }));
+    await cache.get('a', async () => ({ value: 'a2', keep: spans })); // hit: a is now the newest
+    await cache.get('c', async () => ({ value: 'c', keep: spans })); // drops b
+    expect(await cache.get('a', async () => ({ value: 'a3', keep: spans }))).toBe('a');
+    expect(await cache.get('b', async () => ({ value: 'b2', keep: spans }))).toBe('b2');
+  });
+});
