@@ -42,9 +42,9 @@ import { ensureDatabase } from '../src/store/setup.ts';
 import { HOUR_MS, benchFacts, linesOf, readingsOf } from './ledger-data.ts';
 import { saveResult } from './lib.ts';
 
-const FROM = Date.parse('2025-07-01T00:00+05:00');
-const TO = Date.parse('2025-10-01T00:00+05:00');
-const MIN = 60_000;
+export const FROM = Date.parse('2025-07-01T00:00+05:00');
+export const TO = Date.parse('2025-10-01T00:00+05:00');
+export const MIN = 60_000;
 const MARGIN = 30 * MIN;
 
 export interface LedgerBenchRow {
@@ -167,7 +167,7 @@ async function loadRaw(
  * raw readings of every day the engine opens (a superset of the raw hours it reads): what the store holds for the
  * ledger's purpose, without loading 132 M raw points this machine cannot hold in a bench run.
  */
-async function loadRollups(
+export async function loadRollups(
   target: InfluxTarget,
   tariffs: TariffSet,
   meters: number,
@@ -199,7 +199,7 @@ async function loadRollups(
   return { points: await sink.end(), rawPoints, seconds: secs(t0) };
 }
 
-async function benchStore(
+export async function benchStore(
   target: InfluxTarget,
   tariffs: TariffSet,
   meters: number,

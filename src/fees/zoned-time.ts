@@ -49,10 +49,35 @@ function wallMs(utcMs: number, timeZone: string): number {
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
 }
 
-/** Offset of the zone from UTC at an instant, in ms (Asia/Almaty in 2025: +18_000_000). */
+/** Offset straight from Intl (a few microseconds a call: the ledger asks it for every bucket it places). */
+function intlOffsetMs(wholeSecondMs: number, timeZone: string): number {
+  return wallMs(wholeSecondMs, timeZone) - wholeSecondMs;
+}
+
+const HOUR_MS = 3_600_000;
+/** zone -> UTC hour index -> the zone's offset through that whole hour, or NaN when it changes inside it. */
+const hourOffsets = new Map<string, Map<number, number>>();
+const MAX_CACHED_HOURS = 500_000;
+
+/**
+ * Offset of the zone from UTC at an instant, in ms (Asia/Almaty in 2025: +18_000_000). Cached per UTC hour:
+ * when the offset at the hour's first and last second agree, no transition lies inside it (zones change
+ * offset at most once in an hour), so every instant of that hour has it; otherwise Intl answers each time.
+ */
 export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   const whole = Math.floor(utcMs / 1000) * 1000;
-  return wallMs(whole, timeZone) - whole;
+  const hour = Math.floor(whole / HOUR_MS);
+  let byHour = hourOffsets.get(timeZone);
+  if (byHour === undefined) hourOffsets.set(timeZone, (byHour = new Map()));
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    const first = intlOffsetMs(hour * HOUR_MS, timeZone);
+    const last = intlOffsetMs(hour * HOUR_MS + HOUR_MS - 1000, timeZone);
+    offset = first === last ? first : NaN;
+    if (byHour.size >= MAX_CACHED_HOURS) byHour.clear();
+    byHour.set(hour, offset);
+  }
+  return Number.isNaN(offset) ? intlOffsetMs(whole, timeZone) : offset;
 }
 
 /** The calendar date of an instant in a zone. */
@@ -70,7 +95,7 @@ export function zonedMidnightMs(date: LocalDate, timeZone: string): number {
   const wall = Date.UTC(date.year, date.month - 1, date.day);
   const offsets = [wall - DAY_MS, wall, wall + DAY_MS].map((t) => zoneOffsetMs(t, timeZone));
   const candidates = [...new Set(offsets)].map((o) => wall - o);
-  const exact = candidates.filter((c) => wallMs(c, timeZone) === wall);
+  const exact = candidates.filter((c) => c + zoneOffsetMs(c, timeZone) === wall);
   if (exact.length > 0) return Math.min(...exact);
   // Gap: wall time does not exist; the day begins where the earlier offset ends.
   return wall - (offsets[0] as number);

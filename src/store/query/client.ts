@@ -101,8 +101,13 @@ export function influxqlRequest(
     accept: 'application/json',
   };
   if (target.authorization) headers.authorization = target.authorization;
+  // On loopback, gzip only costs CPU on both ends (influxd compressing, Node inflating: 2% of a ledger's
+  // profile); across a network it saves more than it costs.
+  if (isLoopback(target.url)) headers['accept-encoding'] = 'identity';
   return { url: `${target.url}/query`, init: { method: 'POST', headers, body: params.toString() } };
 }
+
+const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:|\/|$)/i.test(url);
 
 interface Body {
   results?: { statement_id?: number; series?: Series[]; error?: string }[];
