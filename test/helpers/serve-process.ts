@@ -16,12 +16,20 @@ export interface ServeProcess {
 }
 
 /** Starts the service and resolves once it logged "Service started." (or rejects with its log). */
-export async function startServeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--json'], {
-    cwd: REPO_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KZM_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startServeProcess(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  nodeArgs: readonly string[] = [],
+): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--json'],
+    {
+      cwd: REPO_DIR,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KZM_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
