@@ -41,6 +41,7 @@ import { createLocalInflux } from '../src/store/local-influxd.ts';
 import { ensureDatabase } from '../src/store/setup.ts';
 import { HOUR_MS, benchFacts, linesOf, readingsOf } from './ledger-data.ts';
 import { saveResult } from './lib.ts';
+import { benchReaders, type ReadersRow } from './readers.ts';
 
 export const FROM = Date.parse('2025-07-01T00:00+05:00');
 export const TO = Date.parse('2025-10-01T00:00+05:00');
@@ -240,6 +241,7 @@ export interface LedgerBenchResult {
   readonly growth: Record<string, number>;
   readonly store1000MetersS: number;
   readonly targetS: number;
+  readonly readers: ReadersRow[];
 }
 
 export async function benchLedger(opts: { log?: (line: string) => void } = {}): Promise<LedgerBenchResult> {
@@ -293,6 +295,14 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
     );
     step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'per-meter', concurrency: 4 }));
     step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 250, concurrency: 4 }));
+
+    log('readers: 1, 20 and 200 at once, through the ledger cache ...');
+    const readers = await benchReaders(
+      a,
+      tariffs,
+      Array.from({ length: 1000 }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })),
+      log,
+    );
 
     log('full pipeline at 50 meters: raw readings, rollups rebuilt from them, ledger ...');
     const nRaw = 50;
@@ -351,7 +361,8 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
         storeRateX2: s500f.seconds / s500.seconds,
       },
       store1000MetersS: s1000.seconds,
-      targetS: 10,
+      targetS: 1,
+      readers,
     };
     printTable(result);
     return result;

@@ -1,0 +1,90 @@
+/**
+ * Ledger readers: p50/p99 latency of 1, 20 and 200 concurrent requests for one quarter of 1,000 meters,
+ * through the service's ledger cache (single flight, bounded computations, cache kept until rollups change)
+ * over the store path. "identical": everyone asks the same quarter (a dashboard wall, an accountant's
+ * refreshes); "distinct": every request is a different meter subset (per-site views), which the cache cannot
+ * share and the limiter spreads or refuses with 503.
+ */
+import type { TariffSet } from '../src/fees/index.ts';
+import { createLedgerCache } from '../src/ledger/ledger-cache.ts';
+import { computeStoreLedger, type MeterPeriod } from '../src/ledger/store-ledger.ts';
+import { createChangeLog } from '../src/rollup/change-log.ts';
+import type { InfluxTarget } from '../src/store/influx-target.ts';
+import { OverloadedError } from '../src/util/limiter.ts';
+
+export interface ReadersRow {
+  readonly kind: 'identical' | 'distinct' | 'identical, cached';
+  readonly concurrent: number;
+  readonly answered: number;
+  readonly refused503: number;
+  readonly failed: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly computations: number;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN);
+};
+
+export async function benchReaders(
+  target: InfluxTarget,
+  tariffs: TariffSet,
+  meters: readonly MeterPeriod[],
+  log: (l: string) => void,
+): Promise<ReadersRow[]> {
+  const rows: ReadersRow[] = [];
+  const run = async (
+    kind: ReadersRow['kind'],
+    concurrent: number,
+    fresh = true,
+    shared?: ReturnType<typeof createLedgerCache>,
+  ) => {
+    const cache = shared ?? createLedgerCache<unknown>({ changes: createChangeLog() });
+    const keep = new Map(meters.map((m) => [m.facts.meterId, { fromMs: m.fromMs, toMs: m.toMs }]));
+    const times: number[] = [];
+    let refused = 0;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: concurrent }, async (_, i) => {
+        // distinct: 100-meter subsets at different offsets, so no two requests are the same
+        const subset = kind === 'distinct' ? meters.slice((i * 7) % 900, ((i * 7) % 900) + 100) : meters;
+        const key = kind === 'distinct' ? `d${i}` : 'same';
+        const t0 = performance.now();
+        try {
+          await cache.get(key, async () => ({
+            value: await computeStoreLedger({ target, meters: subset, tariffs }),
+            keep,
+          }));
+          times.push(performance.now() - t0);
+        } catch (err) {
+          if (err instanceof OverloadedError) refused++;
+          else failed++;
+        }
+      }),
+    );
+    const row: ReadersRow = {
+      kind,
+      concurrent,
+      answered: times.length,
+      refused503: refused,
+      failed,
+      p50Ms: pct(times, 50),
+      p99Ms: pct(times, 99),
+      computations: cache.stats().computed,
+    };
+    rows.push(row);
+    log(
+      `  readers ${kind} x${concurrent}: ${row.answered} answered (p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms), ${refused} refused 503, ${failed} failed, ${row.computations} computations`,
+    );
+    return cache;
+  };
+  for (const n of [1, 20, 200]) await run('identical', n);
+  const warm = createLedgerCache<unknown>({ changes: createChangeLog() });
+  await run('identical', 1, warm); // fills the cache
+  rows.pop();
+  await run('identical, cached', 200, warm);
+  for (const n of [1, 20, 200]) await run('distinct', n);
+  return rows;
+}
