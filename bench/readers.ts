@@ -35,12 +35,7 @@ export async function benchReaders(
   log: (l: string) => void,
 ): Promise<ReadersRow[]> {
   const rows: ReadersRow[] = [];
-  const run = async (
-    kind: ReadersRow['kind'],
-    concurrent: number,
-    fresh = true,
-    shared?: ReturnType<typeof createLedgerCache>,
-  ) => {
+  const run = async (kind: ReadersRow['kind'], concurrent: number, shared?: ReturnType<typeof createLedgerCache>) => {
     const cache = shared ?? createLedgerCache<unknown>({ changes: createChangeLog() });
     const keep = new Map(meters.map((m) => [m.facts.meterId, { fromMs: m.fromMs, toMs: m.toMs }]));
     const times: number[] = [];
