@@ -106,10 +106,11 @@ export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeCon
       });
       return;
     }
-    if (meter.decommissionedMs !== undefined && ts >= meter.decommissionedMs) {
+    // The reading at the decommissioning instant is the meter's removal reading: it closes the last interval.
+    if (meter.decommissionedMs !== undefined && ts > meter.decommissionedMs) {
       rejections.push({
         reason: 'after-decommissioning',
-        detail: `${where}ts ${new Date(ts).toISOString()} is after the meter was decommissioned`,
+        detail: `${where}ts ${new Date(ts).toISOString()} is after the meter was decommissioned (${new Date(meter.decommissionedMs).toISOString()})`,
         meterId,
       });
       return;
