@@ -146,9 +146,10 @@ function segments(meter: SimMeter, lo: number, hi: number, tariffs: TariffSet | 
   };
   meter.sources.forEach((s) => add(s.fromMs));
   meter.maxLoad.forEach((m) => add(m.fromMs));
-  if (tariffs) scheduleBoundariesMs(tariffs).forEach(add);
+  // A tariff's dates, like the tax quarters, are cut at the site's local midnight.
+  if (tariffs) scheduleBoundariesMs(tariffs, meter.timeZone).forEach(add);
   for (let t = lo; t < hi;) {
-    const q = quarterAt(t, (tariffs && scheduleAt(tariffs, t)?.timeZone) ?? meter.timeZone);
+    const q = quarterAt(t, meter.timeZone);
     add(q.toMs);
     t = q.toMs;
   }
@@ -157,13 +158,13 @@ function segments(meter: SimMeter, lo: number, hi: number, tariffs: TariffSet | 
   for (let k = 0; k + 1 < cs.length; k++) {
     const x = cs[k]!;
     const source = entryAt(meter.sources, x).source;
-    const schedule = tariffs ? scheduleAt(tariffs, x) : undefined;
+    const schedule = tariffs ? scheduleAt(tariffs, x, meter.timeZone) : undefined;
     out.push({
       fromMs: x,
       toMs: cs[k + 1]!,
       source,
       maxLoadW: entryAt(meter.maxLoad, x).maxLoadW,
-      taxQuarter: quarterAt(x, schedule?.timeZone ?? meter.timeZone).label,
+      taxQuarter: quarterAt(x, meter.timeZone).label,
       rateMetered: schedule ? resolveRate(schedule, source, 'metered', undefined).rateTiynPerKwh : null,
       rateSubstituted: schedule ? resolveRate(schedule, source, 'substituted', undefined).rateTiynPerKwh : null,
     });

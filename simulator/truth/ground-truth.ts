@@ -90,7 +90,7 @@ function periodsOf(
   return out;
 }
 
-function totals(lines: ExpectedLine[], tariffs: TariffSet | undefined, fromMs: number): PolicyTotals {
+function totals(lines: ExpectedLine[], tariffs: TariffSet | undefined, fromMs: number, timeZone: string): PolicyTotals {
   const t: PolicyTotals = {
     energyWh: 0,
     meteredWh: 0,
@@ -110,7 +110,7 @@ function totals(lines: ExpectedLine[], tariffs: TariffSet | undefined, fromMs: n
     if (t.feeMilliTiyn !== null) t.feeMilliTiyn = l.feeMilliTiyn === null ? null : t.feeMilliTiyn + l.feeMilliTiyn;
     t.lines.push({ ...l, from: iso(l.fromMs), to: iso(l.toMs) });
   }
-  const schedule = tariffs ? scheduleAt(tariffs, fromMs) : undefined;
+  const schedule = tariffs ? scheduleAt(tariffs, fromMs, timeZone) : undefined;
   if (t.feeMilliTiyn !== null && schedule) t.feeTiyn = roundMilliTiynToTiyn(t.feeMilliTiyn, schedule.rounding);
   return t;
 }
@@ -159,6 +159,7 @@ export function buildGroundTruth(o: GroundTruthOptions): Record<string, unknown>
           expectedLedger(meter, readings, drops, p.fromMs, p.toMs, policy, o.tariffs, DEFAULT_RULES),
           o.tariffs,
           p.fromMs,
+          meter.timeZone,
         );
       }
       const s = expected.strict.feeMilliTiyn;

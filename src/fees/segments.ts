@@ -39,11 +39,10 @@ export function cutPointsMs(facts: MeterFacts, lo: number, hi: number, tariffs: 
   for (let i = 1; i < facts.maxLoad.length; i++) {
     if (facts.maxLoad[i]!.maxLoadW !== facts.maxLoad[i - 1]!.maxLoadW) add(facts.maxLoad[i]!.fromMs);
   }
-  for (const t of scheduleBoundariesMs(tariffs)) add(t);
-  // Tax quarters, in the time zone of the schedule in force.
+  // Tariff dates and tax quarters are both cut at the site's local midnight (docs/fees.md, section 2).
+  for (const t of scheduleBoundariesMs(tariffs, facts.timeZone)) add(t);
   for (let t = lo; t < hi;) {
-    const zone = scheduleAt(tariffs, t)?.timeZone ?? facts.timeZone;
-    const q = quarterAt(t, zone);
+    const q = quarterAt(t, facts.timeZone);
     add(q.toMs);
     t = q.toMs;
   }
@@ -59,11 +58,11 @@ export function rateSegments(
   const out: RateSegment[] = [];
   for (let k = 0; k + 1 < cuts.length; k++) {
     const fromMs = cuts[k]!;
-    const schedule = scheduleAt(tariffs, fromMs);
+    const schedule = scheduleAt(tariffs, fromMs, facts.timeZone);
     if (schedule === undefined) {
       return fail(`meter ${facts.meterId}: no tariff schedule covers ${new Date(fromMs).toISOString()}`);
     }
-    const taxQuarter = quarterAt(fromMs, schedule.timeZone).label;
+    const taxQuarter = quarterAt(fromMs, facts.timeZone).label;
     const price = prices.find((p) => p.siteId === facts.siteId && p.quarter === taxQuarter);
     out.push({
       fromMs,

@@ -68,11 +68,15 @@ export const tariffScheduleSchema = z
     id: idSchema,
     version: z.int().min(1),
     title: z.string().min(1),
-    /** First local day the schedule applies. */
+    /** First local day the schedule applies (a calendar date at the site). */
     validFrom: dateSchema,
     /** Last local day the schedule applies (included); absent = open-ended. */
     validTo: dateSchema.optional(),
-    timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone known to the runtime, e.g. Asia/Almaty'),
+    /**
+     * Informational: the zone the law's dates were written for. The engine reads validFrom/validTo as
+     * calendar dates at each site, cut at the site's own local midnight (docs/fees.md, section 2).
+     */
+    timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone known to the runtime, e.g. Asia/Almaty').optional(),
     verified: z.boolean().default(true),
     rounding: z.enum(['half-up-tiyn', 'half-up-tenge']),
     /** Rules that may apply to metered energy of each source; the highest rate wins. */

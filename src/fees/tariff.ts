@@ -5,19 +5,19 @@
  */
 import { type Basis, type EnergySource, type Result, ok, fail } from './types.ts';
 import type { TariffRule, TariffScheduleFile } from './tariff-schema.ts';
-import { addDays, parseLocalDate, zonedMidnightMs } from './zoned-time.ts';
+import { type LocalDate, addDays, parseLocalDate, zonedMidnightMs } from './zoned-time.ts';
 
 export interface TariffSchedule extends TariffScheduleFile {
-  /** Local midnight starting validFrom. */
-  readonly fromMs: number;
-  /** Local midnight after validTo; Infinity when open-ended. */
-  readonly toMs: number;
+  /** The first local day in force (validFrom). */
+  readonly firstDay: LocalDate;
+  /** The local day after the last day in force (validTo + 1); undefined when open-ended. */
+  readonly endDay: LocalDate | undefined;
   /** Where the schedule came from, for messages. */
   readonly file: string;
 }
 
 export interface TariffSet {
-  /** One schedule per id (its winning version), sorted by fromMs. */
+  /** One schedule per id (its winning version), sorted by validFrom. */
   readonly schedules: readonly TariffSchedule[];
 }
 
@@ -29,14 +29,32 @@ export interface TariffSource {
 }
 
 function toSchedule(s: TariffScheduleFile, file: string): TariffSchedule {
-  const from = parseLocalDate(s.validFrom)!;
   const last = s.validTo === undefined ? undefined : parseLocalDate(s.validTo)!;
-  return {
-    ...s,
-    file,
-    fromMs: zonedMidnightMs(from, s.timeZone),
-    toMs: last === undefined ? Infinity : zonedMidnightMs(addDays(last, 1), s.timeZone),
-  };
+  return { ...s, file, firstDay: parseLocalDate(s.validFrom)!, endDay: last && addDays(last, 1) };
+}
+
+const boundsCache = new WeakMap<TariffSchedule, Map<string, { fromMs: number; toMs: number }>>();
+
+/**
+ * [fromMs, toMs) of a schedule at a site: a tariff's dates are calendar dates of the site, so it starts and
+ * ends at the site's local midnight, the same instants that cut the site's tax periods (issue 17: until
+ * 2024-03-01 Almaty was UTC+6 while Aqtobe and Oral were UTC+5).
+ */
+export function scheduleBoundsMs(s: TariffSchedule, timeZone: string): { fromMs: number; toMs: number } {
+  let byZone = boundsCache.get(s);
+  if (byZone === undefined) {
+    byZone = new Map();
+    boundsCache.set(s, byZone);
+  }
+  let b = byZone.get(timeZone);
+  if (b === undefined) {
+    b = {
+      fromMs: zonedMidnightMs(s.firstDay, timeZone),
+      toMs: s.endDay === undefined ? Infinity : zonedMidnightMs(s.endDay, timeZone),
+    };
+    byZone.set(timeZone, b);
+  }
+  return b;
 }
 
 /**
@@ -59,29 +77,34 @@ export function buildTariffSet(sources: readonly TariffSource[]): Result<TariffS
     }
     if (b > a || (b === a && src.layer > prev.layer)) byId.set(src.schedule.id, src);
   }
-  const schedules = [...byId.values()].map((s) => toSchedule(s.schedule, s.file)).sort((x, y) => x.fromMs - y.fromMs);
+  const schedules = [...byId.values()]
+    .map((s) => toSchedule(s.schedule, s.file))
+    .sort((x, y) => (x.validFrom < y.validFrom ? -1 : x.validFrom > y.validFrom ? 1 : 0));
   for (let i = 1; i < schedules.length; i++) {
     const [p, c] = [schedules[i - 1]!, schedules[i]!];
-    if (p.fromMs === c.fromMs) return fail(`${c.file}: '${c.id}' starts on the same day as '${p.id}' (${p.file})`);
+    if (p.validFrom === c.validFrom)
+      return fail(`${c.file}: '${c.id}' starts on the same day as '${p.id}' (${p.file})`);
   }
   return ok({ schedules });
 }
 
-/** The schedule in force at an instant: among those covering it, the one that started last. */
-export function scheduleAt(set: TariffSet, utcMs: number): TariffSchedule | undefined {
+/** The schedule in force at an instant at a site in `timeZone`: among those covering it, the one that started last. */
+export function scheduleAt(set: TariffSet, utcMs: number, timeZone: string): TariffSchedule | undefined {
   let found: TariffSchedule | undefined;
   for (const s of set.schedules) {
-    if (s.fromMs <= utcMs && utcMs < s.toMs) found = s;
+    const b = scheduleBoundsMs(s, timeZone);
+    if (b.fromMs <= utcMs && utcMs < b.toMs) found = s;
   }
   return found;
 }
 
-/** Every instant where the schedule in force may change. */
-export function scheduleBoundariesMs(set: TariffSet): number[] {
+/** Every instant where the schedule in force may change, at a site in `timeZone`. */
+export function scheduleBoundariesMs(set: TariffSet, timeZone: string): number[] {
   const out: number[] = [];
   for (const s of set.schedules) {
-    out.push(s.fromMs);
-    if (Number.isFinite(s.toMs)) out.push(s.toMs);
+    const b = scheduleBoundsMs(s, timeZone);
+    out.push(b.fromMs);
+    if (Number.isFinite(b.toMs)) out.push(b.toMs);
   }
   return out;
 }

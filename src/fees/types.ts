@@ -95,7 +95,7 @@ export interface LedgerLine {
   readonly tariffVersion: number;
   /** Id of the tariff rule that set the rate, e.g. 'grid' or 'grid-price-scale:p24-plus'. */
   readonly rule: string;
-  /** Tax period of the line in the tariff's time zone, e.g. '2025-Q3'. */
+  /** Tax period of the line in the site's time zone, e.g. '2025-Q3'. */
   readonly taxQuarter: string;
   /** How the declared line this line falls into is rounded (from the tariff schedule). */
   readonly roundingRule: RoundingRule;

@@ -22,11 +22,11 @@ describe('shipped schedules', () => {
       id: 'kz-2026',
     },
   ])('$name', ({ t, id }) => {
-    expect(scheduleAt(tariffs, at(t))?.id).toBe(id);
+    expect(scheduleAt(tariffs, at(t), 'Asia/Almaty')?.id).toBe(id);
   });
 
-  const s2023 = scheduleAt(tariffs, at('2023-06-01T00:00+06:00'))!;
-  const s2024 = scheduleAt(tariffs, at('2024-06-01T00:00+05:00'))!;
+  const s2023 = scheduleAt(tariffs, at('2023-06-01T00:00+06:00'), 'Asia/Almaty')!;
+  const s2024 = scheduleAt(tariffs, at('2024-06-01T00:00+05:00'), 'Asia/Almaty')!;
   it.each([
     {
       name: '2023 grid, price 24 tenge -> 1 tenge',
@@ -194,7 +194,7 @@ describe('loading with operator overrides', () => {
     );
     const r = await loadTariffs(base, over);
     if (!r.ok) throw new Error(r.reason);
-    const s = scheduleAt(r.value, at('2024-06-01T00:00+05:00'))!;
+    const s = scheduleAt(r.value, at('2024-06-01T00:00+05:00'), 'Asia/Almaty')!;
     expect([s.version, resolveRate(s, 'grid', 'metered', undefined).rateTiynPerKwh]).toEqual([2, 300]);
   });
 
