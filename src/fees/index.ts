@@ -63,7 +63,7 @@ export type { OutageCost } from './outage-cost.ts';
 export { outageCost, outageCostFromHours } from './outage-cost.ts';
 
 // Roll-ups and declaration.
-export type { Totals, KeyedTotals, LedgerSummary } from './summary.ts';
+export type { Totals, KeyedTotals, LedgerSummary, TaxpayerSiteTotals } from './summary.ts';
 export { summarize, totalsOf, rollUp } from './summary.ts';
 export type { DeclaredLine, DeclarationOptions } from './declaration.ts';
 export { declaredLines, declaredTotalTiyn } from './declaration.ts';

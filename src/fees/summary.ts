@@ -59,11 +59,19 @@ export function rollUp<K extends string | number>(
   return [...groups].map(([key, t]) => ({ key, ...t }));
 }
 
+/** Totals of one taxpayer at one site (key `BIN/siteId`): a hosting site has one per hosted taxpayer. */
+export interface TaxpayerSiteTotals extends KeyedTotals<string> {
+  readonly taxpayerBin: string;
+  readonly siteId: string;
+}
+
 export interface LedgerSummary {
   readonly total: Totals;
   readonly byMeter: KeyedTotals<string>[];
+  /** A site's totals; at a hosting site they add up several taxpayers: see byTaxpayerSite. */
   readonly bySite: KeyedTotals<string>[];
   readonly byTaxpayer: KeyedTotals<string>[];
+  readonly byTaxpayerSite: TaxpayerSiteTotals[];
   readonly bySource: KeyedTotals<EnergySource>[];
   readonly byRate: KeyedTotals<number>[];
 }
@@ -74,6 +82,10 @@ export function summarize(lines: readonly LedgerLine[]): LedgerSummary {
     byMeter: rollUp(lines, (l) => l.meterId),
     bySite: rollUp(lines, (l) => l.siteId),
     byTaxpayer: rollUp(lines, (l) => l.taxpayerBin),
+    byTaxpayerSite: rollUp(lines, (l) => `${l.taxpayerBin}/${l.siteId}`).map((t) => {
+      const [taxpayerBin = '', siteId = ''] = t.key.split('/');
+      return { ...t, taxpayerBin, siteId };
+    }),
     bySource: rollUp(lines, (l) => l.energySource),
     byRate: rollUp(lines, (l) => l.rateTiynPerKwh),
   };

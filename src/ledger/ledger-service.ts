@@ -59,6 +59,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       results: result.meters,
       tariffs: deps.tariffs,
       registryVersion: deps.registry.version,
+      taxpayers: deps.registry.taxpayers,
       stats: result.stats,
       ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
     });

@@ -12,11 +12,13 @@ import {
   type RoundingRule,
   type SubstitutionPolicy,
   type TariffSet,
+  type Totals,
   declaredLines,
   declaredTotalTiyn,
   formatMilliTiyn,
   formatTiyn,
   formatWhAsKwh,
+  rollUp,
   summarize,
   totalsOf,
 } from '../fees/index.ts';
@@ -36,6 +38,20 @@ export interface ReportDeclaredLine extends DeclaredLine {
   readonly energyKwh: string;
   readonly feeTenge: string;
   readonly amountTenge: string;
+}
+
+/** One taxpayer's part of the report: only its own meters' lines (a hosted miner's are never the host's). */
+export interface ReportTaxpayer extends Totals {
+  readonly bin: string;
+  /** From the registry; null when unknown to it. */
+  readonly name: string | null;
+  readonly sites: readonly string[];
+  readonly meters: readonly string[];
+  readonly energyKwh: string;
+  readonly feeTenge: string;
+  /** Amount due: the sum of this taxpayer's rounded declared lines. */
+  readonly declaredTiyn: number;
+  readonly declaredTenge: string;
 }
 
 export interface LedgerReport {
@@ -66,6 +82,8 @@ export interface LedgerReport {
     readonly declaredTenge: string;
   };
   readonly declared: readonly ReportDeclaredLine[];
+  /** Per taxpayer (BIN) totals and amount due: at a hosting site, one entry per hosted miner. */
+  readonly taxpayers: readonly ReportTaxpayer[];
   readonly summaries: LedgerSummary;
   readonly outageCost: {
     readonly milliTiyn: number;
@@ -78,6 +96,29 @@ export interface LedgerReport {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+function taxpayerParts(
+  lines: readonly LedgerLine[],
+  declared: readonly DeclaredLine[],
+  names: readonly { bin: string; name: string }[],
+): ReportTaxpayer[] {
+  return rollUp(lines, (l) => l.taxpayerBin).map((t) => {
+    const own = lines.filter((l) => l.taxpayerBin === t.key);
+    const declaredTiyn = declaredTotalTiyn(declared.filter((d) => d.taxpayerBin === t.key));
+    const { key: bin, ...totals } = t;
+    return {
+      bin,
+      name: names.find((n) => n.bin === bin)?.name ?? null,
+      sites: [...new Set(own.map((l) => l.siteId))],
+      meters: [...new Set(own.map((l) => l.meterId))],
+      ...totals,
+      energyKwh: formatWhAsKwh(t.energyWh),
+      feeTenge: formatMilliTiyn(t.feeMilliTiyn),
+      declaredTiyn,
+      declaredTenge: formatTiyn(declaredTiyn),
+    };
+  });
+}
+
 export function buildReport(args: {
   request: ResolvedLedgerRequest;
   scope: { site?: string; taxpayer?: string };
@@ -86,6 +127,8 @@ export function buildReport(args: {
   registryVersion: string;
   stats: QueryStats;
   roundingOverride?: RoundingRule;
+  /** The registry's taxpayers, for names in the per-taxpayer part. */
+  taxpayers?: readonly { bin: string; name: string }[];
 }): LedgerReport {
   const { request, results } = args;
   const lines = results.flatMap((r) => r.ledger.lines);
@@ -129,6 +172,7 @@ export function buildReport(args: {
       feeTenge: formatMilliTiyn(d.feeMilliTiyn),
       amountTenge: formatTiyn(d.amountTiyn),
     })),
+    taxpayers: taxpayerParts(lines, declared, args.taxpayers ?? []),
     summaries: summarize(lines),
     outageCost: { milliTiyn: outageMilli, tenge: formatMilliTiyn(outageMilli), byMeter: outage },
     lines: lines.map((l) => ({

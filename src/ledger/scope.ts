@@ -16,7 +16,11 @@ export function meterFacts(m: Meter): MeterFacts {
   return { meterId: id, ...facts };
 }
 
-/** The meters in scope, in registry order; unknown site or taxpayer is an error naming what exists. */
+/**
+ * The meters in scope, in registry order; unknown site or taxpayer is an error naming what exists. A taxpayer's
+ * scope is its own meters (the meter's taxpayer), wherever they are: at a hosting site the hosted miner's meters,
+ * never the host's or another miner's.
+ */
 export function metersInScope(registry: Registry, scope: LedgerScope): Result<MeterFacts[]> {
   if (scope.siteId !== undefined && !registry.siteById.has(scope.siteId)) {
     return {
@@ -41,7 +45,7 @@ export function metersInScope(registry: Registry, scope: LedgerScope): Result<Me
       .join(' and ');
     return {
       ok: false,
-      reason: `no meters for ${what || 'the registry'}${scope.siteId && scope.taxpayerBin ? ' (does the site belong to that taxpayer?)' : ''}`,
+      reason: `no meters for ${what || 'the registry'}${scope.siteId && scope.taxpayerBin ? ' (that taxpayer has no meter at that site)' : ''}`,
     };
   }
   return { ok: true, value: meters.map(meterFacts) };

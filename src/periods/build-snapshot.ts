@@ -17,7 +17,14 @@ import {
 } from '../fees/index.ts';
 import { CSV_FORMAT } from '../ledger/csv.ts';
 import { digestOf } from './canonical-json.ts';
-import { type PeriodSnapshot, type SnapshotLine, type VersionHistoryEntry, SNAPSHOT_SCHEMA } from './snapshot-types.ts';
+import type { Registry } from '../registry/types.ts';
+import {
+  type PeriodSnapshot,
+  type SnapshotLine,
+  type SnapshotSite,
+  type VersionHistoryEntry,
+  SNAPSHOT_SCHEMA,
+} from './snapshot-types.ts';
 
 export interface SnapshotInput {
   readonly period: Period;
@@ -35,7 +42,33 @@ export interface SnapshotInput {
   readonly roundingOverride?: RoundingRule;
   readonly engineVersion: string;
   readonly taxpayers: readonly { bin: string; name: string }[];
-  readonly sites: readonly { id: string; name: string; taxpayerBin: string }[];
+  readonly sites: readonly SnapshotSite[];
+}
+
+/**
+ * The taxpayers of the closed meters and their sites as each taxpayer sees them: a hosting site appears once
+ * per hosted taxpayer (with its operator), so nothing of one taxpayer is listed under another.
+ */
+export function snapshotParties(
+  registry: Pick<Registry, 'taxpayers' | 'sites'>,
+  meters: readonly { readonly taxpayerBin: string; readonly siteId: string }[],
+): Pick<SnapshotInput, 'taxpayers' | 'sites'> {
+  const pairs = new Set(meters.map((m) => `${m.taxpayerBin}/${m.siteId}`));
+  const bins = new Set(meters.map((m) => m.taxpayerBin));
+  const taxpayers = registry.taxpayers.filter((t) => bins.has(t.bin));
+  return {
+    taxpayers: taxpayers.map((t) => ({ bin: t.bin, name: t.name })),
+    sites: registry.sites.flatMap((x) =>
+      taxpayers
+        .filter((t) => pairs.has(`${t.bin}/${x.id}`))
+        .map((t) => ({
+          id: x.id,
+          name: x.name,
+          taxpayerBin: t.bin,
+          ...(x.taxpayer !== t.bin && { operatorBin: x.taxpayer }),
+        })),
+    ),
+  };
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -111,6 +144,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
       total: summary.total,
       byTaxpayer: summary.byTaxpayer,
       bySite: summary.bySite,
+      byTaxpayerSite: summary.byTaxpayerSite,
       byMeter: summary.byMeter,
       bySource: summary.bySource,
       byRate: summary.byRate,

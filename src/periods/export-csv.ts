@@ -70,13 +70,17 @@ export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport): string {
       declared_tenge: formatTiyn(declaredOf(t.key)),
     });
   }
+  // One row per taxpayer at a site: a hosting site's hosted miners each get their own row.
   const siteBin = new Map(s.sites.map((x) => [x.id, x.taxpayerBin]));
-  for (const t of s.totals.bySite) {
+  const siteRows =
+    s.totals.byTaxpayerSite ??
+    s.totals.bySite.map((t) => ({ ...t, siteId: t.key, taxpayerBin: siteBin.get(t.key) ?? '' }));
+  for (const t of siteRows) {
     rows.push({
       ...base,
       section: 'site',
-      key: t.key,
-      taxpayer_bin: siteBin.get(t.key) ?? '',
+      key: t.siteId,
+      taxpayer_bin: t.taxpayerBin,
       kwh: formatWhAsKwh(t.energyWh),
       substituted_kwh: formatWhAsKwh(t.substitutedWh),
       fee_tenge_exact: formatMilliTiyn(t.feeMilliTiyn),

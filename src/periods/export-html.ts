@@ -56,7 +56,7 @@ function taxpayerSection(s: PeriodSnapshot, tp: { bin: string; name: string }, l
   const due = s.dueDates.filter((d) => quarters.has(d.taxQuarter));
   const sites = s.sites
     .filter((x) => x.taxpayerBin === tp.bin)
-    .map((x) => `${x.name} (${x.id})`)
+    .map((x) => `${x.name} (${x.id}${x.operatorBin ? `, hosted: operator BIN ${x.operatorBin}` : ''})`)
     .join(', ');
   const meters = new Set(lines.map((l) => l.meterId));
   const lateRows = (late?.meters ?? []).filter((m) => meters.has(m.meterId));

@@ -18,7 +18,7 @@ import {
 } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { buildSnapshot, digestMatches } from './build-snapshot.ts';
+import { buildSnapshot, digestMatches, snapshotParties } from './build-snapshot.ts';
 import { linesCsv, totalsCsv } from './export-csv.ts';
 import { reportHtml } from './export-html.ts';
 import { lateDataReport } from './late-data.ts';
@@ -167,7 +167,6 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
-        const bins = new Set(pm.meters.map((m) => m.facts.taxpayerBin));
         const snapshot = buildSnapshot({
           period,
           taxpayerScope: scope.taxpayer,
@@ -182,10 +181,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           policy,
           engineVersion,
           ...(deps.roundingOverride && { roundingOverride: deps.roundingOverride }),
-          taxpayers: deps.registry.taxpayers.filter((t) => bins.has(t.bin)).map((t) => ({ bin: t.bin, name: t.name })),
-          sites: deps.registry.sites
-            .filter((x) => bins.has(x.taxpayer) && pm.meters.some((m) => m.facts.siteId === x.id))
-            .map((x) => ({ id: x.id, name: x.name, taxpayerBin: x.taxpayer })),
+          ...snapshotParties(
+            deps.registry,
+            pm.meters.map((m) => m.facts),
+          ),
         });
         store.write(snapshot);
         return { ok: true as const, value: { snapshot, created: true } };

@@ -28,8 +28,22 @@ export interface VersionHistoryEntry {
   readonly reopenReason: string;
 }
 
-/** Totals per taxpayer, site, meter, energy source and rate: the fee engine's summary. */
-export type SnapshotTotals = LedgerSummary;
+/**
+ * Totals per taxpayer, site, taxpayer at a site, meter, energy source and rate: the fee engine's summary.
+ * byTaxpayerSite is absent from snapshots closed before hosted taxpayers (issue 17).
+ */
+export type SnapshotTotals = Omit<LedgerSummary, 'byTaxpayerSite'> & Partial<Pick<LedgerSummary, 'byTaxpayerSite'>>;
+
+/**
+ * A site as one taxpayer sees it. A hosting site appears once per taxpayer whose meters are there, with
+ * operatorBin (the site's operator) when that is another taxpayer.
+ */
+export interface SnapshotSite {
+  readonly id: string;
+  readonly name: string;
+  readonly taxpayerBin: string;
+  readonly operatorBin?: string;
+}
 
 export interface PeriodSnapshot {
   readonly schema: typeof SNAPSHOT_SCHEMA;
@@ -55,7 +69,7 @@ export interface PeriodSnapshot {
   readonly roundingOverride?: RoundingRule;
   readonly engineVersion: string;
   readonly taxpayers: { bin: string; name: string }[];
-  readonly sites: { id: string; name: string; taxpayerBin: string }[];
+  readonly sites: SnapshotSite[];
   /** Declaration and payment dates of each tax quarter the period touches. */
   readonly dueDates: { taxQuarter: string; declareBy: string; payBy: string }[];
   /** Version of the CSV line columns (src/ledger/csv.ts); absent in snapshots frozen before it existed (1). */

@@ -1,5 +1,6 @@
 import { parseRegistryDate } from '../util/time.ts';
 import type { MeterInput, PriceInput, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
+import { meterTaxpayer } from './meter-taxpayer.ts';
 import type { Meter, Registry, Rig } from './types.ts';
 
 interface Inputs {
@@ -81,6 +82,8 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
       problems.push(`${where} field "meter": no meter with id "${r.meter}" in ${f('meters')}`);
       return;
     }
+    if (r.taxpayer !== undefined && !taxpayerBins.has(r.taxpayer))
+      problems.push(`${where} field "taxpayer": no taxpayer with bin "${r.taxpayer}" in ${f('taxpayers')}`);
     const tz = siteById.get(meter.site)?.timeZone ?? 'Asia/Almaty';
     const installedMs = r.installedAt === undefined ? undefined : parseRegistryDate(r.installedAt, tz);
     const removedMs = r.removedAt === undefined ? undefined : parseRegistryDate(r.removedAt, tz);
@@ -137,10 +140,15 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
       );
       return;
     }
+    const taxpayer = meterTaxpayer({ where, meter: m, site, rigs, taxpayerBins, taxpayersFile: f('taxpayers') });
+    if (!taxpayer.ok) {
+      problems.push(taxpayer.problem);
+      return;
+    }
     meters.push({
       id: m.id,
       siteId: site.id,
-      taxpayerBin: site.taxpayer,
+      taxpayerBin: taxpayer.bin,
       timeZone: tz,
       reportingIntervalS: m.reportingIntervalS,
       commissionedMs,

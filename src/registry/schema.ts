@@ -48,6 +48,11 @@ export const meterSchema = z.strictObject({
   decommissionedAt: dateString.optional(),
   /** Energy source history; the first entry must start on or before commissioning. */
   sources: z.array(sourcePeriod).min(1),
+  /**
+   * BIN of the miner whose rigs the meter measures, when not the site's operator (a hosted subtype II miner
+   * pays its own fee). Default: the taxpayer its rigs name, else the site's.
+   */
+  taxpayer: z.string().optional(),
   /** Declared max load: a number (kW, from commissioning) or a dated history. Only for meters without rigs. */
   maxLoadKw: z.union([z.number().positive().max(1_000_000), z.array(maxLoadPeriod).min(1)]).optional(),
 });
@@ -57,6 +62,8 @@ export const rigSchema = z.strictObject({
   model: z.string().min(1),
   ratedPowerW: z.number().int().positive().max(50_000),
   meter: z.string(),
+  /** BIN of the rig's owner; every rig behind one meter must belong to the meter's taxpayer. */
+  taxpayer: z.string().optional(),
   installedAt: dateString.optional(),
   removedAt: dateString.optional(),
 });

@@ -9,8 +9,11 @@ import { runSimulation } from '../../simulator/runner.ts';
 import { planFor } from '../../simulator/runner.ts';
 import { dryRun } from '../../simulator/dry-run.ts';
 import { loadTariffs } from '../../src/fees/tariff-load.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
 
 const SHORT = 'simulator/scenarios/short-e2e.yaml';
+/** Every meter of the example registry (devices/). */
+const METERS = loadRegistry('devices').meters.length;
 let broker: Aedes;
 let server: net.Server;
 let url: string;
@@ -109,20 +112,20 @@ describe('backfill through a real aedes broker', () => {
       signal: abort.signal,
       registryDir: 'devices',
     });
-    await until(() => sub.seen.filter((s) => s.topic.endsWith('/reading')).length >= 12, 5000);
+    await until(() => sub.seen.filter((s) => s.topic.endsWith('/reading')).length >= METERS, 5000);
     const firstWithin = Date.now() - started;
     abort.abort();
     const summary = await run;
-    await until(() => sub.seen.filter((s) => s.payload === 'offline').length >= 12, 3000);
+    await until(() => sub.seen.filter((s) => s.payload === 'offline').length >= METERS, 3000);
     await sub.client.endAsync();
-    expect(sub.seen.filter((s) => s.topic.endsWith('/reading'))).toHaveLength(12);
+    expect(sub.seen.filter((s) => s.topic.endsWith('/reading'))).toHaveLength(METERS);
     expect(firstWithin).toBeLessThan(3000);
-    expect(summary).toMatchObject({ scenario: 'live-calm', aborted: true, meters: 12 });
+    expect(summary).toMatchObject({ scenario: 'live-calm', aborted: true, meters: METERS });
     const readingTs = sub.seen
       .filter((s) => s.topic.endsWith('/reading'))
       .map((s) => Date.parse((JSON.parse(s.payload) as { ts: string }).ts));
     for (const ts of readingTs) expect(Math.abs(ts - started)).toBeLessThan(2000);
     // Leaving a live run says so on every meter's status (retained).
-    expect(sub.seen.filter((s) => s.payload === 'offline')).toHaveLength(12);
+    expect(sub.seen.filter((s) => s.payload === 'offline')).toHaveLength(METERS);
   });
 });

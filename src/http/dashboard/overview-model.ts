@@ -7,6 +7,7 @@
 import {
   type EnergySource,
   type LedgerLine,
+  formatTiyn,
   formatWhAsKwh,
   localDateOf,
   parsePeriod,
@@ -42,6 +43,25 @@ export interface QuotaView {
   readonly usedPct: number;
 }
 
+/** One taxpayer's share of a site (a hosting site has one per hosted miner). */
+export interface SiteTaxpayerView {
+  readonly bin: string;
+  readonly name: string;
+  readonly total: Amounts;
+}
+
+/** One taxpayer's quarter: only its own meters, wherever they are hosted. */
+export interface TaxpayerView {
+  readonly bin: string;
+  readonly name: string;
+  readonly total: Amounts;
+  /** Its amount due so far: its own declared lines, each rounded once. */
+  readonly declaredTiyn: number;
+  readonly declaredTenge: string;
+  /** Its sites; operatorBin is set where another taxpayer operates the site (hosted). */
+  readonly sites: readonly { readonly id: string; readonly operatorBin: string | null; readonly total: Amounts }[];
+}
+
 export interface OverviewView {
   readonly period: {
     readonly label: string;
@@ -73,7 +93,10 @@ export interface OverviewView {
     readonly outageCostMilliTiyn: number;
     readonly outageCostTenge: string;
     readonly quota: QuotaView | null;
+    /** Per taxpayer whose meters are at the site. */
+    readonly taxpayers: readonly SiteTaxpayerView[];
   }[];
+  readonly taxpayers: readonly TaxpayerView[];
 }
 
 export function quarterClock(report: LedgerReport): QuarterClock {
@@ -126,6 +149,34 @@ export function dueDatesOf(label: string): OverviewView['dueDates'] {
   return p.ok && p.value.kind === 'quarter' ? quarterDueDates(p.value.year, p.value.quarter) : null;
 }
 
+const nameOf = (registry: Registry, bin: string): string => registry.taxpayers.find((t) => t.bin === bin)?.name ?? bin;
+const binsOf = (lines: readonly LedgerLine[]): string[] => [...new Set(lines.map((l) => l.taxpayerBin))];
+
+export function taxpayerViews(report: LedgerReport, registry: Registry, clock: QuarterClock): TaxpayerView[] {
+  return binsOf(report.lines).map((bin) => {
+    const own = report.lines.filter((l) => l.taxpayerBin === bin);
+    const declaredTiyn = report.taxpayers.find((t) => t.bin === bin)?.declaredTiyn ?? 0;
+    return {
+      bin,
+      name: nameOf(registry, bin),
+      total: amountsOf(own, clock),
+      declaredTiyn,
+      declaredTenge: formatTiyn(declaredTiyn),
+      sites: [...new Set(own.map((l) => l.siteId))].map((id) => {
+        const operator = registry.siteById.get(id)?.taxpayer;
+        return {
+          id,
+          operatorBin: operator !== undefined && operator !== bin ? operator : null,
+          total: amountsOf(
+            own.filter((l) => l.siteId === id),
+            clock,
+          ),
+        };
+      }),
+    };
+  });
+}
+
 /** `monthLines`: per site with a quota, the ledger lines of that site for quotaMonth(...). */
 export function overviewView(
   report: LedgerReport,
@@ -159,6 +210,14 @@ export function overviewView(
       outageCostTenge: tengeOf(outage),
       quota:
         site.monthlyQuotaKwh !== undefined && month ? quotaView(month.month, site.monthlyQuotaKwh, month.lines) : null,
+      taxpayers: binsOf(lines).map((bin) => ({
+        bin,
+        name: nameOf(registry, bin),
+        total: amountsOf(
+          lines.filter((l) => l.taxpayerBin === bin),
+          clock,
+        ),
+      })),
     };
   });
   const hours = (ms: number) => Math.round((ms / HOUR_MS) * 10) / 10;
@@ -186,5 +245,6 @@ export function overviewView(
       outageCostTenge: tengeOf(report.outageCost.milliTiyn),
     },
     sites,
+    taxpayers: taxpayerViews(report, registry, clock),
   };
 }
