@@ -57,6 +57,23 @@ export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string 
     `Total: ${t.energyKwh} kWh (metered ${kwh(t.meteredWh)}, substituted ${kwh(t.substitutedWh)}); exact ${t.feeTenge} tenge; amount due ${t.declaredTenge} tenge`,
   );
   parts.push('');
+  parts.push('Per taxpayer (its own meters only, wherever hosted; amount due = its rounded declared lines)');
+  parts.push(
+    textTable(
+      ['taxpayer', 'name', 'sites', 'kWh', 'substituted kWh', 'exact tenge', 'amount due tenge'],
+      report.taxpayers.map((x) => [
+        x.bin,
+        x.name ?? '-',
+        x.sites.join(' '),
+        x.energyKwh,
+        kwh(x.substitutedWh),
+        x.feeTenge,
+        x.declaredTenge,
+      ]),
+      3,
+    ),
+  );
+  parts.push('');
   parts.push('Per meter');
   const outage = new Map(report.outageCost.byMeter.map((o) => [o.meterId, o.tenge]));
   parts.push(

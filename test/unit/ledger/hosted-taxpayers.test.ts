@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeMeterLedger, outageCost, parsePeriod } from '../../../src/fees/index.ts';
 import { overviewView } from '../../../src/http/dashboard/overview-model.ts';
+import { toTable } from '../../../src/ledger/format.ts';
 import { type LedgerReport, buildReport } from '../../../src/ledger/report.ts';
 import { ledgerQuerySchema, resolveLedgerRequest } from '../../../src/ledger/request.ts';
 import { emptyStats } from '../../../src/ledger/store-query.ts';
@@ -92,6 +93,13 @@ describe('hosted miners are their own taxpayers', () => {
     ]);
     expect(r.declared.map((d) => d.taxpayerBin)).toEqual([IRTYSH, STEPPE]);
     expect(r.summaries.byTaxpayerSite.map((t) => t.key)).toEqual([`${STEPPE}/pvl-4`, `${IRTYSH}/pvl-4`]);
+    // The CLI's text page has the same per-taxpayer table.
+    const text = toTable(r);
+    expect(text).toMatch(
+      new RegExp(`${STEPPE}\\s+Steppe Compute LLP\\s+pvl-4\\s+14880\\.000\\s+0\\.000\\s+29760\\.00000\\s+29760\\.00`),
+    );
+    expect(text).toMatch(new RegExp(`${IRTYSH}\\s+Irtysh Digital LLP\\s+pvl-4\\s+14880\\.000`));
+    expect(text).not.toMatch(new RegExp(`${DALA}\\s+Dala`));
   });
 
   it("a taxpayer's scope is its own meters wherever they are: Steppe's own site and its hosted meter, nothing of Irtysh", () => {

@@ -2,37 +2,15 @@
  * Issue 17, part 3: hosted miners are their own taxpayers. A meter (and its rigs) may belong to a taxpayer
  * other than the site's operator; a meter whose rigs belong to several taxpayers is refused.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRegistry, RegistryError } from '../../../src/registry/load.ts';
+import { loadRegistry } from '../../../src/registry/load.ts';
 import { DEVICES_DIR } from '../../helpers/service.ts';
+import { brokenCopy, errorOf, removeCopies } from './helpers.ts';
 
 const STEPPE = '990140004654';
 const IRTYSH = '210340012344';
 const DALA = '940140000385';
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/** The example registry with one file edited. */
-function editedCopy(file: string, edit: (text: string) => string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kzm-reg-host-'));
-  dirs.push(dir);
-  cpSync(DEVICES_DIR, dir, { recursive: true });
-  writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
-  return dir;
-}
-
-function problemsOf(dir: string): string {
-  try {
-    loadRegistry(dir);
-  } catch (err) {
-    expect(err).toBeInstanceOf(RegistryError);
-    return (err as Error).message;
-  }
-  throw new Error('the registry loaded although it should be refused');
-}
+afterAll(removeCopies);
 
 describe('hosted miners in the registry', () => {
   it("the example's hosting site pvl-4: operated by Dala Hash, its meters belong to two hosted miners", () => {
@@ -47,12 +25,12 @@ describe('hosted miners in the registry', () => {
   });
 
   it('refuses a meter whose rigs belong to several taxpayers, naming them and what to do', () => {
-    const dir = editedCopy('rigs.yaml', (t) =>
+    const dir = brokenCopy('rigs.yaml', (t) =>
       t
         .replace(/(serial: S19J-4100001\n(?: {4}.*\n)*? {4}meter: pvl-4-m01\n)/, `$1    taxpayer: "${STEPPE}"\n`)
         .replace(/(serial: S19J-4100002\n(?: {4}.*\n)*? {4}meter: pvl-4-m01\n)/, `$1    taxpayer: "${IRTYSH}"\n`),
     );
-    const msg = problemsOf(dir);
+    const msg = errorOf(dir);
     expect(msg).toContain('meters[12] (id "pvl-4-m01")');
     expect(msg).toContain('belong to 2 taxpayers');
     expect(msg).toContain(`"${STEPPE}": 1 rig (S19J-4100001)`);
@@ -98,12 +76,12 @@ describe('hosted miners in the registry', () => {
       expect: [/pvl-4-m01/, /hosting site \(role: hosting\)/, /name the miner whose rigs this meter measures/],
     },
   ])('refuses $name', ({ file, edit, expect: patterns }) => {
-    const msg = problemsOf(editedCopy(file, edit));
+    const msg = errorOf(brokenCopy(file, edit));
     for (const p of patterns) expect(msg).toMatch(p);
   });
 
   it('a miner site may host one taxpayer on its own meter (no rigs, declared max load)', () => {
-    const dir = editedCopy('meters.yaml', (t) =>
+    const dir = brokenCopy('meters.yaml', (t) =>
       t.replace(
         '  - id: ekb-1-m07\n    site: ekb-1\n',
         `  - id: ekb-1-m07\n    site: ekb-1\n    taxpayer: "${IRTYSH}"\n`,

@@ -1,31 +1,13 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkBin } from '../../../src/registry/bin.ts';
-import { loadRegistry, RegistryError } from '../../../src/registry/load.ts';
+import { loadRegistry } from '../../../src/registry/load.ts';
 import { DEVICES_DIR } from '../../helpers/service.ts';
+import { brokenCopy, errorOf, removeCopies } from './helpers.ts';
 
-function brokenCopy(file: string, edit: (text: string) => string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kzm-reg-'));
-  cpSync(DEVICES_DIR, dir, { recursive: true });
-  const path = join(dir, file);
-  writeFileSync(path, edit(existsSync(path) ? readFileSync(path, 'utf8') : ''));
-  return dir;
-}
-
-function errorOf(dir: string): string {
-  try {
-    loadRegistry(dir);
-  } catch (err) {
-    expect(err).toBeInstanceOf(RegistryError);
-    return (err as Error).message;
-  }
-  throw new Error('registry loaded although it is broken');
-}
+afterAll(removeCopies);
 
 describe('registry', () => {
-  it('loads the example data centre: 3 sites, 12 meters, one on own off-grid power, max load derived from rigs', () => {
+  it('loads the example data centre: 4 sites, 14 meters, one on own off-grid power, max load derived from rigs', () => {
     const r = loadRegistry(DEVICES_DIR);
     expect(r.sites.length).toBeGreaterThanOrEqual(2);
     expect(r.meters.length).toBeGreaterThanOrEqual(10);
