@@ -73,10 +73,10 @@ export const tariffScheduleSchema = z
     /** Last local day the schedule applies (included); absent = open-ended. */
     validTo: dateSchema.optional(),
     /**
-     * Informational: the zone the law's dates were written for. The engine reads validFrom/validTo as
-     * calendar dates at each site, cut at the site's own local midnight (docs/fees.md, section 2).
+     * The zone of the schedule's own calendar (which quarters it governs, e.g. for due dates). The ledger
+     * reads validFrom/validTo as calendar dates at each site, cut at the site's local midnight (docs/fees.md, 2).
      */
-    timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone known to the runtime, e.g. Asia/Almaty').optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone known to the runtime, e.g. Asia/Almaty'),
     verified: z.boolean().default(true),
     rounding: z.enum(['half-up-tiyn', 'half-up-tenge']),
     /** Rules that may apply to metered energy of each source; the highest rate wins. */

@@ -12,6 +12,12 @@ export interface TariffSchedule extends TariffScheduleFile {
   readonly firstDay: LocalDate;
   /** The local day after the last day in force (validTo + 1); undefined when open-ended. */
   readonly endDay: LocalDate | undefined;
+  /**
+   * Local midnight starting validFrom, and after validTo (Infinity when open-ended), in the schedule's own
+   * timeZone: for calendar questions about the schedule. A ledger cuts at the site's: scheduleBoundsMs.
+   */
+  readonly fromMs: number;
+  readonly toMs: number;
   /** Where the schedule came from, for messages. */
   readonly file: string;
 }
@@ -30,7 +36,16 @@ export interface TariffSource {
 
 function toSchedule(s: TariffScheduleFile, file: string): TariffSchedule {
   const last = s.validTo === undefined ? undefined : parseLocalDate(s.validTo)!;
-  return { ...s, file, firstDay: parseLocalDate(s.validFrom)!, endDay: last && addDays(last, 1) };
+  const firstDay = parseLocalDate(s.validFrom)!;
+  const endDay = last && addDays(last, 1);
+  return {
+    ...s,
+    file,
+    firstDay,
+    endDay,
+    fromMs: zonedMidnightMs(firstDay, s.timeZone),
+    toMs: endDay === undefined ? Infinity : zonedMidnightMs(endDay, s.timeZone),
+  };
 }
 
 const boundsCache = new WeakMap<TariffSchedule, Map<string, { fromMs: number; toMs: number }>>();
