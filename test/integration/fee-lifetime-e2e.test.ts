@@ -8,7 +8,12 @@ import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { getJson, publishReadings } from '../helpers/publish.ts';
 import { registryOf, removeRegistryDirs } from '../helpers/registry-dir.ts';
 import { queryRows, startService } from '../helpers/service.ts';
-import { LIFETIME_REGISTRY, SWAP_MS, fromCommissioning, untilDecommissioning } from '../unit/ingest/lifetime-fixtures.ts';
+import {
+  LIFETIME_REGISTRY,
+  SWAP_MS,
+  fromCommissioning,
+  untilDecommissioning,
+} from '../unit/ingest/lifetime-fixtures.ts';
 
 interface Report {
   totals: { energyWh: number; feeMilliTiyn: number; substitutedWh: number };

@@ -9,7 +9,7 @@ import { overviewView } from '../../../src/http/dashboard/overview-model.ts';
 import { toTable } from '../../../src/ledger/format.ts';
 import { type LedgerReport, buildReport } from '../../../src/ledger/report.ts';
 import { ledgerQuerySchema, resolveLedgerRequest } from '../../../src/ledger/request.ts';
-import { emptyStats } from '../../../src/ledger/store-query.ts';
+import { emptyStats } from '../../../src/store/query/client.ts';
 import { buildSnapshot, snapshotParties } from '../../../src/periods/build-snapshot.ts';
 import { totalsCsv } from '../../../src/periods/export-csv.ts';
 import { reportHtml } from '../../../src/periods/export-html.ts';
