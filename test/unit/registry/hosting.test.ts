@@ -80,6 +80,20 @@ describe('hosted miners in the registry', () => {
     for (const p of patterns) expect(msg).toMatch(p);
   });
 
+  it('a hosting slot changing hands: the old meter id ends and a new one starts for the new miner at the same instant', () => {
+    const dir = brokenCopy('meters.yaml', (t) =>
+      t.replace(
+        `  - id: pvl-4-m01\n    site: pvl-4\n    taxpayer: "${STEPPE}"\n`,
+        `  - id: pvl-4-m03\n    site: pvl-4\n    taxpayer: "${IRTYSH}"\n    maxLoadKw: 20\n    commissionedAt: 2025-09-01\n    sources: [{ from: 2025-09-01, source: grid }]\n` +
+          `  - id: pvl-4-m01\n    site: pvl-4\n    taxpayer: "${STEPPE}"\n    decommissionedAt: 2025-09-01\n`,
+      ),
+    );
+    const r = loadRegistry(dir);
+    const [old, fresh] = [r.meterById.get('pvl-4-m01')!, r.meterById.get('pvl-4-m03')!];
+    expect([old.taxpayerBin, fresh.taxpayerBin]).toEqual([STEPPE, IRTYSH]);
+    expect(old.decommissionedMs).toBe(fresh.commissionedMs);
+  });
+
   it('a miner site may host one taxpayer on its own meter (no rigs, declared max load)', () => {
     const dir = brokenCopy('meters.yaml', (t) =>
       t.replace(
