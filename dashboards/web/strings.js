@@ -66,6 +66,15 @@ export const S = {
       outage: 'Cost of outages ₸',
     },
     siteTotal: (name) => `${name}: all sources`,
+    byTaxpayer: 'By taxpayer',
+    byTaxpayerNote:
+      "Each taxpayer's own meters only, wherever they are hosted: a hosting site's operator pays nothing for its guests' rigs.",
+    taxpayerCols: {
+      taxpayer: 'Taxpayer',
+      sites: 'Sites',
+      declared: 'Amount due so far ₸',
+    },
+    hostedBy: (site, operator) => `${site} (hosted by ${operator})`,
     quotaTitle: 'Grid consumption against the monthly quota',
     quotaLine: (month, used, quota) => `${month}: ${used} of ${quota} kWh`,
     quotaPct: (p) => `${p} %`,

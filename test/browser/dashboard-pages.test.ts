@@ -87,6 +87,12 @@ describe('overview', () => {
       formatWhAsKwh(ledger.totals.substitutedWh),
       tenge(ledger.totals.feeMilliTiyn),
     ]);
+    // Per taxpayer: each one's amount due is the ledger API's (its declared lines, each rounded once).
+    expect(ledger.taxpayers.length).toBeGreaterThanOrEqual(2);
+    for (const t of ledger.taxpayers)
+      expect((await g.page.locator(`[data-declared="${t.bin}"]`).innerText()).replace(/[\s\u202f]/g, '')).toBe(
+        t.declaredTenge,
+      );
     // A quarter that is over: the projection is what accrued; the due dates are the law's.
     expect(await text(g, 'projected-total')).toBe(`${tenge(ledger.totals.feeMilliTiyn)}₸`);
     expect(await text(g, 'due-dates')).toMatch(/^declareby\d{4}-\d{2}-15$/);

@@ -1,7 +1,7 @@
 /**
  * Overview: the quarter so far per site and energy source (kWh metered and substituted, fee accrued,
- * projection, cost of outages), grid consumption against monthly quotas, due dates, and how many meters
- * are down now. The current quarter refreshes itself from the event stream; ?period=YYYY-Qn shows another.
+ * projection, cost of outages), per taxpayer (hosted miners apart from their host), grid consumption
+ * against monthly quotas, due dates, and how many meters are down now. The current quarter refreshes itself from the event stream; ?period=YYYY-Qn shows another.
  */
 import { S } from '../strings.js';
 import { fill, h, notice } from '../lib/dom.js';
@@ -107,6 +107,30 @@ function siteTable(v) {
   return h('table', { 'data-testid': 'by-site' }, h('thead', {}, head), h('tbody', {}, body, total));
 }
 
+/** Per taxpayer: its own meters wherever hosted, and its amount due (its declared lines, each rounded once). */
+function taxpayerTable(v) {
+  const c = S.overview.cols;
+  const tc = S.overview.taxpayerCols;
+  const head = h(
+    'tr',
+    {},
+    h('th', {}, tc.taxpayer),
+    h('th', {}, tc.sites),
+    ...[c.metered, c.substituted, c.fee, c.projected, tc.declared].map((t) => h('th', { class: 'num' }, t)),
+  );
+  const body = v.taxpayers.map((t) =>
+    h(
+      'tr',
+      { 'data-taxpayer': t.bin },
+      h('td', {}, t.name, h('div', { class: 'small muted' }, t.bin)),
+      h('td', {}, t.sites.map((x) => (x.operatorBin ? S.overview.hostedBy(x.id, x.operatorBin) : x.id)).join(', ')),
+      ...amountCells(t.total),
+      h('td', { class: 'num', 'data-declared': t.bin }, groupDigits(t.declaredTenge)),
+    ),
+  );
+  return h('table', { 'data-testid': 'by-taxpayer' }, h('thead', {}, head), h('tbody', {}, body));
+}
+
 function quotas(v) {
   const rows = v.sites
     .filter((s) => s.quota)
@@ -192,6 +216,9 @@ export async function render(root, { query }) {
       ),
       h('h2', {}, S.overview.bySite),
       siteTable(view),
+      h('h2', {}, S.overview.byTaxpayer),
+      taxpayerTable(view),
+      h('p', { class: 'small muted' }, S.overview.byTaxpayerNote),
       h('h2', {}, S.overview.quotaTitle),
       quotas(view),
     );
