@@ -12,6 +12,7 @@ import { ledgerRoutes } from './http/routes/ledger.ts';
 import { periodRoutes } from './http/routes/periods.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
+import { ingestFilters } from './ingest/formats/device-index.ts';
 import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { seedLiveState } from './live/live-seed.ts';
 import { createLiveState, type LiveState } from './live/live-state.ts';
@@ -128,6 +129,7 @@ export function createService(
         url: config.mqtt.brokerUrl,
         clientId: config.mqtt.clientId,
         maxInflight: config.mqtt.maxInflight,
+        topics: ingestFilters(registry),
         ingest,
         log: log.child({ component: 'mqtt' }),
         ...(config.mqtt.username !== undefined && { username: config.mqtt.username }),
@@ -224,6 +226,7 @@ export function createService(
         rollupMarks: rollups.marks,
         ...config.ingest,
       });
+      stops.unshift(async () => ingest.stop());
       await startBroker(ingest);
       await startHttp(prepared.tariffs);
       log.info(

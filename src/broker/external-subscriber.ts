@@ -18,6 +18,8 @@ export interface ExternalSubscriberOptions {
   password?: string;
   /** `$share/<group>/meters/#` so several ingesters split one stream (Mosquitto 2, EMQX). */
   sharedGroup?: string;
+  /** Topic filters to subscribe (default meters/#): our own topics plus the registered devices' (devices.yaml). */
+  topics?: readonly string[];
   maxInflight: number;
   ingest: IngestPipeline;
   log: Logger;
@@ -30,7 +32,7 @@ export interface ExternalSubscriberOptions {
 export function createExternalSubscriber(opts: ExternalSubscriberOptions): ExternalSubscriber {
   const { ingest, log } = opts;
   let client: MqttClient | undefined;
-  const topic = opts.sharedGroup ? `$share/${opts.sharedGroup}/meters/#` : 'meters/#';
+  const topic = (opts.topics ?? ['meters/#']).map((t) => (opts.sharedGroup ? `$share/${opts.sharedGroup}/${t}` : t));
   return {
     connected: () => client?.connected ?? false,
     health: () => ({ mode: 'external', url: opts.url, connected: client?.connected ?? false }),

@@ -15,6 +15,11 @@ export function createIngestMetrics() {
     readingsAccepted: c('kzm_ingest_readings_accepted_total', 'Readings that passed validation and were written'),
     statusAccepted: c('kzm_ingest_status_events_total', 'Status events (online/offline) written', ['state']),
     rejected: c('kzm_ingest_rejected_total', 'Rejected messages or readings, by reason', ['reason']),
+    ignored: c(
+      'kzm_ingest_ignored_total',
+      'Messages on topics that carry nothing to meter, by reason (unknown-topic, not-metering)',
+      ['reason'],
+    ),
     pointsWritten: c('kzm_influx_points_written_total', 'Lines written to InfluxDB'),
     writeBatches: c('kzm_influx_write_batches_total', 'Write batches sent to InfluxDB'),
     writeErrors: c('kzm_influx_write_errors_total', 'Failed InfluxDB writes, by kind (retriable, poison)', ['kind']),

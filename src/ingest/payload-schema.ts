@@ -6,7 +6,7 @@ const MIN_TS_MS = Date.UTC(2000, 0, 1);
 const MAX_TS_MS = Date.UTC(2100, 0, 1);
 
 /** ts: ISO-8601 string with a zone, or integer epoch milliseconds, within 2000..2100. */
-const tsSchema = z.unknown().transform((v, ctx): number => {
+export const tsSchema = z.unknown().transform((v, ctx): number => {
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', message });
     return z.NEVER;
@@ -41,4 +41,14 @@ export const readingPayloadSchema = z.strictObject({
 });
 export type ReadingPayload = z.infer<typeof readingPayloadSchema>;
 
-export const statusPayloadSchema = z.enum(['online', 'offline']);
+/**
+ * meters/{id}/status: plain `online` / `offline` (any case), or JSON with its own time so a gateway can forward
+ * an outage after the fact: {"state":"offline","ts":"2025-07-01T14:00:00+05:00"} (ts as for readings).
+ */
+export const statusObjectSchema = z.strictObject({
+  state: z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(['online', 'offline'])),
+  ts: tsSchema.optional(),
+});

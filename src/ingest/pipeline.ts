@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import { readingLine, rejectedLine, statusLine } from '../store/line-protocol.ts';
-import { decodeMessage, isIngestTopic } from './decode.ts';
+import { decodeMessage } from './decode.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { RollupMarks } from '../rollup/marks.ts';
+import { createIgnoredSampler, createRejectionLog } from './rejection-log.ts';
 
 export interface IngestOptions {
   registry: Registry;
@@ -23,46 +24,77 @@ export interface IngestOptions {
 
 export interface IngestPipeline {
   /**
-   * Handle one MQTT message. Resolves once everything it carried (accepted readings, status event,
+   * Handle one MQTT message. Resolves once everything it carried (accepted readings, status events,
    * rejection records) is stored: only then may the message be acknowledged. Never rejects.
    */
   handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<void>;
   // meta.retain: the message is a broker's replay of a retained message on subscribe (external broker only).
+  /** Log what the rejection log held back; stop its timer. */
+  stop(): void;
 }
+
+/** After this many unit-jump rejections in a row the meter's register really changed scale: accept it. */
+const UNIT_JUMP_STREAK = 3;
 
 export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   const { registry, writer, metrics, live, log } = opts;
   const now = opts.now ?? Date.now;
+  const rejectionLog = createRejectionLog(log, { now });
+  const sampler = createIgnoredSampler(60_000, 10_000, now);
+  const flushTimer = setInterval(() => rejectionLog.flush(), 10_000);
+  flushTimer.unref();
+  const jumpStreak = new Map<string, number>();
   let seq = 0;
+  const lastRegisterWh = (meterId: string) =>
+    (jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK ? undefined : live.get(meterId)?.lastRegisterWh;
   return {
+    stop() {
+      clearInterval(flushTimer);
+      rejectionLog.flush();
+    },
     async handle(topic, payload, meta = {}) {
-      if (!isIngestTopic(topic)) return;
       const receivedMs = now();
-      // decodeMessage is total: every input becomes readings and/or rejections, never an exception.
+      // decodeMessage is total: every input becomes readings, statuses, rejection groups or "ignored".
       const decoded = decodeMessage(topic, payload, {
         registry,
         nowMs: receivedMs,
         maxPayloadBytes: opts.maxPayloadBytes,
         maxFutureSkewMs: opts.maxFutureSkewS * 1000,
+        lastRegisterWh,
       });
       metrics.received.inc({ kind: decoded.kind });
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
       const lines: string[] = opts.rollupMarks ? opts.rollupMarks.linesFor(decoded.readings, receivedMs) : [];
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
-      if (decoded.status && !meta.retain) lines.push(statusLine(decoded.status, receivedMs, seq++));
-      for (const rej of decoded.rejections) {
-        metrics.rejected.inc({ reason: rej.reason });
-        log.warn({ topic: topic.slice(0, 200), reason: rej.reason, detail: rej.detail }, 'Reading rejected.');
-        lines.push(rejectedLine(rej, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+      // A status with its own time is stored at that time (the ledger applies it where it happened).
+      if (!meta.retain) for (const s of decoded.statuses) lines.push(statusLine(s, s.tsMs ?? receivedMs, seq++));
+      if (decoded.ignored) {
+        metrics.ignored.inc({ reason: decoded.ignored.reason });
+        const folded = sampler.take(`${decoded.ignored.reason}\0${topic}`);
+        if (folded > 0) {
+          const group = { reason: decoded.ignored.reason, count: folded, detail: decoded.ignored.detail };
+          lines.push(rejectedLine(group, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+          rejectionLog.report(topic, [group]);
+        }
       }
+      for (const g of decoded.rejections) {
+        metrics.rejected.inc({ reason: g.reason }, g.count);
+        lines.push(rejectedLine(g, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+        if (g.meterId !== undefined && g.reason === 'unit-jump')
+          jumpStreak.set(g.meterId, (jumpStreak.get(g.meterId) ?? 0) + 1);
+      }
+      if (decoded.rejections.length) rejectionLog.report(topic, decoded.rejections);
       await writer.write(lines);
       metrics.readingsAccepted.inc(decoded.readings.length);
       opts.rollupMarks?.stored(decoded.readings, receivedMs);
-      for (const r of decoded.readings) live.onReading(r, receivedMs);
-      if (decoded.status) {
-        if (!meta.retain) metrics.statusAccepted.inc({ state: decoded.status.state });
-        live.onStatus(decoded.status, receivedMs);
+      for (const r of decoded.readings) {
+        jumpStreak.delete(r.meterId);
+        live.onReading(r, receivedMs);
+      }
+      for (const s of decoded.statuses) {
+        if (!meta.retain) metrics.statusAccepted.inc({ state: s.state });
+        live.onStatus(s, s.tsMs ?? receivedMs);
       }
     },
   };

@@ -8,6 +8,8 @@ export interface MeterLive {
   lastReadingStatus?: 'ok' | 'fault';
   status?: 'online' | 'offline';
   statusSinceMs?: number;
+  /** Time of the newest status seen: an older one (a gateway forwarding an outage) does not change `status`. */
+  statusAtMs?: number;
 }
 
 /**
@@ -44,6 +46,8 @@ export function createLiveState() {
     },
     onStatus(st: AcceptedStatus, atMs: number) {
       const s = get(st.meterId);
+      if (s.statusAtMs !== undefined && atMs < s.statusAtMs) return;
+      s.statusAtMs = atMs;
       if (s.status !== st.state) s.statusSinceMs = atMs;
       s.status = st.state;
       changed(st.meterId);

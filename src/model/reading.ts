@@ -13,6 +13,14 @@ export const REJECT_REASONS = [
   'after-decommissioning',
   'invalid-status',
   'influx-rejected',
+  /** A device-format topic (Tasmota, Shelly, a mapped gateway) from a device id the registry does not list. */
+  'unknown-device',
+  /** The payload states a unit that is not an energy unit (or not the one configured). */
+  'wrong-unit',
+  /** The register jumped by a unit factor (x1000 or /1000) from the meter's last reading: Wh sent as kWh. */
+  'unit-jump',
+  /** The device's timestamp is missing, malformed or not in the configured form. */
+  'bad-timestamp',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -30,7 +38,18 @@ export interface AcceptedStatus {
   readonly meterId: string;
   readonly siteId: string;
   readonly state: 'online' | 'offline';
+  /** The status's own time when the device sent one (a gateway forwarding an outage); else it is stamped on arrival. */
+  readonly tsMs?: number;
 }
+
+/** Messages on topics that carry nothing to meter: counted (kzm_ingest_ignored_total) and sampled into `rejected`. */
+export const IGNORE_REASONS = [
+  /** No format understands the topic. */
+  'unknown-topic',
+  /** A registered device's topic that carries no energy (Tasmota STATE, Shelly sys/wifi status, events). */
+  'not-metering',
+] as const;
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
 export interface Rejection {
   readonly reason: RejectReason;

@@ -11,6 +11,7 @@ import {
   type SiteInput,
   type TaxpayerInput,
 } from './schema.ts';
+import type { DeviceInput, MappingInput } from './device-schema.ts';
 import { resolveRegistry } from './resolve.ts';
 import type { Registry } from './types.ts';
 
@@ -24,16 +25,17 @@ export class RegistryError extends Error {
 }
 
 type FileKind = keyof typeof registryFileSchemas;
-const KINDS: readonly FileKind[] = ['taxpayers', 'sites', 'meters', 'rigs', 'prices'];
+const KINDS: readonly FileKind[] = ['taxpayers', 'sites', 'meters', 'rigs', 'prices', 'devices'];
 const ENTRY_KEY: Record<FileKind, string> = {
   taxpayers: 'bin',
   sites: 'id',
   meters: 'id',
   rigs: 'serial',
   prices: 'site',
+  devices: 'topic',
 };
 /** Files a registry may leave out. */
-const OPTIONAL: readonly FileKind[] = ['rigs', 'prices'];
+const OPTIONAL: readonly FileKind[] = ['rigs', 'prices', 'devices'];
 
 function findFile(dir: string, kind: FileKind): string | undefined {
   for (const ext of ['yaml', 'yml', 'json']) {
@@ -60,6 +62,8 @@ interface RawRegistry {
   meters: MeterInput[];
   rigs: RigInput[];
   prices: PriceInput[];
+  devices: DeviceInput[];
+  mappings?: MappingInput[];
   files: Record<FileKind, string>;
 }
 

@@ -2,6 +2,8 @@ import { parseRegistryDate } from '../util/time.ts';
 import type { MeterInput, PriceInput, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 import { meterTaxpayer } from './meter-taxpayer.ts';
 import type { Meter, Registry, Rig } from './types.ts';
+import type { DeviceInput, MappingInput } from './device-schema.ts';
+import { resolveDevices } from './resolve-devices.ts';
 
 interface Inputs {
   taxpayers: TaxpayerInput[];
@@ -9,8 +11,10 @@ interface Inputs {
   meters: MeterInput[];
   rigs: RigInput[];
   prices?: PriceInput[];
+  devices?: DeviceInput[];
+  mappings?: MappingInput[];
 }
-type Files = Partial<Record<'taxpayers' | 'sites' | 'meters' | 'rigs' | 'prices', string>>;
+type Files = Partial<Record<'taxpayers' | 'sites' | 'meters' | 'rigs' | 'prices' | 'devices', string>>;
 export type ResolveResult = { ok: true; value: Registry } | { ok: false; problems: string[] };
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string): string[] {
@@ -160,6 +164,14 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
     });
   });
 
+  const devices = resolveDevices(
+    input.devices ?? [],
+    input.mappings ?? [],
+    new Set(input.meters.map((m) => m.id)),
+    f('devices'),
+  );
+  problems.push(...devices.problems);
+
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
@@ -175,6 +187,7 @@ export function resolveRegistry(input: Inputs, files: Files, version: string): R
         quarter: p.quarter,
         averagePriceTiynPerKwh: p.averagePriceTiynPerKwh,
       })),
+      ...(devices.devices.length > 0 && { devices: devices.devices }),
     },
   };
 }

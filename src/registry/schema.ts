@@ -3,6 +3,7 @@ import { checkBin } from './bin.ts';
 import { isValidTimeZone } from '../util/time.ts';
 
 import { ENERGY_SOURCES } from '../fees/types.ts';
+import { devicesFileSchema } from './device-schema.ts';
 
 export { ENERGY_SOURCES, type EnergySource } from '../fees/types.ts';
 
@@ -83,6 +84,8 @@ export const registryFileSchemas = {
   meters: z.strictObject({ meters: z.array(meterSchema).min(1) }),
   rigs: z.strictObject({ rigs: z.array(rigSchema) }),
   prices: z.strictObject({ prices: z.array(priceSchema) }),
+  /** Optional: devices in vendor formats (Tasmota, Shelly, mapped gateways) and the meters they feed. */
+  devices: devicesFileSchema,
 } as const;
 
 export type TaxpayerInput = z.infer<typeof taxpayerSchema>;

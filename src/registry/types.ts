@@ -1,5 +1,6 @@
 import type { MeterFacts, QuarterPrice } from '../fees/types.ts';
 import type { RigInput, SiteInput, TaxpayerInput } from './schema.ts';
+import type { DeviceFormat, MappingInput } from './device-schema.ts';
 
 export type Taxpayer = TaxpayerInput;
 export type Site = SiteInput;
@@ -29,4 +30,16 @@ export interface Registry {
   readonly version: string;
   /** Average electricity price per site and quarter (prices.yaml; the 2023 price-scale rates). */
   readonly prices: readonly QuarterPrice[];
+  /** Devices publishing in vendor formats (devices.yaml); absent or empty when every meter speaks our JSON. */
+  readonly devices?: readonly Device[];
+}
+
+/** A device publishing in a vendor format, resolved: its mapping looked up, channels as strings. */
+export interface Device {
+  readonly topic: string;
+  readonly format: DeviceFormat;
+  /** tasmota: FullTopic with %prefix% and %topic%. */
+  readonly fullTopic?: string;
+  readonly mapping?: MappingInput;
+  readonly meters: readonly { readonly meterId: string; readonly channel?: string }[];
 }

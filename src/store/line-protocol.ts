@@ -6,7 +6,8 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *   reading      tags meter, site   fields wh (int, cumulative register), kw (float, optional), fault (int 0/1),
  *                                  ts_ms (int, the reading's own time: first()/last() per hour keep it), rx_ms (int, arrival)
  *   meter_status tags meter, site   fields state ("online"|"offline"), online (int 1/0)
- *   rejected     tags reason[, meter] fields topic, detail, payload (capped), bytes (int)
+ *   rejected     tags reason[, meter] fields topic, detail (the first occurrence's), payload (capped), bytes (int),
+ *                                  count (int: how many readings of the message, or ignored messages, it stands for)
  *   reading_1h, reading_1d  (rollups, derived from `reading`; time = bucket start, UTC hour / UTC day)
  *                tags meter         fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
  *                                  max_pw (float, W): the HourSummary of the bucket (src/fees/bucket-summary.ts)
@@ -33,9 +34,12 @@ export function capPayload(payload: Uint8Array, maxBytes: number): string {
   return Buffer.from(cut).toString('utf8') + (payload.byteLength > maxBytes ? '…' : '');
 }
 
-/** `seq` keeps rejections of the same millisecond apart (same series + time would overwrite). */
+/**
+ * One record per message and reason (or per sampled ignored topic), whatever the message's size: `count` says
+ * how many it stands for. `seq` keeps rejections of the same millisecond apart (same series + time overwrite).
+ */
 export function rejectedLine(
-  r: Rejection,
+  r: Pick<Rejection, 'detail' | 'meterId'> & { readonly reason: string; readonly count?: number },
   topic: string,
   payload: Uint8Array,
   maxPayloadBytes: number,
@@ -43,7 +47,7 @@ export function rejectedLine(
   seq: number,
 ): string {
   const meter = r.meterId ? `,meter=${escTag(r.meterId)}` : '';
-  const fields = `topic=${escStr(topic.slice(0, 256))},detail=${escStr(r.detail)},payload=${escStr(capPayload(payload, maxPayloadBytes))},bytes=${payload.byteLength}i`;
+  const fields = `topic=${escStr(topic.slice(0, 256))},detail=${escStr(r.detail)},payload=${escStr(capPayload(payload, maxPayloadBytes))},bytes=${payload.byteLength}i,count=${r.count ?? 1}i`;
   return `rejected,reason=${escTag(r.reason)}${meter} ${fields} ${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`;
 }
 

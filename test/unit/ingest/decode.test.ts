@@ -57,9 +57,9 @@ describe('decodeMessage', () => {
   });
 
   it('tells topics apart: status, unknown meter, foreign topics, invalid UTF-8', () => {
-    expect(dec('meters/ekb-1-m01/status', 'offline').status).toMatchObject({ state: 'offline', siteId: 'ekb-1' });
+    expect(dec('meters/ekb-1-m01/status', 'offline').statuses[0]).toMatchObject({ state: 'offline', siteId: 'ekb-1' });
     expect(dec('meters/x/reading', '{}').rejections[0]!.reason).toBe('unknown-meter');
-    expect(dec('meters/ekb-1-m01/power', '{}').rejections[0]!.reason).toBe('unknown-topic');
+    expect(dec('meters/ekb-1-m01/power', '{}').ignored?.reason).toBe('unknown-topic');
     expect(decodeMessage('meters/ekb-1-m01/reading', Buffer.from([0xff, 0xfe]), ctx).rejections[0]!.reason).toBe(
       'invalid-utf8',
     );

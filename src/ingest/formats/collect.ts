@@ -1,0 +1,123 @@
+/** What every format hands its decoded readings and statuses to: the common acceptance rules and the tally. */
+import type { AcceptedReading, AcceptedStatus } from '../../model/reading.ts';
+import type { EnergyUnit } from '../../registry/device-schema.ts';
+import type { Meter, Registry } from '../../registry/types.ts';
+import { createTally, type RejectionTally } from '../tally.ts';
+
+export interface DecodeContext {
+  readonly registry: Registry;
+  readonly nowMs: number;
+  readonly maxPayloadBytes: number;
+  readonly maxFutureSkewMs: number;
+  /** The meter's last accepted register (live view), to catch a unit-factor jump; absent = no check. */
+  readonly lastRegisterWh?: (meterId: string) => number | undefined;
+}
+
+export interface Collector {
+  readonly ctx: DecodeContext;
+  readonly readings: AcceptedReading[];
+  readonly statuses: AcceptedStatus[];
+  readonly tally: RejectionTally;
+  /** Last register accepted per meter within this message (a batch is checked reading by reading). */
+  readonly lastWh: Map<string, number>;
+}
+
+export const createCollector = (ctx: DecodeContext): Collector => ({
+  ctx,
+  readings: [],
+  statuses: [],
+  tally: createTally(),
+  lastWh: new Map(),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const UNIT_WH: Record<EnergyUnit, number> = { Wh: 1, kWh: 1000, MWh: 1_000_000 };
+const MAX_WH = 1e15;
+
+/** A register value in `unit` as integer Wh; registers report at most 3 decimals of their unit (float noise rounded). */
+export function toWh(value: unknown, unit: EnergyUnit): { ok: true; wh: number } | { ok: false; detail: string } {
+  const n = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    return { ok: false, detail: `register ${JSON.stringify(value)?.slice(0, 40) ?? 'missing'} is not a number` };
+  if (n < 0) return { ok: false, detail: `register ${n} ${unit} is negative` };
+  const wh = Math.round(n * UNIT_WH[unit]);
+  if (wh > MAX_WH) return { ok: false, detail: `register ${n} ${unit} is implausibly large` };
+  return { ok: true, wh };
+}
+
+/** Wh sent as kWh (or the reverse) shows as a jump by ~1000x from the last register. */
+function unitJump(lastWh: number | undefined, wh: number): boolean {
+  if (lastWh === undefined || lastWh < 1000 || wh <= 0) return false;
+  const r = wh / lastWh;
+  return (r > 900 && r < 1100) || (r > 1 / 1100 && r < 1 / 900);
+}
+
+export interface ReadingIn {
+  readonly tsMs: number;
+  readonly registerWh: number;
+  readonly status: 'ok' | 'fault';
+  readonly kw?: number;
+}
+
+/** The rules every format shares: not ahead of the clock, inside the meter's service life, no unit-factor jump. */
+export function acceptReading(c: Collector, meter: Meter, r: ReadingIn, where = ''): void {
+  const { ctx } = c;
+  const meterId = meter.id;
+  if (r.tsMs > ctx.nowMs + ctx.maxFutureSkewMs)
+    return c.tally.add(
+      'future-timestamp',
+      meterId,
+      () =>
+        `${where}ts ${iso(r.tsMs)} is ahead of server time ${iso(ctx.nowMs)} by more than ${ctx.maxFutureSkewMs / 1000} s`,
+    );
+  if (r.tsMs < meter.commissionedMs)
+    return c.tally.add(
+      'before-commissioning',
+      meterId,
+      () => `${where}ts ${iso(r.tsMs)} is before the meter was commissioned (${iso(meter.commissionedMs)})`,
+    );
+  // The reading at the decommissioning instant is the meter's removal reading: it closes the last interval.
+  const decommissionedMs = meter.decommissionedMs;
+  if (decommissionedMs !== undefined && r.tsMs > decommissionedMs)
+    return c.tally.add(
+      'after-decommissioning',
+      meterId,
+      () => `${where}ts ${iso(r.tsMs)} is after the meter was decommissioned (${iso(decommissionedMs)})`,
+    );
+  const last = c.lastWh.get(meterId) ?? ctx.lastRegisterWh?.(meterId);
+  if (unitJump(last, r.registerWh))
+    return c.tally.add(
+      'unit-jump',
+      meterId,
+      () =>
+        `${where}register ${r.registerWh} Wh is ~1000x away from the last one (${last} Wh): Wh sent as kWh or the reverse?`,
+    );
+  c.lastWh.set(meterId, r.registerWh);
+  c.readings.push({
+    meterId,
+    siteId: meter.siteId,
+    tsMs: r.tsMs,
+    registerWh: r.registerWh,
+    status: r.status,
+    ...(r.kw !== undefined && { kw: r.kw }),
+  });
+}
+
+/** A status for a meter; a device time ahead of the clock is refused like a reading's. */
+export function acceptStatus(c: Collector, meter: Meter, state: 'online' | 'offline', tsMs?: number): void {
+  if (tsMs !== undefined && tsMs > c.ctx.nowMs + c.ctx.maxFutureSkewMs)
+    return c.tally.add('future-timestamp', meter.id, () => `status ts ${iso(tsMs)} is ahead of server time`);
+  c.statuses.push({ meterId: meter.id, siteId: meter.siteId, state, ...(tsMs !== undefined && { tsMs }) });
+}
+
+/** JSON.parse that reports instead of throwing. */
+export function parseJson(text: string): { ok: true; doc: unknown } | { ok: false; detail: string } {
+  try {
+    return { ok: true, doc: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message.slice(0, 200) };
+  }
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -1,0 +1,149 @@
+/**
+ * Which device and format a topic belongs to, built once per registry from devices.yaml: exact topics
+ * (Tasmota SENSOR/LWT, Shelly online/events) and per-device bases in maps, mapped gateways by pattern.
+ * Also the subscription filters an external broker needs to deliver them.
+ */
+import type { Device, Registry } from '../../registry/types.ts';
+import type { MappingInput } from '../../registry/device-schema.ts';
+
+export type Route =
+  | { readonly format: 'tasmota'; readonly device: Device; readonly part: 'sensor' | 'lwt' | 'other' }
+  | {
+      readonly format: 'shelly-gen2';
+      readonly device: Device;
+      readonly part: 'online' | 'status' | 'rpc' | 'other';
+      readonly component?: string;
+    }
+  | {
+      readonly format: 'mapped';
+      readonly device: Device;
+      readonly part: 'reading' | 'status';
+      readonly channel?: string;
+    };
+
+export type RouteResult = { readonly route: Route } | { readonly unknownDevice: string } | undefined;
+
+export interface DeviceIndex {
+  route(topic: string): RouteResult;
+  /** MQTT filters covering every device topic (without meters/#). */
+  readonly filters: readonly string[];
+}
+
+interface Pattern {
+  readonly re: RegExp;
+  readonly mapping: MappingInput;
+  readonly part: 'reading' | 'status';
+  readonly hasChannel: boolean;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function compile(pattern: string): { re: RegExp; hasChannel: boolean } {
+  const names: string[] = [];
+  const src = pattern
+    .split(/(\{device\}|\{channel\})/)
+    .map((part) => {
+      if (part === '{device}' || part === '{channel}') {
+        names.push(part);
+        return `(?<${part.slice(1, -1)}>[^/]+)`;
+      }
+      return escapeRe(part);
+    })
+    .join('');
+  return { re: new RegExp(`^${src}$`), hasChannel: names.includes('{channel}') };
+}
+
+/** Topic shapes that are some vendor's energy topic: from an unregistered device they get 'unknown-device'. */
+const TASMOTA_SHAPE = /^tele\/[^/]+\/(SENSOR|LWT|STATE)$/;
+const SHELLY_SHAPE = /^[^$].*\/(online|events\/rpc|status\/(em1data|emdata|em1|em|switch|pm1):\d+)$/;
+
+export function tasmotaTopic(device: Device, prefix: string, leaf: string): string {
+  const full = (device.fullTopic ?? '%prefix%/%topic%/')
+    .replaceAll('%prefix%', prefix)
+    .replaceAll('%topic%', device.topic);
+  return `${full.endsWith('/') ? full : `${full}/`}${leaf}`;
+}
+
+function build(registry: Registry): DeviceIndex {
+  const exact = new Map<string, Route>();
+  const bases = new Map<string, Device>();
+  const mappedDevices = new Map<string, Device>();
+  const patterns = new Map<string, Pattern>();
+  const filters = new Set<string>();
+  for (const d of registry.devices ?? []) {
+    if (d.format === 'tasmota') {
+      exact.set(tasmotaTopic(d, 'tele', 'SENSOR'), { format: 'tasmota', device: d, part: 'sensor' });
+      exact.set(tasmotaTopic(d, 'tele', 'LWT'), { format: 'tasmota', device: d, part: 'lwt' });
+      for (const p of ['tele', 'stat', 'cmnd']) bases.set(tasmotaTopic(d, p, ''), d);
+      filters.add(tasmotaTopic(d, '+', '#'));
+    } else if (d.format === 'shelly-gen2') {
+      exact.set(`${d.topic}/online`, { format: 'shelly-gen2', device: d, part: 'online' });
+      exact.set(`${d.topic}/events/rpc`, { format: 'shelly-gen2', device: d, part: 'rpc' });
+      bases.set(`${d.topic}/`, d);
+      filters.add(`${d.topic}/#`);
+    } else if (d.mapping) {
+      const m = d.mapping;
+      mappedDevices.set(`${m.id}\0${d.topic}`, d);
+      for (const [part, topic] of [
+        ['reading', m.topic],
+        ['status', m.status?.topic],
+      ] as const) {
+        if (topic === undefined) continue;
+        if (!patterns.has(`${part}\0${m.id}`))
+          patterns.set(`${part}\0${m.id}`, { ...compile(topic), mapping: m, part });
+        filters.add(topic.replaceAll('{device}', d.topic).replaceAll('{channel}', '+'));
+      }
+    }
+  }
+  const patternList = [...patterns.values()];
+
+  function routeBase(topic: string): Route | undefined {
+    for (let k = topic.indexOf('/'); k !== -1; k = topic.indexOf('/', k + 1)) {
+      const d = bases.get(topic.slice(0, k + 1));
+      if (!d) continue;
+      if (d.format === 'tasmota') return { format: 'tasmota', device: d, part: 'other' };
+      const rest = topic.slice(k + 1);
+      if (rest.startsWith('status/'))
+        return { format: 'shelly-gen2', device: d, part: 'status', component: rest.slice('status/'.length) };
+      return { format: 'shelly-gen2', device: d, part: 'other' };
+    }
+    return undefined;
+  }
+
+  return {
+    filters: [...filters],
+    route(topic) {
+      const hit = exact.get(topic) ?? routeBase(topic);
+      if (hit) return { route: hit };
+      for (const p of patternList) {
+        const m = p.re.exec(topic);
+        if (!m) continue;
+        const deviceId = m.groups!.device!;
+        const device = mappedDevices.get(`${p.mapping.id}\0${deviceId}`);
+        if (!device)
+          return {
+            unknownDevice: `device "${deviceId.slice(0, 100)}" (mapping ${p.mapping.id}) is not in devices.yaml`,
+          };
+        const channel = p.hasChannel ? m.groups!.channel : undefined;
+        return { route: { format: 'mapped', device, part: p.part, ...(channel !== undefined && { channel }) } };
+      }
+      if (TASMOTA_SHAPE.test(topic) || SHELLY_SHAPE.test(topic))
+        return { unknownDevice: `no device in devices.yaml publishes on "${topic.slice(0, 200)}"` };
+      return undefined;
+    },
+  };
+}
+
+const cache = new WeakMap<Registry, DeviceIndex>();
+
+/** The index of a registry (built on first use, then cached). */
+export function deviceIndex(registry: Registry): DeviceIndex {
+  let idx = cache.get(registry);
+  if (!idx) cache.set(registry, (idx = build(registry)));
+  return idx;
+}
+
+/** Topic filters for an external broker: our own topics plus every registered device's. */
+export function ingestFilters(registry: Registry): string[] {
+  return ['meters/#', ...deviceIndex(registry).filters];
+}

@@ -1,0 +1,130 @@
+/**
+ * A declarative mapping for any JSON gateway (Modbus or DLMS/IEC 62056 to MQTT): topic pattern with {device}
+ * and {channel}, JSON pointers to the register, its unit and its time, optional status topic and values.
+ * A payload may be one object or an array of them (a gateway flushing what it buffered).
+ */
+import type { EnergyUnit, MappingInput } from '../../registry/device-schema.ts';
+import type { Meter, Registry } from '../../registry/types.ts';
+import type { Route } from './device-index.ts';
+import { pointerFor, pointerGet } from './json-pointer.ts';
+import { parseDeviceTime } from './timestamps.ts';
+import { parseState } from './state-value.ts';
+import { targetsOf } from './targets.ts';
+import { acceptReading, acceptStatus, isObject, parseJson, toWh, type Collector } from './collect.ts';
+
+const UNITS: Record<string, EnergyUnit> = { wh: 'Wh', kwh: 'kWh', mwh: 'MWh' };
+
+function timeOf(
+  item: unknown,
+  spec: MappingInput['timestamp'],
+  channel: string | undefined,
+  meter: Meter,
+  nowMs: number,
+): { ok: true; ms: number } | { ok: false; detail: string } {
+  if (spec.form === 'arrival') return { ok: true, ms: nowMs };
+  const raw = pointerGet(item, pointerFor(spec.pointer ?? '', channel));
+  const t = parseDeviceTime(raw, spec.form, meter.timeZone);
+  return t.ok ? t : { ok: false, detail: `${spec.pointer ?? '(payload)'}: ${t.detail}` };
+}
+
+function unitOf(item: unknown, m: MappingInput): { ok: true; unit: EnergyUnit } | { ok: false; detail: string } {
+  if (m.unitPointer === undefined) return { ok: true, unit: m.unit };
+  const v = pointerGet(item, m.unitPointer);
+  const unit = typeof v === 'string' ? UNITS[v.trim().toLowerCase()] : undefined;
+  if (!unit)
+    return { ok: false, detail: `${m.unitPointer} says ${JSON.stringify(v)?.slice(0, 30)}, not Wh, kWh or MWh` };
+  return { ok: true, unit };
+}
+
+function decodeReadings(c: Collector, registry: Registry, route: Extract<Route, { format: 'mapped' }>, doc: unknown) {
+  const m = route.device.mapping!;
+  const targets = targetsOf(registry, route.device, route.channel);
+  const first = route.device.meters[0]!.meterId;
+  if (targets.length === 0)
+    return c.tally.add(
+      'unknown-device',
+      undefined,
+      `device "${route.device.topic}" has no meter on channel "${route.channel}"`,
+    );
+  const batch = Array.isArray(doc);
+  const items = batch ? doc : [doc];
+  if (items.length === 0) return c.tally.add('empty-batch', first, 'an empty array carries no reading');
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    const where = batch ? `[${i}] ` : '';
+    if (!isObject(item)) {
+      c.tally.add(
+        'schema',
+        first,
+        () => `${where}a reading is a JSON object, got ${JSON.stringify(item).slice(0, 40)}`,
+      );
+      continue;
+    }
+    const unit = unitOf(item, m);
+    for (const { meter, channel } of targets) {
+      if (!unit.ok) {
+        c.tally.add('wrong-unit', meter.id, () => `${where}${unit.detail}`);
+        continue;
+      }
+      const pointer = pointerFor(m.register, channel);
+      const raw = pointerGet(item, pointer);
+      const wh = toWh(raw, unit.unit);
+      if (!wh.ok) {
+        c.tally.add('schema', meter.id, () => `${where}${pointer}: ${wh.detail}`);
+        continue;
+      }
+      const t = timeOf(item, m.timestamp, channel, meter, c.ctx.nowMs);
+      if (!t.ok) {
+        c.tally.add('bad-timestamp', meter.id, () => `${where}${t.detail}`);
+        continue;
+      }
+      const w = m.powerW === undefined ? undefined : pointerGet(item, pointerFor(m.powerW, channel));
+      const kw = typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w / 1000 : undefined;
+      acceptReading(c, meter, { tsMs: t.ms, registerWh: wh.wh, status: 'ok', ...(kw !== undefined && { kw }) }, where);
+    }
+  }
+}
+
+function decodeStatus(c: Collector, registry: Registry, route: Extract<Route, { format: 'mapped' }>, text: string) {
+  const s = route.device.mapping!.status!;
+  const targets = targetsOf(registry, route.device, route.channel);
+  let items: unknown[] = [text.trim()];
+  if (s.pointer !== undefined || s.timestamp.form !== 'arrival') {
+    const json = parseJson(text);
+    if (!json.ok) return c.tally.add('invalid-json', targets[0]?.meter.id, json.detail);
+    items = Array.isArray(json.doc) ? json.doc : [json.doc];
+  }
+  for (const item of items) {
+    const value = s.pointer === undefined ? item : pointerGet(item, s.pointer);
+    const state = parseState(value, s.online, s.offline);
+    for (const { meter, channel } of targets) {
+      if (!state) {
+        c.tally.add(
+          'invalid-status',
+          meter.id,
+          () => `status ${JSON.stringify(value)?.slice(0, 50)} is neither online nor offline`,
+        );
+        continue;
+      }
+      if (s.timestamp.form === 'arrival') {
+        acceptStatus(c, meter, state);
+        continue;
+      }
+      const t = timeOf(item, s.timestamp, channel, meter, c.ctx.nowMs);
+      if (t.ok) acceptStatus(c, meter, state, t.ms);
+      else c.tally.add('bad-timestamp', meter.id, () => `status ${t.detail}`);
+    }
+  }
+}
+
+export function decodeMapped(
+  c: Collector,
+  registry: Registry,
+  route: Extract<Route, { format: 'mapped' }>,
+  text: string,
+) {
+  if (route.part === 'status') return decodeStatus(c, registry, route, text);
+  const json = parseJson(text);
+  if (!json.ok) return c.tally.add('invalid-json', route.device.meters[0]!.meterId, json.detail);
+  decodeReadings(c, registry, route, json.doc);
+}

@@ -1,0 +1,68 @@
+/** Our own JSON on meters/{meterId}/reading and meters/{meterId}/status (the contract in README, unchanged). */
+import type { Meter } from '../../registry/types.ts';
+import { formatPath } from '../../util/zod-error.ts';
+import { readingPayloadSchema, statusObjectSchema } from '../payload-schema.ts';
+import { parseState } from './state-value.ts';
+import { acceptReading, acceptStatus, isObject, parseJson, type Collector } from './collect.ts';
+
+export function decodeNativeStatus(c: Collector, meter: Meter, text: string): void {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const json = parseJson(trimmed);
+    if (!json.ok) return c.tally.add('invalid-json', meter.id, json.detail);
+    const parsed = statusObjectSchema.safeParse(json.doc);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = formatPath(issue.path);
+      return c.tally.add('invalid-status', meter.id, `${field ? `${field}: ` : ''}${issue.message}`);
+    }
+    return acceptStatus(c, meter, parsed.data.state, parsed.data.ts);
+  }
+  const state = parseState(trimmed);
+  if (!state)
+    return c.tally.add(
+      'invalid-status',
+      meter.id,
+      `status must be "online" or "offline" (or JSON {"state","ts"}), got "${text.slice(0, 50)}"`,
+    );
+  acceptStatus(c, meter, state);
+}
+
+export function decodeNativeReadings(c: Collector, meter: Meter, text: string): void {
+  const json = parseJson(text);
+  if (!json.ok) return c.tally.add('invalid-json', meter.id, json.detail);
+  const doc = json.doc;
+  const batch = Array.isArray(doc);
+  const items = batch ? doc : [doc];
+  if (items.length === 0) return c.tally.add('empty-batch', meter.id, 'an empty array carries no reading');
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    const where = batch ? `[${i}] ` : '';
+    // Cheap refusal first: a 256 KiB array of numbers must not cost a zod error object per element.
+    if (!isObject(item)) {
+      c.tally.add(
+        'schema',
+        meter.id,
+        () => `${where}a reading is a JSON object, got ${JSON.stringify(item).slice(0, 40)}`,
+      );
+      continue;
+    }
+    const parsed = readingPayloadSchema.safeParse(item);
+    if (!parsed.success) {
+      c.tally.add('schema', meter.id, () => {
+        const issue = parsed.error.issues[0]!;
+        const field = formatPath(issue.path);
+        return `${where}${field ? `${field}: ` : ''}${issue.message}`;
+      });
+      continue;
+    }
+    const { ts, kwh, kw, status } = parsed.data;
+    // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
+    acceptReading(
+      c,
+      meter,
+      { tsMs: ts, registerWh: Math.round(kwh * 1000), status, ...(kw !== undefined && { kw }) },
+      where,
+    );
+  }
+}

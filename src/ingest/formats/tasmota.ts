@@ -1,0 +1,80 @@
+/**
+ * Tasmota energy monitors (Tasmota docs, "MQTT" and "Power Monitoring"): telemetry on tele/<topic>/SENSOR as
+ * {"Time":"2025-07-01T05:00:00","ENERGY":{"TotalStartTime":"...","Total":12.345,"Power":45,...}} with Total
+ * in kWh (an array per channel on multi-channel devices) and Time as local wall time without an offset unless
+ * SetOption52 adds one; availability on tele/<topic>/LWT as Online / Offline (retained, the broker's will).
+ * A Time before 2016 means the device has no NTP time yet ("1970-01-01T00:33:28"): telemetry is sent live,
+ * so it is stamped on arrival. A TotalStartTime change means the counter was reset: the ledger sees a reset.
+ */
+import type { Registry } from '../../registry/types.ts';
+import type { Route } from './device-index.ts';
+import { parseDeviceTime } from './timestamps.ts';
+import { parseState } from './state-value.ts';
+import { targetsOf } from './targets.ts';
+import { acceptReading, acceptStatus, isObject, parseJson, toWh, type Collector } from './collect.ts';
+
+const CLOCK_NOT_SET_MS = Date.UTC(2016, 0, 1);
+
+/** Scalar, or the channel's element (1-based) of an array, or the sum of the array without a channel. */
+function channelValue(v: unknown, channel: string | undefined): unknown {
+  if (!Array.isArray(v)) return channel === undefined || channel === '1' ? v : undefined;
+  if (channel !== undefined) return v[Number(channel) - 1];
+  let sum = 0;
+  for (const x of v) {
+    if (typeof x !== 'number') return undefined;
+    sum += x;
+  }
+  return sum;
+}
+
+export function decodeTasmota(
+  c: Collector,
+  registry: Registry,
+  route: Extract<Route, { format: 'tasmota' }>,
+  text: string,
+) {
+  const targets = targetsOf(registry, route.device);
+  if (route.part === 'lwt') {
+    const state = parseState(text);
+    for (const { meter } of targets) {
+      if (state) acceptStatus(c, meter, state);
+      else c.tally.add('invalid-status', meter.id, `Tasmota LWT must be Online or Offline, got "${text.slice(0, 50)}"`);
+    }
+    return;
+  }
+  const json = parseJson(text);
+  const first = targets[0]?.meter.id;
+  if (!json.ok) return c.tally.add('invalid-json', first, json.detail);
+  const doc = json.doc;
+  const energy = isObject(doc) ? doc.ENERGY : undefined;
+  if (!isObject(doc) || !isObject(energy))
+    return c.tally.add('schema', first, 'Tasmota SENSOR without an ENERGY object (not an energy monitor?)');
+  for (const { meter, channel } of targets) {
+    let tsMs = c.ctx.nowMs;
+    if (doc.Time !== undefined) {
+      const t = parseDeviceTime(doc.Time, 'local', meter.timeZone);
+      if (!t.ok) {
+        c.tally.add('bad-timestamp', meter.id, `Time: ${t.detail}`);
+        continue;
+      }
+      if (t.ms >= CLOCK_NOT_SET_MS) tsMs = t.ms;
+    }
+    const total = channelValue(energy.Total, channel);
+    if (total === undefined) {
+      c.tally.add(
+        'schema',
+        meter.id,
+        `ENERGY.Total has no channel ${channel ?? '(sum)'}: ${JSON.stringify(energy.Total)?.slice(0, 60)}`,
+      );
+      continue;
+    }
+    const wh = toWh(total, 'kWh');
+    if (!wh.ok) {
+      c.tally.add('schema', meter.id, `ENERGY.Total: ${wh.detail}`);
+      continue;
+    }
+    const powerW = channelValue(energy.Power, channel);
+    const kw = typeof powerW === 'number' && Number.isFinite(powerW) && powerW >= 0 ? powerW / 1000 : undefined;
+    acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok', ...(kw !== undefined && { kw }) });
+  }
+}
