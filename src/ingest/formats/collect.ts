@@ -45,9 +45,12 @@ export function toWh(value: unknown, unit: EnergyUnit): { ok: true; wh: number }
   return { ok: true, wh };
 }
 
-/** Wh sent as kWh (or the reverse) shows as a jump by ~1000x from the last register. */
+/**
+ * Wh sent as kWh (or the reverse) shows as a jump by ~1000x from the last register. Both sides at least 1 kWh:
+ * a counter that reset (Shelly reboot, meter replaced) restarts near 0, which must stay a register reset.
+ */
 function unitJump(lastWh: number | undefined, wh: number): boolean {
-  if (lastWh === undefined || lastWh < 1000 || wh <= 0) return false;
+  if (lastWh === undefined || lastWh < 1000 || wh < 1000) return false;
   const r = wh / lastWh;
   return (r > 900 && r < 1100) || (r > 1 / 1100 && r < 1 / 900);
 }

@@ -13,7 +13,8 @@ import { parseState } from './state-value.ts';
 import { targetsOf } from './targets.ts';
 import { acceptReading, acceptStatus, isObject, parseJson, toWh, type Collector } from './collect.ts';
 
-const CLOCK_NOT_SET_MS = Date.UTC(2016, 0, 1);
+/** Before NTP sync Tasmota counts from 1970 ("1970-01-01T00:33:28"). */
+const clockNotSet = (time: unknown): boolean => typeof time === 'string' && /^(19\d\d|200\d|201[0-5])-/.test(time);
 
 /** Scalar, or the channel's element (1-based) of an array, or the sum of the array without a channel. */
 function channelValue(v: unknown, channel: string | undefined): unknown {
@@ -51,13 +52,13 @@ export function decodeTasmota(
     return c.tally.add('schema', first, 'Tasmota SENSOR without an ENERGY object (not an energy monitor?)');
   for (const { meter, channel } of targets) {
     let tsMs = c.ctx.nowMs;
-    if (doc.Time !== undefined) {
+    if (doc.Time !== undefined && !clockNotSet(doc.Time)) {
       const t = parseDeviceTime(doc.Time, 'local', meter.timeZone);
       if (!t.ok) {
         c.tally.add('bad-timestamp', meter.id, `Time: ${t.detail}`);
         continue;
       }
-      if (t.ms >= CLOCK_NOT_SET_MS) tsMs = t.ms;
+      tsMs = t.ms;
     }
     const total = channelValue(energy.Total, channel);
     if (total === undefined) {
