@@ -24,6 +24,8 @@ export interface PublishMessage {
   /** The failure this message carries or is shaped by (spike, duplicate, out-of-order, clock-skew, fault, ...). */
   readonly failure?: FailureKindName;
   readonly failureId?: number;
+  /** A status forwarded after the fact saying the link was down from this instant (ground truth, not sent). */
+  readonly offlineAtMs?: number;
   /** Readings inside the payload, for ground truth (not sent). */
   readonly readings?: readonly PublishedReading[];
 }

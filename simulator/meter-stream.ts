@@ -5,7 +5,8 @@
  */
 import type { FailureEvent, SimMeter, SimPlan } from './plan-types.ts';
 import type { PublishMessage, PublishedReading, SimMessage } from './message.ts';
-import { readingTopic, statusTopic } from './message.ts';
+import { readingTopic } from './message.ts';
+import { encoderFor, type SimReadingOut } from './formats.ts';
 import { createMeterPhysics } from './meter-physics.ts';
 import { streamFor } from './prng.ts';
 import { garbagePayload, pickGarbage } from './garbage.ts';
@@ -42,15 +43,6 @@ export function formatTs(ms: number, format: SimPlan['tsFormat'], timeZone: stri
   return new Date(ms).toISOString();
 }
 
-function readingBody(
-  ts: string | number,
-  wh: number,
-  kw: number | undefined,
-  status: 'ok' | 'fault',
-): Record<string, unknown> {
-  return { ts, kwh: wh / 1000, ...(kw !== undefined && { kw }), ...(status === 'fault' && { status }) };
-}
-
 export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink): Generator<SimMessage> {
   const fs = plan.failures.filter((f) => f.meterId === meter.id);
   const I = meter.intervalMs;
@@ -60,22 +52,42 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
   const pending = new Pending();
   const onStep = sink ? (a: number, b: number, j: number) => sink.onEnergy(meter.id, a, b, j) : undefined;
   const base = { type: 'publish' as const, meterId: meter.id, qos: 1 as const };
+  const enc = encoderFor(plan.formats?.[meter.id] ?? 'native', meter.id, meter.timeZone);
+  const native = encoderFor('native', meter.id, meter.timeZone);
   const status = (atMs: number): PublishMessage => ({
     ...base,
     atMs,
-    topic: statusTopic(meter.id),
-    payload: 'online',
+    ...enc.status('online', atMs),
     retain: true,
     kind: 'status',
+  });
+  const published = (r: SimReadingOut): PublishedReading => ({
+    tsMs: r.tsMs,
+    registerWh: r.wh,
+    status: enc.carriesFault ? r.status : 'ok',
   });
 
   pending.push(status(first));
   for (const f of fs.filter((x) => x.kind === 'outage-will')) {
+    if (enc.timedStatus) {
+      // A gateway lost its meter (or its own uplink) and, once back, forwards the outage with its times.
+      pending.push({
+        ...base,
+        atMs: f.toMs,
+        ...enc.forwardedOutage(f.fromMs, f.toMs),
+        retain: false,
+        kind: 'status',
+        failure: 'outage-will',
+        failureId: f.id,
+        offlineAtMs: f.fromMs,
+      });
+      continue;
+    }
     pending.push({ type: 'drop', atMs: f.fromMs, meterId: meter.id, failureId: f.id });
     pending.push({ type: 'reconnect', atMs: f.toMs, meterId: meter.id, failureId: f.id });
     pending.push({ ...status(f.toMs), failure: 'outage-will', failureId: f.id });
   }
-  let buffered: { body: Record<string, unknown>; reading: PublishedReading }[] = [];
+  let buffered: SimReadingOut[] = [];
   const end = plan.endMs;
   for (let t = first; end === undefined || t <= end; t += I) {
     physics.advanceTo(t, onStep);
@@ -93,36 +105,35 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     const st = fault ? 'fault' : 'ok';
     // Demand over the last step; nothing to report before the first step.
     const kw = plan.publishKw && t > first ? Math.round(physics.powerW) / 1000 : undefined;
-    const body = readingBody(ts, wh, kw, st);
-    const reading: PublishedReading = { tsMs, registerWh: wh, status: st };
+    const out: SimReadingOut = { tsMs, ts, wh, kw, status: st };
+    const reading = published(out);
     const shaping = fault ?? spike ?? skew;
 
     // Store-and-forward ending now: the gateway flushes what it held, as one array, before the live reading.
     for (const f of fs.filter((x) => x.kind === 'store-and-forward' && x.toMs === t)) {
-      if (buffered.length) {
+      const msgs = enc.flush(buffered);
+      msgs.forEach((m, k) =>
         pending.push({
           ...base,
           atMs: t,
-          topic: readingTopic(meter.id),
-          payload: JSON.stringify(buffered.map((b) => b.body)),
+          ...m,
           retain: false,
           kind: 'flush',
           failure: 'store-and-forward',
           failureId: f.id,
-          readings: buffered.map((b) => b.reading),
-        });
-      }
+          readings: msgs.length === 1 ? buffered.map(published) : [published(buffered[k]!)],
+        }),
+      );
       buffered = [];
     }
     const outage = active(fs, 'outage', t) ?? active(fs, 'outage-will', t);
     const saf = active(fs, 'store-and-forward', t);
-    if (saf) buffered.push({ body, reading });
+    if (saf) buffered.push(out);
     else if (!outage) {
       const msg: PublishMessage = {
         ...base,
         atMs: t,
-        topic: readingTopic(meter.id),
-        payload: JSON.stringify(body),
+        ...enc.reading(out),
         retain: false,
         kind: 'reading',
         ...(shaping && { failure: shaping.kind, failureId: shaping.id }),
@@ -143,7 +154,7 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
       pending.push({
         ...base,
         atMs: t,
-        topic: readingTopic(meter.id),
+        topic: enc.readingTopic,
         payload,
         retain: false,
         kind: 'garbage',
@@ -157,12 +168,12 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
         ...base,
         atMs: t,
         topic: readingTopic(f.victim!),
-        payload: JSON.stringify(body),
+        payload: native.reading(out).payload,
         retain: false,
         kind: 'wrong-topic',
         failure: 'wrong-topic',
         failureId: f.id,
-        readings: [reading],
+        readings: [{ tsMs, registerWh: wh, status: st }],
       });
     }
     yield* pending.drainUntil(t);

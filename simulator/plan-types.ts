@@ -1,5 +1,6 @@
 /** The resolved simulation plan: scenario + registry + seed, every instant in epoch ms. Plain data. */
 import type { RigBehaviour } from './rig.ts';
+import type { SimFormat } from './formats.ts';
 import type { EnergySource } from '../src/registry/schema.ts';
 
 export interface SimRig {
@@ -78,4 +79,6 @@ export interface SimPlan {
   readonly tsFormat: 'iso-utc' | 'iso-local' | 'epoch-ms';
   readonly publishKw: boolean;
   readonly rigBehaviour: RigBehaviour;
+  /** Meters that speak a device format instead of our JSON (scenario `formats`). */
+  readonly formats?: Readonly<Record<string, SimFormat>>;
 }

@@ -2,11 +2,21 @@
 import type { CurtailmentRule, SimMeter, SimPlan } from './plan-types.ts';
 import type { Scenario } from './scenario-schema.ts';
 import { ScenarioError } from './scenario-load.ts';
+import type { SimFormat } from './formats.ts';
 import { expandFailures, parseInstantMs, targetMeters } from './failure-plan.ts';
 
 function minuteOfDay(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   return h * 60 + m;
+}
+
+function formatsOf(scenario: Scenario, meters: readonly SimMeter[]): Record<string, SimFormat> | undefined {
+  const entries = Object.entries(scenario.formats ?? {});
+  if (!entries.length) return undefined;
+  const known = new Set(meters.map((m) => m.id));
+  const missing = entries.filter(([id]) => !known.has(id)).map(([id]) => id);
+  if (missing.length) throw new ScenarioError(`scenario: formats: not simulated meters: ${missing.join(', ')}`);
+  return Object.fromEntries(entries);
 }
 
 export function buildPlan(
@@ -48,5 +58,6 @@ export function buildPlan(
     tsFormat: scenario.tsFormat,
     publishKw: scenario.publishKw,
     rigBehaviour: scenario.rigs,
+    ...(formatsOf(scenario, meters) && { formats: formatsOf(scenario, meters) }),
   };
 }

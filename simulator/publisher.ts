@@ -18,6 +18,8 @@ import type { Logger } from 'pino';
 import type { SimMessage } from './message.ts';
 import { statusTopic } from './message.ts';
 
+type Msg = { topic: string; payload: string };
+
 export interface PublisherOptions {
   brokerUrl: string;
   meterIds: readonly string[];
@@ -30,6 +32,9 @@ export interface PublisherOptions {
   log: Logger;
   /** Give up when not every client is connected by then (default 15 s). */
   connectTimeoutMs?: number;
+  /** A meter's last will (per-meter mode) and its 'offline' announcement; default our JSON's status topic. */
+  willOf?: (meterId: string) => Msg;
+  offlineOf?: (meterId: string) => Msg;
 }
 
 export class SimulatorConnectError extends Error {
@@ -81,7 +86,9 @@ export function createPublisher(o: PublisherOptions): Publisher {
     w.forEach((f) => f());
   };
 
-  function open(clientId: string, willTopic: string): Conn {
+  const willOf = o.willOf ?? ((m: string) => ({ topic: statusTopic(m), payload: 'offline' }));
+  const offlineOf = o.offlineOf ?? willOf;
+  function open(clientId: string, will: Msg): Conn {
     const client = mqtt.connect(o.brokerUrl, {
       clientId,
       clean: true,
@@ -90,7 +97,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
       protocolVersion: 4,
       ...(o.username !== undefined && { username: o.username }),
       ...(o.password !== undefined && { password: o.password }),
-      will: { topic: willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     });
     client.on('error', (err) => o.log.debug({ clientId, err: err.message }, 'MQTT client error.'));
     return { client, inflight: 0, idle: [] };
@@ -134,14 +141,14 @@ export function createPublisher(o: PublisherOptions): Publisher {
         const n = Math.max(1, Math.min(o.connections!, o.meterIds.length));
         const list = Array.from({ length: n }, (_, k) => {
           const id = `sim-gw-${k + 1}`;
-          const c = open(id, `gateways/${id}/status`);
+          const c = open(id, { topic: `gateways/${id}/status`, payload: 'offline' });
           conns.set(id, c);
           return c;
         });
         o.meterIds.forEach((m, i) => byMeter.set(m, list[i % n]!));
       } else {
         for (const m of o.meterIds) {
-          const c = open(m, statusTopic(m));
+          const c = open(m, willOf(m));
           conns.set(m, c);
           byMeter.set(m, c);
         }
@@ -173,7 +180,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
       if (msg.type === 'publish') return publish(conn, msg.topic, msg.payload, msg.qos, msg.retain);
       if (msg.type === 'drop') {
         stats.drops++;
-        if (pool) return publish(conn, statusTopic(msg.meterId), 'offline', 1, true);
+        if (pool) return publish(conn, willOf(msg.meterId).topic, willOf(msg.meterId).payload, 1, true);
         // Let what is in flight be acknowledged first: a reconnect starts with fresh stores.
         await connIdle(conn);
         conn.client.options.reconnectPeriod = 0;
@@ -197,7 +204,10 @@ export function createPublisher(o: PublisherOptions): Publisher {
       // publish on a client that will not reconnect would wait for ever: announce only on live links.
       if (opts.announceOffline) {
         for (const m of o.meterIds)
-          if (byMeter.get(m)!.client.connected) await publish(byMeter.get(m)!, statusTopic(m), 'offline', 1, true);
+          if (byMeter.get(m)!.client.connected) {
+            const off = offlineOf(m);
+            await publish(byMeter.get(m)!, off.topic, off.payload, 1, true);
+          }
       }
       await this.drain();
       await Promise.all([...conns.values()].map((c) => c.client.endAsync(!c.client.connected)));

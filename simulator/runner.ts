@@ -22,6 +22,8 @@ import { createPublisher } from './publisher.ts';
 import { createPacer, clockLabel, type ClockSpec } from './clock.ts';
 import { computeProgress, type Progress } from './progress.ts';
 import { writeLoadRegistry } from './load-registry.ts';
+import { stringify } from 'yaml';
+import { encoderFor, simDevices } from './formats.ts';
 
 export interface SimulationOptions {
   /** A scenario, or the path of a scenario file; default: live calm over the whole registry. */
@@ -118,9 +120,15 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   // 0 = one client per meter whatever the count.
   const connections =
     opts.connections === 0 ? undefined : (opts.connections ?? (plan.meters.length > 500 ? 50 : undefined));
+  const encoders = new Map(
+    plan.meters.map((m) => [m.id, encoderFor(plan.formats?.[m.id] ?? 'native', m.id, m.timeZone)]),
+  );
+  if (plan.formats) writeFileSync(join(outDir, 'devices.yaml'), stringify(simDevices(plan.formats)));
   const publisher = createPublisher({
     brokerUrl: opts.brokerUrl,
     meterIds: plan.meters.map((m) => m.id),
+    willOf: (id) => encoders.get(id)!.will,
+    offlineOf: (id) => encoders.get(id)!.status('offline', Date.now()),
     log,
     ...(connections !== undefined && { connections }),
     ...(opts.maxInflight !== undefined && { maxInflight: opts.maxInflight }),

@@ -3,6 +3,7 @@
  * refused. See simulator/README.md for the prose version.
  */
 import { z } from 'zod';
+import { SIM_FORMATS } from './formats.ts';
 
 /** 'now', a date YYYY-MM-DD (local midnight in the scenario zone) or an ISO date-time with zone. */
 const instant = z
@@ -102,6 +103,8 @@ export const scenarioSchema = z.strictObject({
     .prefault({}),
   curtailment: z.array(curtailmentSchema).default([]),
   failures: z.array(failureSchema).default([]),
+  /** Meters that speak a device format (simulator/formats.ts): meter id -> native | tasmota | shelly-gen2 | mapped. */
+  formats: z.record(z.string(), z.enum(SIM_FORMATS)).optional(),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

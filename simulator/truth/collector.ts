@@ -30,6 +30,8 @@ export interface MeterAcc {
   readonly foreign: ReadingColumns;
   /** Instants the meter's link dropped without DISCONNECT (the broker publishes the will). */
   readonly dropsMs: number[];
+  /** Offline times a gateway forwarded in a timestamped status: stored where they happened, whatever the clock. */
+  readonly timedDropsMs: number[];
   lastTickMs: number;
   messages: number;
 }
@@ -51,6 +53,7 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
         readings: columns(),
         foreign: columns(),
         dropsMs: [],
+        timedDropsMs: [],
         lastTickMs: -Infinity,
         messages: 0,
       };
@@ -108,6 +111,7 @@ export function createTruthCollector(meterZones: ReadonlyMap<string, string>): T
       }
       if (msg.type !== 'publish') return;
       acc(msg.meterId).messages++;
+      if (msg.offlineAtMs !== undefined) acc(msg.meterId).timedDropsMs.push(msg.offlineAtMs);
       if (!msg.readings) return;
       const topicMeter = /^meters\/([^/]+)\//.exec(msg.topic)?.[1] ?? msg.meterId;
       const target = msg.kind === 'wrong-topic' ? acc(topicMeter).foreign : acc(topicMeter).readings;

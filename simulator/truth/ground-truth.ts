@@ -140,7 +140,9 @@ export function buildGroundTruth(o: GroundTruthOptions): Record<string, unknown>
   const meters = plan.meters.map((meter) => {
     const acc = collector.meters.get(meter.id);
     const readings = acc?.readings ?? { tsMs: [], registerWh: [], fault: [] };
-    const drops = o.willsInHistory ? (acc?.dropsMs ?? []) : [];
+    const drops = [...(o.willsInHistory ? (acc?.dropsMs ?? []) : []), ...(acc?.timedDropsMs ?? [])].sort(
+      (a, b) => a - b,
+    );
     const downIntervals = plan.failures
       .filter((f) => f.meterId === meter.id && DOWN_REASON[f.kind] && f.fromMs <= toMs)
       .map((f) => ({
