@@ -16,7 +16,15 @@ export const rssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 /** Publish `total` QoS 1 readings spread over `meters` meters from `connections` clients, at most `window` unacked each. */
 export async function publishReadings(
   url: string,
-  opts: { meters: string[]; total: number; connections: number; window: number; t0Ms: number },
+  opts: {
+    meters: string[];
+    total: number;
+    connections: number;
+    window: number;
+    t0Ms: number;
+    /** The k-th reading of a meter as topic + payload; default our JSON on meters/{id}/reading. */
+    message?: (meter: string, k: number) => { topic: string; payload: string };
+  },
 ): Promise<number> {
   const clients: MqttClient[] = await Promise.all(
     Array.from({ length: opts.connections }, (_, i) =>
@@ -33,11 +41,11 @@ export async function publishReadings(
         if (i >= opts.total) break;
         const meter = opts.meters[i % opts.meters.length]!;
         const k = Math.floor(i / opts.meters.length);
-        const p = c.publishAsync(
-          `meters/${meter}/reading`,
-          JSON.stringify({ ts: opts.t0Ms + k * 1000, kwh: (1_000_000 + k * 55) / 1000, kw: 198.5 }),
-          { qos: 1 },
-        );
+        const m = opts.message?.(meter, k) ?? {
+          topic: `meters/${meter}/reading`,
+          payload: JSON.stringify({ ts: opts.t0Ms + k * 1000, kwh: (1_000_000 + k * 55) / 1000, kw: 198.5 }),
+        };
+        const p = c.publishAsync(m.topic, m.payload, { qos: 1 });
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
         if (inflight.size >= opts.window) await Promise.race(inflight);

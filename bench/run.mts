@@ -9,6 +9,15 @@ if (!only || only === 'ingest') {
   all.ingest = await benchIngest(Number(process.env.BENCH_READINGS ?? 100_000));
   console.log(JSON.stringify(all.ingest, null, 2));
 }
+if (!only || only === 'decode') {
+  const { benchDecode } = await import('./decode.ts');
+  console.error('decode: payloads/s per format, mapped vs our JSON end to end ...');
+  all.decode = await benchDecode(
+    Number(process.env.BENCH_DECODE ?? 200_000),
+    Number(process.env.BENCH_READINGS ?? 30_000),
+  );
+  console.log(JSON.stringify(all.decode, null, 2));
+}
 if (!only || only === 'ledger') {
   const mod = (await import('./ledger.ts').catch(() => undefined)) as
     { benchLedger?: () => Promise<unknown> } | undefined;

@@ -5,31 +5,31 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 const MIN_TS_MS = Date.UTC(2000, 0, 1);
 const MAX_TS_MS = Date.UTC(2100, 0, 1);
 
-/** ts: ISO-8601 string with a zone, or integer epoch milliseconds, within 2000..2100. */
-export const tsSchema = z.unknown().transform((v, ctx): number => {
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  };
-  let ms: number;
+/** Why a ts is refused, or undefined when it is fine (no closure per parse: this runs for every reading). */
+function tsProblem(v: unknown): string | undefined {
   if (typeof v === 'string') {
     if (!ISO_WITH_ZONE.test(v))
-      return fail(
-        `ts "${v.slice(0, 40)}" must be ISO-8601 with a zone (e.g. 2025-07-01T05:00:00+05:00 or ...Z) or epoch milliseconds`,
-      );
-    ms = Date.parse(v);
-    if (!Number.isFinite(ms)) return fail(`ts "${v.slice(0, 40)}" is not a real date`);
+      return `ts "${v.slice(0, 40)}" must be ISO-8601 with a zone (e.g. 2025-07-01T05:00:00+05:00 or ...Z) or epoch milliseconds`;
+    if (!Number.isFinite(Date.parse(v))) return `ts "${v.slice(0, 40)}" is not a real date`;
   } else if (typeof v === 'number') {
-    if (!Number.isInteger(v)) return fail('ts in epoch milliseconds must be an integer');
-    ms = v;
+    if (!Number.isInteger(v)) return 'ts in epoch milliseconds must be an integer';
   } else {
-    return fail(
-      v === undefined ? 'ts is required' : `ts must be a string or a number, got ${v === null ? 'null' : typeof v}`,
-    );
+    return v === undefined
+      ? 'ts is required'
+      : `ts must be a string or a number, got ${v === null ? 'null' : typeof v}`;
   }
-  if (ms < MIN_TS_MS) return fail('ts is before the year 2000 (epoch seconds instead of milliseconds?)');
-  if (ms > MAX_TS_MS) return fail('ts is after the year 2100');
-  return ms;
+  const ms = typeof v === 'string' ? Date.parse(v) : v;
+  if (ms < MIN_TS_MS) return 'ts is before the year 2000 (epoch seconds instead of milliseconds?)';
+  if (ms > MAX_TS_MS) return 'ts is after the year 2100';
+  return undefined;
+}
+
+/** ts: ISO-8601 string with a zone, or integer epoch milliseconds, within 2000..2100. */
+export const tsSchema = z.unknown().transform((v, ctx): number => {
+  const message = tsProblem(v);
+  if (message === undefined) return typeof v === 'string' ? Date.parse(v) : (v as number);
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
 });
 
 export const readingPayloadSchema = z.strictObject({

@@ -15,27 +15,37 @@ export interface RejectionGroup {
  * per (reason, meter), and the detail string is built only for the first occurrence.
  */
 export interface RejectionTally {
-  add(reason: RejectReason, meterId: string | undefined, detail: string | (() => string)): void;
+  add(reason: RejectionGroup['reason'], meterId: string | undefined, detail: string | (() => string)): void;
   readonly size: number;
   groups(): RejectionGroup[];
 }
 
-export function createTally(): RejectionTally {
-  const groups = new Map<string, { reason: RejectReason; count: number; detail: string; meterId?: string }>();
-  return {
-    add(reason, meterId, detail) {
-      const key = meterId === undefined ? reason : `${reason}\0${meterId}`;
-      const g = groups.get(key);
-      if (g) {
-        g.count++;
-        return;
-      }
-      const text = typeof detail === 'string' ? detail : detail();
-      groups.set(key, { reason, count: 1, detail: text.slice(0, 500), ...(meterId !== undefined && { meterId }) });
-    },
-    get size() {
-      return groups.size;
-    },
-    groups: () => [...groups.values()],
-  };
+type Group = { reason: RejectionGroup['reason']; count: number; detail: string; meterId?: string };
+
+/** A class, not a closure factory: one is made per message, and per-message closures cost (GC, keepNames). */
+class Tally implements RejectionTally {
+  private map: Map<string, Group> | undefined;
+  add(reason: RejectionGroup['reason'], meterId: string | undefined, detail: string | (() => string)): void {
+    const key = meterId === undefined ? reason : `${reason}\0${meterId}`;
+    const g = this.map?.get(key);
+    if (g) {
+      g.count++;
+      return;
+    }
+    const text = typeof detail === 'string' ? detail : detail();
+    (this.map ??= new Map()).set(key, {
+      reason,
+      count: 1,
+      detail: text.slice(0, 500),
+      ...(meterId !== undefined && { meterId }),
+    });
+  }
+  get size(): number {
+    return this.map?.size ?? 0;
+  }
+  groups(): RejectionGroup[] {
+    return this.map ? [...this.map.values()] : [];
+  }
 }
+
+export const createTally = (): RejectionTally => new Tally();

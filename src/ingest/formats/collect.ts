@@ -18,8 +18,8 @@ export interface Collector {
   readonly readings: AcceptedReading[];
   readonly statuses: AcceptedStatus[];
   readonly tally: RejectionTally;
-  /** Last register accepted per meter within this message (a batch is checked reading by reading). */
-  readonly lastWh: Map<string, number>;
+  /** Last register accepted per meter within this message (a batch is checked reading by reading); lazy. */
+  lastWh: Map<string, number> | undefined;
 }
 
 export const createCollector = (ctx: DecodeContext): Collector => ({
@@ -27,7 +27,7 @@ export const createCollector = (ctx: DecodeContext): Collector => ({
   readings: [],
   statuses: [],
   tally: createTally(),
-  lastWh: new Map(),
+  lastWh: undefined,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -55,15 +55,14 @@ function unitJump(lastWh: number | undefined, wh: number): boolean {
   return (r > 900 && r < 1100) || (r > 1 / 1100 && r < 1 / 900);
 }
 
-export interface ReadingIn {
-  readonly tsMs: number;
-  readonly registerWh: number;
-  readonly status: 'ok' | 'fault';
-  readonly kw?: number;
-}
-
 /** The rules every format shares: not ahead of the clock, inside the meter's service life, no unit-factor jump. */
-export function acceptReading(c: Collector, meter: Meter, r: ReadingIn, where = ''): void {
+export function acceptReading(
+  c: Collector,
+  meter: Meter,
+  r: { readonly tsMs: number; readonly registerWh: number; readonly status: 'ok' | 'fault' },
+  kw: number | undefined,
+  where = '',
+): void {
   const { ctx } = c;
   const meterId = meter.id;
   if (r.tsMs > ctx.nowMs + ctx.maxFutureSkewMs)
@@ -87,7 +86,7 @@ export function acceptReading(c: Collector, meter: Meter, r: ReadingIn, where = 
       meterId,
       () => `${where}ts ${iso(r.tsMs)} is after the meter was decommissioned (${iso(decommissionedMs)})`,
     );
-  const last = c.lastWh.get(meterId) ?? ctx.lastRegisterWh?.(meterId);
+  const last = c.lastWh?.get(meterId) ?? ctx.lastRegisterWh?.(meterId);
   if (unitJump(last, r.registerWh))
     return c.tally.add(
       'unit-jump',
@@ -95,15 +94,14 @@ export function acceptReading(c: Collector, meter: Meter, r: ReadingIn, where = 
       () =>
         `${where}register ${r.registerWh} Wh is ~1000x away from the last one (${last} Wh): Wh sent as kWh or the reverse?`,
     );
-  c.lastWh.set(meterId, r.registerWh);
-  c.readings.push({
-    meterId,
-    siteId: meter.siteId,
-    tsMs: r.tsMs,
-    registerWh: r.registerWh,
-    status: r.status,
-    ...(r.kw !== undefined && { kw: r.kw }),
-  });
+  (c.lastWh ??= new Map()).set(meterId, r.registerWh);
+  const { siteId } = meter;
+  const { tsMs, registerWh, status } = r;
+  c.readings.push(
+    kw === undefined
+      ? { meterId, siteId, tsMs, registerWh, status }
+      : { meterId, siteId, tsMs, registerWh, status, kw },
+  );
 }
 
 /** A status for a meter; a device time ahead of the clock is refused like a reading's. */

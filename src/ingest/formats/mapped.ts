@@ -80,7 +80,7 @@ function decodeReadings(c: Collector, registry: Registry, route: Extract<Route, 
       }
       const w = m.powerW === undefined ? undefined : pointerGet(item, pointerFor(m.powerW, channel));
       const kw = typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w / 1000 : undefined;
-      acceptReading(c, meter, { tsMs: t.ms, registerWh: wh.wh, status: 'ok', ...(kw !== undefined && { kw }) }, where);
+      acceptReading(c, meter, { tsMs: t.ms, registerWh: wh.wh, status: 'ok' }, kw, where);
     }
   }
 }

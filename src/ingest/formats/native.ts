@@ -58,11 +58,6 @@ export function decodeNativeReadings(c: Collector, meter: Meter, text: string): 
     }
     const { ts, kwh, kw, status } = parsed.data;
     // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
-    acceptReading(
-      c,
-      meter,
-      { tsMs: ts, registerWh: Math.round(kwh * 1000), status, ...(kw !== undefined && { kw }) },
-      where,
-    );
+    acceptReading(c, meter, { tsMs: ts, registerWh: Math.round(kwh * 1000), status }, kw, where);
   }
 }

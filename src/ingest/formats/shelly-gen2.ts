@@ -50,7 +50,7 @@ function readingFrom(
       continue;
     }
     const kw = typeof v.w === 'number' && Number.isFinite(v.w) && v.w >= 0 ? v.w / 1000 : undefined;
-    acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok', ...(kw !== undefined && { kw }) });
+    acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok' }, kw);
   }
   return n;
 }

@@ -76,6 +76,6 @@ export function decodeTasmota(
     }
     const powerW = channelValue(energy.Power, channel);
     const kw = typeof powerW === 'number' && Number.isFinite(powerW) && powerW >= 0 ? powerW / 1000 : undefined;
-    acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok', ...(kw !== undefined && { kw }) });
+    acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok' }, kw);
   }
 }
