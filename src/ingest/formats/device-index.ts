@@ -76,11 +76,14 @@ function build(registry: Registry): DeviceIndex {
       exact.set(tasmotaTopic(d, 'tele', 'LWT'), { format: 'tasmota', device: d, part: 'lwt' });
       for (const p of ['tele', 'stat', 'cmnd']) bases.set(tasmotaTopic(d, p, ''), d);
       filters.add(tasmotaTopic(d, '+', '#'));
+      // Any Tasmota's energy topics, so an unregistered one is rejected as unknown-device rather than unseen.
+      for (const leaf of ['SENSOR', 'LWT']) filters.add(`tele/+/${leaf}`);
     } else if (d.format === 'shelly-gen2') {
       exact.set(`${d.topic}/online`, { format: 'shelly-gen2', device: d, part: 'online' });
       exact.set(`${d.topic}/events/rpc`, { format: 'shelly-gen2', device: d, part: 'rpc' });
       bases.set(`${d.topic}/`, d);
       filters.add(`${d.topic}/#`);
+      for (const f of ['+/online', '+/events/rpc', '+/status/+']) filters.add(f);
     } else if (d.mapping) {
       const m = d.mapping;
       mappedDevices.set(`${m.id}\0${d.topic}`, d);
@@ -91,7 +94,8 @@ function build(registry: Registry): DeviceIndex {
         if (topic === undefined) continue;
         if (!patterns.has(`${part}\0${m.id}`))
           patterns.set(`${part}\0${m.id}`, { ...compile(topic), mapping: m, part });
-        filters.add(topic.replaceAll('{device}', d.topic).replaceAll('{channel}', '+'));
+        // Every device id of the pattern: an unregistered gateway is then rejected (unknown-device), not unseen.
+        filters.add(topic.replaceAll('{device}', '+').replaceAll('{channel}', '+'));
       }
     }
   }
