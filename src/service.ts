@@ -13,6 +13,7 @@ import { periodRoutes } from './http/routes/periods.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { ingestFilters } from './ingest/formats/device-index.ts';
+import { createHomeAssistant } from './ingest/home-assistant.ts';
 import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { seedLiveState } from './live/live-seed.ts';
 import { createLiveState, type LiveState } from './live/live-state.ts';
@@ -152,6 +153,21 @@ export function createService(
     stops.unshift(() => b.stop());
   }
 
+  /** Optional (mqtt.homeAssistantDiscovery): published through whichever broker connection the service has. */
+  async function startHomeAssistant(): Promise<void> {
+    const via = broker ?? subscriber!;
+    const ha = createHomeAssistant({
+      registry,
+      live,
+      publish: (topic, payload, retain) => via.publish(topic, payload, retain),
+      log: log.child({ component: 'home-assistant' }),
+      prefix: config.mqtt.homeAssistantPrefix,
+      intervalMs: config.mqtt.homeAssistantStateIntervalMs,
+    });
+    await ha.start();
+    stops.unshift(() => ha.stop());
+  }
+
   async function startHttp(tariffs: TariffSet): Promise<void> {
     const beforeRead = () => rollups.flush(30_000);
     const fees = feeSettings(config);
@@ -228,6 +244,7 @@ export function createService(
       });
       stops.unshift(async () => ingest.stop());
       await startBroker(ingest);
+      if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
       await startHttp(prepared.tariffs);
       log.info(
         { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },

@@ -10,6 +10,8 @@ export interface EmbeddedBroker {
   clients(): number;
   /** Measured state for /health: the listener is open. */
   health(): BrokerHealth;
+  /** Publish from the service itself (Home Assistant discovery); not run through ingest. */
+  publish(topic: string, payload: string, retain: boolean): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,6 +46,19 @@ export function createEmbeddedBroker(opts: {
         connected: server?.listening ?? false,
         clients: broker?.connectedClients ?? 0,
       };
+    },
+    publish(topic, payload, retain) {
+      const b = broker;
+      if (!b) return Promise.reject(new Error('embedded broker is not running'));
+      const packet = {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(payload),
+        qos: 0,
+        retain,
+        dup: false,
+      } as PublishPacket;
+      return new Promise((resolve, reject) => b.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     async start() {
       broker = await Aedes.createBroker({

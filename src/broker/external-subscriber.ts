@@ -7,6 +7,8 @@ import { installOrderedAcks } from './ordered-acks.ts';
 export interface ExternalSubscriber {
   connected(): boolean;
   health(): BrokerHealth;
+  /** Publish from the service itself (Home Assistant discovery), QoS 1. */
+  publish(topic: string, payload: string, retain: boolean): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -36,6 +38,10 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
   return {
     connected: () => client?.connected ?? false,
     health: () => ({ mode: 'external', url: opts.url, connected: client?.connected ?? false }),
+    async publish(topic, payload, retain) {
+      if (!client) throw new Error('not connected to the MQTT broker');
+      await client.publishAsync(topic, payload, { qos: 1, retain });
+    },
     async start() {
       client = mqtt.connect(opts.url, {
         clientId: opts.clientId,

@@ -34,6 +34,15 @@ export const configSchema = z.strictObject({
         .optional(),
       /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
       maxInflight: z.number().int().min(1).max(65535).default(1000),
+      /** Publish Home Assistant MQTT discovery (sensor per meter, device_class energy) and each meter's register. */
+      homeAssistantDiscovery: z.boolean().default(false),
+      /** Home Assistant's discovery prefix. */
+      homeAssistantPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'topic levels of letters, digits, "_" or "-"')
+        .default('homeassistant'),
+      /** How often (at most) a meter's register is republished for Home Assistant. */
+      homeAssistantStateIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
     })
     .prefault({}),
   influx: z
