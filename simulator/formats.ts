@@ -62,92 +62,94 @@ export const SIM_MAPPING: MappingInput = {
 const localWall = (ms: number, tz: string) => isoWithOffset(ms, tz).slice(0, 19);
 const kwh = (wh: number) => wh / 1000;
 
-export function encoderFor(format: SimFormat, meterId: string, timeZone: string): Encoder {
-  const dev = simDeviceTopic(format, meterId);
-  if (format === 'tasmota') {
-    const topic = `tele/${dev}/SENSOR`;
-    const reading = (r: SimReadingOut) => ({
-      topic,
-      payload: JSON.stringify({
-        Time: localWall(r.tsMs, timeZone),
-        ENERGY: {
-          TotalStartTime: '2024-01-01T00:00:00',
-          Total: kwh(r.wh),
-          ...(r.kw !== undefined && { Power: Math.round(r.kw * 1000) }),
-        },
-      }),
-    });
-    const lwt = (state: 'online' | 'offline') => ({
-      topic: `tele/${dev}/LWT`,
-      payload: state === 'online' ? 'Online' : 'Offline',
-    });
-    return {
-      format,
-      carriesFault: false,
-      timedStatus: false,
-      reading,
-      flush: (rs) => rs.map(reading),
-      status: lwt,
-      forwardedOutage: () => lwt('online'),
-      will: lwt('offline'),
-      readingTopic: topic,
-    };
-  }
-  if (format === 'shelly-gen2') {
-    const topic = `${dev}/events/rpc`;
-    const reading = (r: SimReadingOut) => ({
-      topic,
-      payload: JSON.stringify({
-        src: dev,
-        dst: `${dev}/events`,
-        method: 'NotifyStatus',
-        params: { ts: r.tsMs / 1000, 'em1data:0': { id: 0, total_act_energy: r.wh, total_act_ret_energy: 0 } },
-      }),
-    });
-    const online = (state: 'online' | 'offline') => ({ topic: `${dev}/online`, payload: String(state === 'online') });
-    return {
-      format,
-      carriesFault: false,
-      timedStatus: false,
-      reading,
-      flush: (rs) => rs.map(reading),
-      status: online,
-      forwardedOutage: () => online('online'),
-      will: online('offline'),
-      readingTopic: topic,
-    };
-  }
-  if (format === 'mapped') {
-    const topic = `simgw/${dev}/${meterId}/data`;
-    const link = `simgw/${dev}/${meterId}/link`;
-    const body = (r: SimReadingOut) => ({
-      t: r.tsMs / 1000,
-      energy: { import_kwh: kwh(r.wh), unit: 'kWh' },
-      ...(r.kw !== undefined && { p_w: Math.round(r.kw * 1000) }),
-    });
-    const status = (state: 'online' | 'offline', atMs?: number) => ({
+function tasmotaEncoder(dev: string, timeZone: string): Encoder {
+  const topic = `tele/${dev}/SENSOR`;
+  const reading = (r: SimReadingOut) => ({
+    topic,
+    payload: JSON.stringify({
+      Time: localWall(r.tsMs, timeZone),
+      ENERGY: {
+        TotalStartTime: '2024-01-01T00:00:00',
+        Total: kwh(r.wh),
+        ...(r.kw !== undefined && { Power: Math.round(r.kw * 1000) }),
+      },
+    }),
+  });
+  const lwt = (state: 'online' | 'offline') => ({
+    topic: `tele/${dev}/LWT`,
+    payload: state === 'online' ? 'Online' : 'Offline',
+  });
+  return {
+    format: 'tasmota',
+    carriesFault: false,
+    timedStatus: false,
+    reading,
+    flush: (rs) => rs.map(reading),
+    status: lwt,
+    forwardedOutage: () => lwt('online'),
+    will: lwt('offline'),
+    readingTopic: topic,
+  };
+}
+
+function shellyEncoder(dev: string): Encoder {
+  const topic = `${dev}/events/rpc`;
+  const reading = (r: SimReadingOut) => ({
+    topic,
+    payload: JSON.stringify({
+      src: dev,
+      dst: `${dev}/events`,
+      method: 'NotifyStatus',
+      params: { ts: r.tsMs / 1000, 'em1data:0': { id: 0, total_act_energy: r.wh, total_act_ret_energy: 0 } },
+    }),
+  });
+  const online = (state: 'online' | 'offline') => ({ topic: `${dev}/online`, payload: String(state === 'online') });
+  return {
+    format: 'shelly-gen2',
+    carriesFault: false,
+    timedStatus: false,
+    reading,
+    flush: (rs) => rs.map(reading),
+    status: online,
+    forwardedOutage: () => online('online'),
+    will: online('offline'),
+    readingTopic: topic,
+  };
+}
+
+function mappedEncoder(dev: string, meterId: string): Encoder {
+  const topic = `simgw/${dev}/${meterId}/data`;
+  const link = `simgw/${dev}/${meterId}/link`;
+  const body = (r: SimReadingOut) => ({
+    t: r.tsMs / 1000,
+    energy: { import_kwh: kwh(r.wh), unit: 'kWh' },
+    ...(r.kw !== undefined && { p_w: Math.round(r.kw * 1000) }),
+  });
+  const status = (state: 'online' | 'offline', atMs?: number) => ({
+    topic: link,
+    payload: JSON.stringify({ link: state === 'online' ? 'UP' : 'DOWN', t: (atMs ?? 0) / 1000 }),
+  });
+  return {
+    format: 'mapped',
+    carriesFault: false,
+    timedStatus: true,
+    reading: (r) => ({ topic, payload: JSON.stringify(body(r)) }),
+    flush: (rs) => [{ topic, payload: JSON.stringify(rs.map(body)) }],
+    status,
+    forwardedOutage: (fromMs, toMs) => ({
       topic: link,
-      payload: JSON.stringify({ link: state === 'online' ? 'UP' : 'DOWN', t: (atMs ?? 0) / 1000 }),
-    });
-    return {
-      format,
-      carriesFault: false,
-      timedStatus: true,
-      reading: (r) => ({ topic, payload: JSON.stringify(body(r)) }),
-      flush: (rs) => [{ topic, payload: JSON.stringify(rs.map(body)) }],
-      status,
-      forwardedOutage: (fromMs, toMs) => ({
-        topic: link,
-        payload: JSON.stringify([
-          { link: 'DOWN', t: fromMs / 1000 },
-          { link: 'UP', t: toMs / 1000 },
-        ]),
-      }),
-      // The gateway's own connection will; a meter behind it never drops the gateway's link.
-      will: { topic: `simgw/${dev}/status`, payload: 'offline' },
-      readingTopic: topic,
-    };
-  }
+      payload: JSON.stringify([
+        { link: 'DOWN', t: fromMs / 1000 },
+        { link: 'UP', t: toMs / 1000 },
+      ]),
+    }),
+    // The gateway's own connection will; a meter behind it never drops the gateway's link.
+    will: { topic: `simgw/${dev}/status`, payload: 'offline' },
+    readingTopic: topic,
+  };
+}
+
+function nativeEncoder(meterId: string): Encoder {
   const body = (r: SimReadingOut) => ({
     ts: r.ts,
     kwh: kwh(r.wh),
@@ -155,7 +157,7 @@ export function encoderFor(format: SimFormat, meterId: string, timeZone: string)
     ...(r.status === 'fault' && { status: r.status }),
   });
   return {
-    format,
+    format: 'native',
     carriesFault: true,
     timedStatus: false,
     reading: (r) => ({ topic: readingTopic(meterId), payload: JSON.stringify(body(r)) }),
@@ -165,6 +167,14 @@ export function encoderFor(format: SimFormat, meterId: string, timeZone: string)
     will: { topic: statusTopic(meterId), payload: 'offline' },
     readingTopic: readingTopic(meterId),
   };
+}
+
+export function encoderFor(format: SimFormat, meterId: string, timeZone: string): Encoder {
+  const dev = simDeviceTopic(format, meterId);
+  if (format === 'tasmota') return tasmotaEncoder(dev, timeZone);
+  if (format === 'shelly-gen2') return shellyEncoder(dev);
+  if (format === 'mapped') return mappedEncoder(dev, meterId);
+  return nativeEncoder(meterId);
 }
 
 /** devices.yaml content for the meters of a plan that speak a device format. */

@@ -64,41 +64,54 @@ export function tasmotaTopic(device: Device, prefix: string, leaf: string): stri
   return `${full.endsWith('/') ? full : `${full}/`}${leaf}`;
 }
 
-function build(registry: Registry): DeviceIndex {
-  const exact = new Map<string, Route>();
-  const bases = new Map<string, Device>();
-  const mappedDevices = new Map<string, Device>();
-  const patterns = new Map<string, Pattern>();
-  const filters = new Set<string>();
-  for (const d of registry.devices ?? []) {
-    if (d.format === 'tasmota') {
-      exact.set(tasmotaTopic(d, 'tele', 'SENSOR'), { format: 'tasmota', device: d, part: 'sensor' });
-      exact.set(tasmotaTopic(d, 'tele', 'LWT'), { format: 'tasmota', device: d, part: 'lwt' });
-      for (const p of ['tele', 'stat', 'cmnd']) bases.set(tasmotaTopic(d, p, ''), d);
-      filters.add(tasmotaTopic(d, '+', '#'));
-      // Any Tasmota's energy topics, so an unregistered one is rejected as unknown-device rather than unseen.
-      for (const leaf of ['SENSOR', 'LWT']) filters.add(`tele/+/${leaf}`);
-    } else if (d.format === 'shelly-gen2') {
-      exact.set(`${d.topic}/online`, { format: 'shelly-gen2', device: d, part: 'online' });
-      exact.set(`${d.topic}/events/rpc`, { format: 'shelly-gen2', device: d, part: 'rpc' });
-      bases.set(`${d.topic}/`, d);
-      filters.add(`${d.topic}/#`);
-      for (const f of ['+/online', '+/events/rpc', '+/status/+']) filters.add(f);
-    } else if (d.mapping) {
-      const m = d.mapping;
-      mappedDevices.set(`${m.id}\0${d.topic}`, d);
-      for (const [part, topic] of [
-        ['reading', m.topic],
-        ['status', m.status?.topic],
-      ] as const) {
-        if (topic === undefined) continue;
-        if (!patterns.has(`${part}\0${m.id}`))
-          patterns.set(`${part}\0${m.id}`, { ...compile(topic), mapping: m, part });
-        // Every device id of the pattern: an unregistered gateway is then rejected (unknown-device), not unseen.
-        filters.add(topic.replaceAll('{device}', '+').replaceAll('{channel}', '+'));
-      }
+interface Tables {
+  readonly exact: Map<string, Route>;
+  readonly bases: Map<string, Device>;
+  readonly mappedDevices: Map<string, Device>;
+  readonly patterns: Map<string, Pattern>;
+  readonly filters: Set<string>;
+}
+
+function addDevice(d: Device, t: Tables): void {
+  if (d.format === 'tasmota') {
+    t.exact.set(tasmotaTopic(d, 'tele', 'SENSOR'), { format: 'tasmota', device: d, part: 'sensor' });
+    t.exact.set(tasmotaTopic(d, 'tele', 'LWT'), { format: 'tasmota', device: d, part: 'lwt' });
+    for (const p of ['tele', 'stat', 'cmnd']) t.bases.set(tasmotaTopic(d, p, ''), d);
+    t.filters.add(tasmotaTopic(d, '+', '#'));
+    // Any Tasmota's energy topics, so an unregistered one is rejected as unknown-device rather than unseen.
+    for (const leaf of ['SENSOR', 'LWT']) t.filters.add(`tele/+/${leaf}`);
+  } else if (d.format === 'shelly-gen2') {
+    t.exact.set(`${d.topic}/online`, { format: 'shelly-gen2', device: d, part: 'online' });
+    t.exact.set(`${d.topic}/events/rpc`, { format: 'shelly-gen2', device: d, part: 'rpc' });
+    t.bases.set(`${d.topic}/`, d);
+    t.filters.add(`${d.topic}/#`);
+    for (const f of ['+/online', '+/events/rpc', '+/status/+']) t.filters.add(f);
+  } else if (d.mapping) {
+    const m = d.mapping;
+    t.mappedDevices.set(`${m.id}\0${d.topic}`, d);
+    for (const [part, topic] of [
+      ['reading', m.topic],
+      ['status', m.status?.topic],
+    ] as const) {
+      if (topic === undefined) continue;
+      if (!t.patterns.has(`${part}\0${m.id}`))
+        t.patterns.set(`${part}\0${m.id}`, { ...compile(topic), mapping: m, part });
+      // Every device id of the pattern: an unregistered gateway is then rejected (unknown-device), not unseen.
+      t.filters.add(topic.replaceAll('{device}', '+').replaceAll('{channel}', '+'));
     }
   }
+}
+
+function build(registry: Registry): DeviceIndex {
+  const tables: Tables = {
+    exact: new Map(),
+    bases: new Map(),
+    mappedDevices: new Map(),
+    patterns: new Map(),
+    filters: new Set(),
+  };
+  for (const d of registry.devices ?? []) addDevice(d, tables);
+  const { exact, bases, mappedDevices, patterns, filters } = tables;
   const patternList = [...patterns.values()];
 
   function routeBase(topic: string): Route | undefined {
