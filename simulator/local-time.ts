@@ -1,27 +1,12 @@
 /**
- * Local wall-clock minute of day for an instant in an IANA zone, with the
- * zone offset cached per UTC hour (Intl is slow; offsets change at most on
- * hour boundaries in the zones we meet).
+ * Local wall-clock minute of day for an instant in an IANA zone (offsets from
+ * the engine's zoneOffsetMs, cached per UTC hour).
  */
 import { zoneOffsetMs } from '../src/util/time.ts';
 
-const HOUR_MS = 3_600_000;
-const caches = new Map<string, Map<number, number>>();
-
+/** The zone's offset at an instant (the engine's zoneOffsetMs caches it per UTC hour, exact at transitions). */
 export function offsetAtMs(utcMs: number, timeZone: string): number {
-  let cache = caches.get(timeZone);
-  if (!cache) {
-    cache = new Map();
-    caches.set(timeZone, cache);
-  }
-  const hour = Math.floor(utcMs / HOUR_MS);
-  let off = cache.get(hour);
-  if (off === undefined) {
-    off = zoneOffsetMs(hour * HOUR_MS, timeZone);
-    if (cache.size > 50_000) cache.clear();
-    cache.set(hour, off);
-  }
-  return off;
+  return zoneOffsetMs(utcMs, timeZone);
 }
 
 /** 0..1439 */

@@ -1,31 +1,18 @@
 /**
  * Device timestamps in the forms real devices send: ISO with offset, epoch seconds or milliseconds, and wall
- * time without offset in the site's IANA zone (Tasmota's default `Time`). Pure; the zone offset is cached per
- * UTC hour (Intl is slow, and offsets change on hour boundaries at most in the zones we meet).
+ * time without offset in the site's IANA zone (Tasmota's default `Time`). Pure; zone offsets come from the
+ * engine's zoneOffsetMs (cached per UTC hour, exact at transitions).
  */
 import { zoneOffsetMs } from '../../util/time.ts';
 import type { TimestampForm } from '../../registry/device-schema.ts';
 
 const MIN_TS_MS = Date.UTC(2000, 0, 1);
 const MAX_TS_MS = Date.UTC(2100, 0, 1);
-const HOUR_MS = 3_600_000;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 export type TimeResult = { ok: true; ms: number } | { ok: false; detail: string };
 
-const offsets = new Map<string, Map<number, number>>();
-function offsetAt(utcMs: number, timeZone: string): number {
-  let cache = offsets.get(timeZone);
-  if (!cache) offsets.set(timeZone, (cache = new Map()));
-  const hour = Math.floor(utcMs / HOUR_MS);
-  let off = cache.get(hour);
-  if (off === undefined) {
-    off = zoneOffsetMs(hour * HOUR_MS, timeZone);
-    if (cache.size > 50_000) cache.clear();
-    cache.set(hour, off);
-  }
-  return off;
-}
+const offsetAt = zoneOffsetMs;
 
 /** Wall-clock ms (fields as if UTC) to the instant in `timeZone`; the earlier one when a wall time repeats. */
 export function wallToUtcMs(wallMs: number, timeZone: string): number {
