@@ -10,6 +10,7 @@ import { buildApp } from './http/app.ts';
 import { dashboardRoutes } from './http/dashboard/index.ts';
 import { ledgerRoutes } from './http/routes/ledger.ts';
 import { periodRoutes } from './http/routes/periods.ts';
+import { createFeeDays, type FeeDays } from './ledger/fee-days-updater.ts';
 import { createIngestMetrics, writerMetrics, type IngestMetrics } from './ingest/metrics.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { ingestFilters } from './ingest/formats/device-index.ts';
@@ -36,6 +37,8 @@ export interface Service {
   readonly writer: BatchWriter;
   /** Hour/day rollups the ledger reads; flush() waits until everything stored so far is rolled up. */
   readonly rollups: Rollups;
+  /** The fee_1d measurement (fees per meter and day) that Grafana reads. */
+  readonly feeDays: FeeDays;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -97,6 +100,7 @@ export function createService(
   let target!: InfluxTarget;
   let writer!: BatchWriter;
   let rollups!: Rollups;
+  let feeDays!: FeeDays;
   let broker: EmbeddedBroker | undefined;
   let subscriber: ExternalSubscriber | undefined;
   let app!: FastifyInstance;
@@ -211,6 +215,9 @@ export function createService(
     get rollups() {
       return rollups;
     },
+    get feeDays() {
+      return feeDays;
+    },
     async start() {
       if (started) return;
       started = true;
@@ -233,13 +240,34 @@ export function createService(
       });
       await rollups.start();
       stops.unshift(() => rollups.stop());
+      feeDays = createFeeDays({
+        registry,
+        tariffs: prepared.tariffs,
+        target,
+        sink: writer,
+        log: log.child({ component: 'fee-days' }),
+        beforeRead: () => rollups.flush(30_000),
+        ...feeSettings(config),
+        prices: registry.prices,
+      });
+      await feeDays.start();
+      stops.unshift(() => feeDays.stop());
+      const marks = rollups.marks;
       const ingest = createIngestPipeline({
         registry,
         writer,
         metrics,
         live,
         log: log.child({ component: 'ingest' }),
-        rollupMarks: rollups.marks,
+        // Stored readings also move the fee days (fee_1d) they fall in.
+        rollupMarks: {
+          linesFor: (readings, rx) => marks.linesFor(readings, rx),
+          stored: (readings, rx) => {
+            marks.stored(readings, rx);
+            feeDays.markStored(readings);
+          },
+          oldestInFlightMs: () => marks.oldestInFlightMs(),
+        },
         ...config.ingest,
       });
       stops.unshift(async () => ingest.stop());

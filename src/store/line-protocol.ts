@@ -14,7 +14,7 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *   rollup_dirty tags meter         fields hour_ms (int): "readings of this meter-hour were written" (see src/rollup/marks.ts)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
-const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
+export const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
 const escStr = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 const ns = (ms: number) => `${ms}000000`;
 

@@ -81,6 +81,8 @@ function substitute(query: string, values: Map<string, string>): string {
 }
 
 const QUERIES = panelQueries();
+/** The scenario's quarter (short-e2e: 2025-07-01..03, every later day billed after the last reading). */
+const QUARTER = '2025-Q3';
 let influx: TestInflux;
 let target: InfluxTarget;
 let svc: Awaited<ReturnType<typeof startService>>;
@@ -124,6 +126,9 @@ beforeAll(async () => {
     ),
   ).toBeGreaterThan(0);
 
+  // Every stored reading is in the rollups, and the fee days (fee_1d) they move are written.
+  await svc.feeDays.flush();
+
   // Template variables: textboxes take their default; query variables "All" = every value their query returns.
   const vars = loadDashboards().flatMap((d) => d.dashboard.templating?.list ?? []);
   for (const v of vars) if (v.type !== 'query') values.set(v.name, String(v.query ?? v.current?.value ?? ''));
@@ -135,6 +140,9 @@ beforeAll(async () => {
     expect(found.length, `variable $${name} has values`).toBeGreaterThan(0);
     values.set(name, regexOf(found));
   }
+  const quarters = await queryRows(target, 'SHOW TAG VALUES FROM "fee_1d" WITH KEY = "quarter"');
+  expect(quarters.map((r) => r.value)).toContain(QUARTER);
+  values.set('quarter', QUARTER);
 }, 120_000);
 
 afterAll(async () => {
@@ -155,5 +163,44 @@ describe('Grafana dashboards against InfluxDB loaded with simulator data', () =>
     const series = await influxql(target, q);
     const n = series.reduce((sum, s) => sum + s.values.length, 0);
     expect(n, `${name} returned no rows:\n${q}`).toBeGreaterThan(0);
+  });
+});
+
+describe('Grafana fee panels equal the ledger', () => {
+  it('the fee panel summed over the quarter equals GET /api/ledger to the milli-tiyn', async () => {
+    const res = await svc.app.inject({ method: 'GET', url: `/api/ledger?period=${QUARTER}` });
+    expect(res.statusCode).toBe(200);
+    const ledger = res.json() as { totals: { feeMilliTiyn: number } };
+    expect(ledger.totals.feeMilliTiyn).toBeGreaterThan(0);
+    const fees = loadDashboards().find((d) => d.file === 'fees.json')!.dashboard;
+    const panel = fees.panels.find((p) => /^Fee in \$quarter/.test(p.title ?? ''))!;
+    const q = substitute(panel.targets![0]!.query!, values);
+    const [row] = (await influxql(target, q)).flatMap((s) => rows(s));
+    const tenge = Number(row?.fee);
+    // The panel shows tenge (milli-tiyn / 100000) as a float: back to milli-tiyn it is the ledger's exact sum.
+    expect(Math.round(tenge * 100_000)).toBe(ledger.totals.feeMilliTiyn);
+    expect(tenge.toFixed(2)).toBe((ledger.totals.feeMilliTiyn / 100_000).toFixed(2));
+  });
+
+  it('per meter, metered and substituted energy and fee equal the ledger summary', async () => {
+    const res = await svc.app.inject({ method: 'GET', url: `/api/ledger?period=${QUARTER}` });
+    const ledger = res.json() as {
+      summaries: { byMeter: { key: string; meteredWh: number; substitutedWh: number; feeMilliTiyn: number }[] };
+    };
+    const got = await queryRows(
+      target,
+      `SELECT sum("metered_wh") AS "meteredWh", sum("substituted_wh") AS "substitutedWh", sum("fee_milli_tiyn") AS "feeMilliTiyn" FROM "fee_1d" WHERE "quarter" = '${QUARTER}' GROUP BY "meter"`,
+    );
+    const byMeter = new Map(got.map((r) => [r.meter, r]));
+    expect(ledger.summaries.byMeter.length).toBeGreaterThan(1);
+    for (const m of ledger.summaries.byMeter) {
+      const r = byMeter.get(m.key);
+      expect({ meter: m.key, metered: r?.meteredWh, substituted: r?.substitutedWh, fee: r?.feeMilliTiyn }).toEqual({
+        meter: m.key,
+        metered: m.meteredWh,
+        substituted: m.substitutedWh,
+        fee: m.feeMilliTiyn,
+      });
+    }
   });
 });

@@ -53,21 +53,30 @@ describe('Grafana dashboards and provisioning', () => {
     expect(new Set(uids).size).toBe(uids.length);
   });
 
-  it.each(dashboards)('$file: every panel, query and variable uses the provisioned datasource uid', ({ d }) => {
-    expect(datasources).toHaveLength(1);
-    const uid = datasources[0]!.uid;
-    expect(uid).toBe('kzm-influx');
-    for (const p of d.panels) {
-      if (p.type === 'text') continue;
-      expect(p.datasource?.uid, p.title).toBe(uid);
-      expect(p.targets?.length, p.title).toBeGreaterThan(0);
-      for (const t of p.targets ?? []) {
-        expect(t.datasource?.uid, `${p.title} ${t.refId}`).toBe(uid);
-        expect(t.rawQuery, `${p.title}: raw InfluxQL`).toBe(true);
+  it.each(dashboards)(
+    '$file: importable anywhere: every panel, query and variable uses the $datasource variable, which defaults to the provisioned uid',
+    ({ d }) => {
+      expect(datasources).toHaveLength(1);
+      expect(datasources[0]!.uid).toBe('kzm-influx');
+      const dsVar = d.templating.list.find((v) => v.type === 'datasource') as
+        { name: string; query?: string; current?: { value?: string } } | undefined;
+      expect(dsVar?.name).toBe('datasource');
+      expect(dsVar?.query).toBe('influxdb');
+      expect(dsVar?.current?.value).toBe('kzm-influx');
+      expect(JSON.stringify(d)).not.toMatch(/"uid":\s*"kzm-influx"/);
+      for (const p of d.panels) {
+        if (p.type === 'text') continue;
+        expect(p.datasource?.uid, p.title).toBe('${datasource}');
+        expect(p.targets?.length, p.title).toBeGreaterThan(0);
+        for (const t of p.targets ?? []) {
+          expect(t.datasource?.uid, `${p.title} ${t.refId}`).toBe('${datasource}');
+          expect(t.rawQuery, `${p.title}: raw InfluxQL`).toBe(true);
+        }
       }
-    }
-    for (const v of d.templating.list.filter((x) => x.type === 'query')) expect(v.datasource?.uid, v.name).toBe(uid);
-  });
+      for (const v of d.templating.list.filter((x) => x.type === 'query'))
+        expect(v.datasource?.uid, v.name).toBe('${datasource}');
+    },
+  );
 
   it.each(dashboards)('$file: unique panel ids and every variable in a query is defined', ({ d }) => {
     const ids = d.panels.map((p) => p.id);
@@ -83,13 +92,23 @@ describe('Grafana dashboards and provisioning', () => {
       }
   });
 
-  it('the fee dashboard is labelled an estimate and points to the authoritative ledger', () => {
+  it('the fee panels read the fees the service computes (fee_1d), never raw readings or typed-in rates', () => {
     const fees = dashboards.find(({ file }) => file === 'fees.json')!.d;
-    expect(fees.title.toLowerCase()).toContain('estimate');
-    for (const p of fees.panels.filter((x) => /₸/.test(x.title)))
-      expect(p.title.toLowerCase(), p.title).toContain('estimate');
+    expect(fees.templating.list.map((v) => v.type)).not.toContain('textbox');
+    for (const p of fees.panels)
+      for (const t of p.targets ?? []) {
+        expect(t.query, p.title).toMatch(/FROM "fee_1d"/);
+        expect(t.query, p.title).not.toMatch(/"reading"/);
+      }
     const text = fees.panels.find((p) => p.type === 'text')?.options?.content ?? '';
     expect(text).toContain('/api/ledger');
+  });
+
+  it('consumption energy panels read the rollups or fee_1d; only the latest-reading table reads raw readings', () => {
+    const cons = dashboards.find(({ file }) => file === 'consumption.json')!.d;
+    for (const p of cons.panels)
+      for (const t of p.targets ?? [])
+        if (/FROM "reading"/.test(t.query ?? '')) expect(p.title, t.query).toBe('Latest reading per meter');
   });
 
   it('docker-compose mounts the provisioning where Grafana reads it and the dashboards where the provider looks', () => {

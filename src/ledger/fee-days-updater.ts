@@ -1,0 +1,217 @@
+/**
+ * Keeps `fee_1d` (src/ledger/fee-days.ts) current, from the same engine and rollups as /api/ledger:
+ *   - at start, every day of the running quarter for every meter;
+ *   - on every pass, yesterday and today for every meter (the running day grows with time, and a day that
+ *     has just ended is finished off);
+ *   - for each meter with newly stored readings, the days from its previous stored reading (or, with
+ *     none, from the start of the quarter of the new reading) up to today: a reading changes how the
+ *     spans on both sides of it are billed, up to the next reading or now;
+ *   - the first time a reading of a quarter is stored, that whole quarter for every meter (a meter
+ *     with no reading at all is billed at maximum load in the ledger: its days must be there too).
+ * So every quarter that this process computed once (the running one at start, any quarter it stored
+ * readings of) is complete in fee_1d; `kzmeter rollup --period` recomputes any other.
+ * A pass first waits for the rollups (beforeRead), then computes day by day, a batch of days at a time, and
+ * writes through the batch writer. A failed pass keeps its meters for the next one.
+ */
+import type { Logger } from 'pino';
+import type { QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import { DAY_MS, quarterAt } from '../fees/index.ts';
+import type { Registry } from '../registry/types.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { influxql, num } from '../store/query/client.ts';
+import { meterCondition, ms } from '../store/query/syntax.ts';
+import { feeDayLine, feeDaysOf, localDays } from './fee-days.ts';
+import { meterFacts } from './scope.ts';
+import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod, type StoreLedgerOptions } from './store-ledger.ts';
+
+export interface FeeDaysDeps {
+  readonly registry: Registry;
+  readonly tariffs: TariffSet;
+  readonly target: InfluxTarget;
+  readonly sink: { write(lines: readonly string[]): Promise<void> };
+  readonly log: Logger;
+  readonly policy?: SubstitutionPolicy;
+  readonly prices?: readonly QuarterPrice[];
+  readonly beforeRead?: () => Promise<boolean>;
+  readonly storeOptions?: StoreLedgerOptions;
+  readonly now?: () => number;
+  /** Time between passes (default 30 s). */
+  readonly intervalMs?: number;
+}
+
+export interface FeeDays {
+  /** These readings are stored (after their write is acknowledged). */
+  markStored(readings: readonly { readonly meterId: string; readonly tsMs: number }[]): void;
+  /** Recompute the given meters' days that hold any instant of [fromMs, min(toMs, now)). */
+  recompute(meterIds: readonly string[], fromMs: number, toMs: number): Promise<{ days: number; points: number }>;
+  /** Run a pass now (marks and the running days) and wait for it. */
+  flush(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Previous stored readings won't be looked for further back than this. */
+const LOOKBACK_MS = 400 * DAY_MS;
+
+export function createFeeDays(deps: FeeDaysDeps): FeeDays {
+  const now = deps.now ?? Date.now;
+  const intervalMs = deps.intervalMs ?? 30_000;
+  const facts = new Map(deps.registry.meters.map((m) => [m.id, meterFacts(m)] as const));
+  /** meter -> earliest stored reading time not yet reflected. */
+  const dirty = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = true;
+  /** Quarters (labels) whose every meter-day was computed by this process. */
+  const covered = new Set<string>();
+  const zones = [...new Set([...facts.values()].map((f) => f.timeZone))];
+
+  /** [from, to) of a quarter across the meters' zones. */
+  function quarterRange(t: number): { label: string; fromMs: number; toMs: number } {
+    const q = zones.map((z) => quarterAt(t, z));
+    return { label: q[0]!.label, fromMs: Math.min(...q.map((x) => x.fromMs)), toMs: Math.max(...q.map((x) => x.toMs)) };
+  }
+
+  async function compute(periods: MeterPeriod[]): Promise<number> {
+    if (!periods.length) return 0;
+    const result = await computeStoreLedger({
+      target: deps.target,
+      meters: periods,
+      tariffs: deps.tariffs,
+      ...(deps.policy && { policy: deps.policy }),
+      ...(deps.prices && { prices: deps.prices }),
+      ...(deps.storeOptions && { options: deps.storeOptions }),
+    });
+    const lines = result.meters.flatMap((r, i) =>
+      feeDaysOf(r.facts, periods[i]!.fromMs, r.ledger.lines).map(feeDayLine),
+    );
+    await deps.sink.write(lines);
+    return lines.length;
+  }
+
+  async function recompute(meterIds: readonly string[], fromMs: number, toMs: number) {
+    const until = Math.min(toMs, now());
+    /** day start -> the meters' periods of that day (days differ per zone; the engine groups equal ones). */
+    const byDay = new Map<number, MeterPeriod[]>();
+    for (const id of meterIds) {
+      const f = facts.get(id);
+      if (!f || fromMs >= until) continue;
+      for (const d of localDays(fromMs, until, f.timeZone)) {
+        const list = byDay.get(d.startMs) ?? [];
+        list.push({ facts: f, fromMs: d.startMs, toMs: Math.min(d.endMs, now()) });
+        byDay.set(d.startMs, list);
+      }
+    }
+    const days = [...byDay.keys()].sort((a, b) => a - b);
+    let points = 0;
+    // One ledger call per day: computeStoreLedger answers per meter, so a meter appears once in a call.
+    for (const d of days) points += await compute(byDay.get(d)!);
+    return { days: days.length, points };
+  }
+
+  /** Start of each dirty meter's range: the day of its previous stored reading, else its quarter's start. */
+  async function rangeStarts(marks: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const byDay = new Map<number, string[]>();
+    for (const [id, t] of marks) {
+      const day = Math.floor(t / DAY_MS) * DAY_MS;
+      byDay.set(day, [...(byDay.get(day) ?? []), id]);
+    }
+    for (const [day, ids] of byDay) {
+      const series = await influxql(
+        deps.target,
+        `SELECT last("last_ts") AS "ts" FROM "reading_1d" WHERE ${meterCondition(ids)} AND time < ${ms(day)} AND time >= ${ms(day - LOOKBACK_MS)} GROUP BY "meter"`,
+      );
+      const prev = new Map(series.map((s) => [s.tags?.meter ?? '', num(s.values[0]?.[1])] as const));
+      for (const id of ids) {
+        const f = facts.get(id)!;
+        const t = marks.get(id)!;
+        const p = prev.get(id);
+        out.set(id, p !== undefined && Number.isFinite(p) ? Math.min(p, t) : quarterAt(t, f.timeZone).fromMs);
+      }
+    }
+    return out;
+  }
+
+  async function pass(): Promise<void> {
+    const marks = new Map(dirty);
+    dirty.clear();
+    try {
+      await ensureRollupsCurrent(deps.beforeRead);
+      const t = now();
+      const all = [...facts.keys()];
+      for (const at of marks.values()) {
+        const q = quarterRange(at);
+        if (covered.has(q.label)) continue;
+        await recompute(all, q.fromMs, q.toMs);
+        covered.add(q.label);
+      }
+      const starts = await rangeStarts(marks);
+      const running = all.filter((id) => !starts.has(id) || starts.get(id)! > t - 2 * DAY_MS);
+      await recompute(running, t - 2 * DAY_MS, t);
+      const byStart = new Map<number, string[]>();
+      for (const [id, from] of starts)
+        if (from <= t - 2 * DAY_MS) byStart.set(from, [...(byStart.get(from) ?? []), id]);
+      for (const [from, ids] of byStart) await recompute(ids, from, t);
+    } catch (err) {
+      for (const [id, at] of marks) dirty.set(id, Math.min(at, dirty.get(id) ?? Infinity));
+      deps.log.warn({ err: (err as Error).message, meters: marks.size }, 'Fee days pass failed; retried later.');
+    }
+  }
+
+  function runPass(): Promise<void> {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void runPass().then(schedule);
+    }, intervalMs);
+    timer.unref();
+  }
+
+  return {
+    markStored(readings) {
+      for (const r of readings) {
+        if (!facts.has(r.meterId)) continue;
+        const prev = dirty.get(r.meterId);
+        if (prev === undefined || r.tsMs < prev) dirty.set(r.meterId, r.tsMs);
+      }
+    },
+    recompute,
+    async flush() {
+      await running;
+      await runPass();
+    },
+    async start() {
+      stopped = false;
+      const t = now();
+      // The running quarter, in the background: the service does not wait for it to open its ports.
+      running = (async () => {
+        try {
+          await ensureRollupsCurrent(deps.beforeRead);
+          const q = quarterRange(t);
+          const r = await recompute([...facts.keys()], q.fromMs, t);
+          covered.add(q.label);
+          deps.log.info({ days: r.days, points: r.points }, 'Fee days of the running quarter computed.');
+        } catch (err) {
+          deps.log.warn({ err: (err as Error).message }, 'Could not compute the fee days of the running quarter.');
+        }
+      })().finally(() => {
+        running = undefined;
+      });
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
