@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the service and its tests run for real (InfluxDB 1.x, Mosquitto, Chromium)
 # when they are missing. Used by `npm start` / `npm test` (pre-scripts) and .ci/run.
-# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium]
+# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus]   (prometheus: promtool checks the alert rules)
 set -euo pipefail
-declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [chromium]=chromium)
+declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [chromium]=chromium [prometheus]=promtool)
 missing=()
 for pkg in "$@"; do
   bin=${probe[$pkg]:-$pkg}
@@ -20,5 +20,5 @@ fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's packages may start their own daemons; the service and tests start their own on free ports.
-for svc in influxdb mosquitto; do $SUDO service "$svc" stop >/dev/null 2>&1 || true; done
+for svc in influxdb mosquitto prometheus; do $SUDO service "$svc" stop >/dev/null 2>&1 || true; done
 exit 0

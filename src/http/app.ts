@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LiveState } from '../live/live-state.ts';
-import type { IngestMetrics } from '../ingest/metrics.ts';
+import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
@@ -32,6 +32,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply
       .status(status)
       .send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
+  });
+  registerMeterGauges(deps.metrics.registry, {
+    meters: deps.registry.meters,
+    live: deps.live,
+    ...(deps.now && { now: deps.now }),
   });
   await healthRoutes(app, deps.health);
   await meterRoutes(app, deps);

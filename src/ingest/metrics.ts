@@ -1,10 +1,23 @@
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { LIVE_GRACE_INTERVALS, liveStatus } from '../live/live-status.ts';
+import type { MeterLive } from '../live/live-state.ts';
 import type { WriterMetrics } from '../store/batch-writer.ts';
+import { packageVersion } from '../util/version.ts';
 
-/** Every stage counts what it received, accepted, rejected (by reason) and wrote. */
+/**
+ * Every stage counts what it received, accepted, rejected (by reason) and wrote. Names follow Prometheus'
+ * conventions: the client's process_* and nodejs_* unprefixed (what standard Node dashboards expect),
+ * kzm_* for ours, _total for counters, units in the name (_seconds, _bytes), counts named by what they count.
+ */
 export function createIngestMetrics() {
   const registry = new PromRegistry();
-  collectDefaultMetrics({ register: registry, prefix: 'kzm_process_' });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'kzm_build_info',
+    help: 'Always 1: the running version and Node.js (labels)',
+    labelNames: ['version', 'nodejs_version'],
+    registers: [registry],
+  }).set({ version: packageVersion(), nodejs_version: process.version }, 1);
   const c = <T extends string>(name: string, help: string, labelNames: T[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const metrics = {
@@ -53,4 +66,54 @@ export function writerMetrics(m: IngestMetrics): WriterMetrics {
       m.pendingLines.set(lines);
     },
   };
+}
+
+/** What the per-meter gauges read: the registry's meters and the live view. */
+export interface MeterGaugeDeps {
+  readonly meters: readonly { readonly id: string; readonly siteId: string; readonly reportingIntervalS: number }[];
+  readonly live: { get(meterId: string): MeterLive | undefined };
+  readonly now?: () => number;
+}
+
+/**
+ * Per-meter gauges, computed at each scrape from the live view, for alerts on a silent meter:
+ *   kzm_meter_last_received_timestamp_seconds   arrival of its last reading (absent: never seen)
+ *   kzm_meter_last_reading_timestamp_seconds    the newest reading's own time
+ *   kzm_meter_offline                           1 when the last will says offline or nothing arrived for
+ *                                               its grace (LIVE_GRACE_INTERVALS reporting intervals)
+ *   kzm_meter_grace_seconds                     that grace
+ */
+export function registerMeterGauges(registry: PromRegistry, deps: MeterGaugeDeps): void {
+  const now = deps.now ?? Date.now;
+  const labelNames = ['meter', 'site'] as const;
+  const gauge = (name: string, help: string, value: (m: MeterGaugeDeps['meters'][number]) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const m of deps.meters) {
+          const v = value(m);
+          if (v !== undefined) this.set({ meter: m.id, site: m.siteId }, v);
+        }
+      },
+    });
+  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  gauge('kzm_meter_last_received_timestamp_seconds', 'When the last reading of the meter arrived (Unix time)', (m) =>
+    seconds(deps.live.get(m.id)?.lastReceivedMs),
+  );
+  gauge('kzm_meter_last_reading_timestamp_seconds', "The newest reading's own time (Unix time)", (m) =>
+    seconds(deps.live.get(m.id)?.lastReadingTsMs),
+  );
+  gauge('kzm_meter_offline', '1: offline (last will, or nothing received for its grace); 0: online or fault', (m) => {
+    const s = liveStatus(deps.live.get(m.id), m.reportingIntervalS, now());
+    return s === 'never-seen' ? undefined : s === 'offline' ? 1 : 0;
+  });
+  gauge(
+    'kzm_meter_grace_seconds',
+    'How long the meter may stay silent before it counts as offline',
+    (m) => LIVE_GRACE_INTERVALS * m.reportingIntervalS,
+  );
 }

@@ -44,7 +44,7 @@ export class RollupsBehindError extends LedgerStoreError {
   readonly statusCode = 503;
   constructor(
     message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
-      'Try again in a minute; kzm_rollup_pending_hours in /metrics shows the backlog.',
+      'Try again in a minute; kzm_rollup_pending_meter_hours in /metrics shows the backlog.',
   ) {
     super(message);
     this.name = 'RollupsBehindError';

@@ -60,8 +60,8 @@ function rollupMetrics(registry: PromRegistry | undefined) {
       registers: [registry],
     }),
     pending: new Gauge({
-      name: 'kzm_rollup_pending_hours',
-      help: 'Meter-hours waiting for their rollups',
+      name: 'kzm_rollup_pending_meter_hours',
+      help: 'Meter-hours waiting for their rollups (a count of meter-hours, not a duration)',
       registers: [registry],
     }),
   };

@@ -1,20 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { LiveState } from '../../live/live-state.ts';
 import type { Registry } from '../../registry/types.ts';
+import { liveStatus } from '../../live/live-status.ts';
+
+export { liveStatus };
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-
-/** Live view: 'offline' when the last will says so or nothing arrived for 3 reporting intervals. */
-export function liveStatus(
-  last: { lastReadingTsMs?: number; lastReceivedMs?: number; status?: string; lastReadingStatus?: string } | undefined,
-  intervalS: number,
-  nowMs: number,
-): 'online' | 'offline' | 'fault' | 'never-seen' {
-  if (!last || (last.lastReceivedMs === undefined && last.status === undefined)) return 'never-seen';
-  if (last.status === 'offline') return 'offline';
-  if (last.lastReceivedMs === undefined || nowMs - last.lastReceivedMs > 3 * intervalS * 1000) return 'offline';
-  return last.lastReadingStatus === 'fault' ? 'fault' : 'online';
-}
 
 export async function meterRoutes(
   app: FastifyInstance,
