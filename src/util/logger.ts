@@ -1,8 +1,28 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 
-/** One root logger; JSON lines (pino) — pipe through `npx pino-pretty` to read them comfortably. */
-export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
-  if (opts.pretty) {
+const require = createRequire(import.meta.url);
+
+/** Whether a module can be loaded from here (pino-pretty is a dev dependency: absent from the image). */
+function installed(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One root logger: JSON lines (pino), or pino-pretty's coloured lines when `pretty` asks for them (a terminal)
+ * and pino-pretty is installed. Without it (production install, Docker image) the lines stay JSON, never a
+ * crash; pipe them through `npx pino-pretty` to read them comfortably.
+ */
+export function createLogger(
+  level: string,
+  opts: { pretty?: boolean; isInstalled?: (name: string) => boolean } = {},
+): Logger {
+  if (opts.pretty && (opts.isInstalled ?? installed)('pino-pretty')) {
     return pino({
       level,
       transport: {
