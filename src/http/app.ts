@@ -1,8 +1,18 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { LiveState } from '../live/live-state.ts';
 import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
+import { packageVersion } from '../util/version.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 
@@ -17,22 +27,94 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
 }
 
+/** Where the API description lives (README "HTTP API"). */
+export const OPENAPI_PATH = '/openapi.json';
+export const API_DOCS_PATH = '/docs';
+
+type Validation = { instancePath?: string; message?: string; keyword?: string; params?: { keys?: string[] } }[];
+
+/** A request validation failure as one sentence, in the words of describeIssues (src/util/zod-error.ts). */
+function describeValidation(validation: Validation, context: string | undefined): string {
+  const root = context === 'querystring' ? 'query' : context === 'params' ? 'path' : (context ?? 'request');
+  return validation
+    .map((v) => {
+      const key = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.') || root;
+      const keys = v.params?.keys ?? [];
+      const what =
+        v.keyword === 'unrecognized_keys'
+          ? `unknown parameter${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
+          : (v.message ?? 'invalid');
+      return `${key}: ${what}`;
+    })
+    .join('; ');
+}
+
+/** One error shape, { error }, for every error: our routes, validation, unknown routes, 5xx. */
+function errorHandling(app: FastifyInstance, log: Logger): void {
+  app.setErrorHandler((err: FastifyError & { validationContext?: string; retryAfterS?: number }, _req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err) || err.validation)
+      return reply.status(400).send({ error: describeValidation(err.validation as Validation, err.validationContext) });
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    // A 503 is "not now": say when to come back (overload, InfluxDB unreachable, rollups catching up).
+    if (status === 503) void reply.header('retry-after', String(err.retryAfterS ?? 5));
+    if (status >= 500 && status !== 503) log.error({ err }, 'HTTP handler failed.');
+    else if (status === 503) log.warn({ err: err.message }, 'HTTP request refused for now.');
+    // 503 says what to wait for (rollups catching up); other 5xx details stay in the log.
+    return reply
+      .status(status)
+      .send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .status(404)
+      .send({ error: `no route ${req.method} ${req.url.split('?')[0]}: the API is described at ${OPENAPI_PATH}` }),
+  );
+}
+
+/** OpenAPI from the routes' zod schemas; Swagger UI at /docs, served from the package (no CDN). */
+async function apiDocs(app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'kzmeter',
+        description:
+          'Metering and fee service for licensed crypto-mining data centres (Kazakhstan). Every error answers `{ "error": "<sentence>" }`.',
+        version: packageVersion(),
+      },
+      tags: [
+        { name: 'service', description: 'Health and metrics' },
+        { name: 'meters', description: 'Meters and their live state' },
+        { name: 'ledger', description: 'The fee ledger' },
+        { name: 'periods', description: 'Tax-period close and exports' },
+        { name: 'dashboard', description: "The built-in web dashboard's pages and data" },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH, uiConfig: { url: OPENAPI_PATH } });
+  app.get(
+    OPENAPI_PATH,
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'This API described as OpenAPI 3',
+        response: { 200: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) },
+      },
+    },
+    async () => app.swagger(),
+  );
+}
+
 /** The HTTP app without listen(): tests inject requests, `serve` listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
-  app.setErrorHandler((err: Error & { statusCode?: number; retryAfterS?: number }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    // A 503 is "not now": say when to come back (overload, InfluxDB unreachable, rollups catching up).
-    if (status === 503) void reply.header('retry-after', String(err.retryAfterS ?? 5));
-    if (status >= 500 && status !== 503) deps.log.error({ err }, 'HTTP handler failed.');
-    else if (status === 503) deps.log.warn({ err: err.message }, 'HTTP request refused for now.');
-    // 503 says what to wait for (rollups catching up); other 5xx details stay in the log.
-    void reply
-      .status(status)
-      .send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
-  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  errorHandling(app, deps.log);
+  await apiDocs(app);
   registerMeterGauges(deps.metrics.registry, {
     meters: deps.registry.meters,
     live: deps.live,
@@ -40,10 +122,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await healthRoutes(app, deps.health);
   await meterRoutes(app, deps);
-  app.get('/metrics', async (_req, reply) => {
-    void reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Prometheus metrics (text exposition format); the names are listed in README "Metrics"',
+        produces: ['text/plain'],
+      },
+    },
+    async (_req, reply) => {
+      void reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
   for (const p of deps.plugins ?? []) await p(app);
   return app;
 }

@@ -3,6 +3,7 @@ import type { InfluxTarget } from '../../store/influx-target.ts';
 import { pingInflux } from '../../store/ping.ts';
 import type { BrokerHealth } from '../../broker/broker-health.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
+import { healthSchema } from './schemas.ts';
 
 export interface HealthDeps {
   readonly influx: Pick<InfluxTarget, 'url' | 'apiVersion'>;
@@ -50,7 +51,12 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
 }
 
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
-  app.get('/health', async (_req, reply) => {
+  const schema = {
+    tags: ['service'],
+    summary: 'Broker, InfluxDB and ingest state: 200 ok, 503 degraded',
+    response: { 200: healthSchema, 503: healthSchema },
+  };
+  app.get('/health', { schema }, async (_req, reply) => {
     const report = await healthReport(deps);
     return reply.status(report.status === 'ok' ? 200 : 503).send(report);
   });

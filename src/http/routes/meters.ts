@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { LiveState } from '../../live/live-state.ts';
 import type { Registry } from '../../registry/types.ts';
+import { z } from 'zod';
 import { liveStatus } from '../../live/live-status.ts';
+import { errorSchema, meterListSchema } from './schemas.ts';
 
 export { liveStatus };
 
@@ -11,7 +13,13 @@ export async function meterRoutes(
   app: FastifyInstance,
   deps: { registry: Registry; live: LiveState; now?: () => number },
 ): Promise<void> {
-  app.get('/api/meters', async () => {
+  const schema = {
+    tags: ['meters'],
+    summary: 'Every meter of the registry with its live state (last reading, kW, status)',
+    querystring: z.strictObject({}),
+    response: { 200: meterListSchema, 400: errorSchema },
+  };
+  app.get('/api/meters', { schema }, async () => {
     const now = (deps.now ?? Date.now)();
     return {
       meters: deps.registry.meters.map((m) => {

@@ -1,0 +1,114 @@
+/**
+ * Response schemas of the HTTP API, in zod: fastify-type-provider-zod checks every answer against them and
+ * @fastify/swagger turns them (and the request schemas) into /openapi.json. Objects are loose where the
+ * answer is large (the ledger report): the named fields are described and checked, further fields pass.
+ */
+import { z } from 'zod';
+
+/** The one error shape of every error answer (our routes, validation, 404, 5xx). */
+export const errorSchema = z
+  .strictObject({ error: z.string().describe('What went wrong, as a sentence') })
+  .describe('Error');
+
+/** Error answers for these status codes. */
+export const errors = <C extends number>(...codes: C[]): Record<C, typeof errorSchema> =>
+  Object.fromEntries(codes.map((c) => [c, errorSchema])) as Record<C, typeof errorSchema>;
+
+const iso = z.string().describe('ISO-8601 instant (UTC)');
+
+export const meterSchema = z.strictObject({
+  id: z.string(),
+  site: z.string(),
+  taxpayer: z.string().describe('BIN of the taxpayer whose rigs the meter measures'),
+  energySource: z.enum(['grid', 'renewable', 'own-offgrid']).optional(),
+  reportingIntervalS: z.number().int(),
+  maxLoadKw: z.number(),
+  status: z.enum(['online', 'offline', 'fault', 'never-seen']),
+  statusSince: iso.nullable(),
+  lastReadingAt: iso.nullable().describe("The newest reading's own time"),
+  lastReceivedAt: iso.nullable(),
+  lastKw: z.number().nullable(),
+  lastRegisterKwh: z.number().nullable(),
+});
+
+export const meterListSchema = z.strictObject({ meters: z.array(meterSchema) });
+
+export const healthSchema = z
+  .looseObject({
+    status: z.enum(['ok', 'degraded']),
+    broker: z.looseObject({
+      mode: z.enum(['embedded', 'external']),
+      url: z.string(),
+      connected: z.boolean(),
+      clients: z.number().int().optional(),
+    }),
+    influx: z.looseObject({
+      url: z.string(),
+      apiVersion: z.string(),
+      reachable: z.boolean(),
+      error: z.string().optional(),
+    }),
+    ingest: z.looseObject({
+      pendingLines: z.number().int(),
+      writing: z.boolean(),
+      consecutiveWriteFailures: z.number().int(),
+      lastWriteError: z.string().optional(),
+      lastWriteErrorAt: z.string().optional(),
+    }),
+  })
+  .describe('200 when everything is ok, 503 when degraded (same body)');
+
+const totals = z.looseObject({
+  lineCount: z.number().int(),
+  energyWh: z.number().int(),
+  meteredWh: z.number().int(),
+  substitutedWh: z.number().int(),
+  feeMilliTiyn: z.number().int().describe('Exact sum of the ledger lines'),
+});
+
+export const ledgerReportSchema = z.looseObject({
+  period: z.looseObject({
+    label: z.string(),
+    from: iso,
+    to: iso,
+    timeZones: z.array(z.string()),
+    complete: z.boolean().describe('false: the period is running; the ledger runs to asOf'),
+    asOf: iso.optional(),
+  }),
+  scope: z.looseObject({ site: z.string().optional(), taxpayer: z.string().optional(), meters: z.array(z.string()) }),
+  policy: z.looseObject({ name: z.enum(['strict', 'register-reconciled']) }),
+  registryVersion: z.string(),
+  tariffs: z.array(z.looseObject({ id: z.string(), version: z.number().int() })),
+  totals: totals.extend({
+    energyKwh: z.string(),
+    feeTenge: z.string(),
+    declaredTiyn: z.number().int().describe('Amount due: the sum of the rounded declared lines'),
+    declaredTenge: z.string(),
+  }),
+  declared: z.array(
+    z.looseObject({
+      taxpayerBin: z.string(),
+      taxQuarter: z.string(),
+      energySource: z.string(),
+      basis: z.enum(['metered', 'substituted']),
+      rateTiynPerKwh: z.number().int(),
+      feeMilliTiyn: z.number().int(),
+      amountTiyn: z.number().int(),
+    }),
+  ),
+  summaries: z.looseObject({ total: totals, byMeter: z.array(totals.extend({ key: z.string() })) }),
+  outageCost: z.looseObject({ milliTiyn: z.number().int(), tenge: z.string() }),
+  lines: z.array(
+    z.looseObject({
+      meterId: z.string(),
+      from: iso,
+      to: iso,
+      basis: z.enum(['metered', 'substituted']),
+      reason: z.string().optional(),
+      energySource: z.string(),
+      energyWh: z.number().int(),
+      rateTiynPerKwh: z.number().int(),
+      feeMilliTiyn: z.number().int(),
+    }),
+  ),
+});
