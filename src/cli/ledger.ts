@@ -6,18 +6,27 @@ import { createLedgerService } from '../ledger/ledger-service.ts';
 import { toCsv, toTable } from '../ledger/format.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { influxTarget } from '../store/influx-target.ts';
+import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
 
-export const LEDGER_HELP = `kzmeter ledger --period 2025-Q3 [--site ID] [--taxpayer BIN] [--policy strict|register-reconciled]
-               [--format json|csv|table] [--csv-table lines|declared] [--config file.yaml]
-  Prints the fee ledger of a period, computed from InfluxDB (KZM_INFLUX_URL must point to it).
-  --period     2025-Q3, 2025-07 or 2025-07-01..2025-07-15 (both days included); or --from/--to
-  --from --to  dates (local midnight at the site) or date-times with offset; --to is exclusive
-  --policy     strict (default): every gap, last will, fault, reset or spike at max load x hours;
-               register-reconciled: communication gaps the register covers plausibly at the register
-  --format     table (default), json (the /api/ledger answer), csv (one row per ledger line)
-  --csv-table  lines (default) or declared (declared lines, rounded once each)
-  --tariffs    tariff directory (default: config tariffsDir / KZM_TARIFFS_DIR); --tariffs-override DIR on top
-A period still in progress is computed up to now and marked as such.`;
+export const LEDGER_HELP = `Usage: kzmeter ledger (--period P | --from D --to D) [--site ID | --taxpayer BIN] [--policy NAME]
+                      [--format json|csv|table] [--csv-table lines|declared] [--tariffs DIR] [--config file.yaml]
+  Prints the fee ledger of a period, computed from InfluxDB: the one \`kzmeter serve\` started (found in
+  <dataDir>/local-influx.json while it runs), or KZM_INFLUX_URL. A running period is computed up to now.
+  --period P          2025-Q3, 2025-07 or 2025-07-01..2025-07-15 (both days included)
+  --from D --to D     dates (local midnight at the site) or date-times with offset; --to is exclusive
+  --site ID           only this site's meters
+  --taxpayer BIN      only this taxpayer's meters
+  --policy NAME       strict (default): every gap, last will, fault, reset or spike at max load x hours;
+                      register-reconciled: communication gaps the register covers plausibly at the register
+  --format F          table (default), json (the /api/ledger answer), csv (one row per line)
+  --csv-table T       with --format csv: lines (default) or declared (declared lines, rounded once each)
+  --tariffs DIR       tariff schedules (default: KZM_TARIFFS_DIR, tariffs/)
+  --tariffs-override DIR   schedules that replace those of the same id
+  --config F          settings file (YAML)
+  --help              this text
+Example: kzmeter ledger --period 2025-Q3 --site ekb-1 --format csv > ekb-1-2025-Q3.csv`;
+
+const HINT = 'Run "kzmeter ledger --help" for its options.';
 
 export interface LedgerCliIo {
   env?: NodeJS.ProcessEnv;
@@ -53,19 +62,18 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   }
   const format = values.format ?? 'table';
   if (!['json', 'csv', 'table'].includes(format)) {
-    err(`--format must be json, csv or table (got "${format}")\n`);
+    err(`--format must be json, csv or table (got "${format}"). ${HINT}\n`);
     return 2;
   }
   const csvTable = values['csv-table'];
   if (csvTable !== 'lines' && csvTable !== 'declared') {
-    err(`--csv-table must be lines or declared (got "${csvTable}")\n`);
+    err(`--csv-table must be lines or declared (got "${csvTable}"). ${HINT}\n`);
     return 2;
   }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
-  if (!config.influx.url) {
-    err(
-      'The ledger reads InfluxDB, but no InfluxDB URL is configured: set KZM_INFLUX_URL (e.g. KZM_INFLUX_URL=http://127.0.0.1:8086, and KZM_INFLUX_DATABASE if not "kzmeter") or influx.url in the --config file.\n',
-    );
+  const url = influxUrlOf(config);
+  if (!url) {
+    err(`${NO_INFLUX}\n`);
     return 2;
   }
   const registry = loadRegistry(config.registryDir);
@@ -77,7 +85,7 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   const service = createLedgerService({
     registry,
     tariffs: tariffs.value,
-    target: influxTarget(config.influx, config.influx.url),
+    target: influxTarget(config.influx, url),
     ...feeSettings(config),
     ...(io.now && { now: io.now }),
   });
@@ -93,7 +101,7 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   );
   const result = await service.ledger(query);
   if (!result.ok) {
-    err(`${result.reason}\n\n${LEDGER_HELP}\n`);
+    err(`${result.reason}. ${HINT}\n`);
     return 2;
   }
   if (format === 'json') out(`${JSON.stringify(result.value, null, 2)}\n`);

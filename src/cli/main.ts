@@ -1,57 +1,86 @@
 #!/usr/bin/env -S npx tsx
 import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
-import { ledgerMain, LEDGER_HELP } from './ledger.ts';
-import { periodsMain, PERIODS_HELP } from './periods.ts';
-import { rollupMain, ROLLUP_HELP } from './rollup.ts';
-import { serveMain, SERVE_HELP } from './serve.ts';
+import { packageVersion } from '../util/version.ts';
+import { ledgerMain } from './ledger.ts';
+import { periodsMain } from './periods.ts';
+import { rollupMain } from './rollup.ts';
+import { serveMain } from './serve.ts';
 
-const HELP = `kzmeter — metering and fee service for licensed crypto-mining data centres (Kazakhstan)
+interface Command {
+  readonly summary: string;
+  readonly run: (argv: string[]) => Promise<number>;
+}
 
-Usage: kzmeter <command> [options]     (npm run cli -- <command> ...)
+const COMMANDS: Record<string, Command> = {
+  serve: { summary: 'run the service (MQTT broker, ingest, InfluxDB, HTTP API, dashboard)', run: serveMain },
+  simulate: {
+    summary: 'publish simulated meter readings to a broker',
+    run: async (argv) => (await import('../../simulator/index.ts')).simulateMain(argv),
+  },
+  ledger: { summary: 'print the fee ledger of a period (table, CSV or JSON)', run: (argv) => ledgerMain(argv) },
+  close: { summary: 'close a tax period into a frozen, digest-checked snapshot', run: (a) => periodsMain('close', a) },
+  reopen: {
+    summary: 'reopen a closed period (the next close makes a new version)',
+    run: (a) => periodsMain('reopen', a),
+  },
+  export: {
+    summary: "write a closed period's declaration exports (CSV, JSON, HTML)",
+    run: (a) => periodsMain('export', a),
+  },
+  verify: { summary: 'check a closed period: digest and recomputed ledger', run: (a) => periodsMain('verify', a) },
+  periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
+  rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
+};
+
+export const EXIT_CODES = `Exit codes: 0 done; 1 failed (a start-up check, InfluxDB, or verify found a difference);
+            2 bad command line or request (the message says what to change).`;
+
+const HELP = `kzmeter ${packageVersion()} — metering and fee service for licensed crypto-mining data centres (Kazakhstan)
+
+Usage: kzmeter <command> [options]        (from a checkout: npm run cli -- <command> [options])
 
 Commands:
-  serve       run the service (broker, ingest, HTTP); --simulate adds the simulator
-  simulate    publish simulated meter readings to a broker (see simulator/README.md)
-  ledger      the fee ledger of a period from InfluxDB (json, csv or table)
-  close, reopen, export, verify, periods   tax-period close and exports (docs/accountant.md)
-  rollup      recompute the hour/day rollups the ledger reads, from the raw readings
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
 
-${SERVE_HELP}
+Options: --help (also after a command), --version
+Run "kzmeter <command> --help" for its options and an example.
+${EXIT_CODES}
+Configuration: KZM_* environment variables or --config file.yaml (README "Configuration").`;
 
-${LEDGER_HELP}
-
-${PERIODS_HELP}
-
-${ROLLUP_HELP}
-
-Run "kzmeter <command> --help" for a command's options. Configuration: KZM_* environment variables or
---config file.yaml (see README.md, "Configuration").`;
-
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: serveMain,
-  simulate: async (argv) => (await import('../../simulator/index.ts')).simulateMain(argv),
-  ledger: (argv) => ledgerMain(argv),
-  close: (argv) => periodsMain('close', argv),
-  reopen: (argv) => periodsMain('reopen', argv),
-  export: (argv) => periodsMain('export', argv),
-  verify: (argv) => periodsMain('verify', argv),
-  periods: (argv) => periodsMain('periods', argv),
-  rollup: (argv) => rollupMain(argv),
-};
+/** parseArgs' complaint in one line, naming the command and where its options are. */
+function usageError(cmd: string, err: Error): string {
+  const first = err.message.split(/\.\s/)[0]!.replace(/\.$/, '');
+  return `kzmeter ${cmd}: ${first[0]!.toLowerCase()}${first.slice(1)}. Run "kzmeter ${cmd} --help" for its options.`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    console.log(packageVersion());
+    return 0;
+  }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(HELP);
+    if (cmd === 'help' && rest[0] && COMMANDS[rest[0]]) return COMMANDS[rest[0]]!.run(['--help']);
+    (cmd ? console.log : console.error)(HELP);
     return cmd ? 0 : 2;
   }
-  const run = commands[cmd];
-  if (!run) {
-    console.error(`Unknown command "${cmd}".\n\n${HELP}`);
+  const command = COMMANDS[cmd];
+  if (!command) {
+    console.error(`kzmeter: unknown command "${cmd}". Run "kzmeter --help" for the commands.`);
     return 2;
   }
-  return run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(usageError(cmd, err as Error));
+      return 2;
+    }
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -59,9 +88,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      console.error(`${(err as Error).message}\n\n${HELP}`);
-    else if (err instanceof ConfigError || err instanceof RegistryError)
+    if (err instanceof ConfigError || err instanceof RegistryError)
       console.error(`${err.message}\n\nFix the above and start again.`);
     else if (
       err instanceof Error &&

@@ -17,14 +17,51 @@ import { loadTariffs } from '../fees/index.ts';
 import { type ExportFormat, type PeriodService, createPeriodService } from '../periods/period-service.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { influxTarget } from '../store/influx-target.ts';
+import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
 
-export const PERIODS_HELP = `Period close and tax exports (needs KZM_INFLUX_URL: the InfluxDB the service writes to):
-  close  --period P [--taxpayer BIN] [--by NAME] [--reason TEXT]   freeze the period (no-op when closed)
-  reopen --period P [--taxpayer BIN] --reason TEXT [--by NAME]     allow a new close (version N+1)
-  export --period P [--taxpayer BIN] [--version N] [--format csv|totals.csv|json|html|all] [--out DIR]
-  verify --period P [--taxpayer BIN] [--version N]                 digest + recomputed ledger
-  periods                                                          list periods, states, due dates
-  P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)`;
+const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
+const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
+  --config F      settings file (YAML)
+  --help          this text
+  Reads the InfluxDB that \`kzmeter serve\` started (<dataDir>/local-influx.json while it runs) or KZM_INFLUX_URL.`;
+
+/** Each period command's help: every option and an example. */
+export const PERIOD_HELP = {
+  close: `Usage: kzmeter close --period P [--taxpayer BIN] [--by NAME] [--reason TEXT]
+  Freezes the period's ledger into a digest-checked snapshot (<dataDir>/periods/); no-op when closed.
+  --period P      ${P}
+  --by NAME       who closes it (default: your user name)
+  --reason TEXT   a note kept in the snapshot's audit record
+${COMMON}
+Example: kzmeter close --period 2025-Q3 --by "A. Accountant"`,
+  reopen: `Usage: kzmeter reopen --period P --reason TEXT [--taxpayer BIN] [--by NAME]
+  Allows a new close of a closed period; the next close makes version N+1 (the old one is kept).
+  --period P      ${P}
+  --reason TEXT   why it is reopened (kept in the audit record)
+  --by NAME       who reopens it (default: your user name)
+${COMMON}
+Example: kzmeter reopen --period 2025-Q3 --reason "late readings of ekb-1-m02"`,
+  export: `Usage: kzmeter export --period P [--taxpayer BIN] [--version N] [--format F] [--out DIR]
+  Writes a closed period's exports for the declaration.
+  --period P      ${P}
+  --version N     a snapshot version (default: the latest)
+  --format F      csv, totals.csv, json, html or all (default)
+  --out DIR       write files there (default: print to stdout)
+${COMMON}
+Example: kzmeter export --period 2025-Q3 --format all --out exports/`,
+  verify: `Usage: kzmeter verify --period P [--taxpayer BIN] [--version N]
+  Checks a closed period: the snapshot's digest, and its ledger recomputed from InfluxDB. Exit code 1 when
+  they differ.
+  --period P      ${P}
+  --version N     a snapshot version (default: the latest)
+${COMMON}
+Example: kzmeter verify --period 2025-Q3`,
+  periods: `Usage: kzmeter periods [--config file.yaml]
+  Lists the tax periods with their state (open, closed, reopened), late data waiting and due dates, as JSON.
+  --config F      settings file (YAML)
+  --help          this text
+Example: kzmeter periods`,
+} as const;
 
 const OPTIONS = {
   period: { type: 'string' },
@@ -42,17 +79,14 @@ const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 /** The period service the CLI works with; `deps` lets tests hand in their own. */
 export async function cliPeriodService(configFile?: string): Promise<PeriodService> {
   const config = loadConfig(configFile ? { file: configFile } : {});
-  if (!config.influx.url)
-    throw Object.assign(
-      new Error('KZM_INFLUX_URL is not set: the period commands read the InfluxDB the service writes to'),
-      { name: 'PeriodCliError' },
-    );
+  const url = influxUrlOf(config);
+  if (!url) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
   return createPeriodService({
     registry: loadRegistry(config.registryDir),
     tariffs: tariffs.value,
-    target: influxTarget(config.influx, config.influx.url),
+    target: influxTarget(config.influx, url),
     dataDir: config.dataDir,
     ...feeSettings(config),
   });
@@ -67,11 +101,11 @@ export async function periodsMain(
 ): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   if (v.help) {
-    print(PERIODS_HELP);
+    print(PERIOD_HELP[sub]);
     return 0;
   }
   if (sub !== 'periods' && !v.period) {
-    console.error(`--period is required\n\n${PERIODS_HELP}`);
+    console.error(`kzmeter ${sub}: --period is required. Run "kzmeter ${sub} --help" for its options.`);
     return 2;
   }
   const version = v.version === undefined ? undefined : Number(v.version);

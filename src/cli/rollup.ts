@@ -1,49 +1,58 @@
 import { parseArgs } from 'node:util';
+import { feeSettings } from '../config/fee-settings.ts';
 import { loadConfig } from '../config/load.ts';
-import { DAY_MS, parsePeriod, periodBounds } from '../fees/index.ts';
+import { createFeeDays } from '../ledger/fee-days-updater.ts';
+import { DAY_MS, loadTariffs, parsePeriod, periodBounds } from '../fees/index.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { rebuildRollups } from '../rollup/rebuild.ts';
 import { createBatchWriter } from '../store/batch-writer.ts';
 import { influxTarget } from '../store/influx-target.ts';
 import { createWriteApi } from '../store/write-api.ts';
 import { createLogger } from '../util/logger.ts';
+import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
 
-export const ROLLUP_HELP = `kzmeter rollup (--period 2025-Q3 | --from 2025-07-01 --to 2025-10-01) [--site ID] [--config file.yaml]
-  Recomputes the hour and day rollups (reading_1h, reading_1d) from the raw readings. The running service
-  keeps them current by itself; run this for readings written around it (an import), or after the service
-  was down longer than its recovery look-back (rollup.recoverLookbackH). Period close refuses a period whose
-  readings the rollups do not cover and names this command. Safe to repeat; while the service is ingesting,
-  keep the range to past days (an hour it writes meanwhile is recomputed by the service at its next reading).
-  --period     2025-Q3, 2025-07 or 2025-07-01..2025-07-15, in the sites' zones, one UTC day added each side
-  --from --to  UTC dates; --to is exclusive`;
+export const ROLLUP_HELP = `Usage: kzmeter rollup (--period P | --from D --to D) [--site ID] [--config file.yaml]
+  Recomputes the hour and day rollups (reading_1h, reading_1d) from the raw readings, then the fees per
+  meter and day (fee_1d, what Grafana's fee panels read) from them. The running service keeps both current
+  by itself; run this for readings written around it (an import), after the service was down longer than
+  its recovery look-back (rollup.recoverLookbackH), or to fill fee_1d for a quarter the service never
+  computed. Period close refuses a period whose readings the rollups do not cover and names this command.
+  Safe to repeat; while the service is ingesting, keep the range to past days.
+  --period P      2025-Q3, 2025-07 or 2025-07-01..2025-07-15, in the sites' zones (rollups: one UTC day added
+                  each side)
+  --from --to D   UTC dates YYYY-MM-DD; --to is exclusive
+  --site ID       only this site's meters
+  --config F      settings file (YAML)
+  --help          this text
+  Reads the InfluxDB that \`kzmeter serve\` started (<dataDir>/local-influx.json while it runs) or KZM_INFLUX_URL.
+Example: kzmeter rollup --period 2025-Q3 --site ekb-1`;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function range(
   values: { period?: string; from?: string; to?: string },
   zones: readonly string[],
-): { fromMs: number; toMs: number } | string {
+): { fromMs: number; toMs: number; fees: { fromMs: number; toMs: number } } | string {
   if (values.period !== undefined) {
     const p = parsePeriod(values.period);
     if (!p.ok) return p.reason;
     const bounds = zones.map((z) => periodBounds(p.value, z));
-    return {
-      fromMs: Math.min(...bounds.map((b) => b.fromMs)) - DAY_MS,
-      toMs: Math.max(...bounds.map((b) => b.toMs)) + DAY_MS,
-    };
+    const fromMs = Math.min(...bounds.map((b) => b.fromMs));
+    const toMs = Math.max(...bounds.map((b) => b.toMs));
+    return { fromMs: fromMs - DAY_MS, toMs: toMs + DAY_MS, fees: { fromMs, toMs } };
   }
   if (!values.from || !values.to || !DATE.test(values.from) || !DATE.test(values.to))
     return 'give --period, or --from and --to as YYYY-MM-DD';
   const fromMs = Date.parse(`${values.from}T00:00Z`);
   const toMs = Date.parse(`${values.to}T00:00Z`);
   if (!(fromMs < toMs)) return `--from (${values.from}) must be before --to (${values.to})`;
-  return { fromMs, toMs };
+  return { fromMs, toMs, fees: { fromMs, toMs } };
 }
 
 /** `kzmeter rollup ...`: 0 on success, 2 for a bad request or setup. */
 export async function rollupMain(
   argv: string[],
-  io: { env?: NodeJS.ProcessEnv; err?: (t: string) => void } = {},
+  io: { env?: NodeJS.ProcessEnv; err?: (t: string) => void; out?: (t: string) => void } = {},
 ): Promise<number> {
   const err = io.err ?? ((t: string) => void process.stderr.write(t));
   const { values } = parseArgs({
@@ -58,12 +67,18 @@ export async function rollupMain(
     },
   });
   if (values.help) {
-    err(`${ROLLUP_HELP}\n`);
+    (io.out ?? ((t: string) => void process.stdout.write(t)))(`${ROLLUP_HELP}\n`);
     return 0;
   }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
-  if (!config.influx.url) {
-    err('No InfluxDB URL is configured: set KZM_INFLUX_URL (and KZM_INFLUX_DATABASE if not "kzmeter").\n');
+  const url = influxUrlOf(config);
+  if (!url) {
+    err(`${NO_INFLUX}\n`);
+    return 2;
+  }
+  const tariffs = await loadTariffs(config.tariffsDir);
+  if (!tariffs.ok) {
+    err(`Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}\n`);
     return 2;
   }
   const registry = loadRegistry(config.registryDir);
@@ -76,11 +91,11 @@ export async function rollupMain(
   }
   const r = range(values, [...new Set(meters.map((m) => m.timeZone))]);
   if (typeof r === 'string') {
-    err(`${r}\n\n${ROLLUP_HELP}\n`);
+    err(`${r}. Run "kzmeter rollup --help" for its options.\n`);
     return 2;
   }
   const log = createLogger(config.logLevel);
-  const target = influxTarget(config.influx, config.influx.url);
+  const target = influxTarget(config.influx, url);
   const writer = createBatchWriter({
     writeApi: createWriteApi(target, config.influx.batchSize),
     batchSize: config.influx.batchSize,
@@ -93,13 +108,29 @@ export async function rollupMain(
       target,
       sink: writer,
       meterIds: meters.map((m) => m.id),
-      ...r,
+      fromMs: r.fromMs,
+      toMs: r.toMs,
       onProgress: (p) =>
         err(`\rrollup: day ${p.daysDone}/${p.days}, ${p.hours} meter-hours from ${p.rawReadings} readings`),
     });
     err(
       `\nRollups recomputed: ${res.hourBuckets} meter-hours and ${res.dayBuckets} meter-days from ${res.rawReadings} readings in ${((Date.now() - t0) / 1000).toFixed(1)} s.\n`,
     );
+    const fees = createFeeDays({
+      registry,
+      tariffs: tariffs.value,
+      target,
+      sink: writer,
+      log,
+      ...feeSettings(config),
+      prices: registry.prices,
+    });
+    const f = await fees.recompute(
+      meters.map((m) => m.id),
+      r.fees.fromMs,
+      r.fees.toMs,
+    );
+    err(`Fees per meter and day (fee_1d) recomputed: ${f.points} points for ${f.days} days.\n`);
     return 0;
   } finally {
     await writer.stop();

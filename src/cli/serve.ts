@@ -3,12 +3,19 @@ import { loadConfig } from '../config/load.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
+import { removeLocalInflux, writeLocalInflux } from './local-influx.ts';
 
-export const SERVE_HELP = `kzmeter serve [--config file.yaml] [--simulate [--scenario file] [--clock real|xN]]
+export const SERVE_HELP = `Usage: kzmeter serve [--config file.yaml] [--json] [--simulate [--scenario file] [--clock real|xN]]
   Runs the service: embedded MQTT broker (unless KZM_MQTT_BROKER_URL is set), ingest into InfluxDB
-  (a local influxd is started when KZM_INFLUX_URL is not set), HTTP API and /metrics.
-  --json       JSON log lines even on a terminal
-  --simulate   also run the simulator against the service's broker (demo mode)`;
+  (a local influxd is started when KZM_INFLUX_URL is not set; its address goes to <dataDir>/local-influx.json,
+  where the other commands find it), HTTP API (/docs, /openapi.json), /metrics and the web dashboard.
+  --config F   settings file (YAML); KZM_* environment variables override it
+  --json       JSON log lines even on a terminal (pretty lines need the dev dependency pino-pretty)
+  --simulate   also run the simulator against the service's broker (demo mode)
+  --scenario F with --simulate: a simulator scenario file (simulator/scenarios/*.yaml)
+  --clock C    with --simulate and --scenario: real (default) or xN (N times faster)
+  --help       this text
+Example: kzmeter serve --simulate          (npm start)`;
 
 export async function serveMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +53,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     stopping = true;
     log.info({ signal }, 'Stopping.');
     abort.abort();
+    if (!config.influx.url) removeLocalInflux(config.dataDir);
     await service.stop();
     process.exit(0);
   };
@@ -57,6 +65,9 @@ export async function serveMain(argv: string[]): Promise<number> {
     await service.stop();
     throw err;
   }
+  // The InfluxDB started here has a random port: tell `kzmeter ledger` & co. where it is.
+  if (!config.influx.url)
+    writeLocalInflux(config.dataDir, { url: service.influx.url, database: service.influx.database, pid: process.pid });
   log.info(
     {
       dashboard: `${service.httpUrl}/`,

@@ -1,6 +1,10 @@
 /** `kzmeter ledger` against a real InfluxDB and the example registry. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLocalInflux } from '../../src/cli/local-influx.ts';
 import { ledgerMain } from '../../src/cli/ledger.ts';
 import { lineColumnNames } from '../../src/ledger/csv.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
@@ -136,10 +140,25 @@ describe('kzmeter ledger', () => {
     );
   });
 
-  it('says what to set when no InfluxDB URL is configured', async () => {
-    const r = await run(['--period', '2025-Q3'], { KZM_REGISTRY_DIR: DEVICES });
+  it('says what to set when no InfluxDB URL is configured and no service wrote its address', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-cli-'));
+    const r = await run(['--period', '2025-Q3'], { KZM_REGISTRY_DIR: DEVICES, KZM_DATA_DIR: dataDir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/set KZM_INFLUX_URL/);
+    expect(r.stderr).toMatch(/start the service \(npm start.*or set KZM_INFLUX_URL/);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('finds the InfluxDB that a running `serve` started (<dataDir>/local-influx.json), and ignores a stale one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-cli-'));
+    const env = { KZM_REGISTRY_DIR: DEVICES, KZM_DATA_DIR: dataDir, KZM_INFLUX_DATABASE: target.database };
+    writeLocalInflux(dataDir, { url: target.url, database: target.database, pid: process.pid });
+    const r = await run(['--period', '2025-09-30..2025-09-30', '--site', 'ekb-1', '--format', 'json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { totals: { meteredWh: number } }).totals.meteredWh).toBeGreaterThan(0);
+    // The service that wrote it has stopped (no such process): not used.
+    writeLocalInflux(dataDir, { url: target.url, database: target.database, pid: 2 ** 22 + 12345 });
+    expect((await run(['--period', '2025-Q3'], env)).code).toBe(2);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('refuses a bad period or format with a message', async () => {
