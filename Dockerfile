@@ -1,15 +1,18 @@
 # syntax=docker/dockerfile:1
-# kzmeter: the service (default command) and the simulator (same image, `simulate` command).
-# TypeScript runs through tsx, a runtime dependency: there is no build step.
+# kzmeter: the service (default command) and every other CLI command (same image: `simulate`, `ledger`, ...).
+# Node runs the TypeScript sources itself with tsx's loader (`node --import tsx`, tsx is a runtime
+# dependency): no build step, no npx, node is PID 1 and receives SIGTERM. Node 24 is an LTS line (until
+# 2028-04); the tag is pinned to a release, so a rebuild gets the same runtime.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # ---- deps: production node_modules from the lockfile ----
-FROM node:20-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime: sources + node_modules, non-root ----
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     KZM_HTTP_HOST=0.0.0.0 \
     KZM_HTTP_PORT=8080 \
@@ -31,4 +34,6 @@ EXPOSE 8080 1883
 # Slim images have no curl: ask /health with Node's fetch (200 = ok, 503 = degraded).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.KZM_HTTP_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["npx", "tsx", "src/cli/main.ts", "serve"]
+# Logs are JSON lines (pino-pretty, a dev dependency, is not in the image): `docker run -it` is fine too.
+ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
+CMD ["serve"]

@@ -32,6 +32,10 @@ const variants: [string, ComposeFile][] = [
 const influxInit = (c: ComposeFile) => envOf(c.services.influxdb!);
 const serviceConfig = (c: ComposeFile) => loadConfig({ env: envOf(c.services.service!) });
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+/** The image's ENTRYPOINT (exec form): a compose `command` is its arguments. */
+const entrypoint = JSON.parse(/^ENTRYPOINT\s+(\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+/** What a container of the image runs: the entrypoint and the service's command. */
+const argvOf = (svc: Parameters<typeof commandOf>[0]) => [...entrypoint, ...commandOf(svc)];
 
 describe('interpolate (compose variable syntax)', () => {
   it.each([
@@ -107,7 +111,7 @@ describe('docker-compose.yml', () => {
     });
 
     it("the simulator publishes to the service's MQTT port with valid simulate flags", () => {
-      const cmd = commandOf(compose.services.simulator!);
+      const cmd = argvOf(compose.services.simulator!);
       const i = cmd.indexOf('src/cli/main.ts');
       expect(i, 'runs the CLI entry').toBeGreaterThan(-1);
       expect(cmd[i + 1]).toBe('simulate');
@@ -150,11 +154,22 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('the service and simulator commands run a script that exists', () => {
-    for (const name of ['service', 'simulator']) {
-      const cmd = commandOf(DEFAULTS.services[name]!);
-      expect(cmd.slice(0, 2), name).toEqual(['npx', 'tsx']);
-      expect(exists(cmd[2]!), `${name}: ${cmd[2]}`).toBe(true);
+  it('the service and simulator run node on the CLI entry (through the image entrypoint) with a known command', () => {
+    for (const [name, command] of [
+      ['service', 'serve'],
+      ['simulator', 'simulate'],
+    ] as const) {
+      const cmd = argvOf(DEFAULTS.services[name]!);
+      expect(cmd.slice(0, 3), name).toEqual(['node', '--import', 'tsx']);
+      expect(exists(cmd[3]!), `${name}: ${cmd[3]}`).toBe(true);
+      expect(cmd[4], name).toBe(command);
+    }
+  });
+
+  it('pins every image it pulls to a release (no latest, no floating major or minor)', () => {
+    for (const [name, svc] of Object.entries(DEFAULTS.services)) {
+      if ((svc as { build?: unknown }).build) continue;
+      expect(svc.image, name).toMatch(/^[\w./-]+:\d+\.\d+\.\d+(-[\w.]+)?$/);
     }
   });
 
@@ -198,16 +213,36 @@ describe('Dockerfile', () => {
     expect(hcText.split('\n').slice(0, 3).join(' ')).not.toMatch(/\bcurl\b|\bwget\b/);
   });
 
-  it('CMD serves with tsx from a script that exists, and tsx is a runtime dependency', () => {
+  it('node itself is PID 1: ENTRYPOINT node --import tsx on a script that exists, CMD serve; tsx is a runtime dependency', () => {
+    expect(entrypoint.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(exists(entrypoint[3]!), entrypoint[3]).toBe(true);
+    expect(runtime.some((l) => /^ENTRYPOINT\s/i.test(l))).toBe(true);
     const cmd = runtime.find((l) => /^CMD\s/i.test(l));
-    const argv = JSON.parse(cmd!.replace(/^CMD\s+/i, '')) as string[];
-    expect(argv.slice(0, 2)).toEqual(['npx', 'tsx']);
-    expect(exists(argv[2]!), argv[2]).toBe(true);
-    expect(argv[3]).toBe('serve');
+    expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['serve']);
+    expect(lines.filter((l) => /\bnpx\b/.test(l)), 'no instruction runs npx').toEqual([]);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
     expect(pkg.dependencies.tsx).toBeDefined();
+  });
+
+  it('builds on a pinned Node LTS release that satisfies package.json engines', () => {
+    const args = Object.fromEntries(
+      [...dockerfile.matchAll(/^ARG\s+(\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    const images = froms.map((f) => f.split(/\s+/)[1]!.replace(/^\$\{(\w+)\}$/, (_, k: string) => args[k] ?? k));
+    for (const image of images) {
+      const m = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+(-slim)?$/.exec(image);
+      expect(m, `${image}: node:<major.minor.patch>-<debian>`).not.toBeNull();
+      const [major, minor] = [Number(m![1]), Number(m![2])];
+      // LTS lines are the even majors; 20 reached its end of life in 2026-04.
+      expect(major % 2, `${image}: an LTS (even) major`).toBe(0);
+      expect(major, image).toBeGreaterThanOrEqual(22);
+      const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } })
+        .engines.node;
+      const [, emaj, emin] = /^>=(\d+)\.(\d+)/.exec(engines)!.map(Number);
+      expect(major > emaj! || (major === emaj && minor >= emin!), `${image} satisfies ${engines}`).toBe(true);
+    }
   });
 
   it('every ENV KZM_* default is a known setting and valid', () => {
