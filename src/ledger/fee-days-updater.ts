@@ -62,6 +62,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
+  let stopping = false;
   /** Quarters (labels) whose every meter-day was computed by this process. */
   const covered = new Set<string>();
   const zones = [...new Set([...facts.values()].map((f) => f.timeZone))];
@@ -105,7 +106,10 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     const days = [...byDay.keys()].sort((a, b) => a - b);
     let points = 0;
     // One ledger call per day: computeStoreLedger answers per meter, so a meter appears once in a call.
-    for (const d of days) points += await compute(byDay.get(d)!);
+    for (const d of days) {
+      if (stopping) break; // stop() does not wait for a long recompute: the next start covers it again
+      points += await compute(byDay.get(d)!);
+    }
     return { days: days.length, points };
   }
 
@@ -190,6 +194,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     },
     async start() {
       stopped = false;
+      stopping = false;
       const t = now();
       // The running quarter, in the background: the service does not wait for it to open its ports.
       running = (async () => {
@@ -209,6 +214,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     },
     async stop() {
       stopped = true;
+      stopping = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       await running;

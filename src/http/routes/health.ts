@@ -3,7 +3,7 @@ import type { InfluxTarget } from '../../store/influx-target.ts';
 import { pingInflux } from '../../store/ping.ts';
 import type { BrokerHealth } from '../../broker/broker-health.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
-import { healthSchema } from './schemas.ts';
+import { healthSchema, zodCompilers } from './schemas.ts';
 
 export interface HealthDeps {
   readonly influx: Pick<InfluxTarget, 'url' | 'apiVersion'>;
@@ -56,7 +56,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
     summary: 'Broker, InfluxDB and ingest state: 200 ok, 503 degraded',
     response: { 200: healthSchema, 503: healthSchema },
   };
-  app.get('/health', { schema }, async (_req, reply) => {
+  app.get('/health', { schema, ...zodCompilers }, async (_req, reply) => {
     const report = await healthReport(deps);
     return reply.status(report.status === 'ok' ? 200 : 503).send(report);
   });

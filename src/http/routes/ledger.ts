@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createLedgerService, type LedgerServiceDeps } from '../../ledger/ledger-service.ts';
 import { ledgerQuerySchema } from '../../ledger/request.ts';
-import { errors, ledgerReportSchema } from './schemas.ts';
+import { errors, ledgerReportSchema, zodCompilers } from './schemas.ts';
 
 /**
  * GET /api/ledger?period=2025-Q3[&site=|&taxpayer=][&policy=strict|register-reconciled]
@@ -20,7 +20,7 @@ export function ledgerRoutes(deps: LedgerServiceDeps): (app: FastifyInstance) =>
       querystring: ledgerQuerySchema,
       response: { 200: ledgerReportSchema, ...errors(400, 503) },
     };
-    app.get('/api/ledger', { schema }, async (req, reply) => {
+    app.get('/api/ledger', { schema, ...zodCompilers }, async (req, reply) => {
       const result = await service.ledger(req.query ?? {});
       if (!result.ok) return reply.status(400).send({ error: result.reason });
       return result.value;

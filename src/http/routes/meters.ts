@@ -3,7 +3,7 @@ import type { LiveState } from '../../live/live-state.ts';
 import type { Registry } from '../../registry/types.ts';
 import { z } from 'zod';
 import { liveStatus } from '../../live/live-status.ts';
-import { errorSchema, meterListSchema } from './schemas.ts';
+import { errorSchema, meterListSchema, zodCompilers } from './schemas.ts';
 
 export { liveStatus };
 
@@ -19,7 +19,7 @@ export async function meterRoutes(
     querystring: z.strictObject({}),
     response: { 200: meterListSchema, 400: errorSchema },
   };
-  app.get('/api/meters', { schema }, async () => {
+  app.get('/api/meters', { schema, ...zodCompilers }, async () => {
     const now = (deps.now ?? Date.now)();
     return {
       meters: deps.registry.meters.map((m) => {

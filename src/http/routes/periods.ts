@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
+import { documentedInput, errors } from './schemas.ts';
 import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/period-service.ts';
 
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
@@ -33,6 +34,19 @@ const FILES: Record<string, ExportFormat> = {
 
 const issues = (err: z.ZodError): string => describeIssues(err, 'body');
 
+/** OpenAPI: the same zod schemas (src/http/routes/schemas.ts); the handlers still check the input themselves. */
+const periodParams = z.strictObject({ period: z.string().describe('2025-Q3, 2025-07 or 2025-07-01..2025-07-15') });
+const doc = (summary: string, more: Record<string, unknown>) => ({
+  schema: { tags: ['periods'], summary, ...more },
+  ...documentedInput,
+});
+const closed = z.looseObject({
+  created: z.boolean(),
+  period: z.string(),
+  version: z.number().int(),
+  digest: z.string(),
+});
+
 function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown {
   if (!r.ok) return reply.status(r.status).send({ error: r.reason });
   return reply.status(status).send(r.value);
@@ -41,9 +55,20 @@ function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown
 export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyInstance) => Promise<void> {
   const svc = deps.periods;
   return async (app) => {
-    app.get('/api/periods', async () => ({ periods: await svc.list() }));
+    app.get(
+      '/api/periods',
+      doc("Each period's state, late data pending and due dates", {
+        response: { 200: z.looseObject({ periods: z.array(z.looseObject({})) }) },
+      }),
+      async () => ({ periods: await svc.list() }),
+    );
 
-    app.post<{ Params: { period: string } }>('/api/periods/:period/close', async (req, reply) => {
+    const closeDoc = doc('Close a period into a frozen, digest-checked snapshot (201; 200 when already closed)', {
+      params: periodParams,
+      body: closeBody,
+      response: { 200: closed, 201: closed, ...errors(400, 404, 409, 503) },
+    });
+    app.post<{ Params: { period: string } }>('/api/periods/:period/close', closeDoc, async (req, reply) => {
       const body = closeBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: issues(body.error) });
       const r = await svc.close({
@@ -62,7 +87,12 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
       });
     });
 
-    app.post<{ Params: { period: string } }>('/api/periods/:period/reopen', async (req, reply) => {
+    const reopenDoc = doc('Reopen a closed period: the next close makes version N+1', {
+      params: periodParams,
+      body: reopenBody,
+      response: { 200: z.looseObject({}), ...errors(400, 404, 409) },
+    });
+    app.post<{ Params: { period: string } }>('/api/periods/:period/reopen', reopenDoc, async (req, reply) => {
       const body = reopenBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: issues(body.error) });
       return send(
@@ -78,6 +108,11 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
 
     app.get<{ Params: { period: string; file: string }; Querystring: Record<string, string> }>(
       '/api/periods/:period/:file',
+      doc('A closed period: export.csv, export-totals.csv, export.json, export.html, late-data or verify', {
+        params: periodParams.extend({ file: z.string() }),
+        querystring: exportQuery,
+        response: errors(400, 404, 409),
+      }),
       async (req, reply) => {
         const q = exportQuery.safeParse(req.query);
         if (!q.success) return reply.status(400).send({ error: issues(q.error) });

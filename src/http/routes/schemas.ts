@@ -3,7 +3,20 @@
  * @fastify/swagger turns them (and the request schemas) into /openapi.json. Objects are loose where the
  * answer is large (the ledger report): the named fields are described and checked, further fields pass.
  */
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+
+/**
+ * Route options that let zod schemas work on any Fastify instance (the compilers travel with the route).
+ * Typed as a plain object: Fastify's route types would tie the compilers to each route's schema type.
+ */
+export const zodCompilers: object = { validatorCompiler, serializerCompiler };
+
+/** For a route whose handler checks its input itself (with its own messages): schemas document it only. */
+export const documentedInput: object = {
+  validatorCompiler: () => (value: unknown) => ({ value }),
+  serializerCompiler,
+};
 
 /** The one error shape of every error answer (our routes, validation, 404, 5xx). */
 export const errorSchema = z
