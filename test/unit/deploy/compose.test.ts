@@ -219,7 +219,10 @@ describe('Dockerfile', () => {
     expect(runtime.some((l) => /^ENTRYPOINT\s/i.test(l))).toBe(true);
     const cmd = runtime.find((l) => /^CMD\s/i.test(l));
     expect(JSON.parse(cmd!.replace(/^CMD\s+/i, ''))).toEqual(['serve']);
-    expect(lines.filter((l) => /\bnpx\b/.test(l)), 'no instruction runs npx').toEqual([]);
+    expect(
+      lines.filter((l) => /\bnpx\b/.test(l)),
+      'no instruction runs npx',
+    ).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
