@@ -92,7 +92,8 @@ async function apiDocs(app: FastifyInstance): Promise<void> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH, uiConfig: { url: OPENAPI_PATH } });
+  // Swagger UI reads the same document at /docs/json; its files come from the package (no CDN).
+  await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH });
   app.get(
     OPENAPI_PATH,
     {
