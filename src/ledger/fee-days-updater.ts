@@ -203,7 +203,10 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
           const q = quarterRange(t);
           const r = await recompute([...facts.keys()], q.fromMs, t);
           covered.add(q.label);
-          deps.log.info({ days: r.days, points: r.points }, 'Fee days of the running quarter computed.');
+          deps.log.info(
+            { quarter: q.label, days: r.days, points: r.points, ms: now() - t },
+            'Fee days of the running quarter computed.',
+          );
         } catch (err) {
           deps.log.warn({ err: (err as Error).message }, 'Could not compute the fee days of the running quarter.');
         }
