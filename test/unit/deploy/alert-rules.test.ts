@@ -66,6 +66,12 @@ describe('Prometheus alert rules (dashboards/prometheus-alerts.yml)', () => {
       }
   });
 
+  it("README's metrics table lists every kzm_ metric the service exposes", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Metrics'), readme.indexOf('\n## ', readme.indexOf('## Metrics') + 3));
+    for (const name of exposedNames()) if (name.startsWith('kzm_')) expect(table, name).toContain(`\`${name}\``);
+  });
+
   it.skipIf(!promtool)('pass promtool check rules and the rule unit tests (promtool test rules)', () => {
     const check = execFileSync(promtool!, ['check', 'rules', 'prometheus-alerts.yml'], { cwd: DIR, encoding: 'utf8' });
     expect(check).toMatch(/SUCCESS: \d+ rules found/);
