@@ -128,6 +128,35 @@ export function createService(
     return w;
   }
 
+  /**
+   * fee_1d, through a writer of its own: derived fees are not ingest, so they neither hold readings'
+   * acknowledgements back nor show as ingest's pending lines in /health (batches and points are counted).
+   */
+  async function startFeeDays(tariffs: TariffSet): Promise<FeeDays> {
+    const flog = log.child({ component: 'fee-days' });
+    const sink = createBatchWriter({
+      writeApi: createWriteApi(target, config.influx.batchSize),
+      batchSize: config.influx.batchSize,
+      lingerMs: config.influx.flushIntervalMs,
+      log: flog,
+      metrics: { ...writerMetrics(metrics), onPending: () => {} },
+    });
+    stops.unshift(() => sink.stop());
+    const f = createFeeDays({
+      registry,
+      tariffs,
+      target,
+      sink,
+      log: flog,
+      beforeRead: () => rollups.flush(30_000),
+      ...feeSettings(config),
+      prices: registry.prices,
+    });
+    await f.start();
+    stops.unshift(() => f.stop());
+    return f;
+  }
+
   async function startBroker(ingest: IngestPipeline): Promise<void> {
     if (config.mqtt.brokerUrl) {
       const s = createExternalSubscriber({
@@ -240,18 +269,7 @@ export function createService(
       });
       await rollups.start();
       stops.unshift(() => rollups.stop());
-      feeDays = createFeeDays({
-        registry,
-        tariffs: prepared.tariffs,
-        target,
-        sink: writer,
-        log: log.child({ component: 'fee-days' }),
-        beforeRead: () => rollups.flush(30_000),
-        ...feeSettings(config),
-        prices: registry.prices,
-      });
-      await feeDays.start();
-      stops.unshift(() => feeDays.stop());
+      feeDays = await startFeeDays(prepared.tariffs);
       const marks = rollups.marks;
       const ingest = createIngestPipeline({
         registry,
