@@ -5,6 +5,9 @@
  */
 import type { Basis, EnergySource, LedgerLine, RoundingRule } from './types.ts';
 import { assertSafeInteger, roundMilliTiynToTiyn } from './money.ts';
+import { parsePeriod, periodBounds } from './period.ts';
+import type { TariffSet } from './tariff.ts';
+import { addMonths, formatLocalDate } from './zoned-time.ts';
 
 export interface DeclaredLine {
   readonly taxpayerBin: string;
@@ -78,4 +81,45 @@ export function declaredTotalTiyn(declared: readonly DeclaredLine[]): number {
     declared.reduce((sum, d) => sum + d.amountTiyn, 0),
     'declared total',
   );
+}
+
+/** When a tax quarter must be declared and paid, by the rules of the schedule in force for it. */
+export interface QuarterDueDates {
+  readonly taxQuarter: string;
+  /** Local date; null when no declaration was required (2022) or no rule is known. */
+  readonly declareBy: string | null;
+  /** Local date; null when no rule is known. */
+  readonly payBy: string | null;
+  /** false when the schedule marks its due-date rule unverified. */
+  readonly verified: boolean;
+  /** The schedule the dates come from, or null when none has a due-date rule. */
+  readonly tariffId: string | null;
+}
+
+/**
+ * Due dates of a tax quarter ('2025-Q3') from the tariff schedule in force on its first local day
+ * (schedules carry them next to their rates: they changed in law as the rates did). A quarter no
+ * schedule covers, or whose schedule has no due-date rule, gets nulls rather than a guess.
+ */
+export function quarterDueDatesOf(tariffs: TariffSet, taxQuarter: string): QuarterDueDates {
+  const none: QuarterDueDates = { taxQuarter, declareBy: null, payBy: null, verified: false, tariffId: null };
+  const p = parsePeriod(taxQuarter);
+  if (!p.ok || p.value.kind !== 'quarter') return none;
+  const q = p.value;
+  let schedule: TariffSet['schedules'][number] | undefined;
+  for (const s of tariffs.schedules) {
+    const startMs = periodBounds(q, s.timeZone).fromMs;
+    if (s.fromMs <= startMs && startMs < s.toMs) schedule = s;
+  }
+  const rule = schedule?.dueDates;
+  if (!schedule || !rule) return none;
+  const date = (r: { monthsAfterQuarter: number; day: number }): string =>
+    formatLocalDate({ ...addMonths({ year: q.year, month: q.quarter * 3, day: 1 }, r.monthsAfterQuarter), day: r.day });
+  return {
+    taxQuarter,
+    declareBy: rule.declaration === 'none' ? null : date(rule.declaration),
+    payBy: date(rule.payment),
+    verified: rule.verified,
+    tariffId: schedule.id,
+  };
 }

@@ -65,8 +65,8 @@ export { outageCost, outageCostFromHours } from './outage-cost.ts';
 // Roll-ups and declaration.
 export type { Totals, KeyedTotals, LedgerSummary, TaxpayerSiteTotals } from './summary.ts';
 export { summarize, totalsOf, rollUp } from './summary.ts';
-export type { DeclaredLine, DeclarationOptions } from './declaration.ts';
-export { declaredLines, declaredTotalTiyn } from './declaration.ts';
+export type { DeclaredLine, DeclarationOptions, QuarterDueDates } from './declaration.ts';
+export { declaredLines, declaredTotalTiyn, quarterDueDatesOf } from './declaration.ts';
 
 // Tariffs.
 export type { TariffSet, TariffSchedule, TariffSource, AppliedRate } from './tariff.ts';

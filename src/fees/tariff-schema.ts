@@ -63,6 +63,21 @@ const ruleSchema = z
 
 const ruleRefs = z.array(idSchema);
 
+/** A due date: the `day` of the month `monthsAfterQuarter` months after the quarter's last month. */
+const dueRuleSchema = z.strictObject({
+  monthsAfterQuarter: z.int().min(1).max(12),
+  day: z.int().min(1).max(28),
+});
+
+/** Declaration and payment dates of the quarters the schedule governs. */
+const dueDatesSchema = z.strictObject({
+  /** 'none': no fee declaration was required (2022). */
+  declaration: z.union([z.literal('none'), dueRuleSchema]),
+  payment: dueRuleSchema,
+  verified: z.boolean().default(true),
+  source: z.string().optional(),
+});
+
 export const tariffScheduleSchema = z
   .strictObject({
     id: idSchema,
@@ -87,6 +102,8 @@ export const tariffScheduleSchema = z
       rules: ruleRefs.default([]),
     }),
     rules: z.array(ruleSchema).min(1),
+    /** Absent: the service knows no due dates for these quarters (and says so). */
+    dueDates: dueDatesSchema.optional(),
     notes: z.string().optional(),
   })
   .superRefine((s, ctx) => {
@@ -112,6 +129,7 @@ export const tariffScheduleSchema = z
 
 export type TariffScheduleFile = z.output<typeof tariffScheduleSchema>;
 export type TariffRule = TariffScheduleFile['rules'][number];
+export type DueDatesRule = NonNullable<TariffScheduleFile['dueDates']>;
 
 /** 'rules[0] (grid-price-scale).priceBands[2].rateTiynPerKwh' from a zod path. */
 function describePath(path: readonly PropertyKey[], raw: unknown): string {

@@ -11,8 +11,7 @@ import {
   declaredLines,
   declaredTotalTiyn,
   formatPeriod,
-  parsePeriod,
-  quarterDueDates,
+  quarterDueDatesOf,
   summarize,
 } from '../fees/index.ts';
 import { CSV_FORMAT } from '../ledger/csv.ts';
@@ -88,13 +87,9 @@ export function periodDays(period: Period): { firstDay: string; lastDay: string 
   };
 }
 
-function dueDatesOf(lines: readonly LedgerLine[]): PeriodSnapshot['dueDates'] {
-  const quarters = [...new Set(lines.map((l) => l.taxQuarter))].sort();
-  return quarters.flatMap((q) => {
-    const p = parsePeriod(q);
-    if (!p.ok || p.value.kind !== 'quarter') return [];
-    return [{ taxQuarter: q, ...quarterDueDates(p.value.year, p.value.quarter) }];
-  });
+/** The due dates of each tax quarter the lines touch, by the rules of the schedule in force for it. */
+function dueDatesOf(lines: readonly LedgerLine[], tariffs: TariffSet): PeriodSnapshot['dueDates'] {
+  return [...new Set(lines.map((l) => l.taxQuarter))].sort().map((q) => quarterDueDatesOf(tariffs, q));
 }
 
 const frozenLine = (l: LedgerLine): SnapshotLine => ({ ...l, reason: l.reason ?? null });
@@ -138,7 +133,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     engineVersion: input.engineVersion,
     taxpayers: [...input.taxpayers],
     sites: [...input.sites],
-    dueDates: dueDatesOf(lines),
+    dueDates: dueDatesOf(lines, input.tariffs),
     lines: lines.map(frozenLine),
     totals: {
       total: summary.total,

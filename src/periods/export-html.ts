@@ -5,6 +5,7 @@
  */
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
 import type { LateDataReport, PeriodSnapshot, SnapshotLine } from './snapshot-types.ts';
+import { dueDatesText } from './due-marks.ts';
 
 const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -65,7 +66,7 @@ function taxpayerSection(s: PeriodSnapshot, tp: { bin: string; name: string }, l
 <h1>Digital mining fee: ${esc(s.period)}</h1>
 <table class="meta"><tbody>
 ${tr(['Taxpayer', tp.name])}${tr(['BIN', tp.bin])}${tr(['Period', `${s.period} (${s.firstDay} to ${s.lastDay})`])}${tr(['Sites', sites])}
-${due.map((d) => tr([`Due dates ${d.taxQuarter}`, `declare by ${d.declareBy}, pay by ${d.payBy}`])).join('')}
+${due.map((d) => tr([`Due dates ${d.taxQuarter}`, dueDatesText(d)])).join('')}
 ${tr(['Snapshot', `version ${s.version}, closed ${s.closedAt} by ${s.closedBy}`])}
 </tbody></table>
 <h2>Declared lines (rounded once per line)</h2>

@@ -13,9 +13,12 @@ import {
   type TariffSet,
   formatPeriod,
   parsePeriod,
+  type QuarterDueDates,
+  localDateOf,
   quarterAt,
-  quarterDueDates,
+  quarterDueDatesOf,
 } from '../fees/index.ts';
+import { type DueMarks, dueMarks } from './due-marks.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildSnapshot, digestMatches, snapshotParties } from './build-snapshot.ts';
@@ -67,8 +70,11 @@ export interface PeriodListEntry {
   readonly version: number | null;
   readonly digest: string | null;
   readonly latePending: number;
-  readonly dueDates: { taxQuarter: string; declareBy: string; payBy: string }[];
+  /** Each tax quarter's dates (the snapshot's for a closed period) and whether they are due or overdue. */
+  readonly dueDates: (QuarterDueDates & DueMarks)[];
 }
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -249,6 +255,16 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     async list(): Promise<PeriodListEntry[]> {
       const nowMs = now();
       const zone = deps.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
+      const d = localDateOf(nowMs, zone);
+      const today = `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
+      const marked = (due: readonly QuarterDueDates[], closed: boolean, ended: boolean) =>
+        due.map((x) => ({
+          // Snapshots closed before due dates were tariff data lack verified and tariffId.
+          ...x,
+          verified: x.verified ?? true,
+          tariffId: x.tariffId ?? null,
+          ...dueMarks(x, { closed, ended, today }),
+        }));
       const entries: PeriodListEntry[] = [];
       const seen = new Set<string>();
       for (const scope of store.scopes()) {
@@ -265,18 +281,13 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           version: latest.version,
           digest: latest.digest,
           latePending: late,
-          dueDates: latest.dueDates,
+          dueDates: marked(latest.dueDates, !s.reopened, pm.ok ? pm.value.toMs <= nowMs : true),
         });
       }
       // The current quarter and the four before it, when not closed.
       let q = quarterAt(nowMs, zone);
       for (let i = 0; i < 5; i++) {
         if (!seen.has(`${q.label}|`)) {
-          const p = parsePeriod(q.label);
-          const due =
-            p.ok && p.value.kind === 'quarter'
-              ? [{ taxQuarter: q.label, ...quarterDueDates(p.value.year, p.value.quarter) }]
-              : [];
           entries.push({
             period: q.label,
             taxpayer: null,
@@ -284,7 +295,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
             version: null,
             digest: null,
             latePending: 0,
-            dueDates: due,
+            dueDates: marked([quarterDueDatesOf(deps.tariffs, q.label)], false, q.toMs <= nowMs),
           });
         }
         q = quarterAt(q.fromMs - 1, zone);

@@ -3,7 +3,14 @@
  * <dataDir>/periods/<period>[/<BIN>]/v<N>.json. Plain data; integers for every
  * amount of money (milli-tiyn exact, tiyn declared) and energy (Wh).
  */
-import type { DeclaredLine, LedgerLine, LedgerSummary, RoundingRule, SubstitutionPolicy } from '../fees/index.ts';
+import type {
+  DeclaredLine,
+  LedgerLine,
+  LedgerSummary,
+  QuarterDueDates,
+  RoundingRule,
+  SubstitutionPolicy,
+} from '../fees/index.ts';
 import type { CsvFormat } from '../ledger/csv.ts';
 
 export const SNAPSHOT_SCHEMA = 'kzmeter.period-snapshot/1';
@@ -70,8 +77,9 @@ export interface PeriodSnapshot {
   readonly engineVersion: string;
   readonly taxpayers: { bin: string; name: string }[];
   readonly sites: SnapshotSite[];
-  /** Declaration and payment dates of each tax quarter the period touches. */
-  readonly dueDates: { taxQuarter: string; declareBy: string; payBy: string }[];
+  /** Declaration and payment dates of each tax quarter the period touches, by its schedule's rules
+   * (snapshots closed before due dates became tariff data carry only taxQuarter, declareBy, payBy). */
+  readonly dueDates: QuarterDueDates[];
   /** Version of the CSV line columns (src/ledger/csv.ts); absent in snapshots frozen before it existed (1). */
   readonly csvFormat?: CsvFormat;
   readonly lines: SnapshotLine[];

@@ -97,7 +97,7 @@ export function createDashboardData(deps: DashboardDataDeps) {
     async overview(period?: string): Promise<Result<OverviewView>> {
       const r = await report({ period: period ?? currentQuarter() });
       if (!r.ok) return r;
-      return { ok: true, value: overviewView(r.value, deps.registry, await monthLinesOf(r.value)) };
+      return { ok: true, value: overviewView(r.value, deps.registry, await monthLinesOf(r.value), deps.tariffs) };
     },
 
     async meters(): Promise<MetersView> {

@@ -8,10 +8,11 @@ import {
   type EnergySource,
   type LedgerLine,
   formatTiyn,
+  type QuarterDueDates,
+  type TariffSet,
   formatWhAsKwh,
   localDateOf,
-  parsePeriod,
-  quarterDueDates,
+  quarterDueDatesOf,
   totalsOf,
 } from '../../fees/index.ts';
 import type { LedgerReport } from '../../ledger/report.ts';
@@ -74,7 +75,10 @@ export interface OverviewView {
     readonly remainingHours: number;
     readonly projectionWindowHours: number;
   };
-  readonly dueDates: { readonly declareBy: string; readonly payBy: string } | null;
+  /** By the rules of the tariff schedule in force for the quarter; null for a month or a range. */
+  readonly dueDates: QuarterDueDates | null;
+  /** Meters whose time before their first reading (or without any) is a large share of the energy charged. */
+  readonly unreportedNotices: readonly UnreportedNotice[];
   readonly totals: Amounts & {
     readonly energyKwh: string;
     /** Exact fee of the lines (5 decimals): the same as /api/ledger totals.feeTenge. */
@@ -97,6 +101,44 @@ export interface OverviewView {
     readonly taxpayers: readonly SiteTaxpayerView[];
   }[];
   readonly taxpayers: readonly TaxpayerView[];
+}
+
+export interface UnreportedNotice {
+  readonly meterId: string;
+  /** 'before-first-reading': charged at max load until the meter first reported; 'no-readings': it never did. */
+  readonly kind: 'before-first-reading' | 'no-readings';
+  readonly energyWh: number;
+  readonly energyKwh: string;
+  /** Share of all energy charged in the period, percent with one decimal. */
+  readonly sharePct: number;
+  /** When the meter first reported (the end of its before-first-reading span); null for 'no-readings'. */
+  readonly firstReadingAt: string | null;
+}
+
+/** A meter's unreported share is named on the overview from this share of the period's energy. */
+export const UNREPORTED_NOTICE_SHARE = 0.05;
+
+export function unreportedNotices(lines: readonly LedgerLine[]): UnreportedNotice[] {
+  const total = lines.reduce((s, l) => s + l.energyWh, 0);
+  const byMeter = new Map<string, { kind: UnreportedNotice['kind']; energyWh: number; toMs: number }>();
+  for (const l of lines) {
+    if (l.reason !== 'before-first-reading' && l.reason !== 'no-readings') continue;
+    const m = byMeter.get(l.meterId) ?? { kind: l.reason, energyWh: 0, toMs: l.toMs };
+    m.energyWh += l.energyWh;
+    m.toMs = Math.max(m.toMs, l.toMs);
+    byMeter.set(l.meterId, m);
+  }
+  return [...byMeter]
+    .filter(([, m]) => total > 0 && m.energyWh >= total * UNREPORTED_NOTICE_SHARE)
+    .map(([meterId, m]) => ({
+      meterId,
+      kind: m.kind,
+      energyWh: m.energyWh,
+      energyKwh: formatWhAsKwh(m.energyWh),
+      sharePct: Math.round((m.energyWh * 1000) / total) / 10,
+      firstReadingAt: m.kind === 'before-first-reading' ? new Date(m.toMs).toISOString() : null,
+    }))
+    .sort((a, b) => b.energyWh - a.energyWh);
 }
 
 export function quarterClock(report: LedgerReport): QuarterClock {
@@ -144,9 +186,8 @@ export function quotaView(month: string, quotaKwh: number, monthLines: readonly 
   };
 }
 
-export function dueDatesOf(label: string): OverviewView['dueDates'] {
-  const p = parsePeriod(label);
-  return p.ok && p.value.kind === 'quarter' ? quarterDueDates(p.value.year, p.value.quarter) : null;
+export function dueDatesOf(label: string, tariffs: TariffSet): OverviewView['dueDates'] {
+  return /^\d{4}-Q[1-4]$/.test(label) ? quarterDueDatesOf(tariffs, label) : null;
 }
 
 const nameOf = (registry: Registry, bin: string): string => registry.taxpayers.find((t) => t.bin === bin)?.name ?? bin;
@@ -182,6 +223,7 @@ export function overviewView(
   report: LedgerReport,
   registry: Registry,
   monthLines: ReadonlyMap<string, { month: string; lines: readonly LedgerLine[] }>,
+  tariffs: TariffSet,
 ): OverviewView {
   const clock = quarterClock(report);
   const outageBySite = new Map<string, number>();
@@ -234,7 +276,8 @@ export function overviewView(
       remainingHours: hours(clock.toMs - clock.asOfMs),
       projectionWindowHours: hours(Math.min(PROJECTION_WINDOW_MS, clock.asOfMs - clock.fromMs)),
     },
-    dueDates: dueDatesOf(report.period.label),
+    dueDates: dueDatesOf(report.period.label, tariffs),
+    unreportedNotices: unreportedNotices(report.lines),
     totals: {
       ...total,
       energyKwh: report.totals.energyKwh,

@@ -69,19 +69,53 @@ beforeAll(async () => {
 describe('overview of a running quarter', () => {
   it("totals are the ledger report's: exact fee, declared amount, cost of outages", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
-    const v = overviewView(report, registry, monthLinesFor(report, NOW));
+    const v = overviewView(report, registry, monthLinesFor(report, NOW), tariffs);
     expect(report.period.complete).toBe(false);
     expect(v.totals.feeExactTenge).toBe(report.totals.feeTenge);
     expect(v.totals.declaredTenge).toBe(report.totals.declaredTenge);
     expect(v.totals.feeMilliTiyn).toBe(report.totals.feeMilliTiyn);
     expect(v.totals.outageCostMilliTiyn).toBe(report.outageCost.milliTiyn);
     expect(v.totals.feeTenge).toBe(formatTiyn(roundMilliTiynToTiyn(report.totals.feeMilliTiyn, 'half-up-tiyn')));
-    expect(v.dueDates).toEqual({ declareBy: '2025-11-15', payBy: '2025-11-25' });
+    expect(v.dueDates).toEqual({
+      taxQuarter: '2025-Q3',
+      declareBy: '2025-11-15',
+      payBy: '2025-11-25',
+      verified: true,
+      tariffId: 'kz-2024',
+    });
+  });
+
+  it('names each meter whose time without readings is a large share of the energy charged', () => {
+    const report = engineReport({ period: '2025-Q3' }, NOW);
+    const v = overviewView(report, registry, new Map(), tariffs);
+    const total = sum(report.lines, (l) => l.energyWh);
+    const meterWh = (id: string) =>
+      sum(
+        report.lines.filter((l) => l.meterId === id),
+        (l) => l.energyWh,
+      );
+    // Meters without readings are charged at max load for the whole quarter so far; the small ones
+    // (below 5 % of all energy charged) are not named.
+    const silent = registry.meters.map((m) => m.id).filter((id) => !POWER_W[id]);
+    const large = silent.filter((id) => meterWh(id) * 20 >= total);
+    expect(large.length).toBeGreaterThan(3);
+    expect(large.length).toBeLessThan(silent.length);
+    expect(v.unreportedNotices.map((n) => n.meterId).sort()).toEqual(large.sort());
+    for (const n of v.unreportedNotices) {
+      expect(n.kind).toBe('no-readings');
+      expect(n.energyWh).toBe(
+        sum(
+          report.lines.filter((l) => l.meterId === n.meterId),
+          (l) => l.energyWh,
+        ),
+      );
+      expect(n.sharePct).toBe(Math.round((n.energyWh * 1000) / total) / 10);
+    }
   });
 
   it("per site and energy source: the sums of that site's lines; sites add up to the total", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
-    const v = overviewView(report, registry, new Map());
+    const v = overviewView(report, registry, new Map(), tariffs);
     for (const site of v.sites) {
       const lines = report.lines.filter((l) => l.siteId === site.id);
       expect(site.total.feeMilliTiyn).toBe(sum(lines, (l) => l.feeMilliTiyn));
@@ -109,7 +143,7 @@ describe('overview of a running quarter', () => {
 
   it('the projection carries the last 24 h to the quarter end; the period says how far it is', () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
-    const v = overviewView(report, registry, new Map());
+    const v = overviewView(report, registry, new Map(), tariffs);
     const clock = quarterClock(report);
     expect(v.totals.projectedMilliTiyn).toBe(projectQuarter(report.lines, clock).projectedMilliTiyn);
     expect(v.totals.projectedMilliTiyn).toBeGreaterThan(v.totals.feeMilliTiyn);
@@ -120,7 +154,7 @@ describe('overview of a running quarter', () => {
   it("monthly quota: this month's grid energy (metered + substituted) against the quota", () => {
     const report = engineReport({ period: '2025-Q3' }, NOW);
     const months = monthLinesFor(report, NOW);
-    const v = overviewView(report, registry, months);
+    const v = overviewView(report, registry, months, tariffs);
     for (const site of registry.sites) {
       const q = v.sites.find((s) => s.id === site.id)!.quota;
       if (site.monthlyQuotaKwh === undefined) {
@@ -141,7 +175,7 @@ describe('overview of a running quarter', () => {
 describe('overview of a quarter that is over', () => {
   it('projects what accrued and shows the quota of its last month', () => {
     const report = engineReport({ period: '2025-Q3' }, Date.parse('2025-10-20T00:00:00Z'));
-    const v = overviewView(report, registry, new Map());
+    const v = overviewView(report, registry, new Map(), tariffs);
     expect(v.period.complete).toBe(true);
     expect(v.totals.projectedMilliTiyn).toBe(v.totals.feeMilliTiyn);
     expect(v.period.remainingHours).toBe(0);

@@ -150,7 +150,7 @@ describe('hosted miners are their own taxpayers', () => {
   });
 
   it('the overview gives per-taxpayer totals and amounts due, and splits the hosting site by taxpayer', () => {
-    const v = overviewView(report({ period: '2025-08' }), registry, new Map());
+    const v = overviewView(report({ period: '2025-08' }), registry, new Map(), tariffs);
     expect(v.taxpayers.map((t) => [t.bin, t.total.feeMilliTiyn, t.declaredTenge])).toEqual([
       [DALA, METER_MILLI_TIYN, '29760.00'],
       [STEPPE, STEPPE_MILLI_TIYN, '44640.00'],

@@ -50,7 +50,9 @@ describe('snapshot', () => {
     expect(digestMatches(s)).toBe(true);
     expect(s.totals.total.feeMilliTiyn).toBe(sampleLines().reduce((a, l) => a + l.feeMilliTiyn, 0));
     expect(s.totals.byTaxpayer.map((t) => t.key)).toEqual([BIN_A, BIN_B]);
-    expect(s.dueDates).toEqual([{ taxQuarter: '2025-Q3', declareBy: '2025-11-15', payBy: '2025-11-25' }]);
+    expect(s.dueDates).toEqual([
+      { taxQuarter: '2025-Q3', declareBy: '2025-11-15', payBy: '2025-11-25', verified: true, tariffId: 'kz-2024' },
+    ]);
     for (const d of s.declared) expect(d.amountTiyn * 1000 - d.feeMilliTiyn).toBe(d.roundingMilliTiyn);
     expect(s.declaredTotalTiyn).toBe(s.declared.reduce((a, d) => a + d.amountTiyn, 0));
     expect({ ...s, closedBy: 'someone else' }).not.toSatisfy(digestMatches);
