@@ -1,6 +1,6 @@
 /**
  * CLI for period close and exports, against a running InfluxDB (KZM_INFLUX_URL):
- *   kzmeter close  --period 2025-Q3 [--taxpayer BIN] [--by NAME] [--reason TEXT]
+ *   kzmeter close  --period 2025-Q3 [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT]
  *   kzmeter reopen --period 2025-Q3 [--taxpayer BIN] --reason TEXT [--by NAME]
  *   kzmeter export --period 2025-Q3 [--taxpayer BIN] [--version N] [--format csv|totals.csv|json|html|all] [--out DIR]
  *   kzmeter verify --period 2025-Q3 [--taxpayer BIN] [--version N]
@@ -27,11 +27,13 @@ const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpay
 
 /** Each period command's help: every option and an example. */
 export const PERIOD_HELP = {
-  close: `Usage: kzmeter close --period P [--taxpayer BIN] [--by NAME] [--reason TEXT]
+  close: `Usage: kzmeter close --period P [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT]
   Freezes the period's ledger into a digest-checked snapshot (<dataDir>/periods/); no-op when closed.
   --period P      ${P}
   --by NAME       who closes it (default: your user name)
   --reason TEXT   a note kept in the snapshot's audit record
+  --acknowledge TEXT  why it is closed although a meter sent no reading in the period or a taxpayer has
+                  20 % or more substituted (refused without it then; kept in the snapshot)
 ${COMMON}
 Example: kzmeter close --period 2025-Q3 --by "A. Accountant"`,
   reopen: `Usage: kzmeter reopen --period P --reason TEXT [--taxpayer BIN] [--by NAME]
@@ -68,6 +70,7 @@ const OPTIONS = {
   taxpayer: { type: 'string' },
   by: { type: 'string' },
   reason: { type: 'string' },
+  acknowledge: { type: 'string' },
   version: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
@@ -131,6 +134,7 @@ export async function periodsMain(
         closedBy: by,
         ...(v.taxpayer && { taxpayer: v.taxpayer }),
         ...(v.reason && { reason: v.reason }),
+        ...(v.acknowledge && { acknowledgement: v.acknowledge }),
       });
       if (!r.ok) return failed(r);
       const s = r.value.snapshot;

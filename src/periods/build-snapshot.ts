@@ -33,6 +33,8 @@ export interface SnapshotInput {
   readonly closedBy: string;
   readonly closedAtMs: number;
   readonly reason: string | null;
+  /** The closer's acknowledgement of what the preview flagged (absent when nothing was flagged). */
+  readonly acknowledgement?: PeriodSnapshot['acknowledgement'];
   readonly previousVersions: readonly VersionHistoryEntry[];
   readonly registryVersion: string;
   readonly tariffs: TariffSet;
@@ -121,6 +123,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     closedAt: new Date(input.closedAtMs).toISOString(),
     closedAtMs: input.closedAtMs,
     reason: input.reason,
+    ...(input.acknowledgement && { acknowledgement: input.acknowledgement }),
     previousVersions: [...input.previousVersions],
     registryVersion: input.registryVersion,
     tariffs: input.tariffs.schedules.map((s) => ({ id: s.id, version: s.version })),

@@ -22,6 +22,7 @@ import { type DueMarks, dueMarks } from './due-marks.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildSnapshot, digestMatches, snapshotParties } from './build-snapshot.ts';
+import { type ClosePreview, closePreview } from './close-preview.ts';
 import { linesCsv, totalsCsv } from './export-csv.ts';
 import { reportHtml } from './export-html.ts';
 import { lateDataReport } from './late-data.ts';
@@ -117,6 +118,23 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     };
   }
 
+  /** A period that can be closed: known, and over in every meter's zone. */
+  function resolveEnded(periodText: string, taxpayer: string | undefined | null): ReturnType<typeof resolve> {
+    const r = resolve(periodText, taxpayer);
+    if (!r.ok || r.value.pm.toMs <= now()) return r;
+    return fail(
+      409,
+      `period ${r.value.scope.period} is still in progress: it ends ${new Date(r.value.pm.toMs).toISOString()}; close it after that`,
+    );
+  }
+
+  const previewOf = (pm: PeriodMeters, lines: Parameters<typeof closePreview>[1]): ClosePreview =>
+    closePreview(
+      pm.meters.map((m) => m.facts.meterId),
+      lines,
+      deps.roundingOverride,
+    );
+
   function state(scope: SnapshotScope): { latest?: PeriodSnapshot; reopened: boolean } {
     const latest = store.read(scope);
     return {
@@ -151,21 +169,37 @@ export function createPeriodService(deps: PeriodServiceDeps) {
 
   return {
     store,
+    /** What closing would freeze, and what the closer must acknowledge; nothing is written. */
+    async preview(
+      periodText: string,
+      taxpayer?: string | null,
+    ): Promise<PeriodResult<ClosePreview & { period: string; taxpayer: string | null; closedVersion: number | null }>> {
+      const r = resolveEnded(periodText, taxpayer);
+      if (!r.ok) return r;
+      const s = state(r.value.scope);
+      const lines = await ledgerLines(ledgerDeps(), r.value.pm.meters);
+      return {
+        ok: true,
+        value: {
+          period: r.value.scope.period,
+          taxpayer: r.value.scope.taxpayer,
+          closedVersion: s.latest && !s.reopened ? s.latest.version : null,
+          ...previewOf(r.value.pm, lines),
+        },
+      };
+    },
+
     async close(req: {
       period: string;
       taxpayer?: string | null;
       closedBy: string;
       reason?: string | null;
+      /** Why the period is closed although the preview asked for an acknowledgement. */
+      acknowledgement?: string | null;
     }): Promise<PeriodResult<{ snapshot: PeriodSnapshot; created: boolean }>> {
-      const r = resolve(req.period, req.taxpayer);
+      const r = resolveEnded(req.period, req.taxpayer);
       if (!r.ok) return r;
       const { period, scope, pm } = r.value;
-      const nowMs = now();
-      if (pm.toMs > nowMs)
-        return fail(
-          409,
-          `period ${scope.period} is still in progress: it ends ${new Date(pm.toMs).toISOString()}; close it after that`,
-        );
       return serial(async () => {
         const s = state(scope);
         if (s.latest && !s.reopened) return { ok: true as const, value: { snapshot: s.latest, created: false } };
@@ -173,6 +207,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
+        const needs = previewOf(pm, lines).needsAcknowledgement;
+        const ack = req.acknowledgement?.trim();
+        if (needs.length > 0 && !ack)
+          return fail(409, `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`);
         const snapshot = buildSnapshot({
           period,
           taxpayerScope: scope.taxpayer,
@@ -181,6 +219,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           closedBy: req.closedBy,
           closedAtMs: now(),
           reason: req.reason ?? null,
+          ...(needs.length > 0 && ack && { acknowledgement: { by: req.closedBy, reason: ack, items: [...needs] } }),
           previousVersions,
           registryVersion: deps.registry.version,
           tariffs: deps.tariffs,

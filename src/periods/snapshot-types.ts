@@ -68,6 +68,9 @@ export interface PeriodSnapshot {
   readonly closedAt: string;
   readonly closedAtMs: number;
   readonly reason: string | null;
+  /** Present when the close preview flagged meters without readings or a large substituted share:
+   * who acknowledged it, why, and what was flagged. */
+  readonly acknowledgement?: { by: string; reason: string; items: string[] };
   readonly previousVersions: VersionHistoryEntry[];
   readonly registryVersion: string;
   readonly tariffs: { id: string; version: number }[];

@@ -84,8 +84,36 @@ describe('period close and exports on a real InfluxDB', () => {
 
   it('closes, exports, and after a restart exports identical bytes with the same digest', async () => {
     const a = await app();
-    const res = await closeReq(a, { closedBy: 'accountant' });
+    // The preview names what a close would freeze; ekb-1-m02 sent nothing, so the close needs an acknowledgement.
+    const preview = await get(a, 'preview');
+    expect(preview.statusCode, preview.body).toBe(200);
+    const p = preview.json() as {
+      closedVersion: number | null;
+      metersWithoutReadings: string[];
+      needsAcknowledgement: string[];
+      rows: { taxpayerBin: string; substitutedWh: number; meteredWh: number; amountTiyn: number }[];
+      totalAmountTiyn: number;
+    };
+    expect(p.closedVersion).toBeNull();
+    expect(p.metersWithoutReadings).toContain('ekb-1-m02');
+    expect(p.metersWithoutReadings).not.toContain('ekb-1-m01');
+    expect(p.needsAcknowledgement.join(' ')).toMatch(/ekb-1-m02/);
+    expect(p.rows.reduce((s, r) => s + r.amountTiyn, 0)).toBe(p.totalAmountTiyn);
+    const refused = await closeReq(a, { closedBy: 'accountant' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatch(/needs an acknowledgement.*ekb-1-m02/);
+    expect(existsSync(join(dataDir, 'periods', PERIOD))).toBe(false);
+    const res = await closeReq(a, {
+      closedBy: 'accountant',
+      acknowledgement: 'ekb-1-m02 was idle: rigs not installed',
+    });
     expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().snapshot.acknowledgement).toEqual({
+      by: 'accountant',
+      reason: 'ekb-1-m02 was idle: rigs not installed',
+      items: p.needsAcknowledgement,
+    });
+    expect(res.json().snapshot.declaredTotalTiyn).toBe(p.totalAmountTiyn);
     v1 = (res.json() as { snapshot: PeriodSnapshot }).snapshot;
     expect(v1).toMatchObject({
       period: PERIOD,
@@ -182,7 +210,9 @@ describe('period close and exports on a real InfluxDB', () => {
         .periods.find((p: { period: string }) => p.period === PERIOD).state,
     ).toBe('reopened after v1');
     nowMs += 3_600_000;
-    const v2 = (await closeReq(a, { closedBy: 'accountant', reason: 'includes the late flush' })).json() as {
+    const v2 = (
+      await closeReq(a, { closedBy: 'accountant', reason: 'includes the late flush', acknowledgement: 'as in v1' })
+    ).json() as {
       version: number;
       snapshot: PeriodSnapshot;
     };

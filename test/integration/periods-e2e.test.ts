@@ -103,7 +103,11 @@ describe.each([
         beforeRead: () => svc.rollups.flush(),
         policy: { ...DEFAULT_POLICY, name: policyName },
       });
-      const closed = await periods.close({ period: PERIOD, closedBy: 'e2e' });
+      const closed = await periods.close({
+        period: PERIOD,
+        closedBy: 'e2e',
+        acknowledgement: 'test data: substitution intended',
+      });
       expect(closed.ok, closed.ok ? '' : closed.reason).toBe(true);
       const json = await periods.export(PERIOD, 'json');
       const csv = await periods.export(PERIOD, 'csv');

@@ -52,7 +52,9 @@ describe('rollup coverage at period close', () => {
       { meterId: meter.id, tsMs: FROM },
       { meterId: meter.id, tsMs: TO - 60_000 },
     ]);
-    await expect(periods.close({ period: PERIOD, closedBy: 'accountant' })).rejects.toThrow(
+    await expect(
+      periods.close({ period: PERIOD, closedBy: 'accountant', acknowledgement: 'test data' }),
+    ).rejects.toThrow(
       /rollups do not cover readings stored for this period \(ekb-1-m01 at 2025-06-30T19:00:00.000Z.*kzmeter rollup --from 2025-06-30 --to 2025-07-03/,
     );
     await rebuildRollups({
@@ -63,7 +65,7 @@ describe('rollup coverage at period close', () => {
       toMs: TO + 120_000,
     });
     expect(await uncoveredReadings(target, [meter.id], FROM, TO)).toEqual([]);
-    const closed = await periods.close({ period: PERIOD, closedBy: 'accountant' });
+    const closed = await periods.close({ period: PERIOD, closedBy: 'accountant', acknowledgement: 'test data' });
     expect(closed.ok, closed.ok ? '' : closed.reason).toBe(true);
     if (!closed.ok) return;
     const m01 = closed.value.snapshot.lines.filter((l) => l.meterId === meter.id);

@@ -1,6 +1,8 @@
 /**
  * Period close and tax exports over HTTP:
- *   POST /api/periods/:period/close    { taxpayer?, closedBy, reason? }
+ *   GET  /api/periods/:period/preview[?taxpayer=BIN]   what a close would freeze and what needs an acknowledgement
+ *   POST /api/periods/:period/close    { taxpayer?, closedBy, reason?, acknowledgement? }  (409 until the period
+ *                                      has ended; 409 without an acknowledgement when the preview asks for one)
  *   POST /api/periods/:period/reopen   { taxpayer?, reopenedBy?, reason }
  *   GET  /api/periods                  each period's state, late data pending, due dates
  *   GET  /api/periods/:period/late-data[?taxpayer=BIN]
@@ -18,6 +20,8 @@ const closeBody = z.strictObject({
   taxpayer: bin.optional(),
   closedBy: z.string().trim().min(1, 'closedBy: who closes the period'),
   reason: z.string().optional(),
+  /** Required (a reason) when the preview lists meters without readings or a large substituted share. */
+  acknowledgement: z.string().max(2000, 'acknowledgement: at most 2000 characters').optional(),
 });
 const reopenBody = z.strictObject({
   taxpayer: bin.optional(),
@@ -76,6 +80,7 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         closedBy: body.data.closedBy,
         ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }),
         ...(body.data.reason !== undefined && { reason: body.data.reason }),
+        ...(body.data.acknowledgement !== undefined && { acknowledgement: body.data.acknowledgement }),
       });
       if (!r.ok) return send(reply, r);
       return reply.status(r.value.created ? 201 : 200).send({
@@ -122,12 +127,13 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         };
         const { period, file } = req.params;
         if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null));
+        if (file === 'preview') return send(reply, await svc.preview(period, q.data.taxpayer ?? null));
         if (file === 'verify') return send(reply, await svc.verify(period, opts));
         const format = FILES[file];
         if (!format)
           return reply
             .status(404)
-            .send({ error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data or verify` });
+            .send({ error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify` });
         const r = await svc.export(period, format, opts);
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
