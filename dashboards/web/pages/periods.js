@@ -1,6 +1,8 @@
 /**
- * Tax periods for accountants: each period's state, due dates and late readings; Close and Reopen call
- * the period API (/api/periods/:period/close|reopen) and the exports of a closed version download from it.
+ * Tax periods for accountants: each period's state, due dates (marked due or overdue) and late readings.
+ * Close first shows a preview of what would be frozen (GET /api/periods/:period/preview) and asks for
+ * confirmation, with an acknowledgement and its reason when the preview flags meters without readings or a
+ * large substituted share; Reopen calls the period API; the exports of a closed version download from it.
  */
 import { S } from '../strings.js';
 import { fill, h, notice } from '../lib/dom.js';
@@ -25,17 +27,42 @@ function exportLinks(p) {
   });
 }
 
+/** One obligation: 'declare by 2026-11-15' with its mark (overdue in red, due in amber). */
+function dueItem(kind, date, mark) {
+  if (date === null) return h('div', { 'data-due': `${kind}:none` }, S.periods.dueNone[kind]);
+  return h(
+    'div',
+    { 'data-due': `${kind}:${mark}` },
+    S.periods.dueLine[kind](date),
+    mark in S.periods.marks ? h('span', { class: `due-mark due-${mark}` }, S.periods.marks[mark]) : null,
+  );
+}
+
+function dueCell(p) {
+  if (!p.dueDates.length) return S.common.none;
+  return p.dueDates.map((d) =>
+    h(
+      'div',
+      { class: 'due' },
+      p.dueDates.length > 1 ? h('div', { class: 'muted' }, d.taxQuarter) : null,
+      dueItem('declaration', d.declareBy, d.declaration),
+      dueItem('payment', d.payBy, d.payment),
+      d.verified ? null : h('div', { class: 'muted' }, S.periods.unverified),
+    ),
+  );
+}
+
 function periodRow(p, act) {
   const closable = p.state === 'open' || p.state.startsWith('reopened');
   const reopenable = p.state.startsWith('closed');
-  const due = p.dueDates.map((d) => S.periods.due(d.declareBy, d.payBy)).join('; ');
+  const overdue = p.dueDates.some((d) => d.declaration === 'overdue' || d.payment === 'overdue');
   return h(
     'tr',
-    { 'data-period': p.period, 'data-taxpayer': p.taxpayer ?? '' },
+    { 'data-period': p.period, 'data-taxpayer': p.taxpayer ?? '', class: overdue ? 'overdue' : undefined },
     h('td', {}, p.period),
     h('td', {}, p.taxpayer ?? S.periods.allTaxpayers),
     h('td', { 'data-col': 'state' }, p.state === 'in-progress' ? S.periods.inProgress : p.state),
-    h('td', { class: 'small' }, due || S.common.none),
+    h('td', { class: 'small', 'data-col': 'due' }, dueCell(p)),
     h('td', { class: 'num' }, String(p.latePending)),
     h(
       'td',
@@ -64,6 +91,81 @@ function periodRow(p, act) {
   );
 }
 
+/** The preview of a close: what it would freeze, what must be acknowledged, Confirm and Cancel. */
+function previewPanel(pv, onConfirm, onCancel) {
+  const P = S.periods.preview;
+  const ack = h('textarea', { name: 'acknowledgement', rows: 2, cols: 60 });
+  const rows = pv.rows.map((r) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, r.taxpayerBin),
+      h('td', {}, S.sources[r.energySource] ?? r.energySource),
+      h('td', { class: 'num' }, r.meteredKwh),
+      h('td', { class: 'num' }, r.substitutedKwh),
+      h('td', { class: 'num' }, S.periods.pct(r.substitutedPct)),
+      h('td', { class: 'num' }, r.amountTenge),
+    ),
+  );
+  const c = P.cols;
+  return h(
+    'section',
+    { class: 'preview', 'data-testid': 'close-preview' },
+    h('h2', {}, P.title(pv.period, pv.taxpayer)),
+    pv.closedVersion !== null ? notice(P.alreadyClosed(pv.closedVersion)) : null,
+    h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [c.taxpayer, c.source, c.metered, c.substituted, c.share, c.amount].map((t, i) =>
+            h('th', { class: i >= 2 ? 'num' : undefined }, t),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows,
+        h(
+          'tr',
+          { class: 'total' },
+          h('td', { colspan: 5 }, P.total),
+          h('td', { class: 'num', 'data-testid': 'preview-total' }, pv.totalAmountTenge),
+        ),
+      ),
+    ),
+    h(
+      'p',
+      { 'data-testid': 'preview-silent' },
+      pv.metersWithoutReadings.length ? P.silent(pv.metersWithoutReadings.join(', ')) : P.noSilent,
+    ),
+    pv.needsAcknowledgement.length
+      ? h(
+          'div',
+          { class: 'notice notice-warn', 'data-testid': 'preview-flags' },
+          h('strong', {}, P.needsAck),
+          h(
+            'ul',
+            {},
+            pv.needsAcknowledgement.map((t) => h('li', {}, t)),
+          ),
+          h('label', { class: 'stack' }, P.ackLabel, ack),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { 'data-action': 'confirm-close', onclick: () => onConfirm(ack.value.trim()) }, P.confirm),
+      h('button', { class: 'secondary', 'data-action': 'cancel-close', onclick: onCancel }, P.cancel),
+    ),
+  );
+}
+
 export async function render(root) {
   const name = h('input', {
     type: 'text',
@@ -74,6 +176,7 @@ export async function render(root) {
   const reason = h('input', { type: 'text', name: 'reason', size: 40 });
   const other = h('input', { type: 'text', name: 'period', placeholder: S.periods.otherPlaceholder, size: 28 });
   const message = h('div', { 'data-testid': 'message' });
+  const previewBox = h('div', {});
   const tbody = h('tbody', {});
 
   async function refresh() {
@@ -84,27 +187,60 @@ export async function render(root) {
     );
   }
 
+  async function confirmClose(period, taxpayer, needsAck, ack) {
+    if (needsAck && !ack) return fill(message, notice(S.periods.preview.needAckText, 'error'));
+    const body = {
+      ...(taxpayer && { taxpayer }),
+      ...(reason.value.trim() && { reason: reason.value.trim() }),
+      ...(needsAck && { acknowledgement: ack }),
+      closedBy: name.value.trim(),
+    };
+    fill(message, notice(S.periods.closing(period)));
+    try {
+      const r = await postJson(`/api/periods/${encodeURIComponent(period)}/close`, body);
+      fill(previewBox);
+      fill(message, notice(S.periods.closed(period, r.version, r.created), 'ok'));
+    } catch (err) {
+      fill(message, notice(S.periods.failed(err.message), 'error'));
+    }
+    await refresh();
+  }
+
+  async function showPreview(period, taxpayer) {
+    fill(message, notice(S.periods.preview.loading(period)));
+    fill(previewBox);
+    try {
+      const q = taxpayer ? `?taxpayer=${encodeURIComponent(taxpayer)}` : '';
+      const pv = await getJson(`/api/periods/${encodeURIComponent(period)}/preview${q}`);
+      fill(message);
+      const needsAck = pv.needsAcknowledgement.length > 0;
+      fill(
+        previewBox,
+        previewPanel(
+          pv,
+          (ack) => confirmClose(period, taxpayer, needsAck, ack),
+          () => fill(previewBox),
+        ),
+      );
+      previewBox.scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      fill(message, notice(S.periods.failed(err.message), 'error'));
+    }
+  }
+
   async function act(action, period, taxpayer) {
     const by = name.value.trim();
     if (!by) return fill(message, notice(S.periods.needName, 'error'));
-    if (action === 'reopen' && !reason.value.trim()) return fill(message, notice(S.periods.needReason, 'error'));
-    const body = { ...(taxpayer && { taxpayer }), ...(reason.value.trim() && { reason: reason.value.trim() }) };
-    fill(message, notice(action === 'close' ? S.periods.closing(period) : S.common.loading));
+    if (action === 'close') return showPreview(period, taxpayer);
+    if (!reason.value.trim()) return fill(message, notice(S.periods.needReason, 'error'));
+    fill(message, notice(S.common.loading));
     try {
-      const url = `/api/periods/${encodeURIComponent(period)}/${action}`;
-      const r =
-        action === 'close'
-          ? await postJson(url, { ...body, closedBy: by })
-          : await postJson(url, { ...body, reopenedBy: by });
-      fill(
-        message,
-        notice(
-          action === 'close'
-            ? S.periods.closed(period, r.version, r.created)
-            : S.periods.reopened(period, r.reopenedVersion),
-          'ok',
-        ),
-      );
+      const r = await postJson(`/api/periods/${encodeURIComponent(period)}/reopen`, {
+        ...(taxpayer && { taxpayer }),
+        reason: reason.value.trim(),
+        reopenedBy: by,
+      });
+      fill(message, notice(S.periods.reopened(period, r.reopenedVersion), 'ok'));
     } catch (err) {
       fill(message, notice(S.periods.failed(err.message), 'error'));
     }
@@ -118,6 +254,7 @@ export async function render(root) {
     h('p', { class: 'muted' }, S.periods.intro),
     h('div', { class: 'form-row' }, h('label', {}, S.periods.closedBy, name), h('label', {}, S.periods.reason, reason)),
     message,
+    previewBox,
     h(
       'table',
       { 'data-testid': 'periods' },
