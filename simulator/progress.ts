@@ -7,6 +7,8 @@ export interface Progress {
   etaS: number | undefined;
   elapsedS: number;
   simTime: string;
+  /** Simulated instant reached, ms. */
+  atMs: number;
 }
 
 export function computeProgress(
@@ -20,7 +22,7 @@ export function computeProgress(
   const elapsedS = elapsedMs / 1000;
   const ratePerS = elapsedS > 0 ? sent / elapsedS : 0;
   const etaS = fraction !== undefined && fraction > 0 ? (elapsedS * (1 - fraction)) / fraction : undefined;
-  return { sent, fraction, ratePerS, etaS, elapsedS, simTime: new Date(atMs).toISOString().slice(0, 16) };
+  return { sent, fraction, ratePerS, etaS, elapsedS, simTime: new Date(atMs).toISOString().slice(0, 16), atMs };
 }
 
 const hms = (s: number): string => {

@@ -24,6 +24,7 @@ import { computeProgress, type Progress } from './progress.ts';
 import { writeLoadRegistry } from './load-registry.ts';
 import { stringify } from 'yaml';
 import { encoderFor, simDevices } from './formats.ts';
+import type { SimMessage } from './message.ts';
 
 export interface SimulationOptions {
   /** A scenario, or the path of a scenario file; default: live calm over the whole registry. */
@@ -51,6 +52,8 @@ export interface SimulationOptions {
   maxInflight?: number;
   /** Collect and write ground truth (default true). */
   groundTruth?: boolean;
+  /** Reshapes the message stream before pacing (the demo batches past readings: demo.ts). */
+  transform?: (stream: Iterable<SimMessage>) => Iterable<SimMessage>;
 }
 
 export interface SimulationSummary {
@@ -158,7 +161,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   let aborted = false;
   const tStream = Date.now();
   try {
-    for (const msg of generateStream(plan, withTruth ? collector : undefined)) {
+    const stream = generateStream(plan, withTruth ? collector : undefined);
+    for (const msg of opts.transform ? opts.transform(stream) : stream) {
       if (!(await pacer.wait(msg.atMs, opts.signal))) {
         aborted = true;
         break;

@@ -4,6 +4,7 @@ import { loadRegistry } from '../registry/load.ts';
 import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
 import { removeLocalInflux, writeLocalInflux } from './local-influx.ts';
+import { createDemoStatus, demoProgressReporter, demoRoutes, type DemoStatusStore } from './serve-demo.ts';
 
 export const SERVE_HELP = `Usage: kzmeter serve [--config file.yaml] [--json] [--simulate [--scenario file] [--clock real|xN]]
   Runs the service: embedded MQTT broker (unless KZM_MQTT_BROKER_URL is set), ingest into InfluxDB
@@ -11,7 +12,9 @@ export const SERVE_HELP = `Usage: kzmeter serve [--config file.yaml] [--json] [-
   where the other commands find it), HTTP API (/docs, /openapi.json), /metrics and the web dashboard.
   --config F   settings file (YAML); KZM_* environment variables override it
   --json       JSON log lines even on a terminal (pretty lines need the dev dependency pino-pretty)
-  --simulate   also run the simulator against the service's broker (demo mode)
+  --simulate   also run the simulator against the service's broker (demo mode): without --scenario,
+               every registry meter from the start of the running quarter, published as fast as the
+               service takes it (progress bar; banner on the dashboard), then live in real time
   --scenario F with --simulate: a simulator scenario file (simulator/scenarios/*.yaml)
   --clock C    with --simulate and --scenario: real (default) or xN (N times faster)
   --help       this text
@@ -45,7 +48,10 @@ export async function serveMain(argv: string[]): Promise<number> {
     },
     'Registry loaded.',
   );
-  const service = createService(config, registry, log);
+  // The demo: the quarter so far, then live (simulator/demo.ts). Its state is served to the dashboard.
+  const demoNowMs = Date.now();
+  const demo = values.simulate && !values.scenario ? await demoPlan(demoNowMs, registry.sites[0]?.timeZone) : undefined;
+  const service = createService(config, registry, log, demo ? { plugins: [demoRoutes(demo.status)] } : {});
   const abort = new AbortController();
   let stopping = false;
   const stop = async (signal: string) => {
@@ -77,7 +83,35 @@ export async function serveMain(argv: string[]): Promise<number> {
     },
     'Open these in a browser or with curl.',
   );
-  if (values.simulate) {
+  if (demo) {
+    const { runSimulation } = await import('../../simulator/index.ts');
+    const report = demoProgressReporter(log.child({ component: 'demo' }), process.stderr.isTTY ?? false, (t) =>
+      process.stderr.write(t),
+    );
+    const t0 = Date.now();
+    void runSimulation({
+      scenario: demo.scenario,
+      registryDir: config.registryDir,
+      brokerUrl: service.brokerUrl,
+      clock: 'catch-up',
+      transform: (stream) =>
+        demo.batch(stream, demoNowMs, {
+          onLive: () => {
+            demo.status.live((Date.now() - t0) / 1000);
+            report(demo.status.get(), true);
+          },
+        }),
+      groundTruth: false,
+      log: log.child({ component: 'simulator' }),
+      signal: abort.signal,
+      onProgress: (p) => {
+        demo.status.update(p);
+        report(demo.status.get(), false);
+      },
+    })
+      .catch((err: Error) => log.error({ err: err.message }, 'Simulator stopped with an error.'))
+      .finally(() => demo.status.stopped());
+  } else if (values.simulate) {
     const { runSimulation } = await import('../../simulator/index.ts');
     const clock = values.clock?.startsWith('x') ? { speed: Number(values.clock.slice(1)) } : 'real';
     void runSimulation({
@@ -91,4 +125,19 @@ export async function serveMain(argv: string[]): Promise<number> {
   }
   await new Promise(() => {});
   return 0;
+}
+
+async function demoPlan(
+  nowMs: number,
+  timeZone = 'Asia/Almaty',
+): Promise<{
+  scenario: import('../../simulator/index.ts').Scenario;
+  status: DemoStatusStore;
+  batch: typeof import('../../simulator/demo.ts').batchPastReadings;
+}> {
+  const { demoScenario, batchPastReadings } = await import('../../simulator/demo.ts');
+  const { zonedMidnightMs, parseLocalDate } = await import('../fees/zoned-time.ts');
+  const scenario = demoScenario(nowMs, timeZone);
+  const fromMs = zonedMidnightMs(parseLocalDate(scenario.start)!, timeZone);
+  return { scenario, status: createDemoStatus(fromMs, nowMs), batch: batchPastReadings };
 }

@@ -1,0 +1,123 @@
+/**
+ * Quick start as a new user runs it: `npm start` (kzmeter serve --simulate) with its own local InfluxDB.
+ * The demo backfills the running quarter, then goes live; once the backfill is done the overview's
+ * metered energy dominates (the quarter is not charged at max load since its first day), the demo state
+ * says so, and Ctrl-C stops everything. How long the backfill took is printed (it is in the log too).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const dataDir = mkdtempSync(join(tmpdir(), 'kzm-quickstart-'));
+let child: ChildProcess | undefined;
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Log lines (JSON) as they come, and a wait for the first one matching. */
+function logOf(proc: ChildProcess) {
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
+  let buf = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const w of waiters.filter((x) => x.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  return {
+    lines,
+    waitFor(msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
+      const seen = lines.find((l) => l.msg === msg);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${msg}" within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          test: (l) => l.msg === msg,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+      });
+    },
+  };
+}
+
+describe('npm start', () => {
+  it('backfills the quarter so far, then the overview is mostly metered', { timeout: 240_000 }, async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--simulate', '--json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        KZM_DATA_DIR: dataDir,
+        KZM_HTTP_PORT: '0',
+        KZM_MQTT_EMBEDDED_PORT: '0',
+      },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const log = logOf(child);
+    const urls = await log.waitFor('Open these in a browser or with curl.', 60_000);
+    const base = String(urls.dashboard).replace(/\/$/, '');
+
+    // While it runs the dashboard can tell (the banner) and the overview answers.
+    const during = (await (await fetch(`${base}/api/dashboard/demo`)).json()) as { phase: string; from: string };
+    expect(['backfill', 'live']).toContain(during.phase);
+    const done = await log.waitFor(
+      'Demo backfill of the quarter so far done; meters now report in real time.',
+      180_000,
+    );
+    console.log(`quarter-to-date backfill: ${String(done.backfillS)} s for ${String(done.messages)} messages`);
+
+    const demo = (await (await fetch(`${base}/api/dashboard/demo`)).json()) as {
+      phase: string;
+      backfillS: number;
+      from: string;
+      liveFrom: string;
+    };
+    expect(demo.phase).toBe('live');
+    expect(demo.backfillS).toBe(done.backfillS);
+    const res = await fetch(`${base}/api/dashboard/overview`);
+    expect(res.status).toBe(200);
+    const v = (await res.json()) as {
+      period: { from: string };
+      totals: { meteredWh: number; substitutedWh: number };
+      unreportedNotices: unknown[];
+    };
+    expect(v.period.from).toBe(demo.from);
+    // Every meter reported from the quarter's first day: metered energy is at least 99 % of the total.
+    expect(v.totals.meteredWh).toBeGreaterThan(0);
+    expect(v.totals.substitutedWh * 100).toBeLessThan(v.totals.meteredWh + v.totals.substitutedWh);
+    expect(v.unreportedNotices).toEqual([]);
+
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
+    expect(code, stderr).toBe(0);
+    expect(log.lines.some((l) => l.msg === 'Local InfluxDB stopped.')).toBe(true);
+  });
+});

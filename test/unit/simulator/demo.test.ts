@@ -1,0 +1,77 @@
+/** The npm start demo: its scenario, and the batching of past readings that makes the backfill fast. */
+import { describe, expect, it } from 'vitest';
+import { batchPastReadings, demoScenario, quarterStartDate } from '../../../simulator/demo.ts';
+import type { PublishMessage, SimMessage } from '../../../simulator/message.ts';
+import { collect, planOf, publishes, readingsOf } from './helpers.ts';
+
+describe('demo scenario', () => {
+  it.each([
+    { now: '2026-11-28T16:00:00Z', start: '2026-10-01' },
+    // 2026-12-31T20:00Z is already 2027-01-01 01:00 in Almaty (UTC+5).
+    { now: '2026-12-31T20:00:00Z', start: '2027-01-01' },
+    { now: '2026-03-31T18:00:00Z', start: '2026-01-01' },
+  ])('starts on the local first day of the running quarter ($now -> $start)', ({ now, start }) => {
+    expect(quarterStartDate(Date.parse(now), 'Asia/Almaty')).toBe(start);
+    expect(demoScenario(Date.parse(now)).start).toBe(start);
+  });
+
+  it('puts its failures in the past of the quarter, and none before the quarter began', () => {
+    const late = demoScenario(Date.parse('2026-11-28T16:00:00Z'));
+    expect(late.failures.map((f) => f.kind).sort()).toEqual(['fault', 'outage', 'outage-will']);
+    for (const f of late.failures) expect(Date.parse(f.at!)).toBeLessThan(Date.parse('2026-11-28T16:00:00Z'));
+    const early = demoScenario(Date.parse('2026-10-01T01:00:00Z'));
+    expect(early.failures).toEqual([]);
+  });
+});
+
+describe('batchPastReadings', () => {
+  const plan = planOf({
+    meters: ['ekb-1-m01', 'kpg-2-m03'],
+    start: '2025-07-01',
+    end: '2025-07-01T06:00:00+05:00',
+    failures: [{ kind: 'outage-will', meter: 'ekb-1-m01', at: '2025-07-01T02:00:00+05:00', durationMin: 30 }],
+  });
+  const all = collect(plan);
+  const liveFrom = Date.parse('2025-07-01T05:00:00+05:00');
+  const out = [...batchPastReadings(all, liveFrom, { maxBatch: 20 })];
+
+  it('loses, duplicates and reorders no reading of any meter', () => {
+    for (const id of ['ekb-1-m01', 'kpg-2-m03']) expect(readingsOf(out, id)).toEqual(readingsOf(all, id));
+  });
+
+  it('sends past readings as arrays of at most maxBatch, and live ones one by one', () => {
+    const readingMsgs = publishes(out).filter((m) => m.kind === 'reading' || m.kind === 'flush');
+    const past = readingMsgs.filter((m) => m.atMs < liveFrom);
+    expect(past.length).toBeLessThan(readingMsgs.length);
+    for (const m of past) {
+      const body = JSON.parse(m.payload as string) as unknown;
+      const n = Array.isArray(body) ? body.length : 1;
+      expect(n).toBe(m.readings!.length);
+      expect(n).toBeLessThanOrEqual(20);
+    }
+    // ekb-1-m01 reports every minute: 5 h of the past in about 300 / 20 messages, not 300.
+    expect(past.filter((m) => m.meterId === 'ekb-1-m01').length).toBeLessThan(20);
+    for (const m of readingMsgs.filter((x) => x.atMs >= liveFrom)) expect(m.kind).toBe('reading');
+  });
+
+  it("sends a meter's batch before its link drops, so no reading is held across an outage", () => {
+    const i = out.findIndex((m) => m.type === 'drop');
+    const dropAt = out[i]!.atMs;
+    const before = out
+      .slice(0, i)
+      .filter((m): m is PublishMessage => m.type === 'publish' && m.meterId === 'ekb-1-m01');
+    const readingsBefore = before.flatMap((m) => m.readings ?? []);
+    expect(readingsBefore.at(-1)!.tsMs).toBeLessThan(dropAt);
+    expect(readingsBefore.length).toBe(readingsOf(all, 'ekb-1-m01').filter((r) => r.tsMs < dropAt).length);
+  });
+
+  it('calls onLive once, when the stream reaches liveFrom', () => {
+    let calls = 0;
+    const seen: SimMessage[] = [];
+    for (const m of batchPastReadings(all, liveFrom, { onLive: () => calls++ })) {
+      if (calls === 0) expect(m.atMs).toBeLessThan(liveFrom);
+      seen.push(m);
+    }
+    expect(calls).toBe(1);
+  });
+});
