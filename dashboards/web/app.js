@@ -4,6 +4,7 @@
  */
 import { S } from './strings.js';
 import { fill, h, notice } from './lib/dom.js';
+import { demoBanner } from './lib/demo-banner.js';
 
 const PAGES = [
   { re: /^\/$/, nav: 'overview', load: () => import('./pages/overview.js') },
@@ -27,6 +28,7 @@ async function main() {
   const path = location.pathname;
   const page = PAGES.find((p) => p.re.test(path)) ?? PAGES[0];
   header(page.nav);
+  void demoBanner(document.querySelector('header.top'));
   const root = document.getElementById('main');
   fill(root, notice(S.common.loading));
   const params = (path.match(page.re) ?? []).slice(1).map(decodeURIComponent);

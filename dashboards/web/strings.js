@@ -19,6 +19,12 @@ export const S = {
     total: 'Total',
   },
   duration: { d: 'd', h: 'h', min: 'min', s: 's' },
+  demo: {
+    backfilling: (from, pct, sim, eta) =>
+      `Demo: loading the quarter's readings since ${from} at full speed (${pct} %, at ${sim ?? '…'} UTC${eta !== null ? `, about ${eta} s left` : ''}). Figures are partial until it finishes; then the meters report live.`,
+    done: (s) =>
+      `Demo: the quarter so far is loaded${s !== null && s !== undefined ? ` (in ${s} s)` : ''}; meters now report live.`,
+  },
   states: { online: 'online', offline: 'offline', fault: 'fault', 'never-seen': 'never seen' },
   sources: { grid: 'grid', renewable: 'renewable', 'own-offgrid': 'own off-grid generation' },
   reasons: {
@@ -46,10 +52,28 @@ export const S = {
     declaredNote: 'declared lines, each rounded once',
     projected: 'Projected quarter total',
     outageCost: 'Cost of outages',
-    outageNote: 'fee under the policy minus the fee with the register deltas',
+    outageNote:
+      'estimate: fee charged minus the fee of the likely consumption (trusted register deltas; metered power around meter faults, resets and spikes)',
     dueDates: 'Due dates',
     declareBy: (d) => `declare by ${d}`,
     payBy: (d) => `pay by ${d}`,
+    noDeclaration: 'no declaration required',
+    dueUnverified: 'rule unverified: check it',
+    daily: {
+      title: (q, prev) => `kWh per day, ${q}${prev ? `, beside the same day of ${prev}` : ''}`,
+      site: (name) => `${name}: kWh per day`,
+      axis: 'kWh per day',
+      metered: 'metered',
+      substituted: 'substituted (max load)',
+      prevMetered: (q) => `${q} metered`,
+      prevSubstituted: (q) => `${q} substituted`,
+      note: "Each ledger line's energy is spread over its days in proportion to time (its average power).",
+    },
+    unreportedTitle: 'Charged at max load because meters did not report',
+    beforeFirst: (kwh, pct, meter, at) =>
+      `${kwh} kWh (${pct} % of this period's energy) charged at max load before meter ${meter} first reported at ${at}: check its commissioning date.`,
+    noReadings: (kwh, pct, meter) =>
+      `${kwh} kWh (${pct} % of this period's energy) charged at max load: meter ${meter} has not reported in this period.`,
     elapsed: (e, t) => `${e} of ${t} hours elapsed`,
     complete: 'quarter complete',
     formula: (w) =>
@@ -96,11 +120,12 @@ export const S = {
       state: 'State',
       lastReading: 'Last reading',
       load: 'kW / max load',
-      substituted: 'Substituted (quarter)',
+      substituted: 'Substituted (quarter): kWh, ₸, hours',
       substitutingSince: 'Substituting since',
     },
     since: (t, d) => `since ${t} (${d})`,
     register: (v) => `register ${v} kWh`,
+    substitutedKwh: (v) => `${v} kWh`,
     sortHint: 'Click a column to sort; default order: offline first',
   },
   detail: {
@@ -116,6 +141,10 @@ export const S = {
     bucket: (s) => `averaged per ${s}`,
     resolution: (r) => `Chart: ${r}`,
     seriesKw: 'kW',
+    seriesMaxLoad: 'Max load (kW)',
+    zoomOn: 'Zoom kW axis to the data',
+    zoomOff: 'kW axis from zero',
+    isoDate: 'A date written YYYY-MM-DD',
     seriesRegister: 'Register (kWh)',
     axisKw: 'kW',
     axisRegister: 'kWh',

@@ -3,25 +3,8 @@
  * as fast as the service takes it, with a progress bar on the terminal and GET /api/dashboard/demo for
  * the dashboard's banner, then the meters go on in real time.
  */
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-
-export interface DemoStatus {
-  /** 'backfill' while the quarter so far is published; 'live' after; 'stopped' when the simulator ended. */
-  readonly phase: 'backfill' | 'live' | 'stopped';
-  /** First simulated instant (the quarter's first local midnight), ISO UTC. */
-  readonly from: string;
-  /** Where the backfill stops and real time begins, ISO UTC. */
-  readonly liveFrom: string;
-  /** Share of the backfill done, 0..1. */
-  readonly fraction: number;
-  /** Simulated time reached, ISO UTC to the minute. */
-  readonly simTime: string | null;
-  readonly messages: number;
-  readonly etaS: number | null;
-  /** How long the backfill took (wall seconds), once done. */
-  readonly backfillS: number | null;
-}
+import type { DemoStatus } from '../http/dashboard/demo-status.ts';
 
 export interface DemoProgressInput {
   readonly sent: number;
@@ -67,13 +50,6 @@ export function createDemoStatus(fromMs: number, liveFromMs: number) {
 }
 
 export type DemoStatusStore = ReturnType<typeof createDemoStatus>;
-
-/** GET /api/dashboard/demo: the demo's state (absent when the service runs without the demo). */
-export function demoRoutes(store: DemoStatusStore): (app: FastifyInstance) => Promise<void> {
-  return async (app) => {
-    app.get('/api/dashboard/demo', async () => store.get());
-  };
-}
 
 const bar = (fraction: number, width = 30): string => {
   const full = Math.round(fraction * width);

@@ -4,7 +4,8 @@ import { loadRegistry } from '../registry/load.ts';
 import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
 import { removeLocalInflux, writeLocalInflux } from './local-influx.ts';
-import { createDemoStatus, demoProgressReporter, demoRoutes, type DemoStatusStore } from './serve-demo.ts';
+import { provideDemoStatus } from '../http/dashboard/demo-status.ts';
+import { createDemoStatus, demoProgressReporter, type DemoStatusStore } from './serve-demo.ts';
 
 export const SERVE_HELP = `Usage: kzmeter serve [--config file.yaml] [--json] [--simulate [--scenario file] [--clock real|xN]]
   Runs the service: embedded MQTT broker (unless KZM_MQTT_BROKER_URL is set), ingest into InfluxDB
@@ -51,7 +52,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   // The demo: the quarter so far, then live (simulator/demo.ts). Its state is served to the dashboard.
   const demoNowMs = Date.now();
   const demo = values.simulate && !values.scenario ? await demoPlan(demoNowMs, registry.sites[0]?.timeZone) : undefined;
-  const service = createService(config, registry, log, demo ? { plugins: [demoRoutes(demo.status)] } : {});
+  const service = createService(config, registry, log, demo ? { plugins: [provideDemoStatus(demo.status.get)] } : {});
   const abort = new AbortController();
   let stopping = false;
   const stop = async (signal: string) => {

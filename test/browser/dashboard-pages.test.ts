@@ -96,6 +96,18 @@ describe('overview', () => {
     // A quarter that is over: the projection is what accrued; the due dates are the law's.
     expect(await text(g, 'projected-total')).toBe(`${tenge(ledger.totals.feeMilliTiyn)}₸`);
     expect(await text(g, 'due-dates')).toMatch(/^declareby\d{4}-\d{2}-15$/);
+    // Daily bars per site: one bar group per day of the quarter, the two backfilled days metered.
+    const daily = g.page.getByTestId('daily');
+    await daily.locator('figure[data-site="ekb-1"] svg rect.bar-now').first().waitFor();
+    expect(await daily.locator('h2').innerText()).toContain(quarter.label);
+    const ekb = daily.locator('figure[data-site="ekb-1"]');
+    expect(await ekb.locator('svg').getAttribute('aria-label')).toBe('Ekibastuz DC-1: kWh per day');
+    const titles = await ekb.locator('rect.bar-now title').allTextContents();
+    const days = Math.round((quarter.toMs - quarter.fromMs) / 86_400_000);
+    expect(titles.filter((t) => / grid substituted/.test(t)).length).toBe(days);
+    expect(titles.filter((t) => / grid metered/.test(t)).length).toBeGreaterThanOrEqual(2);
+    expect(await ekb.locator('svg text', { hasText: 'kWh per day' }).count()).toBe(1);
+    expect(await daily.locator('.legend').innerText()).toMatch(/grid metered[\s\S]*substituted/);
     await stack.screenshot(g.page, 'overview-past-quarter');
   });
 
@@ -106,6 +118,14 @@ describe('overview', () => {
       /Projected = accrued \+ \(fee of the last [\d.]+ h ÷ [\d.]+ h\) × hours left in the quarter/,
     );
     await g.page.locator('[data-count="online"]').waitFor();
+    // Daily bars with the previous quarter beside, and the meters that never reported named.
+    const prevBars = g.page.locator('[data-testid="daily"] figure[data-site="ekb-1"] rect.bar-prev');
+    await prevBars.first().waitFor();
+    expect(await g.page.getByTestId('daily').locator('h2').innerText()).toContain(
+      `beside the same day of ${quarter.label}`,
+    );
+    const notices = g.page.getByTestId('unreported');
+    expect(await notices.innerText()).toMatch(/charged at max load: meter ekb-1-m04 has not reported in this period/);
     // The browser's own measurements of this load (the page runs in Chromium, not under this file's types).
     const timing = await g.page.evaluate(`(() => {
       const n = performance.getEntriesByType('navigation')[0];
@@ -135,8 +155,25 @@ describe('meter detail', () => {
     expect(box.height).toBeGreaterThan(200);
     expect(Number(await chart.getAttribute('data-points'))).toBe(api.series.t.length);
     expect(api.series.kw.filter((v) => v !== null).length).toBeGreaterThan(100);
-    expect(await chart.getAttribute('data-series')).toBe('kW|Register (kWh)');
-    expect(await chart.locator('.u-legend .u-series').count()).toBe(3);
+    expect(await chart.getAttribute('data-series')).toBe('kW|Max load (kW)|Register (kWh)');
+    expect(await chart.locator('.u-legend .u-series').count()).toBe(4);
+    // The kW axis starts at zero and reaches above the max-load line; the toggle zooms it to the data.
+    expect(Number(await chart.getAttribute('data-max-load-kw'))).toBe(api.meter.maxLoadKw);
+    expect(await chart.getAttribute('data-kw-axis')).toBe('zero');
+    expect(Number(await chart.getAttribute('data-kw-min'))).toBe(0);
+    expect(Number(await chart.getAttribute('data-kw-max'))).toBeGreaterThanOrEqual(api.meter.maxLoadKw);
+    await g.page.locator('button[data-action="zoom-kw"]').click();
+    await chart
+      .locator('[data-kw-axis="zoom"]')
+      .or(g.page.locator('[data-testid="chart"][data-kw-axis="zoom"]'))
+      .waitFor();
+    const kws = api.series.kw.filter((v): v is number => v !== null);
+    expect(Number(await chart.getAttribute('data-kw-min'))).toBeGreaterThan(0);
+    expect(Number(await chart.getAttribute('data-kw-min'))).toBeLessThanOrEqual(Math.min(...kws));
+    expect(Number(await chart.getAttribute('data-kw-max'))).toBeGreaterThanOrEqual(Math.max(...kws));
+    expect(Number(await chart.getAttribute('data-kw-max'))).toBeLessThan(api.meter.maxLoadKw * 1.08);
+    await g.page.locator('button[data-action="zoom-kw"]').click();
+    await g.page.locator('[data-testid="chart"][data-kw-axis="zero"]').waitFor();
     // One band per substituted interval; the gap's band has a width and lies inside the plot.
     const bands = chart.locator('.kzm-band');
     expect(await bands.count()).toBe(api.substituted.length);
@@ -151,6 +188,24 @@ describe('meter detail', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason')));
     expect(reasons).toEqual(api.substituted.map((s) => s.reason));
     await stack.screenshot(g.page, 'meter-detail');
+  });
+
+  it('takes dates as YYYY-MM-DD whatever the browser locale, and refuses other forms', async () => {
+    const g = await open('/meters/ekb-1-m01');
+    const from = g.page.getByLabel('From', { exact: true });
+    await from.waitFor();
+    expect(await from.getAttribute('type')).toBe('text');
+    expect(await from.inputValue()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const day = (ms: number) => formatLocalDate(localDateOf(ms, 'Asia/Almaty'));
+    await from.fill('11/27/2026');
+    await g.page.getByRole('button', { name: 'Show' }).click();
+    expect(await from.evaluate((e) => (e as unknown as { validity: { valid: boolean } }).validity.valid)).toBe(false);
+    expect(g.page.url()).not.toContain('from=');
+    await from.fill(day(quarter.toMs - 48 * 3_600_000));
+    await g.page.getByLabel('To', { exact: true }).fill(day(quarter.toMs - 3_600_000));
+    await g.page.getByRole('button', { name: 'Show' }).click();
+    await g.page.waitForURL(new RegExp(`from=${day(quarter.toMs - 48 * 3_600_000)}`));
+    await g.page.locator('[data-testid="chart"] canvas').waitFor();
   });
 
   it('lists the messages ingest rejected for the meter (the last 24 hours by default)', async () => {
@@ -177,6 +232,20 @@ describe('every page', () => {
     await g.page.locator(ready).first().waitFor();
     if (live) await g.page.locator('#live.live-up').waitFor();
     await stack.screenshot(g.page, name);
+  });
+
+  it('the meters grid shows each meter substituted kWh and tenge for the quarter', async () => {
+    const api = await getJson<{
+      meters: { id: string; ledger: { substitutedKwh: string; substitutedTenge: string } }[];
+    }>('/api/dashboard/meters');
+    const g = await open('/meters');
+    const row = g.page.locator('tr[data-meter="ekb-1-m04"]');
+    await row.locator('[data-testid="substituted-kwh"]').waitFor();
+    const m = api.meters.find((x) => x.id === 'ekb-1-m04')!;
+    const clean = (t: string) => t.replace(/[\s\u202f]/g, '');
+    expect(clean(await row.getByTestId('substituted-kwh').innerText())).toBe(`${m.ledger.substitutedKwh}kWh`);
+    expect(clean(await row.getByTestId('substituted-tenge').innerText())).toBe(`${m.ledger.substitutedTenge}₸`);
+    expect(Number(m.ledger.substitutedKwh)).toBeGreaterThan(0);
   });
 
   it('the guard itself notices a request to another host', async () => {

@@ -63,8 +63,26 @@ function bandsPlugin(intervals, readout) {
   };
 }
 
-/** Draws into `el`; returns destroy(). `series`: { t (s), kw, wh } column arrays. */
-export function meterChart(el, { series, substituted, timeZone, range }) {
+/**
+ * The kW axis: from zero to a little above the max load (or the data) by default, so noise of a few
+ * tenths of a kW on a 70 kW meter looks like what it is; `zoom` fits the data instead.
+ */
+export function kwRange(zoom, maxLoadKw) {
+  return (u, min, max) => {
+    if (zoom) {
+      if (min === null || max === null) return [0, maxLoadKw || 1];
+      const pad = Math.max((max - min) * 0.1, 0.05);
+      return [min - pad, max + pad];
+    }
+    return [0, Math.max(maxLoadKw ?? 0, max ?? 0) * 1.08 || 1];
+  };
+}
+
+/**
+ * Draws into `el`; returns destroy(). `series`: { t (s), kw, wh } column arrays; a dashed line marks the
+ * meter's max load (what substituted time is charged at); `zoomKw` fits the kW axis to the data.
+ */
+export function meterChart(el, { series, substituted, timeZone, range, maxLoadKw, zoomKw = false }) {
   const readout = h('div', { class: 'small muted', 'data-testid': 'cursor-band' });
   fill(el);
   const kwh = series.wh.map((v) => (v === null ? null : v / 1000));
@@ -75,7 +93,7 @@ export function meterChart(el, { series, substituted, timeZone, range }) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
     scales: {
       x: { time: true, range: () => [sec(range.from), sec(range.to)] },
-      kw: { auto: true },
+      kw: { auto: true, range: kwRange(zoomKw, maxLoadKw) },
       kwh: { auto: true },
     },
     series: [
@@ -87,6 +105,15 @@ export function meterChart(el, { series, substituted, timeZone, range }) {
         width: 1.5,
         spanGaps: false,
         value: (u, v) => (v === null ? S.common.none : v.toFixed(2)),
+      },
+      {
+        label: S.detail.seriesMaxLoad,
+        scale: 'kw',
+        stroke: '#c0262d',
+        width: 1.5,
+        dash: [6, 4],
+        points: { show: false },
+        value: (u, v) => (v === null ? S.common.none : v.toFixed(1)),
       },
       {
         label: S.detail.seriesRegister,
@@ -103,10 +130,25 @@ export function meterChart(el, { series, substituted, timeZone, range }) {
       { scale: 'kwh', side: 1, label: S.detail.axisRegister, grid: { show: false }, size: 80 },
     ],
     plugins: [bandsPlugin(substituted, readout)],
+    hooks: {
+      // The kW axis as drawn, for tests and for anyone inspecting the page.
+      draw: [
+        (u) => {
+          el.dataset.kwMin = String(u.scales.kw.min);
+          el.dataset.kwMax = String(u.scales.kw.max);
+        },
+      ],
+    },
   };
-  const u = new uPlot(opts, [series.t, series.kw, kwh], el);
+  // The max-load line spans the whole range, even where there are no readings.
+  const t = series.t.length ? series.t : [sec(range.from), sec(range.to)];
+  const pad = (col) => (series.t.length ? col : t.map(() => null));
+  const maxLine = t.map(() => maxLoadKw ?? null);
+  const u = new uPlot(opts, [t, pad(series.kw), maxLine, pad(kwh)], el);
   el.append(readout);
   el.dataset.points = String(series.t.length);
+  el.dataset.kwAxis = zoomKw ? 'zoom' : 'zero';
+  el.dataset.maxLoadKw = String(maxLoadKw ?? '');
   el.dataset.series = opts.series
     .slice(1)
     .map((s) => s.label)

@@ -5,7 +5,7 @@ export interface OrderRow {
   siteName?: string;
   source?: string;
   live: { state: string; since: string | null; lastReadingAt: string | null; loadPct: number | null };
-  ledger: { substitutedMs: number; substitutingSince: string | null } | null;
+  ledger: { substitutedMs: number; substitutedFeeMilliTiyn: number; substitutingSince: string | null } | null;
 }
 export declare const STATE_RANK: Record<string, number>;
 export declare const SORT_KEYS: Record<string, (r: OrderRow) => string | number | null>;

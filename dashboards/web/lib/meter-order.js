@@ -18,7 +18,7 @@ export const SORT_KEYS = {
   state: rank,
   lastReading: (r) => r.live.lastReadingAt,
   load: (r) => r.live.loadPct,
-  substituted: (r) => r.ledger?.substitutedMs ?? null,
+  substituted: (r) => r.ledger?.substitutedFeeMilliTiyn ?? null,
   substitutingSince: (r) => r.ledger?.substitutingSince ?? null,
 };
 

@@ -25,18 +25,26 @@ function preset(key, timeZone) {
 
 const nextDay = (d) => new Date(Date.parse(`${d}T00:00:00Z`) + 24 * HOUR).toISOString().slice(0, 10);
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A date field written and shown as YYYY-MM-DD whatever the browser's locale (the rest of the page is ISO). */
+function isoDateInput(label, value) {
+  return h('input', {
+    type: 'text',
+    inputmode: 'numeric',
+    pattern: '\\d{4}-\\d{2}-\\d{2}',
+    placeholder: 'YYYY-MM-DD',
+    size: 10,
+    maxlength: 10,
+    'aria-label': label,
+    value,
+  });
+}
+
 function rangeControls(v, current, go) {
   const z = v.meter.timeZone;
-  const fromIn = h('input', {
-    type: 'date',
-    'aria-label': S.detail.from,
-    value: timeInZone(v.range.from, z).slice(0, 10),
-  });
-  const toIn = h('input', {
-    type: 'date',
-    'aria-label': S.detail.to,
-    value: timeInZone(Date.parse(v.range.to) - 1, z).slice(0, 10),
-  });
+  const fromIn = isoDateInput(S.detail.from, timeInZone(v.range.from, z).slice(0, 10));
+  const toIn = isoDateInput(S.detail.to, timeInZone(Date.parse(v.range.to) - 1, z).slice(0, 10));
   const buttons = Object.entries(S.detail.ranges).map(([key, label]) =>
     h(
       'button',
@@ -49,7 +57,22 @@ function rangeControls(v, current, go) {
       label,
     ),
   );
-  const apply = h('button', { onclick: () => go({ from: fromIn.value, to: nextDay(toIn.value) }, '') }, S.detail.apply);
+  const apply = h(
+    'button',
+    {
+      onclick: () => {
+        const [a, b] = [fromIn.value.trim(), toIn.value.trim()];
+        for (const [input, ok] of [
+          [fromIn, ISO_DATE.test(a)],
+          [toIn, ISO_DATE.test(b)],
+        ])
+          input.setCustomValidity(ok ? '' : S.detail.isoDate);
+        if (ISO_DATE.test(a) && ISO_DATE.test(b)) go({ from: a, to: nextDay(b) }, '');
+        else (ISO_DATE.test(a) ? toIn : fromIn).reportValidity();
+      },
+    },
+    S.detail.apply,
+  );
   return h(
     'div',
     { class: 'toolbar' },
@@ -147,7 +170,7 @@ function rejectedTable(v) {
 }
 
 /** Everything under the header for one answer of /api/dashboard/meters/:id. */
-function page(v, badge, controls) {
+function page(v, badge, controls, zoomButton) {
   const m = v.meter;
   const res = v.range.resolution.raw ? S.detail.raw : S.detail.bucket(duration(v.range.resolution.bucketS * 1000));
   const inRange = S.detail.inRange(
@@ -178,6 +201,8 @@ function page(v, badge, controls) {
         ' · ',
         h('span', { class: 'legend-band' }),
         S.detail.bandLegend,
+        ' · ',
+        zoomButton,
       ),
       chartEl,
       v.series.t.length === 0 ? notice(S.detail.noData) : null,
@@ -198,6 +223,7 @@ export async function render(root, { params, query }) {
     fill(badge, S.states[live.state] ?? live.state);
   };
   let destroyChart = () => {};
+  let zoomKw = false;
 
   async function load(range, rangeKey) {
     const q = range ? `?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}` : '';
@@ -210,15 +236,29 @@ export async function render(root, { params, query }) {
       );
       load(r, key).catch((err) => fill(root, notice(S.common.error(err.message), 'error')));
     };
-    const { chartEl, nodes } = page(v, badge, rangeControls(v, rangeKey, go));
-    destroyChart();
-    fill(root, ...nodes);
-    destroyChart = meterChart(chartEl, {
-      series: v.series,
-      substituted: v.substituted,
-      timeZone: v.meter.timeZone,
-      range: v.range,
+    const zoomButton = h('button', { class: 'secondary small', 'data-action': 'zoom-kw' });
+    const { chartEl, nodes } = page(v, badge, rangeControls(v, rangeKey, go), zoomButton);
+    const draw = () => {
+      destroyChart();
+      zoomButton.setAttribute('aria-pressed', zoomKw ? 'true' : 'false');
+      fill(zoomButton, zoomKw ? S.detail.zoomOff : S.detail.zoomOn);
+      destroyChart = meterChart(chartEl, {
+        series: v.series,
+        substituted: v.substituted,
+        timeZone: v.meter.timeZone,
+        range: v.range,
+        maxLoadKw: v.meter.maxLoadKw,
+        zoomKw,
+      });
+    };
+    zoomButton.addEventListener('click', () => {
+      zoomKw = !zoomKw;
+      draw();
     });
+    destroyChart();
+    destroyChart = () => {};
+    fill(root, ...nodes);
+    draw();
   }
 
   await load(

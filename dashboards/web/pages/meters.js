@@ -69,7 +69,17 @@ function row(r, now) {
       l.lastRegisterKwh && h('div', { class: 'small muted' }, S.meters.register(groupDigits(l.lastRegisterKwh))),
     ),
     loadCell(r),
-    h('td', { class: 'num' }, g ? S.common.hours(fixed(g.substitutedMs / 3_600_000, 1)) : S.common.none),
+    h(
+      'td',
+      { class: 'num', 'data-col': 'substituted' },
+      g
+        ? [
+            h('div', { 'data-testid': 'substituted-kwh' }, S.meters.substitutedKwh(groupDigits(g.substitutedKwh))),
+            h('div', { 'data-testid': 'substituted-tenge' }, S.common.tenge(groupDigits(g.substitutedTenge))),
+            h('div', { class: 'small muted' }, S.common.hours(fixed(g.substitutedMs / 3_600_000, 1))),
+          ]
+        : S.common.none,
+    ),
     h(
       'td',
       {},

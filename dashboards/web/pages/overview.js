@@ -9,6 +9,7 @@ import { getJson, openEvents } from '../lib/api.js';
 import { groupDigits, timeInZone } from '../lib/format.js';
 import { setLive } from '../lib/live-badge.js';
 import { STATE_RANK } from '../lib/meter-order.js';
+import { barsLegend, dailyBars } from '../lib/bars.js';
 
 const tenge = (v) => S.common.tenge(groupDigits(v));
 
@@ -45,8 +46,10 @@ function cards(v, zone) {
     card(S.overview.outageCost, tenge(v.totals.outageCostTenge), S.overview.outageNote, 'outage-cost'),
     card(
       S.overview.dueDates,
-      v.dueDates ? S.overview.declareBy(v.dueDates.declareBy) : S.common.none,
-      v.dueDates ? S.overview.payBy(v.dueDates.payBy) : '',
+      dueText(v.dueDates),
+      v.dueDates?.payBy
+        ? `${S.overview.payBy(v.dueDates.payBy)}${v.dueDates.verified ? '' : ` · ${S.overview.dueUnverified}`}`
+        : '',
       'due-dates',
       true,
     ),
@@ -56,6 +59,69 @@ function cards(v, zone) {
       p.asOf ? S.common.asOf(timeInZone(p.asOf, zone)) : S.overview.complete,
       'quarter',
     ),
+  );
+}
+
+function dueText(d) {
+  if (!d || (d.declareBy === null && d.payBy === null)) return S.common.none;
+  return d.declareBy ? S.overview.declareBy(d.declareBy) : S.overview.noDeclaration;
+}
+
+/** Meters charged at max load for a large share of the period because they did not report. */
+function unreported(v, zone) {
+  if (!v.unreportedNotices?.length) return null;
+  return h(
+    'div',
+    { class: 'notice notice-warn notices', 'data-testid': 'unreported' },
+    h('strong', {}, S.overview.unreportedTitle),
+    h(
+      'ul',
+      {},
+      v.unreportedNotices.map((n) =>
+        h(
+          'li',
+          { 'data-meter': n.meterId },
+          n.kind === 'before-first-reading'
+            ? S.overview.beforeFirst(
+                groupDigits(n.energyKwh),
+                n.sharePct,
+                n.meterId,
+                timeInZone(n.firstReadingAt, zone),
+              )
+            : S.overview.noReadings(groupDigits(n.energyKwh), n.sharePct, n.meterId),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Daily bars per site, the previous quarter beside (rendered, labelled, with the data in titles). */
+function daily(v) {
+  const prev = v.daily.previous;
+  const sources = [...new Set(v.daily.sites.flatMap((d) => Object.keys(d.sources)))];
+  return h(
+    'section',
+    { 'data-testid': 'daily' },
+    h('h2', {}, S.overview.daily.title(v.period.label, prev?.label)),
+    v.daily.sites.map((d) => {
+      const site = v.sites.find((x) => x.id === d.siteId);
+      const name = S.overview.daily.site(site?.name ?? d.siteId);
+      return h(
+        'figure',
+        { class: 'daily', 'data-site': d.siteId },
+        h('figcaption', {}, name),
+        dailyBars(
+          d,
+          prev?.sites.find((p) => p.siteId === d.siteId) && {
+            label: prev.label,
+            ...prev.sites.find((p) => p.siteId === d.siteId),
+          },
+          { label: name },
+        ),
+      );
+    }),
+    barsLegend(sources, prev?.label),
+    h('p', { class: 'small muted' }, S.overview.daily.note),
   );
 }
 
@@ -208,6 +274,7 @@ export async function render(root, { query }) {
     fill(
       body,
       h('p', { class: 'small muted' }, S.common.timesIn(zone)),
+      unreported(view, zone),
       cards(view, zone),
       h(
         'p',
@@ -219,6 +286,7 @@ export async function render(root, { query }) {
       h('h2', {}, S.overview.byTaxpayer),
       taxpayerTable(view),
       h('p', { class: 'small muted' }, S.overview.byTaxpayerNote),
+      daily(view),
       h('h2', {}, S.overview.quotaTitle),
       quotas(view),
     );

@@ -97,7 +97,20 @@ export function createDashboardData(deps: DashboardDataDeps) {
     async overview(period?: string): Promise<Result<OverviewView>> {
       const r = await report({ period: period ?? currentQuarter() });
       if (!r.ok) return r;
-      return { ok: true, value: overviewView(r.value, deps.registry, await monthLinesOf(r.value), deps.tariffs) };
+      // The quarter before, for the daily bars' comparison (a quarter only; cached like the rest).
+      const before = /^\d{4}-Q[1-4]$/.test(r.value.period.label)
+        ? await report({ period: quarterAt(Date.parse(r.value.period.from) - 1, zone).label })
+        : undefined;
+      return {
+        ok: true,
+        value: overviewView(
+          r.value,
+          deps.registry,
+          await monthLinesOf(r.value),
+          deps.tariffs,
+          before?.ok ? before.value : null,
+        ),
+      };
     },
 
     async meters(): Promise<MetersView> {

@@ -6,6 +6,7 @@
  *   GET /api/dashboard/meters                    every meter: live state and this quarter's substitution
  *   GET /api/dashboard/meters/:id[?from=&to=]     chart series, substituted intervals, rejected messages
  *   GET /api/dashboard/events[?topics=meters,overview,meter-ledger]   server-sent events
+ *   GET /api/dashboard/demo                      the npm start demo's backfill ({ phase: 'none' } without it)
  * The Periods page uses the period API (/api/periods) as it is. Every query and path parameter is
  * checked with zod: 400 with a sentence; an unknown meter is 404.
  */
@@ -14,6 +15,7 @@ import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts
 import { resolveDetailRange } from './detail-range.ts';
 import { createLiveFeed } from './live-feed.ts';
 import { pageRoutes } from './pages.ts';
+import { demoStatusRoute } from './demo-status.ts';
 import { eventsQuery, meterDetailQuery, meterParams, metersQuery, overviewQuery, parseInput } from './query-schemas.ts';
 
 export interface DashboardDeps extends DashboardDataDeps {
@@ -28,6 +30,7 @@ export interface DashboardDeps extends DashboardDataDeps {
 export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
     pageRoutes(app, deps);
+    demoStatusRoute(app);
     const data = createDashboardData(deps);
     const { tickMs, flushMs, refreshMs } = deps;
     const feed = createLiveFeed({

@@ -6,6 +6,7 @@ import { type LedgerLine, formatWhAsKwh } from '../../fees/index.ts';
 import type { MeterLive } from '../../live/live-state.ts';
 import type { Meter } from '../../registry/types.ts';
 import { liveStatus } from '../routes/meters.ts';
+import { tengeOf } from './tenge.ts';
 
 export type MeterState = ReturnType<typeof liveStatus>;
 
@@ -27,6 +28,10 @@ export interface MeterLedgerRow {
   /** Substituted time in the quarter so far, in ms (integer). */
   readonly substitutedMs: number;
   readonly substitutedWh: number;
+  readonly substitutedKwh: string;
+  /** Fee charged on the substituted energy (exact) and its tenge display. */
+  readonly substitutedFeeMilliTiyn: number;
+  readonly substitutedTenge: string;
   /** Start of the substituted run the ledger ends with, when it ends with one (a tail still within the grace does not count). */
   readonly substitutingSince: string | null;
   readonly substitutingReason: string | null;
@@ -58,16 +63,18 @@ export function liveRow(meter: Meter, live: MeterLive | undefined, nowMs: number
   };
 }
 
-type SpanLine = Pick<LedgerLine, 'fromMs' | 'toMs' | 'basis' | 'reason' | 'energyWh'>;
+type SpanLine = Pick<LedgerLine, 'fromMs' | 'toMs' | 'basis' | 'reason' | 'energyWh' | 'feeMilliTiyn'>;
 
 /** `lines`: one meter's ledger lines in time order. */
 export function ledgerRow(lines: readonly SpanLine[]): MeterLedgerRow {
   let substitutedMs = 0;
   let substitutedWh = 0;
+  let fee = 0;
   for (const l of lines) {
     if (l.basis !== 'substituted') continue;
     substitutedMs += l.toMs - l.fromMs;
     substitutedWh += l.energyWh;
+    fee += l.feeMilliTiyn;
   }
   let end = lines.length;
   // The tail after the last reading, still within the grace, is how every running ledger ends.
@@ -83,6 +90,9 @@ export function ledgerRow(lines: readonly SpanLine[]): MeterLedgerRow {
   return {
     substitutedMs,
     substitutedWh,
+    substitutedKwh: formatWhAsKwh(substitutedWh),
+    substitutedFeeMilliTiyn: fee,
+    substitutedTenge: tengeOf(fee),
     substitutingSince: running ? iso(lines[start]!.fromMs) : null,
     substitutingReason: running ? (lines[end - 1]!.reason ?? null) : null,
   };

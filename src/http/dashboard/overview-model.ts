@@ -19,6 +19,7 @@ import type { LedgerReport } from '../../ledger/report.ts';
 import type { Registry } from '../../registry/types.ts';
 import { type QuarterClock, projectQuarter, PROJECTION_WINDOW_MS } from './projection.ts';
 import { tengeOf } from './tenge.ts';
+import { type SiteDays, dailyEnergy } from './daily-energy.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -77,6 +78,8 @@ export interface OverviewView {
   };
   /** By the rules of the tariff schedule in force for the quarter; null for a month or a range. */
   readonly dueDates: QuarterDueDates | null;
+  /** Energy per local day, per site and source, with the previous quarter's beside it (daily bars). */
+  readonly daily: DailyView;
   /** Meters whose time before their first reading (or without any) is a large share of the energy charged. */
   readonly unreportedNotices: readonly UnreportedNotice[];
   readonly totals: Amounts & {
@@ -101,6 +104,33 @@ export interface OverviewView {
     readonly taxpayers: readonly SiteTaxpayerView[];
   }[];
   readonly taxpayers: readonly TaxpayerView[];
+}
+
+export interface DailyView {
+  readonly sites: readonly SiteDays[];
+  /** The quarter before, per site: metered and substituted Wh per day (all sources); null when not asked. */
+  readonly previous: {
+    readonly label: string;
+    readonly sites: readonly { siteId: string; days: readonly string[]; meteredWh: number[]; substitutedWh: number[] }[];
+  } | null;
+}
+
+/** The previous quarter's daily totals per site (all sources together). */
+export function previousDaily(report: LedgerReport, registry: Registry): NonNullable<DailyView['previous']> {
+  const days = dailyEnergy(report.lines, registry.sites, Date.parse(report.period.from), Date.parse(report.period.to));
+  return {
+    label: report.period.label,
+    sites: days.map((d) => {
+      const meteredWh = d.days.map(() => 0);
+      const substitutedWh = d.days.map(() => 0);
+      for (const series of Object.values(d.sources))
+        series.forEach((x, i) => {
+          meteredWh[i]! += x.meteredWh;
+          substitutedWh[i]! += x.substitutedWh;
+        });
+      return { siteId: d.siteId, days: d.days, meteredWh, substitutedWh };
+    }),
+  };
 }
 
 export interface UnreportedNotice {
@@ -224,6 +254,7 @@ export function overviewView(
   registry: Registry,
   monthLines: ReadonlyMap<string, { month: string; lines: readonly LedgerLine[] }>,
   tariffs: TariffSet,
+  previous: LedgerReport | null = null,
 ): OverviewView {
   const clock = quarterClock(report);
   const outageBySite = new Map<string, number>();
@@ -278,6 +309,10 @@ export function overviewView(
     },
     dueDates: dueDatesOf(report.period.label, tariffs),
     unreportedNotices: unreportedNotices(report.lines),
+    daily: {
+      sites: dailyEnergy(report.lines, registry.sites, clock.fromMs, clock.toMs),
+      previous: previous ? previousDaily(previous, registry) : null,
+    },
     totals: {
       ...total,
       energyKwh: report.totals.energyKwh,

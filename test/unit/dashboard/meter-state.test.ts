@@ -55,14 +55,21 @@ describe('liveRow: the state of a meter in the grid', () => {
 });
 
 const H = 3_600_000;
-type L = Pick<LedgerLine, 'fromMs' | 'toMs' | 'basis' | 'reason' | 'energyWh'>;
-const m = (a: number, b: number): L => ({ fromMs: a * H, toMs: b * H, basis: 'metered', energyWh: (b - a) * 1000 });
+type L = Pick<LedgerLine, 'fromMs' | 'toMs' | 'basis' | 'reason' | 'energyWh' | 'feeMilliTiyn'>;
+const m = (a: number, b: number): L => ({
+  fromMs: a * H,
+  toMs: b * H,
+  basis: 'metered',
+  energyWh: (b - a) * 1000,
+  feeMilliTiyn: Math.round((b - a) * 200_000),
+});
 const s = (a: number, b: number, reason: LedgerLine['reason']): L => ({
   fromMs: a * H,
   toMs: b * H,
   basis: 'substituted',
   reason,
-  energyWh: (b - a) * 5000,
+  energyWh: Math.round((b - a) * 5000),
+  feeMilliTiyn: Math.round((b - a) * 1_000_000),
 });
 
 describe('ledgerRow: substituted hours and since when', () => {
@@ -95,5 +102,9 @@ describe('ledgerRow: substituted hours and since when', () => {
     const subs = lines.filter((l) => l.basis === 'substituted');
     expect(row.substitutedMs).toBe(subs.reduce((a, l) => a + l.toMs - l.fromMs, 0));
     expect(row.substitutedWh).toBe(subs.reduce((a, l) => a + l.energyWh, 0));
+    // 5 kWh an hour at 2 tenge: 1,000,000 milli-tiyn = 10 tenge an hour of substitution.
+    const hours = subs.reduce((a, l) => a + (l.toMs - l.fromMs) / H, 0);
+    expect(row.substitutedFeeMilliTiyn).toBe(Math.round(hours * 1_000_000));
+    expect(row.substitutedKwh).toBe((hours * 5).toFixed(3));
   });
 });

@@ -1,0 +1,36 @@
+/**
+ * GET /api/dashboard/demo: the state of the `npm start` demo's backfill, for the dashboard's banner.
+ * The route is always there ({ phase: 'none' } without the demo), so browsers never log a 404; the
+ * demo (src/cli/serve-demo.ts) provides its state through provideDemoStatus.
+ */
+import type { FastifyInstance } from 'fastify';
+
+export interface DemoStatus {
+  /** 'backfill' while the quarter so far is published; 'live' after; 'stopped' when the simulator ended. */
+  readonly phase: 'backfill' | 'live' | 'stopped';
+  /** First simulated instant (the quarter's first local midnight), ISO UTC. */
+  readonly from: string;
+  /** Where the backfill stops and real time begins, ISO UTC. */
+  readonly liveFrom: string;
+  /** Share of the backfill done, 0..1. */
+  readonly fraction: number;
+  /** Simulated time reached, ISO UTC to the minute. */
+  readonly simTime: string | null;
+  readonly messages: number;
+  readonly etaS: number | null;
+  /** How long the backfill took (wall seconds), once done. */
+  readonly backfillS: number | null;
+}
+
+const sources = new WeakMap<FastifyInstance, () => DemoStatus>();
+
+/** A route plugin for the composition root: the demo's state behind GET /api/dashboard/demo. */
+export function provideDemoStatus(get: () => DemoStatus): (app: FastifyInstance) => void {
+  return (app) => {
+    sources.set(app, get);
+  };
+}
+
+export function demoStatusRoute(app: FastifyInstance): void {
+  app.get('/api/dashboard/demo', async () => sources.get(app)?.() ?? { phase: 'none' });
+}
