@@ -4,60 +4,78 @@
  *
  *   npx tsx scripts/screenshots.mts
  *
- * History: the last 36 hours of ten meters backfilled (a silent outage, a fault, a spike, garbage, and a
- * last will that is still down), two more meters publishing live, the previous quarter closed. Each page
- * is shot 1200 px wide and stored as an indexed PNG (scripts/png-palette.mts). Prints each file's size
- * and the overview's load timings from the browser's performance API.
+ * History: what `npm start` shows, the demo (simulator/demo.ts): every registry meter from the first
+ * day of the running quarter, backfilled at full speed in hour batches (a meter fault with a frozen
+ * register, a silent outage and a dropped link in the past), then live. The quarter two back is closed
+ * (with an acknowledgement: it has no readings); the Periods page is shot with the close preview of the
+ * previous quarter open. Each page is shot 1200 px wide and stored as an indexed PNG
+ * (scripts/png-palette.mts). Prints the backfill time, each file's size and the overview's load timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runSimulation } from '../simulator/index.ts';
+import { batchPastReadings, demoScenario } from '../simulator/demo.ts';
 import { previousQuarter, startDashboardStack } from '../test/helpers/dashboard-stack.ts';
 import { paletteEncode } from './png-palette.mts';
 
 const OUT = join(import.meta.dirname, '../docs/screenshots');
 const H = 3_600_000;
-const LIVE = ['kpg-2-m01', 'kpg-2-m02'];
 
 const stack = await startDashboardStack({ intervals: {} });
+const abort = new AbortController();
+let sim: Promise<unknown> | undefined;
 try {
-  const now = Math.floor(Date.now() / 60_000) * 60_000;
-  const at = (ms: number) => new Date(ms).toISOString();
-  const history = stack.registry.meters.map((m) => m.id).filter((id) => !LIVE.includes(id));
-  await stack.backfill({
-    name: 'screenshots-history',
-    seed: 11,
-    meters: history,
-    start: at(now - 36 * H),
-    end: at(now - 60_000),
-    failures: [
-      { kind: 'outage', meter: 'ekb-1-m04', at: at(now - 20 * H), durationMin: 180 },
-      { kind: 'fault', meter: 'ast-3-m01', at: at(now - 9 * H), durationMin: 45 },
-      { kind: 'spike', meter: 'kpg-2-m03', at: at(now - 30 * H) },
-      { kind: 'garbage', meter: 'ekb-1-m04', count: 4 },
-      // Still down when the history ends: its last will stands.
-      { kind: 'outage-will', meter: 'ekb-1-m06', at: at(now - 40 * 60_000), durationMin: 120 },
-    ],
+  const now = Date.now();
+  const t0 = Date.now();
+  let live!: () => void;
+  const reachedNow = new Promise<void>((r) => (live = r));
+  sim = runSimulation({
+    scenario: demoScenario(now),
+    brokerUrl: stack.svc.brokerUrl,
+    clock: 'catch-up',
+    transform: (stream) => batchPastReadings(stream, now, { onLive: live }),
+    groundTruth: false,
+    outDir: join(OUT, '../../test-artifacts/screenshots-run'),
+    signal: abort.signal,
   });
-  stack.live({ name: 'screenshots-live', meters: LIVE, start: at(Date.now()) });
-  const q = previousQuarter(Date.now()).label;
-  const closed = await fetch(stack.url(`/api/periods/${q}/close`), {
+  await reachedNow;
+  console.log(`quarter-to-date backfill: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  for (let i = 0; i < 200 && stack.svc.writer.state().pendingLines > 0; i++)
+    await new Promise((r) => setTimeout(r, 50));
+
+  const prev = previousQuarter(now);
+  const older = previousQuarter(prev.fromMs).label;
+  const closed = await fetch(stack.url(`/api/periods/${older}/close`), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ closedBy: 'Aigerim (accountant)' }),
+    body: JSON.stringify({
+      closedBy: 'Aigerim (accountant)',
+      acknowledgement: 'Before commissioning of the metering system: no readings exist for this quarter',
+    }),
   });
-  if (!closed.ok) throw new Error(`closing ${q}: ${await closed.text()}`);
+  if (!closed.ok) throw new Error(`closing ${older}: ${await closed.text()}`);
 
+  const day = (ms: number) => new Date(ms + 5 * H).toISOString().slice(0, 10);
   const shots = [
-    { name: 'overview', path: '/', ready: '[data-count="offline"]' },
-    { name: 'meters', path: '/meters', ready: 'tr[data-state="offline"]' },
-    { name: 'meter-detail', path: '/meters/ekb-1-m04', ready: '.kzm-band' },
-    { name: 'periods', path: '/periods', ready: 'a[data-export]' },
+    { name: 'overview', path: '/', ready: '[data-testid="daily"] rect.bar-now' },
+    { name: 'meters', path: '/meters', ready: 'tr[data-state="online"]' },
+    {
+      name: 'meter-detail',
+      path: `/meters/ekb-1-m07?from=${day(now - 3 * 24 * H)}&to=${day(now + 24 * H)}`,
+      ready: '.kzm-band',
+    },
+    { name: 'periods', path: '/periods', ready: 'a[data-export]', preview: prev.label },
   ];
   mkdirSync(OUT, { recursive: true });
   for (const s of shots) {
     const g = await stack.page();
     await g.page.goto(stack.url(s.path), { waitUntil: 'load' });
-    await g.page.locator(s.ready).first().waitFor({ timeout: 30_000 });
+    await g.page.locator(s.ready).first().waitFor({ timeout: 60_000 });
+    if (s.preview) {
+      await g.page.locator('input[name="closedBy"]').fill('Aigerim (accountant)');
+      await g.page.locator(`tr[data-period="${s.preview}"] button[data-action="close"]`).click();
+      await g.page.getByTestId('close-preview').waitFor({ timeout: 60_000 });
+    }
     await g.page.waitForTimeout(500);
     if (s.name === 'overview') {
       console.log(
@@ -78,5 +96,7 @@ try {
     await g.page.close();
   }
 } finally {
+  abort.abort();
+  await sim?.catch(() => undefined);
   await stack.cleanup();
 }
