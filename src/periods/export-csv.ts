@@ -7,6 +7,7 @@
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
 import { csvRow, ledgerLinesCsv } from '../ledger/csv.ts';
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
+import { dueDatesText } from './due-marks.ts';
 
 export const TOTALS_COLUMNS = [
   'section',
@@ -119,6 +120,9 @@ export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport): string {
     declared_tenge: formatTiyn(s.declaredTotalTiyn),
   });
   rows.push({ ...base, section: 'snapshot', key: `v${s.version} ${s.digest}` });
+  // The dates of each tax quarter's own rules (tariff data), as the snapshot froze them.
+  for (const d of s.dueDates)
+    rows.push({ ...base, section: 'due-dates', key: dueDatesText(d), tax_quarter: d.taxQuarter });
   for (const m of late?.meters ?? []) {
     rows.push({
       ...base,

@@ -16,7 +16,7 @@ export async function tariffs(): Promise<TariffSet> {
   return t.value;
 }
 
-function line(
+export function line(
   meterId: string,
   siteId: string,
   bin: string,
