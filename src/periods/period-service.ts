@@ -13,12 +13,8 @@ import {
   type TariffSet,
   formatPeriod,
   parsePeriod,
-  type QuarterDueDates,
-  localDateOf,
-  quarterAt,
-  quarterDueDatesOf,
 } from '../fees/index.ts';
-import { type DueMarks, dueMarks } from './due-marks.ts';
+import { type PeriodListEntry, listPeriods } from './period-list.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildSnapshot, digestMatches, snapshotParties } from './build-snapshot.ts';
@@ -63,19 +59,7 @@ export const EXPORT_TYPES: Record<ExportFormat, string> = {
   html: 'text/html; charset=utf-8',
 };
 
-export interface PeriodListEntry {
-  readonly period: string;
-  readonly taxpayer: string | null;
-  /** 'open' | 'in-progress' | 'closed v<N>' | 'reopened after v<N>'. */
-  readonly state: string;
-  readonly version: number | null;
-  readonly digest: string | null;
-  readonly latePending: number;
-  /** Each tax quarter's dates (the snapshot's for a closed period) and whether they are due or overdue. */
-  readonly dueDates: (QuarterDueDates & DueMarks)[];
-}
-
-const pad2 = (n: number): string => String(n).padStart(2, '0');
+export type { PeriodListEntry };
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -292,56 +276,14 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     },
 
     async list(): Promise<PeriodListEntry[]> {
-      const nowMs = now();
-      const zone = deps.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
-      const d = localDateOf(nowMs, zone);
-      const today = `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
-      const marked = (due: readonly QuarterDueDates[], closed: boolean, ended: boolean) =>
-        due.map((x) => ({
-          // Snapshots closed before due dates were tariff data lack verified and tariffId.
-          ...x,
-          verified: x.verified ?? true,
-          tariffId: x.tariffId ?? null,
-          ...dueMarks(x, { closed, ended, today }),
-        }));
-      const entries: PeriodListEntry[] = [];
-      const seen = new Set<string>();
-      for (const scope of store.scopes()) {
-        seen.add(`${scope.period}|${scope.taxpayer ?? ''}`);
-        const s = state(scope);
-        const latest = s.latest!;
-        const parsed = parsePeriod(scope.period);
-        const pm = parsed.ok ? periodMeters(deps.registry, parsed.value, scope.taxpayer) : parsed;
-        const late = s.reopened || !pm.ok ? 0 : await lateDataCount(target, pm.value, latest.closedAtMs);
-        entries.push({
-          period: scope.period,
-          taxpayer: scope.taxpayer,
-          state: s.reopened ? `reopened after v${latest.version}` : `closed v${latest.version}`,
-          version: latest.version,
-          digest: latest.digest,
-          latePending: late,
-          dueDates: marked(latest.dueDates, !s.reopened, pm.ok ? pm.value.toMs <= nowMs : true),
-        });
-      }
-      // The current quarter and the four before it, when not closed.
-      let q = quarterAt(nowMs, zone);
-      for (let i = 0; i < 5; i++) {
-        if (!seen.has(`${q.label}|`)) {
-          entries.push({
-            period: q.label,
-            taxpayer: null,
-            state: q.toMs > nowMs ? 'in-progress' : 'open',
-            version: null,
-            digest: null,
-            latePending: 0,
-            dueDates: marked([quarterDueDatesOf(deps.tariffs, q.label)], false, q.toMs <= nowMs),
-          });
-        }
-        q = quarterAt(q.fromMs - 1, zone);
-      }
-      return entries.sort((a, b) =>
-        a.period < b.period ? 1 : a.period > b.period ? -1 : (a.taxpayer ?? '') < (b.taxpayer ?? '') ? -1 : 1,
-      );
+      return listPeriods({
+        nowMs: now(),
+        registry: deps.registry,
+        tariffs: deps.tariffs,
+        scopes: store.scopes(),
+        state,
+        lateCount: (pm, closedAtMs) => lateDataCount(target, pm, closedAtMs),
+      });
     },
 
     async verify(
