@@ -34,7 +34,13 @@ export function demoScenario(nowMs: number, timeZone = 'Asia/Almaty'): Scenario 
   const ago = (h: number) => new Date(Math.floor((nowMs - h * HOUR_MS) / HOUR_MS) * HOUR_MS).toISOString();
   const startMs = Date.parse(`${start}T00:00:00+05:00`);
   const failures = [
-    { kind: 'fault' as const, meter: 'ekb-1-m07', at: ago(30), durationMin: 12.25 * 60, note: 'fault, register frozen' },
+    {
+      kind: 'fault' as const,
+      meter: 'ekb-1-m07',
+      at: ago(30),
+      durationMin: 12.25 * 60,
+      note: 'fault, register frozen',
+    },
     { kind: 'outage' as const, meter: 'kpg-2-m01', at: ago(80), durationMin: 180, note: 'silent comms outage' },
     { kind: 'outage-will' as const, meter: 'ast-3-m01', at: ago(8), durationMin: 45, note: 'link dropped' },
   ].filter((f) => Date.parse(f.at) > startMs + HOUR_MS);

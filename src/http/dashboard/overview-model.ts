@@ -111,7 +111,12 @@ export interface DailyView {
   /** The quarter before, per site: metered and substituted Wh per day (all sources); null when not asked. */
   readonly previous: {
     readonly label: string;
-    readonly sites: readonly { siteId: string; days: readonly string[]; meteredWh: number[]; substitutedWh: number[] }[];
+    readonly sites: readonly {
+      siteId: string;
+      days: readonly string[];
+      meteredWh: number[];
+      substitutedWh: number[];
+    }[];
   } | null;
 }
 

@@ -131,9 +131,9 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         if (file === 'verify') return send(reply, await svc.verify(period, opts));
         const format = FILES[file];
         if (!format)
-          return reply
-            .status(404)
-            .send({ error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify` });
+          return reply.status(404).send({
+            error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify`,
+          });
         const r = await svc.export(period, format, opts);
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
