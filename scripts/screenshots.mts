@@ -33,7 +33,7 @@ try {
     scenario: demoScenario(now),
     brokerUrl: stack.svc.brokerUrl,
     clock: 'catch-up',
-    transform: (stream) => batchPastReadings(stream, now, { onLive: live }),
+    transform: (stream) => batchPastReadings(stream, now, { keepEvery: 2, onLive: live }),
     groundTruth: false,
     outDir: join(OUT, '../../test-artifacts/screenshots-run'),
     signal: abort.signal,

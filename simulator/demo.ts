@@ -62,15 +62,22 @@ export function demoScenario(nowMs: number, timeZone = 'Asia/Almaty'): Scenario 
  * Groups the readings of each meter sent before `liveFromMs` into batches of up to `maxBatch` (one JSON
  * array, as a gateway flushing its buffer). A meter's batch is sent before any other message of that
  * meter (status, link drop) so its order is kept; everything from liveFromMs on passes one by one.
- * onLive is called once, when the stream first reaches liveFromMs.
+ * `keepEvery` thins the past (coarse history, the backfill's bulk): of each meter's plain past readings
+ * only every k-th is sent, so two sent readings are k intervals apart; keep k at most the fee policy's
+ * grace (3 intervals by default) so the ledger still meters them. Readings shaped by a failure (fault,
+ * spike, reset, ...) and the first reading after a silence are always sent; a silence may look up to
+ * k - 1 intervals longer at its start. onLive is called once, when the stream first reaches liveFromMs.
  */
 export function* batchPastReadings(
   stream: Iterable<SimMessage>,
   liveFromMs: number,
-  opts: { maxBatch?: number; onLive?: () => void } = {},
+  opts: { maxBatch?: number; keepEvery?: number; onLive?: () => void } = {},
 ): Generator<SimMessage> {
   const maxBatch = opts.maxBatch ?? 60;
+  const keepEvery = Math.max(1, Math.floor(opts.keepEvery ?? 1));
   const open = new Map<string, { msgs: PublishMessage[]; bodies: unknown[] }>();
+  /** Per meter: readings seen in the past, the last one's time and the step before it. */
+  const seen = new Map<string, { n: number; atMs: number; stepMs: number }>();
   const flush = function* (meterId: string): Generator<SimMessage> {
     const b = open.get(meterId);
     if (!b) return;
@@ -83,6 +90,14 @@ export function* batchPastReadings(
       kind: 'flush',
       readings: b.msgs.flatMap((m) => m.readings ?? []),
     };
+  };
+  const keep = (msg: PublishMessage): boolean => {
+    const prev = seen.get(msg.meterId);
+    const stepMs = prev ? msg.atMs - prev.atMs : Infinity;
+    const afterSilence = prev !== undefined && stepMs > prev.stepMs * 1.5;
+    const n = (prev?.n ?? -1) + 1;
+    seen.set(msg.meterId, { n, atMs: msg.atMs, stepMs: prev ? Math.min(prev.stepMs, stepMs) : Infinity });
+    return n % keepEvery === 0 || msg.failure !== undefined || afterSilence;
   };
   let live = false;
   for (const msg of stream) {
@@ -98,6 +113,7 @@ export function* batchPastReadings(
       yield msg;
       continue;
     }
+    if (!keep(msg)) continue;
     let b = open.get(msg.meterId);
     if (!b) open.set(msg.meterId, (b = { msgs: [], bodies: [] }));
     b.msgs.push(msg);

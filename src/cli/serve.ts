@@ -97,6 +97,8 @@ export async function serveMain(argv: string[]): Promise<number> {
       clock: 'catch-up',
       transform: (stream) =>
         demo.batch(stream, demoNowMs, {
+          // Coarse history: every 2nd past reading (default grace 3 intervals), still metered by the ledger.
+          keepEvery: Math.max(1, config.fees.graceIntervals - 1),
           onLive: () => {
             demo.status.live((Date.now() - t0) / 1000);
             report(demo.status.get(), true);

@@ -67,7 +67,7 @@ function logOf(proc: ChildProcess) {
 }
 
 describe('npm start', () => {
-  it('backfills the quarter so far, then the overview is mostly metered', { timeout: 240_000 }, async () => {
+  it('backfills the quarter so far, then the overview is mostly metered', { timeout: 420_000 }, async () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--simulate', '--json'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

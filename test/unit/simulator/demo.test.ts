@@ -74,4 +74,36 @@ describe('batchPastReadings', () => {
     }
     expect(calls).toBe(1);
   });
+
+  it('keepEvery thins plain past readings to k intervals apart, keeping failures and the first reading after a silence', () => {
+    const faulty = planOf({
+      meters: ['ekb-1-m01'],
+      start: '2025-07-01',
+      end: '2025-07-01T06:00:00+05:00',
+      failures: [
+        { kind: 'fault', meter: 'ekb-1-m01', at: '2025-07-01T01:00:00+05:00', durationMin: 7 },
+        { kind: 'outage', meter: 'ekb-1-m01', at: '2025-07-01T02:00:01+05:00', durationMin: 30 },
+      ],
+    });
+    const msgs = collect(faulty);
+    const kept = readingsOf([...batchPastReadings(msgs, liveFrom, { keepEvery: 2 })], 'ekb-1-m01');
+    const every = readingsOf(msgs, 'ekb-1-m01');
+    const past = every.filter((r) => r.tsMs < liveFrom);
+    // Every fault reading is kept; the live hour is untouched.
+    expect(kept.filter((r) => r.status === 'fault')).toEqual(every.filter((r) => r.status === 'fault'));
+    expect(kept.filter((r) => r.tsMs >= liveFrom)).toEqual(every.filter((r) => r.tsMs >= liveFrom));
+    expect(kept.filter((r) => r.tsMs < liveFrom).length).toBeLessThan(past.length * 0.6);
+    // Consecutive kept readings are at most 2 minutes apart, except across the 30-minute outage, which
+    // grows by at most one interval at its start and none at its end (the first reading after it is kept).
+    const gaps = kept.slice(1).map((r, i) => r.tsMs - kept[i]!.tsMs);
+    const outage = every
+      .slice(1)
+      .map((r, i) => r.tsMs - every[i]!.tsMs)
+      .filter((g) => g > 60_000);
+    expect(outage).toHaveLength(1);
+    expect(gaps.filter((g) => g > 120_000)).toHaveLength(1);
+    expect(gaps.find((g) => g > 120_000)! - outage[0]!).toBeLessThanOrEqual(60_000);
+    const firstAfter = every.find((r, i) => i > 0 && r.tsMs - every[i - 1]!.tsMs > 60_000)!;
+    expect(kept).toContainEqual(firstAfter);
+  });
 });
