@@ -90,7 +90,7 @@ describe('npm start', () => {
     expect(['backfill', 'live']).toContain(during.phase);
     const done = await log.waitFor(
       'Demo backfill of the quarter so far done; meters now report in real time.',
-      180_000,
+      330_000,
     );
     console.log(`quarter-to-date backfill: ${String(done.backfillS)} s for ${String(done.messages)} messages`);
 
