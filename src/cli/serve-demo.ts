@@ -14,10 +14,11 @@ export interface DemoProgressInput {
 }
 
 /** The demo's state, fed by the simulator's progress; pure apart from the clock handed in. */
-export function createDemoStatus(fromMs: number, liveFromMs: number) {
+export function createDemoStatus(fromMs: number, liveFromMs: number, firstDay: string) {
   let status: DemoStatus = {
     phase: 'backfill',
     from: new Date(fromMs).toISOString(),
+    firstDay,
     liveFrom: new Date(liveFromMs).toISOString(),
     fraction: 0,
     simTime: null,
@@ -59,7 +60,7 @@ const bar = (fraction: number, width = 30): string => {
 /** One progress line: '[#####.....]  45.0%  sim 2026-10-27T05:00  41,234 messages  ETA 12 s'. */
 export function renderDemoProgress(s: DemoStatus): string {
   const eta = s.etaS === null ? '' : `  ETA ${s.etaS} s`;
-  return `Backfilling the quarter so far ${bar(s.fraction)} ${(s.fraction * 100).toFixed(1).padStart(5)}%  sim ${s.simTime ?? '-'}  ${s.messages.toLocaleString('en-US')} messages${eta}`;
+  return `Backfilling the quarter so far ${bar(s.fraction)} ${(s.fraction * 100).toFixed(1).padStart(5)}%  sim ${s.simTime ? `${s.simTime}Z` : '-'}  ${s.messages.toLocaleString('en-US')} messages${eta}`;
 }
 
 /** Draws the bar on a terminal (redrawn in place) or logs every 10 % otherwise. */

@@ -142,5 +142,5 @@ async function demoPlan(
   const { zonedMidnightMs, parseLocalDate } = await import('../fees/zoned-time.ts');
   const scenario = demoScenario(nowMs, timeZone);
   const fromMs = zonedMidnightMs(parseLocalDate(scenario.start)!, timeZone);
-  return { scenario, status: createDemoStatus(fromMs, nowMs), batch: batchPastReadings };
+  return { scenario, status: createDemoStatus(fromMs, nowMs, scenario.start), batch: batchPastReadings };
 }

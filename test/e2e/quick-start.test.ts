@@ -1,6 +1,7 @@
 /**
  * Quick start as a new user runs it: `npm start` (kzmeter serve --simulate) with its own local InfluxDB.
- * The demo backfills the running quarter, then goes live; once the backfill is done the overview's
+ * The demo backfills the running quarter (a banner on the dashboard says so), then goes live; once the
+ * backfill is done the overview's
  * metered energy dominates (the quarter is not charged at max load since its first day), the demo state
  * says so, and Ctrl-C stops everything. How long the backfill took is printed (it is in the log too).
  */
@@ -8,13 +9,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/dashboard-stack.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'kzm-quickstart-'));
 let child: ChildProcess | undefined;
+let browser: Browser | undefined;
 
 afterAll(async () => {
+  await browser?.close().catch(() => undefined);
   if (child && child.exitCode === null) {
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
@@ -85,9 +90,18 @@ describe('npm start', () => {
     const urls = await log.waitFor('Open these in a browser or with curl.', 60_000);
     const base = String(urls.dashboard).replace(/\/$/, '');
 
-    // While it runs the dashboard can tell (the banner) and the overview answers.
-    const during = (await (await fetch(`${base}/api/dashboard/demo`)).json()) as { phase: string; from: string };
-    expect(['backfill', 'live']).toContain(during.phase);
+    // While it runs every page carries a banner with its progress (in Chromium).
+    const during = (await (await fetch(`${base}/api/dashboard/demo`)).json()) as { phase: string; firstDay: string };
+    expect(during.phase).toBe('backfill');
+    expect(during.firstDay).toMatch(/^\d{4}-(01|04|07|10)-01$/);
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`${base}/periods`);
+    const banner = page.getByTestId('demo-banner');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.innerText()).toMatch(
+      new RegExp(`^Demo: loading the quarter's readings since ${during.firstDay} at full speed \\(\\d+ %`),
+    );
     const done = await log.waitFor(
       'Demo backfill of the quarter so far done; meters now report in real time.',
       330_000,
@@ -101,6 +115,8 @@ describe('npm start', () => {
       liveFrom: string;
     };
     expect(demo.phase).toBe('live');
+    await page.getByText(/^Demo: the quarter so far is loaded \(in [\d.]+ s\); meters now report live\.$/).waitFor();
+    await browser.close();
     expect(demo.backfillS).toBe(done.backfillS);
     const res = await fetch(`${base}/api/dashboard/overview`);
     expect(res.status).toBe(200);

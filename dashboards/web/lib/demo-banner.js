@@ -17,7 +17,7 @@ export async function demoBanner(host, pollMs = 1000) {
   const el = h('div', { class: 'banner', role: 'status', 'data-testid': 'demo-banner' });
   host.after(el);
   while (s && s.phase === 'backfill') {
-    fill(el, S.demo.backfilling(s.from.slice(0, 10), Math.floor(s.fraction * 100), s.simTime, s.etaS));
+    fill(el, S.demo.backfilling(s.firstDay, Math.floor(s.fraction * 100), s.simTime, s.etaS));
     await new Promise((r) => setTimeout(r, pollMs));
     s = await status().catch(() => s);
   }

@@ -10,6 +10,8 @@ export interface DemoStatus {
   readonly phase: 'backfill' | 'live' | 'stopped';
   /** First simulated instant (the quarter's first local midnight), ISO UTC. */
   readonly from: string;
+  /** The same as a local date at the sites, 'YYYY-MM-DD'. */
+  readonly firstDay: string;
   /** Where the backfill stops and real time begins, ISO UTC. */
   readonly liveFrom: string;
   /** Share of the backfill done, 0..1. */
