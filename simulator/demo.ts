@@ -10,6 +10,7 @@
 import type { PublishMessage, SimMessage } from './message.ts';
 import { parseScenario } from './scenario-load.ts';
 import type { Scenario } from './scenario-schema.ts';
+import { parseLocalDate, zonedMidnightMs } from '../src/fees/zoned-time.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,36 +24,45 @@ export function quarterStartDate(nowMs: number, timeZone: string): string {
   return `${year}-${String(Math.floor((month - 1) / 3) * 3 + 1).padStart(2, '0')}-01`;
 }
 
+/** The demo's failures, at fixed hours after the quarter's first local midnight. */
+const DEMO_FAILURES = [
+  // Day 20, 14:00: the meter flags a fault and its register stands still for 12 h 15 min.
+  {
+    kind: 'fault' as const,
+    meter: 'ekb-1-m07',
+    afterH: 19 * 24 + 14,
+    durationMin: 12.25 * 60,
+    note: 'fault, register frozen',
+  },
+  // Day 35, 03:00: a silent communications outage of 3 h (the register keeps counting).
+  { kind: 'outage' as const, meter: 'kpg-2-m01', afterH: 34 * 24 + 3, durationMin: 180, note: 'silent comms outage' },
+  // Day 50, 10:00: the link drops (the broker publishes the last will) for 45 min.
+  { kind: 'outage-will' as const, meter: 'ast-3-m01', afterH: 49 * 24 + 10, durationMin: 45, note: 'link dropped' },
+];
+
 /**
  * The demo scenario: the whole registry from the quarter's first day, no end, the solar meter in
- * daylight only, and a few failures in the past so the ledger has something to explain: a meter fault
- * with a frozen register, a silent outage, a dropped link (last will). Failures that would fall before
- * the quarter started (early in a quarter) are left out.
+ * daylight only, and a few failures so the ledger has something to explain: a meter fault with a frozen
+ * register, a silent outage, a dropped link (last will). They sit at fixed times of the quarter, not
+ * relative to now, so every run in the same quarter generates the same readings for the same instants:
+ * a second `npm start` on a kept data directory overwrites what the first stored with identical points
+ * (a failure later than now happens live).
  */
 export function demoScenario(nowMs: number, timeZone = 'Asia/Almaty'): Scenario {
   const start = quarterStartDate(nowMs, timeZone);
-  const ago = (h: number) => new Date(Math.floor((nowMs - h * HOUR_MS) / HOUR_MS) * HOUR_MS).toISOString();
-  const startMs = Date.parse(`${start}T00:00:00+05:00`);
-  const failures = [
-    {
-      kind: 'fault' as const,
-      meter: 'ekb-1-m07',
-      at: ago(30),
-      durationMin: 12.25 * 60,
-      note: 'fault, register frozen',
-    },
-    { kind: 'outage' as const, meter: 'kpg-2-m01', at: ago(80), durationMin: 180, note: 'silent comms outage' },
-    { kind: 'outage-will' as const, meter: 'ast-3-m01', at: ago(8), durationMin: 45, note: 'link dropped' },
-  ].filter((f) => Date.parse(f.at) > startMs + HOUR_MS);
+  const startMs = zonedMidnightMs(parseLocalDate(start)!, timeZone);
   return parseScenario(
     {
       name: 'demo',
-      description: 'npm start: the quarter so far at full speed, then live; a few failures in the past.',
+      description: 'npm start: the quarter so far at full speed, then live; a fault, an outage and a dropped link.',
       start,
       timeZone,
       rigs: { rebootsPerRigPerDay: 0.02 },
       curtailment: [{ kind: 'daily-run-window', meter: 'kpg-2-m03', from: '07:00', to: '20:00' }],
-      failures,
+      failures: DEMO_FAILURES.map(({ afterH, ...f }) => ({
+        ...f,
+        at: new Date(startMs + afterH * HOUR_MS).toISOString(),
+      })),
     },
     'built-in demo scenario',
   );

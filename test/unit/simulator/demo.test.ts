@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { batchPastReadings, demoScenario, quarterStartDate } from '../../../simulator/demo.ts';
 import type { PublishMessage, SimMessage } from '../../../simulator/message.ts';
-import { collect, planOf, publishes, readingsOf } from './helpers.ts';
+import { buildPlan } from '../../../simulator/plan.ts';
+import { simMetersFromRegistry } from '../../../simulator/sim-meters.ts';
+import { generateStream } from '../../../simulator/stream.ts';
+import { collect, planOf, publishes, readingsOf, registry } from './helpers.ts';
 
 describe('demo scenario', () => {
   it.each([
@@ -15,12 +18,28 @@ describe('demo scenario', () => {
     expect(demoScenario(Date.parse(now)).start).toBe(start);
   });
 
-  it('puts its failures in the past of the quarter, and none before the quarter began', () => {
-    const late = demoScenario(Date.parse('2026-11-28T16:00:00Z'));
-    expect(late.failures.map((f) => f.kind).sort()).toEqual(['fault', 'outage', 'outage-will']);
-    for (const f of late.failures) expect(Date.parse(f.at!)).toBeLessThan(Date.parse('2026-11-28T16:00:00Z'));
-    const early = demoScenario(Date.parse('2026-10-01T01:00:00Z'));
-    expect(early.failures).toEqual([]);
+  it('puts its failures at fixed times of the quarter, so every run of a quarter sends the same readings', () => {
+    const a = demoScenario(Date.parse('2026-10-02T00:00:00Z'));
+    const b = demoScenario(Date.parse('2026-11-28T16:00:00Z'));
+    expect(a).toEqual(b);
+    expect(a.failures.map((f) => [f.kind, f.at])).toEqual([
+      ['fault', '2026-10-20T09:00:00.000Z'], // day 20, 14:00 in Almaty (UTC+5)
+      ['outage', '2026-11-03T22:00:00.000Z'], // day 35, 03:00
+      ['outage-will', '2026-11-19T05:00:00.000Z'], // day 50, 10:00
+    ]);
+    // The same messages whatever the run's now (the first 3,000 of the open-ended stream here).
+    const first = (nowMs: number) => {
+      const out: unknown[] = [];
+      for (const m of generateStream(buildPlan(demoScenario(nowMs), simMetersFromRegistry(registry, a), nowMs))) {
+        out.push(m);
+        if (out.length === 3000) break;
+      }
+      return out;
+    };
+    expect(first(Date.parse('2026-10-02T00:00:00Z'))).toEqual(first(Date.parse('2026-11-28T16:00:00Z')));
+    const nextQuarter = demoScenario(Date.parse('2027-01-05T00:00:00Z'));
+    expect(nextQuarter.start).toBe('2027-01-01');
+    expect(nextQuarter.failures[0]!.at).toBe('2027-01-20T09:00:00.000Z');
   });
 });
 
