@@ -5,8 +5,9 @@
  *   npx tsx scripts/screenshots.mts
  *
  * History: what `npm start` shows, the demo (simulator/demo.ts): every registry meter from the first
- * day of the running quarter, backfilled at full speed in hour batches (a meter fault with a frozen
- * register, a silent outage and a dropped link in the past), then live. The quarter two back is closed
+ * day of the running quarter, backfilled at full speed in batches, the past thinned to every second
+ * reading (a meter fault with a frozen register, a silent outage and a dropped link on fixed days), then
+ * live. The quarter two back is closed
  * (with an acknowledgement: it has no readings); the Periods page is shot with the close preview of the
  * previous quarter open. Each page is shot 1200 px wide and stored as an indexed PNG
  * (scripts/png-palette.mts). Prints the backfill time, each file's size and the overview's load timings.
@@ -56,12 +57,14 @@ try {
   if (!closed.ok) throw new Error(`closing ${older}: ${await closed.text()}`);
 
   const day = (ms: number) => new Date(ms + 5 * H).toISOString().slice(0, 10);
+  const faultMs = Date.parse(demoScenario(now).failures.find((f) => f.kind === 'fault')!.at!);
   const shots = [
     { name: 'overview', path: '/', ready: '[data-testid="daily"] rect.bar-now' },
     { name: 'meters', path: '/meters', ready: 'tr[data-state="online"]' },
     {
       name: 'meter-detail',
-      path: `/meters/ekb-1-m07?from=${day(now - 3 * 24 * H)}&to=${day(now + 24 * H)}`,
+      // Two days around the demo's meter fault (day 20 of the quarter).
+      path: `/meters/ekb-1-m07?from=${day(faultMs - 24 * H)}&to=${day(faultMs + 36 * H)}`,
       ready: '.kzm-band',
     },
     { name: 'periods', path: '/periods', ready: 'a[data-export]', preview: prev.label },
