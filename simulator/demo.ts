@@ -7,7 +7,7 @@
  * each reading at the meter's own interval, so the ledger meters them), which is what makes the
  * quarter-to-date backfill take tens of seconds rather than tens of minutes.
  */
-import type { PublishMessage, SimMessage } from './message.ts';
+import { type PublishMessage, type SimMessage, readingTopic } from './message.ts';
 import { parseScenario } from './scenario-load.ts';
 import type { Scenario } from './scenario-schema.ts';
 import { parseLocalDate, zonedMidnightMs } from '../src/fees/zoned-time.ts';
@@ -117,7 +117,14 @@ export function* batchPastReadings(
       // Every message of the past has been handed to the publisher (the runner pulls one at a time).
       opts.onLive?.();
     }
-    const batchable = !live && msg.type === 'publish' && msg.kind === 'reading' && typeof msg.payload === 'string';
+    // Only our own JSON on our own topic is batched (a device format has its own payload shape).
+    const batchable =
+      !live &&
+      msg.type === 'publish' &&
+      msg.kind === 'reading' &&
+      msg.topic === readingTopic(msg.meterId) &&
+      typeof msg.payload === 'string' &&
+      msg.payload.startsWith('{');
     if (!batchable) {
       yield* flush(msg.meterId);
       yield msg;
