@@ -157,7 +157,16 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     async preview(
       periodText: string,
       taxpayer?: string | null,
-    ): Promise<PeriodResult<ClosePreview & { period: string; taxpayer: string | null; closedVersion: number | null }>> {
+    ): Promise<
+      PeriodResult<
+        ClosePreview & {
+          period: string;
+          taxpayer: string | null;
+          closedVersion: number | null;
+          taxpayerNames: Record<string, string>;
+        }
+      >
+    > {
       const r = resolveEnded(periodText, taxpayer);
       if (!r.ok) return r;
       const s = state(r.value.scope);
@@ -169,6 +178,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
           ...previewOf(r.value.pm, lines),
+          taxpayerNames: Object.fromEntries(deps.registry.taxpayers.map((t) => [t.bin, t.name])),
         },
       };
     },

@@ -99,7 +99,12 @@ function previewPanel(pv, onConfirm, onCancel) {
     h(
       'tr',
       {},
-      h('td', {}, r.taxpayerBin),
+      h(
+        'td',
+        {},
+        pv.taxpayerNames?.[r.taxpayerBin] ?? r.taxpayerBin,
+        pv.taxpayerNames?.[r.taxpayerBin] ? h('div', { class: 'small muted' }, r.taxpayerBin) : null,
+      ),
       h('td', {}, S.sources[r.energySource] ?? r.energySource),
       h('td', { class: 'num' }, r.meteredKwh),
       h('td', { class: 'num' }, r.substitutedKwh),
