@@ -99,10 +99,13 @@ export async function serveMain(argv: string[]): Promise<number> {
         demo.batch(stream, demoNowMs, {
           // Coarse history: every 2nd past reading (default grace 3 intervals), still metered by the ledger.
           keepEvery: Math.max(1, config.fees.graceIntervals - 1),
-          onLive: () => {
-            demo.status.live((Date.now() - t0) / 1000);
-            report(demo.status.get(), true);
-          },
+          // Everything of the past is handed to the publisher: done once it is stored and rolled up,
+          // so the overview is complete when the banner says so.
+          onLive: () =>
+            void settled(service).then(() => {
+              demo.status.live((Date.now() - t0) / 1000);
+              report(demo.status.get(), true);
+            }),
         }),
       groundTruth: false,
       log: log.child({ component: 'simulator' }),
@@ -143,4 +146,17 @@ async function demoPlan(
   const scenario = demoScenario(nowMs, timeZone);
   const fromMs = zonedMidnightMs(parseLocalDate(scenario.start)!, timeZone);
   return { scenario, status: createDemoStatus(fromMs, nowMs, scenario.start), batch: batchPastReadings };
+}
+
+/** Resolves when the writer has been idle for a second (what was in flight is stored) and the rollups hold it. */
+async function settled(service: {
+  writer: { state(): { pendingLines: number } };
+  rollups: { flush(ms?: number): Promise<boolean> };
+}): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let idleMs = 0, i = 0; idleMs < 1000 && i < 3000; i++) {
+    await sleep(100);
+    idleMs = service.writer.state().pendingLines === 0 ? idleMs + 100 : 0;
+  }
+  await service.rollups.flush(600_000);
 }

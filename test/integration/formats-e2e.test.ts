@@ -107,7 +107,11 @@ describe('device formats end to end: Tasmota, Shelly Gen2, mapped gateway', () =
         beforeRead: () => svc.rollups.flush(),
         policy: { ...DEFAULT_POLICY, name: policyName },
       });
-      const closed = await periods.close({ period: PERIOD, closedBy: 'e2e' });
+      const closed = await periods.close({
+        period: PERIOD,
+        closedBy: 'e2e',
+        acknowledgement: 'test data: only the simulated meters report',
+      });
       expect(closed.ok, closed.ok ? '' : closed.reason).toBe(true);
       const json = await periods.export(PERIOD, 'json');
       if (!json.ok) throw new Error('export failed');

@@ -20,7 +20,7 @@ export interface DemoStatus {
   readonly simTime: string | null;
   readonly messages: number;
   readonly etaS: number | null;
-  /** How long the backfill took (wall seconds), once done. */
+  /** How long the backfill took (wall seconds) until every past reading was stored and rolled up. */
   readonly backfillS: number | null;
 }
 
