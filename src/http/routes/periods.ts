@@ -113,11 +113,14 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
 
     app.get<{ Params: { period: string; file: string }; Querystring: Record<string, string> }>(
       '/api/periods/:period/:file',
-      doc('A closed period: export.csv, export-totals.csv, export.json, export.html, late-data or verify', {
-        params: periodParams.extend({ file: z.string() }),
-        querystring: exportQuery,
-        response: errors(400, 404, 409),
-      }),
+      doc(
+        'A closed period: export.csv, export-totals.csv, export.json, export.html, late-data or verify; any ended period: preview (what a close would freeze, what needs an acknowledgement)',
+        {
+          params: periodParams.extend({ file: z.string() }),
+          querystring: exportQuery,
+          response: errors(400, 404, 409),
+        },
+      ),
       async (req, reply) => {
         const q = exportQuery.safeParse(req.query);
         if (!q.success) return reply.status(400).send({ error: issues(q.error) });
