@@ -78,7 +78,7 @@ async function chartSeries(
   return res.raw ? breakGaps(out, GAP_INTERVALS * meter.reportingIntervalS) : out;
 }
 
-async function rejectedOf(
+export async function rejectedOf(
   target: InfluxTarget,
   meterId: string,
   fromMs: number,
@@ -94,7 +94,9 @@ async function rejectedOf(
     payload: str(r.payload),
     bytes: num(r.bytes),
   }));
-  return { total: num(count[0] && rows(count[0])[0]?.n) ?? items.length, items };
+  const c = count[0] ? rows(count[0])[0] : undefined;
+  const total = c ? (num(c.s) ?? 0) + (num(c.n) ?? 0) - (num(c.nc) ?? 0) : items.length;
+  return { total, items };
 }
 
 export async function loadMeterDetail(

@@ -38,7 +38,9 @@ export function rejectedQueries(
   const where = `WHERE ${ident('meter')} = ${literal(meterId)} AND time >= ${ms(fromMs)} AND time < ${ms(toMs)}`;
   return {
     list: `SELECT "reason", "topic", "detail", "payload", "bytes" FROM "rejected" ${where} ORDER BY time DESC LIMIT ${limit}`,
-    count: `SELECT count("bytes") AS "n" FROM "rejected" ${where}`,
+    // One record may stand for many rejected readings (its "count"); records from before "count" existed
+    // stand for one each: total = sum(count) + records - records with a count.
+    count: `SELECT count("bytes") AS "n", count("count") AS "nc", sum("count") AS "s" FROM "rejected" ${where}`,
   };
 }
 
