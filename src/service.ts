@@ -24,6 +24,7 @@ import { createRollups, type Rollups } from './rollup/index.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
 import { createLocalInflux } from './store/local-influxd.ts';
+import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createWriteApi } from './store/write-api.ts';
 
@@ -116,11 +117,12 @@ export function createService(
       lingerMs: config.influx.flushIntervalMs,
       log: wlog,
       metrics: writerMetrics(metrics),
+      ping: async () => (await pingInflux(target.url, 1000)).ok,
       onPoison: (lines, error) => {
         metrics.rejected.inc({ reason: 'influx-rejected' }, lines.length);
         wlog.error(
           { error, line: lines[0]?.slice(0, 300) },
-          'InfluxDB refused a line; it is acknowledged and not retried.',
+          'InfluxDB refused a line as bad data (400/413/422); it is acknowledged and not retried.',
         );
       },
     });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { WriteApi } from '@influxdata/influxdb-client';
-import { describeWriteError, isPoison } from './write-api.ts';
+import { classifyWriteError, type WriteFailure } from './write-errors.ts';
+import { createFailureTracker, type FailingState, type RecoveredState } from './write-failures.ts';
 
 export interface WriterMetrics {
   onBatch(lines: number, ms: number): void;
@@ -14,9 +15,11 @@ export interface BatchWriter {
   readonly state: () => {
     pendingLines: number;
     writing: boolean;
-    lastError?: string;
-    lastErrorAtMs?: number;
     consecutiveFailures: number;
+    /** Present while writes fail: the cause ("token refused", "database missing", ...) and since when. */
+    failing?: FailingState;
+    /** The last failure, once writes recovered (kept a while so /health can say what happened). */
+    recovered?: RecoveredState;
   };
   /** Flush what is pending and stop, waiting at most `timeoutMs`; writes that cannot complete stay unacknowledged. */
   stop(timeoutMs?: number): Promise<boolean>;
@@ -34,26 +37,37 @@ export interface BatchWriterOptions {
   lingerMs: number;
   log: Logger;
   metrics?: WriterMetrics;
-  /** Lines InfluxDB refused with 4xx, isolated by splitting the batch. */
+  /** Lines InfluxDB refused as bad data (400/413/422), isolated by splitting the batch. */
   onPoison?: (lines: readonly string[], error: string) => void;
   maxBackoffMs?: number;
+  /** InfluxDB answers /ping: after an outage the writer retries as soon as this turns true, not after its backoff. */
+  ping?: () => Promise<boolean>;
+  pingEveryMs?: number;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Group-commit writer: callers wait until their lines are stored, so an MQTT message is acknowledged only
- * after InfluxDB accepted it. Retriable failures (network, 429, 5xx) are retried with backoff for as long as
- * it takes: nothing is acknowledged meanwhile, so the broker keeps the messages. One batch in flight at a time.
+ * after InfluxDB accepted it. Every failure but bad data (network, timeouts, 401/403, 404, 408, 429, 5xx) is
+ * retried for as long as it takes, with backoff that honours Retry-After and ends early once an unreachable
+ * InfluxDB answers /ping again: nothing is acknowledged meanwhile, so the broker keeps the messages. Only
+ * 400/413/422 split the batch to isolate the bad line (src/store/write-errors.ts). One batch in flight at a time.
  */
+function isFailure(err: unknown): err is WriteFailure {
+  return typeof err === 'object' && err !== null && 'kind' in err && 'cause' in err && 'retryAfterMs' in err;
+}
+
 export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   const { writeApi, batchSize, lingerMs, log, metrics } = opts;
   const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+  const pingEveryMs = opts.pingEveryMs ?? 250;
+  const failures = createFailureTracker(log);
   const queue: Job[] = [];
   let pendingLines = 0;
   let writing = false;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
-  let lastError: string | undefined;
-  let lastErrorAtMs: number | undefined;
   let consecutiveFailures = 0;
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => {};
@@ -63,20 +77,37 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
     await writeApi.flush();
   }
 
-  /** Write, splitting on 4xx to isolate poison lines; retriable errors propagate. */
+  /** Write, splitting on 400/413/422 to isolate the bad line; every other failure propagates and is retried. */
   async function sendIsolating(lines: readonly string[]): Promise<void> {
     try {
       await send(lines);
     } catch (err) {
-      if (!isPoison(err)) throw err;
+      const f = classifyWriteError(err);
+      if (f.kind !== 'data') throw f;
       metrics?.onError('poison');
       if (lines.length === 1) {
-        opts.onPoison?.(lines, describeWriteError(err));
+        opts.onPoison?.(lines, f.error);
         return;
       }
       const mid = Math.ceil(lines.length / 2);
       await sendIsolating(lines.slice(0, mid));
       await sendIsolating(lines.slice(mid));
+    }
+  }
+
+  /**
+   * Wait `delayMs` before the next attempt; when InfluxDB was unreachable (and set no Retry-After), end the wait
+   * as soon as a /ping that failed answers again, so writes resume within `pingEveryMs` of its return.
+   */
+  async function waitToRetry(f: WriteFailure, delayMs: number): Promise<void> {
+    const until = Date.now() + delayMs;
+    if (!opts.ping || !f.unreachable || f.retryAfterMs > 0) return sleep(delayMs);
+    let sawDown = false;
+    while (Date.now() < until) {
+      await sleep(Math.min(pingEveryMs, Math.max(0, until - Date.now())));
+      const up = await opts.ping().catch(() => false);
+      if (up && sawDown) return;
+      if (!up) sawDown = true;
     }
   }
 
@@ -102,18 +133,15 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
         try {
           await sendIsolating(lines);
           consecutiveFailures = 0;
+          failures.onSuccess();
           break;
         } catch (err) {
+          const f = isFailure(err) ? err : classifyWriteError(err);
           consecutiveFailures++;
-          lastError = describeWriteError(err);
-          lastErrorAtMs = Date.now();
           metrics?.onError('retriable');
-          const delay = Math.min(maxBackoffMs, 100 * 2 ** Math.min(attempt, 10));
-          log.warn(
-            { err: lastError, lines: lines.length, attempt, retryInMs: delay },
-            'InfluxDB write failed; retrying, messages stay unacknowledged.',
-          );
-          await new Promise((r) => setTimeout(r, delay));
+          const delay = Math.max(Math.min(maxBackoffMs, 100 * 2 ** Math.min(attempt, 10)), f.retryAfterMs);
+          failures.onFailure(f, lines.length, delay);
+          await waitToRetry(f, delay);
         }
       }
       metrics?.onBatch(lines.length, performance.now() - started);
@@ -151,12 +179,7 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
         if (!stopping || writing) schedule();
       });
     },
-    state: () => ({
-      pendingLines,
-      writing,
-      consecutiveFailures,
-      ...(lastError !== undefined && { lastError, lastErrorAtMs }),
-    }),
+    state: () => ({ pendingLines, writing, consecutiveFailures, ...failures.state() }),
     async stop(timeoutMs = 15_000) {
       stopping = true;
       if (timer) {

@@ -26,7 +26,7 @@ export function influxdVersion(bin: string): string | undefined {
   return r.stdout.trim();
 }
 
-function configToml(dir: string, httpPort: number, rpcPort: number): string {
+function configToml(dir: string, httpPort: number, rpcPort: number, authEnabled: boolean): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -46,6 +46,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = ${authEnabled}
 [logging]
   level = "warn"
 [continuous_queries]
@@ -57,7 +58,14 @@ bind-address = "127.0.0.1:${rpcPort}"
  * Run InfluxDB 1.x (Debian's `influxdb` package) as a child process: data under `dataDir`, HTTP on a
  * free loopback port. Used by `serve` when no KZM_INFLUX_URL is set, and by the tests.
  */
-export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: Logger; port?: number }): LocalInflux {
+export function createLocalInflux(opts: {
+  dataDir: string;
+  bin?: string;
+  log?: Logger;
+  port?: number;
+  /** HTTP basic/query auth on (tests of refused credentials); the first user must be created as admin. */
+  authEnabled?: boolean;
+}): LocalInflux {
   const bin = opts.bin ?? 'influxd';
   const dataDir = resolve(opts.dataDir);
   let child: ChildProcess | undefined;
@@ -84,7 +92,7 @@ export function createLocalInflux(opts: { dataDir: string; bin?: string; log?: L
       const httpPort = opts.port ?? (await freePort());
       const rpcPort = await freePort();
       const conf = join(dataDir, 'influxd.conf');
-      writeFileSync(conf, configToml(dataDir, httpPort, rpcPort));
+      writeFileSync(conf, configToml(dataDir, httpPort, rpcPort, opts.authEnabled ?? false));
       url = `http://127.0.0.1:${httpPort}`;
       // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
       // after the writer has drained. If the service dies without stopping it, the exit hook kills it.

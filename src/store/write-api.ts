@@ -1,4 +1,4 @@
-import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 
 // The client would print its own errors to the console; the BatchWriter logs every failure with context.
 setLogger({ error: () => {}, warn: () => {} });
@@ -27,14 +27,4 @@ export function createWriteApi(target: InfluxTarget, maxBatchLines: number): Wri
     return new InfluxDB({ ...conn, transport }).getWriteApi('', target.bucket, 'ns', opts);
   }
   return new InfluxDB(conn).getWriteApi(target.org, target.bucket, 'ns', opts);
-}
-
-/** 4xx other than 429: the batch itself is bad (type conflict, parse error) and retrying cannot help. */
-export function isPoison(err: unknown): boolean {
-  return err instanceof HttpError && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 429;
-}
-
-export function describeWriteError(err: unknown): string {
-  if (err instanceof HttpError) return `HTTP ${err.statusCode}: ${(err.body ?? err.message).toString().slice(0, 300)}`;
-  return (err as Error)?.message ?? String(err);
 }

@@ -17,9 +17,9 @@ export interface TestInflux {
 let dbSeq = 0;
 
 /** A real InfluxDB 1.x (Debian's influxd) on a free loopback port with data in a temp dir. */
-export async function startInflux(): Promise<TestInflux> {
+export async function startInflux(opts: { authEnabled?: boolean } = {}): Promise<TestInflux> {
   const dir = mkdtempSync(join(tmpdir(), 'kzm-influx-'));
-  const influx = createLocalInflux({ dataDir: dir });
+  const influx = createLocalInflux({ dataDir: dir, ...opts });
   await influx.start();
   const log = pino({ level: 'silent' });
   return {

@@ -19,8 +19,12 @@ export interface HealthReport {
     pendingLines: number;
     writing: boolean;
     consecutiveWriteFailures: number;
+    /** Only while writes fail: what is wrong ("token refused", "database missing", ...) and since when. */
+    writeFailing?: { cause: string; since: string; attempts: number };
     lastWriteError?: string;
     lastWriteErrorAt?: string;
+    /** The last failure after writes recovered (kept 15 min): the past, not the present state. */
+    recoveredFrom?: { cause: string; error: string; failedForS: number; recoveredAt: string };
   };
 }
 
@@ -30,7 +34,7 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
   const w = deps.writer.state();
   const broker = deps.broker();
   return {
-    status: ping.ok && broker.connected && w.consecutiveFailures === 0 ? 'ok' : 'degraded',
+    status: ping.ok && broker.connected && !w.failing && w.consecutiveFailures === 0 ? 'ok' : 'degraded',
     broker,
     influx: {
       url: deps.influx.url,
@@ -42,9 +46,22 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
       pendingLines: w.pendingLines,
       writing: w.writing,
       consecutiveWriteFailures: w.consecutiveFailures,
-      ...(w.lastError && {
-        lastWriteError: w.lastError,
-        lastWriteErrorAt: new Date(w.lastErrorAtMs ?? 0).toISOString(),
+      ...(w.failing && {
+        writeFailing: {
+          cause: w.failing.cause,
+          since: new Date(w.failing.sinceMs).toISOString(),
+          attempts: w.failing.attempts,
+        },
+        lastWriteError: w.failing.error,
+        lastWriteErrorAt: new Date(w.failing.lastAtMs).toISOString(),
+      }),
+      ...(w.recovered && {
+        recoveredFrom: {
+          cause: w.recovered.cause,
+          error: w.recovered.error,
+          failedForS: Math.round(w.recovered.failedForMs / 1000),
+          recoveredAt: new Date(w.recovered.recoveredAtMs).toISOString(),
+        },
       }),
     },
   };

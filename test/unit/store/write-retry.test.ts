@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import { HttpError, RequestTimedOutError } from '@influxdata/influxdb-client';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
+import { createBatchWriter } from '../../../src/store/batch-writer.ts';
+import { influxTarget } from '../../../src/store/influx-target.ts';
+import { pingInflux } from '../../../src/store/ping.ts';
+import { createWriteApi } from '../../../src/store/write-api.ts';
+import { classifyWriteError } from '../../../src/store/write-errors.ts';
+import { freePort } from '../../../src/util/free-port.ts';
+
+describe('classifyWriteError: only 400/413/422 are the data’s fault', () => {
+  const cases = [
+    {
+      name: '400 bad line',
+      err: new HttpError(400, 'Bad Request', '{"error":"partial write"}'),
+      kind: 'data',
+      cause: 'line refused',
+    },
+    { name: '413 too large', err: new HttpError(413, 'Too Large'), kind: 'data', cause: 'line refused' },
+    { name: '422 unprocessable', err: new HttpError(422, 'Unprocessable'), kind: 'data', cause: 'line refused' },
+    { name: '401 refused', err: new HttpError(401, 'Unauthorized'), kind: 'retry', cause: 'token refused' },
+    { name: '403 forbidden', err: new HttpError(403, 'Forbidden'), kind: 'retry', cause: 'token refused' },
+    { name: '404 database', err: new HttpError(404, 'Not Found'), kind: 'retry', cause: 'database missing' },
+    { name: '408 timeout', err: new HttpError(408, 'Timeout'), kind: 'retry', cause: 'InfluxDB timed out' },
+    {
+      name: '429 throttled',
+      err: new HttpError(429, 'Too Many', '', '7'),
+      kind: 'retry',
+      cause: 'InfluxDB throttling writes',
+    },
+    { name: '503 unavailable', err: new HttpError(503, 'Unavailable'), kind: 'retry', cause: 'InfluxDB server error' },
+    { name: '409 unknown 4xx', err: new HttpError(409, 'Conflict'), kind: 'retry', cause: 'unexpected HTTP 409' },
+    { name: 'client timeout', err: new RequestTimedOutError(), kind: 'retry', cause: 'InfluxDB timed out' },
+    {
+      name: 'connection refused',
+      err: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      kind: 'retry',
+      cause: 'InfluxDB unreachable',
+    },
+  ];
+  it.each(cases)('$name', ({ err, kind, cause }) => {
+    expect(classifyWriteError(err)).toMatchObject({ kind, cause });
+  });
+  it('reads Retry-After (seconds) into ms', () => {
+    expect(classifyWriteError(new HttpError(429, 'Too Many', '', '7')).retryAfterMs).toBe(7000);
+  });
+});
+
+/** A fake InfluxDB /write endpoint: answers from a script, records when each write arrived. */
+function fakeInflux(answer: (n: number) => { status: number; headers?: Record<string, string> }) {
+  const writes: number[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url!.startsWith('/ping')) {
+        res.statusCode = 204;
+        res.end();
+        return;
+      }
+      writes.push(Date.now());
+      const a = answer(writes.length);
+      res.writeHead(a.status, a.headers ?? {});
+      res.end(a.status >= 300 ? '{"error":"scripted"}' : '');
+    });
+  });
+  return { server, writes };
+}
+
+const listen = (s: Server, port: number) => new Promise<void>((r) => s.listen(port, '127.0.0.1', () => r()));
+const close = (s: Server) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()));
+
+describe('BatchWriter retry timing', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      s.closeAllConnections();
+      await close(s);
+    }
+  });
+
+  async function writerOn(port: number) {
+    const cfg = loadConfig({ env: {}, overrides: { influx: { database: 'x', timeoutMs: 1000 } } });
+    const target = influxTarget(cfg.influx, `http://127.0.0.1:${port}`);
+    return createBatchWriter({
+      writeApi: createWriteApi(target, 10),
+      batchSize: 10,
+      lingerMs: 0,
+      log: pino({ level: 'silent' }),
+      ping: async () => (await pingInflux(target.url, 300)).ok,
+      pingEveryMs: 100,
+    });
+  }
+
+  it('honours Retry-After on 429 before the next attempt', async () => {
+    const port = await freePort();
+    const fake = fakeInflux((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 204 }));
+    servers.push(fake.server);
+    await listen(fake.server, port);
+    const w = await writerOn(port);
+    await w.write(['m v=1i 1']);
+    expect(fake.writes).toHaveLength(2);
+    expect(fake.writes[1]! - fake.writes[0]!).toBeGreaterThanOrEqual(950);
+    expect(w.state().recovered).toMatchObject({ cause: 'InfluxDB throttling writes' });
+    await w.stop(500);
+  });
+
+  it('resumes as soon as /ping answers after an outage, not at the end of its backoff', async () => {
+    const port = await freePort();
+    const w = await writerOn(port);
+    // InfluxDB down: connections refused for 4 s (backoff 0.1+0.2+0.4+0.8+1.6 s, next wait 3.2 s).
+    const written = w.write(['m v=1i 1']).then(() => Date.now());
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(w.state().failing).toMatchObject({ cause: 'InfluxDB unreachable' });
+    const fake = fakeInflux(() => ({ status: 204 }));
+    servers.push(fake.server);
+    await listen(fake.server, port);
+    const backAt = Date.now();
+    const doneAt = await written;
+    expect(doneAt - backAt).toBeLessThan(1000);
+    expect(w.state().failing).toBeUndefined();
+    await w.stop(500);
+  }, 15_000);
+});
