@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
+import { maxPacketBytesFor } from './broker/packet-size-guard.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { feeSettings } from './config/fee-settings.ts';
 import type { Config } from './config/schema.ts';
@@ -182,6 +183,8 @@ export function createService(
       port: config.mqtt.embeddedPort,
       ingest,
       log: log.child({ component: 'broker' }),
+      maxPacketBytes: maxPacketBytesFor(config.ingest.maxPayloadBytes),
+      onPacketTooLarge: () => metrics.rejected.inc({ reason: 'packet-too-large' }),
     });
     broker = b;
     await b.start();

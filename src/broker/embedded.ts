@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
+import { guardPacketSize } from './packet-size-guard.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -26,11 +27,30 @@ export function createEmbeddedBroker(opts: {
   port: number;
   ingest: IngestPipeline;
   log: Logger;
+  /** Packets above this close the connection before their body is read (see packet-size-guard.ts). */
+  maxPacketBytes?: number;
+  /** Called once for each connection closed for an oversized packet (the service counts it). */
+  onPacketTooLarge?: () => void;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
+
+  /** aedes takes the connection; the packet-size guard follows its framing from aedes's own reads. */
+  function acceptConnection(b: Aedes) {
+    return (conn: Socket) => {
+      b.handle(conn);
+      if (opts.maxPacketBytes === undefined) return;
+      guardPacketSize(conn, opts.maxPacketBytes, (info) => {
+        opts.onPacketTooLarge?.();
+        log.warn(
+          { ...info, maxPacketBytes: opts.maxPacketBytes },
+          'MQTT packet above the size bound; connection closed before reading it.',
+        );
+      });
+    };
+  }
   return {
     get url() {
       return `mqtt://${opts.host}:${port}`;
@@ -77,7 +97,7 @@ export function createEmbeddedBroker(opts: {
       broker.on('clientError', (client, err) =>
         log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'),
       );
-      server = createServer(broker.handle);
+      server = createServer(acceptConnection(broker));
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(opts.port, opts.host, () => resolve());
