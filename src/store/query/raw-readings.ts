@@ -23,13 +23,24 @@ export async function readRawHours(
   return out;
 }
 
+/**
+ * Rows of `reading` as readings, keeping only whole ones. InfluxDB 1.x applies a write field by field, so a
+ * query that runs while a batch is being written can see a reading with `wh` but no `ts_ms` or `fault` yet
+ * (issue 12's rollup race: "tsMs must be an integer, got NaN"). Such a row is a reading still being written:
+ * it is skipped here, and the message writing it marks its hour for the rollups once it is stored. A reading
+ * is 'ok' only when its `fault` field reads 0: a missing or odd value is never taken for ok.
+ */
 export function seriesReadings(s: Series): Reading[] {
   const [iw, it, iff] = [columnIndex(s, 'wh'), columnIndex(s, 'ts_ms'), columnIndex(s, 'fault')];
-  return s.values.map((v) => ({
-    tsMs: num(v[it]),
-    registerWh: num(v[iw]),
-    status: num(v[iff]) === 1 ? 'fault' : 'ok',
-  }));
+  const out: Reading[] = [];
+  for (const v of s.values) {
+    const tsMs = num(v[it]);
+    const registerWh = num(v[iw]);
+    const fault = num(v[iff]);
+    if (!Number.isSafeInteger(tsMs) || !Number.isSafeInteger(registerWh) || (fault !== 0 && fault !== 1)) continue;
+    out.push({ tsMs, registerWh, status: fault === 1 ? 'fault' : 'ok' });
+  }
+  return out;
 }
 
 /** Every raw reading a meter's ledger needs: from the last at/before fromMs to the first at/after toMs. */
