@@ -27,6 +27,7 @@ import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
 import { createLocalInflux } from './store/local-influxd.ts';
 import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
+import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
 import { createWriteApi } from './store/write-api.ts';
 
 export interface Service {
@@ -37,6 +38,8 @@ export interface Service {
   readonly live: LiveState;
   readonly app: FastifyInstance;
   readonly writer: BatchWriter;
+  /** The durable local spool, when `ingest.spool.enabled`. */
+  readonly spool: Spool | undefined;
   /** Hour/day rollups the ledger reads; flush() waits until everything stored so far is rolled up. */
   readonly rollups: Rollups;
   /** The fee_1d measurement (fees per meter and day) that Grafana reads. */
@@ -101,6 +104,10 @@ export function createService(
   const live = createLiveState();
   let target!: InfluxTarget;
   let writer!: BatchWriter;
+  let spool: Spool | undefined;
+  /** Resolved when stop() begins: a rollup pass waiting for the spool to replay gives up then. */
+  let markStopping: () => void = () => {};
+  let stopping = new Promise<void>((r) => (markStopping = r));
   let rollups!: Rollups;
   let feeDays!: FeeDays;
   let broker: EmbeddedBroker | undefined;
@@ -158,6 +165,46 @@ export function createService(
     await f.start();
     stops.unshift(() => f.stop());
     return f;
+  }
+
+  /** With `ingest.spool` on, ingest acknowledges once lines are fsynced to the spool, which replays them to the writer. */
+  async function startSpool(): Promise<Spool | undefined> {
+    const cfg = config.ingest.spool;
+    if (!cfg.enabled) return undefined;
+    const s = createSpool({
+      dir: join(config.dataDir, 'spool'),
+      maxBytes: cfg.maxBytes,
+      segmentBytes: cfg.segmentBytes,
+      sink: writer,
+      log: log.child({ component: 'spool' }),
+    });
+    await s.start();
+    stops.unshift(() => s.stop());
+    registerSpoolMetrics(metrics.registry, s);
+    return s;
+  }
+
+  /**
+   * Rollups read InfluxDB, so with the spool a pass first waits until what was acknowledged has been replayed;
+   * recovery of durable marks (rollups.start) waits for the backlog a previous run left in the spool.
+   */
+  async function startRollups(): Promise<void> {
+    const s = spool;
+    rollups = createRollups({
+      config,
+      registry,
+      target,
+      sink: writer,
+      log: log.child({ component: 'rollup' }),
+      metrics: metrics.registry,
+      ...(s && { beforePass: () => Promise.race([s.replayed(), stopping]) }),
+    });
+    const r = rollups;
+    stops.unshift(() => r.stop());
+    if (!s) return r.start();
+    void Promise.race([s.replayed().then(() => true), stopping.then(() => false)]).then((go) =>
+      go ? r.start().catch((err: Error) => log.error({ err: err.message }, 'Rollup recovery failed.')) : undefined,
+    );
   }
 
   async function startBroker(ingest: IngestPipeline): Promise<void> {
@@ -220,6 +267,7 @@ export function createService(
       influx: target,
       writer,
       broker: () => broker?.health() ?? subscriber!.health(),
+      ...(spool && { spool: spool.state }),
     };
     app = await buildApp({ registry, live, metrics, health, log, plugins });
     await app.listen({ host: config.http.host, port: config.http.port });
@@ -246,6 +294,9 @@ export function createService(
     get writer() {
       return writer;
     },
+    get spool() {
+      return spool;
+    },
     get rollups() {
       return rollups;
     },
@@ -264,21 +315,15 @@ export function createService(
       writer = startWriter();
       const stopProgress = startIngestProgressLog(metrics, log.child({ component: 'ingest' }));
       stops.unshift(async () => stopProgress());
-      rollups = createRollups({
-        config,
-        registry,
-        target,
-        sink: writer,
-        log: log.child({ component: 'rollup' }),
-        metrics: metrics.registry,
-      });
-      await rollups.start();
-      stops.unshift(() => rollups.stop());
+      spool = await startSpool();
+      await startRollups();
       feeDays = await startFeeDays(prepared.tariffs);
       const marks = rollups.marks;
+      const s = spool;
+      const { spool: _spoolConfig, ...ingestConfig } = config.ingest;
       const ingest = createIngestPipeline({
         registry,
-        writer,
+        writer: s ? { write: (lines) => s.write(lines), state: () => writer.state(), stop: (t) => writer.stop(t) } : writer,
         metrics,
         live,
         log: log.child({ component: 'ingest' }),
@@ -291,7 +336,7 @@ export function createService(
           },
           oldestInFlightMs: () => marks.oldestInFlightMs(),
         },
-        ...config.ingest,
+        ...ingestConfig,
       });
       stops.unshift(async () => ingest.stop());
       await startBroker(ingest);
@@ -303,11 +348,13 @@ export function createService(
       );
     },
     async stop() {
+      markStopping();
       while (stops.length) {
         const s = stops.shift()!;
         await s().catch((err: Error) => log.warn({ err: err.message }, 'Error while stopping a component.'));
       }
       started = false;
+      stopping = new Promise<void>((r) => (markStopping = r));
     },
   };
 }

@@ -85,6 +85,26 @@ export const configSchema = z.strictObject({
         .default(300),
       /** How much of a rejected payload is kept in the `rejected` measurement. */
       rejectedPayloadMaxBytes: z.number().int().min(0).max(65_536).default(1024),
+      /** Durable local spool in front of the writer (<dataDir>/spool): acknowledge once fsynced there, replay to InfluxDB in order. */
+      spool: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** Unreplayed bytes at most; when full, acknowledgements wait (back-pressure), nothing is dropped. */
+          maxBytes: z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .max(2 ** 40)
+            .default(512 * 1024 * 1024),
+          /** Size of one log segment file; replayed segments are deleted whole. */
+          segmentBytes: z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .max(1024 * 1024 * 1024)
+            .default(16 * 1024 * 1024),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Substitution policy and rounding (docs/fees.md); a ledger request may still name its policy. */

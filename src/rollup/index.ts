@@ -42,6 +42,8 @@ export interface RollupDeps {
   readonly log: Logger;
   readonly metrics?: PromRegistry;
   readonly now?: () => number;
+  /** See RollupWorkerOptions.beforePass. */
+  readonly beforePass?: () => Promise<void>;
 }
 
 const CHECKPOINT_EVERY_MS = 5_000;
@@ -60,10 +62,13 @@ export function createRollups(deps: RollupDeps): Rollups {
     intervalMs: config.rollup.intervalMs,
     maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
+    ...(deps.beforePass && { beforePass: deps.beforePass }),
   });
   const marks = createRollupMarks(worker);
   const file = join(config.dataDir, 'rollup-checkpoint.json');
   let timer: NodeJS.Timeout | undefined;
+  /** Recovery ran: only then may a checkpoint move forward (it would otherwise skip marks not yet recovered). */
+  let started = false;
   const checkpoint = () => {
     try {
       writeCheckpoint(file, safePointMs(now(), marks, worker), now());
@@ -88,6 +93,7 @@ export function createRollups(deps: RollupDeps): Rollups {
           'Recomputing rollups of readings stored before the last stop.',
         );
       worker.start();
+      started = true;
       timer = setInterval(checkpoint, CHECKPOINT_EVERY_MS);
       timer.unref();
     },
@@ -95,7 +101,7 @@ export function createRollups(deps: RollupDeps): Rollups {
     async stop() {
       if (timer) clearInterval(timer);
       await worker.stop();
-      checkpoint();
+      if (started) checkpoint();
     },
   };
 }

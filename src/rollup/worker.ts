@@ -26,6 +26,8 @@ export interface RollupWorkerOptions {
   readonly now?: () => number;
   /** Told the meter-hours after each pass that stored their rollups (ledger caches listen). */
   readonly onRecomputed?: (meterHours: (readonly [string, number])[]) => void;
+  /** Awaited before each pass reads the store: with the spool on, until what was acknowledged has reached InfluxDB. */
+  readonly beforePass?: () => Promise<void>;
 }
 
 export interface RollupWorker {
@@ -126,6 +128,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     inPass = batch;
     started++;
     try {
+      await opts.beforePass?.();
       const r = await recomputeRollups(opts.target, opts.sink, meterHours([...batch.keys()].map(split)));
       passes++;
       hoursRecomputed += r.hours;

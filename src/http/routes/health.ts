@@ -4,11 +4,14 @@ import { pingInflux } from '../../store/ping.ts';
 import type { BrokerHealth } from '../../broker/broker-health.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
 import { healthSchema, zodCompilers } from './schemas.ts';
+import type { SpoolState } from '../../store/spool.ts';
 
 export interface HealthDeps {
   readonly influx: Pick<InfluxTarget, 'url' | 'apiVersion'>;
   readonly writer: Pick<BatchWriter, 'state'>;
   readonly broker: () => BrokerHealth;
+  /** The local spool's state, when it is on. */
+  readonly spool?: () => SpoolState;
 }
 
 export interface HealthReport {
@@ -26,6 +29,8 @@ export interface HealthReport {
     /** The last failure after writes recovered (kept 15 min): the past, not the present state. */
     recoveredFrom?: { cause: string; error: string; failedForS: number; recoveredAt: string };
   };
+  /** Present when the spool is on: unreplayed bytes, the oldest record's age, full = acknowledgements wait. */
+  spool?: { bytes: number; maxBytes: number; oldestAgeS: number; full: boolean };
 }
 
 /** One probe: InfluxDB's /ping, the broker's measured state and the writer's. */
@@ -33,8 +38,10 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
   const ping = await pingInflux(deps.influx.url);
   const w = deps.writer.state();
   const broker = deps.broker();
+  const spool = deps.spool?.();
+  const healthy = ping.ok && broker.connected && !w.failing && w.consecutiveFailures === 0 && !spool?.full;
   return {
-    status: ping.ok && broker.connected && !w.failing && w.consecutiveFailures === 0 ? 'ok' : 'degraded',
+    status: healthy ? 'ok' : 'degraded',
     broker,
     influx: {
       url: deps.influx.url,
@@ -64,6 +71,14 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
         },
       }),
     },
+    ...(spool && {
+      spool: {
+        bytes: spool.bytes,
+        maxBytes: spool.maxBytes,
+        oldestAgeS: Math.round((spool.oldestAgeMs ?? 0) / 1000),
+        full: spool.full,
+      },
+    }),
   };
 }
 

@@ -65,9 +65,21 @@ export const healthSchema = z
       pendingLines: z.number().int(),
       writing: z.boolean(),
       consecutiveWriteFailures: z.number().int(),
+      writeFailing: z
+        .looseObject({ cause: z.string(), since: z.string(), attempts: z.number().int() })
+        .optional()
+        .describe('Only while writes fail: "token refused", "database missing", "InfluxDB unreachable", ...'),
       lastWriteError: z.string().optional(),
       lastWriteErrorAt: z.string().optional(),
+      recoveredFrom: z
+        .looseObject({ cause: z.string(), error: z.string(), failedForS: z.number().int(), recoveredAt: z.string() })
+        .optional()
+        .describe('The last write failure after writes recovered (kept 15 minutes)'),
     }),
+    spool: z
+      .looseObject({ bytes: z.number().int(), maxBytes: z.number().int(), oldestAgeS: z.number().int(), full: z.boolean() })
+      .optional()
+      .describe('With ingest.spool on: unreplayed bytes, oldest record age; full = acknowledgements wait'),
   })
   .describe('200 when everything is ok, 503 when degraded (same body)');
 
