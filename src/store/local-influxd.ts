@@ -15,6 +15,8 @@ export class LocalInfluxError extends Error {
 export interface LocalInflux {
   readonly url: string;
   readonly dataDir: string;
+  /** The influxd process id while it runs (drills stop and kill it). */
+  readonly pid: number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -76,6 +78,9 @@ export function createLocalInflux(opts: {
       return url;
     },
     dataDir,
+    get pid() {
+      return child?.exitCode === null ? child.pid : undefined;
+    },
     async start() {
       const version = influxdVersion(bin);
       if (!version) {

@@ -15,21 +15,36 @@ const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
 /** Debian's mosquitto on a free loopback port, persistence in a temp dir, unlimited in-flight window. */
 export async function startMosquitto(extraConf = ''): Promise<TestMosquitto> {
-  const dir = mkdtempSync(join(tmpdir(), 'kzm-mosq-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1
-allow_anonymous true
-persistence true
+  return startMosquittoWith(
+    (dir) => `persistence true
 persistence_location ${dir}/
 max_inflight_messages 0
 max_queued_messages 0
-log_dest none
 ${extraConf}`,
   );
-  const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * Debian's mosquitto with a given configuration body (`conf(dir)`, dir = its temp dir for persistence), plus a
+ * loopback listener on a free port, anonymous access and no log file. `port` reuses a port (a restart).
+ */
+export async function startMosquittoWith(
+  conf: (dir: string) => string,
+  port?: number,
+  dir?: string,
+): Promise<TestMosquitto> {
+  dir ??= mkdtempSync(join(tmpdir(), 'kzm-mosq-'));
+  port ??= await freePort();
+  const confFile = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    confFile,
+    `listener ${port} 127.0.0.1
+allow_anonymous true
+log_dest none
+${conf(dir)}
+`,
+  );
+  const child: ChildProcess = spawn(MOSQUITTO, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();

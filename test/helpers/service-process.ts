@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICES_DIR } from './service.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface ServiceProcess {
+  readonly pid: number;
+  readonly httpUrl: string;
+  /** Highest peak RSS (VmHWM) seen, in bytes. */
+  peakRssBytes(): number;
+  /** SIGKILL (a crash) or SIGTERM (a clean stop); resolves once the process is gone. */
+  kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Last lines the service logged (for failure messages). */
+  logTail(): string;
+}
+
+/** VmHWM (peak resident set) of a process from /proc, in bytes; 0 when gone. */
+export function peakRss(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `kzmeter serve` as its own process (so a drill can SIGKILL it and measure its memory), configured by KZM_*
+ * environment variables; resolves once it logged "Service started.".
+ */
+export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--json'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', KZM_REGISTRY_DIR: DEVICES_DIR, KZM_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  let httpUrl = '';
+  let peak = 0;
+  const sample = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 100);
+  sample.unref();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  void exited.then(() => clearInterval(sample));
+  const started = new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      tail = (tail + d.toString()).slice(-4000);
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.includes('"Service started."')) continue;
+        httpUrl = (JSON.parse(line) as { http: string }).http;
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+    void exited.then(() => reject(new Error(`service exited before it started: ${tail}`)));
+    setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms: ${tail}`)), timeoutMs).unref();
+  });
+  try {
+    await started;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    pid: child.pid!,
+    httpUrl,
+    peakRssBytes: () => Math.max(peak, peakRss(child.pid!)),
+    async kill(signal) {
+      peak = Math.max(peak, peakRss(child.pid!));
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    logTail: () => tail,
+  };
+}
