@@ -27,5 +27,11 @@ if (!only || only === 'ledger') {
     console.log(JSON.stringify(all.ledger, null, 2));
   }
 }
+if (!only || only === 'spool') {
+  const { benchSpool } = await import('./spool.ts');
+  console.error('spool: service with ingest.spool off vs on (throughput, ack latency, peak RSS) ...');
+  all.spool = await benchSpool(Number(process.env.BENCH_READINGS ?? 100_000));
+  console.log(JSON.stringify(all.spool, null, 2));
+}
 console.log(`results: ${saveResult('bench', all)}`);
 process.exit(0);
