@@ -323,7 +323,9 @@ export function createService(
       const { spool: _spoolConfig, ...ingestConfig } = config.ingest;
       const ingest = createIngestPipeline({
         registry,
-        writer: s ? { write: (lines) => s.write(lines), state: () => writer.state(), stop: (t) => writer.stop(t) } : writer,
+        writer: s
+          ? { write: (lines) => s.write(lines), state: () => writer.state(), stop: (t) => writer.stop(t) }
+          : writer,
         metrics,
         live,
         log: log.child({ component: 'ingest' }),

@@ -343,7 +343,10 @@ export function createSpool(opts: SpoolOptions): Spool {
       await active?.close();
       active = undefined;
       if (!drained)
-        log.warn({ bytes: unreplayed() }, 'Stopped with spooled lines not yet in InfluxDB; they replay at the next start.');
+        log.warn(
+          { bytes: unreplayed() },
+          'Stopped with spooled lines not yet in InfluxDB; they replay at the next start.',
+        );
       return drained;
     },
   };
@@ -362,6 +365,10 @@ export function registerSpoolMetrics(registry: PromRegistry, spool: Pick<Spool, 
     });
   gauge('kzm_spool_bytes', 'Bytes in the local spool not yet replayed to InfluxDB', (s) => s.bytes);
   gauge('kzm_spool_max_bytes', 'Configured bound of the local spool', (s) => s.maxBytes);
-  gauge('kzm_spool_oldest_age_seconds', 'Age of the oldest unreplayed spool record', (s) => (s.oldestAgeMs ?? 0) / 1000);
+  gauge(
+    'kzm_spool_oldest_age_seconds',
+    'Age of the oldest unreplayed spool record',
+    (s) => (s.oldestAgeMs ?? 0) / 1000,
+  );
   gauge('kzm_spool_full', '1 while the spool is full and acknowledgements wait', (s) => (s.full ? 1 : 0));
 }

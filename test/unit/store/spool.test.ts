@@ -35,7 +35,11 @@ function recordingSink() {
   };
 }
 
-function spoolIn(dir: string, sink: ReturnType<typeof recordingSink>, o: { maxBytes?: number; segmentBytes?: number } = {}) {
+function spoolIn(
+  dir: string,
+  sink: ReturnType<typeof recordingSink>,
+  o: { maxBytes?: number; segmentBytes?: number } = {},
+) {
   const s = createSpool({
     dir,
     maxBytes: o.maxBytes ?? 1024 * 1024,
@@ -53,8 +57,12 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `reading,meter=m1 wh=${from + i}i ${from + i}`);
-const segmentsOf = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
+const lines = (from: number, n: number) =>
+  Array.from({ length: n }, (_, i) => `reading,meter=m1 wh=${from + i}i ${from + i}`);
+const segmentsOf = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort();
 
 describe('spool', () => {
   it('acknowledges concurrent writes and replays every line in order', async () => {
