@@ -74,7 +74,10 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     async kill(signal) {
       peak = Math.max(peak, peakRss(child.pid!));
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A clean stop gets 40 s (writer and spool drain up to 15 s each), then it is killed: never an orphan.
+      const force = setTimeout(() => child.kill('SIGKILL'), 40_000);
       await exited;
+      clearTimeout(force);
     },
     logTail: () => tail,
   };
