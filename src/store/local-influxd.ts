@@ -93,39 +93,54 @@ export function createLocalInflux(opts: {
           `"${bin}" is ${version}; the local launcher runs InfluxDB 1.x. For 2.x/3.x start the server yourself and set KZM_INFLUX_URL.`,
         );
       }
-      mkdirSync(dataDir, { recursive: true });
-      const httpPort = opts.port ?? (await freePort());
-      const rpcPort = await freePort();
-      const conf = join(dataDir, 'influxd.conf');
-      writeFileSync(conf, configToml(dataDir, httpPort, rpcPort, opts.authEnabled ?? false));
-      url = `http://127.0.0.1:${httpPort}`;
-      // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
-      // after the writer has drained. If the service dies without stopping it, the exit hook kills it.
-      child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-      const orphanGuard = () => child?.kill('SIGKILL');
-      process.once('exit', orphanGuard);
-      child.once('exit', () => process.off('exit', orphanGuard));
-      child.stderr?.on('data', (d: Buffer) => {
-        stderrTail = (stderrTail + d.toString()).slice(-2000);
-      });
-      let onEarlyExit: (code: number | null) => void = () => {};
-      const exited = new Promise<never>((_, reject) => {
-        onEarlyExit = (code) =>
-          reject(
-            new LocalInfluxError(`influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`),
-          );
-      });
-      child.once('exit', onEarlyExit);
-      const ready = (async () => {
-        const until = Date.now() + 30_000;
-        while (Date.now() < until) {
-          if ((await pingInflux(url, 1000)).ok) return;
-          await new Promise((r) => setTimeout(r, 100));
+      // Free ports are picked, then bound by influxd: another process may take one in between (a shared
+      // machine, a drill restarting its influxd on its port). Then pick again, up to three times.
+      const launch = async () => {
+        mkdirSync(dataDir, { recursive: true });
+        const httpPort = opts.port ?? (await freePort());
+        const rpcPort = await freePort();
+        const conf = join(dataDir, 'influxd.conf');
+        writeFileSync(conf, configToml(dataDir, httpPort, rpcPort, opts.authEnabled ?? false));
+        url = `http://127.0.0.1:${httpPort}`;
+        // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
+        // after the writer has drained. If the service dies without stopping it, the exit hook kills it.
+        child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const orphanGuard = () => child?.kill('SIGKILL');
+        process.once('exit', orphanGuard);
+        child.once('exit', () => process.off('exit', orphanGuard));
+        child.stderr?.on('data', (d: Buffer) => {
+          stderrTail = (stderrTail + d.toString()).slice(-2000);
+        });
+        let onEarlyExit: (code: number | null) => void = () => {};
+        const exited = new Promise<never>((_, reject) => {
+          onEarlyExit = (code) =>
+            reject(
+              new LocalInfluxError(
+                `influxd exited with code ${code} during start-up: ${stderrTail.trim().slice(-500)}`,
+              ),
+            );
+        });
+        child.once('exit', onEarlyExit);
+        const ready = (async () => {
+          const until = Date.now() + 30_000;
+          while (Date.now() < until) {
+            if ((await pingInflux(url, 1000)).ok) return;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
+        })();
+        await Promise.race([ready, exited]);
+        child.off('exit', onEarlyExit);
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await launch();
+          break;
+        } catch (err) {
+          if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+          stderrTail = '';
         }
-        throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
-      })();
-      await Promise.race([ready, exited]);
-      child.off('exit', onEarlyExit);
+      }
       opts.log?.info({ url, dataDir, version }, 'Local InfluxDB started.');
     },
     async stop() {
