@@ -134,7 +134,9 @@ export function createService(
         );
       },
     });
-    stops.unshift(() => w.stop());
+    // While InfluxDB refuses writes, waiting for a drain only delays the stop: what is not written stays
+    // unacknowledged (redelivered) or in the spool, and rollups are recovered from their durable marks.
+    stops.unshift(() => w.stop(w.state().failing ? 1_000 : 15_000));
     return w;
   }
 
@@ -179,7 +181,7 @@ export function createService(
       log: log.child({ component: 'spool' }),
     });
     await s.start();
-    stops.unshift(() => s.stop());
+    stops.unshift(() => s.stop(writer.state().failing ? 0 : 5_000));
     registerSpoolMetrics(metrics.registry, s);
     return s;
   }
@@ -200,7 +202,7 @@ export function createService(
       ...(s && { beforePass: () => Promise.race([s.replayed(), stopping]) }),
     });
     const r = rollups;
-    stops.unshift(() => r.stop());
+    stops.unshift(() => r.stop(writer.state().failing ? 0 : 10_000));
     if (!s) return r.start();
     void Promise.race([s.replayed().then(() => true), stopping.then(() => false)]).then((go) =>
       go ? r.start().catch((err: Error) => log.error({ err: err.message }, 'Rollup recovery failed.')) : undefined,
@@ -351,6 +353,8 @@ export function createService(
     },
     async stop() {
       markStopping();
+      // Appends waiting for room in a full spool would hold the broker's close forever: fail them (unacknowledged).
+      spool?.refuse();
       while (stops.length) {
         const s = stops.shift()!;
         await s().catch((err: Error) => log.warn({ err: err.message }, 'Error while stopping a component.'));

@@ -31,7 +31,8 @@ export interface Rollups {
   start(): Promise<void>;
   /** Every reading stored before the call is in the rollups (false: timed out, see the log). */
   flush(timeoutMs?: number): Promise<boolean>;
-  stop(): Promise<void>;
+  /** Waits up to `timeoutMs` for pending rollups (what is left is recovered from the durable marks). */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export interface RollupDeps {
@@ -98,9 +99,9 @@ export function createRollups(deps: RollupDeps): Rollups {
       timer.unref();
     },
     flush: (timeoutMs) => worker.flush(timeoutMs),
-    async stop() {
+    async stop(timeoutMs?: number) {
       if (timer) clearInterval(timer);
-      await worker.stop();
+      await worker.stop(timeoutMs);
       if (started) checkpoint();
     },
   };

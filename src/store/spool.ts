@@ -33,6 +33,8 @@ export interface Spool {
   /** Resolves once everything acknowledged by write() before this call is replayed to the sink (stored). */
   replayed(): Promise<void>;
   state(): SpoolState;
+  /** Refuse appends from now on and fail those waiting for room (not acknowledged): a shutdown must not wait for room. */
+  refuse(): void;
   start(): Promise<void>;
   /** Stop appending, replay what it can within `timeoutMs`; the rest stays on disk for the next start. */
   stop(timeoutMs?: number): Promise<boolean>;
@@ -88,6 +90,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   let committing: Promise<void> | undefined;
   let broken: Error | undefined;
   let stopping = false;
+  let refusing = false;
   const replayWaiters: { pos: number; resolve: () => void }[] = [];
   let wakeReplay: (() => void) | undefined;
   let replayLoop: Promise<void> | undefined;
@@ -288,7 +291,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   return {
     write(lines) {
       if (!lines.length) return Promise.resolve();
-      if (stopping) return Promise.reject(new SpoolError('spool is stopping; not acknowledged'));
+      if (stopping || refusing) return Promise.reject(new SpoolError('spool is stopping; not acknowledged'));
       const rec = encodeRecord(lines, now());
       return new Promise<void>((resolve, reject) => {
         blocked.push({ rec, resolve, reject });
@@ -298,6 +301,10 @@ export function createSpool(opts: SpoolOptions): Spool {
     replayed() {
       if (replayPos >= appendEnd) return Promise.resolve();
       return new Promise<void>((resolve) => replayWaiters.push({ pos: appendEnd, resolve }));
+    },
+    refuse() {
+      refusing = true;
+      for (const a of blocked.splice(0)) a.reject(new SpoolError('spool stopped; not acknowledged'));
     },
     state: () => ({
       bytes: unreplayed(),

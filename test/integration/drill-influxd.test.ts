@@ -24,7 +24,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Rig {
   readonly target: InfluxTarget;
   influxd: LocalInflux;
-  readonly svc: ServiceProcess;
+  svc: ServiceProcess;
+  /** Start the service again with the same configuration and disk (after it stopped). */
+  restartService(): Promise<void>;
   readonly load: MeterLoad;
   /** Start influxd again on the same port and data (after a kill). */
   restartInflux(): Promise<void>;
@@ -42,27 +44,33 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
     influxd.url,
   );
   const mqttPort = String(await freePort());
-  const svc = await spawnService({
+  const svcEnv = {
     KZM_HTTP_PORT: String(await freePort()),
     KZM_MQTT_EMBEDDED_PORT: mqttPort,
     KZM_INFLUX_URL: influxd.url,
     KZM_INFLUX_DATABASE: 'drill',
     KZM_DATA_DIR: join(dir, 'service'),
     ...env,
-  });
+  };
+  const svc = await spawnService(svcEnv);
+  const peaks: number[] = [];
   const load = await startMeterLoad(`mqtt://127.0.0.1:${mqttPort}`, METERS, RATE_PER_S);
   const r: Rig = {
     target,
     influxd,
     svc,
     load,
+    async restartService() {
+      peaks.push(r.svc.peakRssBytes());
+      r.svc = await spawnService(svcEnv);
+    },
     async restartInflux() {
       influxd = createLocalInflux({ dataDir: join(dir, 'influxdb'), port });
       r.influxd = influxd;
       await influxd.start();
     },
     async health() {
-      return (await (await fetch(`${svc.httpUrl}/health`)).json()) as Record<string, unknown>;
+      return (await (await fetch(`${r.svc.httpUrl}/health`)).json()) as Record<string, unknown>;
     },
     async finish(name) {
       try {
@@ -79,16 +87,16 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
         const figures = {
           drill: name,
           ...tally(load.sent(), acked, stored),
-          peakRssMB: Math.round(svc.peakRssBytes() / 1048576),
+          peakRssMB: Math.round(Math.max(r.svc.peakRssBytes(), ...peaks) / 1048576),
         };
         console.log(JSON.stringify(figures));
-        expect(allAcked, svc.logTail()).toBe(true);
+        expect(allAcked, r.svc.logTail()).toBe(true);
         expect(figures.lost).toBe(0);
         expect(figures.stored).toBe(figures.sent);
-        expect(svc.peakRssBytes()).toBeLessThan(RSS_BOUND);
+        expect(Math.max(r.svc.peakRssBytes(), ...peaks)).toBeLessThan(RSS_BOUND);
       } finally {
         await load.end();
-        await svc.kill('SIGTERM');
+        await r.svc.kill('SIGTERM');
         await influxd.stop();
         rmSync(dir, { recursive: true, force: true });
       }
@@ -147,7 +155,12 @@ describe('drill: InfluxDB killed or hung mid-stream', () => {
     const metrics = await (await fetch(`${r.svc.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^kzm_spool_full 1$/m);
     expect(metrics).toMatch(/^kzm_spool_bytes \d+/m);
-    await r.restartInflux();
-    await r.finish('spool full during influxd outage');
+    // A clean stop with the spool full must not wait for room (it did: the broker's close waited on the appends).
+    const stopStarted = Date.now();
+    await r.svc.kill('SIGTERM');
+    expect(Date.now() - stopStarted).toBeLessThan(30_000);
+    await r.restartInflux(); // the service's start checks InfluxDB first, then replays the spool left behind
+    await r.restartService();
+    await r.finish('spool full during influxd outage, service stopped and started');
   }, 150_000);
 });
