@@ -153,7 +153,7 @@ export function createService(
       log: flog,
       metrics: { ...writerMetrics(metrics), onPending: () => {} },
     });
-    stops.unshift(() => sink.stop());
+    stops.unshift(() => sink.stop(sink.state().failing ? 1_000 : 15_000));
     const f = createFeeDays({
       registry,
       tariffs,

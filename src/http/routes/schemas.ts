@@ -77,7 +77,12 @@ export const healthSchema = z
         .describe('The last write failure after writes recovered (kept 15 minutes)'),
     }),
     spool: z
-      .looseObject({ bytes: z.number().int(), maxBytes: z.number().int(), oldestAgeS: z.number().int(), full: z.boolean() })
+      .looseObject({
+        bytes: z.number().int(),
+        maxBytes: z.number().int(),
+        oldestAgeS: z.number().int(),
+        full: z.boolean(),
+      })
       .optional()
       .describe('With ingest.spool on: unreplayed bytes, oldest record age; full = acknowledgements wait'),
   })
