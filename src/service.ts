@@ -58,6 +58,12 @@ export class ServiceStartError extends Error {
 
 type Stops = (() => Promise<unknown>)[];
 
+/** Wait for a component's stop at most `ms` (what it leaves is recovered at the next start). */
+function boundedStop(stopping: Promise<unknown>, ms: number): Promise<unknown> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([stopping, new Promise((r) => (t = setTimeout(r, ms)))]).finally(() => clearTimeout(t));
+}
+
 /** What phase 1 proved before any port opens. */
 interface Prepared {
   readonly target: InfluxTarget;
@@ -165,7 +171,8 @@ export function createService(
       prices: registry.prices,
     });
     await f.start();
-    stops.unshift(() => f.stop());
+    // Its stop waits for a running recompute, whose writes retry for as long as InfluxDB refuses them: bound it.
+    stops.unshift(() => boundedStop(f.stop(), sink.state().failing || writer.state().failing ? 1_000 : 30_000));
     return f;
   }
 
