@@ -17,12 +17,13 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
-import { REPO_DIR, startServeProcess, type ServeProcess } from '../helpers/serve-process.ts';
+import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
 import { eventually, queryRows } from '../helpers/service.ts';
 import { METERS, T0 } from './ingest-cases.ts';
 
 const PER_METER = 900; // 15 hours of 1-minute readings per meter
 const SETTLE_MS = 1500;
+const REPO_DIR = join(import.meta.dirname, '../..');
 const registry = loadRegistry(join(REPO_DIR, 'devices'));
 
 describe('several ingesters on one shared subscription (Debian mosquitto)', () => {
@@ -41,8 +42,8 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  function ingester(target: InfluxTarget, group: string, name: string, dataDir: string): Promise<ServeProcess> {
-    return startServeProcess({
+  function ingester(target: InfluxTarget, group: string, name: string, dataDir: string): Promise<ServiceProcess> {
+    return spawnService({
       KZM_MQTT_BROKER_URL: mosq.url,
       KZM_MQTT_SHARED_GROUP: group,
       KZM_MQTT_CLIENT_ID: name,
@@ -56,13 +57,13 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
     });
   }
 
-  async function pendingHours(p: ServeProcess): Promise<number> {
+  async function pendingHours(p: ServiceProcess): Promise<number> {
     const text = await (await fetch(`${p.httpUrl}/metrics`)).text();
     const m = /^kzm_rollup_pending\w* (\d+)/m.exec(text);
     return m ? Number(m[1]) : NaN;
   }
 
-  async function rolledUp(ps: ServeProcess[]): Promise<void> {
+  async function rolledUp(ps: ServiceProcess[]): Promise<void> {
     for (let round = 0; round < 2; round++) {
       // Twice: the settle pass re-marks every hour SETTLE_MS after its last write.
       const ok = await eventually(
@@ -118,7 +119,7 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
             per,
             logs: ps.map((p) =>
               p
-                .log()
+                .logTail()
                 .split('\n')
                 .filter((l) => /warn|error|Readings stored/i.test(l))
                 .slice(-8),
