@@ -6,6 +6,7 @@ import pino from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { createIngestMetrics, registerMeterGauges } from '../../../src/ingest/metrics.ts';
 import { createRollupWorker } from '../../../src/rollup/worker.ts';
+import { registerSpoolMetrics } from '../../../src/store/spool.ts';
 import { ROOT } from './compose-file.ts';
 
 const DIR = join(ROOT, 'dashboards');
@@ -38,6 +39,7 @@ function exposedNames(): Set<string> {
     maxHoursPerPass: 1,
     metrics: m.registry,
   });
+  registerSpoolMetrics(m.registry, { state: () => ({ bytes: 0, maxBytes: 0, full: false }) as never });
   return new Set(m.registry.getMetricsAsArray().map((x) => (x as unknown as { name: string }).name));
 }
 
@@ -49,6 +51,8 @@ describe('Prometheus alert rules (dashboards/prometheus-alerts.yml)', () => {
         'KzmeterInfluxWriteFailing',
         'KzmeterInfluxRefusedLines',
         'KzmeterRollupBacklog',
+        'KzmeterSpoolFilling',
+        'KzmeterSpoolFull',
       ]),
     );
     for (const r of rules) {
