@@ -1,5 +1,5 @@
 /**
- * Bucket summaries (the `HourSummary` shape) computed from readings, and
+ * Bucket summaries (the `BucketSummary` shape) computed from readings, and
  * merged into longer buckets. What the rollups in the store hold:
  *   - an hour bucket from the raw readings of one meter-hour (summarizeHours),
  *   - a day bucket from the hour buckets of one meter-day (mergeBuckets): the
@@ -13,17 +13,17 @@
  * whatever the bucket's length. A day flagged by rawHoursNeeded is replaced by
  * its hours, and a flagged hour by its raw readings (see ledger/store-read.ts).
  */
-import type { HourSummary } from './hourly.ts';
+import type { BucketSummary } from './hourly.ts';
 import { readingsToColumns } from './readings.ts';
 import { type Reading, type Result, ok } from './types.ts';
 
 export const DAY_MS = 86_400_000;
 const HOUR = 3_600_000;
 
-type Mutable = { -readonly [K in keyof HourSummary]: HourSummary[K] };
+type Mutable = { -readonly [K in keyof BucketSummary]: BucketSummary[K] };
 
 const start = (bucketStartMs: number, tsMs: number, registerWh: number): Mutable => ({
-  hourStartMs: bucketStartMs,
+  startMs: bucketStartMs,
   count: 0,
   firstTsMs: tsMs,
   firstRegisterWh: registerWh,
@@ -49,17 +49,17 @@ function step(b: Mutable, prevTs: number, prevWh: number, ts: number, wh: number
  * Per-UTC-hour summaries of one meter's readings (any order; same-timestamp
  * copies collapse as in the pure core). Hours without readings are absent.
  */
-export function summarizeHours(readings: readonly Reading[]): Result<HourSummary[]> {
+export function summarizeHours(readings: readonly Reading[]): Result<BucketSummary[]> {
   const cols = readingsToColumns(readings);
   if (!cols.ok) return cols;
   const { n, tsMs, registerWh, fault } = cols.value;
-  const out: HourSummary[] = [];
+  const out: BucketSummary[] = [];
   let cur: Mutable | undefined;
   for (let i = 0; i < n; i++) {
     const ts = tsMs[i]!;
     const wh = registerWh[i]!;
     const h = Math.floor(ts / HOUR) * HOUR;
-    if (!cur || cur.hourStartMs !== h) {
+    if (!cur || cur.startMs !== h) {
       if (cur) out.push(cur);
       cur = start(h, ts, wh);
     } else {
@@ -80,12 +80,12 @@ export function summarizeHours(readings: readonly Reading[]): Result<HourSummary
  * next part's first is a step inside the merged bucket. Undefined if no part
  * has readings.
  */
-export function mergeBuckets(bucketStartMs: number, parts: readonly HourSummary[]): HourSummary | undefined {
+export function mergeBuckets(bucketStartMs: number, parts: readonly BucketSummary[]): BucketSummary | undefined {
   const sorted = parts.filter((p) => p.count > 0).sort((a, b) => a.firstTsMs - b.firstTsMs);
   const first = sorted[0];
   if (!first) return undefined;
   const out = start(bucketStartMs, first.firstTsMs, first.firstRegisterWh);
-  let prev: HourSummary | undefined;
+  let prev: BucketSummary | undefined;
   for (const p of sorted) {
     if (prev) step(out, prev.lastTsMs, prev.lastRegisterWh, p.firstTsMs, p.firstRegisterWh);
     out.count += p.count;
@@ -101,10 +101,10 @@ export function mergeBuckets(bucketStartMs: number, parts: readonly HourSummary[
 }
 
 /** UTC day buckets from hour buckets (any order). */
-export function daysFromHours(hours: readonly HourSummary[]): HourSummary[] {
-  const byDay = new Map<number, HourSummary[]>();
+export function daysFromHours(hours: readonly BucketSummary[]): BucketSummary[] {
+  const byDay = new Map<number, BucketSummary[]>();
   for (const h of hours) {
-    const d = Math.floor(h.hourStartMs / DAY_MS) * DAY_MS;
+    const d = Math.floor(h.startMs / DAY_MS) * DAY_MS;
     const list = byDay.get(d);
     if (list) list.push(h);
     else byDay.set(d, [h]);
@@ -114,12 +114,12 @@ export function daysFromHours(hours: readonly HourSummary[]): HourSummary[] {
 
 /** Buckets for the engine: the days not flagged, and in place of each flagged day its hours. */
 export function expandFlaggedDays(
-  days: readonly HourSummary[],
+  days: readonly BucketSummary[],
   flaggedDayStarts: readonly number[],
-  hoursOfFlagged: readonly HourSummary[],
-): HourSummary[] {
+  hoursOfFlagged: readonly BucketSummary[],
+): BucketSummary[] {
   const flagged = new Set(flaggedDayStarts);
-  const kept = days.filter((d) => !flagged.has(d.hourStartMs));
-  const hours = hoursOfFlagged.filter((h) => flagged.has(Math.floor(h.hourStartMs / DAY_MS) * DAY_MS));
-  return [...kept, ...hours].sort((a, b) => a.hourStartMs - b.hourStartMs);
+  const kept = days.filter((d) => !flagged.has(d.startMs));
+  const hours = hoursOfFlagged.filter((h) => flagged.has(Math.floor(h.startMs / DAY_MS) * DAY_MS));
+  return [...kept, ...hours].sort((a, b) => a.startMs - b.startMs);
 }

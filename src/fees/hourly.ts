@@ -15,10 +15,13 @@ import { cutPointsMs } from './segments.ts';
 
 export const HOUR_MS = 3_600_000;
 
-/** One meter, one UTC hour [hourStartMs, hourStartMs + 1 h); hours without readings are omitted. */
-export interface HourSummary {
-  readonly hourStartMs: number;
-  /** Readings in the hour (after the store's own same-timestamp overwrite). */
+/**
+ * A rollup bucket of one meter: a UTC hour [startMs, startMs + 1 h) (reading_1h), or a UTC day merged from its
+ * hours (reading_1d); buckets without readings are omitted.
+ */
+export interface BucketSummary {
+  readonly startMs: number;
+  /** Readings in the bucket (after the store's own same-timestamp overwrite). */
   readonly count: number;
   readonly firstTsMs: number;
   readonly firstRegisterWh: number;
@@ -26,17 +29,17 @@ export interface HourSummary {
   readonly lastRegisterWh: number;
   /** Readings with status 'fault'. */
   readonly faultCount: number;
-  /** Largest tsMs difference between consecutive readings inside the hour (0 if count < 2). */
+  /** Largest tsMs difference between consecutive readings inside the bucket, the steps between its hours included (0 if count < 2). */
   readonly maxGapMs: number;
-  /** Smallest register difference between consecutive readings inside the hour (0 if count < 2). */
+  /** Smallest register difference between consecutive readings inside the bucket, the steps between its hours included (0 if count < 2). */
   readonly minStepWh: number;
-  /** Largest (register step Wh * 3_600_000 / gap ms) over consecutive readings inside the hour (0 if count < 2). */
+  /** Largest (register step Wh * 3_600_000 / gap ms) over consecutive readings inside the bucket, the steps between its hours included (0 if count < 2). */
   readonly maxStepPowerW: number;
 }
 
 export interface HourlyLedgerInput extends LedgerContext {
   /** Sorted or not; one entry per hour with readings, covering the same margin raw readings would. */
-  readonly hours: readonly HourSummary[];
+  readonly hours: readonly BucketSummary[];
   /** Every raw reading of each hour listed by rawHoursNeeded (others are ignored). */
   readonly rawReadings: readonly Reading[];
 }
@@ -61,7 +64,7 @@ function minMaxLoadW(ctx: LedgerContext, fromMs: number, toMs: number): number {
  * a last will, or a rate cut (period, tariff, quarter, source or max-load
  * change) strictly between the hour's first and last readings.
  */
-export function rawHoursNeeded(ctx: LedgerContext, hours: readonly HourSummary[]): number[] {
+export function rawHoursNeeded(ctx: LedgerContext, hours: readonly BucketSummary[]): number[] {
   const policy = ctx.policy ?? DEFAULT_POLICY;
   const graceMs = policy.graceIntervals * ctx.facts.reportingIntervalS * 1000;
   const lo = Math.max(ctx.fromMs, ctx.facts.commissionedMs);
@@ -84,7 +87,7 @@ export function rawHoursNeeded(ctx: LedgerContext, hours: readonly HourSummary[]
           h.maxStepPowerW > policy.spikeTolerance * minMaxLoadW(ctx, h.firstTsMs, h.lastTsMs) * (1 - SPIKE_MARGIN) ||
           offline.some((t) => t >= h.firstTsMs && t < h.lastTsMs) ||
           cuts.some(inside)));
-    if (dirty) needed.push(h.hourStartMs);
+    if (dirty) needed.push(h.startMs);
   }
   return needed.sort((a, b) => a - b);
 }
@@ -94,7 +97,7 @@ export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns>
   const raw = readingsToColumns(input.rawReadings);
   if (!raw.ok) return raw;
   const rawHours = new Set(rawHoursNeeded(input, input.hours));
-  const hours = [...input.hours].filter((h) => h.count > 0).sort((a, b) => a.hourStartMs - b.hourStartMs);
+  const hours = [...input.hours].filter((h) => h.count > 0).sort((a, b) => a.startMs - b.startMs);
   const cols = emptyColumns(2 * hours.length + raw.value.n);
   let n = 0;
   let j = 0;
@@ -106,9 +109,9 @@ export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns>
     n++;
   };
   for (const h of hours) {
-    const end = h.hourStartMs + HOUR_MS;
-    while (j < raw.value.n && raw.value.tsMs[j]! < h.hourStartMs) j++;
-    if (!rawHours.has(h.hourStartMs)) {
+    const end = h.startMs + HOUR_MS;
+    while (j < raw.value.n && raw.value.tsMs[j]! < h.startMs) j++;
+    if (!rawHours.has(h.startMs)) {
       const single = h.lastTsMs === h.firstTsMs;
       push(h.firstTsMs, h.firstRegisterWh, 0, single ? 0 : 1);
       if (!single) push(h.lastTsMs, h.lastRegisterWh, 0, 0);
@@ -120,7 +123,7 @@ export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns>
     }
     if (n - start !== h.count) {
       return fail(
-        `hour ${new Date(h.hourStartMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`,
+        `hour ${new Date(h.startMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`,
       );
     }
   }

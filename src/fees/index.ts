@@ -13,8 +13,8 @@
  * pairs are all provably metered can be replaced by its first and last
  * readings: metered energy telescopes (last - first).
  *
- * ## Bucket contract (`HourSummary`, one meter, one bucket of whole UTC hours)
- *   hourStartMs      bucket start (an hour, or a UTC day for day buckets)
+ * ## Bucket contract (`BucketSummary`, one meter, one bucket of whole UTC hours)
+ *   startMs      bucket start (an hour, or a UTC day for day buckets)
  *   count            readings in the bucket
  *   firstTsMs, firstRegisterWh, lastTsMs, lastRegisterWh   first/last reading's own time and register
  *   faultCount       readings with status fault
@@ -53,7 +53,7 @@ export { DEFAULT_POLICY, ENERGY_SOURCES } from './types.ts';
 // Ledger of one meter.
 export type { LedgerContext, MeterLedgerInput, MeterLedger } from './ledger.ts';
 export { computeMeterLedger } from './ledger.ts';
-export type { HourSummary, HourlyLedgerInput } from './hourly.ts';
+export type { BucketSummary, HourlyLedgerInput } from './hourly.ts';
 export { computeMeterLedgerFromHours, rawHoursNeeded, HOUR_MS } from './hourly.ts';
 export { summarizeHours, mergeBuckets, daysFromHours, expandFlaggedDays, DAY_MS } from './bucket-summary.ts';
 export { substitutedWh, interpolateRegisterWh } from './energy.ts';

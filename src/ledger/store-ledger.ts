@@ -21,7 +21,7 @@ import {
   DAY_MS,
   expandFlaggedDays,
   HOUR_MS,
-  type HourSummary,
+  type BucketSummary,
   outageCost,
   outageCostFromHours,
   rawHoursNeeded,
@@ -131,13 +131,13 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) =
 }
 
 /** A day opened by the engine must hold the same readings as its hours: else the rollups are behind. */
-function checkDay(meterId: string, day: HourSummary, hours: readonly HourSummary[]): void {
+function checkDay(meterId: string, day: BucketSummary, hours: readonly BucketSummary[]): void {
   const n = hours
-    .filter((h) => h.hourStartMs >= day.hourStartMs && h.hourStartMs < day.hourStartMs + DAY_MS)
+    .filter((h) => h.startMs >= day.startMs && h.startMs < day.startMs + DAY_MS)
     .reduce((a, h) => a + h.count, 0);
   if (n !== day.count) {
     throw new LedgerStoreError(
-      `rollups of meter ${meterId} for ${new Date(day.hourStartMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
+      `rollups of meter ${meterId} for ${new Date(day.startMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
         'Wait for the rollup worker, or recompute: kzmeter rollup --from <date> --to <date>.',
     );
   }
@@ -182,8 +182,8 @@ async function chunkLedger(
   }
   const hourBuckets = opened.size
     ? await readBuckets(req.target, 'hour', new Map([...opened].map(([id, days]) => [id, dayRuns(days)])), stats)
-    : new Map<string, HourSummary[]>();
-  const buckets = new Map<string, HourSummary[]>();
+    : new Map<string, BucketSummary[]>();
+  const buckets = new Map<string, BucketSummary[]>();
   const needed = new Map<string, number[]>();
   for (const [id, c] of ctx) {
     const d = data.get(id)!;
@@ -191,7 +191,7 @@ async function chunkLedger(
     const hours = hourBuckets.get(id) ?? [];
     stats.hourBuckets += hours.length;
     const openedSet = new Set(days);
-    for (const day of d.days) if (openedSet.has(day.hourStartMs)) checkDay(id, day, hours);
+    for (const day of d.days) if (openedSet.has(day.startMs)) checkDay(id, day, hours);
     const list = [...expandFlaggedDays(d.days, days, hours), ...d.knownHours];
     buckets.set(id, list);
     const known = new Set(d.knownReadings.map((r) => Math.floor(r.tsMs / HOUR_MS) * HOUR_MS));

@@ -40,7 +40,7 @@ export async function recomputeRollups(
     const wanted = new Set(hours);
     const summaries = summarizeHours(readings);
     if (!summaries.ok) throw new Error(`meter ${id}: ${summaries.reason}`);
-    for (const h of summaries.value) if (wanted.has(h.hourStartMs)) hourLines.push(rollupLine('hour', id, h));
+    for (const h of summaries.value) if (wanted.has(h.startMs)) hourLines.push(rollupLine('hour', id, h));
   }
   await sink.write(hourLines);
   const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));

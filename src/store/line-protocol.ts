@@ -1,4 +1,4 @@
-import type { HourSummary } from '../fees/index.ts';
+import type { BucketSummary } from '../fees/index.ts';
 import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/reading.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *                                  count (int: how many readings of the message, or ignored messages, it stands for)
  *   reading_1h, reading_1d  (rollups, derived from `reading`; time = bucket start, UTC hour / UTC day)
  *                tags meter         fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
- *                                  max_pw (float, W): the HourSummary of the bucket (src/fees/bucket-summary.ts)
+ *                                  max_pw (float, W): the BucketSummary of the bucket (src/fees/bucket-summary.ts)
  *   rollup_dirty tags meter         fields hour_ms (int): "readings of this meter-hour were written" (see src/rollup/marks.ts)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
@@ -57,11 +57,11 @@ export const ROLLUP_MEASUREMENT = { hour: 'reading_1h', day: 'reading_1d' } as c
  * A rollup bucket: rewriting the same bucket overwrites it (same series + time). Tagged by meter only, so a
  * meter moved to another site (or a renamed site) still has one series and never two rows for one bucket.
  */
-export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, b: HourSummary): string {
+export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: string, b: BucketSummary): string {
   const pw = Number.isInteger(b.maxStepPowerW) ? `${b.maxStepPowerW}.0` : String(b.maxStepPowerW);
   return (
     `${ROLLUP_MEASUREMENT[kind]},meter=${escTag(meterId)} count=${b.count}i,first_ts=${b.firstTsMs}i,first_wh=${b.firstRegisterWh}i,` +
-    `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.hourStartMs)}`
+    `last_ts=${b.lastTsMs}i,last_wh=${b.lastRegisterWh}i,faults=${b.faultCount}i,max_gap=${b.maxGapMs}i,min_step=${b.minStepWh}i,max_pw=${pw} ${ns(b.startMs)}`
   );
 }
 

@@ -11,7 +11,7 @@
  * outside the window (a long silence) it is looked up in the raw readings and
  * becomes a one-reading hour of its own.
  */
-import { DAY_MS, HOUR_MS, type HourSummary, type Reading, type StatusEvent } from '../../fees/index.ts';
+import { DAY_MS, HOUR_MS, type BucketSummary, type Reading, type StatusEvent } from '../../fees/index.ts';
 import type { InfluxTarget } from '../influx-target.ts';
 import { type QueryStats, type Series, columnIndex, num, runStatements } from './client.ts';
 import type { TimeRun } from './runs.ts';
@@ -20,9 +20,9 @@ import { meterCondition, ms } from './syntax.ts';
 
 export interface MeterStoreData {
   /** Day buckets in the window. */
-  readonly days: HourSummary[];
+  readonly days: BucketSummary[];
   /** One-reading hours for boundary readings found outside the window (their raw reading is known). */
-  readonly knownHours: HourSummary[];
+  readonly knownHours: BucketSummary[];
   readonly statusEvents: StatusEvent[];
   /** The readings behind knownHours, usable as raw readings of their hours. */
   readonly knownReadings: Reading[];
@@ -114,9 +114,9 @@ export async function readMeterSummaries(
 }
 
 /** A one-reading hour for a boundary reading found outside the window. */
-function singleHour(r: Reading): HourSummary {
+function singleHour(r: Reading): BucketSummary {
   return {
-    hourStartMs: Math.floor(r.tsMs / HOUR_MS) * HOUR_MS,
+    startMs: Math.floor(r.tsMs / HOUR_MS) * HOUR_MS,
     count: 1,
     firstTsMs: r.tsMs,
     firstRegisterWh: r.registerWh,

@@ -1,5 +1,5 @@
 /** Reading rollup buckets (reading_1h, reading_1d) back from InfluxDB. */
-import { DAY_MS, type HourSummary } from '../../fees/index.ts';
+import { DAY_MS, type BucketSummary } from '../../fees/index.ts';
 import { type QueryStats, type Series, InfluxQueryError, columnIndex, num } from './client.ts';
 import { type TimeRun, bucketRuns, selectByRuns } from './runs.ts';
 import type { InfluxTarget } from '../influx-target.ts';
@@ -8,7 +8,7 @@ import { ROLLUP_MEASUREMENT } from '../line-protocol.ts';
 export const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 
 /** Hour buckets of a rollup series (one meter). */
-export function seriesBuckets(s: Series): HourSummary[] {
+export function seriesBuckets(s: Series): BucketSummary[] {
   const c = (n: string) => columnIndex(s, n);
   const [it, ic, ift, ifw, ilt, ilw, ifa, ig, is, ip] = [
     c('time'),
@@ -24,7 +24,7 @@ export function seriesBuckets(s: Series): HourSummary[] {
   ];
   return s.values.map((v) => {
     const b = {
-      hourStartMs: num(v[it]),
+      startMs: num(v[it]),
       count: num(v[ic]),
       firstTsMs: num(v[ift]),
       firstRegisterWh: num(v[ifw]),
@@ -39,7 +39,7 @@ export function seriesBuckets(s: Series): HourSummary[] {
     const bad = Object.entries(b).find(([, x]) => !Number.isFinite(x));
     if (bad)
       throw new InfluxQueryError(
-        `${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.hourStartMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`,
+        `${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.startMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`,
       );
     return b;
   });
@@ -54,7 +54,7 @@ export function readBuckets(
   kind: keyof typeof ROLLUP_MEASUREMENT,
   runsByMeter: ReadonlyMap<string, readonly TimeRun[]>,
   stats: QueryStats,
-): Promise<Map<string, HourSummary[]>> {
+): Promise<Map<string, BucketSummary[]>> {
   return selectByRuns(
     target,
     `SELECT ${BUCKET_FIELDS} FROM "${ROLLUP_MEASUREMENT[kind]}"`,

@@ -10,7 +10,7 @@ import {
 import { computeMeterLedgerFromHours, rawHoursNeeded } from '../../../src/fees/hourly.ts';
 import { computeMeterLedger } from '../../../src/fees/ledger.ts';
 import { outageCost, outageCostFromHours } from '../../../src/fees/outage-cost.ts';
-import type { HourSummary } from '../../../src/fees/hourly.ts';
+import type { BucketSummary } from '../../../src/fees/hourly.ts';
 import type { Reading } from '../../../src/fees/types.ts';
 import { H, MIN, at, meterFacts, shippedTariffs } from './helpers.ts';
 import { hourSummaries } from './hour-summaries.ts';
@@ -24,7 +24,7 @@ function ok<T>(r: { ok: true; value: T } | { ok: false; reason: string }): T {
 }
 
 /** A day bucket computed naively over all readings of the day, as if the day were one hour-like bucket. */
-function naiveDay(readings: readonly Reading[], dayStart: number): HourSummary | undefined {
+function naiveDay(readings: readonly Reading[], dayStart: number): BucketSummary | undefined {
   const inDay = readings.filter((r) => r.tsMs >= dayStart && r.tsMs < dayStart + DAY_MS);
   if (!inDay.length) return undefined;
   const sorted = [...inDay].sort((a, b) => a.tsMs - b.tsMs);
@@ -42,7 +42,7 @@ function naiveDay(readings: readonly Reading[], dayStart: number): HourSummary |
     maxPw = Math.max(maxPw, (step * H) / gap);
   }
   return {
-    hourStartMs: dayStart,
+    startMs: dayStart,
     count: sorted.length,
     firstTsMs: sorted[0]!.tsMs,
     firstRegisterWh: sorted[0]!.registerWh,
@@ -76,7 +76,7 @@ describe('bucket summaries (what the rollups hold)', () => {
       fc.property(scenarioArb(), (s) => {
         const readings = uniqueReadings(scenarioReadings(s));
         const days = daysFromHours(ok(summarizeHours(readings)));
-        for (const d of days) expect(d).toEqual(naiveDay(readings, d.hourStartMs));
+        for (const d of days) expect(d).toEqual(naiveDay(readings, d.startMs));
         expect(days.reduce((a, d) => a + d.count, 0)).toBe(readings.length);
       }),
       { numRuns: 300 },
@@ -166,8 +166,7 @@ describe('bucket summaries (what the rollups hold)', () => {
         const days = daysFromHours(hours);
         const flagged = rawHoursNeeded(input, days);
         keptInside += days.filter(
-          (d) =>
-            !flagged.includes(d.hourStartMs) && d.hourStartMs > input.fromMs && d.hourStartMs + DAY_MS < input.toMs,
+          (d) => !flagged.includes(d.startMs) && d.startMs > input.fromMs && d.startMs + DAY_MS < input.toMs,
         ).length;
         const buckets = expandFlaggedDays(days, flagged, hours);
         const rawHours = new Set(rawHoursNeeded(input, buckets));
@@ -208,7 +207,7 @@ describe('bucket summaries (what the rollups hold)', () => {
     const buckets = expandFlaggedDays(days, flagged, ok(summarizeHours(readings)));
     // The edges fall on hour starts, so no hour straddles them: only the fault's hour is read raw.
     expect(rawHoursNeeded(ctx, buckets)).toEqual([from + DAY_MS + 5 * H]);
-    expect(buckets.filter((b) => b.hourStartMs >= from + DAY_MS && b.hourStartMs < from + 2 * DAY_MS)).toHaveLength(24);
+    expect(buckets.filter((b) => b.startMs >= from + DAY_MS && b.startMs < from + 2 * DAY_MS)).toHaveLength(24);
     expect(mergeBuckets(from, [])).toBeUndefined();
   });
 });

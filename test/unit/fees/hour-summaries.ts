@@ -1,5 +1,5 @@
 /** What the store's InfluxQL per-hour aggregation returns, computed naively from raw readings. */
-import type { HourSummary } from '../../../src/fees/hourly.ts';
+import type { BucketSummary } from '../../../src/fees/hourly.ts';
 import type { Reading } from '../../../src/fees/types.ts';
 import { H } from './helpers.ts';
 
@@ -9,7 +9,7 @@ import { H } from './helpers.ts';
  * crossEdges, gap/step/power also include the step from the previous hour's
  * last reading, as InfluxQL's elapsed/difference/derivative do across buckets.
  */
-export function hourSummaries(readings: readonly Reading[], crossEdges: boolean): HourSummary[] {
+export function hourSummaries(readings: readonly Reading[], crossEdges: boolean): BucketSummary[] {
   const byTs = new Map<number, Reading>();
   for (const r of readings) {
     const p = byTs.get(r.tsMs);
@@ -22,15 +22,15 @@ export function hourSummaries(readings: readonly Reading[], crossEdges: boolean)
       });
   }
   const sorted = [...byTs.values()].sort((a, b) => a.tsMs - b.tsMs);
-  const out: HourSummary[] = [];
+  const out: BucketSummary[] = [];
   let prev: Reading | undefined;
-  let cur: { -readonly [K in keyof HourSummary]: HourSummary[K] } | undefined;
+  let cur: { -readonly [K in keyof BucketSummary]: BucketSummary[K] } | undefined;
   for (const r of sorted) {
-    const hourStartMs = Math.floor(r.tsMs / H) * H;
-    if (!cur || cur.hourStartMs !== hourStartMs) {
+    const startMs = Math.floor(r.tsMs / H) * H;
+    if (!cur || cur.startMs !== startMs) {
       if (cur) out.push(cur);
       cur = {
-        hourStartMs,
+        startMs,
         count: 0,
         firstTsMs: r.tsMs,
         firstRegisterWh: r.registerWh,
