@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
+import { createMqttAuth } from './auth/mqtt-auth.ts';
+import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { feeSettings } from './config/fee-settings.ts';
@@ -57,6 +60,8 @@ type Stops = (() => Promise<unknown>)[];
 interface Prepared {
   readonly target: InfluxTarget;
   readonly tariffs: TariffSet;
+  /** The embedded broker's identities (undefined with an external broker). */
+  readonly identities: IdentityTable | undefined;
 }
 
 /**
@@ -64,7 +69,15 @@ interface Prepared {
  * was validated by its loader; the tariffs are read here; InfluxDB (local or configured) must answer and
  * hold the database.
  */
-async function prepare(config: Config, log: Logger, stops: Stops): Promise<Prepared> {
+async function prepare(
+  config: Config,
+  registry: Registry,
+  log: Logger,
+  stops: Stops,
+  fixedIdentities: readonly MqttIdentity[],
+): Promise<Prepared> {
+  const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
+  if (!identities.ok) throw new ServiceStartError(identities.reason);
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) {
     throw new ServiceStartError(
@@ -85,7 +98,7 @@ async function prepare(config: Config, log: Logger, stops: Stops): Promise<Prepa
   const target = influxTarget(config.influx, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
-  return { target, tariffs: tariffs.value };
+  return { target, tariffs: tariffs.value, identities: identities.value };
 }
 
 /** Composition root: phase 1 checks (prepare), then writer, rollups, broker, HTTP; stop in reverse. */
@@ -93,7 +106,11 @@ export function createService(
   config: Config,
   registry: Registry,
   log: Logger,
-  extra: { plugins?: Parameters<typeof buildApp>[0]['plugins'] } = {},
+  extra: {
+    plugins?: Parameters<typeof buildApp>[0]['plugins'];
+    /** Identities kept in memory only, e.g. the simulator of `serve --simulate`. */
+    mqttIdentities?: readonly MqttIdentity[];
+  } = {},
 ): Service {
   const metrics = createIngestMetrics();
   const live = createLiveState();
@@ -157,7 +174,7 @@ export function createService(
     return f;
   }
 
-  async function startBroker(ingest: IngestPipeline): Promise<void> {
+  async function startBroker(ingest: IngestPipeline, identities: IdentityTable | undefined): Promise<void> {
     if (config.mqtt.brokerUrl) {
       const s = createExternalSubscriber({
         url: config.mqtt.brokerUrl,
@@ -175,11 +192,19 @@ export function createService(
       stops.unshift(() => s.stop());
       return;
     }
+    const blog = log.child({ component: 'broker' });
+    const auth = createMqttAuth({
+      table: identities!,
+      allowAnonymous: config.mqtt.allowAnonymous,
+      metrics: metrics.registry,
+      log: blog,
+    });
     const b = createEmbeddedBroker({
       host: config.mqtt.embeddedHost,
       port: config.mqtt.embeddedPort,
       ingest,
-      log: log.child({ component: 'broker' }),
+      log: blog,
+      auth,
     });
     broker = b;
     await b.start();
@@ -250,7 +275,7 @@ export function createService(
     async start() {
       if (started) return;
       started = true;
-      const prepared = await prepare(config, log, stops);
+      const prepared = await prepare(config, registry, log, stops, extra.mqttIdentities ?? []);
       target = prepared.target;
       // Phase 2: nothing below can be refused by configuration; the broker opens only now.
       await seedLiveState(target, live).catch((err: Error) =>
@@ -289,7 +314,7 @@ export function createService(
         ...config.ingest,
       });
       stops.unshift(async () => ingest.stop());
-      await startBroker(ingest);
+      await startBroker(ingest, prepared.identities);
       if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
       await startHttp(prepared.tariffs);
       log.info(

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { watchRevocations, type MqttAuth } from '../auth/mqtt-auth.ts';
 import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 
@@ -26,11 +27,14 @@ export function createEmbeddedBroker(opts: {
   port: number;
   ingest: IngestPipeline;
   log: Logger;
+  /** Identities and topic rights (src/auth); without it every client may do anything (library use only). */
+  auth?: MqttAuth;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
+  let unwatch = () => {};
   return {
     get url() {
       return `mqtt://${opts.host}:${port}`;
@@ -61,9 +65,14 @@ export function createEmbeddedBroker(opts: {
       return new Promise((resolve, reject) => b.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     async start() {
+      const auth = opts.auth;
       broker = await Aedes.createBroker({
+        ...(auth && { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe }),
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
           if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
+          // Refused before ingest: nothing of a refused client is stored (aedes then closes its connection).
+          const refused = auth?.checkPublish(client, packet);
+          if (refused) return callback(refused);
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
           ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
             () => callback(null),
@@ -77,6 +86,8 @@ export function createEmbeddedBroker(opts: {
       broker.on('clientError', (client, err) =>
         log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'),
       );
+      const live = broker as unknown as { clients: Record<string, Client> }; // aedes keeps it untyped
+      if (auth) unwatch = watchRevocations(auth, () => Object.values(live.clients), log);
       server = createServer(broker.handle);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -91,6 +102,7 @@ export function createEmbeddedBroker(opts: {
       const b = broker;
       server = undefined;
       broker = undefined;
+      unwatch();
       if (b) await new Promise<void>((r) => b.close(() => r()));
       if (s) await new Promise<void>((r) => s.close(() => r()));
     },

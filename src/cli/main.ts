@@ -2,6 +2,7 @@
 import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
 import { packageVersion } from '../util/version.ts';
+import { credentialsMain } from './credentials.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -31,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
   verify: { summary: 'check a closed period: digest and recomputed ledger', run: (a) => periodsMain('verify', a) },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
+  credentials: {
+    summary: 'issue, rotate, revoke or list MQTT identities (meters, gateways, monitors)',
+    run: (argv) => credentialsMain(argv),
+  },
 };
 
 export const EXIT_CODES = `Exit codes: 0 done; 1 failed (a start-up check, InfluxDB, or verify found a difference);

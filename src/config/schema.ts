@@ -43,6 +43,11 @@ export const configSchema = z.strictObject({
         .default('homeassistant'),
       /** How often (at most) a meter's register is republished for Home Assistant. */
       homeAssistantStateIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+      /** Embedded broker: let clients in without credentials, with every right (labs only; warned at start,
+       *  refused on a non-loopback address). */
+      allowAnonymous: z.boolean().default(false),
+      /** MQTT identities (hashes only, see `kzmeter credentials`); default `<registryDir>/credentials.yaml`. */
+      credentialsFile: z.string().min(1).optional(),
     })
     .prefault({}),
   influx: z
