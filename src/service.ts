@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { prepareHttpAuth, type HttpAuthSetup } from './auth/http-setup.ts';
 import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
 import { createMqttAuth } from './auth/mqtt-auth.ts';
 import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
@@ -42,6 +43,8 @@ export interface Service {
   readonly rollups: Rollups;
   /** The fee_1d measurement (fees per meter and day) that Grafana reads. */
   readonly feeDays: FeeDays;
+  /** After a first start on loopback: the generated admin's API token (print it once; only its hash is kept). */
+  readonly adminToken: string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,6 +65,7 @@ interface Prepared {
   readonly tariffs: TariffSet;
   /** The embedded broker's identities (undefined with an external broker). */
   readonly identities: IdentityTable | undefined;
+  readonly people: HttpAuthSetup;
 }
 
 /**
@@ -78,6 +82,8 @@ async function prepare(
 ): Promise<Prepared> {
   const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
   if (!identities.ok) throw new ServiceStartError(identities.reason);
+  const people = await prepareHttpAuth(config, log.child({ component: 'http' }));
+  if (!people.ok) throw new ServiceStartError(people.reason);
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) {
     throw new ServiceStartError(
@@ -98,7 +104,7 @@ async function prepare(
   const target = influxTarget(config.influx, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
-  return { target, tariffs: tariffs.value, identities: identities.value };
+  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value };
 }
 
 /** Composition root: phase 1 checks (prepare), then writer, rollups, broker, HTTP; stop in reverse. */
@@ -123,6 +129,7 @@ export function createService(
   let app!: FastifyInstance;
   let httpUrl = '';
   let started = false;
+  let adminToken: string | undefined;
   const stops: Stops = [];
 
   function startWriter(): BatchWriter {
@@ -226,7 +233,7 @@ export function createService(
     stops.unshift(() => ha.stop());
   }
 
-  async function startHttp(tariffs: TariffSet): Promise<void> {
+  async function startHttp(tariffs: TariffSet, people: HttpAuthSetup): Promise<void> {
     const beforeRead = () => rollups.flush(30_000);
     const fees = feeSettings(config);
     const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
@@ -241,7 +248,8 @@ export function createService(
       writer,
       broker: () => broker?.health() ?? subscriber!.health(),
     };
-    app = await buildApp({ registry, live, metrics, health, log, plugins });
+    const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
+    app = await buildApp({ registry, live, metrics, health, log, plugins, auth });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.unshift(() => app.close());
     const addr = app.server.address();
@@ -271,6 +279,9 @@ export function createService(
     },
     get feeDays() {
       return feeDays;
+    },
+    get adminToken() {
+      return adminToken;
     },
     async start() {
       if (started) return;
@@ -316,7 +327,8 @@ export function createService(
       stops.unshift(async () => ingest.stop());
       await startBroker(ingest, prepared.identities);
       if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
-      await startHttp(prepared.tariffs);
+      adminToken = prepared.people.adminToken;
+      await startHttp(prepared.tariffs, prepared.people);
       log.info(
         { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },
         'Service started.',

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
 import { packageVersion } from '../util/version.ts';
 import { credentialsMain } from './credentials.ts';
+import { usersMain } from './users.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -35,6 +36,10 @@ const COMMANDS: Record<string, Command> = {
   credentials: {
     summary: 'issue, rotate, revoke or list MQTT identities (meters, gateways, monitors)',
     run: (argv) => credentialsMain(argv),
+  },
+  users: {
+    summary: 'add, list or remove people of the HTTP API and dashboard; tokens and passwords',
+    run: (argv) => usersMain(argv),
   },
 };
 

@@ -15,6 +15,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: port.default(8080),
+      /** Let requests without credentials act as admin (labs only; warned at start, refused off loopback). */
+      allowAnonymous: z.boolean().default(false),
     })
     .prefault({}),
   mqtt: z

@@ -13,6 +13,7 @@ import type { LiveState } from '../live/live-state.ts';
 import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { packageVersion } from '../util/version.ts';
+import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   now?: () => number;
   /** Further route plugins (ledger, periods, dashboard) registered by the composition root. */
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+  /** People: tokens, sessions, roles per route (src/auth/route-rights.ts). Without it no route is guarded. */
+  auth?: HttpAuthDeps;
 }
 
 /** Where the API description lives (README "HTTP API"). */
@@ -121,6 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     live: deps.live,
     ...(deps.now && { now: deps.now }),
   });
+  // First, so its onRoute hook sees every route registered after it.
+  if (deps.auth) await authPlugin(deps.auth)(app);
   await healthRoutes(app, deps.health);
   await meterRoutes(app, deps);
   app.get(
