@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
+import { auditLogPath, createAuditLog, type AuditLog } from './audit-log.ts';
 import { isLoopbackHost } from './bind-check.ts';
 import { createAuthenticator } from './principal.ts';
 import { createLoginLimiter, createSessions } from './sessions.ts';
@@ -10,6 +11,7 @@ export interface HttpAuthSetup {
   readonly authenticator: ReturnType<typeof createAuthenticator>;
   readonly sessions: ReturnType<typeof createSessions>;
   readonly limiter: ReturnType<typeof createLoginLimiter>;
+  readonly audit: AuditLog;
   /** Set at a first start on loopback: the generated admin's API token, to print once. */
   readonly adminToken?: string;
 }
@@ -41,8 +43,10 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       reason: `HTTP binds to ${config.http.host} (not loopback) and no users exist in ${file}. Create one first: "kzmeter users add admin --role admin" (prints its API token once).`,
     };
   let adminToken: string | undefined;
+  const audit = createAuditLog(auditLogPath(config.dataDir));
   if (existing.length === 0 && !config.http.allowAnonymous) {
     adminToken = (await addUser(file, { name: 'admin', role: 'admin' })).token;
+    audit.append({ who: 'kzmeter (first start)', action: 'user-add', what: { name: 'admin', role: 'admin' } });
     log.warn({ file }, 'First start: user "admin" created; its API token is printed once on the console.');
   }
   if (config.http.allowAnonymous)
@@ -58,6 +62,7 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       sessions,
       authenticator: createAuthenticator(users, sessions),
       limiter: createLoginLimiter(),
+      audit,
       ...(adminToken && { adminToken }),
     },
   };

@@ -23,6 +23,8 @@ export interface RouteRight {
   readonly page?: boolean;
   /** A stricter role for some values of one path parameter (the export files of a period). */
   readonly param?: { readonly name: string; readonly match: RegExp; readonly role: Role };
+  /** A successful answer is recorded in the audit trail (for a parameter route: when `param` matches). */
+  readonly audit?: 'close' | 'reopen' | 'export';
   /** Concrete requests for the generated test matrix (path parameters filled in). */
   readonly samples: readonly string[];
 }
@@ -52,6 +54,7 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     url: '/api/periods/:period/close',
     role: 'accountant',
     scope: 'body',
+    audit: 'close',
     samples: ['/api/periods/2025-Q3/close'],
   },
   {
@@ -59,6 +62,7 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     url: '/api/periods/:period/reopen',
     role: 'accountant',
     scope: 'body',
+    audit: 'reopen',
     samples: ['/api/periods/2025-Q3/reopen'],
   },
   {
@@ -67,6 +71,7 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     role: 'viewer',
     scope: 'query',
     param: { name: 'file', match: /^export/, role: 'accountant' },
+    audit: 'export',
     samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv'],
   },
   {

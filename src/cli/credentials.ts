@@ -3,6 +3,7 @@ import { changeCredential, listCredentials, type CredentialAction } from '../aut
 import { credentialsFilePath, IDENTITY_KINDS, type IdentityKind } from '../auth/mqtt-credentials.ts';
 import { loadConfig } from '../config/load.ts';
 import { loadRegistry } from '../registry/load.ts';
+import { cliAudit } from './audit.ts';
 
 export const CREDENTIALS_HELP = `kzmeter credentials <issue|rotate|revoke|list> [id] [options]
   MQTT identities of meters, gateways and monitors (hashes in <registryDir>/credentials.yaml or
@@ -53,6 +54,10 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
     ...(v.kind !== undefined && { kind: v.kind as IdentityKind }),
     ...(v.meters !== undefined && { meters: v.meters.split(',').map((m) => m.trim()) }),
     meterIds: new Set(registry.meters.map((m) => m.id)),
+  });
+  cliAudit(config.dataDir, {
+    action: `credential-${change.action}`,
+    what: { identity: change.id, kind: change.kind, file },
   });
   if (v.json) print(JSON.stringify({ action: change.action, username: change.id, password: change.secret }));
   else if (change.secret)

@@ -4,6 +4,7 @@ import { RegistryError } from '../registry/load.ts';
 import { packageVersion } from '../util/version.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
+import { auditVerifyMain } from './audit.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -30,7 +31,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "write a closed period's declaration exports (CSV, JSON, HTML)",
     run: (a) => periodsMain('export', a),
   },
-  verify: { summary: 'check a closed period: digest and recomputed ledger', run: (a) => periodsMain('verify', a) },
+  // verify --period P: a closed period; verify alone: the audit trail's hash chain
+  verify: {
+    summary: 'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail',
+    run: (a) =>
+      a.some((x) => x === '--period' || x.startsWith('--period=')) ? periodsMain('verify', a) : auditVerifyMain(a),
+  },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
   credentials: {

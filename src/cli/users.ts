@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '../auth/roles.ts';
 import { addUser, hashPassword, newToken, readUsers, usersFilePath, writeUsers } from '../auth/users.ts';
 import { loadConfig } from '../config/load.ts';
+import { cliAudit } from './audit.ts';
 
 export const USERS_HELP = `kzmeter users <add|token|password|remove|list> [name] [options]
   People of the HTTP API and dashboard (<dataDir>/auth/users.json, hashes only); changes apply at once.
@@ -40,7 +41,8 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
     print(USERS_HELP);
     return v.help ? 0 : 2;
   }
-  const file = usersFilePath(loadConfig(v.config ? { file: v.config } : {}).dataDir);
+  const { dataDir } = loadConfig(v.config ? { file: v.config } : {});
+  const file = usersFilePath(dataDir);
   const users = readUsers(file);
   if (action === 'list') {
     print(
@@ -53,6 +55,7 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
   if (action === 'add') {
     if (!ROLES.includes(v.role as Role)) throw new UsersCliError(`--role must be one of ${ROLES.join(', ')}`);
     const r = await addUser(file, { name, role: v.role as Role, ...(v.taxpayer && { taxpayer: v.taxpayer }) });
+    cliAudit(dataDir, { action: 'user-add', what: { name, role: r.user.role, taxpayer: r.user.taxpayer ?? null } });
     print(`user "${name}" (${r.user.role}) added. API token, shown only now:\n  ${r.token}`);
     return 0;
   }
@@ -63,17 +66,20 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
       file,
       users.filter((_, k) => k !== i),
     );
+    cliAudit(dataDir, { action: 'user-remove', what: { name } });
     print(`user "${name}" removed`);
   } else if (action === 'token') {
     const t = await newToken();
     users[i] = { ...users[i]!, tokens: [...users[i]!.tokens, t.record] };
     writeUsers(file, users);
+    cliAudit(dataDir, { action: 'user-token', what: { name, tokenId: t.record.id } });
     print(`new API token for "${name}", shown only now:\n  ${t.token}`);
   } else if (action === 'password') {
     const pw = await readStdinLine();
     if (pw.length < 12) throw new UsersCliError('a password needs at least 12 characters');
     users[i] = { ...users[i]!, passwordHash: await hashPassword(pw) };
     writeUsers(file, users);
+    cliAudit(dataDir, { action: 'user-password', what: { name } });
     print(`password of "${name}" set`);
   } else throw new UsersCliError(`unknown action "${action}"\n\n${USERS_HELP}`);
   return 0;

@@ -16,6 +16,8 @@ import { roleAtLeast } from '../../auth/roles.ts';
 import { neededRole, routeRight, type RouteRight } from '../../auth/route-rights.ts';
 import type { Sessions, createLoginLimiter } from '../../auth/sessions.ts';
 import type { UserStore } from '../../auth/users.ts';
+import type { AuditLog } from '../../auth/audit-log.ts';
+import { auditAnswer } from './audit-answer.ts';
 import type { Registry } from '../../registry/types.ts';
 import { describeIssues } from '../../util/zod-error.ts';
 import { DEFAULT_WEB_DIR } from '../dashboard/assets.ts';
@@ -27,9 +29,6 @@ declare module 'fastify' {
   }
 }
 
-/** What the audit trail is told (src/auth/audit-log.ts). */
-export type HttpAuditEvent = { action: 'login-failed'; who: string; detail: Record<string, unknown> };
-
 export interface HttpAuthDeps {
   readonly authenticator: Authenticator;
   readonly sessions: Sessions;
@@ -38,7 +37,8 @@ export interface HttpAuthDeps {
   readonly registry: Registry;
   /** Lab only: requests without credentials act as an unbound admin. */
   readonly allowAnonymous: boolean;
-  readonly audit?: (e: HttpAuditEvent) => void;
+  /** The audit trail: closes, reopens, export downloads and failed logins are appended. */
+  readonly audit?: AuditLog;
   readonly webDir?: string;
 }
 
@@ -109,6 +109,13 @@ export function authPlugin(deps: HttpAuthDeps) {
       if (!right) return; // not found: the 404 handler answers
       return gate(req, reply, right);
     });
+    const audit = deps.audit;
+    if (audit)
+      app.addHook('onSend', async (req, reply, payload) => {
+        const right = req.routeOptions.url && routeRight(req.method, req.routeOptions.url);
+        if (right && right.audit && reply.statusCode < 300) auditAnswer(audit, right, req, payload);
+        return payload;
+      });
     app.addHook('preHandler', async (req, reply) => {
       const right = req.routeOptions.url && routeRight(req.method, req.routeOptions.url);
       if (!right || right.scope !== 'body' || !req.principal) return;
@@ -134,7 +141,7 @@ export function authPlugin(deps: HttpAuthDeps) {
       const p = await deps.authenticator.checkLogin(body.data.username, body.data.password);
       if (!p) {
         deps.limiter.fail(keys);
-        deps.audit?.({ action: 'login-failed', who: body.data.username, detail: { ip: req.ip } });
+        deps.audit?.append({ action: 'login-failed', who: body.data.username, what: { ip: req.ip } });
         return deny(reply, 401, 'wrong user name or password');
       }
       deps.limiter.succeed(keys);

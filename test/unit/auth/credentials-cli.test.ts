@@ -10,6 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kzm-cred-cli-'));
 const file = join(dir, 'credentials.yaml');
 process.env.KZM_REGISTRY_DIR = join(import.meta.dirname, '../../../devices');
 process.env.KZM_MQTT_CREDENTIALS_FILE = file;
+process.env.KZM_DATA_DIR = dir;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(...argv: string[]): Promise<{ code: number; out: string }> {
