@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { prepareHttpAuth, type HttpAuthSetup } from './auth/http-setup.ts';
 import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
 import { createMqttAuth } from './auth/mqtt-auth.ts';
+import { readMqttTls, type TlsMaterial } from './auth/mqtt-tls.ts';
 import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
@@ -34,6 +35,8 @@ import { createWriteApi } from './store/write-api.ts';
 export interface Service {
   readonly httpUrl: string;
   readonly brokerUrl: string;
+  /** The embedded broker's mqtts URL when its TLS listener is on. */
+  readonly brokerTlsUrl: string | undefined;
   readonly influx: InfluxTarget;
   readonly metrics: IngestMetrics;
   readonly live: LiveState;
@@ -66,6 +69,7 @@ interface Prepared {
   /** The embedded broker's identities (undefined with an external broker). */
   readonly identities: IdentityTable | undefined;
   readonly people: HttpAuthSetup;
+  readonly mqttTls: TlsMaterial | undefined;
 }
 
 /**
@@ -82,6 +86,8 @@ async function prepare(
 ): Promise<Prepared> {
   const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
   if (!identities.ok) throw new ServiceStartError(identities.reason);
+  const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);
+  if (!mqttTls.ok) throw new ServiceStartError(mqttTls.reason);
   const people = await prepareHttpAuth(config, log.child({ component: 'http' }));
   if (!people.ok) throw new ServiceStartError(people.reason);
   const tariffs = await loadTariffs(config.tariffsDir);
@@ -104,7 +110,7 @@ async function prepare(
   const target = influxTarget(config.influx, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
-  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value };
+  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
 }
 
 /** Composition root: phase 1 checks (prepare), then writer, rollups, broker, HTTP; stop in reverse. */
@@ -181,7 +187,7 @@ export function createService(
     return f;
   }
 
-  async function startBroker(ingest: IngestPipeline, identities: IdentityTable | undefined): Promise<void> {
+  async function startBroker(ingest: IngestPipeline, prepared: Prepared): Promise<void> {
     if (config.mqtt.brokerUrl) {
       const s = createExternalSubscriber({
         url: config.mqtt.brokerUrl,
@@ -201,7 +207,7 @@ export function createService(
     }
     const blog = log.child({ component: 'broker' });
     const auth = createMqttAuth({
-      table: identities!,
+      table: prepared.identities!,
       allowAnonymous: config.mqtt.allowAnonymous,
       metrics: metrics.registry,
       log: blog,
@@ -212,6 +218,8 @@ export function createService(
       ingest,
       log: blog,
       auth,
+      plainTcp: config.mqtt.plainTcp,
+      ...(prepared.mqttTls && { tls: prepared.mqttTls }),
     });
     broker = b;
     await b.start();
@@ -262,6 +270,9 @@ export function createService(
     },
     get brokerUrl() {
       return broker?.url ?? config.mqtt.brokerUrl ?? '';
+    },
+    get brokerTlsUrl() {
+      return broker?.tlsUrl;
     },
     get influx() {
       return target;
@@ -325,7 +336,7 @@ export function createService(
         ...config.ingest,
       });
       stops.unshift(async () => ingest.stop());
-      await startBroker(ingest, prepared.identities);
+      await startBroker(ingest, prepared);
       if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
       adminToken = prepared.people.adminToken;
       await startHttp(prepared.tariffs, prepared.people);

@@ -1,3 +1,4 @@
+import { mosquittoHash } from './mosquitto-files.ts';
 import { generateSecret, hashSecret } from './secret-hash.ts';
 import {
   readCredentialsFile,
@@ -48,17 +49,21 @@ export async function changeCredential(opts: {
   }
   const secret = generateSecret();
   const hash = await hashSecret(secret);
+  const mosq = await mosquittoHash(secret);
   if (opts.action === 'rotate') {
     if (!existing) throw new CredentialAdminError(`no identity "${opts.id}" to rotate (issue it first)`);
     const { revokedAt: _drop, ...rest } = existing;
     void _drop;
-    records[i] = { ...rest, hash, issuedAt: at };
+    records[i] = { ...rest, hash, mosquittoHash: mosq, issuedAt: at };
     writeCredentialsFile(opts.file, records);
     return { action: 'rotate', id: opts.id, kind: existing.kind, secret };
   }
   if (existing && !existing.revokedAt)
     throw new CredentialAdminError(`identity "${opts.id}" already has a secret: use "rotate" to replace it`);
-  const record = newRecord(opts.id, opts.kind ?? 'meter', opts.meters, opts.meterIds, hash, at);
+  const record = {
+    ...newRecord(opts.id, opts.kind ?? 'meter', opts.meters, opts.meterIds, hash, at),
+    mosquittoHash: mosq,
+  };
   if (i >= 0) records[i] = record;
   else records.push(record);
   writeCredentialsFile(opts.file, records);
@@ -89,9 +94,10 @@ function newRecord(
   return { id, kind, hash, issuedAt };
 }
 
-export function listCredentials(file: string): Omit<IdentityRecord, 'hash'>[] {
-  return readCredentialsFile(file).map(({ hash: _h, ...rest }) => {
+export function listCredentials(file: string): Omit<IdentityRecord, 'hash' | 'mosquittoHash'>[] {
+  return readCredentialsFile(file).map(({ hash: _h, mosquittoHash: _m, ...rest }) => {
     void _h;
+    void _m;
     return rest;
   });
 }

@@ -24,6 +24,11 @@ export const identitySchema = z.strictObject({
   /** A gateway's meters: it may publish on their topics (and put its will on their status topic). */
   meters: z.array(id).optional(),
   hash: z.string().refine(isSecretHash, 'a hash written by "kzmeter credentials issue" (scrypt$...)'),
+  /** The same secret in Mosquitto's password-file form (src/auth/mosquitto-files.ts), for external brokers. */
+  mosquittoHash: z
+    .string()
+    .regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, "Mosquitto's $7$ form")
+    .optional(),
   issuedAt: z.string(),
   revokedAt: z.string().optional(),
 });

@@ -41,6 +41,17 @@ export function prepareMqttIdentities(
   } catch (err) {
     return { ok: false, reason: `${(err as Error).message}. Fix the file or issue credentials again.` };
   }
+  const exposed = !isLoopbackHost(config.mqtt.embeddedHost);
+  if (exposed && !config.mqtt.allowAnonymous && table.size() === 0)
+    return {
+      ok: false,
+      reason: `The embedded broker binds to ${config.mqtt.embeddedHost} (not loopback) and ${file} holds no identities: no meter could connect. Issue them first: "kzmeter credentials issue <meter-id>".`,
+    };
+  if (exposed && config.mqtt.plainTcp)
+    log.warn(
+      { host: config.mqtt.embeddedHost },
+      'The embedded broker accepts plain TCP off loopback: secrets cross the network in clear. Set mqtt.tls and KZM_MQTT_PLAIN_TCP=false.',
+    );
   if (!config.mqtt.allowAnonymous && table.size() === 0)
     log.warn(
       { file },

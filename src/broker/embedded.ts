@@ -2,11 +2,14 @@ import { createServer, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { watchRevocations, type MqttAuth } from '../auth/mqtt-auth.ts';
+import { listenTls, type TlsMaterial } from '../auth/mqtt-tls.ts';
 import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
+  /** mqtts://host:port when the TLS listener is on. */
+  readonly tlsUrl: string | undefined;
   readonly port: number;
   clients(): number;
   /** Measured state for /health: the listener is open. */
@@ -29,15 +32,23 @@ export function createEmbeddedBroker(opts: {
   log: Logger;
   /** Identities and topic rights (src/auth); without it every client may do anything (library use only). */
   auth?: MqttAuth;
+  /** An mqtts listener too; plainTcp false leaves only it. */
+  tls?: TlsMaterial;
+  plainTcp?: boolean;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
   let unwatch = () => {};
+  let tlsServer: Server | undefined;
+  const tlsPort = () => (tlsServer?.address() as { port?: number } | null)?.port;
   return {
     get url() {
-      return `mqtt://${opts.host}:${port}`;
+      return opts.plainTcp === false ? `mqtts://${opts.host}:${tlsPort()}` : `mqtt://${opts.host}:${port}`;
+    },
+    get tlsUrl() {
+      return tlsServer ? `mqtts://${opts.host}:${tlsPort()}` : undefined;
     },
     get port() {
       return port;
@@ -47,7 +58,7 @@ export function createEmbeddedBroker(opts: {
       return {
         mode: 'embedded',
         url: this.url,
-        connected: server?.listening ?? false,
+        connected: (server ?? tlsServer)?.listening ?? false,
         clients: broker?.connectedClients ?? 0,
       };
     },
@@ -88,14 +99,17 @@ export function createEmbeddedBroker(opts: {
       );
       const live = broker as unknown as { clients: Record<string, Client> }; // aedes keeps it untyped
       if (auth) unwatch = watchRevocations(auth, () => Object.values(live.clients), log);
-      server = createServer(broker.handle);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(opts.port, opts.host, () => resolve());
-      });
-      const addr = server.address();
-      if (addr && typeof addr === 'object') port = addr.port;
-      log.info({ url: this.url }, 'Embedded MQTT broker listening.');
+      if (opts.tls) tlsServer = await listenTls(broker.handle, opts.host, opts.tls);
+      if (opts.plainTcp !== false) {
+        server = createServer(broker.handle);
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(opts.port, opts.host, () => resolve());
+        });
+        const addr = server.address();
+        if (addr && typeof addr === 'object') port = addr.port;
+      }
+      log.info({ url: this.url, tls: this.tlsUrl }, 'Embedded MQTT broker listening.');
     },
     async stop() {
       const s = server;
@@ -105,6 +119,9 @@ export function createEmbeddedBroker(opts: {
       unwatch();
       if (b) await new Promise<void>((r) => b.close(() => r()));
       if (s) await new Promise<void>((r) => s.close(() => r()));
+      const t = tlsServer;
+      tlsServer = undefined;
+      if (t) await new Promise<void>((r) => t.close(() => r()));
     },
   };
 }

@@ -5,6 +5,7 @@ import { packageVersion } from '../util/version.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
 import { auditVerifyMain } from './audit.ts';
+import { brokerConfigMain } from './broker-config.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -46,6 +47,10 @@ const COMMANDS: Record<string, Command> = {
   users: {
     summary: 'add, list or remove people of the HTTP API and dashboard; tokens and passwords',
     run: (argv) => usersMain(argv),
+  },
+  'broker-config': {
+    summary: "write Mosquitto's password and ACL files from the MQTT identities",
+    run: (argv) => brokerConfigMain(argv),
   },
 };
 

@@ -50,6 +50,18 @@ export const configSchema = z.strictObject({
       allowAnonymous: z.boolean().default(false),
       /** MQTT identities (hashes only, see `kzmeter credentials`); default `<registryDir>/credentials.yaml`. */
       credentialsFile: z.string().min(1).optional(),
+      /** Embedded broker: the plain TCP listener (embeddedPort); false leaves only mqtts. */
+      plainTcp: z.boolean().default(true),
+      /** Embedded broker: an mqtts listener (PEM files). */
+      tls: z
+        .strictObject({
+          port: port.default(8883),
+          certFile: z.string().min(1),
+          keyFile: z.string().min(1),
+          /** CA chain sent with the certificate. */
+          caFile: z.string().min(1).optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   influx: z
