@@ -6,6 +6,7 @@ import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
 import { createMqttAuth } from './auth/mqtt-auth.ts';
 import { readMqttTls, type TlsMaterial } from './auth/mqtt-tls.ts';
 import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
+import { deviceTopics } from './broker/device-topics.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { feeSettings } from './config/fee-settings.ts';
@@ -211,6 +212,7 @@ export function createService(
       allowAnonymous: config.mqtt.allowAnonymous,
       metrics: metrics.registry,
       log: blog,
+      devices: deviceTopics(registry),
     });
     const b = createEmbeddedBroker({
       host: config.mqtt.embeddedHost,

@@ -18,6 +18,22 @@ export type DenyReason =
 
 export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: DenyReason };
 
+/**
+ * The registry's vendor-format devices (Tasmota, Shelly, mapped gateways) publish on their own topics: which
+ * meters a topic carries, and whether it is the device's availability (will) topic. Handed in by the broker
+ * floor (src/ingest/formats/device-index.ts), so this file stays pure.
+ */
+export type DeviceTopics = (
+  topic: string,
+) => { readonly meters: readonly string[]; readonly status: boolean } | undefined;
+
+/** A device topic owned when every meter it carries is the identity's. */
+function ownsDevice(p: MqttIdentity, topic: string, devices: DeviceTopics | undefined, will: boolean): boolean {
+  const d = devices?.(topic);
+  if (!d || d.meters.length === 0 || (will && !d.status)) return false;
+  return d.meters.every((m) => p.meters.has(m));
+}
+
 const OK: Decision = { ok: true };
 const deny = (reason: DenyReason): Decision => ({ ok: false, reason });
 
@@ -32,18 +48,19 @@ function owns(p: MqttIdentity, levels: readonly string[]): boolean {
   return p.kind === 'gateway' && levels.length >= 3 && levels[0] === 'gateways' && levels[1] === p.id;
 }
 
-export function canPublish(p: Principal, topic: string): Decision {
+export function canPublish(p: Principal, topic: string, devices?: DeviceTopics): Decision {
   if (topic.startsWith('$')) return deny('reserved-topic');
   if (p.kind === 'lab') return OK;
   if (p.kind === 'monitor') return deny('read-only');
-  return owns(p, topic.split('/')) ? OK : deny('not-own-topic');
+  return owns(p, topic.split('/')) || ownsDevice(p, topic, devices, false) ? OK : deny('not-own-topic');
 }
 
 /** A last will only on a status topic the identity owns: its meter's, its gateway's, or one of its meters'. */
-export function canWill(p: Principal, topic: string): Decision {
+export function canWill(p: Principal, topic: string, devices?: DeviceTopics): Decision {
   if (topic.startsWith('$')) return deny('reserved-topic');
   if (p.kind === 'lab') return OK;
   if (p.kind === 'monitor') return deny('read-only');
+  if (ownsDevice(p, topic, devices, true)) return OK;
   const levels = topic.split('/');
   if (levels.length !== 3 || levels[2] !== 'status') return deny('will-not-own');
   return owns(p, levels) ? OK : deny('will-not-own');

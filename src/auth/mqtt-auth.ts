@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
-import { canPublish, canSubscribe, canWill, clientIdAllowed, type Decision, type Principal } from './mqtt-acl.ts';
+import {
+  canPublish,
+  canSubscribe,
+  canWill,
+  clientIdAllowed,
+  type Decision,
+  type DeviceTopics,
+  type Principal,
+} from './mqtt-acl.ts';
 import type { IdentityTable, MqttIdentity } from './mqtt-credentials.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import { verifySecret } from './secret-hash.ts';
@@ -44,6 +52,8 @@ export function createMqttAuth(opts: {
   allowAnonymous: boolean;
   metrics: PromRegistry;
   log: Logger;
+  /** The registry's vendor-format device topics and the meters they carry. */
+  devices?: DeviceTopics;
 }): MqttAuth {
   const { table, log } = opts;
   const principals = new WeakMap<Client, Principal>();
@@ -89,7 +99,8 @@ export function createMqttAuth(opts: {
       return connectError(IDENTIFIER_REJECTED, 'client-id-taken', client, username);
     // aedes keeps the CONNECT's will on the client until the session is set up (lib/handlers/connect.js).
     const will = (client as unknown as { _will?: { topic: string } })._will;
-    if (will && !canWill(p, will.topic).ok) return connectError(NOT_AUTHORIZED, 'will-not-own', client, username);
+    if (will && !canWill(p, will.topic, opts.devices).ok)
+      return connectError(NOT_AUTHORIZED, 'will-not-own', client, username);
     principals.set(client, p);
     return undefined;
   }
@@ -127,7 +138,7 @@ export function createMqttAuth(opts: {
       let d: Decision;
       if (!p) d = { ok: false, reason: 'no-identity' };
       else if (!current(p)) d = { ok: false, reason: 'credential-changed' };
-      else d = isWill ? canWill(p, packet.topic) : canPublish(p, packet.topic);
+      else d = isWill ? canWill(p, packet.topic, opts.devices) : canPublish(p, packet.topic, opts.devices);
       if (d.ok) return undefined;
       refuse(action, d.reason, { clientId: client?.id, topic: packet.topic.slice(0, 200) });
       return new Error(`MQTT ${action} refused: ${d.reason}`);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canPublish, canSubscribe, canWill, clientIdAllowed, type Principal } from '../../../src/auth/mqtt-acl.ts';
+import {
+  canPublish,
+  canSubscribe,
+  canWill,
+  clientIdAllowed,
+  type DeviceTopics,
+  type Principal,
+} from '../../../src/auth/mqtt-acl.ts';
 
 const meter: Principal = { id: 'm1', kind: 'meter', meters: new Set(['m1']), hash: 'h' };
 const gateway: Principal = { id: 'gw', kind: 'gateway', meters: new Set(['m2', 'm3']), hash: 'h' };
@@ -49,6 +56,35 @@ describe('MQTT topic rights', () => {
     { name: 'monitor, everything', p: monitor, filter: '#', ok: true },
   ])('subscribe: $name', ({ p, filter, ok }) => {
     expect(canSubscribe(p, filter).ok).toBe(ok);
+  });
+
+  // Vendor-format devices (devices.yaml): a Tasmota plug carrying m1, a Shelly 3EM carrying m2 and m3.
+  const devices: DeviceTopics = (topic) =>
+    ({
+      'tele/plug1/SENSOR': { meters: ['m1'], status: false },
+      'tele/plug1/LWT': { meters: ['m1'], status: true },
+      'shelly3em/status/emdata:0': { meters: ['m2', 'm3'], status: false },
+      'shelly3em/online': { meters: ['m2', 'm3'], status: true },
+    })[topic];
+  const halfGateway: Principal = { id: 'gw2', kind: 'gateway', meters: new Set(['m2']), hash: 'h' };
+
+  it.each([
+    { name: "meter, its own device's telemetry", p: meter, topic: 'tele/plug1/SENSOR', ok: true },
+    { name: "meter, another meter's device", p: meter, topic: 'shelly3em/status/emdata:0', ok: false },
+    { name: 'gateway, a device of its meters', p: gateway, topic: 'shelly3em/status/emdata:0', ok: true },
+    { name: 'gateway owning only part of a device', p: halfGateway, topic: 'shelly3em/status/emdata:0', ok: false },
+    { name: 'meter, a topic no device reads', p: meter, topic: 'tele/other/SENSOR', ok: false },
+  ])('device topics, publish: $name', ({ p, topic, ok }) => {
+    expect(canPublish(p, topic, devices).ok).toBe(ok);
+  });
+
+  it.each([
+    { name: "meter, its device's LWT", p: meter, topic: 'tele/plug1/LWT', ok: true },
+    { name: "meter, its device's telemetry is no will", p: meter, topic: 'tele/plug1/SENSOR', ok: false },
+    { name: "gateway, its device's online topic", p: gateway, topic: 'shelly3em/online', ok: true },
+    { name: "meter, another's device online topic", p: meter, topic: 'shelly3em/online', ok: false },
+  ])('device topics, will: $name', ({ p, topic, ok }) => {
+    expect(canWill(p, topic, devices).ok).toBe(ok);
   });
 
   it('a client id naming another identity or meter is refused (no session take-over)', () => {
