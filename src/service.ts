@@ -340,7 +340,7 @@ export function createService(
       stops.unshift(async () => ingest.stop());
       await startBroker(ingest, prepared);
       if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
-      adminToken = prepared.people.adminToken;
+      adminToken = await prepared.people.createFirstAdmin?.();
       await startHttp(prepared.tariffs, prepared.people);
       log.info(
         { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },

@@ -12,8 +12,11 @@ export interface HttpAuthSetup {
   readonly sessions: ReturnType<typeof createSessions>;
   readonly limiter: ReturnType<typeof createLoginLimiter>;
   readonly audit: AuditLog;
-  /** Set at a first start on loopback: the generated admin's API token, to print once. */
-  readonly adminToken?: string;
+  /**
+   * Set at a first start on loopback: creates the user `admin` and returns its API token, to print once.
+   * Called in phase 2, once nothing can refuse the start any more, so a failed start never loses the token.
+   */
+  readonly createFirstAdmin?: () => Promise<string>;
 }
 
 type Result = { ok: true; value: HttpAuthSetup } | { ok: false; reason: string };
@@ -26,7 +29,7 @@ type Result = { ok: true; value: HttpAuthSetup } | { ok: false; reason: string }
 export async function prepareHttpAuth(config: Config, log: Logger): Promise<Result> {
   const file = usersFilePath(config.dataDir);
   const loopback = isLoopbackHost(config.http.host);
-  let existing;
+  let existing: readonly unknown[];
   try {
     existing = readUsers(file);
   } catch (err) {
@@ -42,13 +45,13 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       ok: false,
       reason: `HTTP binds to ${config.http.host} (not loopback) and no users exist in ${file}. Create one first: "kzmeter users add admin --role admin" (prints its API token once).`,
     };
-  let adminToken: string | undefined;
   const audit = createAuditLog(auditLogPath(config.dataDir));
-  if (existing.length === 0 && !config.http.allowAnonymous) {
-    adminToken = (await addUser(file, { name: 'admin', role: 'admin' })).token;
+  const createFirstAdmin = async (): Promise<string> => {
+    const { token } = await addUser(file, { name: 'admin', role: 'admin' });
     audit.append({ who: 'kzmeter (first start)', action: 'user-add', what: { name: 'admin', role: 'admin' } });
     log.warn({ file }, 'First start: user "admin" created; its API token is printed once on the console.');
-  }
+    return token;
+  };
   if (config.http.allowAnonymous)
     log.warn('HTTP anonymous access is on (http.allowAnonymous): local requests act as admin. For labs only.');
   const users = createUserStore(file, (err) =>
@@ -63,7 +66,7 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       authenticator: createAuthenticator(users, sessions),
       limiter: createLoginLimiter(),
       audit,
-      ...(adminToken && { adminToken }),
+      ...(existing.length === 0 && !config.http.allowAnonymous && { createFirstAdmin }),
     },
   };
 }

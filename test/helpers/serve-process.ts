@@ -26,7 +26,16 @@ export async function startServeProcess(
     [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--json'],
     {
       cwd: REPO_DIR,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KZM_LOG_LEVEL: 'info', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        KZM_LOG_LEVEL: 'info',
+        // Lab-only, as in test/helpers/service.ts: tests not about identities read /metrics without a token
+        // and publish without credentials; a test about them overrides these.
+        KZM_HTTP_ALLOW_ANONYMOUS: 'true',
+        KZM_MQTT_ALLOW_ANONYMOUS: 'true',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -103,6 +103,24 @@ describe('safe start-up for people', () => {
       ).rejects.toThrow(/KZM_HTTP_ALLOW_ANONYMOUS/);
     } finally {
       await influx.stop();
+    }
+  });
+
+  it('a first start that is refused creates no admin (its token would be lost); the next good start does', async () => {
+    const influx = await startInflux();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-first-'));
+    try {
+      const over = { dataDir, http: { allowAnonymous: false } };
+      await expect(
+        startService(await influx.database(), { ...over, tariffsDir: join(dataDir, 'no-tariffs') }),
+      ).rejects.toThrow(/Tariff schedules/);
+      expect(existsSync(usersFilePath(dataDir))).toBe(false);
+      const svc = await startService(await influx.database(), over);
+      expect(svc.adminToken).toMatch(/^kzm_/);
+      await svc.cleanup();
+    } finally {
+      await influx.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
