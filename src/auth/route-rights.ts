@@ -44,6 +44,9 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
   { method: 'POST', url: '/api/login', role: 'public', scope: 'none', samples: [] },
   { method: 'POST', url: '/api/logout', role: 'public', scope: 'none', samples: [] },
   { method: 'GET', url: '/assets/*', role: 'public', scope: 'none', samples: ['/assets/app.js'] },
+  // The API's own description (no data): the OpenAPI document and Swagger UI with its files under /docs/.
+  { method: 'GET', url: '/openapi.json', role: 'public', scope: 'none', samples: ['/openapi.json'] },
+  { method: 'GET', url: '/docs', role: 'public', scope: 'none', samples: ['/docs', '/docs/json'] },
   { method: 'GET', url: '/api/session', role: 'viewer', scope: 'none', samples: ['/api/session'] },
   { method: 'GET', url: '/metrics', role: 'operator', scope: 'none', samples: ['/metrics'] },
   { method: 'GET', url: '/api/meters', role: 'viewer', scope: 'filtered', samples: ['/api/meters'] },
@@ -114,8 +117,11 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
 const key = (method: string, url: string) => `${method === 'HEAD' ? 'GET' : method} ${url}`;
 const byKey = new Map(ROUTE_RIGHTS.map((r) => [key(r.method, r.url), r]));
 
+/** Swagger UI registers a handful of routes of its own under /docs/ (its files, json, yaml): one entry. */
+const DOCS_TREE = /^\/docs(\/|$)/;
+
 export function routeRight(method: string, url: string): RouteRight | undefined {
-  return byKey.get(key(method, url));
+  return byKey.get(key(method, url)) ?? (DOCS_TREE.test(url) ? byKey.get(key(method, '/docs')) : undefined);
 }
 
 /** The role a request needs on a route: the route's, or its parameter's stricter one. */

@@ -118,14 +118,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   errorHandling(app, deps.log);
+  // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
+  if (deps.auth) await authPlugin(deps.auth)(app);
   await apiDocs(app);
   registerMeterGauges(deps.metrics.registry, {
     meters: deps.registry.meters,
     live: deps.live,
     ...(deps.now && { now: deps.now }),
   });
-  // First, so its onRoute hook sees every route registered after it.
-  if (deps.auth) await authPlugin(deps.auth)(app);
   await healthRoutes(app, deps.health);
   await meterRoutes(app, deps);
   app.get(
