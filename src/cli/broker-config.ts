@@ -5,10 +5,14 @@ import { mosquittoConf, mosquittoFiles } from '../auth/mosquitto-files.ts';
 import { credentialsFilePath, readCredentialsFile } from '../auth/mqtt-credentials.ts';
 import { loadConfig } from '../config/load.ts';
 
-export const BROKER_CONFIG_HELP = `kzmeter broker-config mosquitto [--out DIR]
+export const BROKER_CONFIG_HELP = `Usage: kzmeter broker-config mosquitto [--out DIR] [--config FILE]
   Mosquitto's password file (DIR/passwd), ACL file (DIR/acl) and a config snippet (DIR/kzmeter.conf) from
   the MQTT identities: the same rights as the embedded broker. Default DIR: <dataDir>/mosquitto.
-  Regenerate after "kzmeter credentials ..." and reload Mosquitto (kill -HUP). EMQX: see README, Security.`;
+  Regenerate after "kzmeter credentials ..." and reload Mosquitto (kill -HUP). EMQX: see README, Security.
+  --out DIR       where to write (default <dataDir>/mosquitto)
+  --help          this help
+  --config FILE   settings file (else KZM_* variables)
+Example: kzmeter broker-config mosquitto --out /etc/mosquitto/kzmeter`;
 
 export async function brokerConfigMain(argv: string[], print: (s: string) => void = (s) => console.log(s)) {
   const { values: v, positionals } = parseArgs({

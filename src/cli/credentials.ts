@@ -5,14 +5,17 @@ import { loadConfig } from '../config/load.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { cliAudit } from './audit.ts';
 
-export const CREDENTIALS_HELP = `kzmeter credentials <issue|rotate|revoke|list> [id] [options]
+export const CREDENTIALS_HELP = `Usage: kzmeter credentials <issue|rotate|revoke|list> [id] [--kind K] [--meters M] [--json] [--config FILE]
   MQTT identities of meters, gateways and monitors (hashes in <registryDir>/credentials.yaml or
   KZM_MQTT_CREDENTIALS_FILE). The secret is printed once; the running service picks up changes within 2 s.
   issue <id> [--kind meter|gateway|monitor] [--meters m1,m2]   new identity (meter: id = meter id)
   rotate <id>     new secret; the old one stops working and its connections are closed
   revoke <id>     the identity can no longer connect; live connections are closed
   list            identities, kinds, meters, dates (no hashes)
-  --json          print the result as JSON (username, password)`;
+  --json          print the result as JSON (username, password)
+  --help          this help
+  --config FILE   settings file (else KZM_* variables)
+Example: kzmeter credentials issue gw-ekb-1 --kind gateway --meters ekb-1-m01,ekb-1-m02`;
 
 export async function credentialsMain(argv: string[], print: (s: string) => void = (s) => console.log(s)) {
   const { values: v, positionals } = parseArgs({

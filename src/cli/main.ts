@@ -36,7 +36,9 @@ const COMMANDS: Record<string, Command> = {
   verify: {
     summary: 'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail',
     run: (a) =>
-      a.some((x) => x === '--period' || x.startsWith('--period=')) ? periodsMain('verify', a) : auditVerifyMain(a),
+      a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
+        ? periodsMain('verify', a)
+        : auditVerifyMain(a),
   },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
@@ -63,7 +65,7 @@ Usage: kzmeter <command> [options]        (from a checkout: npm run cli -- <comm
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
   .join('\n')}
 
 Options: --help (also after a command), --version

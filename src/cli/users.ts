@@ -4,13 +4,16 @@ import { addUser, hashPassword, newToken, readUsers, usersFilePath, writeUsers }
 import { loadConfig } from '../config/load.ts';
 import { cliAudit } from './audit.ts';
 
-export const USERS_HELP = `kzmeter users <add|token|password|remove|list> [name] [options]
+export const USERS_HELP = `Usage: kzmeter users <add|token|password|remove|list> [name] [--role R] [--taxpayer BIN] [--config FILE]
   People of the HTTP API and dashboard (<dataDir>/auth/users.json, hashes only); changes apply at once.
   add <name> --role viewer|operator|accountant|admin [--taxpayer BIN]   prints the user's API token once
   token <name>      a further API token (printed once)
   password <name>   set the dashboard password, read from stdin (one line)
   remove <name>     the user can no longer log in; their tokens stop working
-  list              names, roles, taxpayers (no hashes)`;
+  list              names, roles, taxpayers (no hashes)
+  --help          this help
+  --config FILE     settings file (else KZM_* variables; users live in <dataDir>/auth/users.json)
+Example: kzmeter users add aigerim --role accountant --taxpayer 940140000385`;
 
 class UsersCliError extends Error {
   constructor(message: string) {
