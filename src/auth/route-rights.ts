@@ -91,6 +91,8 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     scope: 'filtered',
     samples: ['/api/dashboard/meters'],
   },
+  // serve --simulate's demo progress (no taxpayer data)
+  { method: 'GET', url: '/api/dashboard/demo', role: 'viewer', scope: 'none', samples: ['/api/dashboard/demo'] },
   // The meter detail carries the rejected payloads (operator and up).
   {
     method: 'GET',
