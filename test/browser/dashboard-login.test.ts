@@ -47,6 +47,11 @@ describe('dashboard login', () => {
     // the name typed on the page is not who closes: the session's user is
     await g.page.locator('input[name="closedBy"]').fill('someone else');
     await row.locator('button[data-action="close"]').click();
+    // the close preview asks for an acknowledgement (no meter sent readings in this test)
+    const preview = g.page.getByTestId('close-preview');
+    await preview.waitFor({ timeout: 30_000 });
+    await preview.locator('textarea[name="acknowledgement"]').fill('test: no readings in this period');
+    await preview.locator('button[data-action="confirm-close"]').click();
     await g.page.getByTestId('message').getByText(`${quarter.label} closed as v1.`).waitFor({ timeout: 30_000 });
     await row.locator('[data-col="by"]', { hasText: 'closed by anna' }).waitFor();
     await stack.screenshot(g.page, 'periods-closed-by-user');

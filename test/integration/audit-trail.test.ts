@@ -47,7 +47,12 @@ describe('the audit trail', () => {
   };
 
   it('records who closed, downloaded and reopened, with digests, and a failed login; the periods list says who', async () => {
-    const closed = (await (await call('POST', '/api/periods/2025-Q2/close', { reason: 'Q2' })).json()) as {
+    const closed = (await (
+      await call('POST', '/api/periods/2025-Q2/close', {
+        reason: 'Q2',
+        acknowledgement: 'test: no readings in this period',
+      })
+    ).json()) as {
       digest: string;
     };
     const csv = Buffer.from(await (await call('GET', '/api/periods/2025-Q2/export.csv')).arrayBuffer());

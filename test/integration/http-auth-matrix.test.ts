@@ -138,6 +138,7 @@ describe('HTTP rights: the role x route matrix from the route table', () => {
     expect(ledger.lines.every((l) => !l.meterId.startsWith('ast-3'))).toBe(true);
     const closed = await call('POST', '/api/periods/2025-Q2/close', tokens.dalaAccountant, {
       closedBy: 'someone-else',
+      acknowledgement: 'test: no readings in this period',
     });
     expect(closed.status).toBe(201);
     const snap = JSON.parse(closed.text) as { snapshot: { taxpayerScope: string; closedBy: string } };

@@ -62,7 +62,7 @@ describe('people: login, sessions and first start', () => {
   it('a cookie-authenticated POST from another site (CSRF) is refused; from the dashboard it is allowed', async () => {
     const res = await post('/api/login', { username: 'anna', password: 'correct horse battery staple' });
     const session = res.headers.get('set-cookie')!.split(';')[0]!;
-    const body = { reason: 'test' };
+    const body = { reason: 'test', acknowledgement: 'test: no readings in this period' };
     const evil = await post('/api/periods/2025-Q1/close', body, { cookie: session, origin: 'http://evil.example' });
     expect(evil.status).toBe(403);
     expect(((await evil.json()) as { error: string }).error).toMatch(/cross-site/);
