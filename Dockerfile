@@ -30,7 +30,8 @@ COPY --chown=node:node dashboards/web ./dashboards/web
 # data/ (local state) and runs/ (simulator ground truth) must be writable by the non-root user.
 RUN mkdir -p /app/data /app/runs && chown node:node /app/data /app/runs
 USER node
-EXPOSE 8080 1883
+# 8883: mqtts (KZM_MQTT_TLS_*); 1883: plain MQTT, for the compose network only
+EXPOSE 8080 8883 1883
 # Slim images have no curl: ask /health with Node's fetch (200 = ok, 503 = degraded).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.KZM_HTTP_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -24,11 +24,13 @@ export async function publishReadings(
     t0Ms: number;
     /** The k-th reading of a meter as topic + payload; default our JSON on meters/{id}/reading. */
     message?: (meter: string, k: number) => { topic: string; payload: string };
+    /** A gateway identity for every meter (authentication on); none = anonymous (lab). */
+    auth?: { username: string; password: string };
   },
 ): Promise<number> {
   const clients: MqttClient[] = await Promise.all(
     Array.from({ length: opts.connections }, (_, i) =>
-      mqtt.connectAsync(url, { clientId: `bench-pub-${i}-${process.pid}` }),
+      mqtt.connectAsync(url, { clientId: `bench-pub-${i}-${process.pid}`, ...opts.auth }),
     ),
   );
   const started = performance.now();

@@ -33,5 +33,11 @@ if (!only || only === 'spool') {
   all.spool = await benchSpool(Number(process.env.BENCH_READINGS ?? 100_000));
   console.log(JSON.stringify(all.spool, null, 2));
 }
+if (!only || only === 'mqtt-auth') {
+  const { benchMqttAuth } = await import('./mqtt-auth.ts');
+  console.error('mqtt-auth: 1,000-meter connection storm; ingest with authentication off vs on ...');
+  all.mqttAuth = await benchMqttAuth(Number(process.env.BENCH_AUTH_READINGS ?? 50_000));
+  console.log(JSON.stringify(all.mqttAuth, null, 2));
+}
 console.log(`results: ${saveResult('bench', all)}`);
 process.exit(0);

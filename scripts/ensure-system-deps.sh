@@ -3,7 +3,7 @@
 # when they are missing. Used by `npm start` / `npm test` (pre-scripts) and .ci/run.
 # Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus]   (prometheus: promtool checks the alert rules)
 set -euo pipefail
-declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [chromium]=chromium [prometheus]=promtool)
+declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [mosquitto-clients]=mosquitto_pub [chromium]=chromium [prometheus]=promtool)
 missing=()
 for pkg in "$@"; do
   bin=${probe[$pkg]:-$pkg}

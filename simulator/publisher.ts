@@ -141,7 +141,8 @@ export function createPublisher(o: PublisherOptions): Publisher {
         const n = Math.max(1, Math.min(o.connections!, o.meterIds.length));
         const list = Array.from({ length: n }, (_, k) => {
           const id = `sim-gw-${k + 1}`;
-          const c = open(id, { topic: `gateways/${id}/status`, payload: 'offline' });
+          // With credentials the pool is one gateway identity, which may set its will only on its own status.
+          const c = open(id, { topic: `gateways/${o.username ?? id}/status`, payload: 'offline' });
           conns.set(id, c);
           return c;
         });

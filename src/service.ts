@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { prepareHttpAuth, type HttpAuthSetup } from './auth/http-setup.ts';
+import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
+import { createMqttAuth } from './auth/mqtt-auth.ts';
+import { readMqttTls, type TlsMaterial } from './auth/mqtt-tls.ts';
+import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
+import { deviceTopics } from './broker/device-topics.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { maxPacketBytesFor } from './broker/packet-size-guard.ts';
 import { createExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
@@ -33,6 +39,8 @@ import { createWriteApi } from './store/write-api.ts';
 export interface Service {
   readonly httpUrl: string;
   readonly brokerUrl: string;
+  /** The embedded broker's mqtts URL when its TLS listener is on. */
+  readonly brokerTlsUrl: string | undefined;
   readonly influx: InfluxTarget;
   readonly metrics: IngestMetrics;
   readonly live: LiveState;
@@ -44,6 +52,8 @@ export interface Service {
   readonly rollups: Rollups;
   /** The fee_1d measurement (fees per meter and day) that Grafana reads. */
   readonly feeDays: FeeDays;
+  /** After a first start on loopback: the generated admin's API token (print it once; only its hash is kept). */
+  readonly adminToken: string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -68,6 +78,10 @@ function boundedStop(stopping: Promise<unknown>, ms: number): Promise<unknown> {
 interface Prepared {
   readonly target: InfluxTarget;
   readonly tariffs: TariffSet;
+  /** The embedded broker's identities (undefined with an external broker). */
+  readonly identities: IdentityTable | undefined;
+  readonly people: HttpAuthSetup;
+  readonly mqttTls: TlsMaterial | undefined;
 }
 
 /**
@@ -75,7 +89,19 @@ interface Prepared {
  * was validated by its loader; the tariffs are read here; InfluxDB (local or configured) must answer and
  * hold the database.
  */
-async function prepare(config: Config, log: Logger, stops: Stops): Promise<Prepared> {
+async function prepare(
+  config: Config,
+  registry: Registry,
+  log: Logger,
+  stops: Stops,
+  fixedIdentities: readonly MqttIdentity[],
+): Promise<Prepared> {
+  const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
+  if (!identities.ok) throw new ServiceStartError(identities.reason);
+  const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);
+  if (!mqttTls.ok) throw new ServiceStartError(mqttTls.reason);
+  const people = await prepareHttpAuth(config, log.child({ component: 'http' }));
+  if (!people.ok) throw new ServiceStartError(people.reason);
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) {
     throw new ServiceStartError(
@@ -96,7 +122,7 @@ async function prepare(config: Config, log: Logger, stops: Stops): Promise<Prepa
   const target = influxTarget(config.influx, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
-  return { target, tariffs: tariffs.value };
+  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
 }
 
 /** Composition root: phase 1 checks (prepare), then writer, rollups, broker, HTTP; stop in reverse. */
@@ -104,7 +130,11 @@ export function createService(
   config: Config,
   registry: Registry,
   log: Logger,
-  extra: { plugins?: Parameters<typeof buildApp>[0]['plugins'] } = {},
+  extra: {
+    plugins?: Parameters<typeof buildApp>[0]['plugins'];
+    /** Identities kept in memory only, e.g. the simulator of `serve --simulate`. */
+    mqttIdentities?: readonly MqttIdentity[];
+  } = {},
 ): Service {
   const metrics = createIngestMetrics();
   const live = createLiveState();
@@ -121,6 +151,7 @@ export function createService(
   let app!: FastifyInstance;
   let httpUrl = '';
   let started = false;
+  let adminToken: string | undefined;
   const stops: Stops = [];
 
   function startWriter(): BatchWriter {
@@ -216,7 +247,7 @@ export function createService(
     );
   }
 
-  async function startBroker(ingest: IngestPipeline): Promise<void> {
+  async function startBroker(ingest: IngestPipeline, prepared: Prepared): Promise<void> {
     if (config.mqtt.brokerUrl) {
       const s = createExternalSubscriber({
         url: config.mqtt.brokerUrl,
@@ -234,13 +265,24 @@ export function createService(
       stops.unshift(() => s.stop());
       return;
     }
+    const blog = log.child({ component: 'broker' });
+    const auth = createMqttAuth({
+      table: prepared.identities!,
+      allowAnonymous: config.mqtt.allowAnonymous,
+      metrics: metrics.registry,
+      log: blog,
+      devices: deviceTopics(registry),
+    });
     const b = createEmbeddedBroker({
       host: config.mqtt.embeddedHost,
       port: config.mqtt.embeddedPort,
       ingest,
-      log: log.child({ component: 'broker' }),
+      log: blog,
       maxPacketBytes: maxPacketBytesFor(config.ingest.maxPayloadBytes),
       onPacketTooLarge: () => metrics.rejected.inc({ reason: 'packet-too-large' }),
+      auth,
+      plainTcp: config.mqtt.plainTcp,
+      ...(prepared.mqttTls && { tls: prepared.mqttTls }),
     });
     broker = b;
     await b.start();
@@ -262,7 +304,7 @@ export function createService(
     stops.unshift(() => ha.stop());
   }
 
-  async function startHttp(tariffs: TariffSet): Promise<void> {
+  async function startHttp(tariffs: TariffSet, people: HttpAuthSetup): Promise<void> {
     const beforeRead = () => rollups.flush(30_000);
     const fees = feeSettings(config);
     const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
@@ -278,7 +320,8 @@ export function createService(
       broker: () => broker?.health() ?? subscriber!.health(),
       ...(spool && { spool: spool.state }),
     };
-    app = await buildApp({ registry, live, metrics, health, log, plugins });
+    const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
+    app = await buildApp({ registry, live, metrics, health, log, plugins, auth });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.unshift(() => app.close());
     const addr = app.server.address();
@@ -291,6 +334,9 @@ export function createService(
     },
     get brokerUrl() {
       return broker?.url ?? config.mqtt.brokerUrl ?? '';
+    },
+    get brokerTlsUrl() {
+      return broker?.tlsUrl;
     },
     get influx() {
       return target;
@@ -312,10 +358,13 @@ export function createService(
     get feeDays() {
       return feeDays;
     },
+    get adminToken() {
+      return adminToken;
+    },
     async start() {
       if (started) return;
       started = true;
-      const prepared = await prepare(config, log, stops);
+      const prepared = await prepare(config, registry, log, stops, extra.mqttIdentities ?? []);
       target = prepared.target;
       // Phase 2: nothing below can be refused by configuration; the broker opens only now.
       await seedLiveState(target, live).catch((err: Error) =>
@@ -350,9 +399,10 @@ export function createService(
         ...ingestConfig,
       });
       stops.unshift(async () => ingest.stop());
-      await startBroker(ingest);
+      await startBroker(ingest, prepared);
       if (config.mqtt.homeAssistantDiscovery) await startHomeAssistant();
-      await startHttp(prepared.tariffs);
+      adminToken = await prepared.people.createFirstAdmin?.();
+      await startHttp(prepared.tariffs, prepared.people);
       log.info(
         { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },
         'Service started.',

@@ -165,6 +165,7 @@ export const S = {
     intro:
       'Close a period to freeze its ledger into a digest-checked snapshot; download the exports for the declaration.',
     closedBy: 'Your name (recorded as who closed or reopened)',
+    by: (closedBy, reopenedBy) => `closed by ${closedBy}${reopenedBy ? `, reopened by ${reopenedBy}` : ''}`,
     reason: 'Reason (required to reopen)',
     cols: {
       period: 'Period',

@@ -1,12 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { watchRevocations, type MqttAuth } from '../auth/mqtt-auth.ts';
+import { listenTls, type TlsMaterial } from '../auth/mqtt-tls.ts';
 import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
+  /** mqtts://host:port when the TLS listener is on. */
+  readonly tlsUrl: string | undefined;
   readonly port: number;
   clients(): number;
   /** Measured state for /health: the listener is open. */
@@ -31,11 +35,19 @@ export function createEmbeddedBroker(opts: {
   maxPacketBytes?: number;
   /** Called once for each connection closed for an oversized packet (the service counts it). */
   onPacketTooLarge?: () => void;
+  /** Identities and topic rights (src/auth); without it every client may do anything (library use only). */
+  auth?: MqttAuth;
+  /** An mqtts listener too; plainTcp false leaves only it. */
+  tls?: TlsMaterial;
+  plainTcp?: boolean;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
+  let unwatch = () => {};
+  let tlsServer: Server | undefined;
+  const tlsPort = () => (tlsServer?.address() as { port?: number } | null)?.port;
 
   /** aedes takes the connection; the packet-size guard follows its framing from aedes's own reads. */
   function acceptConnection(b: Aedes) {
@@ -53,7 +65,10 @@ export function createEmbeddedBroker(opts: {
   }
   return {
     get url() {
-      return `mqtt://${opts.host}:${port}`;
+      return opts.plainTcp === false ? `mqtts://${opts.host}:${tlsPort()}` : `mqtt://${opts.host}:${port}`;
+    },
+    get tlsUrl() {
+      return tlsServer ? `mqtts://${opts.host}:${tlsPort()}` : undefined;
     },
     get port() {
       return port;
@@ -63,7 +78,7 @@ export function createEmbeddedBroker(opts: {
       return {
         mode: 'embedded',
         url: this.url,
-        connected: server?.listening ?? false,
+        connected: (server ?? tlsServer)?.listening ?? false,
         clients: broker?.connectedClients ?? 0,
       };
     },
@@ -81,9 +96,14 @@ export function createEmbeddedBroker(opts: {
       return new Promise((resolve, reject) => b.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     async start() {
+      const auth = opts.auth;
       broker = await Aedes.createBroker({
+        ...(auth && { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe }),
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
           if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
+          // Refused before ingest: nothing of a refused client is stored (aedes then closes its connection).
+          const refused = auth?.checkPublish(client, packet);
+          if (refused) return callback(refused);
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
           ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
             () => callback(null),
@@ -97,22 +117,31 @@ export function createEmbeddedBroker(opts: {
       broker.on('clientError', (client, err) =>
         log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'),
       );
-      server = createServer(acceptConnection(broker));
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(opts.port, opts.host, () => resolve());
-      });
-      const addr = server.address();
-      if (addr && typeof addr === 'object') port = addr.port;
-      log.info({ url: this.url }, 'Embedded MQTT broker listening.');
+      const live = broker as unknown as { clients: Record<string, Client> }; // aedes keeps it untyped
+      if (auth) unwatch = watchRevocations(auth, () => Object.values(live.clients), log);
+      if (opts.tls) tlsServer = await listenTls(acceptConnection(broker), opts.host, opts.tls);
+      if (opts.plainTcp !== false) {
+        server = createServer(acceptConnection(broker));
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(opts.port, opts.host, () => resolve());
+        });
+        const addr = server.address();
+        if (addr && typeof addr === 'object') port = addr.port;
+      }
+      log.info({ url: this.url, tls: this.tlsUrl }, 'Embedded MQTT broker listening.');
     },
     async stop() {
       const s = server;
       const b = broker;
       server = undefined;
       broker = undefined;
+      unwatch();
       if (b) await new Promise<void>((r) => b.close(() => r()));
       if (s) await new Promise<void>((r) => s.close(() => r()));
+      const t = tlsServer;
+      tlsServer = undefined;
+      if (t) await new Promise<void>((r) => t.close(() => r()));
     },
   };
 }

@@ -2,6 +2,10 @@
 import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
 import { packageVersion } from '../util/version.ts';
+import { credentialsMain } from './credentials.ts';
+import { usersMain } from './users.ts';
+import { auditVerifyMain } from './audit.ts';
+import { brokerConfigMain } from './broker-config.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -28,9 +32,28 @@ const COMMANDS: Record<string, Command> = {
     summary: "write a closed period's declaration exports (CSV, JSON, HTML)",
     run: (a) => periodsMain('export', a),
   },
-  verify: { summary: 'check a closed period: digest and recomputed ledger', run: (a) => periodsMain('verify', a) },
+  // verify --period P: a closed period; verify alone: the audit trail's hash chain
+  verify: {
+    summary: 'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail',
+    run: (a) =>
+      a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
+        ? periodsMain('verify', a)
+        : auditVerifyMain(a),
+  },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
+  credentials: {
+    summary: 'issue, rotate, revoke or list MQTT identities (meters, gateways, monitors)',
+    run: (argv) => credentialsMain(argv),
+  },
+  users: {
+    summary: 'add, list or remove people of the HTTP API and dashboard; tokens and passwords',
+    run: (argv) => usersMain(argv),
+  },
+  'broker-config': {
+    summary: "write Mosquitto's password and ACL files from the MQTT identities",
+    run: (argv) => brokerConfigMain(argv),
+  },
 };
 
 export const EXIT_CODES = `Exit codes: 0 done; 1 failed (a start-up check, InfluxDB, or verify found a difference);
@@ -42,7 +65,7 @@ Usage: kzmeter <command> [options]        (from a checkout: npm run cli -- <comm
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
   .join('\n')}
 
 Options: --help (also after a command), --version

@@ -7,6 +7,7 @@
  *   kzmeter periods                     (list with states and due dates)
  * Exit codes: 0 done, 1 failed (or verify found a difference), 2 bad arguments.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -18,6 +19,8 @@ import { type ExportFormat, type PeriodService, createPeriodService } from '../p
 import { loadRegistry } from '../registry/load.ts';
 import { influxTarget } from '../store/influx-target.ts';
 import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
+import type { AuditInput } from '../auth/audit-log.ts';
+import { cliAudit } from './audit.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
@@ -117,6 +120,10 @@ export async function periodsMain(
     return 2;
   }
   const svc = service ?? (await cliPeriodService(v.config));
+  // The audit trail records what the command line did as the operating-system user (not for injected services).
+  const audit = service
+    ? () => {}
+    : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}).dataDir, input);
   const period = v.period ?? '';
   const by = v.by ?? userInfo().username;
   const opts = { ...(v.taxpayer && { taxpayer: v.taxpayer }), ...(version && { version }) };
@@ -138,6 +145,11 @@ export async function periodsMain(
       });
       if (!r.ok) return failed(r);
       const s = r.value.snapshot;
+      audit({
+        action: 'close',
+        what: { period: s.period, taxpayer: s.taxpayerScope ?? null, version: s.version, created: r.value.created, by },
+        digest: s.digest,
+      });
       print(
         `${r.value.created ? 'Closed' : 'Already closed:'} ${s.period} v${s.version} ${s.digest}; declared ${(s.declaredTotalTiyn / 100).toFixed(2)} tenge`,
       );
@@ -151,6 +163,7 @@ export async function periodsMain(
         ...(v.taxpayer && { taxpayer: v.taxpayer }),
       });
       if (!r.ok) return failed(r);
+      audit({ action: 'reopen', what: { period, taxpayer: v.taxpayer ?? null, version: r.value.reopenedVersion, by } });
       print(
         `Reopened ${period} after v${r.value.reopenedVersion}; the next close makes v${r.value.reopenedVersion + 1}`,
       );
@@ -167,6 +180,11 @@ export async function periodsMain(
         const r = await svc.export(period, f, opts);
         if (!r.ok) return failed(r);
         const s = r.value.snapshot;
+        audit({
+          action: 'export',
+          what: { period: s.period, taxpayer: s.taxpayerScope ?? null, version: s.version, file: f },
+          digest: createHash('sha256').update(r.value.body).digest('hex'),
+        });
         const name = `kzmeter-${s.period}${s.taxpayerScope ? `-${s.taxpayerScope}` : ''}-v${s.version}${f === 'totals.csv' ? '-totals.csv' : `.${f}`}`;
         if (v.out) {
           mkdirSync(v.out, { recursive: true });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
+import { simulatorIdentity } from '../auth/simulator-identity.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
@@ -52,7 +53,12 @@ export async function serveMain(argv: string[]): Promise<number> {
   // The demo: the quarter so far, then live (simulator/demo.ts). Its state is served to the dashboard.
   const demoNowMs = Date.now();
   const demo = values.simulate && !values.scenario ? await demoPlan(demoNowMs, registry.sites[0]?.timeZone) : undefined;
-  const service = createService(config, registry, log, demo ? { plugins: [provideDemoStatus(demo.status.get)] } : {});
+  // serve --simulate: the in-process simulator gets a gateway identity for every meter, kept in memory only.
+  const sim = values.simulate && !config.mqtt.brokerUrl ? await simulatorIdentity(registry) : undefined;
+  const service = createService(config, registry, log, {
+    ...(demo && { plugins: [provideDemoStatus(demo.status.get)] }),
+    ...(sim && { mqttIdentities: [sim.identity] }),
+  });
   const abort = new AbortController();
   let stopping = false;
   const stop = async (signal: string) => {
@@ -75,6 +81,10 @@ export async function serveMain(argv: string[]): Promise<number> {
   // The InfluxDB started here has a random port: tell `kzmeter ledger` & co. where it is.
   if (!config.influx.url)
     writeLocalInflux(config.dataDir, { url: service.influx.url, database: service.influx.database, pid: process.pid });
+  if (service.adminToken)
+    process.stdout.write(
+      `\n  First start: user "admin" was created. Its API token, shown only now (only a hash is kept):\n\n    ${service.adminToken}\n\n  Log in to ${service.httpUrl}/login as admin with it, or send "Authorization: Bearer <token>".\n  More users: npm run cli -- users add <name> --role viewer|operator|accountant|admin [--taxpayer BIN]\n\n`,
+    );
   log.info(
     {
       dashboard: `${service.httpUrl}/`,
@@ -94,6 +104,7 @@ export async function serveMain(argv: string[]): Promise<number> {
       scenario: demo.scenario,
       registryDir: config.registryDir,
       brokerUrl: service.brokerUrl,
+      ...(sim && { username: sim.identity.id, password: sim.secret }),
       clock: 'catch-up',
       transform: (stream) =>
         demo.batch(stream, demoNowMs, {
@@ -124,6 +135,7 @@ export async function serveMain(argv: string[]): Promise<number> {
       ...(values.scenario && { scenario: values.scenario }),
       registryDir: config.registryDir,
       brokerUrl: service.brokerUrl,
+      ...(sim && { username: sim.identity.id, password: sim.secret }),
       clock: clock as 'real',
       log: log.child({ component: 'simulator' }),
       signal: abort.signal,

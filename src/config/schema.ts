@@ -15,6 +15,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: port.default(8080),
+      /** Let requests without credentials act as admin (labs only; warned at start, refused off loopback). */
+      allowAnonymous: z.boolean().default(false),
     })
     .prefault({}),
   mqtt: z
@@ -43,6 +45,23 @@ export const configSchema = z.strictObject({
         .default('homeassistant'),
       /** How often (at most) a meter's register is republished for Home Assistant. */
       homeAssistantStateIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+      /** Embedded broker: let clients in without credentials, with every right (labs only; warned at start,
+       *  refused on a non-loopback address). */
+      allowAnonymous: z.boolean().default(false),
+      /** MQTT identities (hashes only, see `kzmeter credentials`); default `<registryDir>/credentials.yaml`. */
+      credentialsFile: z.string().min(1).optional(),
+      /** Embedded broker: the plain TCP listener (embeddedPort); false leaves only mqtts. */
+      plainTcp: z.boolean().default(true),
+      /** Embedded broker: an mqtts listener (PEM files). */
+      tls: z
+        .strictObject({
+          port: port.default(8883),
+          certFile: z.string().min(1),
+          keyFile: z.string().min(1),
+          /** CA chain sent with the certificate. */
+          caFile: z.string().min(1).optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   influx: z

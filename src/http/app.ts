@@ -13,6 +13,7 @@ import type { LiveState } from '../live/live-state.ts';
 import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { packageVersion } from '../util/version.ts';
+import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   now?: () => number;
   /** Further route plugins (ledger, periods, dashboard) registered by the composition root. */
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+  /** People: tokens, sessions, roles per route (src/auth/route-rights.ts). Without it no route is guarded. */
+  auth?: HttpAuthDeps;
 }
 
 /** Where the API description lives (README "HTTP API"). */
@@ -115,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   errorHandling(app, deps.log);
+  // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
+  if (deps.auth) await authPlugin(deps.auth)(app);
   await apiDocs(app);
   registerMeterGauges(deps.metrics.registry, {
     meters: deps.registry.meters,

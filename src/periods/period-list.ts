@@ -27,6 +27,9 @@ export interface PeriodListEntry {
   readonly latePending: number;
   /** Each tax quarter's dates (the snapshot's for a closed period) and whether they are due or overdue. */
   readonly dueDates: (QuarterDueDates & DueMarks)[];
+  /** Who closed the latest version, and who reopened it (null when not reopened); absent when never closed. */
+  readonly closedBy?: string;
+  readonly reopenedBy?: string | null;
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -38,6 +41,8 @@ export async function listPeriods(ctx: {
   scopes: readonly SnapshotScope[];
   state: (scope: SnapshotScope) => { latest?: PeriodSnapshot; reopened: boolean };
   lateCount: (pm: PeriodMeters, closedAtMs: number) => Promise<number>;
+  /** Who reopened a version (its reopen record). */
+  reopenedBy?: (scope: SnapshotScope, version: number) => string | undefined;
 }): Promise<PeriodListEntry[]> {
   const { nowMs } = ctx;
   const zone = ctx.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
@@ -68,6 +73,8 @@ export async function listPeriods(ctx: {
       digest: latest.digest,
       latePending: late,
       dueDates: marked(latest.dueDates, !s.reopened, pm.ok ? pm.value.toMs <= nowMs : true),
+      closedBy: latest.closedBy,
+      reopenedBy: s.reopened ? (ctx.reopenedBy?.(scope, latest.version) ?? null) : null,
     });
   }
   // The current quarter and the four before it, when not closed.

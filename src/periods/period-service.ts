@@ -293,6 +293,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         scopes: store.scopes(),
         state,
         lateCount: (pm, closedAtMs) => lateDataCount(target, pm, closedAtMs),
+        reopenedBy: (scope, version) => store.reopenOf(scope, version)?.reopenedBy,
       });
     },
 

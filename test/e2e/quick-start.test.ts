@@ -86,9 +86,15 @@ describe('npm start', () => {
     });
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    let raw = '';
+    child.stdout!.on('data', (c: Buffer) => (raw += c.toString('utf8')));
     const log = logOf(child);
     const urls = await log.waitFor('Open these in a browser or with curl.', 60_000);
     const base = String(urls.dashboard).replace(/\/$/, '');
+    // The first start prints the generated admin's API token once (issue 11): the only set-up there is.
+    const token = /\b(kzm_[a-f0-9]{12}_[A-Za-z0-9_-]{43})\b/.exec(raw)?.[1];
+    expect(token, 'the admin token printed on the console').toBeDefined();
+    const fetch = (url: string) => globalThis.fetch(url, { headers: { authorization: `Bearer ${token}` } });
 
     // While it runs every page carries a banner with its progress (in Chromium).
     const during = (await (await fetch(`${base}/api/dashboard/demo`)).json()) as { phase: string; firstDay: string };
@@ -97,6 +103,11 @@ describe('npm start', () => {
     browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${base}/periods`);
+    // not logged in: the login page, then back to /periods as admin with the printed token
+    await page.locator('input[name="username"]').fill('admin');
+    await page.locator('input[name="password"]').fill(token!);
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(`${base}/periods`);
     const banner = page.getByTestId('demo-banner');
     await banner.waitFor({ timeout: 30_000 });
     expect(await banner.innerText()).toMatch(

@@ -15,6 +15,7 @@ import { formatLocalDate } from '../../src/fees/zoned-time.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import { startInflux, type TestInflux } from './influx.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
 import { DEVICES_DIR, startService } from './service.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -132,13 +133,13 @@ export interface DashboardStack {
 }
 
 export async function startDashboardStack(
-  opts: { intervals?: Readonly<Record<string, number>> } = {},
+  opts: { intervals?: Readonly<Record<string, number>>; service?: ConfigInput } = {},
 ): Promise<DashboardStack> {
   const registry = registryWithIntervals(
     opts.intervals ?? Object.fromEntries(BACKFILL_METERS.map((m) => [m, BACKFILL_INTERVAL_S])),
   );
   const influx = await startInflux();
-  const svc = await startService(await influx.database(), {}, registry);
+  const svc = await startService(await influx.database(), opts.service ?? {}, registry);
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   const runs: { abort: AbortController; done: Promise<SimulationSummary> }[] = [];

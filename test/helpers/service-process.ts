@@ -33,7 +33,16 @@ export function peakRss(pid: number): number {
 export async function spawnService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--json'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', KZM_REGISTRY_DIR: DEVICES_DIR, KZM_LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      KZM_REGISTRY_DIR: DEVICES_DIR,
+      KZM_LOG_LEVEL: 'info',
+      // Lab-only, as in test/helpers/service.ts: drills not about identities read /metrics without a token and
+      // publish without credentials; a test about them overrides these.
+      KZM_HTTP_ALLOW_ANONYMOUS: 'true',
+      KZM_MQTT_ALLOW_ANONYMOUS: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

@@ -26,8 +26,11 @@ export async function startService(
       ...overrides,
       dataDir,
       registryDir: DEVICES_DIR,
-      http: { port: 0, ...overrides.http },
-      mqtt: { embeddedPort: 0, ...overrides.mqtt },
+      // Lab-only, as for MQTT below: HTTP tests not about people act as the anonymous admin.
+      http: { port: 0, allowAnonymous: true, ...overrides.http },
+      // Lab-only: tests that are not about identities connect without credentials (test/integration/mqtt-auth*
+      // are, and set allowAnonymous: false with their own credentials file).
+      mqtt: { embeddedPort: 0, allowAnonymous: true, ...overrides.mqtt },
       influx: { url: target.url, database: target.database, ...overrides.influx },
     } as Record<string, unknown>,
   });

@@ -1,6 +1,8 @@
 /** JSON from the service and its event stream. Errors carry the server's sentence. */
 
 async function answer(res) {
+  // Not logged in (or the session ended): the login page brings the user back here.
+  if (res.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   const text = await res.text();
   let body;
   try {

@@ -61,7 +61,13 @@ function periodRow(p, act) {
     { 'data-period': p.period, 'data-taxpayer': p.taxpayer ?? '', class: overdue ? 'overdue' : undefined },
     h('td', {}, p.period),
     h('td', {}, p.taxpayer ?? S.periods.allTaxpayers),
-    h('td', { 'data-col': 'state' }, p.state === 'in-progress' ? S.periods.inProgress : p.state),
+    h(
+      'td',
+      { 'data-col': 'state' },
+      p.state === 'in-progress' ? S.periods.inProgress : p.state,
+      // who closed and reopened it (the authenticated users, from the audit of the period API)
+      p.closedBy ? h('div', { class: 'small', 'data-col': 'by' }, S.periods.by(p.closedBy, p.reopenedBy)) : null,
+    ),
     h('td', { class: 'small', 'data-col': 'due' }, dueCell(p)),
     h('td', { class: 'num' }, String(p.latePending)),
     h(

@@ -10,7 +10,8 @@
  * The Periods page uses the period API (/api/periods) as it is. Every query and path parameter is
  * checked with zod: 400 with a sentence; an unknown meter is 404.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requestRegistry } from '../plugins/taxpayer-scope.ts';
 import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts';
 import { resolveDetailRange } from './detail-range.ts';
 import { createLiveFeed } from './live-feed.ts';
@@ -31,47 +32,64 @@ export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => 
   return async (app) => {
     pageRoutes(app, deps);
     demoStatusRoute(app);
-    const data = createDashboardData(deps);
+    // One view model and event stream per taxpayer scope: a taxpayer's staff get theirs, built from their
+    // part of the registry, so no answer or event can carry another taxpayer's meters.
+    const scopes = new Map<
+      string,
+      { data: ReturnType<typeof createDashboardData>; feed: ReturnType<typeof createLiveFeed> }
+    >();
     const { tickMs, flushMs, refreshMs } = deps;
-    const feed = createLiveFeed({
-      data,
-      live: deps.live,
-      log: app.log,
-      ...(tickMs && { tickMs }),
-      ...(flushMs && { flushMs }),
-      ...(refreshMs && { refreshMs }),
-    });
+    const scoped = (req: FastifyRequest) => {
+      const key = req.principal?.taxpayer ?? '*';
+      let s = scopes.get(key);
+      if (!s) {
+        const data = createDashboardData({ ...deps, registry: requestRegistry(req, deps.registry) });
+        const feed = createLiveFeed({
+          data,
+          live: deps.live,
+          log: app.log,
+          ...(tickMs && { tickMs }),
+          ...(flushMs && { flushMs }),
+          ...(refreshMs && { refreshMs }),
+        });
+        scopes.set(key, (s = { data, feed }));
+      }
+      return s;
+    };
     // Open event streams would hold app.close() for ever: end them first.
-    app.addHook('preClose', async () => feed.close());
+    app.addHook('preClose', async () => {
+      for (const s of scopes.values()) s.feed.close();
+    });
 
     app.get('/api/dashboard/overview', async (req, reply) => {
       const q = parseInput(overviewQuery, req.query, reply, 'query');
       if (!q) return reply;
-      const r = await data.overview(q.period);
+      const r = await scoped(req).data.overview(q.period);
       return r.ok ? r.value : reply.status(400).send({ error: r.reason });
     });
     app.get('/api/dashboard/meters', async (req, reply) =>
-      parseInput(metersQuery, req.query, reply, 'query') ? data.meters() : reply,
+      parseInput(metersQuery, req.query, reply, 'query') ? scoped(req).data.meters() : reply,
     );
     app.get('/api/dashboard/meters/:id', async (req, reply) => {
       const p = parseInput(meterParams, req.params, reply, 'path');
       const q = p && parseInput(meterDetailQuery, req.query, reply, 'query');
       if (!p || !q) return reply;
-      const meter = deps.registry.meterById.get(p.id);
+      const registry = requestRegistry(req, deps.registry);
+      const meter = registry.meterById.get(p.id);
       if (!meter)
         return reply
           .status(404)
-          .send({ error: `unknown meter "${p.id}" (known: ${deps.registry.meters.map((m) => m.id).join(', ')})` });
+          .send({ error: `unknown meter "${p.id}" (known: ${registry.meters.map((m) => m.id).join(', ')})` });
       const range = resolveDetailRange(q, meter.timeZone, (deps.now ?? Date.now)());
       if (!range.ok) return reply.status(400).send({ error: range.reason });
-      const r = await data.meterDetail(meter, range.value.fromMs, range.value.toMs);
+      const r = await scoped(req).data.meterDetail(meter, range.value.fromMs, range.value.toMs);
       return r.ok ? r.value : reply.status(400).send({ error: r.reason });
     });
     app.get('/api/dashboard/events', async (req, reply) => {
       const q = parseInput(eventsQuery, req.query, reply, 'query');
       if (!q) return reply;
       reply.hijack();
-      feed.connect(reply.raw, q.topics);
+      scoped(req).feed.connect(reply.raw, q.topics);
     });
   };
 }

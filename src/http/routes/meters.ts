@@ -6,6 +6,7 @@ import { liveStatus } from '../../live/live-status.ts';
 import { errorSchema, meterListSchema, zodCompilers } from './schemas.ts';
 
 export { liveStatus };
+import { requestRegistry } from '../plugins/taxpayer-scope.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -19,10 +20,10 @@ export async function meterRoutes(
     querystring: z.strictObject({}),
     response: { 200: meterListSchema, 400: errorSchema },
   };
-  app.get('/api/meters', { schema, ...zodCompilers }, async () => {
+  app.get('/api/meters', { schema, ...zodCompilers }, async (req) => {
     const now = (deps.now ?? Date.now)();
     return {
-      meters: deps.registry.meters.map((m) => {
+      meters: requestRegistry(req, deps.registry).meters.map((m) => {
         const last = deps.live.get(m.id);
         const maxLoadW = m.maxLoad.filter((x) => x.fromMs <= now).at(-1)?.maxLoadW ?? m.maxLoad[0]?.maxLoadW ?? 0;
         return {

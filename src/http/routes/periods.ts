@@ -9,7 +9,7 @@
  *   GET  /api/periods/:period/export.csv | export-totals.csv | export.json | export.html  [?taxpayer=BIN&version=N]
  *   GET  /api/periods/:period/verify[?taxpayer=BIN&version=N]
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
@@ -18,7 +18,8 @@ import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/pe
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
 const closeBody = z.strictObject({
   taxpayer: bin.optional(),
-  closedBy: z.string().trim().min(1, 'closedBy: who closes the period'),
+  /** Ignored when the request is authenticated: the user closes (lab mode only: who closes). */
+  closedBy: z.string().trim().min(1, 'closedBy: who closes the period').optional(),
   reason: z.string().optional(),
   /** Required (a reason) when the preview lists meters without readings or a large substituted share. */
   acknowledgement: z.string().max(2000, 'acknowledgement: at most 2000 characters').optional(),
@@ -51,6 +52,10 @@ const closed = z.looseObject({
   digest: z.string(),
 });
 
+/** closedBy / reopenedBy: the authenticated user, never the body (the lab's anonymous admin may name one). */
+const actor = (req: FastifyRequest): string | undefined =>
+  req.principal && req.principal.via !== 'lab' ? req.principal.name : undefined;
+
 function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown {
   if (!r.ok) return reply.status(r.status).send({ error: r.reason });
   return reply.status(status).send(r.value);
@@ -64,7 +69,12 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
       doc("Each period's state, late data pending and due dates", {
         response: { 200: z.looseObject({ periods: z.array(z.looseObject({})) }) },
       }),
-      async () => ({ periods: await svc.list() }),
+      async (req) => {
+        const bin = req.principal?.taxpayer;
+        const all = await svc.list();
+        // A taxpayer's staff see their own closes and the open quarters, not another taxpayer's (or all) closes.
+        return { periods: bin ? all.filter((e) => e.taxpayer === bin || (!e.taxpayer && !e.version)) : all };
+      },
     );
 
     const closeDoc = doc('Close a period into a frozen, digest-checked snapshot (201; 200 when already closed)', {
@@ -75,9 +85,11 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
     app.post<{ Params: { period: string } }>('/api/periods/:period/close', closeDoc, async (req, reply) => {
       const body = closeBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: issues(body.error) });
+      const closedBy = actor(req) ?? body.data.closedBy;
+      if (!closedBy) return reply.status(400).send({ error: 'body.closedBy: who closes the period' });
       const r = await svc.close({
         period: req.params.period,
-        closedBy: body.data.closedBy,
+        closedBy,
         ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }),
         ...(body.data.reason !== undefined && { reason: body.data.reason }),
         ...(body.data.acknowledgement !== undefined && { acknowledgement: body.data.acknowledgement }),
@@ -104,7 +116,7 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         reply,
         await svc.reopen({
           period: req.params.period,
-          reopenedBy: body.data.reopenedBy ?? 'api',
+          reopenedBy: actor(req) ?? body.data.reopenedBy ?? 'api',
           reason: body.data.reason ?? null,
           ...(body.data.taxpayer && { taxpayer: body.data.taxpayer }),
         }),

@@ -25,7 +25,19 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const COMMANDS = ['serve', 'ledger', 'close', 'reopen', 'export', 'verify', 'periods', 'rollup'];
+const COMMANDS = [
+  'serve',
+  'ledger',
+  'close',
+  'reopen',
+  'export',
+  'verify',
+  'periods',
+  'rollup',
+  'credentials',
+  'users',
+  'broker-config',
+];
 /** Options each command takes (its parseArgs options): each must be in its help. */
 const OPTIONS: Record<string, string[]> = {
   serve: ['--config', '--json', '--simulate', '--scenario', '--clock', '--help'],
@@ -49,6 +61,9 @@ const OPTIONS: Record<string, string[]> = {
   verify: ['--period', '--taxpayer', '--version', '--config', '--help'],
   periods: ['--config', '--help'],
   rollup: ['--period', '--from', '--to', '--site', '--config', '--help'],
+  credentials: ['--kind', '--meters', '--json', '--config', '--help'],
+  users: ['--role', '--taxpayer', '--config', '--help'],
+  'broker-config': ['--out', '--config', '--help'],
 };
 
 describe('kzmeter CLI conventions', () => {

@@ -20,16 +20,19 @@ export interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-/** Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, $VAR and $$ (a literal $). */
+/** Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR and $$. */
 export function interpolate(text: string, env: Record<string, string | undefined>): string {
   return text.replace(
-    /\$\$|\$\{(\w+)(?:(:?-)([^}]*))?\}|\$(\w+)/g,
+    /\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)/g,
     (whole, braced?: string, op?: string, dflt?: string, bare?: string) => {
       if (whole === '$$') return '$';
       const name = (braced ?? bare)!;
       const value = env[name];
       if (op === ':-') return value === undefined || value === '' ? dflt! : value;
       if (op === '-') return value === undefined ? dflt! : value;
+      // required: compose stops with the message
+      if ((op === ':?' && (value === undefined || value === '')) || (op === '?' && value === undefined))
+        throw new Error(`required variable ${name} is missing a value: ${dflt}`);
       return value ?? '';
     },
   );

@@ -16,9 +16,17 @@ import {
   type ComposeFile,
 } from './compose-file.ts';
 
-const DEFAULTS = loadCompose();
+// No default secrets: these must come from .env (a test below checks compose refuses without them).
+const SECRETS = {
+  INFLUX_ADMIN_PASSWORD: 'a-long-admin-password',
+  INFLUX_TOKEN: 'generated-token-0123456789abcdef',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-password',
+  SIM_MQTT_PASSWORD: 'simulator-secret',
+};
+const DEFAULTS = loadCompose(SECRETS);
 // The same checks must hold when an operator overrides the variables in .env.
 const OVERRIDDEN = loadCompose({
+  ...SECRETS,
   INFLUX_ORG: 'acme',
   INFLUX_BUCKET: 'meters',
   INFLUX_TOKEN: 's3cret-token',
@@ -44,7 +52,31 @@ describe('interpolate (compose variable syntax)', () => {
     { name: 'empty kept with -', text: '${A-x}', env: { A: '' }, want: '' },
     { name: 'value wins', text: 'Token ${A:-x}', env: { A: 'y' }, want: 'Token y' },
     { name: 'bare and escaped', text: '$A $$A', env: { A: 'y' }, want: 'y $A' },
+    { name: 'required and set', text: '${A:?set A}', env: { A: 'y' }, want: 'y' },
   ])('$name', ({ text, env, want }) => expect(interpolate(text, env)).toBe(want));
+  it('a required variable left unset stops with its message', () =>
+    expect(() => interpolate('${A:?set A in .env}', {})).toThrow(/A is missing a value: set A in .env/));
+});
+
+describe('docker-compose.yml: safe defaults (issue 11)', () => {
+  it.each(Object.keys(SECRETS))('refuses to start without %s: no default secrets', (name) => {
+    expect(() => loadCompose({ ...SECRETS, [name]: undefined })).toThrow(new RegExp(`${name} is missing`));
+  });
+
+  it('does not publish InfluxDB; publishes the broker only over TLS and HTTP/Grafana only on loopback', () => {
+    expect(DEFAULTS.services.influxdb!.ports ?? []).toEqual([]);
+    const svc = DEFAULTS.services.service!;
+    const cfg = serviceConfig(DEFAULTS);
+    const published = (svc.ports ?? []).map(String);
+    expect(cfg.mqtt.tls?.port).toBe(8883);
+    expect(published).toContain('8883:8883');
+    expect(published.some((p) => p.endsWith(`:${cfg.mqtt.embeddedPort}`))).toBe(false);
+    expect(published.filter((p) => !p.startsWith('8883')).every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+    expect((DEFAULTS.services.grafana!.ports ?? []).map(String).every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+    expect(envOf(DEFAULTS.services.grafana!).GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(cfg.mqtt.allowAnonymous).toBe(false);
+    expect(cfg.http.allowAnonymous).toBe(false);
+  });
 });
 
 describe('docker-compose.yml', () => {
@@ -90,7 +122,8 @@ describe('docker-compose.yml', () => {
       const init = influxInit(compose);
       const url = new URL(cfg.influx.url!);
       expect(url.hostname).toBe('influxdb');
-      expect(containerPorts(compose.services.influxdb!)).toContain(Number(url.port));
+      // InfluxDB 2.x listens on 8086 in its container (not published on the host)
+      expect(Number(url.port)).toBe(8086);
       expect(cfg.influx.apiVersion).toBe('2');
       expect(cfg.influx.org).toBe(init.DOCKER_INFLUXDB_INIT_ORG);
       expect(cfg.influx.bucket).toBe(init.DOCKER_INFLUXDB_INIT_BUCKET);
@@ -104,7 +137,7 @@ describe('docker-compose.yml', () => {
       expect(cfg.http.host).toBe('0.0.0.0');
       expect(cfg.mqtt.embeddedHost).toBe('0.0.0.0');
       expect(cfg.mqtt.brokerUrl, 'the stack uses the embedded broker').toBeUndefined();
-      expect(containerPorts(svc)).toEqual(expect.arrayContaining([cfg.http.port, cfg.mqtt.embeddedPort]));
+      expect(containerPorts(svc)).toEqual(expect.arrayContaining([cfg.http.port, cfg.mqtt.tls!.port]));
       const test = [svc.healthcheck?.test ?? []].flat().join(' ');
       expect(test).toContain(`:${cfg.http.port}/health`);
       expect(test).toContain('fetch(');
@@ -143,7 +176,8 @@ describe('docker-compose.yml', () => {
       const url = new URL(ds.url);
       expect(ds.type).toBe('influxdb');
       expect(url.hostname).toBe('influxdb');
-      expect(containerPorts(compose.services.influxdb!)).toContain(Number(url.port));
+      // InfluxDB 2.x listens on 8086 in its container (not published on the host)
+      expect(Number(url.port)).toBe(8086);
       expect(ds.jsonData.version).toBe('InfluxQL');
       // Grafana expands $VAR / ${VAR} in provisioning files from its own environment.
       expect(interpolate(ds.jsonData.dbName!, genv)).toBe(cfg.influx.database);

@@ -112,7 +112,14 @@ describe('Grafana dashboards and provisioning', () => {
   });
 
   it('docker-compose mounts the provisioning where Grafana reads it and the dashboards where the provider looks', () => {
-    const grafana = loadCompose().services.grafana!;
+    // compose needs its secrets from .env (no defaults); any values do for the mounts
+    const env = {
+      INFLUX_ADMIN_PASSWORD: 'x'.repeat(8),
+      INFLUX_TOKEN: 't',
+      GRAFANA_ADMIN_PASSWORD: 'g',
+      SIM_MQTT_PASSWORD: 's',
+    };
+    const grafana = loadCompose(env).services.grafana!;
     const mounts = mountsOf(grafana);
     const target = (src: string) => mounts.find((m) => m.source.replace(/^\.\//, '') === src)?.target;
     expect(target('dashboards/grafana/provisioning/datasources')).toBe('/etc/grafana/provisioning/datasources');

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { auditLogPath, createAuditLog, type AuditLog } from './audit-log.ts';
+import { isLoopbackHost } from './bind-check.ts';
+import { createAuthenticator } from './principal.ts';
+import { createLoginLimiter, createSessions } from './sessions.ts';
+import { addUser, createUserStore, readUsers, usersFilePath, type UserStore } from './users.ts';
+
+export interface HttpAuthSetup {
+  readonly users: UserStore;
+  readonly authenticator: ReturnType<typeof createAuthenticator>;
+  readonly sessions: ReturnType<typeof createSessions>;
+  readonly limiter: ReturnType<typeof createLoginLimiter>;
+  readonly audit: AuditLog;
+  /**
+   * Set at a first start on loopback: creates the user `admin` and returns its API token, to print once.
+   * Called in phase 2, once nothing can refuse the start any more, so a failed start never loses the token.
+   */
+  readonly createFirstAdmin?: () => Promise<string>;
+}
+
+type Result = { ok: true; value: HttpAuthSetup } | { ok: false; reason: string };
+
+/**
+ * Start-up check (phase 1) for people: the users file must be valid; off loopback, anonymous access or no
+ * users at all refuses to start. On loopback with no users yet (the quick start) an `admin` user is created
+ * with a generated API token, returned once for the console; only its hash is kept.
+ */
+export async function prepareHttpAuth(config: Config, log: Logger): Promise<Result> {
+  const file = usersFilePath(config.dataDir);
+  const loopback = isLoopbackHost(config.http.host);
+  let existing: readonly unknown[];
+  try {
+    existing = readUsers(file);
+  } catch (err) {
+    return { ok: false, reason: `${(err as Error).message}. Fix or remove the file (users are then created anew).` };
+  }
+  if (!loopback && config.http.allowAnonymous)
+    return {
+      ok: false,
+      reason: `http.allowAnonymous is set and HTTP binds to ${config.http.host}, which is not loopback: anyone who reaches it could close periods. Unset KZM_HTTP_ALLOW_ANONYMOUS or bind KZM_HTTP_HOST to 127.0.0.1.`,
+    };
+  if (!loopback && existing.length === 0)
+    return {
+      ok: false,
+      reason: `HTTP binds to ${config.http.host} (not loopback) and no users exist in ${file}. Create one first: "kzmeter users add admin --role admin" (prints its API token once).`,
+    };
+  const audit = createAuditLog(auditLogPath(config.dataDir));
+  const createFirstAdmin = async (): Promise<string> => {
+    const { token } = await addUser(file, { name: 'admin', role: 'admin' });
+    audit.append({ who: 'kzmeter (first start)', action: 'user-add', what: { name: 'admin', role: 'admin' } });
+    log.warn({ file }, 'First start: user "admin" created; its API token is printed once on the console.');
+    return token;
+  };
+  if (config.http.allowAnonymous)
+    log.warn('HTTP anonymous access is on (http.allowAnonymous): local requests act as admin. For labs only.');
+  const users = createUserStore(file, (err) =>
+    log.error({ err: err.message }, 'Users file is invalid; the previous users stay.'),
+  );
+  const sessions = createSessions();
+  return {
+    ok: true,
+    value: {
+      users,
+      sessions,
+      authenticator: createAuthenticator(users, sessions),
+      limiter: createLoginLimiter(),
+      audit,
+      ...(existing.length === 0 && !config.http.allowAnonymous && { createFirstAdmin }),
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { z } from 'zod';
+import { formatPath } from '../util/zod-error.ts';
+import { isSecretHash } from './secret-hash.ts';
+
+/**
+ * MQTT identities (meters, gateways, read-only monitors) kept next to the registry in `credentials.yaml`:
+ * only salted scrypt hashes, written by `kzmeter credentials`. The broker re-reads the file when it changes,
+ * so an issued, rotated or revoked secret takes effect without a restart.
+ */
+export const IDENTITY_KINDS = ['meter', 'gateway', 'monitor'] as const;
+export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64 characters');
+
+export const identitySchema = z.strictObject({
+  /** The MQTT username; for a meter, its registry id. */
+  id,
+  kind: z.enum(IDENTITY_KINDS),
+  /** A gateway's meters: it may publish on their topics (and put its will on their status topic). */
+  meters: z.array(id).optional(),
+  hash: z.string().refine(isSecretHash, 'a hash written by "kzmeter credentials issue" (scrypt$...)'),
+  /** The same secret in Mosquitto's password-file form (src/auth/mosquitto-files.ts), for external brokers. */
+  mosquittoHash: z
+    .string()
+    .regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, "Mosquitto's $7$ form")
+    .optional(),
+  issuedAt: z.string(),
+  revokedAt: z.string().optional(),
+});
+export const credentialsFileSchema = z.strictObject({ identities: z.array(identitySchema) });
+
+export type IdentityRecord = z.infer<typeof identitySchema>;
+
+/** A usable identity: revoked ones are left out, so they cannot authenticate. */
+export interface MqttIdentity {
+  readonly id: string;
+  readonly kind: IdentityKind;
+  readonly meters: ReadonlySet<string>;
+  readonly hash: string;
+}
+
+export class CredentialsFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsFileError';
+  }
+}
+
+export function credentialsFilePath(registryDir: string, configured?: string): string {
+  return configured ?? join(registryDir, 'credentials.yaml');
+}
+
+/** Read and validate the file; a missing file is an empty list. Throws CredentialsFileError naming the entry. */
+export function readCredentialsFile(file: string): IdentityRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CredentialsFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) ?? { identities: [] };
+  } catch (err) {
+    throw new CredentialsFileError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = credentialsFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new CredentialsFileError(`${file}: ${formatPath(first.path) || 'top level'}: ${first.message}`);
+  }
+  const seen = new Set<string>();
+  for (const r of parsed.data.identities) {
+    if (seen.has(r.id)) throw new CredentialsFileError(`${file}: identity "${r.id}" appears twice`);
+    seen.add(r.id);
+    if (r.kind === 'gateway' && !r.meters?.length)
+      throw new CredentialsFileError(`${file}: gateway "${r.id}" lists no meters`);
+  }
+  return parsed.data.identities;
+}
+
+/** Write atomically (temp file + rename), so the broker never reads half a file. */
+export function writeCredentialsFile(file: string, records: readonly IdentityRecord[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const header =
+    '# MQTT identities: salted scrypt hashes only, written by "kzmeter credentials" (see README, Security).\n';
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, header + stringifyYaml({ identities: records }), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function toIdentities(records: readonly IdentityRecord[]): Map<string, MqttIdentity> {
+  const out = new Map<string, MqttIdentity>();
+  for (const r of records) {
+    if (r.revokedAt) continue;
+    out.set(r.id, { id: r.id, kind: r.kind, meters: new Set(r.kind === 'meter' ? [r.id] : r.meters), hash: r.hash });
+  }
+  return out;
+}
+
+export interface IdentityTable {
+  get(id: string): MqttIdentity | undefined;
+  /** Usable identities (revoked ones not counted). */
+  size(): number;
+  /** Ids of every identity and registered meter: a client id naming one of them is reserved to it. */
+  isReservedClientId(clientId: string): boolean;
+  /** Re-read the file when its modification time changed; true when the table changed. */
+  refresh(): boolean;
+}
+
+/**
+ * The identities of the file plus fixed ones given in memory (the simulator of `serve --simulate`).
+ * A file that turns invalid while running keeps the last good table (and is reported by onError).
+ */
+export function createIdentityTable(opts: {
+  file: string;
+  meterIds: readonly string[];
+  fixed?: readonly MqttIdentity[];
+  onError?: (err: Error) => void;
+}): IdentityTable {
+  let stamp = '';
+  let table = new Map<string, MqttIdentity>();
+  const reserved = new Set(opts.meterIds);
+  const stampOf = () => {
+    try {
+      const s = statSync(opts.file);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  const load = (): void => {
+    const next = toIdentities(readCredentialsFile(opts.file));
+    for (const f of opts.fixed ?? []) next.set(f.id, f);
+    for (const k of next.keys()) reserved.add(k);
+    table = next;
+  };
+  stamp = stampOf();
+  load();
+  return {
+    get: (k) => table.get(k),
+    size: () => table.size,
+    isReservedClientId: (k) => reserved.has(k),
+    refresh() {
+      const s = stampOf();
+      if (s === stamp) return false;
+      stamp = s;
+      try {
+        load();
+        return true;
+      } catch (err) {
+        opts.onError?.(err as Error);
+        return false;
+      }
+    },
+  };
+}

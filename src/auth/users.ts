@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { binSchema } from '../registry/schema.ts';
+import { formatPath } from '../util/zod-error.ts';
+import { ROLES, type Role } from './roles.ts';
+import { generateSecret, hashSecret, isSecretHash, PASSWORD_COST } from './secret-hash.ts';
+
+/**
+ * People: name, role, optional taxpayer (BIN) they are bound to, an optional password (dashboard login) and
+ * API tokens (bearer), all stored as salted scrypt hashes in `<dataDir>/auth/users.json`.
+ */
+const hash = z.string().refine(isSecretHash, 'a scrypt hash');
+export const userSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'lower-case letters, digits, ".", "_", "@" or "-"'),
+  role: z.enum(ROLES),
+  taxpayer: binSchema.optional(),
+  passwordHash: hash.optional(),
+  tokens: z.array(z.strictObject({ id: z.string().regex(/^[a-f0-9]{12}$/), hash, createdAt: z.string() })).default([]),
+  createdAt: z.string(),
+});
+const usersFileSchema = z.strictObject({ users: z.array(userSchema) });
+export type User = z.infer<typeof userSchema>;
+
+export class UsersFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsersFileError';
+  }
+}
+
+export const usersFilePath = (dataDir: string) => join(dataDir, 'auth', 'users.json');
+
+export function readUsers(file: string): User[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsersFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UsersFileError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = usersFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new UsersFileError(`${file}: ${formatPath(i.path) || 'top level'}: ${i.message}`);
+  }
+  return parsed.data.users;
+}
+
+export function writeUsers(file: string, users: readonly User[]): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** An API token: `kzm_<id>_<secret>`; the id finds the hash without trying every one. */
+export async function newToken(): Promise<{ token: string; record: User['tokens'][number] }> {
+  const id = randomBytes(6).toString('hex');
+  const secret = generateSecret();
+  return {
+    token: `kzm_${id}_${secret}`,
+    record: { id, hash: await hashSecret(secret), createdAt: new Date().toISOString() },
+  };
+}
+
+export function parseToken(token: string): { id: string; secret: string } | undefined {
+  const m = /^kzm_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
+  return m ? { id: m[1]!, secret: m[2]! } : undefined;
+}
+
+export const hashPassword = (password: string) => hashSecret(password, PASSWORD_COST);
+
+/** Users kept in memory, re-read when the file changes (a user added or removed by the CLI applies at once). */
+export interface UserStore {
+  byName(name: string): User | undefined;
+  byTokenId(id: string): { user: User; hash: string } | undefined;
+  all(): readonly User[];
+}
+
+export function createUserStore(file: string, onError?: (err: Error) => void): UserStore {
+  let stamp = '';
+  let users: User[] = [];
+  const stampOf = () => {
+    try {
+      const s = statSync(file);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  const fresh = (): User[] => {
+    const s = stampOf();
+    if (s !== stamp) {
+      try {
+        users = readUsers(file);
+        stamp = s;
+      } catch (err) {
+        if (!stamp) throw err;
+        onError?.(err as Error);
+      }
+    }
+    return users;
+  };
+  fresh();
+  return {
+    byName: (name) => fresh().find((u) => u.name === name),
+    byTokenId(id) {
+      for (const user of fresh()) {
+        const t = user.tokens.find((x) => x.id === id);
+        if (t) return { user, hash: t.hash };
+      }
+      return undefined;
+    },
+    all: () => fresh(),
+  };
+}
+
+/** Add a user (or a token to one); returns the secret to show once. */
+export async function addUser(
+  file: string,
+  spec: { name: string; role: Role; taxpayer?: string; password?: string },
+): Promise<{ user: User; token: string }> {
+  const users = readUsers(file);
+  if (users.some((u) => u.name === spec.name)) throw new UsersFileError(`user "${spec.name}" exists already`);
+  const { token, record } = await newToken();
+  const user = userSchema.parse({
+    name: spec.name,
+    role: spec.role,
+    ...(spec.taxpayer && { taxpayer: spec.taxpayer }),
+    ...(spec.password && { passwordHash: await hashPassword(spec.password) }),
+    tokens: [record],
+    createdAt: new Date().toISOString(),
+  });
+  writeUsers(file, [...users, user]);
+  return { user, token };
+}

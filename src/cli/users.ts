@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { ROLES, type Role } from '../auth/roles.ts';
+import { addUser, hashPassword, newToken, readUsers, usersFilePath, writeUsers } from '../auth/users.ts';
+import { loadConfig } from '../config/load.ts';
+import { cliAudit } from './audit.ts';
+
+export const USERS_HELP = `Usage: kzmeter users <add|token|password|remove|list> [name] [--role R] [--taxpayer BIN] [--config FILE]
+  People of the HTTP API and dashboard (<dataDir>/auth/users.json, hashes only); changes apply at once.
+  add <name> --role viewer|operator|accountant|admin [--taxpayer BIN]   prints the user's API token once
+  token <name>      a further API token (printed once)
+  password <name>   set the dashboard password, read from stdin (one line)
+  remove <name>     the user can no longer log in; their tokens stop working
+  list              names, roles, taxpayers (no hashes)
+  --help          this help
+  --config FILE     settings file (else KZM_* variables; users live in <dataDir>/auth/users.json)
+Example: kzmeter users add aigerim --role accountant --taxpayer 940140000385`;
+
+class UsersCliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsersCliError';
+  }
+}
+
+async function readStdinLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.split('\n')[0]!.trim();
+}
+
+export async function usersMain(argv: string[], print: (s: string) => void = (s) => console.log(s)): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      role: { type: 'string' },
+      taxpayer: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const [action, name] = positionals;
+  if (v.help || !action) {
+    print(USERS_HELP);
+    return v.help ? 0 : 2;
+  }
+  const { dataDir } = loadConfig(v.config ? { file: v.config } : {});
+  const file = usersFilePath(dataDir);
+  const users = readUsers(file);
+  if (action === 'list') {
+    print(
+      users.map((u) => `${u.name}\t${u.role}${u.taxpayer ? `\ttaxpayer ${u.taxpayer}` : ''}`).join('\n') ||
+        '(no users)',
+    );
+    return 0;
+  }
+  if (!name) throw new UsersCliError(`"${action}" needs a user name`);
+  if (action === 'add') {
+    if (!ROLES.includes(v.role as Role)) throw new UsersCliError(`--role must be one of ${ROLES.join(', ')}`);
+    const r = await addUser(file, { name, role: v.role as Role, ...(v.taxpayer && { taxpayer: v.taxpayer }) });
+    cliAudit(dataDir, { action: 'user-add', what: { name, role: r.user.role, taxpayer: r.user.taxpayer ?? null } });
+    print(`user "${name}" (${r.user.role}) added. API token, shown only now:\n  ${r.token}`);
+    return 0;
+  }
+  const i = users.findIndex((u) => u.name === name);
+  if (i < 0) throw new UsersCliError(`no user "${name}"`);
+  if (action === 'remove') {
+    writeUsers(
+      file,
+      users.filter((_, k) => k !== i),
+    );
+    cliAudit(dataDir, { action: 'user-remove', what: { name } });
+    print(`user "${name}" removed`);
+  } else if (action === 'token') {
+    const t = await newToken();
+    users[i] = { ...users[i]!, tokens: [...users[i]!.tokens, t.record] };
+    writeUsers(file, users);
+    cliAudit(dataDir, { action: 'user-token', what: { name, tokenId: t.record.id } });
+    print(`new API token for "${name}", shown only now:\n  ${t.token}`);
+  } else if (action === 'password') {
+    const pw = await readStdinLine();
+    if (pw.length < 12) throw new UsersCliError('a password needs at least 12 characters');
+    users[i] = { ...users[i]!, passwordHash: await hashPassword(pw) };
+    writeUsers(file, users);
+    cliAudit(dataDir, { action: 'user-password', what: { name } });
+    print(`password of "${name}" set`);
+  } else throw new UsersCliError(`unknown action "${action}"\n\n${USERS_HELP}`);
+  return 0;
+}

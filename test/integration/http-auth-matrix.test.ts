@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES, roleAtLeast, type Role } from '../../src/auth/roles.ts';
+import { neededRole, ROUTE_RIGHTS } from '../../src/auth/route-rights.ts';
+import { addUser, usersFilePath } from '../../src/auth/users.ts';
+import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { loadRegistry } from '../../src/registry/load.ts';
+import { DEVICES_DIR, startService } from '../helpers/service.ts';
+
+/**
+ * Role x route, generated from the route table (src/auth/route-rights.ts): every sample request of every
+ * route, without credentials and as each role, against the real service. A route added without an entry
+ * cannot even be registered (see the last test).
+ */
+const DALA = '940140000385'; // ekb-1, kpg-2
+const STEPPE = '990140004654'; // ast-3
+const STEPPE_METER = 'ast-3-m01';
+
+const registry = loadRegistry(DEVICES_DIR);
+type Who = Role | 'none';
+const cases = ROUTE_RIGHTS.flatMap((r) =>
+  r.samples.flatMap((url) =>
+    (['none', ...ROLES] as Who[]).map((who) => {
+      const file = /\/api\/periods\/[^/]+\/([^/?]+)/.exec(url)?.[1];
+      const need = neededRole(r, { ...(file && { file }) });
+      const allowed = need === 'public' || (who !== 'none' && roleAtLeast(who, need));
+      return { name: `${r.method} ${url} as ${who}: ${allowed ? 'allowed' : 'refused'}`, r, url, who, need, allowed };
+    }),
+  ),
+);
+
+describe('HTTP rights: the role x route matrix from the route table', () => {
+  let influx: TestInflux;
+  let dataDir: string;
+  let svc: Awaited<ReturnType<typeof startService>>;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    influx = await startInflux();
+    dataDir = mkdtempSync(join(tmpdir(), 'kzm-http-auth-'));
+    const file = usersFilePath(dataDir);
+    for (const role of ROLES) tokens[role] = (await addUser(file, { name: `u-${role}`, role })).token;
+    tokens.dalaAccountant = (await addUser(file, { name: 'dala-acc', role: 'accountant', taxpayer: DALA })).token;
+    tokens.dalaOperator = (await addUser(file, { name: 'dala-op', role: 'operator', taxpayer: DALA })).token;
+    svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
+  });
+  afterAll(async () => {
+    await svc?.cleanup();
+    await influx?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function call(method: string, url: string, token?: string, body?: unknown) {
+    const ctl = new AbortController();
+    const res = await fetch(`${svc.httpUrl}${url}`, {
+      method,
+      redirect: 'manual',
+      signal: ctl.signal,
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        ...(method === 'POST' && { 'content-type': 'application/json' }),
+      },
+      ...(method === 'POST' && { body: JSON.stringify(body ?? {}) }),
+    });
+    // the event stream never ends: the status is all we need
+    const text = res.headers.get('content-type')?.startsWith('text/event-stream') ? '' : await res.text();
+    ctl.abort();
+    return { status: res.status, text, location: res.headers.get('location') };
+  }
+
+  it.each(cases)('$name', async ({ r, url, who, allowed }) => {
+    const res = await call(r.method, url, who === 'none' ? undefined : tokens[who]);
+    if (allowed) {
+      expect([401, 403]).not.toContain(res.status);
+      expect(res.status).toBeLessThan(500);
+    } else if (who === 'none' && r.page) {
+      expect(res.status).toBe(302);
+      expect(res.location).toBe(`/login?next=${encodeURIComponent(url)}`);
+    } else {
+      expect(res.status).toBe(who === 'none' ? 401 : 403);
+      expect(JSON.parse(res.text).error).toMatch(who === 'none' ? /authentication required/ : /needs the \w+ role/);
+    }
+  });
+
+  it('a wrong or unknown token is 401, whatever the route', async () => {
+    expect((await call('GET', '/api/meters', `${tokens.viewer!.slice(0, -1)}x`)).status).toBe(401);
+    expect((await call('GET', '/api/meters', 'kzm_000000000000_' + 'a'.repeat(43))).status).toBe(401);
+  });
+
+  it.each([
+    { name: 'ledger of another taxpayer', method: 'GET', url: `/api/ledger?period=2025-Q3&taxpayer=${STEPPE}` },
+    { name: "ledger of another taxpayer's site", method: 'GET', url: '/api/ledger?period=2025-Q3&site=ast-3' },
+    { name: 'export of another taxpayer', method: 'GET', url: `/api/periods/2025-Q3/export.csv?taxpayer=${STEPPE}` },
+    { name: "another taxpayer's meter detail", method: 'GET', url: `/api/dashboard/meters/${STEPPE_METER}` },
+    {
+      name: 'close for another taxpayer',
+      method: 'POST',
+      url: '/api/periods/2025-Q3/close',
+      body: { taxpayer: STEPPE },
+    },
+    {
+      name: 'reopen for another taxpayer',
+      method: 'POST',
+      url: '/api/periods/2025-Q3/reopen',
+      body: { taxpayer: STEPPE },
+    },
+  ])('a taxpayer-bound user is refused 403: $name', async ({ method, url, body }) => {
+    const res = await call(
+      method,
+      url,
+      method === 'GET' && url.includes('dashboard') ? tokens.dalaOperator : tokens.dalaAccountant,
+      body,
+    );
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text).error).toMatch(/taxpayer/);
+  });
+
+  it("a taxpayer-bound user's lists, ledger and close hold their taxpayer only", async () => {
+    const meters = JSON.parse((await call('GET', '/api/meters', tokens.dalaAccountant)).text) as {
+      meters: { taxpayer: string }[];
+    };
+    expect(meters.meters.length).toBeGreaterThan(0);
+    expect(new Set(meters.meters.map((m) => m.taxpayer))).toEqual(new Set([DALA]));
+    const all = JSON.parse((await call('GET', '/api/meters', tokens.viewer)).text) as {
+      meters: { taxpayer: string }[];
+    };
+    // an unbound user sees every taxpayer's meters
+    expect(new Set(all.meters.map((m) => m.taxpayer))).toEqual(new Set(registry.meters.map((m) => m.taxpayerBin)));
+    const dash = JSON.parse((await call('GET', '/api/dashboard/meters', tokens.dalaOperator)).text) as {
+      meters: { id: string }[];
+    };
+    expect(dash.meters.some((m) => m.id.startsWith('ast-3'))).toBe(false);
+    const ledger = JSON.parse((await call('GET', '/api/ledger?period=2025-Q3', tokens.dalaAccountant)).text) as {
+      lines: { meterId: string }[];
+    };
+    expect(ledger.lines.every((l) => !l.meterId.startsWith('ast-3'))).toBe(true);
+    const closed = await call('POST', '/api/periods/2025-Q2/close', tokens.dalaAccountant, {
+      closedBy: 'someone-else',
+      acknowledgement: 'test: no readings in this period',
+    });
+    expect(closed.status).toBe(201);
+    const snap = JSON.parse(closed.text) as { snapshot: { taxpayerScope: string; closedBy: string } };
+    expect(snap.snapshot.taxpayerScope).toBe(DALA);
+    // closedBy is the authenticated user, not what the body says
+    expect(snap.snapshot.closedBy).toBe('dala-acc');
+    const periods = JSON.parse((await call('GET', '/api/periods', tokens.dalaAccountant)).text) as {
+      periods: { taxpayer: string | null; version: number | null }[];
+    };
+    expect(periods.periods.every((p) => p.taxpayer === DALA || (p.taxpayer === null && p.version === null))).toBe(true);
+  });
+});
