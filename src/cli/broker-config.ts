@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { mosquittoConf, mosquittoFiles } from '../auth/mosquitto-files.ts';
 import { credentialsFilePath, readCredentialsFile } from '../auth/mqtt-credentials.ts';
 import { loadConfig } from '../config/load.ts';
+import { loadRegistry } from '../registry/load.ts';
 
 export const BROKER_CONFIG_HELP = `Usage: kzmeter broker-config mosquitto [--out DIR] [--config FILE]
   Mosquitto's password file (DIR/passwd), ACL file (DIR/acl) and a config snippet (DIR/kzmeter.conf) from
-  the MQTT identities: the same rights as the embedded broker. Default DIR: <dataDir>/mosquitto.
+  the MQTT identities and the registry's devices: the same rights as the embedded broker. Default DIR:
+  <dataDir>/mosquitto.
   Regenerate after "kzmeter credentials ..." and reload Mosquitto (kill -HUP). EMQX: see README, Security.
   --out DIR       where to write (default <dataDir>/mosquitto)
   --help          this help
@@ -27,7 +29,7 @@ export async function brokerConfigMain(argv: string[], print: (s: string) => voi
   const config = loadConfig(v.config ? { file: v.config } : {});
   const source = credentialsFilePath(config.registryDir, config.mqtt.credentialsFile);
   const out = resolve(v.out ?? `${config.dataDir}/mosquitto`);
-  const files = mosquittoFiles(readCredentialsFile(source), source);
+  const files = mosquittoFiles(readCredentialsFile(source), source, loadRegistry(config.registryDir).devices ?? []);
   mkdirSync(out, { recursive: true, mode: 0o700 });
   writeFileSync(`${out}/passwd`, files.passwd, { mode: 0o600 });
   writeFileSync(`${out}/acl`, files.acl, { mode: 0o644 });

@@ -5,6 +5,7 @@
  */
 import type { Device, Registry } from '../../registry/types.ts';
 import type { MappingInput } from '../../registry/device-schema.ts';
+import { tasmotaTopic } from '../../registry/device-topics.ts';
 
 export type Route =
   | { readonly format: 'tasmota'; readonly device: Device; readonly part: 'sensor' | 'lwt' | 'other' }
@@ -57,12 +58,7 @@ function compile(pattern: string): { re: RegExp; hasChannel: boolean } {
 const TASMOTA_SHAPE = /^tele\/[^/]+\/(SENSOR|LWT|STATE)$/;
 const SHELLY_SHAPE = /^[^$].*\/(online|events\/rpc|status\/(em1data|emdata|em1|em|switch|pm1):\d+)$/;
 
-export function tasmotaTopic(device: Device, prefix: string, leaf: string): string {
-  const full = (device.fullTopic ?? '%prefix%/%topic%/')
-    .replaceAll('%prefix%', prefix)
-    .replaceAll('%topic%', device.topic);
-  return `${full.endsWith('/') ? full : `${full}/`}${leaf}`;
-}
+export { tasmotaTopic };
 
 interface Tables {
   readonly exact: Map<string, Route>;
