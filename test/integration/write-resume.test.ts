@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
+import { createBatchWriter } from '../../src/store/batch-writer.ts';
+import { influxTarget } from '../../src/store/influx-target.ts';
+import { createLocalInflux, type LocalInflux } from '../../src/store/local-influxd.ts';
+import { pingInflux } from '../../src/store/ping.ts';
+import { ensureDatabase } from '../../src/store/setup.ts';
+import { createWriteApi } from '../../src/store/write-api.ts';
+import { freePort } from '../../src/util/free-port.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kzm-resume-'));
+const started: LocalInflux[] = [];
+afterAll(async () => {
+  for (const i of started) await i.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const target = (url: string) =>
+  influxTarget(loadConfig({ env: {}, overrides: { influx: { database: 'resume', timeoutMs: 1000 } } }).influx, url);
+
+it('writes resume as soon as a real influxd answers /ping again, not at the end of the backoff', async () => {
+  // The database exists on disk before the outage, as in production: only the server is away.
+  const first = createLocalInflux({ dataDir: dir });
+  await first.start();
+  await ensureDatabase(target(first.url), pino({ level: 'silent' }));
+  await first.stop();
+
+  const port = await freePort();
+  const t = target(`http://127.0.0.1:${port}`);
+  const w = createBatchWriter({
+    writeApi: createWriteApi(t, 10),
+    batchSize: 10,
+    lingerMs: 0,
+    log: pino({ level: 'silent' }),
+    ping: async () => (await pingInflux(t.url, 300)).ok,
+    pingEveryMs: 100,
+  });
+  // InfluxDB down: connections refused for 4 s (backoff 0.1+0.2+0.4+0.8+1.6 s, next wait 3.2 s).
+  const written = w.write(['m v=1i 1']).then(() => Date.now());
+  await new Promise((r) => setTimeout(r, 4000));
+  expect(w.state().failing).toMatchObject({ cause: 'InfluxDB unreachable' });
+  const again = createLocalInflux({ dataDir: dir, port });
+  started.push(again);
+  await again.start();
+  const backAt = Date.now();
+  const doneAt = await written;
+  expect(doneAt - backAt).toBeLessThan(1000);
+  expect(w.state().failing).toBeUndefined();
+  const res = await fetch(`${again.url}/query?${new URLSearchParams({ db: 'resume', q: 'SELECT count(v) FROM m' })}`);
+  expect(JSON.stringify(await res.json())).toContain('"values":[["1970-01-01T00:00:00Z",1]]');
+  await w.stop(500);
+}, 60_000);
