@@ -48,7 +48,7 @@ export type {
   QuarterPrice,
   Result,
 } from './types.ts';
-export { DEFAULT_POLICY, ENERGY_SOURCES } from './types.ts';
+export { DEFAULT_POLICY, ENERGY_SOURCES, LINE_REASONS } from './types.ts';
 
 // Ledger of one meter.
 export type { LedgerContext, MeterLedgerInput, MeterLedger } from './ledger.ts';

@@ -59,18 +59,20 @@ export type Basis = 'metered' | 'substituted';
  *   before-first-reading, after-last-reading, no-reading-yet, no-readings.
  * Metered under the register-reconciled policy: gap-reconciled, last-will-reconciled.
  */
-export type LineReason =
-  | 'gap'
-  | 'last-will'
-  | 'fault-status'
-  | 'register-reset'
-  | 'spike'
-  | 'before-first-reading'
-  | 'after-last-reading'
-  | 'no-reading-yet'
-  | 'no-readings'
-  | 'gap-reconciled'
-  | 'last-will-reconciled';
+export const LINE_REASONS = [
+  'gap',
+  'last-will',
+  'fault-status',
+  'register-reset',
+  'spike',
+  'before-first-reading',
+  'after-last-reading',
+  'no-reading-yet',
+  'no-readings',
+  'gap-reconciled',
+  'last-will-reconciled',
+] as const;
+export type LineReason = (typeof LINE_REASONS)[number];
 
 export type RoundingRule = 'half-up-tiyn' | 'half-up-tenge';
 

@@ -12,26 +12,21 @@
  * Every field is written every time (zeros included), so rewriting a day overwrites all of it; one point per
  * source the meter has in the registry, zeros for a source not used that day.
  */
-import { type EnergySource, type LedgerLine, type LineReason, type MeterFacts, quarterAt } from '../fees/index.ts';
+import {
+  type EnergySource,
+  type LedgerLine,
+  LINE_REASONS,
+  type LineReason,
+  type MeterFacts,
+  quarterAt,
+} from '../fees/index.ts';
 import { addDays, localDateOf, zonedMidnightMs } from '../fees/zoned-time.ts';
 import { escTag } from '../store/line-protocol.ts';
 
 export const FEE_DAY_MEASUREMENT = 'fee_1d';
 
-/** Every reason a ledger line can carry (src/fees/types.ts LineReason), as field-name suffixes. */
-export const FEE_REASONS: readonly LineReason[] = [
-  'gap',
-  'last-will',
-  'fault-status',
-  'register-reset',
-  'spike',
-  'before-first-reading',
-  'after-last-reading',
-  'no-reading-yet',
-  'no-readings',
-  'gap-reconciled',
-  'last-will-reconciled',
-];
+/** Every reason a ledger line can carry, as field-name suffixes. */
+export const FEE_REASONS: readonly LineReason[] = LINE_REASONS;
 
 export interface FeeDay {
   readonly meterId: string;
