@@ -5,7 +5,7 @@
  * metered energy dominates (the quarter is not charged at max load since its first day), the demo state
  * says so, and Ctrl-C stops everything. How long the backfill took is printed (it is in the log too).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
   }
+  // A SIGKILLed service cannot stop its influxd (own process group, for Ctrl-C): never leave it running.
+  spawnSync('pkill', ['-KILL', '-f', join(dataDir, 'influxdb', 'influxd.conf')]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
