@@ -47,6 +47,12 @@ export function createIngestMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    storedAge: new Histogram({
+      name: 'kzm_ingest_reading_age_at_store_seconds',
+      help: 'Age of a reading (now minus its timestamp) when its write was acknowledged: for a live meter, publish to stored',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300, 3600, 86_400],
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -87,6 +87,13 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       if (decoded.rejections.length) rejectionLog.report(topic, decoded.rejections);
       await writer.write(lines);
       metrics.readingsAccepted.inc(decoded.readings.length);
+      if (decoded.readings.length) {
+        const storedMs = now();
+        // One observation per message (its newest reading): a gateway's buffered batch is one delivery.
+        let newest = -Infinity;
+        for (const r of decoded.readings) if (r.tsMs > newest) newest = r.tsMs;
+        metrics.storedAge.observe(Math.max(0, storedMs - newest) / 1000);
+      }
       opts.rollupMarks?.stored(decoded.readings, receivedMs);
       for (const r of decoded.readings) {
         jumpStreak.delete(r.meterId);
