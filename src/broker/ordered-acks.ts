@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { Fifo } from '../util/fifo.ts';
 
 interface HeldAck {
   messageId: number;
@@ -15,7 +16,7 @@ interface HeldAck {
  * delayed, which stops reading from the socket: back-pressure reaches the broker.
  */
 export function installOrderedAcks(client: MqttClient, maxHeld: number) {
-  const held: HeldAck[] = [];
+  const held = new Fifo<HeldAck>();
   const pending = new Map<number, HeldAck>();
   const waiting: (() => void)[] = [];
   const sendRaw = (
@@ -23,8 +24,8 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number) {
   )._sendPacket.bind(client);
 
   function release(): void {
-    while (held.length && held[0]!.ready && held[0]!.packet) {
-      const h = held.shift()!;
+    for (let h = held.peek(); h?.ready && h.packet; h = held.peek()) {
+      held.shift();
       sendRaw(h.packet, h.cb);
     }
     while (waiting.length && held.length < maxHeld) waiting.shift()!();
@@ -45,7 +46,7 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number) {
 
   client.on('close', () => {
     // PUBACKs belong to a connection: on a new one the broker redelivers what was not acknowledged.
-    held.length = 0;
+    held.clear();
     pending.clear();
     while (waiting.length) waiting.shift()!();
   });

@@ -35,7 +35,7 @@ export const configSchema = z.strictObject({
         .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" or "-"')
         .optional(),
       /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
-      maxInflight: z.number().int().min(1).max(65535).default(1000),
+      maxInflight: z.number().int().min(1).max(60_000).default(10_000),
       /** Publish Home Assistant MQTT discovery (sensor per meter, device_class energy) and each meter's register. */
       homeAssistantDiscovery: z.boolean().default(false),
       /** Home Assistant's discovery prefix. */

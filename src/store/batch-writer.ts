@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WriteApi } from '@influxdata/influxdb-client';
+import { Fifo } from '../util/fifo.ts';
 import { classifyWriteError, type WriteFailure } from './write-errors.ts';
 import { createFailureTracker, type FailingState, type RecoveredState } from './write-failures.ts';
 
@@ -63,7 +64,7 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
   const pingEveryMs = opts.pingEveryMs ?? 250;
   const failures = createFailureTracker(log);
-  const queue: Job[] = [];
+  const queue = new Fifo<Job>();
   let pendingLines = 0;
   let writing = false;
   let stopping = false;
@@ -114,7 +115,7 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   function take(): Job[] {
     const jobs: Job[] = [];
     let n = 0;
-    while (queue.length && (n === 0 || n + queue[0]!.lines.length <= batchSize)) {
+    while (queue.length && (n === 0 || n + queue.peek()!.lines.length <= batchSize)) {
       const job = queue.shift()!;
       jobs.push(job);
       n += job.lines.length;
