@@ -198,6 +198,8 @@ export function createService(
       sink,
       log: flog,
       beforeRead: () => rollups.flush(30_000),
+      // Derived data gives way to readings waiting for their write (and so for their acknowledgement).
+      busy: () => writer.state().pendingLines > 0,
       ...feeSettings(config),
       prices: registry.prices,
     });

@@ -12,6 +12,9 @@
  * readings of) is complete in fee_1d; `kzmeter rollup --period` recomputes any other.
  * A pass first waits for the rollups (beforeRead), then computes day by day, a batch of days at a time, and
  * writes through the batch writer. A failed pass keeps its meters for the next one.
+ * fee_1d is derived data, so it gives way to ingest: the running quarter is computed `startDelayMs` after start
+ * (fee_1d of earlier runs is still there meanwhile), and while ingest is `busy` each day waits up to
+ * `yieldMs` before it is computed. flush() does all of it at once.
  */
 import type { Logger } from 'pino';
 import type { QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
@@ -37,6 +40,12 @@ export interface FeeDaysDeps {
   readonly now?: () => number;
   /** Time between passes (default 30 s). */
   readonly intervalMs?: number;
+  /** Delay of the running quarter's computation after start (default 15 s). */
+  readonly startDelayMs?: number;
+  /** Ingest has work waiting (e.g. the readings writer's queue): fee days wait a little (default never). */
+  readonly busy?: () => boolean;
+  /** Longest wait per day while busy (default 1 s): under sustained load fee days still advance. */
+  readonly yieldMs?: number;
 }
 
 export interface FeeDays {
@@ -56,6 +65,9 @@ const LOOKBACK_MS = 400 * DAY_MS;
 export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   const now = deps.now ?? Date.now;
   const intervalMs = deps.intervalMs ?? 30_000;
+  const yieldMs = deps.yieldMs ?? 1_000;
+  let initial: NodeJS.Timeout | undefined;
+  let quarterDue = false;
   const facts = new Map(deps.registry.meters.map((m) => [m.id, meterFacts(m)] as const));
   /** meter -> earliest stored reading time not yet reflected. */
   const dirty = new Map<string, number>();
@@ -107,10 +119,19 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     let points = 0;
     // One ledger call per day: computeStoreLedger answers per meter, so a meter appears once in a call.
     for (const d of days) {
+      if (!flushing) await giveWay();
       if (stopping) break; // stop() does not wait for a long recompute: the next start covers it again
       points += await compute(byDay.get(d)!);
     }
     return { days: days.length, points };
+  }
+
+  let flushing = false;
+  /** While ingest is busy, wait (at most yieldMs) before the next day. */
+  async function giveWay(): Promise<void> {
+    const until = Date.now() + yieldMs;
+    while (deps.busy?.() && !stopping && !flushing && Date.now() < until)
+      await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
   }
 
   /** Start of each dirty meter's range: the day of its previous stored reading, else its quarter's start. */
@@ -138,6 +159,10 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   }
 
   async function pass(): Promise<void> {
+    if (quarterDue) {
+      quarterDue = false;
+      await runningQuarter();
+    }
     const marks = new Map(dirty);
     dirty.clear();
     try {
@@ -189,38 +214,58 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     },
     recompute,
     async flush() {
-      await running;
-      await runPass();
+      flushing = true;
+      try {
+        if (initial) {
+          clearTimeout(initial);
+          initial = undefined;
+          quarterDue = true;
+        }
+        await running;
+        await runPass();
+      } finally {
+        flushing = false;
+      }
     },
     async start() {
       stopped = false;
       stopping = false;
-      const t = now();
-      // The running quarter, in the background: the service does not wait for it to open its ports.
-      running = (async () => {
-        try {
-          await ensureRollupsCurrent(deps.beforeRead);
-          const q = quarterRange(t);
-          const r = await recompute([...facts.keys()], q.fromMs, t);
-          covered.add(q.label);
-          deps.log.info(
-            { quarter: q.label, days: r.days, points: r.points, ms: now() - t },
-            'Fee days of the running quarter computed.',
-          );
-        } catch (err) {
-          deps.log.warn({ err: (err as Error).message }, 'Could not compute the fee days of the running quarter.');
-        }
-      })().finally(() => {
-        running = undefined;
-      });
+      // The running quarter, in the background and a little later: the service does not wait for it to open
+      // its ports, and a start that has a backlog to ingest does that first.
+      initial = setTimeout(() => {
+        initial = undefined;
+        quarterDue = true;
+        void runPass();
+      }, deps.startDelayMs ?? 15_000);
+      initial.unref();
       schedule();
     },
     async stop() {
       stopped = true;
       stopping = true;
       if (timer) clearTimeout(timer);
+      if (initial) clearTimeout(initial);
       timer = undefined;
+      initial = undefined;
       await running;
     },
   };
+
+  /** Every day of the running quarter for every meter, unless a pass did that quarter already. */
+  async function runningQuarter(): Promise<void> {
+    const t = now();
+    try {
+      await ensureRollupsCurrent(deps.beforeRead);
+      const q = quarterRange(t);
+      if (covered.has(q.label)) return;
+      const r = await recompute([...facts.keys()], q.fromMs, t);
+      covered.add(q.label);
+      deps.log.info(
+        { quarter: q.label, days: r.days, points: r.points, ms: now() - t },
+        'Fee days of the running quarter computed.',
+      );
+    } catch (err) {
+      deps.log.warn({ err: (err as Error).message }, 'Could not compute the fee days of the running quarter.');
+    }
+  }
 }
