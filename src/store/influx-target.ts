@@ -25,6 +25,10 @@ export function queryParams(target: InfluxTarget, withDb: boolean): Record<strin
   return out;
 }
 
+/** InfluxDB on this host: gzip would only cost CPU on both ends (Node compressing, influxd inflating, or back). */
+export const isLoopbackUrl = (url: string): boolean =>
+  /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:|\/|$)/i.test(url);
+
 /** How to write: 1.x takes /write?db=&rp= with its own credentials (v1 transport); 2.x/3.x /api/v2/write with a token. */
 export function writeMode(target: InfluxTarget): { v1: true } | { v1: false; token?: string } {
   if (target.apiVersion === '1') return { v1: true };

@@ -4,7 +4,7 @@
  * through DBRP mappings and 3.x Core through its v1 API. One error type, one place that parses answers.
  */
 import { createLimiter, type Limiter } from '../../util/limiter.ts';
-import { queryParams, type InfluxTarget } from '../influx-target.ts';
+import { isLoopbackUrl, queryParams, type InfluxTarget } from '../influx-target.ts';
 
 export class InfluxQueryError extends Error {
   constructor(
@@ -103,11 +103,9 @@ export function influxqlRequest(
   if (target.authorization) headers.authorization = target.authorization;
   // On loopback, gzip only costs CPU on both ends (influxd compressing, Node inflating: 2% of a ledger's
   // profile); across a network it saves more than it costs.
-  if (isLoopback(target.url)) headers['accept-encoding'] = 'identity';
+  if (isLoopbackUrl(target.url)) headers['accept-encoding'] = 'identity';
   return { url: `${target.url}/query`, init: { method: 'POST', headers, body: params.toString() } };
 }
-
-const isLoopback = (url: string): boolean => /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:|\/|$)/i.test(url);
 
 interface Body {
   results?: { statement_id?: number; series?: Series[]; error?: string }[];

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { createBatchWriter } from '../../../src/store/batch-writer.ts';
 import { influxql, influxqlRequest } from '../../../src/store/query/client.ts';
-import { influxTarget } from '../../../src/store/influx-target.ts';
+import { influxTarget, isLoopbackUrl } from '../../../src/store/influx-target.ts';
 import { mapV2WritePathToV1 } from '../../../src/store/v1-write-transport.ts';
 import { createWriteApi } from '../../../src/store/write-api.ts';
 import pino from 'pino';
@@ -88,6 +88,27 @@ describe('InfluxDB requests per API version', () => {
     const r = await writeOne({ KZM_INFLUX_API_VERSION: '3', KZM_INFLUX_DATABASE: 'kzm3', KZM_INFLUX_TOKEN: 'apiv3_x' });
     expect(r.url).toBe('/api/v2/write?org=&bucket=kzm3&precision=ns');
     expect(r.headers.authorization).toBe('Token apiv3_x');
+  });
+
+  it('does not gzip a large batch to an InfluxDB on loopback (CPU on both ends for nothing), would across a network', async () => {
+    captured = [];
+    const w = createBatchWriter({
+      writeApi: createWriteApi(target({ KZM_INFLUX_DATABASE: 'kzm' }), 5000),
+      batchSize: 5000,
+      lingerMs: 0,
+      log: pino({ level: 'silent' }),
+    });
+    const lines = Array.from({ length: 2000 }, (_, i) => `reading,meter=m${i} wh=${i}i,ts_ms=${i}i ${1e15 + i}`);
+    await w.write(lines);
+    expect(captured[0]!.body.length).toBeGreaterThan(64 * 1024);
+    expect(captured[0]!.headers['content-encoding']).toBeUndefined();
+    expect(captured[0]!.body.split('\n')).toHaveLength(2000);
+    expect(isLoopbackUrl(base)).toBe(true);
+    expect(isLoopbackUrl('http://localhost:8086')).toBe(true);
+    expect(isLoopbackUrl('http://[::1]:8086')).toBe(true);
+    expect(isLoopbackUrl('https://eu-central-1-1.aws.cloud2.influxdata.com')).toBe(false);
+    expect(isLoopbackUrl('http://influxdb:8086')).toBe(false);
+    expect(isLoopbackUrl('http://127.0.0.1.example.com')).toBe(false);
   });
 
   it.each([
