@@ -1,64 +1,111 @@
-import { createServer } from 'node:net';
-import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { loadRegistry } from '../src/registry/load.ts';
-import type { Service } from '../src/service.ts';
+import type { InfluxTarget } from '../src/store/influx-target.ts';
+import { freePort } from '../src/util/free-port.ts';
 import { startInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../test/helpers/service.ts';
-import { publishReadings, rssMb } from './lib.ts';
+import { spawnService } from '../test/helpers/service-process.ts';
+import { DEVICES_DIR, eventually, queryRows } from '../test/helpers/service.ts';
+import { publishReadings } from './lib.ts';
+import { childPids, cpuMeter } from './proc-cpu.ts';
 
 /**
- * (a) raw limit: a plain mqtt.js subscriber receiving QoS 1 readings from the broker;
- * (b) the service end to end: readings published until all are queryable in InfluxDB.
- * Both against the embedded aedes broker and against Debian's mosquitto, in one run on loopback.
+ * (a) raw limit: a plain mqtt.js subscriber process receiving QoS 1 readings from the broker (for the embedded
+ *     case, an aedes broker without hooks in that same process);
+ * (b) the service end to end: `kzmeter serve` as its own process, readings published until all are queryable
+ *     in InfluxDB, and until all are in the day rollups.
+ * Both against the embedded broker and against Debian's mosquitto, in one run on loopback; the publisher (4
+ * mqtt.js connections, 500 unacknowledged each) is this process in every case. Each run also reports the CPU
+ * each process spent per reading and how busy the whole machine was: where the cores went.
  */
 const T0 = Date.UTC(2025, 6, 1);
+const ROOT = join(import.meta.dirname, '..');
 
-async function rawSubscriberRate(url: string, n: number, meters: string[]): Promise<number> {
-  const sub = await mqtt.connectAsync(url, { clientId: `bench-raw-sub-${process.pid}`, clean: true });
-  await sub.subscribeAsync('meters/#', { qos: 1 });
-  let got = 0;
-  let started = 0;
-  const done = new Promise<number>((resolve) => {
-    sub.on('message', () => {
-      if (got++ === 0) started = performance.now();
-      if (got === n) resolve((performance.now() - started) / 1000);
-    });
-  });
-  const pubS = await publishReadings(url, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
-  const s = await done;
-  await sub.endAsync();
-  return n / Math.max(s, pubS);
-}
+type Cpu = ReturnType<ReturnType<typeof cpuMeter>>;
 
-/** Readings per second until all are queryable, and until all are in the hour/day rollups too. */
-async function serviceRate(
-  svc: Service,
-  brokerUrl: string,
+async function rawRate(
+  args: string[],
   n: number,
   meters: string[],
-): Promise<{ stored: number; rolledUp: number }> {
-  const started = performance.now();
-  await publishReadings(brokerUrl, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
-  await eventually(
-    async () => ((await queryRows(svc.influx, 'SELECT count(wh) AS n FROM reading'))[0]?.n as number) ?? 0,
-    (c) => c >= n,
-    120_000,
-  );
-  const stored = n / ((performance.now() - started) / 1000);
-  if (!(await svc.rollups.flush(120_000))) throw new Error('rollups did not catch up within 120 s');
-  const rolled = (await queryRows(svc.influx, 'SELECT sum("count") AS n FROM "reading_1d"'))[0]?.n;
-  if (rolled !== n) throw new Error(`day rollups count ${String(rolled)} readings, ${n} were published`);
-  return { stored, rolledUp: n / ((performance.now() - started) / 1000) };
+  pids: Record<string, number | undefined>,
+): Promise<{ rate: number; cpu: Cpu }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/raw-subscriber.mts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = JSON.parse(((await lines.next()).value as string | undefined) ?? '{}') as { url?: string };
+  if (!first.url) throw new Error('raw subscriber did not start');
+  const meter = cpuMeter({ ...pids, subscriber: child.pid });
+  const pubS = await publishReadings(first.url, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
+  const done = JSON.parse((await lines.next()).value as string) as { seconds: number };
+  const cpu = meter(n);
+  await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+  return { rate: n / Math.max(done.seconds, pubS), cpu };
 }
 
-const rates = (raw: number, svc: { stored: number; rolledUp: number }) => ({
-  rawMsgsPerS: Math.round(raw),
+/** Readings per second until all are queryable, and until all are in the day rollups too. */
+async function serviceRate(
+  target: InfluxTarget,
+  influxUrl: string,
+  broker: { url: string; env: Record<string, string> } | 'embedded',
+  n: number,
+  meters: string[],
+  pids: Record<string, number | undefined>,
+) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kzm-bench-ingest-'));
+  const port = broker === 'embedded' ? await freePort() : 0;
+  const svc = await spawnService({
+    KZM_INFLUX_URL: influxUrl,
+    KZM_INFLUX_DATABASE: target.database,
+    KZM_HTTP_PORT: '0',
+    KZM_DATA_DIR: dataDir,
+    ...(broker === 'embedded' ? { KZM_MQTT_EMBEDDED_PORT: String(port) } : broker.env),
+  });
+  try {
+    const url = broker === 'embedded' ? `mqtt://127.0.0.1:${port}` : broker.url;
+    const meter = cpuMeter({ ...pids, service: svc.pid });
+    const started = performance.now();
+    await publishReadings(url, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
+    const count = async (q: string) => Number((await queryRows(target, q))[0]?.n ?? 0);
+    await eventually(
+      () => count('SELECT count(wh) AS n FROM reading'),
+      (c) => c >= n,
+      120_000,
+    );
+    const stored = n / ((performance.now() - started) / 1000);
+    const cpu = meter(n);
+    const rolled = await eventually(
+      () => count('SELECT sum("count") AS n FROM "reading_1d"'),
+      (c) => c >= n,
+      120_000,
+    );
+    if (rolled !== n) throw new Error(`day rollups count ${rolled} readings, ${n} were published`);
+    return {
+      stored,
+      rolledUp: n / ((performance.now() - started) / 1000),
+      cpu,
+      peakRssMb: svc.peakRssBytes() / 2 ** 20,
+    };
+  } finally {
+    await svc.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const rates = (raw: { rate: number; cpu: Cpu }, svc: Awaited<ReturnType<typeof serviceRate>>) => ({
+  rawMsgsPerS: Math.round(raw.rate),
   serviceMsgsPerS: Math.round(svc.stored),
-  ratio: +(svc.stored / raw).toFixed(3),
+  ratio: +(svc.stored / raw.rate).toFixed(3),
   withRollupsMsgsPerS: Math.round(svc.rolledUp),
-  withRollupsRatio: +(svc.rolledUp / raw).toFixed(3),
+  withRollupsRatio: +(svc.rolledUp / raw.rate).toFixed(3),
+  rawCpu: raw.cpu,
+  serviceCpu: svc.cpu,
+  servicePeakRssMb: Math.round(svc.peakRssMb),
 });
 
 export async function benchIngest(n = 100_000) {
@@ -66,32 +113,26 @@ export async function benchIngest(n = 100_000) {
   const meters = registry.meters.filter((m) => m.commissionedMs <= T0).map((m) => m.id);
   const influx = await startInflux();
   const mosq = await startMosquitto();
+  const influxd = childPids('influxd')[0];
+  const mosquitto = childPids('mosquitto')[0];
   const results: Record<string, unknown> = { readings: n, meters: meters.length };
   try {
-    // embedded: raw aedes (no hooks) vs the service's aedes with ingest in authorizePublish
-    const aedes = await Aedes.createBroker();
-    const srv = createServer(aedes.handle);
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    const aedesUrl = `mqtt://127.0.0.1:${(srv.address() as { port: number }).port}`;
-    const rawAedes = await rawSubscriberRate(aedesUrl, n, meters);
-    await new Promise<void>((r) => aedes.close(() => r()));
-    srv.close();
-    const svcE = await startService(await influx.database(), {}, registry);
-    const svcAedes = await serviceRate(svcE, svcE.brokerUrl, n, meters);
-    await svcE.cleanup();
-    // external mosquitto: raw subscriber vs the service subscribed with acks after write
-    const rawMosq = await rawSubscriberRate(mosq.url, n, meters);
-    const svcM = await startService(
-      await influx.database(),
-      { mqtt: { brokerUrl: mosq.url, clientId: 'bench-ingest' } },
-      registry,
-    );
-    const svcMosq = await serviceRate(svcM, mosq.url, n, meters);
-    await svcM.cleanup();
+    console.error(`  embedded: raw aedes + subscriber process, ${n} readings ...`);
+    const rawAedes = await rawRate(['aedes', String(n)], n, meters, {});
+    console.error(`  embedded: service process ...`);
+    const svcAedes = await serviceRate(await influx.database(), influx.url, 'embedded', n, meters, { influxd });
+    console.error(`  mosquitto: raw subscriber process ...`);
+    const rawMosq = await rawRate(['sub', mosq.url, String(n)], n, meters, { mosquitto });
+    console.error(`  mosquitto: service process ...`);
+    const env = { KZM_MQTT_BROKER_URL: mosq.url, KZM_MQTT_CLIENT_ID: 'bench-ingest' };
+    const svcMosq = await serviceRate(await influx.database(), influx.url, { url: mosq.url, env }, n, meters, {
+      influxd,
+      mosquitto,
+    });
     Object.assign(results, {
       embeddedAedes: rates(rawAedes, svcAedes),
       mosquitto: rates(rawMosq, svcMosq),
-      peakRssMb: rssMb(),
+      targets: { embeddedRatio: 1.0, mosquittoRatio: 0.8, peakRssMb: 300 },
     });
   } finally {
     await Promise.all([influx.stop(), mosq.stop()]);
