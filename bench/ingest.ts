@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadRegistry } from '../src/registry/load.ts';
@@ -97,6 +97,10 @@ async function serviceRate(
   }
 }
 
+/** What the machine's cores could carry if CPU were the only limit: cores x 1 s / CPU spent per reading by all. */
+const cpuBound = (cpu: Cpu) =>
+  Math.round((availableParallelism() * 1e6) / Object.values(cpu.usPerReading).reduce((a, b) => a + b, 0));
+
 const rates = (raw: { rate: number; cpu: Cpu }, svc: Awaited<ReturnType<typeof serviceRate>>) => ({
   rawMsgsPerS: Math.round(raw.rate),
   serviceMsgsPerS: Math.round(svc.stored),
@@ -105,6 +109,8 @@ const rates = (raw: { rate: number; cpu: Cpu }, svc: Awaited<ReturnType<typeof s
   withRollupsRatio: +(svc.rolledUp / raw.rate).toFixed(3),
   rawCpu: raw.cpu,
   serviceCpu: svc.cpu,
+  // The best ratio these processes could reach on this machine's cores, from their CPU per reading alone.
+  cpuBoundRatio: +(cpuBound(svc.cpu) / cpuBound(raw.cpu)).toFixed(3),
   servicePeakRssMb: Math.round(svc.peakRssMb),
 });
 

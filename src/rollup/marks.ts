@@ -39,8 +39,11 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
   let marked = new Set<string>();
   const inFlight = new Map<number, number>();
   const slotOf = (t: number) => Math.floor(t / slotMs);
-  const keysOf = (readings: readonly AcceptedReading[]) =>
-    new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
+  /** One reading per meter-hour (most messages carry one reading: no map for them). */
+  const keysOf = (readings: readonly AcceptedReading[]): Iterable<readonly [string, AcceptedReading]> => {
+    if (readings.length === 1) return [[`${readings[0]!.meterId}\u0000${hourOf(readings[0]!.tsMs)}`, readings[0]!]];
+    return new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
+  };
   return {
     linesFor(readings, receivedMs) {
       if (!readings.length) return [];
