@@ -6,6 +6,7 @@ import { envVarNames, loadConfig } from '../../../src/config/load.ts';
 import { parseSimulateArgs } from '../../../simulator/index.ts';
 import {
   ROOT,
+  SECRETS,
   commandOf,
   containerPorts,
   envOf,
@@ -16,13 +17,7 @@ import {
   type ComposeFile,
 } from './compose-file.ts';
 
-// No default secrets: these must come from .env (a test below checks compose refuses without them).
-const SECRETS = {
-  INFLUX_ADMIN_PASSWORD: 'a-long-admin-password',
-  INFLUX_TOKEN: 'generated-token-0123456789abcdef',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-password',
-  SIM_MQTT_PASSWORD: 'simulator-secret',
-};
+// SECRETS stand for the .env values (no default secrets: a test below checks compose refuses without them).
 const DEFAULTS = loadCompose(SECRETS);
 // The same checks must hold when an operator overrides the variables in .env.
 const OVERRIDDEN = loadCompose({
@@ -32,9 +27,21 @@ const OVERRIDDEN = loadCompose({
   INFLUX_TOKEN: 's3cret-token',
   LOG_LEVEL: 'debug',
 });
+// The profile scale-out (compose-scale-out.test.ts) adds Mosquitto and two ingesters; the checks below hold for it too.
+const SCALE_OUT = loadCompose({ ...SECRETS, INGEST_MQTT_PASSWORD: 'ingest-secret' }, { profiles: ['scale-out'] });
+const SCALE_OUT_OVERRIDDEN = loadCompose(
+  { ...SECRETS, INGEST_MQTT_PASSWORD: 'x', INFLUX_ORG: 'acme', INFLUX_BUCKET: 'meters', LOG_LEVEL: 'debug' },
+  { profiles: ['scale-out'] },
+);
 const variants: [string, ComposeFile][] = [
   ['defaults', DEFAULTS],
   ['overridden .env', OVERRIDDEN],
+  ['profile scale-out', SCALE_OUT],
+  ['profile scale-out, overridden .env', SCALE_OUT_OVERRIDDEN],
+];
+const models: [string, ComposeFile][] = [
+  ['default', DEFAULTS],
+  ['scale-out', SCALE_OUT],
 ];
 
 const influxInit = (c: ComposeFile) => envOf(c.services.influxdb!);
@@ -83,15 +90,16 @@ describe('docker-compose.yml', () => {
   it('has the four services and a healthcheck wherever another service waits for health', () => {
     expect(Object.keys(DEFAULTS.services).sort()).toEqual(['grafana', 'influxdb', 'service', 'simulator']);
     expect(DEFAULTS.services.influxdb!.image).toMatch(/^influxdb:2\.\d/);
-    for (const [name, svc] of Object.entries(DEFAULTS.services)) {
-      const deps = svc.depends_on ?? {};
-      expect(Array.isArray(deps), `${name}: depends_on in the long form with a condition`).toBe(false);
-      for (const [dep, { condition }] of Object.entries(deps as Record<string, { condition?: string }>)) {
-        expect(condition, `${name} -> ${dep}`).toBe('service_healthy');
-        const hc = DEFAULTS.services[dep]?.healthcheck;
-        expect(hc?.test && !hc.disable, `${dep} needs a healthcheck (${name} waits for it)`).toBeTruthy();
+    for (const [model, compose] of models)
+      for (const [name, svc] of Object.entries(compose.services)) {
+        const deps = svc.depends_on ?? {};
+        expect(Array.isArray(deps), `${model} ${name}: depends_on in the long form with a condition`).toBe(false);
+        for (const [dep, { condition }] of Object.entries(deps as Record<string, { condition?: string }>)) {
+          expect(condition, `${model} ${name} -> ${dep}`).toBe('service_healthy');
+          const hc = compose.services[dep]?.healthcheck;
+          expect(hc?.test && !hc.disable, `${model} ${dep} needs a healthcheck (${name} waits for it)`).toBeTruthy();
+        }
       }
-    }
     expect(Object.keys(DEFAULTS.services.service!.depends_on ?? {})).toContain('influxdb');
     expect(Object.keys(DEFAULTS.services.simulator!.depends_on ?? {})).toContain('service');
     expect(Object.keys(DEFAULTS.services.grafana!.depends_on ?? {})).toContain('influxdb');
@@ -200,16 +208,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('pins every image it pulls to a release (no latest, no floating major or minor)', () => {
-    for (const [name, svc] of Object.entries(DEFAULTS.services)) {
-      if ((svc as { build?: unknown }).build) continue;
-      expect(svc.image, name).toMatch(/^[\w./-]+:\d+\.\d+\.\d+(-[\w.]+)?$/);
-    }
-  });
+  it.each(models)(
+    '%s: pins every image it pulls to a release (no latest, no floating major or minor)',
+    (_m, compose) => {
+      for (const [name, svc] of Object.entries(compose.services)) {
+        if ((svc as { build?: unknown }).build) continue;
+        expect(svc.image, name).toMatch(/^[\w./-]+:\d+\.\d+\.\d+(-[\w.]+)?$/);
+      }
+    },
+  );
 
-  it('every file or folder mounted from the repository exists', () => {
-    const named = Object.keys(DEFAULTS.volumes ?? {});
-    for (const [name, svc] of Object.entries(DEFAULTS.services)) {
+  it.each(models)('%s: every file or folder mounted from the repository exists', (_m, compose) => {
+    const named = Object.keys(compose.volumes ?? {});
+    for (const [name, svc] of Object.entries(compose.services)) {
       for (const m of mountsOf(svc)) {
         if (m.bind) expect(exists(m.source), `${name}: ${m.source}`).toBe(true);
         else expect(named, `${name}: named volume ${m.source} is declared`).toContain(m.source);
