@@ -28,7 +28,7 @@ import { freePort } from '../../../src/util/free-port.ts';
 import { issueCredentials, tryConnect, type IssuedCredential } from '../../helpers/mqtt-auth.ts';
 import { eventually } from '../../helpers/service.ts';
 import { makeTestPki, type TestPki } from '../../helpers/tls.ts';
-import { ROOT } from './compose-file.ts';
+import { ROOT, SECRETS, loadCompose } from './compose-file.ts';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const mosquittoIds = (() => {
@@ -45,6 +45,20 @@ const mosquittoIds = (() => {
 const runnable = existsSync(MOSQUITTO) && mosquittoIds !== undefined && process.getuid?.() === 0;
 const registry = loadRegistry(join(ROOT, 'devices'));
 
+/** docker-compose.yml's healthcheck of mosquitto (CMD-SHELL), for a listener moved to `port`; exit code 0 = healthy. */
+function healthcheck(port: number): number {
+  const test = loadCompose(SECRETS, { profiles: ['scale-out'] }).services.mosquitto!.healthcheck!.test as string[];
+  expect(test[0]).toBe('CMD-SHELL');
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  expect(test[1]).toContain(':075B '); // 1883
+  try {
+    execFileSync('sh', ['-c', test[1]!.replace(':075B ', `:${hex} `)], { stdio: 'ignore' });
+    return 0;
+  } catch (err) {
+    return (err as { status?: number }).status ?? -1;
+  }
+}
+
 describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian mosquitto', () => {
   let dir: string;
   let pki: TestPki;
@@ -52,6 +66,7 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
   let sh: ChildProcess;
   let output = '';
   let plainUrl: string;
+  let plainPort: number;
   let tlsUrl: string;
   const clients: MqttClient[] = [];
   const credFile = () => join(dir, 'data', 'credentials.yaml');
@@ -86,6 +101,7 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
     mkdirSync(join(dir, 'mdata'));
     chownSync(join(dir, 'mdata'), mosquittoIds!.uid, mosquittoIds!.gid);
     const [plain, tls] = [await freePort(), await freePort()];
+    plainPort = plain;
     plainUrl = `mqtt://127.0.0.1:${plain}`;
     tlsUrl = `mqtts://127.0.0.1:${tls}`;
     let conf = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
@@ -193,11 +209,16 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
     );
   });
 
+  it("compose's healthcheck sees Mosquitto listening (without connecting to it)", () => {
+    expect(healthcheck(plainPort)).toBe(0);
+  });
+
   it('SIGTERM stops Mosquitto and the script with it', async () => {
     const exited = new Promise<number | null>((r) => sh.once('exit', (code) => r(code)));
     sh.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
     expect(code, output).toBe(0);
     expect(typeof (await tryConnect(plainUrl, { clientId: 'after' }).catch(() => 'down'))).toBe('string');
+    expect(healthcheck(plainPort), 'unhealthy once stopped').not.toBe(0);
   });
 });
