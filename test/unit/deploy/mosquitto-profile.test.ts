@@ -25,7 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfigMain } from '../../../src/cli/broker-config.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 import { freePort } from '../../../src/util/free-port.ts';
-import { issueCredentials, tryConnect, type IssuedCredential } from '../../helpers/mqtt-auth.ts';
+import { changeCredential } from '../../../src/auth/credential-admin.ts';
+import { closed, issueCredentials, tryConnect, type IssuedCredential } from '../../helpers/mqtt-auth.ts';
 import { eventually } from '../../helpers/service.ts';
 import { makeTestPki, type TestPki } from '../../helpers/tls.ts';
 import { ROOT, SECRETS, loadCompose } from './compose-file.ts';
@@ -207,6 +208,23 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
     expect(clients.filter((x) => x.options.clientId?.startsWith('kzmeter-ingest')).every((x) => x.connected)).toBe(
       true,
     );
+  });
+
+  it("SIGHUP after a revocation closes that identity's connection; the ingest sessions stay", async () => {
+    const meter = clients.find((x) => x.options.clientId === 'ekb-1-m01')!;
+    expect(meter.connected).toBe(true);
+    await changeCredential({
+      file: credFile(),
+      action: 'revoke',
+      id: 'ekb-1-m01',
+      meterIds: new Set(registry.meters.map((m) => m.id)),
+    });
+    await brokerConfig();
+    sh.kill('SIGHUP');
+    await closed(meter, 10_000);
+    const ingest = clients.filter((x) => x.options.clientId?.startsWith('kzmeter-ingest'));
+    expect(ingest.length).toBe(2);
+    expect(ingest.every((x) => x.connected)).toBe(true);
   });
 
   it("compose's healthcheck sees Mosquitto listening (without connecting to it)", () => {
