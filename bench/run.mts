@@ -39,5 +39,19 @@ if (!only || only === 'mqtt-auth') {
   all.mqttAuth = await benchMqttAuth(Number(process.env.BENCH_AUTH_READINGS ?? 50_000));
   console.log(JSON.stringify(all.mqttAuth, null, 2));
 }
+if (!only || only === 'latency') {
+  const { benchLatency } = await import('./latency.ts');
+  console.error(
+    'latency: publish -> stored and service RSS at half the maximum rate, embedded broker and mosquitto ...',
+  );
+  all.latency = await benchLatency();
+  console.log(JSON.stringify(all.latency, null, 2));
+}
+if (!only || only === 'backfill') {
+  const { benchBackfill } = await import('./backfill.ts');
+  console.error('backfill: 1,000 meters publish their last 6 hours as batches; service RSS ...');
+  all.backfill = await benchBackfill();
+  console.log(JSON.stringify(all.backfill, null, 2));
+}
 console.log(`results: ${saveResult('bench', all)}`);
 process.exit(0);
