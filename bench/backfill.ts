@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import type { TestInflux } from '../test/helpers/influx.ts';
 import { forEachReading } from './ledger-data.ts';
 import {
+  memoryAt,
   metricValue,
   onBothBrokers,
   progress,
@@ -48,10 +49,10 @@ function gatewayMessages(meterIds: string[], gw: number, fromMs: number, toMs: n
   return out;
 }
 
-async function publishBacklog(url: string, messages: { topic: string; payload: string }[][]) {
+async function publishBacklog(url: string, messages: { topic: string; payload: string }[][], status: () => string) {
   let acked = 0;
   const total = messages.reduce((n, m) => n + m.length, 0);
-  const stop = progress(() => `published ${acked} of ${total} messages (acknowledged)`);
+  const stop = progress(() => `published ${acked} of ${total} messages (acknowledged); ${status()}`);
   try {
     await Promise.all(
       messages.map(async (list, gw) => {
@@ -85,12 +86,20 @@ async function run(
     const rss = sampleRss(svc.pid, 200);
     const idleRssMb = rss.currentMb();
     const started = performance.now();
-    await publishBacklog(mqttUrl, messages);
+    const rssNow = () => `service RSS ${rss.currentMb()} MB`;
+    await publishBacklog(mqttUrl, messages, rssNow);
     const publishedS = (performance.now() - started) / 1000;
     let storedS = NaN;
-    const done = await waitStoredAndRolledUp(target, svc.httpUrl, readings, 300_000, () => {
-      storedS = (performance.now() - started) / 1000;
-    });
+    const done = await waitStoredAndRolledUp(
+      target,
+      svc.httpUrl,
+      readings,
+      300_000,
+      () => {
+        storedS = (performance.now() - started) / 1000;
+      },
+      rssNow,
+    );
     const rolledUpS = (performance.now() - started) / 1000;
     const memory = rss.stop();
     const metrics = await scrapeMetrics(svc.httpUrl);
@@ -114,6 +123,7 @@ async function run(
       idleRssMb,
       peakRssMb: memory.peakRssMb,
       vmHwmMb: memory.vmHwmMb,
+      memoryAtEnd: memoryAt(metrics),
       rssLimitMb: LIMIT_RSS_MB,
       rssRatio: +(memory.peakRssMb / LIMIT_RSS_MB).toFixed(3),
     };

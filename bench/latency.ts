@@ -7,6 +7,7 @@ import {
   bucketQuantile,
   histogramDiff,
   histogramOf,
+  memoryAt,
   metricValue,
   onBothBrokers,
   percentile,
@@ -55,7 +56,13 @@ interface Paced {
  * connection of its site's gateway (so its readings arrive in order). ts = wall clock at publish (+1 ms when a meter would
  * repeat one), register from 80 kW since the start, both strictly increasing per meter.
  */
-async function publishPaced(url: string, meters: string[], ratePerS: number, seconds: number): Promise<Paced> {
+async function publishPaced(
+  url: string,
+  meters: string[],
+  ratePerS: number,
+  seconds: number,
+  status: () => string,
+): Promise<Paced> {
   const clients: MqttClient[] = await Promise.all(
     Array.from({ length: GATEWAYS }, (_, i) =>
       mqtt.connectAsync(url, { clientId: `bench-gw-${i}-${process.pid}`, reconnectPeriod: 0 }),
@@ -72,7 +79,7 @@ async function publishPaced(url: string, meters: string[], ratePerS: number, sec
   const started = performance.now();
   const stopProgress = progress(
     () =>
-      `paced: sent ${sent} (${Math.round(sent / ((performance.now() - started) / 1000))}/s), acked ${acked}, unacked ${sent - acked}`,
+      `paced: sent ${sent} (${Math.round(sent / ((performance.now() - started) / 1000))}/s), acked ${acked}, unacked ${sent - acked}; ${status()}`,
   );
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -147,7 +154,8 @@ async function run(
     // 2. paced phase at half of it, histogram and RSS around it
     const before = await scrapeMetrics(svc.httpUrl);
     const rss = sampleRss(svc.pid, 200);
-    const paced = await publishPaced(mqttUrl, meters, pacedRate, seconds);
+    const rssAtStartMb = rss.currentMb();
+    const paced = await publishPaced(mqttUrl, meters, pacedRate, seconds, () => `service RSS ${rss.currentMb()} MB`);
     // mosquitto acknowledges on receipt: wait until the service accepted them all
     const until = Date.now() + 120_000;
     let after = await scrapeMetrics(svc.httpUrl);
@@ -157,7 +165,7 @@ async function run(
         paced.sent &&
       Date.now() < until
     ) {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 200));
       after = await scrapeMetrics(svc.httpUrl);
     }
     const memory = rss.stop();
@@ -197,8 +205,10 @@ async function run(
       }),
       targetS: LIMIT_S,
       p99Ratio: r3(p99.value / LIMIT_S),
+      rssAtStartMb,
       peakRssMb: memory.peakRssMb,
       vmHwmMb: memory.vmHwmMb,
+      memoryAtEnd: memoryAt(after),
       rssLimitMb: LIMIT_RSS_MB,
       rssRatio: r3(memory.peakRssMb / LIMIT_RSS_MB),
     };

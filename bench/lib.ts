@@ -115,6 +115,17 @@ export function metricValue(text: string, name: string): number {
   return sum;
 }
 
+/** Where the service's memory was at a scrape (prom-client's default metrics), MB: a hint at what RSS holds. */
+export function memoryAt(text: string) {
+  const mb = (name: string) => Math.round(metricValue(text, name) / 1048576);
+  return {
+    rssMb: mb('process_resident_memory_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
+}
+
 /** A Prometheus histogram: cumulative counts per upper bound (le, +Inf last). */
 export interface HistogramSnapshot {
   readonly buckets: readonly { readonly le: number; readonly count: number }[];
@@ -252,12 +263,13 @@ export async function waitStoredAndRolledUp(
   n: number,
   timeoutMs: number,
   onStored?: () => void,
+  status?: () => string,
 ): Promise<{ stored: number; hours: number; days: number; caughtUp: boolean }> {
   const count = async (q: string) => Number((await queryRows(target, q))[0]?.n ?? 0);
   const until = Date.now() + timeoutMs;
   let stored = 0;
   let reported = false;
-  const stop = progress(() => `stored ${stored} of ${n}`);
+  const stop = progress(() => `stored ${stored} of ${n}${status ? `; ${status()}` : ''}`);
   try {
     for (;;) {
       stored = await count('SELECT count(wh) AS n FROM reading');
@@ -266,13 +278,16 @@ export async function waitStoredAndRolledUp(
         onStored?.();
       }
       if (stored >= n) {
-        const pending = metricValue(await scrapeMetrics(httpUrl), 'kzm_rollup_pending_meter_hours');
         const hours = await count('SELECT sum("count") AS n FROM "reading_1h"');
         const days = await count('SELECT sum("count") AS n FROM "reading_1d"');
-        if ((pending === 0 && hours === n && days === n) || Date.now() > until)
-          return { stored, hours, days, caughtUp: pending === 0 && hours === n && days === n };
+        // the scrape (1,000 meters' gauges) only once the rollups hold every reading
+        const caughtUp =
+          hours === n &&
+          days === n &&
+          metricValue(await scrapeMetrics(httpUrl), 'kzm_rollup_pending_meter_hours') === 0;
+        if (caughtUp || Date.now() > until) return { stored, hours, days, caughtUp };
       } else if (Date.now() > until) return { stored, hours: 0, days: 0, caughtUp: false };
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     stop();
