@@ -53,8 +53,8 @@ interface Paced {
 
 /**
  * Publishes `ratePerS` readings a second for `seconds`, round robin over the meters; meter i always on the
- * connection of its site's gateway (so its readings arrive in order). ts = wall clock at publish (+1 ms when a meter would
- * repeat one), register from 80 kW since the start, both strictly increasing per meter.
+ * connection of its site's gateway (so its readings arrive in order). ts = wall clock at publish (+1 ms when a
+ * meter would repeat one), register from 80 kW since the start, both strictly increasing per meter.
  */
 async function publishPaced(
   url: string,

@@ -287,7 +287,7 @@ export async function waitStoredAndRolledUp(
           metricValue(await scrapeMetrics(httpUrl), 'kzm_rollup_pending_meter_hours') === 0;
         if (caughtUp || Date.now() > until) return { stored, hours, days, caughtUp };
       } else if (Date.now() > until) return { stored, hours: 0, days: 0, caughtUp: false };
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, stored >= n ? 200 : 100));
     }
   } finally {
     stop();
