@@ -15,6 +15,7 @@ import {
   waitStoredAndRolledUp,
   writeBenchRegistry,
 } from './lib.ts';
+import { cpuMeter } from './proc-cpu.ts';
 
 /**
  * A 1,000-meter backfill (issue 14: RSS under 300 MB during it). After an outage every site's gateway flushes
@@ -78,13 +79,15 @@ async function run(
   registryDir: string,
   messages: { topic: string; payload: string }[][],
   readings: number,
-  brokerUrl?: string,
+  brokerUrl: string | undefined,
+  pids: Record<string, number | undefined>,
 ) {
   const target = await influx.database();
   const { svc, mqttUrl, stop } = await serveProcess(target, registryDir, brokerUrl);
   try {
     const rss = sampleRss(svc.pid, 200);
     const idleRssMb = rss.currentMb();
+    const cpu = cpuMeter({ ...pids, service: svc.pid });
     const started = performance.now();
     const rssNow = () => `service RSS ${rss.currentMb()} MB`;
     await publishBacklog(mqttUrl, messages, rssNow);
@@ -102,6 +105,7 @@ async function run(
     );
     const rolledUpS = (performance.now() - started) / 1000;
     const memory = rss.stop();
+    const cpuUse = cpu(readings);
     const metrics = await scrapeMetrics(svc.httpUrl);
     const accepted = metricValue(metrics, 'kzm_ingest_readings_accepted_total');
     if (!done.caughtUp)
@@ -126,6 +130,7 @@ async function run(
       memoryAtEnd: memoryAt(metrics),
       rssLimitMb: LIMIT_RSS_MB,
       rssRatio: +(memory.peakRssMb / LIMIT_RSS_MB).toFixed(3),
+      cpu: cpuUse,
     };
   } finally {
     await stop();
@@ -144,7 +149,9 @@ export async function benchBackfill(
   const readings = messages.flat().reduce((n, m) => n + (JSON.parse(m.payload) as unknown[]).length, 0);
   try {
     console.error(`backfill: ${readings} readings in ${messages.flat().length} messages`);
-    const brokers = await onBothBrokers('backfill', (influx, url) => run(influx, dir, messages, readings, url));
+    const brokers = await onBothBrokers('backfill', (influx, url, pids) =>
+      run(influx, dir, messages, readings, url, pids),
+    );
     const result = {
       meters: METERS,
       gateways: GATEWAYS,
@@ -160,7 +167,7 @@ export async function benchBackfill(
       console.log(
         `backfill ${name}: ${readings} readings of ${METERS} meters stored at ${x.storedReadingsPerS}/s (${x.storedS} s), ` +
           `rolled up at ${x.rolledUpReadingsPerS}/s (${x.rolledUpS} s); peak RSS ${x.peakRssMb} MB = ${x.rssRatio} of ` +
-          `${x.rssLimitMb} MB; all stored and rolled up: ${x.allStoredAndRolledUp}`,
+          `${x.rssLimitMb} MB; all stored and rolled up: ${x.allStoredAndRolledUp}; machine busy ${x.cpu.machineBusy}`,
       );
     return { ...result, ...brokers };
   } finally {

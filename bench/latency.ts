@@ -19,6 +19,7 @@ import {
   waitStoredAndRolledUp,
   writeBenchRegistry,
 } from './lib.ts';
+import { cpuMeter } from './proc-cpu.ts';
 
 /**
  * Latency publish -> stored at half the maximum rate, and the service's memory at that load (issue 14: p99 under
@@ -132,7 +133,8 @@ async function run(
   meters: string[],
   burst: number,
   seconds: number,
-  brokerUrl?: string,
+  brokerUrl: string | undefined,
+  pids: Record<string, number | undefined>,
 ) {
   const target = await influx.database();
   const { svc, mqttUrl, stop } = await serveProcess(target, registryDir, brokerUrl);
@@ -155,6 +157,7 @@ async function run(
     const before = await scrapeMetrics(svc.httpUrl);
     const rss = sampleRss(svc.pid, 200);
     const rssAtStartMb = rss.currentMb();
+    const cpu = cpuMeter({ ...pids, service: svc.pid });
     const paced = await publishPaced(mqttUrl, meters, pacedRate, seconds, () => `service RSS ${rss.currentMb()} MB`);
     // mosquitto acknowledges on receipt: wait until the service accepted them all
     const until = Date.now() + 120_000;
@@ -169,6 +172,7 @@ async function run(
       after = await scrapeMetrics(svc.httpUrl);
     }
     const memory = rss.stop();
+    const cpuUse = cpu(paced.sent);
     const accepted =
       metricValue(after, 'kzm_ingest_readings_accepted_total') -
       metricValue(before, 'kzm_ingest_readings_accepted_total');
@@ -211,6 +215,7 @@ async function run(
       memoryAtEnd: memoryAt(after),
       rssLimitMb: LIMIT_RSS_MB,
       rssRatio: r3(memory.peakRssMb / LIMIT_RSS_MB),
+      cpu: cpuUse,
     };
   } finally {
     await stop();
@@ -224,7 +229,9 @@ export async function benchLatency(
   const dir = mkdtempSync(join(tmpdir(), 'kzm-bench-lat-'));
   const meters = writeBenchRegistry(dir, METERS).map((f) => f.meterId);
   try {
-    const brokers = await onBothBrokers('latency', (influx, url) => run(influx, dir, meters, burst, seconds, url));
+    const brokers = await onBothBrokers('latency', (influx, url, pids) =>
+      run(influx, dir, meters, burst, seconds, url, pids),
+    );
     const result = { meters: METERS, gateways: GATEWAYS, burst, pacedSeconds: seconds, ...brokers };
     printLatency(result);
     return result;
@@ -246,7 +253,7 @@ function printLatency(r: {
         `publish -> stored p50 ${x.storedLatency.p50S} s, p99 ${x.storedLatency.p99S} s (bucket-interpolated) = ` +
         `${x.p99Ratio} of the ${x.targetS} s target` +
         (x.pubackLatency ? `; PUBACK p50 ${x.pubackLatency.p50S} s, p99 ${x.pubackLatency.p99S} s (exact)` : '') +
-        `; peak RSS ${x.peakRssMb} MB = ${x.rssRatio} of ${x.rssLimitMb} MB; accepted ${x.accepted} ${x.acceptedEqualsSent ? '==' : '!='} sent ${x.sent}`,
+        `; peak RSS ${x.peakRssMb} MB = ${x.rssRatio} of ${x.rssLimitMb} MB; accepted ${x.accepted} ${x.acceptedEqualsSent ? '==' : '!='} sent ${x.sent}; machine busy ${x.cpu.machineBusy}`,
     );
   }
 }

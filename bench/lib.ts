@@ -11,6 +11,7 @@ import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { queryRows } from '../test/helpers/service.ts';
 import { spawnService, type ServiceProcess } from '../test/helpers/service-process.ts';
 import { HOUR_MS, benchFacts } from './ledger-data.ts';
+import { childPids } from './proc-cpu.ts';
 
 export const RESULTS_DIR = '.bench-results';
 
@@ -294,18 +295,22 @@ export async function waitStoredAndRolledUp(
   }
 }
 
-/** `fn` with the service on the embedded aedes broker, then on Debian's mosquitto (brokerUrl), on one influxd. */
+/**
+ * `fn` with the service on the embedded aedes broker, then on Debian's mosquitto (brokerUrl), on one influxd;
+ * `pids`: those two servers' process ids (for bench/proc-cpu.ts cpuMeter).
+ */
 export async function onBothBrokers<T>(
   label: string,
-  fn: (influx: TestInflux, brokerUrl?: string) => Promise<T>,
+  fn: (influx: TestInflux, brokerUrl: string | undefined, pids: Record<string, number | undefined>) => Promise<T>,
 ): Promise<{ embeddedAedes: T; mosquitto: T }> {
   const influx = await startInflux();
   const mosq = await startMosquitto();
+  const pids = { influxd: childPids('influxd')[0], mosquitto: childPids('mosquitto')[0] };
   try {
     console.error(`${label}: embedded aedes broker ...`);
-    const embeddedAedes = await fn(influx);
+    const embeddedAedes = await fn(influx, undefined, { influxd: pids.influxd });
     console.error(`${label}: Debian mosquitto ...`);
-    return { embeddedAedes, mosquitto: await fn(influx, mosq.url) };
+    return { embeddedAedes, mosquitto: await fn(influx, mosq.url, pids) };
   } finally {
     await Promise.all([influx.stop(), mosq.stop()]);
   }
