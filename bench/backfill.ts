@@ -4,17 +4,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { TestInflux } from '../test/helpers/influx.ts';
 import { forEachReading } from './ledger-data.ts';
-import {
-  memoryAt,
-  metricValue,
-  onBothBrokers,
-  progress,
-  sampleRss,
-  scrapeMetrics,
-  serveProcess,
-  waitStoredAndRolledUp,
-  writeBenchRegistry,
-} from './lib.ts';
+import { onBothBrokers, progress, sampleRss, serveProcess, waitStoredAndRolledUp, writeBenchRegistry } from './lib.ts';
+import { memoryAt, metricValue, scrapeMetrics } from './prom-scrape.ts';
 import { cpuMeter } from './proc-cpu.ts';
 
 /**

@@ -4,21 +4,23 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TestInflux } from '../test/helpers/influx.ts';
 import {
+  onBothBrokers,
+  progress,
+  publishReadings,
+  sampleRss,
+  serveProcess,
+  waitStoredAndRolledUp,
+  writeBenchRegistry,
+} from './lib.ts';
+import {
   bucketQuantile,
   histogramDiff,
   histogramOf,
   memoryAt,
   metricValue,
-  onBothBrokers,
   percentile,
-  progress,
-  publishReadings,
-  sampleRss,
   scrapeMetrics,
-  serveProcess,
-  waitStoredAndRolledUp,
-  writeBenchRegistry,
-} from './lib.ts';
+} from './prom-scrape.ts';
 import { cpuMeter } from './proc-cpu.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { bucketQuantile, histogramDiff, histogramOf, metricValue, percentile } from '../../../bench/lib.ts';
+import { bucketQuantile, histogramDiff, histogramOf, metricValue, percentile } from '../../../bench/prom-scrape.ts';
 
 /** The latency bench reads the service's histogram from /metrics text: parsed from what prom-client really writes. */
 const NAME = 'kzm_ingest_reading_age_at_store_seconds';
