@@ -163,6 +163,8 @@ export async function serveProcess(
     KZM_INFLUX_DATABASE: target.database,
     KZM_DATA_DIR: dataDir,
     KZM_REGISTRY_DIR: registryDir,
+    // For experiments only (e.g. --max-old-space-size, --cpu-prof): the bench's figures are without it.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
   }).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -255,6 +255,7 @@ export function createService(
         url: config.mqtt.brokerUrl,
         clientId: config.mqtt.clientId,
         maxInflight: config.mqtt.maxInflight,
+        maxInflightBytes: config.mqtt.maxInflightBytes,
         topics: ingestFilters(registry),
         ingest,
         log: log.child({ component: 'mqtt' }),

@@ -23,6 +23,8 @@ export interface ExternalSubscriberOptions {
   /** Topic filters to subscribe (default meters/#): our own topics plus the registered devices' (devices.yaml). */
   topics?: readonly string[];
   maxInflight: number;
+  /** Payload bytes of the messages held unacknowledged, at most. */
+  maxInflightBytes: number;
   ingest: IngestPipeline;
   log: Logger;
 }
@@ -53,10 +55,11 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
         ...(opts.username !== undefined && { username: opts.username }),
         ...(opts.password !== undefined && { password: opts.password }),
       });
-      const acks = installOrderedAcks(client, opts.maxInflight);
+      const acks = installOrderedAcks(client, opts.maxInflight, opts.maxInflightBytes);
       client.handleMessage = (packet, done) => {
         const stored = ingest.handle(packet.topic, packet.payload as Buffer, { retain: packet.retain });
-        if (packet.qos > 0 && packet.messageId !== undefined) acks.hold(packet.messageId, stored);
+        if (packet.qos > 0 && packet.messageId !== undefined)
+          acks.hold(packet.messageId, stored, (packet.payload as Buffer).length);
         done();
       };
       client.on('error', (err) => log.warn({ err: err.message, url: opts.url }, 'MQTT connection error.'));

@@ -36,6 +36,13 @@ export const configSchema = z.strictObject({
         .optional(),
       /** Messages handed to the writer but not yet acknowledged (back-pressure window). */
       maxInflight: z.number().int().min(1).max(60_000).default(10_000),
+      /** Payload bytes of unacknowledged messages from an external broker, at most (batches weigh more than single readings). */
+      maxInflightBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 ** 3)
+        .default(4 * 1024 ** 2),
       /** Publish Home Assistant MQTT discovery (sensor per meter, device_class energy) and each meter's register. */
       homeAssistantDiscovery: z.boolean().default(false),
       /** Home Assistant's discovery prefix. */
