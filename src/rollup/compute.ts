@@ -3,13 +3,33 @@
  * from the raw readings of those hours, then the day buckets of their days
  * from the hour buckets (read back after they are stored). Rewriting a bucket
  * overwrites it, so recomputing is idempotent and any ingester may do it.
+ *
+ * Incremental (a RollupCache, this process the one writer of its meters'
+ * readings): each hour also keeps in memory the summary of its readings up to
+ * a cut, chosen after the read so that no reading at or before it can still
+ * arrive unseen: before the newest reading read, and before every reading
+ * stored since the pass began. The next pass, if every reading stored since
+ * came after that cut, reads only the readings after it and merges them on
+ * (mergeBuckets of the two parts is the whole hour: test/unit/fees/
+ * bucket-summary.test.ts); a day whose hours are known is merged from memory.
+ * Otherwise the hour is read whole, as above.
  */
-import { HOUR_MS, daysFromHours, summarizeHours } from '../fees/index.ts';
+import {
+  type BucketSummary,
+  DAY_MS,
+  HOUR_MS,
+  type Reading,
+  daysFromHours,
+  mergeBuckets,
+  summarizeHours,
+} from '../fees/index.ts';
 import { emptyStats, type QueryStats } from '../store/query/client.ts';
+import { readRawAfter } from '../store/query/raw-after.ts';
 import { readRawHours } from '../store/query/raw-readings.ts';
 import { dayRuns, readBuckets } from '../store/query/rollup-buckets.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { rollupLine } from '../store/line-protocol.ts';
+import type { KnownHour, RollupCache } from './rollup-cache.ts';
 
 export type MeterHours = ReadonlyMap<string, readonly number[]>;
 
@@ -21,8 +41,22 @@ export interface RollupSink {
 export interface RecomputeResult {
   readonly hours: number;
   readonly days: number;
+  /** Raw readings read from the store. */
   readonly rawReadings: number;
+  /** Hours extended from their known summary with only their newer readings. */
+  readonly incrementalHours: number;
 }
+
+export interface Incremental {
+  readonly cache: RollupCache;
+  /** Meter-hours (meter\u0000hour) whose known summary may be extended: every reading stored since is after its cut. */
+  readonly extend: ReadonlySet<string>;
+  /** The cut for a meter-hour once read, given the newest reading time read (see above). */
+  cutAfterRead(key: string, newestReadMs: number): number;
+}
+
+export const hourKey = (meterId: string, hourMs: number) => `${meterId}\u0000${hourMs}`;
+const dayOf = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
 /** Recompute the hour buckets of `dirty` and the day buckets of their days. */
 export async function recomputeRollups(
@@ -30,26 +64,113 @@ export async function recomputeRollups(
   sink: RollupSink,
   dirty: MeterHours,
   stats: QueryStats = emptyStats(),
+  inc?: Incremental,
 ): Promise<RecomputeResult> {
-  const raw = await readRawHours(target, dirty, stats);
-  const hourLines: string[] = [];
-  let rawReadings = 0;
-  for (const [id, hours] of dirty) {
-    const readings = raw.get(id) ?? [];
-    rawReadings += readings.length;
-    const wanted = new Set(hours);
+  const before = stats.rawReadings;
+  const full = new Map<string, number[]>();
+  const tails: { meterId: string; hourMs: number; afterMs: number; base: KnownHour }[] = [];
+  for (const [id, hours] of dirty)
+    for (const h of hours) {
+      const k = hourKey(id, h);
+      const base = inc?.extend.has(k) ? inc.cache.hour(k) : undefined;
+      if (base) tails.push({ meterId: id, hourMs: h, afterMs: base.cutMs, base });
+      else full.set(id, [...(full.get(id) ?? []), h]);
+    }
+  const [raw, after] = await Promise.all([
+    full.size ? readRawHours(target, full, stats) : new Map(),
+    tails.length ? readRawAfter(target, tails, stats) : new Map(),
+  ]);
+  /** meter -> hour -> summary of everything read (undefined: the hour has no readings). */
+  const computed = new Map<string, Map<number, BucketSummary | undefined>>();
+  const put = (id: string, h: number, s: BucketSummary | undefined) => {
+    const m = computed.get(id) ?? new Map<number, BucketSummary | undefined>();
+    m.set(h, s);
+    computed.set(id, m);
+  };
+  /** What the next pass may extend: the hour up to its cut. */
+  const known: [string, KnownHour | undefined][] = [];
+  const remember = (id: string, h: number, base: BucketSummary | undefined, readings: readonly Reading[]) => {
+    if (!inc) return;
+    const k = hourKey(id, h);
+    let newest = base?.lastTsMs ?? -Infinity;
+    for (const r of readings) if (r.tsMs > newest) newest = r.tsMs;
+    const cutMs = inc.cutAfterRead(k, newest);
+    if (!Number.isFinite(cutMs)) return void known.push([k, undefined]); // nothing to extend from: read whole
+    const upToCut = summarizeHours(readings.filter((r) => r.tsMs <= cutMs));
+    if (!upToCut.ok) throw new Error(`meter ${id}: ${upToCut.reason}`);
+    known.push([k, { summary: mergeBuckets(h, [...(base ? [base] : []), ...upToCut.value]), cutMs }]);
+  };
+  for (const [id, hours] of full) {
+    const readings: Reading[] = raw.get(id) ?? [];
     const summaries = summarizeHours(readings);
     if (!summaries.ok) throw new Error(`meter ${id}: ${summaries.reason}`);
-    for (const h of summaries.value) if (wanted.has(h.startMs)) hourLines.push(rollupLine('hour', id, h));
+    const byStart = new Map(summaries.value.map((s) => [s.startMs, s] as const));
+    const byHour = new Map<number, Reading[]>();
+    if (inc)
+      for (const r of readings) {
+        const h = Math.floor(r.tsMs / HOUR_MS) * HOUR_MS;
+        const list = byHour.get(h);
+        if (list) list.push(r);
+        else byHour.set(h, [r]);
+      }
+    for (const h of hours) {
+      put(id, h, byStart.get(h));
+      remember(id, h, undefined, byHour.get(h) ?? []);
+    }
   }
+  for (const t of tails) {
+    const newerReadings: Reading[] = after.get(hourKey(t.meterId, t.hourMs)) ?? [];
+    const newer = summarizeHours(newerReadings);
+    if (!newer.ok) throw new Error(`meter ${t.meterId}: ${newer.reason}`);
+    const base = t.base.summary;
+    put(t.meterId, t.hourMs, mergeBuckets(t.hourMs, [...(base ? [base] : []), ...newer.value]));
+    remember(t.meterId, t.hourMs, base, newerReadings);
+  }
+  const hourLines: string[] = [];
+  for (const [id, hours] of computed) for (const s of hours.values()) if (s) hourLines.push(rollupLine('hour', id, s));
   await sink.write(hourLines);
-  const daysByMeter = new Map([...dirty].map(([id, hours]) => [id, dayRuns(hours)] as const));
-  const hourBuckets = await readBuckets(target, 'hour', daysByMeter, stats);
+  if (inc) for (const [k, h] of known) inc.cache.setHour(k, h);
+
+  // Days: from memory where their hours are known, else from the hour buckets read back.
   const dayLines: string[] = [];
-  for (const [id, buckets] of hourBuckets)
-    for (const day of daysFromHours(buckets)) dayLines.push(rollupLine('day', id, day));
+  const toRead = new Map<string, number[]>();
+  for (const [id, hours] of computed) {
+    for (const d of new Set([...hours.keys()].map(dayOf))) {
+      const known = inc?.cache.day(hourKey(id, d));
+      if (!known) {
+        toRead.set(id, [...(toRead.get(id) ?? []), d]);
+        continue;
+      }
+      for (const [h, s] of hours) {
+        if (dayOf(h) !== d) continue;
+        if (s) known.set(h, s);
+        else known.delete(h);
+      }
+      const day = mergeBuckets(d, [...known.values()]);
+      if (day) dayLines.push(rollupLine('day', id, day));
+    }
+  }
+  if (toRead.size) {
+    const runs = new Map([...toRead].map(([id, days]) => [id, dayRuns(days)] as const));
+    const hourBuckets = await readBuckets(target, 'hour', runs, stats);
+    for (const [id, days] of toRead) {
+      const buckets = hourBuckets.get(id) ?? [];
+      for (const day of daysFromHours(buckets)) dayLines.push(rollupLine('day', id, day));
+      if (inc)
+        for (const d of days)
+          inc.cache.setDay(
+            hourKey(id, d),
+            new Map(buckets.filter((b) => dayOf(b.startMs) === d).map((b) => [b.startMs, b] as const)),
+          );
+    }
+  }
   await sink.write(dayLines);
-  return { hours: hourLines.length, days: dayLines.length, rawReadings };
+  return {
+    hours: hourLines.length,
+    days: dayLines.length,
+    rawReadings: stats.rawReadings - before,
+    incrementalHours: tails.length,
+  };
 }
 
 /** Meter-hours as a map, hours sorted and unique. */

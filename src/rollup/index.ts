@@ -64,6 +64,8 @@ export function createRollups(deps: RollupDeps): Rollups {
     maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
     ...(deps.beforePass && { beforePass: deps.beforePass }),
+    // Incremental only while this process stores every reading of its meters, and stores them itself.
+    incremental: !config.mqtt.sharedGroup && !config.ingest.spool.enabled && (config.rollup.settleMs ?? 0) === 0,
   });
   const marks = createRollupMarks(worker);
   const file = join(config.dataDir, 'rollup-checkpoint.json');

@@ -63,9 +63,22 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
       if (n > 0) inFlight.set(receivedMs, n);
       else inFlight.delete(receivedMs);
       const sameSlot = slotOf(receivedMs) === slot;
-      for (const [k, r] of keysOf(readings)) {
+      if (readings.length === 1) {
+        const r = readings[0]!;
+        if (sameSlot) marked.add(`${r.meterId}\u0000${hourOf(r.tsMs)}`);
+        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs, r.tsMs);
+        return;
+      }
+      /** Earliest reading per meter-hour: the worker's incremental pass needs it. */
+      const earliest = new Map<string, AcceptedReading>();
+      for (const r of readings) {
+        const k = `${r.meterId}\u0000${hourOf(r.tsMs)}`;
+        const e = earliest.get(k);
+        if (!e || r.tsMs < e.tsMs) earliest.set(k, r);
+      }
+      for (const [k, r] of earliest) {
         if (sameSlot) marked.add(k);
-        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs);
+        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs, r.tsMs);
       }
     },
     oldestInFlightMs() {

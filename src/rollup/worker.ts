@@ -12,7 +12,8 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { type RollupSink, meterHours, recomputeRollups } from './compute.ts';
+import { type RollupSink, hourKey, meterHours, recomputeRollups } from './compute.ts';
+import { createRollupCache } from './rollup-cache.ts';
 
 export interface RollupWorkerOptions {
   readonly target: InfluxTarget;
@@ -28,11 +29,19 @@ export interface RollupWorkerOptions {
   readonly onRecomputed?: (meterHours: (readonly [string, number])[]) => void;
   /** Awaited before each pass reads the store: with the spool on, until what was acknowledged has reached InfluxDB. */
   readonly beforePass?: () => Promise<void>;
+  /**
+   * This process stores every reading of its meters (no shared subscription, no spool replaying behind it): a
+   * pass reads only the readings stored after an hour's known part (src/rollup/compute.ts), not the whole hour.
+   */
+  readonly incremental?: boolean;
 }
 
 export interface RollupWorker {
-  /** Readings of this meter-hour are stored; `markedAtMs`: when the first of them was received. */
-  markDirty(meterId: string, hourStartMs: number, markedAtMs: number): void;
+  /**
+   * Readings of this meter-hour are stored; `markedAtMs`: when the first of them was received; `minTsMs`: the
+   * earliest reading time among them (unknown, e.g. a mark recovered at start: the hour is read whole).
+   */
+  markDirty(meterId: string, hourStartMs: number, markedAtMs: number, minTsMs?: number): void;
   start(): void;
   /** Resolves when every hour marked before the call has its rollups stored (or the timeout passed: false). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -59,6 +68,16 @@ function rollupMetrics(registry: PromRegistry | undefined) {
     days: new Counter({
       name: 'kzm_rollup_days_recomputed_total',
       help: 'Meter-day rollups recomputed from hour rollups',
+      registers: [registry],
+    }),
+    rawRead: new Counter({
+      name: 'kzm_rollup_raw_readings_read_total',
+      help: 'Raw readings read back from InfluxDB by rollup passes',
+      registers: [registry],
+    }),
+    incremental: new Counter({
+      name: 'kzm_rollup_hours_incremental_total',
+      help: 'Meter-hour rollups extended with only their newer readings (the rest were read whole)',
       registers: [registry],
     }),
     pending: new Gauge({
@@ -94,7 +113,10 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     return true;
   };
 
-  const key = (id: string, h: number) => `${id}\u0000${h}`;
+  const key = hourKey;
+  const cache = createRollupCache();
+  /** key -> earliest reading time stored since the key was last taken into a pass (-Infinity: unknown). */
+  const since = new Map<string, number>();
   const split = (k: string): readonly [string, number] => {
     const i = k.lastIndexOf('\u0000');
     return [k.slice(0, i), Number(k.slice(i + 1))];
@@ -102,9 +124,10 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const pending = () => dirty.size + (inPass?.size ?? 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
-  function take(): { batch: Map<string, number>; fromSettle: Set<string> } {
+  function take(): { batch: Map<string, number>; fromSettle: Set<string>; extend: Set<string> } {
     const batch = new Map<string, number>();
     const fromSettle = new Set<string>();
+    const extend = new Set<string>();
     const t = now();
     for (const [k, due] of settle) {
       if (batch.size >= opts.maxHoursPerPass) break;
@@ -118,18 +141,35 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       batch.set(k, Math.min(at, batch.get(k) ?? Infinity));
       fromSettle.delete(k); // marked again: a fresh mark, settled once more below
       dirty.delete(k);
+      const earliest = since.get(k) ?? -Infinity;
+      since.delete(k);
+      const known = opts.incremental ? cache.hour(k) : undefined;
+      if (known && earliest > known.cutMs) extend.add(k);
     }
-    return { batch, fromSettle };
+    return { batch, fromSettle, extend };
   }
 
   async function pass(): Promise<void> {
-    const { batch, fromSettle } = take();
+    const { batch, fromSettle, extend } = take();
     if (!batch.size) return;
     inPass = batch;
     started++;
     try {
       await opts.beforePass?.();
-      const r = await recomputeRollups(opts.target, opts.sink, meterHours([...batch.keys()].map(split)));
+      const r = await recomputeRollups(
+        opts.target,
+        opts.sink,
+        meterHours([...batch.keys()].map(split)),
+        undefined,
+        opts.incremental
+          ? {
+              cache,
+              extend,
+              // Before the newest reading read, and before any reading stored since this pass began.
+              cutAfterRead: (k, newest) => Math.min(newest, (since.get(k) ?? Infinity) - 1),
+            }
+          : undefined,
+      );
       passes++;
       hoursRecomputed += r.hours;
       opts.onRecomputed?.([...batch.keys()].map(split));
@@ -137,12 +177,15 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       lastError = undefined;
       m?.passes.inc({ outcome: 'ok' });
       m?.hours.inc(r.hours);
+      m?.rawRead.inc(r.rawReadings);
+      m?.incremental.inc(r.incrementalHours);
       m?.days.inc(r.days);
       if (opts.settleMs > 0) for (const k of batch.keys()) if (!fromSettle.has(k)) settle.set(k, now() + opts.settleMs);
     } catch (err) {
       failures++;
       lastError = (err as Error).message;
       m?.passes.inc({ outcome: 'error' });
+      cache.clear(); // what the failed pass half did is not known: read whole next time
       opts.log.warn({ err: lastError, hours: batch.size }, 'Rollup pass failed; the hours are kept and retried.');
       for (const [k, at] of batch)
         if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
@@ -173,8 +216,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   }
 
   return {
-    markDirty(meterId, hourStartMs, markedAtMs) {
+    markDirty(meterId, hourStartMs, markedAtMs, minTsMs = -Infinity) {
       const k = key(meterId, hourStartMs);
+      since.set(k, Math.min(minTsMs, since.get(k) ?? Infinity));
       const prev = dirty.get(k);
       if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);
       m?.pending.set(pending());

@@ -83,6 +83,22 @@ describe('bucket summaries (what the rollups hold)', () => {
     );
   });
 
+  it('an hour so far merged with the readings stored after it equals the hour summarized whole (incremental rollups)', () => {
+    fc.assert(
+      fc.property(scenarioArb(), fc.double({ min: 0, max: 1, noNaN: true }), (s, cut) => {
+        const readings = uniqueReadings(scenarioReadings(s));
+        for (const whole of ok(summarizeHours(readings))) {
+          const inHour = readings.filter((r) => r.tsMs >= whole.startMs && r.tsMs < whole.startMs + H);
+          const splitTs = whole.firstTsMs + Math.floor(cut * (whole.lastTsMs - whole.firstTsMs));
+          const [before] = ok(summarizeHours(inHour.filter((r) => r.tsMs <= splitTs)));
+          const after = ok(summarizeHours(inHour.filter((r) => r.tsMs > splitTs)));
+          expect(mergeBuckets(whole.startMs, [before!, ...after])).toEqual(whole);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('day buckets, opened days as hours, opened hours as raw: the same ledger and outage cost as the raw readings', () => {
     let opened = 0;
     let kept = 0;
