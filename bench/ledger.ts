@@ -446,11 +446,11 @@ function printTable(r: LedgerBenchResult): void {
     `rollups rebuilt from raw readings: ${r.rollupRebuild.readingsPerS} readings/s (${r.rollupRebuild.meters} meters, ${r.rollupRebuild.seconds.toFixed(1)} s)`,
   );
   console.log('\nLedger readers (one quarter; identical: 1,000 meters each; distinct: a 100-meter subset each):');
-  console.log('kind               readers   p50 ms   p99 ms   2xx   5xx  peak RSS MB  computations');
+  console.log('kind               readers   p50 ms   p99 ms   2xx   5xx  peak RSS MB  (growth)  computations');
   for (const x of r.readers) {
     console.log(
       `${x.kind.padEnd(17)}  ${String(x.concurrent).padStart(7)}  ${String(x.p50Ms).padStart(7)}  ${String(x.p99Ms).padStart(7)}` +
-        `  ${String(x.status2xx).padStart(4)}  ${String(x.status5xx).padStart(4)}  ${String(x.peakRssMb).padStart(11)}  ${String(x.computations).padStart(12)}`,
+        `  ${String(x.status2xx).padStart(4)}  ${String(x.status5xx).padStart(4)}  ${String(x.peakRssMb).padStart(11)}  ${`+${x.peakRssGrowthMb}`.padStart(8)}  ${String(x.computations).padStart(12)}`,
     );
   }
 }

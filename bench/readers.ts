@@ -6,7 +6,8 @@
  * share and the limiter queues (up to DEFAULT_MAX_QUEUED) or refuses with 503. Each row prints p50/p99 of the
  * answered requests, how many would be HTTP 2xx and 5xx (an error's statusCode, as the HTTP error handler sends
  * it: 503 for overload and an InfluxDB that does not answer, 500 otherwise) and the process's peak RSS while
- * the row ran (sampled every 20 ms; V8 keeps what it grew, so a row also carries what earlier rows left).
+ * the row ran (sampled every 20 ms; V8 keeps what it grew, so a row also carries what earlier rows left: the
+ * growth over the row's starting RSS is printed too).
  */
 import type { TariffSet } from '../src/fees/index.ts';
 import { createLedgerCache } from '../src/ledger/ledger-cache.ts';
@@ -24,8 +25,9 @@ export interface ReadersRow {
   readonly status5xx: number;
   readonly refused503: number;
   readonly failed: number;
-  /** Highest RSS of the bench process while the row ran, MB. */
+  /** Highest RSS of the bench process while the row ran, MB, and how much above its RSS when the row began. */
   readonly peakRssMb: number;
+  readonly peakRssGrowthMb: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly computations: number;
@@ -49,7 +51,8 @@ export async function benchReaders(
     const times: number[] = [];
     let refused = 0;
     let failed = 0;
-    let peakRss = process.memoryUsage.rss();
+    const startRss = process.memoryUsage.rss();
+    let peakRss = startRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
     await Promise.all(
       Array.from({ length: concurrent }, async (_, i) => {
@@ -80,6 +83,7 @@ export async function benchReaders(
       refused503: refused,
       failed,
       peakRssMb: Math.round(peakRss / 2 ** 20),
+      peakRssGrowthMb: Math.round((peakRss - startRss) / 2 ** 20),
       p50Ms: pct(times, 50),
       p99Ms: pct(times, 99),
       computations: cache.stats().computed,
@@ -87,7 +91,7 @@ export async function benchReaders(
     rows.push(row);
     log(
       `  readers ${kind} x${concurrent}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, 2xx ${row.status2xx}, 5xx ${row.status5xx} ` +
-        `(${refused} refused 503, ${failed} other), peak RSS ${row.peakRssMb} MB, ${row.computations} computations`,
+        `(${refused} refused 503, ${failed} other), peak RSS ${row.peakRssMb} MB (+${row.peakRssGrowthMb}), ${row.computations} computations`,
     );
     return cache;
   };
