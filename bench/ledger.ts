@@ -11,7 +11,7 @@
  * Prints a table, returns the figures (bench/run.mts) and writes .bench-results/ledger-*.json.
  * Run: npx tsx bench/ledger.ts   (about 3 minutes)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,7 @@ import { emptyStats } from '../src/store/query/client.ts';
 import { ensureDatabase } from '../src/store/setup.ts';
 import { HOUR_MS, benchFacts, linesOf, readingsOf } from './ledger-data.ts';
 import { saveResult } from './lib.ts';
+import { machineCpuMs, processCpuMs } from './proc-cpu.ts';
 import { benchReaders, type ReadersRow } from './readers.ts';
 
 export const FROM = Date.parse('2025-07-01T00:00+05:00');
@@ -204,17 +205,6 @@ export async function loadRollups(
   return { points: await sink.end(), rawPoints, seconds: secs(t0) };
 }
 
-/** CPU time (user + system) of a process so far, ms; NaN where /proc cannot tell (not Linux, gone). */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100 on Linux)
-  } catch {
-    return NaN;
-  }
-}
-
 export interface StoreRunOptions {
   /** The raw path instead (every reading into Node). */
   readonly raw?: boolean;
@@ -238,18 +228,20 @@ export async function benchStore(
     toMs: TO,
   }));
   const readings = meters * Math.floor((TO - FROM) / stepMs);
-  const runs: { seconds: number; nodeCpuMs: number; influxdCpuMs: number }[] = [];
+  const runs: { seconds: number; nodeCpuMs: number; influxdCpuMs: number; machineBusy: number }[] = [];
+  const influxdCpuMs = () => (run.influxPid === undefined ? NaN : processCpuMs(run.influxPid));
   let s = emptyStats();
   for (let k = 0; k < Math.max(1, run.runs ?? 1); k++) {
-    const [c0, i0, t0] = [process.cpuUsage(), processCpuMs(run.influxPid), performance.now()];
+    const [c0, i0, m0, t0] = [process.cpuUsage(), influxdCpuMs(), machineCpuMs(), performance.now()];
     const r = run.raw
       ? await computeRawLedger({ target, meters: list, tariffs })
       : await computeStoreLedger({ target, meters: list, tariffs, options });
-    const c = process.cpuUsage(c0);
+    const [c, m1] = [process.cpuUsage(c0), machineCpuMs()];
     runs.push({
       seconds: secs(t0),
       nodeCpuMs: (c.user + c.system) / 1000,
-      influxdCpuMs: processCpuMs(run.influxPid) - i0,
+      influxdCpuMs: influxdCpuMs() - i0,
+      machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
     });
     s = r.stats;
   }
@@ -257,9 +249,10 @@ export async function benchStore(
   const grouping = run.raw
     ? 'raw path (every reading into Node)'
     : `store path (${options.grouping ?? 'group-by-meter'}${options.chunkSize ? `, ${options.chunkSize} a chunk` : ''}${options.concurrency ? `, ${options.concurrency} at once` : ''})`;
-  const cpu = Number.isFinite(median.influxdCpuMs)
-    ? `; CPU node ${Math.round(median.nodeCpuMs)} ms + influxd ${Math.round(median.influxdCpuMs)} ms`
-    : `; CPU node ${Math.round(median.nodeCpuMs)} ms`;
+  const cpu =
+    `; CPU node ${Math.round(median.nodeCpuMs)} ms` +
+    (Number.isFinite(median.influxdCpuMs) ? ` + influxd ${Math.round(median.influxdCpuMs)} ms` : '') +
+    `, machine ${Math.round(median.machineBusy * 100)}% busy`;
   const all = runs.length > 1 ? `; median of ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s` : '';
   return {
     path: grouping,
