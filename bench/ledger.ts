@@ -38,9 +38,11 @@ import {
 import { loadConfig } from '../src/config/load.ts';
 import { influxTarget, type InfluxTarget } from '../src/store/influx-target.ts';
 import { createLocalInflux } from '../src/store/local-influxd.ts';
+import { emptyStats } from '../src/store/query/client.ts';
 import { ensureDatabase } from '../src/store/setup.ts';
 import { HOUR_MS, benchFacts, linesOf, readingsOf } from './ledger-data.ts';
 import { saveResult } from './lib.ts';
+import { machineCpuMs, processCpuMs } from './proc-cpu.ts';
 import { benchReaders, type ReadersRow } from './readers.ts';
 
 export const FROM = Date.parse('2025-07-01T00:00+05:00');
@@ -54,6 +56,9 @@ export interface LedgerBenchRow {
   readonly stepS: number;
   readonly readings: number;
   readonly seconds: number;
+  /** CPU time of this process (the ledger's Node side) and of influxd during the measured run. */
+  readonly nodeCpuS?: number;
+  readonly influxdCpuS?: number;
   readonly note?: string;
 }
 
@@ -200,13 +205,22 @@ export async function loadRollups(
   return { points: await sink.end(), rawPoints, seconds: secs(t0) };
 }
 
+export interface StoreRunOptions {
+  /** The raw path instead (every reading into Node). */
+  readonly raw?: boolean;
+  /** influxd's pid: its CPU time is reported next to Node's (the machine is shared: CPU says more than wall). */
+  readonly influxPid?: number | undefined;
+  /** Runs; the row reports the median wall time and lists all. Default 1. */
+  readonly runs?: number;
+}
+
 export async function benchStore(
   target: InfluxTarget,
   tariffs: TariffSet,
   meters: number,
   stepMs: number,
   options: StoreLedgerOptions = {},
-  raw = false,
+  run: StoreRunOptions = {},
 ): Promise<LedgerBenchRow> {
   const list: MeterPeriod[] = Array.from({ length: meters }, (_, i) => ({
     facts: benchFacts(i, stepMs),
@@ -214,22 +228,41 @@ export async function benchStore(
     toMs: TO,
   }));
   const readings = meters * Math.floor((TO - FROM) / stepMs);
-  const t0 = performance.now();
-  const r = raw
-    ? await computeRawLedger({ target, meters: list, tariffs })
-    : await computeStoreLedger({ target, meters: list, tariffs, options });
-  const seconds = secs(t0);
-  const s = r.stats;
-  const grouping = raw
+  const runs: { seconds: number; nodeCpuMs: number; influxdCpuMs: number; machineBusy: number }[] = [];
+  const influxdCpuMs = () => (run.influxPid === undefined ? NaN : processCpuMs(run.influxPid));
+  let s = emptyStats();
+  for (let k = 0; k < Math.max(1, run.runs ?? 1); k++) {
+    const [c0, i0, m0, t0] = [process.cpuUsage(), influxdCpuMs(), machineCpuMs(), performance.now()];
+    const r = run.raw
+      ? await computeRawLedger({ target, meters: list, tariffs })
+      : await computeStoreLedger({ target, meters: list, tariffs, options });
+    const [c, m1] = [process.cpuUsage(c0), machineCpuMs()];
+    runs.push({
+      seconds: secs(t0),
+      nodeCpuMs: (c.user + c.system) / 1000,
+      influxdCpuMs: influxdCpuMs() - i0,
+      machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
+    });
+    s = r.stats;
+  }
+  const median = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+  const grouping = run.raw
     ? 'raw path (every reading into Node)'
     : `store path (${options.grouping ?? 'group-by-meter'}${options.chunkSize ? `, ${options.chunkSize} a chunk` : ''}${options.concurrency ? `, ${options.concurrency} at once` : ''})`;
+  const cpu =
+    `; CPU node ${Math.round(median.nodeCpuMs)} ms` +
+    (Number.isFinite(median.influxdCpuMs) ? ` + influxd ${Math.round(median.influxdCpuMs)} ms` : '') +
+    `, machine ${Math.round(median.machineBusy * 100)}% busy`;
+  const all = runs.length > 1 ? `; median of ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s` : '';
   return {
     path: grouping,
     meters,
     stepS: stepMs / 1000,
     readings,
-    seconds,
-    note: `${s.requests} requests, ${s.dayBuckets} day + ${s.hourBuckets} hour buckets, ${s.rawHours} raw hours, ${s.rawReadings} raw readings`,
+    seconds: median.seconds,
+    nodeCpuS: median.nodeCpuMs / 1000,
+    ...(Number.isFinite(median.influxdCpuMs) && { influxdCpuS: median.influxdCpuMs / 1000 }),
+    note: `${s.requests} requests, ${s.dayBuckets} day + ${s.hourBuckets} hour buckets, ${s.rawHours} raw hours, ${s.rawReadings} raw readings${cpu}${all}`,
   };
 }
 
@@ -239,7 +272,10 @@ export interface LedgerBenchResult {
   readonly load: { what: string; points: number; seconds: number; pointsPerS: number }[];
   readonly rollupRebuild: { meters: number; readings: number; seconds: number; readingsPerS: number };
   readonly growth: Record<string, number>;
+  /** Median wall time of 3 runs. */
   readonly store1000MetersS: number;
+  /** CPU of that run: the ledger's Node side and influxd (on a shared machine wall time also counts waiting for a core). */
+  readonly store1000MetersCpuS: { readonly node: number; readonly influxd?: number };
   readonly targetS: number;
   readonly readers: ReadersRow[];
 }
@@ -284,17 +320,15 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
     loaded('rollups + opened days, 500 meters @ 30 s', await loadRollups(b, tariffs, 500, MIN / 2));
     await benchStore(a, tariffs, 20, MIN); // warm-up: the first query after a load pays for compaction and cache
     log('store path ...');
-    const s500 = step(
-      await benchStore(a, tariffs, 500, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
-    );
-    const s1000 = step(
-      await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
-    );
-    const s500f = step(
-      await benchStore(b, tariffs, 500, MIN / 2, { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 }),
-    );
-    step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'per-meter', concurrency: 4 }));
-    step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 250, concurrency: 4 }));
+    // The headline rows: median of 3 runs, influxd's CPU next to Node's.
+    const m3 = { influxPid: influx.pid, runs: 3 };
+    const dflt: StoreLedgerOptions = { grouping: 'group-by-meter', chunkSize: 100, concurrency: 2 };
+    const s500 = step(await benchStore(a, tariffs, 500, MIN, dflt, m3));
+    const s1000 = step(await benchStore(a, tariffs, 1000, MIN, dflt, m3));
+    const s500f = step(await benchStore(b, tariffs, 500, MIN / 2, dflt, m3));
+    const once = { influxPid: influx.pid };
+    step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'per-meter', concurrency: 4 }, once));
+    step(await benchStore(a, tariffs, 1000, MIN, { grouping: 'group-by-meter', chunkSize: 250, concurrency: 4 }, once));
 
     log('readers: 1, 20 and 200 at once, through the ledger cache ...');
     const readers = await benchReaders(
@@ -326,7 +360,7 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
       `  rollups rebuilt from ${rb.rawReadings} readings in ${rollupRebuild.seconds.toFixed(1)} s (${rollupRebuild.readingsPerS}/s)`,
     );
     const sFull = step(await benchStore(c, tariffs, nRaw, MIN, { grouping: 'group-by-meter', chunkSize: 100 }));
-    const rawRef = step(await benchStore(c, tariffs, 2, MIN, {}, true));
+    const rawRef = step(await benchStore(c, tariffs, 2, MIN, {}, { raw: true }));
     const ledgerOf = async (meters: number) =>
       (
         await computeStoreLedger({
@@ -361,6 +395,10 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
         storeRateX2: s500f.seconds / s500.seconds,
       },
       store1000MetersS: s1000.seconds,
+      store1000MetersCpuS: {
+        node: s1000.nodeCpuS ?? NaN,
+        ...(s1000.influxdCpuS !== undefined && { influxd: s1000.influxdCpuS }),
+      },
       targetS: 1,
       readers,
     };
@@ -394,11 +432,20 @@ function printTable(r: LedgerBenchResult): void {
       `store path meters x2 -> x${r.growth.storeMetersX2!.toFixed(2)}, rate x2 -> x${r.growth.storeRateX2!.toFixed(2)}`,
   );
   console.log(
-    `store path, 1,000 meters at 60 s: ${r.store1000MetersS.toFixed(2)} s = ${(r.store1000MetersS / r.targetS).toFixed(2)} of the ${r.targetS} s target`,
+    `store path, 1,000 meters at 60 s: ${r.store1000MetersS.toFixed(2)} s (median of 3) = ${(r.store1000MetersS / r.targetS).toFixed(2)} of the ${r.targetS} s target; ` +
+      `CPU node ${r.store1000MetersCpuS.node.toFixed(2)} s + influxd ${r.store1000MetersCpuS.influxd?.toFixed(2) ?? '?'} s`,
   );
   console.log(
     `rollups rebuilt from raw readings: ${r.rollupRebuild.readingsPerS} readings/s (${r.rollupRebuild.meters} meters, ${r.rollupRebuild.seconds.toFixed(1)} s)`,
   );
+  console.log('\nLedger readers (one quarter; identical: 1,000 meters each; distinct: a 100-meter subset each):');
+  console.log('kind               readers   p50 ms   p99 ms   2xx   5xx  peak RSS MB  (growth)  computations');
+  for (const x of r.readers) {
+    console.log(
+      `${x.kind.padEnd(17)}  ${String(x.concurrent).padStart(7)}  ${String(x.p50Ms).padStart(7)}  ${String(x.p99Ms).padStart(7)}` +
+        `  ${String(x.status2xx).padStart(4)}  ${String(x.status5xx).padStart(4)}  ${String(x.peakRssMb).padStart(11)}  ${`+${x.peakRssGrowthMb}`.padStart(8)}  ${String(x.computations).padStart(12)}`,
+    );
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

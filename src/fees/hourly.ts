@@ -70,26 +70,42 @@ export function rawHoursNeeded(ctx: LedgerContext, hours: readonly BucketSummary
   const lo = Math.max(ctx.fromMs, ctx.facts.commissionedMs);
   const hi = Math.min(ctx.toMs, ctx.facts.decommissionedMs ?? Infinity);
   const cuts = lo < hi ? cutPointsMs(ctx.facts, lo, hi, ctx.tariffs) : [];
-  const offline = ctx.statusEvents.filter((e) => e.state === 'offline').map((e) => e.tsMs);
+  const offline: number[] = [];
+  for (const e of ctx.statusEvents) if (e.state === 'offline') offline.push(e.tsMs);
+  // One max load in force (the usual case): the same spike limit for every hour.
+  const fixedLimitW =
+    ctx.facts.maxLoad.length === 1 ? policy.spikeTolerance * ctx.facts.maxLoad[0]!.maxLoadW * (1 - SPIKE_MARGIN) : NaN;
   const needed: number[] = [];
+  // Plain loops, no closure per hour: this runs over every bucket of every meter (bench/ledger.ts).
   for (const h of hours) {
     if (h.count <= 0) continue;
     // Every span inside a bucket wholly before lo or after hi is outside the ledger: not worth opening,
     // unless it holds a fault (its last or first reading's status classifies the span across the edge).
     if (h.faultCount === 0 && (h.lastTsMs <= lo || h.firstTsMs >= hi)) continue;
-    const inside = (t: number): boolean => t > h.firstTsMs && t < h.lastTsMs;
-    const dirty =
-      h.faultCount > 0 ||
-      (h.count >= 2 &&
-        (h.maxGapMs > graceMs ||
-          h.minStepWh < 0 ||
-          h.lastRegisterWh < h.firstRegisterWh ||
-          h.maxStepPowerW > policy.spikeTolerance * minMaxLoadW(ctx, h.firstTsMs, h.lastTsMs) * (1 - SPIKE_MARGIN) ||
-          offline.some((t) => t >= h.firstTsMs && t < h.lastTsMs) ||
-          cuts.some(inside)));
-    if (dirty) needed.push(h.startMs);
+    if (h.faultCount > 0 || (h.count >= 2 && hourIsDirty(h, graceMs, fixedLimitW, ctx, policy, offline, cuts)))
+      needed.push(h.startMs);
   }
   return needed.sort((a, b) => a - b);
+}
+
+/** A bucket of two or more readings without faults that the engine cannot pass over on its summary alone. */
+function hourIsDirty(
+  h: BucketSummary,
+  graceMs: number,
+  fixedLimitW: number,
+  ctx: LedgerContext,
+  policy: { readonly spikeTolerance: number },
+  offline: readonly number[],
+  cuts: readonly number[],
+): boolean {
+  if (h.maxGapMs > graceMs || h.minStepWh < 0 || h.lastRegisterWh < h.firstRegisterWh) return true;
+  const limitW = Number.isNaN(fixedLimitW)
+    ? policy.spikeTolerance * minMaxLoadW(ctx, h.firstTsMs, h.lastTsMs) * (1 - SPIKE_MARGIN)
+    : fixedLimitW;
+  if (h.maxStepPowerW > limitW) return true;
+  for (const t of offline) if (t >= h.firstTsMs && t < h.lastTsMs) return true;
+  for (const t of cuts) if (t > h.firstTsMs && t < h.lastTsMs) return true;
+  return false;
 }
 
 /** Reading columns: first/last of clean hours (marked clean between them), all readings of the others. */

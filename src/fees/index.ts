@@ -60,7 +60,7 @@ export { substitutedWh, interpolateRegisterWh } from './energy.ts';
 
 // Cost of outages.
 export type { OutageCost } from './outage-cost.ts';
-export { outageCost, outageCostFromHours } from './outage-cost.ts';
+export { outageCost, outageCostFromHours, ledgerAndOutageFromHours } from './outage-cost.ts';
 
 // Roll-ups and declaration.
 export type { Totals, KeyedTotals, LedgerSummary, TaxpayerSiteTotals } from './summary.ts';

@@ -9,9 +9,9 @@
  * outages"). Spans with neither keep their fee. Shown to operators so they see
  * what communication and meter failures cost; the fee itself never uses this.
  */
-import { type LedgerLine, type LineReason, type Result, DEFAULT_POLICY, ok } from './types.ts';
+import { type LedgerLine, type LineReason, type Result, DEFAULT_POLICY, fail, ok } from './types.ts';
 import { type MeterLedger, type MeterLedgerInput, buildLedger } from './ledger.ts';
-import { type HourlyLedgerInput, buildLedgerFromHours } from './hourly.ts';
+import { type HourlyLedgerInput, hoursToColumns } from './hourly.ts';
 import { readingsToColumns } from './readings.ts';
 import { sumSafe } from './money.ts';
 
@@ -168,9 +168,22 @@ export function outageCost(input: MeterLedgerInput): Result<OutageCost> {
 }
 
 export function outageCostFromHours(input: HourlyLedgerInput): Result<OutageCost> {
-  const actual = buildLedgerFromHours(input, input.policy?.name ?? DEFAULT_POLICY.name);
+  const r = ledgerAndOutageFromHours(input);
+  return r.ok ? ok(r.value.outage) : r;
+}
+
+/**
+ * computeMeterLedgerFromHours and outageCostFromHours of one input at once: the reading columns are built
+ * once and the ledger under the input's policy (the outage's "actual") once, instead of twice each.
+ */
+export function ledgerAndOutageFromHours(
+  input: HourlyLedgerInput,
+): Result<{ ledger: MeterLedger; outage: OutageCost }> {
+  const cols = hoursToColumns(input);
+  if (!cols.ok) return fail(`meter ${input.facts.meterId}: ${cols.reason}`);
+  const actual = buildLedger(cols.value, input, input.policy?.name ?? DEFAULT_POLICY.name);
   if (!actual.ok) return actual;
-  const counterfactual = buildLedgerFromHours(input, 'counterfactual');
+  const counterfactual = buildLedger(cols.value, input, 'counterfactual');
   if (!counterfactual.ok) return counterfactual;
-  return ok(compareLedgers(actual.value, counterfactual.value));
+  return ok({ ledger: actual.value, outage: compareLedgers(actual.value, counterfactual.value) });
 }

@@ -10,7 +10,7 @@ import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildReport, type LedgerReport } from './report.ts';
 import { describeIssues } from '../util/zod-error.ts';
-import { type CacheStats, type ChangeSource, createLedgerCache } from './ledger-cache.ts';
+import { type CacheStats, type ChangeSource, type LedgerCacheOptions, createLedgerCache } from './ledger-cache.ts';
 import { ledgerQuerySchema, type ResolvedLedgerRequest, resolveLedgerRequest } from './request.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } from './store-ledger.ts';
 
@@ -30,6 +30,8 @@ export interface LedgerServiceDeps {
   readonly beforeRead?: () => Promise<boolean>;
   /** What the rollups changed since a ledger was computed; without it nothing is kept after it is answered. */
   readonly rollupChanges?: ChangeSource;
+  /** Bounds of the ledger cache (computations at once, waiting, kept); defaults in ledger-cache.ts. */
+  readonly cacheLimits?: Pick<LedgerCacheOptions, 'maxActive' | 'maxQueued' | 'maxEntries'>;
 }
 
 export interface LedgerService {
@@ -43,7 +45,10 @@ export interface LedgerService {
 const READ_MARGIN_MS = 3 * 86_400_000;
 
 export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
-  const cache = createLedgerCache<LedgerReport>({ ...(deps.rollupChanges && { changes: deps.rollupChanges }) });
+  const cache = createLedgerCache<LedgerReport>({
+    ...deps.cacheLimits,
+    ...(deps.rollupChanges && { changes: deps.rollupChanges }),
+  });
   async function compute(r: ResolvedLedgerRequest, scope: { site?: string; taxpayer?: string }) {
     const result = await computeStoreLedger({
       target: deps.target,

@@ -2,7 +2,7 @@
  * The ledger of many meters for a period, computed from InfluxDB.
  *   store path (default): day rollups, the hour rollups of the days the engine
  *     opens, raw readings only of the hours it opens, then
- *     computeMeterLedgerFromHours. Work grows with meters x days (plus the
+ *     computeMeterLedgerFromHours (with the outage cost: ledgerAndOutageFromHours). Work grows with meters x days (plus the
  *     anomalies), not with readings. Needs the rollups current (src/rollup).
  *   raw path: every reading of the period into Node, then computeMeterLedger.
  *     The reference the store path is tested against; fine for short periods.
@@ -17,13 +17,12 @@ import {
   type SubstitutionPolicy,
   type TariffSet,
   computeMeterLedger,
-  computeMeterLedgerFromHours,
   DAY_MS,
   expandFlaggedDays,
   HOUR_MS,
   type BucketSummary,
   outageCost,
-  outageCostFromHours,
+  ledgerAndOutageFromHours,
   rawHoursNeeded,
 } from '../fees/index.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
@@ -207,11 +206,8 @@ async function chunkLedger(
       hours: buckets.get(m.facts.meterId)!,
       rawReadings: [...d.knownReadings, ...(raw.get(m.facts.meterId) ?? [])],
     };
-    return {
-      facts: m.facts,
-      ledger: unwrap(computeMeterLedgerFromHours(input)),
-      outage: unwrap(outageCostFromHours(input)),
-    };
+    const { ledger, outage } = unwrap(ledgerAndOutageFromHours(input));
+    return { facts: m.facts, ledger, outage };
   });
 }
 

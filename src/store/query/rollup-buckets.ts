@@ -22,7 +22,9 @@ export function seriesBuckets(s: Series): BucketSummary[] {
     c('min_step'),
     c('max_pw'),
   ];
-  return s.values.map((v) => {
+  const out: BucketSummary[] = new Array(s.values.length);
+  for (let k = 0; k < s.values.length; k++) {
+    const v = s.values[k]!;
     const b = {
       startMs: num(v[it]),
       count: num(v[ic]),
@@ -35,14 +37,18 @@ export function seriesBuckets(s: Series): BucketSummary[] {
       minStepWh: num(v[is]),
       maxStepPowerW: num(v[ip]),
     };
-    // A missing field would make every comparison false, i.e. a bucket that looks clean: refuse it.
-    const bad = Object.entries(b).find(([, x]) => !Number.isFinite(x));
-    if (bad)
+    // A missing field would make every comparison false, i.e. a bucket that looks clean: refuse it. (A plain
+    // sum is finite only when every field is; the field is named only on the rare failure.)
+    const sum = b.startMs + b.count + b.firstTsMs + b.firstRegisterWh + b.lastTsMs + b.lastRegisterWh + b.faultCount;
+    if (!Number.isFinite(sum + b.maxGapMs + b.minStepWh + b.maxStepPowerW)) {
+      const bad = Object.entries(b).find(([, x]) => !Number.isFinite(x))!;
       throw new InfluxQueryError(
         `${s.name} of meter ${s.tags.meter ?? '?'} at ${new Date(b.startMs).toISOString()} lacks "${bad[0]}": recompute it with kzmeter rollup`,
       );
-    return b;
-  });
+    }
+    out[k] = b;
+  }
+  return out;
 }
 
 export const BUCKET_FIELDS =

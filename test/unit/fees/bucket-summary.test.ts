@@ -9,7 +9,7 @@ import {
 } from '../../../src/fees/bucket-summary.ts';
 import { computeMeterLedgerFromHours, rawHoursNeeded } from '../../../src/fees/hourly.ts';
 import { computeMeterLedger } from '../../../src/fees/ledger.ts';
-import { outageCost, outageCostFromHours } from '../../../src/fees/outage-cost.ts';
+import { ledgerAndOutageFromHours, outageCost, outageCostFromHours } from '../../../src/fees/outage-cost.ts';
 import type { BucketSummary } from '../../../src/fees/hourly.ts';
 import type { Reading } from '../../../src/fees/types.ts';
 import { H, MIN, at, meterFacts, shippedTariffs } from './helpers.ts';
@@ -118,6 +118,11 @@ describe('bucket summaries (what the rollups hold)', () => {
         const hourly = { ...input, hours: buckets, rawReadings };
         expect(ok(computeMeterLedgerFromHours(hourly))).toEqual(ok(computeMeterLedger({ ...input, readings })));
         expect(ok(outageCostFromHours(hourly))).toEqual(ok(outageCost({ ...input, readings })));
+        // Both at once (the store path's call) is the same pair.
+        expect(ok(ledgerAndOutageFromHours(hourly))).toEqual({
+          ledger: ok(computeMeterLedger({ ...input, readings })),
+          outage: ok(outageCost({ ...input, readings })),
+        });
       }),
       { numRuns: 400 },
     );

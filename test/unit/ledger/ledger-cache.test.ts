@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLedgerCache } from '../../../src/ledger/ledger-cache.ts';
+import { DEFAULT_MAX_QUEUED, createLedgerCache } from '../../../src/ledger/ledger-cache.ts';
 import { createChangeLog } from '../../../src/rollup/change-log.ts';
 
 const spans = new Map([['m1', { fromMs: 0, toMs: 100 }]]);
@@ -37,5 +37,21 @@ describe('ledger cache', () => {
     await cache.get('c', async () => ({ value: 'c', keep: spans })); // drops b
     expect(await cache.get('a', async () => ({ value: 'a3', keep: spans }))).toBe('a');
     expect(await cache.get('b', async () => ({ value: 'b2', keep: spans }))).toBe('b2');
+  });
+
+  it('by default 200 distinct ledgers at once all wait their turn; past 2 running + DEFAULT_MAX_QUEUED waiting, 503', async () => {
+    const cache = createLedgerCache<number>();
+    const gates: (() => void)[] = [];
+    const blocked = () => new Promise<{ value: number }>((resolve) => gates.push(() => resolve({ value: 1 })));
+    const n = 2 + DEFAULT_MAX_QUEUED;
+    expect(n).toBeGreaterThanOrEqual(200);
+    const admitted = Array.from({ length: n }, (_, i) => cache.get(`k${i}`, blocked));
+    await expect(cache.get('one-too-many', blocked)).rejects.toMatchObject({ statusCode: 503, retryAfterS: 5 });
+    while (gates.length) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(admitted)).toEqual(Array.from({ length: n }, () => 1));
+    expect(cache.stats().computed).toBe(n);
   });
 });
