@@ -13,7 +13,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime: sources + node_modules, non-root ----
 FROM ${NODE_IMAGE} AS runtime
+# The service's V8 heap is capped (README "Memory"); NODE_OPTIONS in the environment replaces this.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=256 \
     KZM_HTTP_HOST=0.0.0.0 \
     KZM_HTTP_PORT=8080 \
     KZM_MQTT_EMBEDDED_HOST=0.0.0.0 \

@@ -165,6 +165,8 @@ export async function serveProcess(
     KZM_REGISTRY_DIR: registryDir,
     // For experiments only (e.g. --max-old-space-size, --cpu-prof): the bench's figures are without it.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
+    // Likewise settings to try (JSON of KZM_* variables), e.g. '{"KZM_INFLUX_FLUSH_INTERVAL_MS":"50"}'.
+    ...(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>),
   }).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -407,7 +408,13 @@ export function createService(
       adminToken = await prepared.people.createFirstAdmin?.();
       await startHttp(prepared.tariffs, prepared.people);
       log.info(
-        { http: httpUrl, broker: this.brokerUrl, influx: target.url, meters: registry.meters.length },
+        {
+          http: httpUrl,
+          broker: this.brokerUrl,
+          influx: target.url,
+          meters: registry.meters.length,
+          heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+        },
         'Service started.',
       );
     },

@@ -42,7 +42,7 @@ export const configSchema = z.strictObject({
         .int()
         .min(1024)
         .max(1024 ** 3)
-        .default(4 * 1024 ** 2),
+        .default(1024 ** 2),
       /** Publish Home Assistant MQTT discovery (sensor per meter, device_class energy) and each meter's register. */
       homeAssistantDiscovery: z.boolean().default(false),
       /** Home Assistant's discovery prefix. */

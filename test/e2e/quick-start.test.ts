@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/dashboard-stack.ts';
+import { SERVICE_NODE_OPTIONS } from '../helpers/service-process.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'kzm-quickstart-'));
@@ -84,6 +85,7 @@ describe('npm start', () => {
         KZM_DATA_DIR: dataDir,
         KZM_HTTP_PORT: '0',
         KZM_MQTT_EMBEDDED_PORT: '0',
+        NODE_OPTIONS: SERVICE_NODE_OPTIONS,
       },
     });
     let stderr = '';

@@ -5,6 +5,9 @@ import { DEVICES_DIR } from './service.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
+/** The Node flags the service is launched with (test/unit/deploy/launch-memory.test.ts holds every path to it). */
+export const SERVICE_NODE_OPTIONS = '--max-old-space-size=256';
+
 export interface ServiceProcess {
   readonly pid: number;
   readonly httpUrl: string;
@@ -41,6 +44,8 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
       // publish without credentials; a test about them overrides these.
       KZM_HTTP_ALLOW_ANONYMOUS: 'true',
       KZM_MQTT_ALLOW_ANONYMOUS: 'true',
+      // As the service is launched (package.json, Dockerfile): its heap capped.
+      NODE_OPTIONS: SERVICE_NODE_OPTIONS,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
