@@ -158,7 +158,7 @@ export function createService(
   function startWriter(): BatchWriter {
     const wlog = log.child({ component: 'writer' });
     const w = createBatchWriter({
-      writeApi: createWriteApi(target, config.influx.batchSize),
+      writeApi: createWriteApi(target),
       batchSize: config.influx.batchSize,
       lingerMs: config.influx.flushIntervalMs,
       log: wlog,
@@ -185,7 +185,7 @@ export function createService(
   async function startFeeDays(tariffs: TariffSet): Promise<FeeDays> {
     const flog = log.child({ component: 'fee-days' });
     const sink = createBatchWriter({
-      writeApi: createWriteApi(target, config.influx.batchSize),
+      writeApi: createWriteApi(target),
       batchSize: config.influx.batchSize,
       lingerMs: config.influx.flushIntervalMs,
       log: flog,

@@ -97,7 +97,7 @@ export async function rollupMain(
   const log = createLogger(config.logLevel);
   const target = influxTarget(config.influx, url);
   const writer = createBatchWriter({
-    writeApi: createWriteApi(target, config.influx.batchSize),
+    writeApi: createWriteApi(target),
     batchSize: config.influx.batchSize,
     lingerMs: 0,
     log,

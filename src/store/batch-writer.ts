@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { WriteApi } from '@influxdata/influxdb-client';
 import { Fifo } from '../util/fifo.ts';
+import type { LineWriteApi } from './write-api.ts';
 import { classifyWriteError, type WriteFailure } from './write-errors.ts';
 import { createFailureTracker, type FailingState, type RecoveredState } from './write-failures.ts';
 
@@ -32,7 +32,7 @@ interface Job {
 }
 
 export interface BatchWriterOptions {
-  writeApi: WriteApi;
+  writeApi: LineWriteApi;
   batchSize: number;
   /** Wait this long after the first line for more to join the batch (group commit). */
   lingerMs: number;
@@ -74,8 +74,7 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   let markIdle: () => void = () => {};
 
   async function send(lines: readonly string[]): Promise<void> {
-    writeApi.writeRecords(lines as string[]);
-    await writeApi.flush();
+    await writeApi.writeLines(lines);
   }
 
   /** Write, splitting on 400/413/422 to isolate the bad line; every other failure propagates and is retried. */

@@ -27,7 +27,7 @@ const line = (meter: string, i: number) =>
 
 function writerFor(target: InfluxTarget, poison: string[][]): BatchWriter {
   return createBatchWriter({
-    writeApi: createWriteApi(target, 100),
+    writeApi: createWriteApi(target),
     batchSize: 100,
     lingerMs: 1,
     log,

@@ -32,7 +32,7 @@ it('writes resume as soon as a real influxd answers /ping again, not at the end 
   const port = await freePort();
   const t = target(`http://127.0.0.1:${port}`);
   const w = createBatchWriter({
-    writeApi: createWriteApi(t, 10),
+    writeApi: createWriteApi(t),
     batchSize: 10,
     lingerMs: 0,
     log: pino({ level: 'silent' }),

@@ -43,7 +43,7 @@ const target = (env: Record<string, string>) => influxTarget(loadConfig({ env })
 async function writeOne(env: Record<string, string>) {
   captured = [];
   const w = createBatchWriter({
-    writeApi: createWriteApi(target(env), 10),
+    writeApi: createWriteApi(target(env)),
     batchSize: 10,
     lingerMs: 0,
     log: pino({ level: 'silent' }),
@@ -93,7 +93,7 @@ describe('InfluxDB requests per API version', () => {
   it('does not gzip a large batch to an InfluxDB on loopback (CPU on both ends for nothing), would across a network', async () => {
     captured = [];
     const w = createBatchWriter({
-      writeApi: createWriteApi(target({ KZM_INFLUX_DATABASE: 'kzm' }), 5000),
+      writeApi: createWriteApi(target({ KZM_INFLUX_DATABASE: 'kzm' })),
       batchSize: 5000,
       lingerMs: 0,
       log: pino({ level: 'silent' }),

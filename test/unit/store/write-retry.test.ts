@@ -88,7 +88,7 @@ describe('BatchWriter retry timing', () => {
     const cfg = loadConfig({ env: {}, overrides: { influx: { database: 'x', timeoutMs: 1000 } } });
     const target = influxTarget(cfg.influx, `http://127.0.0.1:${port}`);
     return createBatchWriter({
-      writeApi: createWriteApi(target, 10),
+      writeApi: createWriteApi(target),
       batchSize: 10,
       lingerMs: 0,
       log: pino({ level: 'silent' }),
