@@ -9,6 +9,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTariffs, type TariffSet } from '../../src/fees/index.ts';
 import { createFeeDays } from '../../src/ledger/fee-days-updater.ts';
+import { localDays } from '../../src/ledger/fee-days.ts';
+import { meterFacts } from '../../src/ledger/scope.ts';
+import { computeStoreLedger } from '../../src/ledger/store-ledger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
@@ -29,7 +32,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => influx?.stop());
 
-function updater(opts: { busy?: () => boolean; startDelayMs?: number; yieldMs?: number }) {
+function updater(opts: { busy?: () => boolean; startDelayMs?: number; yieldMs?: number; now?: () => number }) {
   const written: string[] = [];
   const f = createFeeDays({
     registry,
@@ -81,6 +84,27 @@ describe('fee days give way to ingest', () => {
     asked = 0;
     await f.flush();
     expect(asked).toBe(0);
+    await f.stop();
+  }, 60_000);
+
+  it('writes the running day up to the last whole UTC hour, where the hour rollups answer (no raw read of the live hour)', async () => {
+    const now = NOW + 34 * 60_000 + 56_000; // 12:34:56 UTC
+    const { f, written } = updater({ now: () => now });
+    const m = registry.meters.find((x) => x.commissionedMs < NOW - 10 * 86_400_000)!;
+    await f.recompute([m.id], now - 3_600_000, now);
+    const today = localDays(now - 1, now, m.timeZone)[0]!;
+    const line = written.find((l) => l.includes(`meter=${m.id},`) && l.endsWith(` ${today.startMs}000000`))!;
+    const energyWh = Number(/energy_wh=(\d+)i/.exec(line)?.[1]);
+    const ledgerWh = async (toMs: number) => {
+      const r = await computeStoreLedger({
+        target,
+        tariffs,
+        meters: [{ facts: meterFacts(m), fromMs: today.startMs, toMs }],
+      });
+      return r.meters[0]!.ledger.lines.reduce((a, l) => a + l.energyWh, 0);
+    };
+    expect(energyWh).toBe(await ledgerWh(NOW)); // 12:00
+    expect(energyWh).not.toBe(await ledgerWh(now));
     await f.stop();
   }, 60_000);
 });
