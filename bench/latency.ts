@@ -174,6 +174,9 @@ async function run(
       after = await scrapeMetrics(svc.httpUrl);
     }
     const memory = rss.stop();
+    // What the service warned about during the run (its last lines), for whoever reads the figures.
+    for (const l of svc.logTail().split('\n'))
+      if (/"level":(40|50)/.test(l)) console.error(`  service: ${l.slice(0, 300)}`);
     const cpuUse = cpu(paced.sent);
     const accepted =
       metricValue(after, 'kzm_ingest_readings_accepted_total') -
@@ -193,6 +196,21 @@ async function run(
       rejected,
       acceptedEqualsSent: accepted === paced.sent,
       behindPaceTicks: paced.behindTicks,
+      // Rollups in the paced phase: raw readings read back per reading stored, hours extended, failed passes.
+      rollups: {
+        readBackPerReading: r3(
+          (metricValue(after, 'kzm_rollup_raw_readings_read_total') -
+            metricValue(before, 'kzm_rollup_raw_readings_read_total')) /
+            Math.max(1, accepted),
+        ),
+        incrementalHours:
+          metricValue(after, 'kzm_rollup_hours_incremental_total') -
+          metricValue(before, 'kzm_rollup_hours_incremental_total'),
+        hoursRecomputed:
+          metricValue(after, 'kzm_rollup_hours_recomputed_total') -
+          metricValue(before, 'kzm_rollup_hours_recomputed_total'),
+        failedPasses: metricValue(after, 'kzm_rollup_passes_total{outcome="error"}'),
+      },
       storedLatency: {
         source: `${AGE} (bucket-interpolated)`,
         observations: age.count,

@@ -93,7 +93,8 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       tariffs: deps.tariffs,
       ...(deps.policy && { policy: deps.policy }),
       ...(deps.prices && { prices: deps.prices }),
-      ...(deps.storeOptions && { options: deps.storeOptions }),
+      // Background work: one chunk of 50 meters in flight, so its answers stay small next to ingest.
+      options: deps.storeOptions ?? { chunkSize: 50, concurrency: 1 },
     });
     const lines = result.meters.flatMap((r, i) =>
       feeDaysOf(r.facts, periods[i]!.fromMs, r.ledger.lines).map(feeDayLine),

@@ -17,8 +17,8 @@ export interface HourTail {
   readonly afterMs: number;
 }
 
-/** Statements share a lower bound when their instants are at most this far apart. */
-const CLUSTER_MS = 60_000;
+/** Statements share a lower bound when their instants are at most this far apart: each meter of a group reads what the others stored since the group's earliest instant, so keep it short. */
+const CLUSTER_MS = 2_000;
 
 const tailKey = (meterId: string, hourMs: number) => `${meterId}\u0000${hourMs}`;
 
