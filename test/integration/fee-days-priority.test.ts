@@ -4,10 +4,9 @@
  * in first (ingest bench: 15-25% of the rate). Now the running quarter waits `startDelayMs` (flush() does it at
  * once), and each day waits while ingest is busy, at most `yieldMs`.
  */
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTariffs, type TariffSet } from '../../src/fees/index.ts';
+import type { TariffSet } from '../../src/fees/index.ts';
 import { createFeeDays } from '../../src/ledger/fee-days-updater.ts';
 import { localDays } from '../../src/ledger/fee-days.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
@@ -16,6 +15,7 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { DEVICES_DIR } from '../helpers/service.ts';
+import { shippedTariffs } from '../unit/fees/helpers.ts';
 
 const registry = loadRegistry(DEVICES_DIR);
 const NOW = Date.UTC(2025, 7, 10, 12);
@@ -24,11 +24,8 @@ let target: InfluxTarget;
 let tariffs: TariffSet;
 
 beforeAll(async () => {
-  influx = await startInflux();
+  [influx, tariffs] = await Promise.all([startInflux(), shippedTariffs()]);
   target = await influx.database();
-  const t = await loadTariffs(fileURLToPath(new URL('../../tariffs', import.meta.url)));
-  if (!t.ok) throw new Error(t.reason);
-  tariffs = t.value;
 }, 60_000);
 afterAll(async () => influx?.stop());
 
