@@ -122,3 +122,30 @@ export function parseJson(text: string): { ok: true; doc: unknown } | { ok: fals
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A reading or an array of them (a gateway's batch): calls `each` for every element that is a JSON object, with
+ * its place for messages (`[i] ` in a batch). An empty array, and each element that is not an object, are
+ * tallied against `meterId`, cheaply: a 256 KiB array of numbers must not cost a zod error object per element.
+ */
+export function forEachReadingObject(
+  c: Collector,
+  meterId: string,
+  doc: unknown,
+  each: (item: Record<string, unknown>, where: string) => void,
+): void {
+  const batch = Array.isArray(doc);
+  const items: unknown[] = batch ? doc : [doc];
+  if (items.length === 0) return c.tally.add('empty-batch', meterId, 'an empty array carries no reading');
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const where = batch ? `[${i}] ` : '';
+    if (isObject(item)) each(item, where);
+    else
+      c.tally.add(
+        'schema',
+        meterId,
+        () => `${where}a reading is a JSON object, got ${JSON.stringify(item).slice(0, 40)}`,
+      );
+  }
+}

@@ -10,7 +10,7 @@ import { pointerFor, pointerGet } from './json-pointer.ts';
 import { parseDeviceTime } from './timestamps.ts';
 import { parseState } from './state-value.ts';
 import { targetsOf } from './targets.ts';
-import { acceptReading, acceptStatus, isObject, parseJson, toWh, type Collector } from './collect.ts';
+import { acceptReading, acceptStatus, forEachReadingObject, parseJson, toWh, type Collector } from './collect.ts';
 
 const UNITS: Record<string, EnergyUnit> = { wh: 'Wh', kwh: 'kWh', mwh: 'MWh' };
 
@@ -46,20 +46,7 @@ function decodeReadings(c: Collector, registry: Registry, route: Extract<Route, 
       undefined,
       `device "${route.device.topic}" has no meter on channel "${route.channel}"`,
     );
-  const batch = Array.isArray(doc);
-  const items = batch ? doc : [doc];
-  if (items.length === 0) return c.tally.add('empty-batch', first, 'an empty array carries no reading');
-  for (let i = 0; i < items.length; i++) {
-    const item: unknown = items[i];
-    const where = batch ? `[${i}] ` : '';
-    if (!isObject(item)) {
-      c.tally.add(
-        'schema',
-        first,
-        () => `${where}a reading is a JSON object, got ${JSON.stringify(item).slice(0, 40)}`,
-      );
-      continue;
-    }
+  forEachReadingObject(c, first, doc, (item, where) => {
     const unit = unitOf(item, m);
     for (const { meter, channel } of targets) {
       if (!unit.ok) {
@@ -82,7 +69,7 @@ function decodeReadings(c: Collector, registry: Registry, route: Extract<Route, 
       const kw = typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w / 1000 : undefined;
       acceptReading(c, meter, { tsMs: t.ms, registerWh: wh.wh, status: 'ok' }, kw, where);
     }
-  }
+  });
 }
 
 function decodeStatus(c: Collector, registry: Registry, route: Extract<Route, { format: 'mapped' }>, text: string) {

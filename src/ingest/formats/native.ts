@@ -3,7 +3,7 @@ import type { Meter } from '../../registry/types.ts';
 import { formatPath } from '../../util/zod-error.ts';
 import { readingPayloadSchema, statusObjectSchema } from '../payload-schema.ts';
 import { parseState } from './state-value.ts';
-import { acceptReading, acceptStatus, isObject, parseJson, type Collector } from './collect.ts';
+import { acceptReading, acceptStatus, forEachReadingObject, parseJson, type Collector } from './collect.ts';
 
 export function decodeNativeStatus(c: Collector, meter: Meter, text: string): void {
   const trimmed = text.trim();
@@ -31,22 +31,7 @@ export function decodeNativeStatus(c: Collector, meter: Meter, text: string): vo
 export function decodeNativeReadings(c: Collector, meter: Meter, text: string): void {
   const json = parseJson(text);
   if (!json.ok) return c.tally.add('invalid-json', meter.id, json.detail);
-  const doc = json.doc;
-  const batch = Array.isArray(doc);
-  const items = batch ? doc : [doc];
-  if (items.length === 0) return c.tally.add('empty-batch', meter.id, 'an empty array carries no reading');
-  for (let i = 0; i < items.length; i++) {
-    const item: unknown = items[i];
-    const where = batch ? `[${i}] ` : '';
-    // Cheap refusal first: a 256 KiB array of numbers must not cost a zod error object per element.
-    if (!isObject(item)) {
-      c.tally.add(
-        'schema',
-        meter.id,
-        () => `${where}a reading is a JSON object, got ${JSON.stringify(item).slice(0, 40)}`,
-      );
-      continue;
-    }
+  forEachReadingObject(c, meter.id, json.doc, (item, where) => {
     const parsed = readingPayloadSchema.safeParse(item);
     if (!parsed.success) {
       c.tally.add('schema', meter.id, () => {
@@ -54,10 +39,10 @@ export function decodeNativeReadings(c: Collector, meter: Meter, text: string): 
         const field = formatPath(issue.path);
         return `${where}${field ? `${field}: ` : ''}${issue.message}`;
       });
-      continue;
+      return;
     }
     const { ts, kwh, kw, status } = parsed.data;
     // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
     acceptReading(c, meter, { tsMs: ts, registerWh: Math.round(kwh * 1000), status }, kw, where);
-  }
+  });
 }
