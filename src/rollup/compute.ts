@@ -74,7 +74,11 @@ export async function recomputeRollups(
       const k = hourKey(id, h);
       const base = inc?.extend.has(k) ? inc.cache.hour(k) : undefined;
       if (base) tails.push({ meterId: id, hourMs: h, afterMs: base.cutMs, base });
-      else full.set(id, [...(full.get(id) ?? []), h]);
+      else {
+        const list = full.get(id);
+        if (list) list.push(h);
+        else full.set(id, [h]);
+      }
     }
   const [raw, after] = await Promise.all([
     full.size ? readRawHours(target, full, stats) : new Map(),
@@ -138,7 +142,9 @@ export async function recomputeRollups(
     for (const d of new Set([...hours.keys()].map(dayOf))) {
       const known = inc?.cache.day(hourKey(id, d));
       if (!known) {
-        toRead.set(id, [...(toRead.get(id) ?? []), d]);
+        const list = toRead.get(id);
+        if (list) list.push(d);
+        else toRead.set(id, [d]);
         continue;
       }
       for (const [h, s] of hours) {

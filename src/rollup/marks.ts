@@ -18,6 +18,7 @@ import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { dirtyMarkLine } from '../store/line-protocol.ts';
+import { hourKey } from './compute.ts';
 import type { RollupWorker } from './worker.ts';
 
 export const MARK_SLOT_MS = 600_000;
@@ -39,10 +40,19 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
   let marked = new Set<string>();
   const inFlight = new Map<number, number>();
   const slotOf = (t: number) => Math.floor(t / slotMs);
-  /** One reading per meter-hour (most messages carry one reading: no map for them). */
-  const keysOf = (readings: readonly AcceptedReading[]): Iterable<readonly [string, AcceptedReading]> => {
-    if (readings.length === 1) return [[`${readings[0]!.meterId}\u0000${hourOf(readings[0]!.tsMs)}`, readings[0]!]];
-    return new Map(readings.map((r) => [`${r.meterId}\u0000${hourOf(r.tsMs)}`, r] as const));
+  /**
+   * The earliest reading of each meter-hour (keyed as hourKey) in a message: the mark is per meter-hour and the
+   * worker's incremental pass needs the earliest time. Most messages carry one reading: no map for them.
+   */
+  const earliestPerHour = (readings: readonly AcceptedReading[]): Iterable<readonly [string, AcceptedReading]> => {
+    if (readings.length === 1) return [[hourKey(readings[0]!.meterId, hourOf(readings[0]!.tsMs)), readings[0]!]];
+    const earliest = new Map<string, AcceptedReading>();
+    for (const r of readings) {
+      const k = hourKey(r.meterId, hourOf(r.tsMs));
+      const e = earliest.get(k);
+      if (!e || r.tsMs < e.tsMs) earliest.set(k, r);
+    }
+    return earliest;
   };
   return {
     linesFor(readings, receivedMs) {
@@ -53,7 +63,7 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
         marked = new Set();
       }
       const lines: string[] = [];
-      for (const [k, r] of keysOf(readings))
+      for (const [k, r] of earliestPerHour(readings))
         if (!marked.has(k)) lines.push(dirtyMarkLine(r.meterId, hourOf(r.tsMs), receivedMs, slotMs));
       return lines;
     },
@@ -63,20 +73,7 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
       if (n > 0) inFlight.set(receivedMs, n);
       else inFlight.delete(receivedMs);
       const sameSlot = slotOf(receivedMs) === slot;
-      if (readings.length === 1) {
-        const r = readings[0]!;
-        if (sameSlot) marked.add(`${r.meterId}\u0000${hourOf(r.tsMs)}`);
-        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs, r.tsMs);
-        return;
-      }
-      /** Earliest reading per meter-hour: the worker's incremental pass needs it. */
-      const earliest = new Map<string, AcceptedReading>();
-      for (const r of readings) {
-        const k = `${r.meterId}\u0000${hourOf(r.tsMs)}`;
-        const e = earliest.get(k);
-        if (!e || r.tsMs < e.tsMs) earliest.set(k, r);
-      }
-      for (const [k, r] of earliest) {
+      for (const [k, r] of earliestPerHour(readings)) {
         if (sameSlot) marked.add(k);
         worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs, r.tsMs);
       }
