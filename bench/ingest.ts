@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadRegistry } from '../src/registry/load.ts';
 import type { InfluxTarget } from '../src/store/influx-target.ts';
-import { freePort } from '../src/util/free-port.ts';
 import { startInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
-import { spawnService } from '../test/helpers/service-process.ts';
 import { DEVICES_DIR, eventually, queryRows } from '../test/helpers/service.ts';
-import { publishReadings } from './lib.ts';
+import { publishReadings, serveProcess } from './lib.ts';
 import { childPids, cpuMeter } from './proc-cpu.ts';
 
 /**
@@ -51,23 +48,14 @@ async function rawRate(
 /** Readings per second until all are queryable, and until all are in the day rollups too. */
 async function serviceRate(
   target: InfluxTarget,
-  influxUrl: string,
-  broker: { url: string; env: Record<string, string> } | 'embedded',
+  /** An external broker, or undefined: the service's embedded one. */
+  broker: { url: string } | undefined,
   n: number,
   meters: string[],
   pids: Record<string, number | undefined>,
 ) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kzm-bench-ingest-'));
-  const port = broker === 'embedded' ? await freePort() : 0;
-  const svc = await spawnService({
-    KZM_INFLUX_URL: influxUrl,
-    KZM_INFLUX_DATABASE: target.database,
-    KZM_HTTP_PORT: '0',
-    KZM_DATA_DIR: dataDir,
-    ...(broker === 'embedded' ? { KZM_MQTT_EMBEDDED_PORT: String(port) } : broker.env),
-  });
+  const { svc, mqttUrl: url, stop } = await serveProcess(target, DEVICES_DIR, broker?.url);
   try {
-    const url = broker === 'embedded' ? `mqtt://127.0.0.1:${port}` : broker.url;
     const meter = cpuMeter({ ...pids, service: svc.pid });
     const started = performance.now();
     await publishReadings(url, { meters, total: n, connections: 4, window: 500, t0Ms: T0 });
@@ -92,8 +80,7 @@ async function serviceRate(
       peakRssMb: svc.peakRssBytes() / 2 ** 20,
     };
   } finally {
-    await svc.kill('SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 
@@ -126,12 +113,11 @@ export async function benchIngest(n = 100_000) {
     console.error(`  embedded: raw aedes + subscriber process, ${n} readings ...`);
     const rawAedes = await rawRate(['aedes', String(n)], n, meters, {});
     console.error(`  embedded: service process ...`);
-    const svcAedes = await serviceRate(await influx.database(), influx.url, 'embedded', n, meters, { influxd });
+    const svcAedes = await serviceRate(await influx.database(), undefined, n, meters, { influxd });
     console.error(`  mosquitto: raw subscriber process ...`);
     const rawMosq = await rawRate(['sub', mosq.url, String(n)], n, meters, { mosquitto });
     console.error(`  mosquitto: service process ...`);
-    const env = { KZM_MQTT_BROKER_URL: mosq.url, KZM_MQTT_CLIENT_ID: 'bench-ingest' };
-    const svcMosq = await serviceRate(await influx.database(), influx.url, { url: mosq.url, env }, n, meters, {
+    const svcMosq = await serviceRate(await influx.database(), { url: mosq.url }, n, meters, {
       influxd,
       mosquitto,
     });

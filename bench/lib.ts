@@ -163,7 +163,7 @@ export async function serveProcess(
     KZM_INFLUX_DATABASE: target.database,
     KZM_DATA_DIR: dataDir,
     KZM_REGISTRY_DIR: registryDir,
-    // For experiments only (e.g. --max-old-space-size, --cpu-prof): the bench's figures are without it.
+    // For experiments only: Node flags in place of the shipped ones (SERVICE_NODE_OPTIONS), e.g. --cpu-prof.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
     // Likewise settings to try (JSON of KZM_* variables), e.g. '{"KZM_INFLUX_FLUSH_INTERVAL_MS":"50"}'.
     ...(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>),
