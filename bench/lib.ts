@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,7 +9,7 @@ import { freePort } from '../src/util/free-port.ts';
 import { startInflux, type TestInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { queryRows } from '../test/helpers/service.ts';
-import { spawnService, type ServiceProcess } from '../test/helpers/service-process.ts';
+import { procStatusKb, spawnService, type ServiceProcess } from '../test/helpers/service-process.ts';
 import { HOUR_MS, benchFacts } from './ledger-data.ts';
 import { childPids } from './proc-cpu.ts';
 import { metricValue, scrapeMetrics } from './prom-scrape.ts';
@@ -98,15 +98,6 @@ export function writeBenchRegistry(dir: string, n: number, stepMs = 60_000): Met
   }));
   writeFileSync(join(dir, 'meters.yaml'), stringify({ meters }));
   return facts;
-}
-
-function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** Samples a process' resident set (VmRSS) every `everyMs` until stopped; peak and last in MB, VmHWM at stop. */

@@ -19,15 +19,18 @@ export interface ServiceProcess {
   logTail(): string;
 }
 
-/** VmHWM (peak resident set) of a process from /proc, in bytes; 0 when gone. */
-export function peakRss(pid: number): number {
+/** A memory field of a process from /proc/<pid>/status, in kB; 0 when gone. */
+export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
 }
+
+/** VmHWM (peak resident set) of a process, in bytes; 0 when gone. */
+export const peakRss = (pid: number): number => procStatusKb(pid, 'VmHWM') * 1024;
 
 /**
  * `kzmeter serve` as its own process (so a drill can SIGKILL it and measure its memory), configured by KZM_*
