@@ -82,7 +82,7 @@ export async function recomputeRollups(
     }
   const [raw, after] = await Promise.all([
     full.size ? readRawHours(target, full, stats) : new Map(),
-    tails.length ? readRawAfter(target, tails, stats) : new Map(),
+    tails.length ? readRawAfter(target, tails, stats) : new Map<(typeof tails)[number], Reading[]>(),
   ]);
   /** meter -> hour -> summary of everything read (undefined: the hour has no readings). */
   const computed = new Map<string, Map<number, BucketSummary | undefined>>();
@@ -123,7 +123,7 @@ export async function recomputeRollups(
     }
   }
   for (const t of tails) {
-    const newerReadings: Reading[] = after.get(hourKey(t.meterId, t.hourMs)) ?? [];
+    const newerReadings: Reading[] = after.get(t) ?? [];
     const newer = summarizeHours(newerReadings);
     if (!newer.ok) throw new Error(`meter ${t.meterId}: ${newer.reason}`);
     const base = t.base.summary;

@@ -113,7 +113,6 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     return true;
   };
 
-  const key = hourKey;
   const cache = createRollupCache();
   /** key -> earliest reading time stored since the key was last taken into a pass (-Infinity: unknown). */
   const since = new Map<string, number>();
@@ -217,7 +216,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
 
   return {
     markDirty(meterId, hourStartMs, markedAtMs, minTsMs = -Infinity) {
-      const k = key(meterId, hourStartMs);
+      const k = hourKey(meterId, hourStartMs);
       since.set(k, Math.min(minTsMs, since.get(k) ?? Infinity));
       const prev = dirty.get(k);
       if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);

@@ -20,21 +20,19 @@ export interface HourTail {
 /** Statements share a lower bound when their instants are at most this far apart: each meter of a group reads what the others stored since the group's earliest instant, so keep it short. */
 const CLUSTER_MS = 2_000;
 
-const tailKey = (meterId: string, hourMs: number) => `${meterId}\u0000${hourMs}`;
-
-/** Readings of each meter-hour with tsMs > afterMs, keyed meter\u0000hour (absent: none). */
-export async function readRawAfter(
+/** Readings of each meter-hour with tsMs > afterMs, per tail given (absent: none). */
+export async function readRawAfter<T extends HourTail>(
   target: InfluxTarget,
-  tails: readonly HourTail[],
+  tails: readonly T[],
   stats: QueryStats,
-): Promise<Map<string, Reading[]>> {
-  const byHour = new Map<number, HourTail[]>();
+): Promise<Map<T, Reading[]>> {
+  const byHour = new Map<number, T[]>();
   for (const t of tails) {
     const list = byHour.get(t.hourMs);
     if (list) list.push(t);
     else byHour.set(t.hourMs, [t]);
   }
-  const groups: { hourMs: number; fromMs: number; tails: HourTail[] }[] = [];
+  const groups: { hourMs: number; fromMs: number; tails: T[] }[] = [];
   for (const [hourMs, list] of byHour) {
     list.sort((a, b) => a.afterMs - b.afterMs);
     for (const t of list) {
@@ -51,17 +49,15 @@ export async function readRawAfter(
     ),
     stats,
   );
-  const out = new Map<string, Reading[]>();
+  const out = new Map<T, Reading[]>();
   res.forEach((series, i) => {
-    const g = groups[i]!;
-    const after = new Map(g.tails.map((t) => [t.meterId, t.afterMs] as const));
+    const byMeter = new Map(groups[i]!.tails.map((t) => [t.meterId, t] as const));
     for (const s of series) {
-      const id = s.tags.meter;
-      const from = id === undefined ? undefined : after.get(id);
-      if (from === undefined) continue;
-      const readings = seriesReadings(s).filter((r) => r.tsMs > from);
+      const t = s.tags.meter === undefined ? undefined : byMeter.get(s.tags.meter);
+      if (!t) continue;
+      const readings = seriesReadings(s).filter((r) => r.tsMs > t.afterMs);
       stats.rawReadings += readings.length;
-      if (readings.length) out.set(tailKey(id!, g.hourMs), readings);
+      if (readings.length) out.set(t, readings);
     }
   });
   return out;
