@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import type { MeterFacts } from '../src/fees/index.ts';
@@ -134,6 +135,26 @@ export function progress(line: () => string, everyMs = 5000): () => void {
   return () => clearInterval(timer);
 }
 
+/** BENCH_SERVICE_ENV: a JSON object of KZM_* settings to try; refused with the reason when it is anything else. */
+function benchServiceEnv(): Record<string, string> {
+  const raw = process.env.BENCH_SERVICE_ENV;
+  if (!raw) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(
+      `BENCH_SERVICE_ENV is not JSON (${(err as Error).message}); e.g. '{"KZM_INFLUX_BATCH_SIZE":"2000"}'`,
+      { cause: err },
+    );
+  }
+  const parsed = z.record(z.string(), z.string()).safeParse(doc);
+  if (!parsed.success) throw new Error(`BENCH_SERVICE_ENV: an object of strings, ${parsed.error.issues[0]!.message}`);
+  const stray = Object.keys(parsed.data).find((k) => !/^KZM_[A-Z0-9_]+$/.test(k));
+  if (stray) throw new Error(`BENCH_SERVICE_ENV: "${stray}" is not a KZM_* setting (README "Configuration")`);
+  return parsed.data;
+}
+
 /**
  * `kzmeter serve` as its own process (test/helpers/service-process.ts, lab mode) against `target`, on the
  * registry in `registryDir`: the embedded broker on a free port, or subscribed to `brokerUrl`.
@@ -157,7 +178,7 @@ export async function serveProcess(
     // For experiments only: Node flags in place of the shipped ones (SERVICE_NODE_OPTIONS), e.g. --cpu-prof.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
     // Likewise settings to try (JSON of KZM_* variables), e.g. '{"KZM_INFLUX_FLUSH_INTERVAL_MS":"50"}'.
-    ...(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>),
+    ...benchServiceEnv(),
   }).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
