@@ -36,6 +36,7 @@ import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
 import { createWriteApi } from './store/write-api.ts';
+import { KzmError } from './util/errors.ts';
 
 export interface Service {
   readonly httpUrl: string;
@@ -60,10 +61,9 @@ export interface Service {
 }
 
 /** A start-up check refused: nothing listens yet, and the message says what to fix. */
-export class ServiceStartError extends Error {
+export class ServiceStartError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ServiceStartError';
+    super(message, { code: 'start-refused' });
   }
 }
 

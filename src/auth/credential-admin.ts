@@ -6,11 +6,11 @@ import {
   type IdentityKind,
   type IdentityRecord,
 } from './mqtt-credentials.ts';
+import { KzmError } from '../util/errors.ts';
 
-export class CredentialAdminError extends Error {
+export class CredentialAdminError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CredentialAdminError';
+    super(message, { code: 'credential-refused' });
   }
 }
 

@@ -4,6 +4,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { formatPath } from '../util/zod-error.ts';
 import { isSecretHash } from './secret-hash.ts';
+import { KzmError } from '../util/errors.ts';
 
 /**
  * MQTT identities (meters, gateways, read-only monitors) kept next to the registry in `credentials.yaml`:
@@ -44,10 +45,9 @@ export interface MqttIdentity {
   readonly hash: string;
 }
 
-export class CredentialsFileError extends Error {
+export class CredentialsFileError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CredentialsFileError';
+    super(message, { code: 'credentials-file-invalid' });
   }
 }
 

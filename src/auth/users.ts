@@ -6,6 +6,7 @@ import { binSchema } from '../registry/schema.ts';
 import { formatPath } from '../util/zod-error.ts';
 import { ROLES, type Role } from './roles.ts';
 import { generateSecret, hashSecret, isSecretHash, PASSWORD_COST } from './secret-hash.ts';
+import { KzmError } from '../util/errors.ts';
 
 /**
  * People: name, role, optional taxpayer (BIN) they are bound to, an optional password (dashboard login) and
@@ -23,10 +24,9 @@ export const userSchema = z.strictObject({
 const usersFileSchema = z.strictObject({ users: z.array(userSchema) });
 export type User = z.infer<typeof userSchema>;
 
-export class UsersFileError extends Error {
+export class UsersFileError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsersFileError';
+    super(message, { code: 'users-file-invalid' });
   }
 }
 

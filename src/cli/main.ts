@@ -1,6 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { ConfigError } from '../config/load.ts';
-import { RegistryError } from '../registry/load.ts';
+import { hasCode, isKzmError } from '../util/errors.ts';
 import { packageVersion } from '../util/version.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
@@ -111,14 +110,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof RegistryError)
+    // By code, never by text: configuration and registry problems are the user's to fix.
+    if (hasCode(err, 'config-invalid') || hasCode(err, 'registry-invalid'))
       console.error(`${err.message}\n\nFix the above and start again.`);
-    else if (
-      err instanceof Error &&
-      err.name.endsWith('Error') &&
-      !(err instanceof TypeError) &&
-      !(err instanceof RangeError)
-    )
+    else if (isKzmError(err) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)))
       console.error(`${err.name}: ${err.message}`);
     else console.error(err);
     process.exitCode = 1;

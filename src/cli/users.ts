@@ -3,6 +3,7 @@ import { ROLES, type Role } from '../auth/roles.ts';
 import { addUser, hashPassword, newToken, readUsers, usersFilePath, writeUsers } from '../auth/users.ts';
 import { loadConfig } from '../config/load.ts';
 import { cliAudit } from './audit.ts';
+import { KzmError } from '../util/errors.ts';
 
 export const USERS_HELP = `Usage: kzmeter users <add|token|password|remove|list> [name] [--role R] [--taxpayer BIN] [--config FILE]
   People of the HTTP API and dashboard (<dataDir>/auth/users.json, hashes only); changes apply at once.
@@ -15,10 +16,9 @@ export const USERS_HELP = `Usage: kzmeter users <add|token|password|remove|list>
   --config FILE     settings file (else KZM_* variables; users live in <dataDir>/auth/users.json)
 Example: kzmeter users add aigerim --role accountant --taxpayer 940140000385`;
 
-class UsersCliError extends Error {
+class UsersCliError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsersCliError';
+    super(message, { code: 'usage' });
   }
 }
 

@@ -3,13 +3,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatPath } from '../util/zod-error.ts';
 import { configSchema, type Config } from './schema.ts';
+import { KzmError } from '../util/errors.ts';
 
 export const ENV_PREFIX = 'KZM_';
 
-export class ConfigError extends Error {
+export class ConfigError extends KzmError {
   constructor(readonly problems: readonly string[]) {
-    super(`Configuration is invalid:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
+    super(`Configuration is invalid:\n  - ${problems.join('\n  - ')}`, { code: 'config-invalid' });
   }
 }
 

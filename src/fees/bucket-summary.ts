@@ -15,7 +15,8 @@
  */
 import type { BucketSummary } from './hourly.ts';
 import { readingsToColumns } from './readings.ts';
-import { type Reading, type Result, ok } from './types.ts';
+import { type Reading } from './types.ts';
+import { type Result, ok } from '../util/result.ts';
 
 export const DAY_MS = 86_400_000;
 const HOUR = 3_600_000;

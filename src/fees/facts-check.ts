@@ -1,5 +1,6 @@
 /** Sanity checks of the ledger inputs that are not readings. */
-import { type MeterFacts, type Result, type SubstitutionPolicy, ok, fail } from './types.ts';
+import { type MeterFacts, type SubstitutionPolicy } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import { isValidTimeZone } from './zoned-time.ts';
 
 function sortedByFrom(entries: readonly { fromMs: number }[]): boolean {

@@ -6,7 +6,8 @@
  * between hours are classified from the last reading of one hour and the first
  * of the next, exactly as on raw readings. See index.ts for the contract.
  */
-import { type Result, DEFAULT_POLICY, fail } from './types.ts';
+import { DEFAULT_POLICY } from './types.ts';
+import { type Result, fail } from '../util/result.ts';
 import { type LedgerContext, type MeterLedger, buildLedger } from './ledger.ts';
 import { type ReadingColumns, emptyColumns, readingsToColumns } from './readings.ts';
 import type { Reading } from './types.ts';
@@ -140,11 +141,18 @@ export function hoursToColumns(input: HourlyLedgerInput): Result<ReadingColumns>
     if (n - start !== h.count) {
       return fail(
         `hour ${new Date(h.startMs).toISOString()}: summary counts ${h.count} readings, raw readings give ${n - start}`,
+        ROLLUP_MISMATCH,
       );
     }
   }
   return { ok: true, value: { ...cols, n } };
 }
+
+/**
+ * Failure code: an hour's summary and its raw readings disagree (the rollups were updated between the two
+ * reads, or are behind). The shell reads the hour again; nothing is wrong with the data.
+ */
+export const ROLLUP_MISMATCH = 'rollup-mismatch';
 
 export function buildLedgerFromHours(input: HourlyLedgerInput, mode: LedgerMode): Result<MeterLedger> {
   const cols = hoursToColumns(input);

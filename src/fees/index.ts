@@ -46,7 +46,6 @@ export type {
   RoundingRule,
   LedgerLine,
   QuarterPrice,
-  Result,
 } from './types.ts';
 export { DEFAULT_POLICY, ENERGY_SOURCES, LINE_REASONS } from './types.ts';
 
@@ -54,7 +53,7 @@ export { DEFAULT_POLICY, ENERGY_SOURCES, LINE_REASONS } from './types.ts';
 export type { LedgerContext, MeterLedgerInput, MeterLedger } from './ledger.ts';
 export { computeMeterLedger } from './ledger.ts';
 export type { BucketSummary, HourlyLedgerInput } from './hourly.ts';
-export { computeMeterLedgerFromHours, rawHoursNeeded, HOUR_MS } from './hourly.ts';
+export { computeMeterLedgerFromHours, rawHoursNeeded, HOUR_MS, ROLLUP_MISMATCH } from './hourly.ts';
 export { summarizeHours, mergeBuckets, daysFromHours, expandFlaggedDays, DAY_MS } from './bucket-summary.ts';
 export { substitutedWh, interpolateRegisterWh } from './energy.ts';
 

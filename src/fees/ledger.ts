@@ -9,14 +9,12 @@ import {
   type MeterFacts,
   type QuarterPrice,
   type Reading,
-  type Result,
   type StatusEvent,
   type SubstitutionPolicy,
   type SubstitutionPolicyName,
   DEFAULT_POLICY,
-  ok,
-  fail,
 } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import { type ReadingColumns, readingsToColumns } from './readings.ts';
 import {
   type LedgerMode,

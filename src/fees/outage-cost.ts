@@ -9,7 +9,8 @@
  * outages"). Spans with neither keep their fee. Shown to operators so they see
  * what communication and meter failures cost; the fee itself never uses this.
  */
-import { type LedgerLine, type LineReason, type Result, DEFAULT_POLICY, fail, ok } from './types.ts';
+import { type LedgerLine, type LineReason, DEFAULT_POLICY } from './types.ts';
+import { type Result, fail, ok } from '../util/result.ts';
 import { type MeterLedger, type MeterLedgerInput, buildLedger } from './ledger.ts';
 import { type HourlyLedgerInput, hoursToColumns } from './hourly.ts';
 import { readingsToColumns } from './readings.ts';

@@ -2,7 +2,7 @@
  * Tax periods: quarters (the legal tax period), months and custom day ranges,
  * turned into [fromMs, toMs) between local midnights of the site's zone.
  */
-import { type Result, ok, fail } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import {
   type LocalDate,
   addDays,

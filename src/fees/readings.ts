@@ -2,7 +2,8 @@
  * Readings as compact sorted columns (typed arrays): no object per reading
  * after this point. Arrival order and exact duplicates do not matter.
  */
-import { type Reading, type Result, ok, fail } from './types.ts';
+import { type Reading } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 
 export interface ReadingColumns {
   readonly n: number;

@@ -3,7 +3,8 @@
  * rate is constant: energy source, max load, tariff schedule and tax quarter.
  * Lines never cross a segment boundary.
  */
-import { type EnergySource, type MeterFacts, type QuarterPrice, type Result, ok, fail } from './types.ts';
+import { type EnergySource, type MeterFacts, type QuarterPrice } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import { quarterAt } from './period.ts';
 import { type TariffSchedule, type TariffSet, scheduleAt, scheduleBoundariesMs } from './tariff.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Result, ok, fail } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import { parseTariffSchedule } from './tariff-schema.ts';
 import { type TariffSet, type TariffSource, buildTariffSet } from './tariff.ts';
 

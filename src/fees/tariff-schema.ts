@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { type Result, ok, fail, ENERGY_SOURCES } from './types.ts';
+import { ENERGY_SOURCES } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import { isValidTimeZone, parseLocalDate } from './zoned-time.ts';
 
 const idSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');

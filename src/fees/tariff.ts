@@ -3,7 +3,8 @@
  * is in force at an instant, where schedules start and end, and which rule and
  * rate apply to a line. Pure; loading from disk lives in tariff-load.ts.
  */
-import { type Basis, type EnergySource, type Result, ok, fail } from './types.ts';
+import { type Basis, type EnergySource } from './types.ts';
+import { type Result, ok, fail } from '../util/result.ts';
 import type { TariffRule, TariffScheduleFile } from './tariff-schema.ts';
 import { type LocalDate, addDays, parseLocalDate, zonedMidnightMs } from './zoned-time.ts';
 

@@ -110,8 +110,3 @@ export interface QuarterPrice {
   readonly quarter: string;
   readonly averagePriceTiynPerKwh: number;
 }
-
-export type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(reason: string): Result<T> => ({ ok: false, reason });

@@ -16,6 +16,7 @@ import { packageVersion } from '../util/version.ts';
 import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
+import { isKzmError } from '../util/errors.ts';
 
 export interface AppDeps {
   registry: Registry;
@@ -57,15 +58,20 @@ function errorHandling(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: FastifyError & { validationContext?: string; retryAfterS?: number }, _req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err) || err.validation)
       return reply.status(400).send({ error: describeValidation(err.validation as Validation, err.validationContext) });
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    // Our errors map by their code (KzmError: httpStatus, retryAfterS); fastify's own carry statusCode.
+    const ours = isKzmError(err) ? err : undefined;
+    const given = ours?.httpStatus ?? err.statusCode;
+    const status = given && given >= 400 ? given : 500;
     // A 503 is "not now": say when to come back (overload, InfluxDB unreachable, rollups catching up).
-    if (status === 503) void reply.header('retry-after', String(err.retryAfterS ?? 5));
-    if (status >= 500 && status !== 503) log.error({ err }, 'HTTP handler failed.');
-    else if (status === 503) log.warn({ err: err.message }, 'HTTP request refused for now.');
+    if (status === 503) void reply.header('retry-after', String(ours?.retryAfterS ?? err.retryAfterS ?? 5));
+    if (status >= 500 && status !== 503) log.error({ err, code: ours?.code }, 'HTTP handler failed.');
+    else if (status === 503) log.warn({ err: err.message, code: ours?.code }, 'HTTP request refused for now.');
     // 503 says what to wait for (rollups catching up); other 5xx details stay in the log.
-    return reply
-      .status(status)
-      .send({ error: status >= 500 && status !== 503 ? 'internal error: see the service log' : err.message });
+    const hidden = status >= 500 && status !== 503;
+    return reply.status(status).send({
+      error: hidden ? 'internal error: see the service log' : err.message,
+      ...(ours && !hidden && { code: ours.code }),
+    });
   });
   app.setNotFoundHandler((req, reply) =>
     reply

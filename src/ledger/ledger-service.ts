@@ -4,7 +4,8 @@
  * store, build the report. Bad input comes back as { ok: false, reason };
  * store failures throw (InfluxQueryError, LedgerStoreError).
  */
-import type { QuarterPrice, Result, RoundingRule, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import type { QuarterPrice, RoundingRule, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import type { Result } from '../util/result.ts';
 import { DEFAULT_POLICY } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';

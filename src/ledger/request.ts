@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import {
   type MeterFacts,
-  type Result,
   type SubstitutionPolicy,
   DEFAULT_POLICY,
   formatPeriod,
@@ -15,6 +14,7 @@ import {
   periodBounds,
   zonedMidnightMs,
 } from '../fees/index.ts';
+import type { Result } from '../util/result.ts';
 import type { Registry } from '../registry/types.ts';
 import { metersInScope } from './scope.ts';
 import type { MeterPeriod } from './store-ledger.ts';

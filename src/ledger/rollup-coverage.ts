@@ -23,5 +23,6 @@ export async function assertRollupsCover(
   throw new LedgerStoreError(
     `The hour/day rollups do not cover readings stored for this period (${list}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}), ` +
       `so the ledger would charge those hours as unmetered. Recompute them, then try again: kzmeter rollup --from ${from} --to ${to}`,
+    'rollups-uncovered',
   );
 }

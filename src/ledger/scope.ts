@@ -2,7 +2,8 @@
  * Which meters a ledger covers (a site, a taxpayer, or everything) and the
  * adapter from the registry's Meter to the fee engine's MeterFacts.
  */
-import type { MeterFacts, Result } from '../fees/index.ts';
+import type { MeterFacts } from '../fees/index.ts';
+import type { Result } from '../util/result.ts';
 import type { Meter, Registry } from '../registry/types.ts';
 
 export interface LedgerScope {

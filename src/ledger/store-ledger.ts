@@ -24,29 +24,33 @@ import {
   outageCost,
   ledgerAndOutageFromHours,
   rawHoursNeeded,
+  ROLLUP_MISMATCH,
 } from '../fees/index.ts';
+import { hasCode, KzmError } from '../util/errors.ts';
+import type { Result } from '../util/result.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { addStats, emptyStats, type QueryStats } from '../store/query/client.ts';
 import { readMeterSummaries } from '../store/query/meter-summaries.ts';
 import { readAllReadings, readRawHours } from '../store/query/raw-readings.ts';
 import { dayRuns, readBuckets } from '../store/query/rollup-buckets.ts';
 
-export class LedgerStoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerStoreError';
+/**
+ * The stored data cannot give a ledger now. `rollup-mismatch` (an hour's or day's summary disagrees with what
+ * it summarises: rollups updated between two reads) is retryable; `rollups-uncovered` needs a recompute.
+ */
+export class LedgerStoreError extends KzmError {
+  constructor(message: string, code = 'ledger-store-failed', retryable = false) {
+    super(message, { code, retryable });
   }
 }
 
 /** The rollups did not catch up with the stored readings in time: the ledger would be stale (HTTP 503). */
-export class RollupsBehindError extends LedgerStoreError {
-  readonly statusCode = 503;
+export class RollupsBehindError extends KzmError {
   constructor(
     message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
       'Try again in a minute; kzm_rollup_pending_meter_hours in /metrics shows the backlog.',
   ) {
-    super(message);
-    this.name = 'RollupsBehindError';
+    super(message, { code: 'rollups-behind', httpStatus: 503, retryable: true, retryAfterS: 5 });
   }
 }
 
@@ -98,8 +102,8 @@ export interface StoreLedgerResult {
   readonly lookedBeyond?: ReadonlySet<string>;
 }
 
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; reason: string }): T {
-  if (!r.ok) throw new LedgerStoreError(r.reason);
+function unwrap<T>(r: Result<T>): T {
+  if (!r.ok) throw new LedgerStoreError(r.reason, r.code, r.code === ROLLUP_MISMATCH);
   return r.value;
 }
 
@@ -138,6 +142,8 @@ function checkDay(meterId: string, day: BucketSummary, hours: readonly BucketSum
     throw new LedgerStoreError(
       `rollups of meter ${meterId} for ${new Date(day.startMs).toISOString().slice(0, 10)} disagree: summary counts ${day.count} readings in the day, its hours ${n}. ` +
         'Wait for the rollup worker, or recompute: kzmeter rollup --from <date> --to <date>.',
+      ROLLUP_MISMATCH,
+      true,
     );
   }
 }
@@ -222,8 +228,7 @@ async function chunkLedgerRetrying(
     try {
       return await chunkLedger(req, chunk, stats, lookedBeyond);
     } catch (err) {
-      const stale = err instanceof LedgerStoreError && /summary counts|disagree/.test(err.message);
-      if (!stale || attempt >= 4) throw err;
+      if (!hasCode(err, ROLLUP_MISMATCH) || attempt >= 4) throw err;
       await new Promise((r) => setTimeout(r, 500 * attempt)); // the rollup worker catches up within a pass or two
     }
   }

@@ -7,11 +7,11 @@
  * JSON.stringify prints with the shortest round-trip form (ECMA-262 Number::toString).
  */
 import { createHash } from 'node:crypto';
+import { KzmError } from '../util/errors.ts';
 
-export class CanonicalJsonError extends Error {
+export class CanonicalJsonError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CanonicalJsonError';
+    super(message, { code: 'not-canonical' });
   }
 }
 

@@ -7,11 +7,11 @@ import {
   type LedgerLine,
   type Period,
   type QuarterPrice,
-  type Result,
   type SubstitutionPolicy,
   type TariffSet,
   periodBounds,
 } from '../fees/index.ts';
+import type { Result } from '../util/result.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod } from '../ledger/store-ledger.ts';
 import { assertRollupsCover } from '../ledger/rollup-coverage.ts';
 import { metersInScope } from '../ledger/scope.ts';

@@ -19,11 +19,11 @@ import {
 import { join } from 'node:path';
 import { canonicalJson } from './canonical-json.ts';
 import type { PeriodSnapshot } from './snapshot-types.ts';
+import { KzmError } from '../util/errors.ts';
 
-export class SnapshotStoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SnapshotStoreError';
+export class SnapshotStoreError extends KzmError {
+  constructor(message: string, code = 'snapshot-store-failed', httpStatus = 500) {
+    super(message, { code, httpStatus });
   }
 }
 
@@ -70,7 +70,7 @@ function atomicCreate(dir: string, name: string, text: string): string {
     linkSync(temp, final); // fails with EEXIST: a version is never replaced
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`);
+      throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`, 'version-exists', 409);
     throw err;
   } finally {
     unlinkSync(temp);

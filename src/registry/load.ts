@@ -14,13 +14,14 @@ import {
 import type { DeviceInput, MappingInput } from './device-schema.ts';
 import { resolveRegistry } from './resolve.ts';
 import type { Registry } from './types.ts';
+import { KzmError } from '../util/errors.ts';
 
-export class RegistryError extends Error {
+export class RegistryError extends KzmError {
   constructor(readonly problems: readonly string[]) {
     super(
       `Registry is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+      { code: 'registry-invalid' },
     );
-    this.name = 'RegistryError';
   }
 }
 

@@ -4,11 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { freePort } from '../util/free-port.ts';
+import { KzmError } from '../util/errors.ts';
 
-export class LocalInfluxError extends Error {
+export class LocalInfluxError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'LocalInfluxError';
+    super(message, { code: 'local-influxd-failed' });
   }
 }
 

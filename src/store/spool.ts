@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry as PromRegistry } from 'prom-client';
 import { z } from 'zod';
 import { encodeRecord, readRecord } from './spool-records.ts';
+import { KzmError } from '../util/errors.ts';
 
 /**
  * The durable local spool in front of the writer (`ingest.spool`): a reading is acknowledged once its lines are
@@ -52,10 +53,10 @@ export interface SpoolOptions {
   readonly now?: () => number;
 }
 
-export class SpoolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpoolError';
+/** Lines the spool did not take are not acknowledged: the broker redelivers them (retryable). */
+export class SpoolError extends KzmError {
+  constructor(message: string, code = 'spool-failed') {
+    super(message, { code, retryable: true, httpStatus: 503 });
   }
 }
 

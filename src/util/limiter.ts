@@ -1,15 +1,12 @@
+import { KzmError } from './errors.ts';
+
 /**
  * Bounded concurrency with a bounded queue: at most `maxActive` tasks run, at most `maxQueued` wait; the
  * next one is refused at once with OverloadedError (HTTP 503 + Retry-After), never left to time out.
  */
-export class OverloadedError extends Error {
-  readonly statusCode = 503;
-  constructor(
-    message: string,
-    readonly retryAfterS: number,
-  ) {
-    super(message);
-    this.name = 'OverloadedError';
+export class OverloadedError extends KzmError {
+  constructor(message: string, retryAfterS: number) {
+    super(message, { code: 'overloaded', httpStatus: 503, retryable: true, retryAfterS });
   }
 }
 

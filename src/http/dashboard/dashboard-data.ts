@@ -3,7 +3,8 @@
  * browsers cost one computation), the live view and the registry. Answers Result: a bad request comes
  * back as { ok: false, reason } for a 400; store failures throw.
  */
-import { type LedgerLine, type Result, quarterAt } from '../../fees/index.ts';
+import { type LedgerLine, quarterAt } from '../../fees/index.ts';
+import type { Result } from '../../util/result.ts';
 import type { LiveState } from '../../live/live-state.ts';
 import { type LedgerServiceDeps, createLedgerService } from '../../ledger/ledger-service.ts';
 import type { LedgerReport } from '../../ledger/report.ts';

@@ -1,5 +1,5 @@
 /** The range a meter detail page asks for, resolved in the site's zone and checked. Pure. */
-import type { Result } from '../../fees/index.ts';
+import type { Result } from '../../util/result.ts';
 import { parseLocalDate } from '../../fees/zoned-time.ts';
 import { parseRegistryDate } from '../../util/time.ts';
 import { MAX_DETAIL_RANGE_DAYS } from './query-schemas.ts';

@@ -3,7 +3,8 @@
  * substituted intervals with their reasons from the ledger of the meter's site for that range, and the
  * rejected messages stored for the meter. Thin shell over InfluxQL and the ledger service.
  */
-import { type Result, formatWhAsKwh, totalsOf } from '../../fees/index.ts';
+import { formatWhAsKwh, totalsOf } from '../../fees/index.ts';
+import type { Result } from '../../util/result.ts';
 import type { LedgerService } from '../../ledger/ledger-service.ts';
 import type { Meter, Registry } from '../../registry/types.ts';
 import { influxql, rows } from '../../store/query/client.ts';

@@ -20,7 +20,10 @@ export const documentedInput: object = {
 
 /** The one error shape of every error answer (our routes, validation, 404, 5xx). */
 export const errorSchema = z
-  .strictObject({ error: z.string().describe('What went wrong, as a sentence') })
+  .strictObject({
+    error: z.string().describe('What went wrong, as a sentence'),
+    code: z.string().optional().describe('Stable code of the error, for programs (e.g. `rollups-behind`)'),
+  })
   .describe('Error');
 
 /** Error answers for these status codes. */

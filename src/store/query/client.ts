@@ -3,26 +3,29 @@
  * HTTP request; InfluxDB answers one result per statement) over /query, which 1.x serves natively, 2.x
  * through DBRP mappings and 3.x Core through its v1 API. One error type, one place that parses answers.
  */
+import { KzmError } from '../../util/errors.ts';
 import { createLimiter, type Limiter } from '../../util/limiter.ts';
 import { isLoopbackUrl, queryParams, type InfluxTarget } from '../influx-target.ts';
 
-export class InfluxQueryError extends Error {
+/** InfluxDB refused or could not answer a query (`status`: its HTTP status, when it answered). */
+export class InfluxQueryError extends KzmError {
   constructor(
     message: string,
     readonly status?: number,
+    code = 'influx-query-failed',
   ) {
-    super(message);
-    this.name = 'InfluxQueryError';
+    // 5xx from InfluxDB is its trouble (try later); a 4xx is the query's.
+    super(message, { code, retryable: status !== undefined && status >= 500 });
   }
 }
 
-/** InfluxDB did not answer (down, hung, timed out): the caller may try again later (HTTP 503). */
-export class InfluxUnavailableError extends InfluxQueryError {
-  readonly statusCode = 503;
-  readonly retryAfterS = 5;
-  constructor(message: string) {
-    super(message);
-    this.name = 'InfluxUnavailableError';
+/**
+ * InfluxDB did not answer: `influx-unreachable` (refused, reset: is it running?) or `influx-timeout` (it is up
+ * but the query ran past the timeout: ask for less). The caller may try again later (HTTP 503).
+ */
+export class InfluxUnavailableError extends KzmError {
+  constructor(message: string, code: 'influx-unreachable' | 'influx-timeout' = 'influx-unreachable') {
+    super(message, { code, httpStatus: 503, retryable: true, retryAfterS: 5 });
   }
 }
 
@@ -125,8 +128,15 @@ async function postNow(target: InfluxTarget, batch: readonly string[], opts: Que
     res = await fetch(url, { ...init, signal: opts.signal ?? AbortSignal.timeout(target.timeoutMs) });
     text = await res.text();
   } catch (err) {
+    const e = err as Error;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError')
+      throw new InfluxUnavailableError(
+        `InfluxDB at ${target.url} is up but the query ran past ${target.timeoutMs} ms (slow, not down): ` +
+          'ask for a shorter range or fewer meters, or raise KZM_INFLUX_TIMEOUT_MS.',
+        'influx-timeout',
+      );
     throw new InfluxUnavailableError(
-      `InfluxDB at ${target.url} did not answer (${(err as Error).message}): is it running? Try again when it is.`,
+      `InfluxDB at ${target.url} did not answer (${e.message}): is it running? Try again when it is.`,
     );
   }
   let body: Body;
