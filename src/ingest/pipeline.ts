@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
-import { readingLine, rejectedLine, statusLine } from '../store/line-protocol.ts';
+import { readingLine, rejectedLine, statusLine } from '../store/schema.ts';
 import { decodeMessage } from './decode.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';

@@ -21,9 +21,9 @@ import type { QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.
 import { DAY_MS, HOUR_MS, quarterAt } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { influxql, num } from '../store/query/client.ts';
-import { meterCondition, ms } from '../store/query/syntax.ts';
-import { feeDayLine, feeDaysOf, localDays } from './fee-days.ts';
+import { readLastReadingBefore } from '../store/query/fee-days.ts';
+import { feeDayLine } from '../store/schema.ts';
+import { feeDaysOf, localDays } from './fee-days.ts';
 import { meterFacts } from './scope.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod, type StoreLedgerOptions } from './store-ledger.ts';
 
@@ -147,16 +147,12 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       byDay.set(day, [...(byDay.get(day) ?? []), id]);
     }
     for (const [day, ids] of byDay) {
-      const series = await influxql(
-        deps.target,
-        `SELECT last("last_ts") AS "ts" FROM "reading_1d" WHERE ${meterCondition(ids)} AND time < ${ms(day)} AND time >= ${ms(day - LOOKBACK_MS)} GROUP BY "meter"`,
-      );
-      const prev = new Map(series.map((s) => [s.tags?.meter ?? '', num(s.values[0]?.[1])] as const));
+      const prev = await readLastReadingBefore(deps.target, ids, day, LOOKBACK_MS);
       for (const id of ids) {
         const f = facts.get(id)!;
         const t = marks.get(id)!;
         const p = prev.get(id);
-        out.set(id, p !== undefined && Number.isFinite(p) ? Math.min(p, t) : quarterAt(t, f.timeZone).fromMs);
+        out.set(id, p !== undefined ? Math.min(p, t) : quarterAt(t, f.timeZone).fromMs);
       }
     }
     return out;

@@ -1,47 +1,17 @@
 /**
- * Fees per meter and local day, as stored in the `fee_1d` measurement for Grafana and other readers of
- * InfluxDB. Each day is the fee engine's own ledger of [local midnight, next local midnight) (cut at now
+ * Fees per meter and local day, as stored in the `fee_1d` measurement (its schema and line: store/schema.ts)
+ * for Grafana and other readers of InfluxDB. Each day is the fee engine's own ledger of [local midnight, next local midnight) (cut at now
  * for the running day): the engine is additive over any split of a period (test/unit/fees/
  * ledger-properties.test.ts), so the days of a quarter add up to the quarter's ledger to the milli-tiyn.
  *
- *   fee_1d  tags meter, site, taxpayer, source, quarter (the meter's local quarter, e.g. 2025-Q3)
- *           fields (integers) energy_wh, metered_wh, substituted_wh, fee_milli_tiyn, metered_fee_milli_tiyn,
- *                  substituted_fee_milli_tiyn, lines, and per reason R (gap, last_will, fault_status, ...):
- *                  wh_R, fee_milli_tiyn_R
- *           time   the local midnight that starts the day
  * Every field is written every time (zeros included), so rewriting a day overwrites all of it; one point per
  * source the meter has in the registry, zeros for a source not used that day.
  */
-import {
-  type EnergySource,
-  type LedgerLine,
-  LINE_REASONS,
-  type LineReason,
-  type MeterFacts,
-  quarterAt,
-} from '../fees/index.ts';
+import { type LedgerLine, type LineReason, type MeterFacts, quarterAt } from '../fees/index.ts';
 import { addDays, localDateOf, zonedMidnightMs } from '../fees/zoned-time.ts';
-import { escTag } from '../store/line-protocol.ts';
+import type { FeeDay } from '../model/fee-day.ts';
 
-export const FEE_DAY_MEASUREMENT = 'fee_1d';
-
-/** Every reason a ledger line can carry, as field-name suffixes. */
-export const FEE_REASONS: readonly LineReason[] = LINE_REASONS;
-
-export interface FeeDay {
-  readonly meterId: string;
-  readonly siteId: string;
-  readonly taxpayerBin: string;
-  readonly source: EnergySource;
-  readonly quarter: string;
-  readonly dayStartMs: number;
-  readonly lines: number;
-  readonly meteredWh: number;
-  readonly substitutedWh: number;
-  readonly meteredFeeMilliTiyn: number;
-  readonly substitutedFeeMilliTiyn: number;
-  readonly byReason: ReadonlyMap<LineReason, { wh: number; feeMilliTiyn: number }>;
-}
+export type { FeeDay } from '../model/fee-day.ts';
 
 /** Local midnights of the days that hold any instant of [fromMs, toMs), with the day's end. */
 export function localDays(fromMs: number, toMs: number, timeZone: string): { startMs: number; endMs: number }[] {
@@ -99,27 +69,4 @@ export function feeDaysOf(facts: MeterFacts, dayStartMs: number, lines: readonly
       byReason,
     };
   });
-}
-
-const field = (reason: LineReason) => reason.replace(/-/g, '_');
-
-/** The `fee_1d` point of a FeeDay (nanosecond timestamp). */
-export function feeDayLine(d: FeeDay): string {
-  const tags =
-    `${FEE_DAY_MEASUREMENT},meter=${escTag(d.meterId)},site=${escTag(d.siteId)},taxpayer=${escTag(d.taxpayerBin)}` +
-    `,source=${escTag(d.source)},quarter=${escTag(d.quarter)}`;
-  const fields = [
-    `energy_wh=${d.meteredWh + d.substitutedWh}i`,
-    `metered_wh=${d.meteredWh}i`,
-    `substituted_wh=${d.substitutedWh}i`,
-    `fee_milli_tiyn=${d.meteredFeeMilliTiyn + d.substitutedFeeMilliTiyn}i`,
-    `metered_fee_milli_tiyn=${d.meteredFeeMilliTiyn}i`,
-    `substituted_fee_milli_tiyn=${d.substitutedFeeMilliTiyn}i`,
-    `lines=${d.lines}i`,
-    ...FEE_REASONS.flatMap((r) => {
-      const v = d.byReason.get(r);
-      return [`wh_${field(r)}=${v?.wh ?? 0}i`, `fee_milli_tiyn_${field(r)}=${v?.feeMilliTiyn ?? 0}i`];
-    }),
-  ];
-  return `${tags} ${fields.join(',')} ${d.dayStartMs}000000`;
 }

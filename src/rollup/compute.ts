@@ -28,7 +28,7 @@ import { readRawAfter } from '../store/query/raw-after.ts';
 import { readRawHours } from '../store/query/raw-readings.ts';
 import { dayRuns, readBuckets } from '../store/query/rollup-buckets.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { rollupLine } from '../store/line-protocol.ts';
+import { rollupLine } from '../store/schema.ts';
 import type { KnownHour, RollupCache } from './rollup-cache.ts';
 
 export type MeterHours = ReadonlyMap<string, readonly number[]>;

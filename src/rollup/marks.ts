@@ -17,7 +17,7 @@ import type { AcceptedReading } from '../model/reading.ts';
 import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { dirtyMarkLine } from '../store/line-protocol.ts';
+import { dirtyMarkLine } from '../store/schema.ts';
 import { hourKey } from './compute.ts';
 import type { RollupWorker } from './worker.ts';
 

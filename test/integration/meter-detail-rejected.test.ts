@@ -1,6 +1,6 @@
 /** The meter page's count of rejected readings: one stored record may stand for many (its "count"). */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { rejectedOf } from '../../src/http/dashboard/meter-detail.ts';
+import { readRejected as rejectedOf } from '../../src/store/query/meter-series.ts';
 import { postLines } from '../unit/ledger/store-fixtures.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 

@@ -18,7 +18,7 @@ import pino from 'pino';
 import { rollupMain } from '../../src/cli/rollup.ts';
 import { createRollupWorker } from '../../src/rollup/worker.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { dirtyMarkLine, readingLine } from '../../src/store/line-protocol.ts';
+import { dirtyMarkLine, readingLine } from '../../src/store/schema.ts';
 import { startInflux, type TestInflux } from '../helpers/influx.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
 import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';

@@ -1,23 +1,22 @@
 /**
  * The meter detail page's data: kW and register over a range (raw, or downsampled in InfluxQL), the
  * substituted intervals with their reasons from the ledger of the meter's site for that range, and the
- * rejected messages stored for the meter. Thin shell over InfluxQL and the ledger service.
+ * rejected messages stored for the meter. Thin shell over the store's readers and the ledger service.
  */
 import { formatWhAsKwh, totalsOf } from '../../fees/index.ts';
 import type { Result } from '../../util/result.ts';
 import type { LedgerService } from '../../ledger/ledger-service.ts';
 import type { Meter, Registry } from '../../registry/types.ts';
-import { influxql, rows } from '../../store/query/client.ts';
-import type { InfluxTarget } from '../../store/influx-target.ts';
-import { inForce } from './meter-state.ts';
 import {
   type ChartSeries,
   type Resolution,
-  breakGaps,
-  chooseResolution,
-  rejectedQueries,
-  seriesQuery,
-} from './series-resolution.ts';
+  readMeterSeries,
+  readRejected,
+  type RejectedList,
+} from '../../store/query/meter-series.ts';
+import type { InfluxTarget } from '../../store/influx-target.ts';
+import { inForce } from './meter-state.ts';
+import { breakGaps, chooseResolution } from './series-resolution.ts';
 import { type SubstitutedInterval, substitutedIntervals } from './substituted-intervals.ts';
 import { tengeOf } from './tenge.ts';
 
@@ -42,21 +41,8 @@ export interface MeterDetailView {
   readonly series: ChartSeries;
   readonly ledger: { readonly meteredKwh: string; readonly substitutedKwh: string; readonly feeTenge: string };
   readonly substituted: readonly SubstitutedInterval[];
-  readonly rejected: {
-    readonly total: number;
-    readonly items: readonly {
-      at: string;
-      reason: string;
-      topic: string;
-      detail: string;
-      payload: string;
-      bytes: number | null;
-    }[];
-  };
+  readonly rejected: RejectedList;
 }
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
 
 /** A pause longer than this many reporting intervals shows as a gap in a raw chart (the fee engine's grace is 3). */
 const GAP_INTERVALS = 3;
@@ -68,36 +54,8 @@ async function chartSeries(
   toMs: number,
   res: Resolution,
 ): Promise<ChartSeries> {
-  const out = { t: [] as number[], kw: [] as (number | null)[], wh: [] as (number | null)[] };
-  for (const s of await influxql(target, seriesQuery(meter.id, fromMs, toMs, res))) {
-    for (const r of rows(s)) {
-      out.t.push(Math.floor((r.time as number) / 1000));
-      out.kw.push(num(r.kw));
-      out.wh.push(num(r.wh));
-    }
-  }
+  const out = await readMeterSeries(target, meter.id, fromMs, toMs, res);
   return res.raw ? breakGaps(out, GAP_INTERVALS * meter.reportingIntervalS) : out;
-}
-
-export async function rejectedOf(
-  target: InfluxTarget,
-  meterId: string,
-  fromMs: number,
-  toMs: number,
-): Promise<MeterDetailView['rejected']> {
-  const q = rejectedQueries(meterId, fromMs, toMs);
-  const [list, count] = await Promise.all([influxql(target, q.list), influxql(target, q.count)]);
-  const items = list.flatMap(rows).map((r) => ({
-    at: new Date(r.time as number).toISOString(),
-    reason: str(r.reason),
-    topic: str(r.topic),
-    detail: str(r.detail),
-    payload: str(r.payload),
-    bytes: num(r.bytes),
-  }));
-  const c = count[0] ? rows(count[0])[0] : undefined;
-  const total = c ? (num(c.s) ?? 0) + (num(c.n) ?? 0) - (num(c.nc) ?? 0) : items.length;
-  return { total, items };
 }
 
 export async function loadMeterDetail(
@@ -113,7 +71,7 @@ export async function loadMeterDetail(
   const [report, series, rejected] = await Promise.all([
     deps.ledger.ledger({ site: meter.siteId, from: iso(fromMs), to: iso(toMs) }),
     chartSeries(deps.target, meter, fromMs, toMs, resolution),
-    rejectedOf(deps.target, meter.id, fromMs, toMs),
+    readRejected(deps.target, meter.id, fromMs, toMs),
   ]);
   if (!report.ok) return report;
   const lines = report.value.lines.filter((l) => l.meterId === meter.id);

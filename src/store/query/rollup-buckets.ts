@@ -3,7 +3,7 @@ import { DAY_MS, type BucketSummary } from '../../fees/index.ts';
 import { type QueryStats, type Series, InfluxQueryError, columnIndex, num } from './client.ts';
 import { type TimeRun, bucketRuns, selectByRuns } from './runs.ts';
 import type { InfluxTarget } from '../influx-target.ts';
-import { ROLLUP_MEASUREMENT } from '../line-protocol.ts';
+import { ROLLUP_MEASUREMENT } from '../schema.ts';
 
 export const dayOf = (t: number): number => Math.floor(t / DAY_MS) * DAY_MS;
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_CHART_POINTS,
-  breakGaps,
-  chooseResolution,
-  rejectedQueries,
-  seriesQuery,
-} from '../../../src/http/dashboard/series-resolution.ts';
+import { MAX_CHART_POINTS, breakGaps, chooseResolution } from '../../../src/http/dashboard/series-resolution.ts';
+import { rejectedQueries, seriesQuery } from '../../../src/store/query/meter-series.ts';
 
 const H = 3_600_000;
 const D = 24 * H;

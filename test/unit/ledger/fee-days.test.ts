@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerLine, MeterFacts } from '../../../src/fees/index.ts';
-import { FEE_REASONS, feeDayLine, feeDaysOf, localDays } from '../../../src/ledger/fee-days.ts';
+import { feeDaysOf, localDays } from '../../../src/ledger/fee-days.ts';
+import { FEE_REASONS, feeDayLine } from '../../../src/store/schema.ts';
 
 const facts: MeterFacts = {
   meterId: 'm 1',

@@ -5,7 +5,7 @@
  */
 import { rebuildRollups } from '../../../src/rollup/rebuild.ts';
 import type { MeterFacts, Reading, StatusEvent } from '../../../src/fees/index.ts';
-import { readingLine, statusLine } from '../../../src/store/line-protocol.ts';
+import { readingLine, statusLine } from '../../../src/store/schema.ts';
 import type { InfluxTarget } from '../../../src/store/influx-target.ts';
 
 import { H, MIN, at } from '../fees/helpers.ts';

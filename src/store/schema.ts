@@ -1,8 +1,11 @@
-import type { BucketSummary } from '../fees/index.ts';
+import { type BucketSummary, LINE_REASONS, type LineReason } from '../fees/index.ts';
+import type { FeeDay } from '../model/fee-day.ts';
 import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/reading.ts';
 
 /**
- * Data model (see README "Data model"). All timestamps are written in nanoseconds.
+ * The stored schema, in one place: measurement names, and the builder of every line the service writes
+ * (readers in store/query/ use the same names). See README "Data model". All timestamps are written in
+ * nanoseconds.
  *   reading      tags meter, site   fields wh (int, cumulative register), kw (float, optional), fault (int 0/1),
  *                                  ts_ms (int, the reading's own time: first()/last() per hour keep it), rx_ms (int, arrival)
  *   meter_status tags meter, site   fields state ("online"|"offline"), online (int 1/0)
@@ -12,8 +15,24 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *                tags meter         fields count, first_ts, first_wh, last_ts, last_wh, faults, max_gap, min_step (int),
  *                                  max_pw (float, W): the BucketSummary of the bucket (src/fees/bucket-summary.ts)
  *   rollup_dirty tags meter         fields hour_ms (int): "readings of this meter-hour were written" (see src/rollup/marks.ts)
+ *   fee_1d  tags meter, site, taxpayer, source, quarter (the meter's local quarter, e.g. 2025-Q3)
+ *           fields (integers) energy_wh, metered_wh, substituted_wh, fee_milli_tiyn, metered_fee_milli_tiyn,
+ *                  substituted_fee_milli_tiyn, lines, and per reason R (gap, last_will, fault_status, ...):
+ *                  wh_R, fee_milli_tiyn_R
+ *           time   the local midnight that starts the day (see src/ledger/fee-days.ts)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
+/** Every measurement the service writes or reads. */
+export const MEASUREMENT = {
+  reading: 'reading',
+  status: 'meter_status',
+  rejected: 'rejected',
+  hour: 'reading_1h',
+  day: 'reading_1d',
+  dirty: 'rollup_dirty',
+  feeDay: 'fee_1d',
+} as const;
+
 export const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
 const escStr = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 const ns = (ms: number) => `${ms}000000`;
@@ -51,7 +70,7 @@ export function rejectedLine(
   return `rejected,reason=${escTag(r.reason)}${meter} ${fields} ${tsMs}${String(seq % 1_000_000).padStart(6, '0')}`;
 }
 
-export const ROLLUP_MEASUREMENT = { hour: 'reading_1h', day: 'reading_1d' } as const;
+export const ROLLUP_MEASUREMENT = { hour: MEASUREMENT.hour, day: MEASUREMENT.day } as const;
 
 /**
  * A rollup bucket: rewriting the same bucket overwrites it (same series + time). Tagged by meter only, so a
@@ -74,4 +93,32 @@ export function dirtyMarkLine(meterId: string, hourStartMs: number, receivedMs: 
   const slot = Math.floor(receivedMs / slotMs) * slotMs;
   const hourIndex = Math.floor(hourStartMs / 3_600_000);
   return `rollup_dirty,meter=${escTag(meterId)} hour_ms=${hourStartMs}i ${slot}${String(hourIndex % 1_000_000).padStart(6, '0')}`;
+}
+
+/** Every reason a ledger line can carry, as `fee_1d` field-name suffixes. */
+export const FEE_REASONS: readonly LineReason[] = LINE_REASONS;
+const reasonField = (reason: LineReason) => reason.replace(/-/g, '_');
+
+/**
+ * The `fee_1d` point of a FeeDay. Every field is written every time (zeros included), so rewriting a day
+ * overwrites all of it.
+ */
+export function feeDayLine(d: FeeDay): string {
+  const tags =
+    `${MEASUREMENT.feeDay},meter=${escTag(d.meterId)},site=${escTag(d.siteId)},taxpayer=${escTag(d.taxpayerBin)}` +
+    `,source=${escTag(d.source)},quarter=${escTag(d.quarter)}`;
+  const fields = [
+    `energy_wh=${d.meteredWh + d.substitutedWh}i`,
+    `metered_wh=${d.meteredWh}i`,
+    `substituted_wh=${d.substitutedWh}i`,
+    `fee_milli_tiyn=${d.meteredFeeMilliTiyn + d.substitutedFeeMilliTiyn}i`,
+    `metered_fee_milli_tiyn=${d.meteredFeeMilliTiyn}i`,
+    `substituted_fee_milli_tiyn=${d.substitutedFeeMilliTiyn}i`,
+    `lines=${d.lines}i`,
+    ...FEE_REASONS.flatMap((r) => {
+      const v = d.byReason.get(r);
+      return [`wh_${reasonField(r)}=${v?.wh ?? 0}i`, `fee_milli_tiyn_${reasonField(r)}=${v?.feeMilliTiyn ?? 0}i`];
+    }),
+  ];
+  return `${tags} ${fields.join(',')} ${ns(d.dayStartMs)}`;
 }

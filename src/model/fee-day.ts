@@ -1,0 +1,17 @@
+import type { EnergySource, LineReason } from '../fees/index.ts';
+
+/** The fees of one meter, energy source and local day: what a `fee_1d` point holds (see store/schema.ts). */
+export interface FeeDay {
+  readonly meterId: string;
+  readonly siteId: string;
+  readonly taxpayerBin: string;
+  readonly source: EnergySource;
+  readonly quarter: string;
+  readonly dayStartMs: number;
+  readonly lines: number;
+  readonly meteredWh: number;
+  readonly substitutedWh: number;
+  readonly meteredFeeMilliTiyn: number;
+  readonly substitutedFeeMilliTiyn: number;
+  readonly byReason: ReadonlyMap<LineReason, { wh: number; feeMilliTiyn: number }>;
+}
