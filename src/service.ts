@@ -380,7 +380,6 @@ export function createService(
       spool = await startSpool();
       await startRollups();
       feeDays = await startFeeDays(prepared.tariffs);
-      const marks = rollups.marks;
       const s = spool;
       const { spool: _spoolConfig, ...ingestConfig } = config.ingest;
       const ingest = createIngestPipeline({
@@ -391,15 +390,8 @@ export function createService(
         metrics,
         live,
         log: log.child({ component: 'ingest' }),
-        // Stored readings also move the fee days (fee_1d) they fall in.
-        rollupMarks: {
-          linesFor: (readings, rx) => marks.linesFor(readings, rx),
-          stored: (readings, rx) => {
-            marks.stored(readings, rx);
-            feeDays.markStored(readings);
-          },
-          oldestInFlightMs: () => marks.oldestInFlightMs(),
-        },
+        // Derived data follows stored readings: rollup marks (written with the readings), then the fee days.
+        listeners: [rollups.marks, feeDays],
         ...ingestConfig,
       });
       stops.unshift(async () => ingest.stop());

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
+import type { StoredReadingsListener } from '../model/reading.ts';
 import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import { readingLine, rejectedLine, statusLine } from '../store/schema.ts';
 import { decodeMessage } from './decode.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
-import type { RollupMarks } from '../rollup/marks.ts';
 import { createIgnoredSampler, createRejectionLog } from './rejection-log.ts';
 
 export interface IngestOptions {
@@ -18,8 +18,8 @@ export interface IngestOptions {
   maxFutureSkewS: number;
   rejectedPayloadMaxBytes: number;
   now?: () => number;
-  /** Durable rollup marks written with the readings; the worker is told once they are stored. */
-  rollupMarks?: RollupMarks;
+  /** Derived data told of stored readings (rollup marks, fee days), in this order. */
+  listeners?: readonly StoredReadingsListener[];
 }
 
 export interface IngestPipeline {
@@ -38,6 +38,7 @@ const UNIT_JUMP_STREAK = 3;
 
 export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   const { registry, writer, metrics, live, log } = opts;
+  const listeners = opts.listeners ?? [];
   const now = opts.now ?? Date.now;
   const rejectionLog = createRejectionLog(log, { now });
   const sampler = createIgnoredSampler(60_000, 10_000, now);
@@ -64,7 +65,8 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       });
       metrics.received.inc({ kind: decoded.kind });
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
-      const lines: string[] = opts.rollupMarks ? opts.rollupMarks.linesFor(decoded.readings, receivedMs) : [];
+      const lines: string[] = [];
+      for (const l of listeners) if (l.linesFor) lines.push(...l.linesFor(decoded.readings, receivedMs));
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
       // A status with its own time is stored at that time (the ledger applies it where it happened).
@@ -94,7 +96,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
         for (const r of decoded.readings) if (r.tsMs > newest) newest = r.tsMs;
         metrics.storedAge.observe(Math.max(0, storedMs - newest) / 1000);
       }
-      opts.rollupMarks?.stored(decoded.readings, receivedMs);
+      for (const l of listeners) l.stored(decoded.readings, receivedMs);
       for (const r of decoded.readings) {
         jumpStreak.delete(r.meterId);
         live.onReading(r, receivedMs);

@@ -11,14 +11,17 @@
  * So every quarter that this process computed once (the running one at start, any quarter it stored
  * readings of) is complete in fee_1d; `kzmeter rollup --period` recomputes any other.
  * A pass first waits for the rollups (beforeRead), then computes day by day, a batch of days at a time, and
- * writes through the batch writer. A failed pass keeps its meters for the next one.
+ * writes through the batch writer. A failed pass keeps its meters for the next one; the wing's pass loop
+ * (src/derived/pass-loop.ts) schedules passes, backs off after failures and halves a pass that timed out.
  * fee_1d is derived data, so it gives way to ingest: the running quarter is computed `startDelayMs` after start
  * (fee_1d of earlier runs is still there meanwhile), and while ingest is `busy` each day waits up to
  * `yieldMs` before it is computed. flush() does all of it at once.
  */
 import type { Logger } from 'pino';
 import type { QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import { createPassLoop } from '../derived/pass-loop.ts';
 import { DAY_MS, HOUR_MS, quarterAt } from '../fees/index.ts';
+import type { StoredReadingsListener } from '../model/reading.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { readLastReadingBefore } from '../store/query/fee-days.ts';
@@ -48,15 +51,14 @@ export interface FeeDaysDeps {
   readonly yieldMs?: number;
 }
 
-export interface FeeDays {
-  /** These readings are stored (after their write is acknowledged). */
-  markStored(readings: readonly { readonly meterId: string; readonly tsMs: number }[]): void;
+export interface FeeDays extends StoredReadingsListener {
   /** Recompute the given meters' days that hold any instant of [fromMs, min(toMs, now cut to the UTC hour)). */
   recompute(meterIds: readonly string[], fromMs: number, toMs: number): Promise<{ days: number; points: number }>;
   /** Run a pass now (marks and the running days) and wait for it. */
   flush(): Promise<void>;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Waits up to `timeoutMs` for a running pass (a recompute stops at its next day). */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 /** Previous stored readings won't be looked for further back than this. */
@@ -71,9 +73,6 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   const facts = new Map(deps.registry.meters.map((m) => [m.id, meterFacts(m)] as const));
   /** meter -> earliest stored reading time not yet reflected. */
   const dirty = new Map<string, number>();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = true;
   let stopping = false;
   /** Quarters (labels) whose every meter-day was computed by this process. */
   const covered = new Set<string>();
@@ -158,13 +157,20 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     return out;
   }
 
-  async function pass(): Promise<void> {
+  /** Most meters' marks one pass takes (the loop halves it after a pass that timed out). */
+  const MAX_METERS_PER_PASS = 10_000;
+
+  async function pass(maxMeters: number): Promise<void> {
     if (quarterDue) {
       quarterDue = false;
       await runningQuarter();
     }
-    const marks = new Map(dirty);
-    dirty.clear();
+    const marks = new Map<string, number>();
+    for (const [id, at] of dirty) {
+      if (marks.size >= maxMeters) break;
+      marks.set(id, at);
+    }
+    for (const id of marks.keys()) dirty.delete(id);
     try {
       await ensureRollupsCurrent(deps.beforeRead);
       const t = now();
@@ -184,28 +190,25 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       for (const [from, ids] of byStart) await recompute(ids, from, t);
     } catch (err) {
       for (const [id, at] of marks) dirty.set(id, Math.min(at, dirty.get(id) ?? Infinity));
-      deps.log.warn({ err: (err as Error).message, meters: marks.size }, 'Fee days pass failed; retried later.');
+      throw err; // the loop logs it and retries with backoff
     }
   }
 
-  function runPass(): Promise<void> {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void runPass().then(schedule);
-    }, intervalMs);
-    timer.unref();
-  }
+  // Periodic: the running day grows with time even when no reading arrives.
+  const loop = createPassLoop({
+    name: 'fee days',
+    log: deps.log,
+    intervalMs,
+    maxSize: MAX_METERS_PER_PASS,
+    run: async (size) => {
+      await pass(size);
+      return dirty.size ? 'now' : 'later';
+    },
+  });
+  void loop.stop(0); // no pass before start()
 
   return {
-    markStored(readings) {
+    stored(readings) {
       for (const r of readings) {
         if (!facts.has(r.meterId)) continue;
         const prev = dirty.get(r.meterId);
@@ -221,33 +224,29 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
           initial = undefined;
           quarterDue = true;
         }
-        await running;
-        await runPass();
+        await loop.runNow();
       } finally {
         flushing = false;
       }
     },
     async start() {
-      stopped = false;
+      loop.start();
       stopping = false;
       // The running quarter, in the background and a little later: the service does not wait for it to open
       // its ports, and a start that has a backlog to ingest does that first.
       initial = setTimeout(() => {
         initial = undefined;
         quarterDue = true;
-        void runPass();
+        loop.kick(0);
       }, deps.startDelayMs ?? 15_000);
       initial.unref();
-      schedule();
+      loop.kick(intervalMs);
     },
-    async stop() {
-      stopped = true;
+    async stop(timeoutMs = 60_000) {
       stopping = true;
-      if (timer) clearTimeout(timer);
       if (initial) clearTimeout(initial);
-      timer = undefined;
       initial = undefined;
-      await running;
+      await loop.stop(timeoutMs);
     },
   };
 

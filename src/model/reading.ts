@@ -58,3 +58,14 @@ export interface Rejection {
   /** Meter id when the topic named a registered meter (bounded tag cardinality). */
   readonly meterId?: string;
 }
+
+/**
+ * Derived data that follows stored readings (rollups, fee days, later daily seals): ingest announces, each
+ * listener follows. Ingest knows no listener by name; the service hands it the list.
+ */
+export interface StoredReadingsListener {
+  /** Lines written in the same batch as these readings (a durable "to do" mark), before they are stored. */
+  linesFor?(readings: readonly AcceptedReading[], receivedMs: number): string[];
+  /** These readings are stored (their write acknowledged). Must not throw or block. */
+  stored(readings: readonly AcceptedReading[], receivedMs: number): void;
+}

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HOUR_MS } from '../fees/index.ts';
-import type { AcceptedReading } from '../model/reading.ts';
+import type { AcceptedReading, StoredReadingsListener } from '../model/reading.ts';
 import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
@@ -23,7 +23,7 @@ import type { RollupWorker } from './worker.ts';
 
 export const MARK_SLOT_MS = 600_000;
 
-export interface RollupMarks {
+export interface RollupMarks extends StoredReadingsListener {
   /** Mark lines to write together with these readings. */
   linesFor(readings: readonly AcceptedReading[], receivedMs: number): string[];
   /** Those readings (and marks) are stored: hand their meter-hours to the worker. */

@@ -7,10 +7,12 @@
  * With several ingesters on one shared subscription, two may write the same
  * meter-hour: `settleMs` recomputes every hour once more after that delay, so
  * the last rollup written for an hour is computed after its last reading.
- * Failures (InfluxDB down) put the hours back and retry with backoff.
+ * Failures (InfluxDB down) put the hours back; the wing's pass loop (src/derived/pass-loop.ts) retries with
+ * backoff and halves the hours per pass when a pass runs past the query timeout.
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import { createPassLoop, type NextPass } from '../derived/pass-loop.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { type RollupSink, hourKey, meterHours, recomputeRollups } from './compute.ts';
 import { createRollupCache } from './rollup-cache.ts';
@@ -96,13 +98,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   /** Second-chance recomputes (settleMs): key -> due time. */
   const settle = new Map<string, number>();
   let inPass: Map<string, number> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let failures = 0;
-  let passes = 0;
   let hoursRecomputed = 0;
-  let lastError: string | undefined;
+  /** Passes that recomputed something (a pass that found nothing due is not counted). */
+  let passes = 0;
   /** Passes started and ended (ok or not): a flush waits for a pass that started after it was called. */
   let started = 0;
   let ended = 0;
@@ -123,20 +121,20 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const pending = () => dirty.size + (inPass?.size ?? 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
-  function take(): { batch: Map<string, number>; fromSettle: Set<string>; extend: Set<string> } {
+  function take(maxHours: number): { batch: Map<string, number>; fromSettle: Set<string>; extend: Set<string> } {
     const batch = new Map<string, number>();
     const fromSettle = new Set<string>();
     const extend = new Set<string>();
     const t = now();
     for (const [k, due] of settle) {
-      if (batch.size >= opts.maxHoursPerPass) break;
+      if (batch.size >= maxHours) break;
       if (due > t) continue;
       batch.set(k, due);
       fromSettle.add(k);
       settle.delete(k);
     }
     for (const [k, at] of dirty) {
-      if (batch.size >= opts.maxHoursPerPass) break;
+      if (batch.size >= maxHours) break;
       batch.set(k, Math.min(at, batch.get(k) ?? Infinity));
       fromSettle.delete(k); // marked again: a fresh mark, settled once more below
       dirty.delete(k);
@@ -148,11 +146,13 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     return { batch, fromSettle, extend };
   }
 
-  async function pass(): Promise<void> {
-    const { batch, fromSettle, extend } = take();
-    if (!batch.size) return;
+  async function pass(maxHours: number): Promise<NextPass> {
+    const { batch, fromSettle, extend } = take(maxHours);
+    if (!batch.size) {
+      ended++;
+      return settle.size ? 'later' : 'idle';
+    }
     inPass = batch;
-    started++;
     try {
       await opts.beforePass?.();
       const r = await recomputeRollups(
@@ -172,23 +172,20 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       passes++;
       hoursRecomputed += r.hours;
       opts.onRecomputed?.([...batch.keys()].map(split));
-      failures = 0;
-      lastError = undefined;
       m?.passes.inc({ outcome: 'ok' });
       m?.hours.inc(r.hours);
       m?.rawRead.inc(r.rawReadings);
       m?.incremental.inc(r.incrementalHours);
       m?.days.inc(r.days);
       if (opts.settleMs > 0) for (const k of batch.keys()) if (!fromSettle.has(k)) settle.set(k, now() + opts.settleMs);
+      return pending() ? 'now' : settle.size ? 'later' : 'idle';
     } catch (err) {
-      failures++;
-      lastError = (err as Error).message;
       m?.passes.inc({ outcome: 'error' });
       cache.clear(); // what the failed pass half did is not known: read whole next time
-      opts.log.warn({ err: lastError, hours: batch.size }, 'Rollup pass failed; the hours are kept and retried.');
       for (const [k, at] of batch)
         if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
         else settle.set(k, now() + opts.settleMs);
+      throw err; // the loop logs it and retries with backoff (smaller passes after a timeout)
     } finally {
       ended++;
       inPass = undefined;
@@ -196,23 +193,23 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     }
   }
 
-  function schedule(delayMs: number): void {
-    if (stopped || timer || running) return; // one pass at a time: a running pass reschedules when it ends
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = pass().finally(() => {
-        running = undefined;
-        for (const w of [...waiters]) {
-          if (ended < w.afterPass || !settledUpTo(w.calledAtMs)) continue;
-          waiters.splice(waiters.indexOf(w), 1);
-          w.done();
-        }
-        const backoff = failures ? Math.min(30_000, opts.intervalMs * 2 ** failures) : opts.intervalMs;
-        if (pending() || settle.size) schedule(pending() && !failures ? 0 : backoff);
-      });
-    }, delayMs);
-    timer.unref();
-  }
+  const loop = createPassLoop({
+    name: 'rollups',
+    log: opts.log,
+    intervalMs: opts.intervalMs,
+    maxSize: opts.maxHoursPerPass,
+    run: (size) => {
+      started++;
+      return pass(size);
+    },
+    afterPass: () => {
+      for (const w of [...waiters]) {
+        if (ended < w.afterPass || !settledUpTo(w.calledAtMs)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.done();
+      }
+    },
+  });
 
   return {
     markDirty(meterId, hourStartMs, markedAtMs, minTsMs = -Infinity) {
@@ -221,22 +218,18 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       const prev = dirty.get(k);
       if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);
       m?.pending.set(pending());
-      schedule(opts.intervalMs);
+      loop.kick(opts.intervalMs);
     },
     start() {
-      stopped = false;
-      if (pending()) schedule(0);
+      loop.start();
+      if (pending()) loop.kick(0);
     },
     async flush(timeoutMs = 60_000) {
       if (!pending()) return true;
       // Hours now in a pass are done when it ends; those waiting, by the next pass (or the ones after it).
       const w = { calledAtMs: now(), afterPass: started + 1, done: () => {} };
       if (inPass && !dirty.size) w.afterPass = started;
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-        schedule(0);
-      }
+      loop.kick(0);
       return new Promise<boolean>((resolve) => {
         const t = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1);
@@ -251,11 +244,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       });
     },
     async stop(timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
       if (pending()) await this.flush(timeoutMs);
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running;
+      await loop.stop(Math.max(0, until - Date.now()));
       if (pending())
         opts.log.warn(
           { hours: pending() },
@@ -268,6 +259,14 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
         for (const at of map.values()) if (min === undefined || at < min) min = at;
       return min;
     },
-    state: () => ({ pendingHours: pending(), passes, hoursRecomputed, ...(lastError && { lastError }) }),
+    state: () => {
+      const l = loop.state();
+      return {
+        pendingHours: pending(),
+        passes,
+        hoursRecomputed,
+        ...(l.lastError && { lastError: l.lastError }),
+      };
+    },
   };
 }
