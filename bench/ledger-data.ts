@@ -4,7 +4,7 @@
  * readings in memory and as line protocol (as the ingest writes it).
  */
 import type { MeterFacts, Reading } from '../src/fees/index.ts';
-import { readingLine } from '../src/store/line-protocol.ts';
+import { readingLine } from '../src/store/schema.ts';
 
 export const HOUR_MS = 3_600_000;
 const SINCE = Date.parse('2024-01-01T00:00+05:00');

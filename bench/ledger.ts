@@ -28,7 +28,7 @@ import {
   summarizeHours,
 } from '../src/fees/index.ts';
 import { rebuildRollups } from '../src/rollup/rebuild.ts';
-import { readingLine, rollupLine } from '../src/store/line-protocol.ts';
+import { readingLine, rollupLine } from '../src/store/schema.ts';
 import {
   computeRawLedger,
   computeStoreLedger,

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the service and its tests run for real (InfluxDB 1.x, Mosquitto, Chromium)
 # when they are missing. Used by `npm start` / `npm test` (pre-scripts) and .ci/run.
-# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus]   (prometheus: promtool checks the alert rules)
+# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus] [python3-paho-mqtt]
+#   (prometheus: promtool checks the alert rules; python3-paho-mqtt: the Paho client the broker tests use)
 set -euo pipefail
-declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [mosquitto-clients]=mosquitto_pub [chromium]=chromium [prometheus]=promtool)
+# A binary, or py:<module> for a Python module of Debian's interpreter (/usr/bin/python3, not a python3 on PATH).
+declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [mosquitto-clients]=mosquitto_pub [chromium]=chromium [prometheus]=promtool [python3-paho-mqtt]=py:paho.mqtt.client)
+has() {
+  case "$1" in
+    py:*) [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ${1#py:}" >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] ;;
+  esac
+}
 missing=()
 for pkg in "$@"; do
-  bin=${probe[$pkg]:-$pkg}
-  command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || missing+=("$pkg")
+  has "${probe[$pkg]:-$pkg}" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${missing[*]} (needed to run for real; set KZM_INFLUX_URL to use your own InfluxDB)" >&2

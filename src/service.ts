@@ -162,6 +162,8 @@ export function createService(
       batchSize: config.influx.batchSize,
       lingerMs: config.influx.flushIntervalMs,
       log: wlog,
+      // With the spool the writer's lines come from its replay: acknowledged already, kept on disk.
+      holds: config.ingest.spool.enabled ? 'spooled-readings' : 'unacknowledged-readings',
       metrics: writerMetrics(metrics),
       ping: async () => (await pingInflux(target.url, 1000)).ok,
       onPoison: (lines, error) => {
@@ -189,6 +191,7 @@ export function createService(
       batchSize: config.influx.batchSize,
       lingerMs: config.influx.flushIntervalMs,
       log: flog,
+      holds: 'derived',
       metrics: { ...writerMetrics(metrics), onPending: () => {} },
     });
     stops.unshift(() => sink.stop(sink.state().failing ? 1_000 : 15_000));

@@ -22,6 +22,21 @@ export interface EmbeddedBroker {
 }
 
 /**
+ * aedes sends the PUBACK after authorizePublish, then routes the same packet object through broker.publish: a
+ * packet in `swallowed` ends there (not delivered, not retained). The broker's own publishes are other objects.
+ */
+function swallowAfterAck(b: Aedes, swallowed: WeakSet<PublishPacket>): void {
+  // aedes calls publish(packet, client, done) internally; its types know only publish(packet, done).
+  type Publish = (packet: PublishPacket, client: unknown, done?: (err?: Error) => void) => void;
+  const publish = (b.publish as unknown as Publish).bind(b);
+  const guarded: Publish = (packet, client, done) => {
+    if (!swallowed.has(packet)) return publish(packet, client, done);
+    (typeof client === 'function' ? (client as (err?: Error) => void) : done)?.();
+  };
+  b.publish = guarded as unknown as Aedes['publish'];
+}
+
+/**
  * Embedded aedes broker (MQTT 3.1.1). aedes sends the PUBACK only after `authorizePublish` calls back,
  * and runs wills through it too, so ingest happens in that hook: a QoS 1 reading is acknowledged to the
  * meter only once it is stored (architecture principle 3). Messages are still routed to subscribers.
@@ -47,6 +62,8 @@ export function createEmbeddedBroker(opts: {
   let port = opts.port;
   let unwatch = () => {};
   let tlsServer: Server | undefined;
+  /** Publishes acknowledged but never routed (see authorizePublish). */
+  const swallowed = new WeakSet<PublishPacket>();
   const tlsPort = () => (tlsServer?.address() as { port?: number } | null)?.port;
 
   /** aedes takes the connection; the packet-size guard follows its framing from aedes's own reads. */
@@ -100,7 +117,14 @@ export function createEmbeddedBroker(opts: {
       broker = await Aedes.createBroker({
         ...(auth && { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe }),
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
-          if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
+          if (packet.topic.startsWith('$')) {
+            // MQTT 3.1.1 4.7.2: `$` topics are the broker's ($SYS among them). As Mosquitto does: acknowledged
+            // (3.1.1 has no negative PUBACK; closing made a persistent session resend it forever, issue 22), never
+            // routed, retained or ingested. auth counts and logs it as a refused publish (reason reserved-topic).
+            auth?.checkPublish(client, packet);
+            swallowed.add(packet);
+            return callback(null);
+          }
           // Refused before ingest: nothing of a refused client is stored (aedes then closes its connection).
           const refused = auth?.checkPublish(client, packet);
           if (refused) return callback(refused);
@@ -114,6 +138,7 @@ export function createEmbeddedBroker(opts: {
           );
         },
       });
+      swallowAfterAck(broker, swallowed);
       broker.on('clientError', (client, err) =>
         log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error.'),
       );

@@ -3,7 +3,8 @@ import type { StoredReadingsListener } from '../model/reading.ts';
 import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import { readingLine, rejectedLine, statusLine } from '../store/schema.ts';
-import { decodeMessage } from './decode.ts';
+import { decodeMessage, type DecodeContext } from './decode.ts';
+import type { DecodedMessage } from './types.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createIgnoredSampler, createRejectionLog } from './rejection-log.ts';
@@ -33,6 +34,36 @@ export interface IngestPipeline {
   stop(): void;
 }
 
+/**
+ * decodeMessage is total by design; should a decoder still throw (a bug, or a payload shape nobody foresaw, as
+ * 5,000 nested arrays were in issue 22), the message becomes one `decoder-failed` rejection and is acknowledged:
+ * a redelivery cannot make it decode, and an unacknowledged message with a persistent session loops forever.
+ * Logged at error level, at most once every 10 s (with how many failed since).
+ */
+function safeDecoder(log: Logger, now: () => number) {
+  let loggedAtMs = -Infinity;
+  let since = 0;
+  return (topic: string, payload: Uint8Array, ctx: DecodeContext): DecodedMessage => {
+    try {
+      return decodeMessage(topic, payload, ctx);
+    } catch (err) {
+      since++;
+      if (now() - loggedAtMs >= 10_000) {
+        log.error({ err, topic: topic.slice(0, 200), failed: since }, 'Decoder failed; message rejected.');
+        loggedAtMs = now();
+        since = 0;
+      }
+      const detail = `the decoder failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`;
+      return {
+        kind: 'other',
+        readings: [],
+        statuses: [],
+        rejections: [{ reason: 'decoder-failed', count: 1, detail }],
+      };
+    }
+  };
+}
+
 /** After this many unit-jump rejections in a row the meter's register really changed scale: accept it. */
 const UNIT_JUMP_STREAK = 3;
 
@@ -44,6 +75,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   const sampler = createIgnoredSampler(60_000, 10_000, now);
   const flushTimer = setInterval(() => rejectionLog.flush(), 10_000);
   flushTimer.unref();
+  const decode = safeDecoder(log, now);
   const jumpStreak = new Map<string, number>();
   let seq = 0;
   const lastRegisterWh = (meterId: string) =>
@@ -56,13 +88,14 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
     async handle(topic, payload, meta = {}) {
       const receivedMs = now();
       // decodeMessage is total: every input becomes readings, statuses, rejection groups or "ignored".
-      const decoded = decodeMessage(topic, payload, {
+      const ctx = {
         registry,
         nowMs: receivedMs,
         maxPayloadBytes: opts.maxPayloadBytes,
         maxFutureSkewMs: opts.maxFutureSkewS * 1000,
         lastRegisterWh,
-      });
+      };
+      const decoded = decode(topic, payload, ctx);
       metrics.received.inc({ kind: decoded.kind });
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
       const lines: string[] = [];

@@ -4,6 +4,8 @@ export const REJECT_REASONS = [
   'oversized',
   'invalid-utf8',
   'invalid-json',
+  /** JSON nested deeper than the decoders walk (formats/collect.ts MAX_JSON_DEPTH). */
+  'too-deep',
   'schema',
   'empty-batch',
   'unknown-topic',
@@ -21,6 +23,8 @@ export const REJECT_REASONS = [
   'unit-jump',
   /** The device's timestamp is missing, malformed or not in the configured form. */
   'bad-timestamp',
+  /** A decoder threw (a bug): the message is recorded and acknowledged, never redelivered forever. */
+  'decoder-failed',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -4,6 +4,31 @@ import type { LineWriteApi } from './write-api.ts';
 import { classifyWriteError, type WriteFailure } from './write-errors.ts';
 import { createFailureTracker, type FailingState, type RecoveredState } from './write-failures.ts';
 
+/**
+ * What waits on a writer's lines, so its log lines say what a failure means (issue 22: a spool replay or fee days
+ * are not "readings unacknowledged"): `unacknowledged-readings` (ingest without the spool: each line holds a PUBACK),
+ * `spooled-readings` (ingest with the spool: acknowledged, replayed from the spool), `derived` (fee days).
+ */
+export type WriterHolds = 'unacknowledged-readings' | 'spooled-readings' | 'derived';
+
+const MESSAGES: Record<WriterHolds, { failing: string; recovered: string; stopped: string }> = {
+  'unacknowledged-readings': {
+    failing: 'InfluxDB writes are failing; readings stay unacknowledged and are retried.',
+    recovered: 'InfluxDB writes recovered.',
+    stopped: 'Writer stopped with unwritten lines; their readings were not acknowledged, so they are sent again.',
+  },
+  'spooled-readings': {
+    failing: 'InfluxDB writes are failing; readings wait in the spool and are retried.',
+    recovered: 'InfluxDB writes recovered.',
+    stopped: 'Writer stopped with unwritten lines; they stay in the spool and replay at the next start.',
+  },
+  derived: {
+    failing: 'InfluxDB writes of derived data (fee days) are failing; they are retried.',
+    recovered: 'InfluxDB writes of derived data (fee days) recovered.',
+    stopped: 'Writer stopped with unwritten derived lines (fee days); they are computed again after the next start.',
+  },
+};
+
 export interface WriterMetrics {
   onBatch(lines: number, ms: number): void;
   onError(kind: 'retriable' | 'poison'): void;
@@ -44,6 +69,8 @@ export interface BatchWriterOptions {
   /** InfluxDB answers /ping: after an outage the writer retries as soon as this turns true, not after its backoff. */
   ping?: () => Promise<boolean>;
   pingEveryMs?: number;
+  /** What waits on these lines (for the log's words and levels). Default `unacknowledged-readings`. */
+  holds?: WriterHolds;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -63,9 +90,12 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
   const { writeApi, batchSize, lingerMs, log, metrics } = opts;
   const maxBackoffMs = opts.maxBackoffMs ?? 10_000;
   const pingEveryMs = opts.pingEveryMs ?? 250;
-  const failures = createFailureTracker(log);
+  const messages = MESSAGES[opts.holds ?? 'unacknowledged-readings'];
+  const failures = createFailureTracker(log, messages);
   const queue = new Fifo<Job>();
   let pendingLines = 0;
+  /** Lines of the batch being written (taken off the queue, not yet stored). */
+  let inFlightLines = 0;
   let writing = false;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -120,6 +150,7 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
       n += job.lines.length;
     }
     pendingLines -= n;
+    inFlightLines = n;
     return jobs;
   }
 
@@ -140,10 +171,11 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
           consecutiveFailures++;
           metrics?.onError('retriable');
           const delay = Math.max(Math.min(maxBackoffMs, 100 * 2 ** Math.min(attempt, 10)), f.retryAfterMs);
-          failures.onFailure(f, lines.length, delay);
+          failures.onFailure(f, { lines: lines.length, retryInMs: delay });
           await waitToRetry(f, delay);
         }
       }
+      inFlightLines = 0;
       metrics?.onBatch(lines.length, performance.now() - started);
       metrics?.onPending(pendingLines);
       for (const j of jobs) j.resolve();
@@ -200,11 +232,11 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
         }),
       ]);
       clearTimeout(t);
-      if (!done)
-        log.error(
-          { pendingLines },
-          'Writer stopped with unwritten lines; they were not acknowledged and the broker will redeliver them.',
-        );
+      // Nothing is lost here (the sender, the spool or the next pass has the lines): a warning, not an error, and
+      // only the spool's case is routine.
+      const unwritten = { unwrittenLines: pendingLines + inFlightLines, pendingLines, inFlightLines };
+      if (!done && opts.holds === 'spooled-readings') log.info(unwritten, messages.stopped);
+      else if (!done) log.warn(unwritten, messages.stopped);
       return done;
     },
   };

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { WriteFailure } from './write-errors.ts';
 
 export interface FailingState {
   readonly cause: string;
@@ -16,30 +15,40 @@ export interface RecoveredState {
   readonly recoveredAtMs: number;
 }
 
+/** The two fixed messages of a failure record: what fails and what that means for the data, and its end. */
+export interface FailureMessages {
+  readonly failing: string;
+  readonly recovered: string;
+}
+
 /**
- * The writer's failure record for /health and the log: while writes fail, one loud error line when the cause
- * appears or changes and then at most one every `loudEveryMs` (a summary, not a line per attempt); once a write
- * succeeds the failure moves to `recovered` (kept for `keepRecoveredMs`, then forgotten) and one info line says so.
+ * The failure record of a writer (or the spool) for /health and the log: while writes fail, one loud error line
+ * when the cause appears or changes and then at most one every `loudEveryMs` (a summary, not a line per attempt);
+ * once a write succeeds the failure moves to `recovered` (kept for `keepRecoveredMs`, then forgotten) and one info
+ * line says so.
  */
-export function createFailureTracker(log: Logger, loudEveryMs = 30_000, keepRecoveredMs = 15 * 60_000) {
+export function createFailureTracker(
+  log: Logger,
+  messages: FailureMessages,
+  loudEveryMs = 30_000,
+  keepRecoveredMs = 15 * 60_000,
+) {
   let failing: (FailingState & { loggedAtMs: number; attemptsLogged: number }) | undefined;
   let recovered: RecoveredState | undefined;
   return {
-    onFailure(f: WriteFailure, lines: number, retryInMs: number, nowMs = Date.now()): void {
+    /** `fields`: what the log line adds (lines waiting, retry delay, ...). */
+    onFailure(
+      f: { readonly cause: string; readonly error: string },
+      fields: Record<string, unknown>,
+      nowMs = Date.now(),
+    ): void {
       const changed = !failing || failing.cause !== f.cause;
       const attempts = changed ? 1 : failing!.attempts + 1;
       const sinceMs = changed ? nowMs : failing!.sinceMs;
       if (changed || nowMs - failing!.loggedAtMs >= loudEveryMs) {
         log.error(
-          {
-            cause: f.cause,
-            err: f.error,
-            lines,
-            attempts,
-            failingForS: Math.round((nowMs - sinceMs) / 1000),
-            retryInMs,
-          },
-          'InfluxDB writes are failing; readings stay unacknowledged and are retried.',
+          { cause: f.cause, err: f.error, ...fields, attempts, failingForS: Math.round((nowMs - sinceMs) / 1000) },
+          messages.failing,
         );
         failing = {
           cause: f.cause,
@@ -64,7 +73,7 @@ export function createFailureTracker(log: Logger, loudEveryMs = 30_000, keepReco
       };
       log.info(
         { cause: failing.cause, attempts: failing.attempts, failedForMs: recovered.failedForMs },
-        'InfluxDB writes recovered.',
+        messages.recovered,
       );
       failing = undefined;
     },

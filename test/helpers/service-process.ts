@@ -17,7 +17,20 @@ export interface ServiceProcess {
   kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Last lines the service logged (for failure messages). */
   logTail(): string;
+  /** Every JSON log line so far (the first 50,000), parsed: drills count lines per level and message. */
+  logLines(): readonly LogLine[];
 }
+
+/** A pino line of the service: level (30 info, 40 warn, 50 error), component, msg and its fields. */
+export interface LogLine {
+  readonly level: number;
+  readonly time: number;
+  readonly msg: string;
+  readonly component?: string;
+  readonly [field: string]: unknown;
+}
+
+const MAX_LOG_LINES = 50_000;
 
 /** A memory field of a process from /proc/<pid>/status, in kB; 0 when gone. */
 export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -55,6 +68,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
   });
   let tail = '';
   let httpUrl = '';
+  const lines: LogLine[] = [];
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 100);
   sample.unref();
@@ -69,6 +83,13 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        if (lines.length < MAX_LOG_LINES && line.startsWith('{')) {
+          try {
+            lines.push(JSON.parse(line) as LogLine);
+          } catch {
+            /* not a log line */
+          }
+        }
         if (!line.includes('"Service started."')) continue;
         httpUrl = (JSON.parse(line) as { http: string }).http;
         resolve();
@@ -97,5 +118,6 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
       clearTimeout(force);
     },
     logTail: () => tail,
+    logLines: () => lines,
   };
 }

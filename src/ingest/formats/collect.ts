@@ -111,12 +111,50 @@ export function acceptStatus(c: Collector, meter: Meter, state: 'online' | 'offl
   c.statuses.push({ meterId: meter.id, siteId: meter.siteId, state, ...(tsMs !== undefined && { tsMs }) });
 }
 
-/** JSON.parse that reports instead of throwing. */
-export function parseJson(text: string): { ok: true; doc: unknown } | { ok: false; detail: string } {
+/**
+ * How deep a payload's JSON may nest. A meter's or gateway's payload is a few levels deep (a Shelly notification
+ * 4); JSON.parse takes any depth, but what walks the result recursively (JSON.stringify of a value for a message,
+ * zod) overflows the stack from a few thousand levels (issue 22: 5,000 `[` in 10 KB). Bounded here, once, before
+ * parsing, every walk after it is bounded too.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The first nesting level past `max` in JSON text (brackets inside strings do not count); undefined when none. One pass, no recursion. */
+export function depthOver(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === BACKSLASH) i++;
+      else if (ch === QUOTE) inString = false;
+    } else if (ch === QUOTE) inString = true;
+    else if (ch === OPEN_BRACKET || ch === OPEN_BRACE) {
+      if (++depth > max) return depth;
+    } else if (ch === CLOSE_BRACKET || ch === CLOSE_BRACE) depth--;
+  }
+  return undefined;
+}
+
+export type ParsedJson =
+  | { readonly ok: true; readonly doc: unknown }
+  | { readonly ok: false; readonly reason: 'invalid-json' | 'too-deep'; readonly detail: string };
+
+/** JSON.parse that reports instead of throwing, and refuses nesting past MAX_JSON_DEPTH before it parses. */
+export function parseJson(text: string): ParsedJson {
+  if (depthOver(text, MAX_JSON_DEPTH) !== undefined)
+    return { ok: false, reason: 'too-deep', detail: `JSON nests deeper than ${MAX_JSON_DEPTH} levels` };
   try {
     return { ok: true, doc: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ok: false, detail: (err as Error).message.slice(0, 200) };
+    return { ok: false, reason: 'invalid-json', detail: (err as Error).message.slice(0, 200) };
   }
 }
 

@@ -78,7 +78,7 @@ function decodeStatus(c: Collector, registry: Registry, route: Extract<Route, { 
   let items: unknown[] = [text.trim()];
   if (s.pointer !== undefined || s.timestamp.form !== 'arrival') {
     const json = parseJson(text);
-    if (!json.ok) return c.tally.add('invalid-json', targets[0]?.meter.id, json.detail);
+    if (!json.ok) return c.tally.add(json.reason, targets[0]?.meter.id, json.detail);
     items = Array.isArray(json.doc) ? json.doc : [json.doc];
   }
   for (const item of items) {
@@ -112,6 +112,6 @@ export function decodeMapped(
 ) {
   if (route.part === 'status') return decodeStatus(c, registry, route, text);
   const json = parseJson(text);
-  if (!json.ok) return c.tally.add('invalid-json', route.device.meters[0]!.meterId, json.detail);
+  if (!json.ok) return c.tally.add(json.reason, route.device.meters[0]!.meterId, json.detail);
   decodeReadings(c, registry, route, json.doc);
 }

@@ -9,7 +9,7 @@ export function decodeNativeStatus(c: Collector, meter: Meter, text: string): vo
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const json = parseJson(trimmed);
-    if (!json.ok) return c.tally.add('invalid-json', meter.id, json.detail);
+    if (!json.ok) return c.tally.add(json.reason, meter.id, json.detail);
     const parsed = statusObjectSchema.safeParse(json.doc);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -30,7 +30,7 @@ export function decodeNativeStatus(c: Collector, meter: Meter, text: string): vo
 
 export function decodeNativeReadings(c: Collector, meter: Meter, text: string): void {
   const json = parseJson(text);
-  if (!json.ok) return c.tally.add('invalid-json', meter.id, json.detail);
+  if (!json.ok) return c.tally.add(json.reason, meter.id, json.detail);
   forEachReadingObject(c, meter.id, json.doc, (item, where) => {
     const parsed = readingPayloadSchema.safeParse(item);
     if (!parsed.success) {

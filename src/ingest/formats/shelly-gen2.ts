@@ -74,7 +74,7 @@ export function decodeShelly(
   if (route.part === 'status' && !uses(route.component ?? '')) return 'ignored';
   const first = route.device.meters[0]?.meterId;
   const json = parseJson(text);
-  if (!json.ok) return void c.tally.add('invalid-json', first, json.detail);
+  if (!json.ok) return void c.tally.add(json.reason, first, json.detail);
   const doc = json.doc;
   if (!isObject(doc)) return void c.tally.add('schema', first, 'a Shelly status or notification is a JSON object');
   if (route.part === 'status') {

@@ -45,7 +45,7 @@ export function decodeTasmota(
   }
   const json = parseJson(text);
   const first = targets[0]?.meter.id;
-  if (!json.ok) return c.tally.add('invalid-json', first, json.detail);
+  if (!json.ok) return c.tally.add(json.reason, first, json.detail);
   const doc = json.doc;
   const energy = isObject(doc) ? doc.ENERGY : undefined;
   if (!isObject(doc) || !isObject(energy))

@@ -16,7 +16,7 @@ import { DEVICES_DIR } from '../../helpers/service.ts';
 
 const registry = loadRegistry(DEVICES_DIR);
 
-function harness(nowMs = Date.UTC(2025, 8, 1)) {
+function harness(nowMs = Date.UTC(2025, 8, 1), reg = registry) {
   const lines: string[] = [];
   const logLines: string[] = [];
   const writer = {
@@ -33,7 +33,7 @@ function harness(nowMs = Date.UTC(2025, 8, 1)) {
   const metrics = createIngestMetrics();
   let now = nowMs;
   const pipeline = createIngestPipeline({
-    registry,
+    registry: reg,
     writer,
     metrics,
     live: createLiveState(),
@@ -110,5 +110,24 @@ describe('bounded work per message (issue 12)', () => {
     const held = summaries.reduce((s, l) => s + Number(l.suppressed), 0);
     const shown = h.logLines.length - summaries.length;
     expect(held + shown).toBe(10_001);
+  });
+
+  it('a decoder that throws (issue 22: a stack overflow) costs one decoder-failed record, an acknowledgement and a bounded log', async () => {
+    const broken = {
+      ...registry,
+      meterById: {
+        get: () => {
+          throw new RangeError('Maximum call stack size exceeded');
+        },
+      },
+    } as unknown as typeof registry;
+    const h = harness(Date.UTC(2025, 8, 1), broken);
+    for (let i = 0; i < 1000; i++) await h.pipeline.handle('meters/ekb-1-m01/reading', Buffer.from('{}'));
+    const stored = h.rejectedLines();
+    expect(stored).toHaveLength(1000);
+    expect(stored[0]).toMatch(/^rejected,reason=decoder-failed /);
+    expect(stored[0]).toContain('Maximum call stack size exceeded');
+    const errors = h.logLines.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50);
+    expect(errors).toHaveLength(1);
   });
 });
