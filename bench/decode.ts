@@ -4,7 +4,7 @@
  * local influxd). Issue 13's target: mapped within 10% of our JSON end to end.
  */
 import { decodeMessage } from '../src/ingest/decode.ts';
-import { devicesFileSchema } from '../src/registry/device-schema.ts';
+import { devicesFileSchema } from '../src/formats/device-schema.ts';
 import { loadRegistry } from '../src/registry/load.ts';
 import { resolveDevices } from '../src/registry/resolve-devices.ts';
 import type { Registry } from '../src/registry/types.ts';

@@ -4,7 +4,7 @@
  * format. Pure: (meter, reading) -> (topic, payload). `simDevices` is the devices.yaml the service needs
  * to read them (the runner writes it next to the ground truth).
  */
-import type { DeviceInput, MappingInput } from '../src/registry/device-schema.ts';
+import type { DeviceInput, MappingInput } from '../src/formats/device-schema.ts';
 import { isoWithOffset } from './local-time.ts';
 import { readingTopic, statusTopic } from './message.ts';
 

@@ -1,5 +1,5 @@
 import { pbkdf2, randomBytes } from 'node:crypto';
-import { deviceTopicFilters } from '../registry/device-topics.ts';
+import { deviceTopicFilters } from '../formats/device-topics.ts';
 import type { Device } from '../registry/types.ts';
 import type { IdentityRecord } from './mqtt-credentials.ts';
 

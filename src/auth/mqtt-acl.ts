@@ -1,4 +1,5 @@
 import type { MqttIdentity } from './mqtt-credentials.ts';
+import type { DeviceTopics } from '../formats/device-topics.ts';
 
 /**
  * Who may do what on the broker (pure; architecture principle 10). A meter publishes only under
@@ -20,12 +21,10 @@ export type Decision = { readonly ok: true } | { readonly ok: false; readonly re
 
 /**
  * The registry's vendor-format devices (Tasmota, Shelly, mapped gateways) publish on their own topics: which
- * meters a topic carries, and whether it is the device's availability (will) topic. Handed in by the broker
- * floor (src/ingest/formats/device-index.ts), so this file stays pure.
+ * meters a topic carries, and whether it is the device's availability (will) topic. Handed in by the service
+ * (src/formats/device-topics.ts), so this file stays pure.
  */
-export type DeviceTopics = (
-  topic: string,
-) => { readonly meters: readonly string[]; readonly status: boolean } | undefined;
+export type { DeviceTopics };
 
 /** A device topic owned when every meter it carries is the identity's. */
 function ownsDevice(p: MqttIdentity, topic: string, devices: DeviceTopics | undefined, will: boolean): boolean {

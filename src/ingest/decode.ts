@@ -1,20 +1,18 @@
 /**
  * Pure: (topic, payload) -> accepted readings and statuses, rejections folded by reason, or "ignored".
  * The format comes from the topic: meters/{id}/... is our own JSON; every other topic is looked up in the
- * registry's devices (Tasmota, Shelly Gen2+, mapped gateways). Never throws on any input, and its output is
+ * registry's devices and decoded by its format's record (src/formats/table.ts). Never throws on any input, and its output is
  * bounded whatever the payload: at most one rejection group per (reason, meter).
  */
 import type { IgnoreReason } from '../model/reading.ts';
-import { deviceIndex } from './formats/device-index.ts';
-import { createCollector, type DecodeContext } from './formats/collect.ts';
-import { decodeNativeReadings, decodeNativeStatus } from './formats/native.ts';
-import { decodeTasmota } from './formats/tasmota.ts';
-import { decodeShelly } from './formats/shelly-gen2.ts';
-import { decodeMapped } from './formats/mapped.ts';
+import { deviceIndex } from '../formats/device-index.ts';
+import { createCollector, type DecodeContext } from '../formats/collect.ts';
+import { decodeNativeReadings, decodeNativeStatus } from '../formats/native.ts';
+import { formatSpec } from '../formats/table.ts';
+import type { RejectionGroup } from '../formats/tally.ts';
 import type { DecodedMessage } from './types.ts';
-import type { RejectionGroup } from './tally.ts';
 
-export type { DecodeContext } from './formats/collect.ts';
+export type { DecodeContext } from '../formats/collect.ts';
 
 const NATIVE = /^meters\/([^/]+)\/(reading|status)$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -79,10 +77,8 @@ export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeCon
     return ignored('unknown-topic', `no format or device in the registry reads "${topic.slice(0, 200)}"`);
   if ('unknownDevice' in found) return rejected('other', { reason: 'unknown-device', detail: found.unknownDevice });
   const route = found.route;
-  const kind: DecodedMessage['kind'] =
-    route.part === 'lwt' || route.part === 'online' || (route.part === 'status' && route.format === 'mapped')
-      ? 'status'
-      : 'reading';
+  const spec = formatSpec(route.format);
+  const kind: DecodedMessage['kind'] = spec.isStatus(route.part) ? 'status' : 'reading';
   if (route.part === 'other')
     return ignored('not-metering', `${route.format} device "${route.device.topic}": this topic carries no energy`);
   const meterId = route.device.meters[0]!.meterId;
@@ -96,9 +92,10 @@ export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeCon
   if (text === undefined)
     return rejected(kind, { reason: 'invalid-utf8', detail: 'payload is not valid UTF-8', meterId });
   const c = createCollector(ctx);
-  if (route.format === 'tasmota') decodeTasmota(c, ctx.registry, route, text);
-  else if (route.format === 'mapped') decodeMapped(c, ctx.registry, route, text);
-  else if (decodeShelly(c, ctx.registry, route, text) === 'ignored')
-    return ignored('not-metering', `shelly-gen2 device "${route.device.topic}": no energy register of its meters here`);
+  if (spec.decode(c, ctx.registry, route, text) === 'ignored')
+    return ignored(
+      'not-metering',
+      `${route.format} device "${route.device.topic}": no energy register of its meters here`,
+    );
   return { kind, readings: c.readings, statuses: c.statuses, rejections: c.tally.groups() };
 }

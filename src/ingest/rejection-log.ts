@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RejectionGroup } from './tally.ts';
+import type { RejectionGroup } from '../formats/tally.ts';
 
 export interface RejectionLogOptions {
   /** Length of a window (ms) and how many messages a window may log one by one; the rest are summarised. */

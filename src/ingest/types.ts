@@ -1,8 +1,8 @@
 import type { AcceptedReading, AcceptedStatus, IgnoreReason } from '../model/reading.ts';
-import type { RejectionGroup } from './tally.ts';
+import type { RejectionGroup } from '../formats/tally.ts';
 
 export type { AcceptedReading, AcceptedStatus, Rejection, RejectReason } from '../model/reading.ts';
-export type { RejectionGroup } from './tally.ts';
+export type { RejectionGroup } from '../formats/tally.ts';
 
 /** What one MQTT message decodes to; bounded whatever the payload's size. */
 export interface DecodedMessage {

@@ -11,7 +11,7 @@ import {
   type SiteInput,
   type TaxpayerInput,
 } from './schema.ts';
-import type { DeviceInput, MappingInput } from './device-schema.ts';
+import type { DeviceInput, MappingInput } from '../formats/device-schema.ts';
 import { resolveRegistry } from './resolve.ts';
 import type { Registry } from './types.ts';
 import { KzmError } from '../util/errors.ts';

@@ -1,19 +1,12 @@
-import type { DeviceInput, MappingInput } from './device-schema.ts';
+/**
+ * devices.yaml checked against the meters and the mappings. The checks every device has (meters exist, one
+ * feed per meter, no duplicate) are here; what only one format has (Shelly components, Tasmota's FullTopic,
+ * a gateway's mapping) is that format's record's (src/formats/table.ts).
+ */
+import type { DeviceInput, MappingInput } from '../formats/device-schema.ts';
+import { FORMATS, formatSpec } from '../formats/table.ts';
+import type { EntryCheck } from '../formats/types.ts';
 import type { Device } from './types.ts';
-
-const SHELLY_CHANNEL = /^(em1data:\d+|emdata:\d+(\.[abc])?|switch:\d+|pm1:\d+)$/;
-const TASMOTA_FULLTOPIC = /%prefix%/;
-
-function channelProblem(format: Device['format'], channel: string | undefined): string | undefined {
-  if (format === 'shelly-gen2') {
-    if (channel === undefined) return 'shelly-gen2 needs the component to read, e.g. em1data:0, emdata:0, switch:0';
-    if (!SHELLY_CHANNEL.test(channel))
-      return `"${channel}" is not a Shelly energy component (em1data:N, emdata:N, emdata:N.a|b|c, switch:N, pm1:N)`;
-  }
-  if (format === 'tasmota' && channel !== undefined && !/^[1-9]\d*$/.test(channel))
-    return `tasmota channel "${channel}" must be a 1-based index into ENERGY arrays (absent = their sum)`;
-  return undefined;
-}
 
 interface Ctx {
   readonly problems: string[];
@@ -23,23 +16,22 @@ interface Ctx {
   readonly fed: Map<string, string>;
 }
 
-function mappingOf(d: DeviceInput, where: string, byId: ReadonlyMap<string, MappingInput>, c: Ctx) {
-  if (d.format !== 'mapped') {
-    if (d.mapping !== undefined) c.problems.push(`${where} field "mapping": only for format mapped`);
-    return undefined;
+/** A field that only another format takes. */
+function foreignFields(d: DeviceInput, where: string, c: Ctx): void {
+  for (const [name, spec] of Object.entries(FORMATS)) {
+    if (name === d.format) continue;
+    for (const field of spec.ownFields)
+      if (d[field] !== undefined) c.problems.push(`${where} field "${field}": only for format ${name}`);
   }
-  const mapping = d.mapping === undefined ? undefined : byId.get(d.mapping);
-  if (!mapping) c.problems.push(`${where} field "mapping": no mapping with id "${d.mapping ?? ''}" in ${c.file}`);
-  else if (d.topic.includes('/')) c.problems.push(`${where} field "topic": a mapped device id is one topic level`);
-  return mapping;
 }
 
 function metersOf(d: DeviceInput, where: string, key: string, c: Ctx): Device['meters'] {
+  const spec = formatSpec(d.format);
   return d.meters.map((m, k) => {
     const channel = m.channel === undefined ? undefined : String(m.channel);
     if (!c.meterIds.has(m.meter))
       c.problems.push(`${where} field "meters[${k}].meter": no meter with id "${m.meter}" in meters.yaml`);
-    const bad = channelProblem(d.format, channel);
+    const bad = spec.channelProblem(channel);
     if (bad) c.problems.push(`${where} field "meters[${k}].channel": ${bad}`);
     const feed = `${key}\0${channel ?? ''}`;
     const other = c.fed.get(m.meter);
@@ -72,14 +64,12 @@ export function resolveDevices(
     const key = `${d.format}\0${d.mapping ?? ''}\0${d.topic}`;
     if (seen.has(key)) c.problems.push(`${where}: the same device appears twice`);
     seen.add(key);
-    const mapping = mappingOf(d, where, mappingById, c);
-    if (d.fullTopic !== undefined && (d.format !== 'tasmota' || !TASMOTA_FULLTOPIC.test(d.fullTopic)))
-      c.problems.push(`${where} field "fullTopic": only for tasmota, and it must contain %prefix%`);
+    foreignFields(d, where, c);
+    const check: EntryCheck = { where, file, mappings: mappingById, problems: c.problems };
     return {
       topic: d.topic,
       format: d.format,
-      ...(d.format === 'tasmota' && { fullTopic: d.fullTopic ?? '%prefix%/%topic%/' }),
-      ...(mapping && { mapping }),
+      ...formatSpec(d.format).resolveEntry(d, check),
       meters: metersOf(d, where, key, c),
     };
   });

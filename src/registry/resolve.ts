@@ -2,7 +2,7 @@ import { parseRegistryDate } from '../util/time.ts';
 import type { MeterInput, PriceInput, RigInput, SiteInput, TaxpayerInput } from './schema.ts';
 import { meterTaxpayer } from './meter-taxpayer.ts';
 import type { Meter, Registry, Rig } from './types.ts';
-import type { DeviceInput, MappingInput } from './device-schema.ts';
+import type { DeviceInput, MappingInput } from '../formats/device-schema.ts';
 import { resolveDevices } from './resolve-devices.ts';
 
 interface Inputs {

@@ -3,7 +3,7 @@ import { checkBin } from './bin.ts';
 import { isValidTimeZone } from '../util/time.ts';
 
 import { ENERGY_SOURCES } from '../fees/types.ts';
-import { devicesFileSchema } from './device-schema.ts';
+import { devicesFileSchema } from '../formats/device-schema.ts';
 
 export { ENERGY_SOURCES, type EnergySource } from '../fees/types.ts';
 

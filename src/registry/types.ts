@@ -1,6 +1,6 @@
 import type { MeterFacts, QuarterPrice } from '../fees/types.ts';
 import type { RigInput, SiteInput, TaxpayerInput } from './schema.ts';
-import type { DeviceFormat, MappingInput } from './device-schema.ts';
+import type { Device } from '../formats/types.ts';
 
 export type Taxpayer = TaxpayerInput;
 export type Site = SiteInput;
@@ -34,12 +34,4 @@ export interface Registry {
   readonly devices?: readonly Device[];
 }
 
-/** A device publishing in a vendor format, resolved: its mapping looked up, channels as strings. */
-export interface Device {
-  readonly topic: string;
-  readonly format: DeviceFormat;
-  /** tasmota: FullTopic with %prefix% and %topic%. */
-  readonly fullTopic?: string;
-  readonly mapping?: MappingInput;
-  readonly meters: readonly { readonly meterId: string; readonly channel?: string }[];
-}
+export type { Device } from '../formats/types.ts';

@@ -15,7 +15,7 @@ import { loadScenarioFile, runSimulation } from '../../simulator/index.ts';
 import { DEFAULT_POLICY } from '../../src/fees/index.ts';
 import { createPeriodService } from '../../src/periods/period-service.ts';
 import type { PeriodSnapshot } from '../../src/periods/snapshot-types.ts';
-import { devicesFileSchema } from '../../src/registry/device-schema.ts';
+import { devicesFileSchema } from '../../src/formats/device-schema.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { resolveDevices } from '../../src/registry/resolve-devices.ts';
 import type { Registry } from '../../src/registry/types.ts';

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { devicesFileSchema } from '../../../src/registry/device-schema.ts';
+import { devicesFileSchema } from '../../../src/formats/device-schema.ts';
 import { loadRegistry } from '../../../src/registry/load.ts';
 import { resolveDevices } from '../../../src/registry/resolve-devices.ts';
 import type { Registry } from '../../../src/registry/types.ts';

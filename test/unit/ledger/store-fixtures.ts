@@ -1,7 +1,7 @@
 /**
  * Synthetic meters for the store-path tests: deterministic readings with
  * gaps, faults, register resets, spikes and last-will events, written to a
- * real InfluxDB as the ingest writes them (line-protocol.ts).
+ * real InfluxDB as the ingest writes them (store/schema.ts).
  */
 import { rebuildRollups } from '../../../src/rollup/rebuild.ts';
 import type { MeterFacts, Reading, StatusEvent } from '../../../src/fees/index.ts';

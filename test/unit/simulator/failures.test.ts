@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readingPayloadSchema } from '../../../src/ingest/payload-schema.ts';
+import { readingPayloadSchema } from '../../../src/formats/payload-schema.ts';
 import { GARBAGE_VARIANTS, garbagePayload } from '../../../simulator/garbage.ts';
 import { collect, oneMeterDay, planOf, publishes, readingsOf } from './helpers.ts';
 

@@ -4,9 +4,9 @@
  * See devices/README.md and README "Connecting real meters".
  */
 import { z } from 'zod';
+import { DEVICE_FORMATS } from './table.ts';
 
-export const DEVICE_FORMATS = ['tasmota', 'shelly-gen2', 'mapped'] as const;
-export type DeviceFormat = (typeof DEVICE_FORMATS)[number];
+export type { DeviceFormat } from './table.ts';
 export const ENERGY_UNITS = ['Wh', 'kWh', 'MWh'] as const;
 export type EnergyUnit = (typeof ENERGY_UNITS)[number];
 export const TIMESTAMP_FORMS = ['iso', 'epoch-s', 'epoch-ms', 'local', 'arrival'] as const;

@@ -3,8 +3,8 @@
  * time without offset in the site's IANA zone (Tasmota's default `Time`). Pure; zone offsets come from the
  * engine's zoneOffsetMs (cached per UTC hour, exact at transitions).
  */
-import { zoneOffsetMs } from '../../util/time.ts';
-import type { TimestampForm } from '../../registry/device-schema.ts';
+import { zoneOffsetMs } from '../util/time.ts';
+import type { TimestampForm } from './device-schema.ts';
 
 const MIN_TS_MS = Date.UTC(2000, 0, 1);
 const MAX_TS_MS = Date.UTC(2100, 0, 1);

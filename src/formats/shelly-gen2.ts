@@ -8,8 +8,7 @@
  * Energy registers in Wh: em1data:N total_act_energy; emdata:N total_act (or a_/b_/c_total_act_energy for a
  * phase); switch:N and pm1:N aenergy.total (these reset to 0 on reboot: the ledger sees a register reset).
  */
-import type { Registry } from '../../registry/types.ts';
-import type { Route } from './device-index.ts';
+import type { DeviceFormatSpec, FormatRegistry, Route } from './types.ts';
 import { parseState } from './state-value.ts';
 import { targetsOf } from './targets.ts';
 import { acceptReading, acceptStatus, isObject, parseJson, toWh, type Collector } from './collect.ts';
@@ -31,7 +30,7 @@ function readChannel(status: Record<string, unknown>, channel: string): { wh: un
 
 function readingFrom(
   c: Collector,
-  registry: Registry,
+  registry: FormatRegistry,
   route: Route,
   comps: (comp: string) => unknown,
   tsMs: number,
@@ -55,12 +54,7 @@ function readingFrom(
   return n;
 }
 
-export function decodeShelly(
-  c: Collector,
-  registry: Registry,
-  route: Extract<Route, { format: 'shelly-gen2' }>,
-  text: string,
-): Outcome {
+function decodeShelly(c: Collector, registry: FormatRegistry, route: Route, text: string): Outcome {
   if (route.part === 'online') {
     const state = parseState(text, ['true', 'online'], ['false', 'offline']);
     for (const { meter } of targetsOf(registry, route.device)) {
@@ -71,15 +65,15 @@ export function decodeShelly(
   }
   if (route.part === 'other') return 'ignored';
   const uses = (comp: string) => route.device.meters.some((m) => m.channel?.split('.')[0] === comp);
-  if (route.part === 'status' && !uses(route.component ?? '')) return 'ignored';
+  if (route.part === 'status' && !uses(route.sub ?? '')) return 'ignored';
   const first = route.device.meters[0]?.meterId;
   const json = parseJson(text);
   if (!json.ok) return void c.tally.add(json.reason, first, json.detail);
   const doc = json.doc;
   if (!isObject(doc)) return void c.tally.add('schema', first, 'a Shelly status or notification is a JSON object');
   if (route.part === 'status') {
-    const n = readingFrom(c, registry, route, (comp) => (comp === route.component ? doc : undefined), c.ctx.nowMs);
-    if (n === 0) c.tally.add('schema', first, `${route.component} status has no energy register`);
+    const n = readingFrom(c, registry, route, (comp) => (comp === route.sub ? doc : undefined), c.ctx.nowMs);
+    if (n === 0) c.tally.add('schema', first, `${route.sub} status has no energy register`);
     return;
   }
   if (doc.method !== 'NotifyStatus' && doc.method !== 'NotifyFullStatus') return 'ignored';
@@ -97,3 +91,31 @@ export function decodeShelly(
   }
   return readingFrom(c, registry, route, (comp) => params[comp], tsMs) === 0 ? 'ignored' : undefined;
 }
+
+const SHELLY_CHANNEL = /^(em1data:\d+|emdata:\d+(\.[abc])?|switch:\d+|pm1:\d+)$/;
+
+export const shellyGen2: DeviceFormatSpec = {
+  ownFields: [],
+  channelProblem(channel) {
+    if (channel === undefined) return 'shelly-gen2 needs the component to read, e.g. em1data:0, emdata:0, switch:0';
+    if (!SHELLY_CHANNEL.test(channel))
+      return `"${channel}" is not a Shelly energy component (em1data:N, emdata:N, emdata:N.a|b|c, switch:N, pm1:N)`;
+    return undefined;
+  },
+  resolveEntry: () => ({}),
+  index(d, t) {
+    t.exact.set(`${d.topic}/online`, { format: 'shelly-gen2', device: d, part: 'online' });
+    t.exact.set(`${d.topic}/events/rpc`, { format: 'shelly-gen2', device: d, part: 'rpc' });
+    t.bases.set(`${d.topic}/`, d);
+    t.filters.add(`${d.topic}/#`);
+    for (const f of ['+/online', '+/events/rpc', '+/status/+']) t.filters.add(f);
+  },
+  routeUnder: (d, rest) =>
+    rest.startsWith('status/')
+      ? { format: 'shelly-gen2', device: d, part: 'status', sub: rest.slice('status/'.length) }
+      : { format: 'shelly-gen2', device: d, part: 'other' },
+  unknownShape: /^[^$].*\/(online|events\/rpc|status\/(em1data|emdata|em1|em|switch|pm1):\d+)$/,
+  isStatus: (part) => part === 'online',
+  aclFilters: (d) => [`${d.topic}/#`],
+  decode: decodeShelly,
+};

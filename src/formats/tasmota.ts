@@ -6,8 +6,7 @@
  * A Time before 2016 means the device has no NTP time yet ("1970-01-01T00:33:28"): telemetry is sent live,
  * so it is stamped on arrival. A TotalStartTime change means the counter was reset: the ledger sees a reset.
  */
-import type { Registry } from '../../registry/types.ts';
-import type { Route } from './device-index.ts';
+import type { Device, DeviceFormatSpec, FormatRegistry, Route } from './types.ts';
 import { parseDeviceTime } from './timestamps.ts';
 import { parseState } from './state-value.ts';
 import { targetsOf } from './targets.ts';
@@ -28,12 +27,7 @@ function channelValue(v: unknown, channel: string | undefined): unknown {
   return sum;
 }
 
-export function decodeTasmota(
-  c: Collector,
-  registry: Registry,
-  route: Extract<Route, { format: 'tasmota' }>,
-  text: string,
-) {
+function decodeTasmota(c: Collector, registry: FormatRegistry, route: Route, text: string): void {
   const targets = targetsOf(registry, route.device);
   if (route.part === 'lwt') {
     const state = parseState(text);
@@ -79,3 +73,37 @@ export function decodeTasmota(
     acceptReading(c, meter, { tsMs, registerWh: wh.wh, status: 'ok' }, kw);
   }
 }
+
+/** A Tasmota topic: its FullTopic with %prefix% and %topic% filled in, then the leaf. */
+export function tasmotaTopic(device: Device, prefix: string, leaf: string): string {
+  const full = (device.fullTopic ?? '%prefix%/%topic%/')
+    .replaceAll('%prefix%', prefix)
+    .replaceAll('%topic%', device.topic);
+  return `${full.endsWith('/') ? full : `${full}/`}${leaf}`;
+}
+
+export const tasmota: DeviceFormatSpec = {
+  ownFields: ['fullTopic'],
+  channelProblem: (channel) =>
+    channel !== undefined && !/^[1-9]\d*$/.test(channel)
+      ? `tasmota channel "${channel}" must be a 1-based index into ENERGY arrays (absent = their sum)`
+      : undefined,
+  resolveEntry(d, check) {
+    if (d.fullTopic !== undefined && !d.fullTopic.includes('%prefix%'))
+      check.problems.push(`${check.where} field "fullTopic": it must contain %prefix%`);
+    return { fullTopic: d.fullTopic ?? '%prefix%/%topic%/' };
+  },
+  index(d, t) {
+    t.exact.set(tasmotaTopic(d, 'tele', 'SENSOR'), { format: 'tasmota', device: d, part: 'sensor' });
+    t.exact.set(tasmotaTopic(d, 'tele', 'LWT'), { format: 'tasmota', device: d, part: 'lwt' });
+    for (const p of ['tele', 'stat', 'cmnd']) t.bases.set(tasmotaTopic(d, p, ''), d);
+    t.filters.add(tasmotaTopic(d, '+', '#'));
+    // Any Tasmota's energy topics, so an unregistered one is rejected as unknown-device rather than unseen.
+    for (const leaf of ['SENSOR', 'LWT']) t.filters.add(`tele/+/${leaf}`);
+  },
+  routeUnder: (d) => ({ format: 'tasmota', device: d, part: 'other' }),
+  unknownShape: /^tele\/[^/]+\/(SENSOR|LWT|STATE)$/,
+  isStatus: (part) => part === 'lwt',
+  aclFilters: (d) => [tasmotaTopic(d, '+', '#')],
+  decode: decodeTasmota,
+};

@@ -1,11 +1,11 @@
 /** What every format hands its decoded readings and statuses to: the common acceptance rules and the tally. */
-import type { AcceptedReading, AcceptedStatus } from '../../model/reading.ts';
-import type { EnergyUnit } from '../../registry/device-schema.ts';
-import type { Meter, Registry } from '../../registry/types.ts';
-import { createTally, type RejectionTally } from '../tally.ts';
+import type { AcceptedReading, AcceptedStatus } from '../model/reading.ts';
+import type { EnergyUnit } from './device-schema.ts';
+import { createTally, type RejectionTally } from './tally.ts';
+import type { FormatMeter as Meter, FormatRegistry } from './types.ts';
 
 export interface DecodeContext {
-  readonly registry: Registry;
+  readonly registry: FormatRegistry;
   readonly nowMs: number;
   readonly maxPayloadBytes: number;
   readonly maxFutureSkewMs: number;

@@ -1,4 +1,4 @@
-import type { Device, Meter, Registry } from '../../registry/types.ts';
+import type { Device, FormatMeter as Meter, FormatRegistry as Registry } from './types.ts';
 
 /** The registered meters a device feeds (with their channel), skipping none: resolve checked them at load. */
 export function targetsOf(

@@ -1,7 +1,7 @@
 /** Our own JSON on meters/{meterId}/reading and meters/{meterId}/status (the contract in README, unchanged). */
-import type { Meter } from '../../registry/types.ts';
-import { formatPath } from '../../util/zod-error.ts';
-import { readingPayloadSchema, statusObjectSchema } from '../payload-schema.ts';
+import { formatPath } from '../util/zod-error.ts';
+import { readingPayloadSchema, statusObjectSchema } from './payload-schema.ts';
+import type { FormatMeter as Meter } from './types.ts';
 import { parseState } from './state-value.ts';
 import { acceptReading, acceptStatus, forEachReadingObject, parseJson, type Collector } from './collect.ts';
 
