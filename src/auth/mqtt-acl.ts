@@ -78,8 +78,20 @@ export function canSubscribe(p: Principal, filter: string): Decision {
   return owns(p, levels) ? OK : deny('subscribe-not-own');
 }
 
-/** A client id that names another identity or another registered meter would take over its session. */
-export function clientIdAllowed(p: Principal, clientId: string, reserved: (id: string) => boolean): boolean {
-  if (p.kind === 'lab' || !reserved(clientId)) return true;
-  return clientId === p.id || p.meters.has(clientId);
+/** Whom a client id belongs to: the service's own session, a registered meter, or an identity. */
+export type ClientIdOwner =
+  | { readonly kind: 'service' }
+  | { readonly kind: 'meter'; readonly meterId: string }
+  | { readonly kind: 'identity'; readonly identityId: string };
+
+/**
+ * A session belongs to the identity that made it (issue 21, F1): a client id owned by someone else would take
+ * over, resume or wipe their session. A meter's id is its own and its gateways'; the service's ids are no one's;
+ * a free id (owner undefined) may be used and then belongs to its first user. Lab mode (anonymous) is not bound.
+ */
+export function clientIdAllowed(p: Principal, owner: ClientIdOwner | undefined): boolean {
+  if (p.kind === 'lab' || owner === undefined) return true;
+  if (owner.kind === 'service') return false;
+  if (owner.kind === 'meter') return p.meters.has(owner.meterId);
+  return owner.identityId === p.id;
 }

@@ -59,6 +59,8 @@ export const configSchema = z.strictObject({
       credentialsFile: z.string().min(1).optional(),
       /** Embedded broker: the plain TCP listener (embeddedPort); false leaves only mqtts. */
       plainTcp: z.boolean().default(true),
+      /** Embedded broker: live connections one identity may hold (a gateway: at least one per meter it carries). */
+      maxConnectionsPerIdentity: z.number().int().min(1).max(100_000).default(8),
       /** Embedded broker: an mqtts listener (PEM files). */
       tls: z
         .strictObject({

@@ -88,11 +88,19 @@ describe('MQTT topic rights', () => {
   });
 
   it('a client id naming another identity or meter is refused (no session take-over)', () => {
-    const reserved = (id: string) => ['m1', 'm2', 'm3', 'gw'].includes(id);
-    expect(clientIdAllowed(meter, 'm1', reserved)).toBe(true);
-    expect(clientIdAllowed(meter, 'm2', reserved)).toBe(false);
-    expect(clientIdAllowed(meter, 'any-free-id', reserved)).toBe(true);
-    expect(clientIdAllowed(gateway, 'm2', reserved)).toBe(true);
-    expect(clientIdAllowed(gateway, 'm1', reserved)).toBe(false);
+    const m = (meterId: string) => ({ kind: 'meter', meterId }) as const;
+    expect(clientIdAllowed(meter, m('m1'))).toBe(true);
+    expect(clientIdAllowed(meter, m('m2'))).toBe(false);
+    expect(clientIdAllowed(meter, undefined)).toBe(true);
+    expect(clientIdAllowed(gateway, m('m2'))).toBe(true);
+    expect(clientIdAllowed(gateway, m('m1'))).toBe(false);
+    expect(clientIdAllowed(gateway, { kind: 'identity', identityId: 'gw' })).toBe(true);
+  });
+
+  it("F1: a client id bound to another identity (first use or declared) or the service's own is refused", () => {
+    expect(clientIdAllowed(meter, { kind: 'identity', identityId: 'm5' })).toBe(false);
+    expect(clientIdAllowed(meter, { kind: 'identity', identityId: 'm1' })).toBe(true);
+    expect(clientIdAllowed(meter, { kind: 'service' })).toBe(false);
+    expect(clientIdAllowed({ kind: 'lab' }, { kind: 'service' })).toBe(true);
   });
 });

@@ -61,7 +61,7 @@ const OPTIONS: Record<string, string[]> = {
   verify: ['--period', '--taxpayer', '--version', '--config', '--help'],
   periods: ['--config', '--help'],
   rollup: ['--period', '--from', '--to', '--site', '--config', '--help'],
-  credentials: ['--kind', '--meters', '--json', '--config', '--help'],
+  credentials: ['--kind', '--meters', '--client-ids', '--json', '--config', '--help'],
   users: ['--role', '--taxpayer', '--config', '--help'],
   'broker-config': ['--out', '--config', '--help'],
 };
