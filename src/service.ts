@@ -288,6 +288,7 @@ export function createService(
       onPacketTooLarge: () => metrics.rejected.inc({ reason: 'packet-too-large' }),
       auth,
       plainTcp: config.mqtt.plainTcp,
+      connectTimeoutMs: config.mqtt.connectTimeoutMs,
       ...(prepared.mqttTls && { tls: prepared.mqttTls }),
     });
     broker = b;

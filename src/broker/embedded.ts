@@ -40,6 +40,8 @@ export function createEmbeddedBroker(opts: {
   /** An mqtts listener too; plainTcp false leaves only it. */
   tls?: TlsMaterial;
   plainTcp?: boolean;
+  /** A connection without CONNECT (on mqtts: without a finished handshake) is closed after this (aedes: 30 s). */
+  connectTimeoutMs?: number;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
   let broker: Aedes | undefined;
@@ -98,6 +100,7 @@ export function createEmbeddedBroker(opts: {
     async start() {
       const auth = opts.auth;
       broker = await Aedes.createBroker({
+        ...(opts.connectTimeoutMs !== undefined && { connectTimeout: opts.connectTimeoutMs }),
         ...(auth && { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe }),
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
           if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS topics are reserved'));
@@ -119,7 +122,7 @@ export function createEmbeddedBroker(opts: {
       );
       const live = broker as unknown as { clients: Record<string, Client> }; // aedes keeps it untyped
       if (auth) unwatch = watchRevocations(auth, () => Object.values(live.clients), log);
-      if (opts.tls) tlsServer = await listenTls(acceptConnection(broker), opts.host, opts.tls);
+      if (opts.tls) tlsServer = await listenTls(acceptConnection(broker), opts.host, opts.tls, opts.connectTimeoutMs);
       if (opts.plainTcp !== false) {
         server = createServer(acceptConnection(broker));
         await new Promise<void>((resolve, reject) => {
