@@ -274,6 +274,7 @@ export function createService(
       table: prepared.identities!.table,
       bindings: prepared.identities!.bindings,
       maxConnectionsPerIdentity: config.mqtt.maxConnectionsPerIdentity,
+      retainedMaxBytes: config.mqtt.retainedMaxBytes,
       allowAnonymous: config.mqtt.allowAnonymous,
       metrics: metrics.registry,
       log: blog,

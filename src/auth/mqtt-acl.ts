@@ -14,7 +14,10 @@ export type DenyReason =
   | 'will-not-own'
   | 'subscribe-not-own'
   | 'credential-changed'
-  | 'no-identity';
+  | 'no-identity'
+  | 'not-status'
+  | 'too-large'
+  | 'rejected';
 
 export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: DenyReason };
 
@@ -64,6 +67,31 @@ export function canWill(p: Principal, topic: string, devices?: DeviceTopics): De
   const levels = topic.split('/');
   if (levels.length !== 3 || levels[2] !== 'status') return deny('will-not-own');
   return owns(p, levels) ? OK : deny('will-not-own');
+}
+
+/** A status topic of the contract: `meters/<id>/status`, or a registered device's availability topic. */
+function isStatusTopic(topic: string, devices: DeviceTopics | undefined): boolean {
+  const levels = topic.split('/');
+  if (levels.length === 3 && levels[0] === 'meters' && levels[2] === 'status') return true;
+  return devices?.(topic)?.status === true;
+}
+
+/**
+ * A retained message is kept only where the contract needs one (issue 21, F2): a status, on a status topic the
+ * identity owns, of at most `maxBytes`, that ingest stored as a status (`accepted`): a rejected payload is never
+ * retained, so never replayed. An empty one clears the identity's own status. Everything else is still delivered
+ * live and ingested, without the retain. Per identity that is at most one retained message per status topic it owns.
+ */
+export function canRetain(
+  p: Principal,
+  topic: string,
+  bytes: number,
+  opts: { maxBytes: number; accepted: boolean; devices?: DeviceTopics | undefined },
+): Decision {
+  if (!isStatusTopic(topic, opts.devices) || !canWill(p, topic, opts.devices).ok) return deny('not-status');
+  if (bytes === 0) return OK;
+  if (bytes > opts.maxBytes) return deny('too-large');
+  return opts.accepted ? OK : deny('rejected');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
 import {
   canPublish,
+  canRetain,
   canSubscribe,
   canWill,
   clientIdAllowed,
@@ -38,6 +39,8 @@ export interface MqttAuth {
   ): void;
   /** undefined when the publish (or will) may go on to ingest; otherwise the refusal, already counted and logged. */
   checkPublish(client: Client | null, packet: PublishPacket): Error | undefined;
+  /** Whether a publish with the retain flag may be retained (`accepted`: ingest stored it as a status); a no is counted. */
+  mayRetain(client: Client | null, packet: PublishPacket, accepted: boolean): boolean;
   authorizeSubscribe(
     client: Client,
     sub: Subscription,
@@ -46,6 +49,8 @@ export interface MqttAuth {
   /** Re-read the credentials file if it changed; clients whose identity was revoked or rotated are returned. */
   refresh(connected: Iterable<Client>): Client[];
 }
+
+const NO_ID: Decision = { ok: false, reason: 'no-identity' };
 
 /** Verified (identity, secret, stored hash) triples: a reconnect storm costs one scrypt per meter at most. */
 const CACHE_MAX = 100_000;
@@ -65,6 +70,8 @@ export function createMqttAuth(opts: {
   bindings?: ClientIdBindings;
   /** Live connections per identity; a gateway may hold one per meter it carries if that is more. */
   maxConnectionsPerIdentity?: number;
+  /** A retained status larger than this is delivered but not retained (default 1024). */
+  retainedMaxBytes?: number;
 }): MqttAuth {
   const { table, log } = opts;
   const principals = new WeakMap<Client, Principal>();
@@ -172,6 +179,15 @@ export function createMqttAuth(opts: {
       if (d.ok) return undefined;
       refuse(action, d.reason, { clientId: client?.id, topic: packet.topic.slice(0, 200) });
       return new Error(`MQTT ${action} refused: ${d.reason}`);
+    },
+    mayRetain(client, packet, accepted) {
+      const p = client ? principals.get(client) : undefined;
+      const bytes = (packet.payload as Buffer).length;
+      const maxBytes = opts.retainedMaxBytes ?? 1024;
+      const d: Decision = p ? canRetain(p, packet.topic, bytes, { maxBytes, accepted, devices: opts.devices }) : NO_ID;
+      if (d.ok) return true;
+      refuse('retain', d.reason, { clientId: client?.id, topic: packet.topic.slice(0, 200), bytes });
+      return false;
     },
     authorizeSubscribe(client, sub, done) {
       const p = principals.get(client);

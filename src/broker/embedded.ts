@@ -40,10 +40,17 @@ export function createEmbeddedBroker(opts: {
   /** An mqtts listener too; plainTcp false leaves only it. */
   tls?: TlsMaterial;
   plainTcp?: boolean;
+  /** Without auth: a retained status above this is not retained (with auth, its own bound applies). */
+  retainedMaxBytes?: number;
   /** A connection without CONNECT (on mqtts: without a finished handshake) is closed after this (aedes: 30 s). */
   connectTimeoutMs?: number;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
+  // Without identities (library use) the same bound applies, minus the topic ownership.
+  const mayRetain = (client: Client | null, packet: PublishPacket, accepted: boolean) =>
+    opts.auth
+      ? opts.auth.mayRetain(client, packet, accepted)
+      : accepted && (packet.payload as Buffer).length <= (opts.retainedMaxBytes ?? 1024);
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
@@ -109,7 +116,11 @@ export function createEmbeddedBroker(opts: {
           if (refused) return callback(refused);
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
           ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
-            () => callback(null),
+            (outcome) => {
+              // aedes stores the retained copy after this callback, from this packet: only an accepted status stays.
+              if (packet.retain) packet.retain = mayRetain(client, packet, outcome.statuses > 0 && !outcome.rejected);
+              callback(null);
+            },
             (err: unknown) => {
               log.error({ err, clientId: client?.id, topic: packet.topic }, 'Ingest failed; message not acknowledged.');
               callback(err as Error);

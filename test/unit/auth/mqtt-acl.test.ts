@@ -3,6 +3,7 @@ import {
   canPublish,
   canSubscribe,
   canWill,
+  canRetain,
   clientIdAllowed,
   type DeviceTopics,
   type Principal,
@@ -102,5 +103,41 @@ describe('MQTT topic rights', () => {
     expect(clientIdAllowed(meter, { kind: 'identity', identityId: 'm1' })).toBe(true);
     expect(clientIdAllowed(meter, { kind: 'service' })).toBe(false);
     expect(clientIdAllowed({ kind: 'lab' }, { kind: 'service' })).toBe(true);
+  });
+
+  it.each([
+    { name: 'own status, accepted', p: meter, topic: 'meters/m1/status', bytes: 7, accepted: true, ok: true },
+    { name: 'own status, rejected payload', p: meter, topic: 'meters/m1/status', bytes: 7, accepted: false, ok: false },
+    {
+      name: 'own status, above the bound',
+      p: meter,
+      topic: 'meters/m1/status',
+      bytes: 1025,
+      accepted: true,
+      ok: false,
+    },
+    { name: 'own status cleared (empty)', p: meter, topic: 'meters/m1/status', bytes: 0, accepted: false, ok: true },
+    { name: 'own reading topic', p: meter, topic: 'meters/m1/reading', bytes: 7, accepted: true, ok: false },
+    {
+      name: 'F2: own tree, any topic (y<n>)',
+      p: meter,
+      topic: 'meters/m1/y1',
+      bytes: 204_800,
+      accepted: false,
+      ok: false,
+    },
+    { name: "another meter's status", p: meter, topic: 'meters/m2/status', bytes: 7, accepted: true, ok: false },
+    { name: "device's LWT", p: meter, topic: 'tele/plug1/LWT', bytes: 7, accepted: true, ok: true },
+    {
+      name: 'lab, any status topic',
+      p: { kind: 'lab' } as const,
+      topic: 'meters/x/status',
+      bytes: 7,
+      accepted: true,
+      ok: true,
+    },
+    { name: 'lab, a non-status topic', p: { kind: 'lab' } as const, topic: 'a/b', bytes: 7, accepted: true, ok: false },
+  ])('retain: $name -> $ok', ({ p, topic, bytes, accepted, ok }) => {
+    expect(canRetain(p, topic, bytes, { maxBytes: 1024, accepted, devices }).ok).toBe(ok);
   });
 });
