@@ -63,7 +63,7 @@ const OPTIONS: Record<string, string[]> = {
   rollup: ['--period', '--from', '--to', '--site', '--config', '--help'],
   credentials: ['--kind', '--meters', '--client-ids', '--json', '--config', '--help'],
   users: ['--role', '--taxpayer', '--config', '--help'],
-  'broker-config': ['--out', '--config', '--help'],
+  'broker-config': ['--out', '--owner', '--config', '--help'],
 };
 
 describe('kzmeter CLI conventions', () => {
