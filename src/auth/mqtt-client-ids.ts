@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { formatPath } from '../util/zod-error.ts';
+import { readJsonFile } from '../util/json-file.ts';
 
 /**
  * Which identity each MQTT client id belongs to, recorded the first time an identity connects with it and kept in
@@ -41,25 +41,8 @@ const fileSchema = z.strictObject({
 });
 
 function read(file: string): Map<string, string[]> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw new ClientIdBindingsError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ClientIdBindingsError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    throw new ClientIdBindingsError(`${file}: ${formatPath(first.path) || 'top level'}: ${first.message}`);
-  }
-  return new Map(Object.entries(parsed.data.identities));
+  const doc = readJsonFile(file, fileSchema, (m) => new ClientIdBindingsError(m));
+  return new Map(Object.entries(doc?.identities ?? {}));
 }
 
 /**
