@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { prepareHttpAuth, type HttpAuthSetup } from './auth/http-setup.ts';
-import { prepareMqttIdentities } from './auth/mqtt-setup.ts';
+import { prepareMqttIdentities, type MqttIdentities } from './auth/mqtt-setup.ts';
 import { createMqttAuth } from './auth/mqtt-auth.ts';
 import { readMqttTls, type TlsMaterial } from './auth/mqtt-tls.ts';
-import type { IdentityTable, MqttIdentity } from './auth/mqtt-credentials.ts';
+import type { MqttIdentity } from './auth/mqtt-credentials.ts';
 import { deviceTopics } from './formats/device-topics.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { maxPacketBytesFor } from './broker/packet-size-guard.ts';
@@ -80,7 +80,7 @@ interface Prepared {
   readonly target: InfluxTarget;
   readonly tariffs: TariffSet;
   /** The embedded broker's identities (undefined with an external broker). */
-  readonly identities: IdentityTable | undefined;
+  readonly identities: MqttIdentities | undefined;
   readonly people: HttpAuthSetup;
   readonly mqttTls: TlsMaterial | undefined;
 }
@@ -274,7 +274,10 @@ export function createService(
     }
     const blog = log.child({ component: 'broker' });
     const auth = createMqttAuth({
-      table: prepared.identities!,
+      table: prepared.identities!.table,
+      bindings: prepared.identities!.bindings,
+      maxConnectionsPerIdentity: config.mqtt.maxConnectionsPerIdentity,
+      retainedMaxBytes: config.mqtt.retainedMaxBytes,
       allowAnonymous: config.mqtt.allowAnonymous,
       metrics: metrics.registry,
       log: blog,
@@ -289,9 +292,12 @@ export function createService(
       onPacketTooLarge: () => metrics.rejected.inc({ reason: 'packet-too-large' }),
       auth,
       plainTcp: config.mqtt.plainTcp,
+      connectTimeoutMs: config.mqtt.connectTimeoutMs,
       ...(prepared.mqttTls && { tls: prepared.mqttTls }),
     });
     broker = b;
+    const bindings = prepared.identities!.bindings;
+    stops.unshift(() => bindings.flush()); // after the broker's stop: the last client ids recorded are on disk
     await b.start();
     stops.unshift(() => b.stop());
   }

@@ -1,6 +1,7 @@
 import { mosquittoHash } from './mosquitto-files.ts';
 import { generateSecret, hashSecret } from './secret-hash.ts';
 import {
+  clientIdSchema,
   readCredentialsFile,
   writeCredentialsFile,
   type IdentityKind,
@@ -34,10 +35,13 @@ export async function changeCredential(opts: {
   id: string;
   kind?: IdentityKind;
   meters?: readonly string[];
+  /** Client ids reserved to the identity before its first connect (issue, rotate: replaces the list). */
+  clientIds?: readonly string[];
   meterIds: ReadonlySet<string>;
   now?: Date;
 }): Promise<CredentialChange> {
   const records = readCredentialsFile(opts.file);
+  if (opts.clientIds) checkClientIds(opts.id, opts.clientIds, records, opts.meterIds);
   const at = (opts.now ?? new Date()).toISOString();
   const i = records.findIndex((r) => r.id === opts.id);
   const existing = i >= 0 ? records[i] : undefined;
@@ -54,7 +58,7 @@ export async function changeCredential(opts: {
     if (!existing) throw new CredentialAdminError(`no identity "${opts.id}" to rotate (issue it first)`);
     const { revokedAt: _drop, ...rest } = existing;
     void _drop;
-    records[i] = { ...rest, hash, mosquittoHash: mosq, issuedAt: at };
+    records[i] = { ...rest, hash, mosquittoHash: mosq, issuedAt: at, ...withClientIds(opts.clientIds) };
     writeCredentialsFile(opts.file, records);
     return { action: 'rotate', id: opts.id, kind: existing.kind, secret };
   }
@@ -63,11 +67,32 @@ export async function changeCredential(opts: {
   const record = {
     ...newRecord(opts.id, opts.kind ?? 'meter', opts.meters, opts.meterIds, hash, at),
     mosquittoHash: mosq,
+    ...withClientIds(opts.clientIds),
   };
   if (i >= 0) records[i] = record;
   else records.push(record);
   writeCredentialsFile(opts.file, records);
   return { action: 'issue', id: opts.id, kind: record.kind, secret };
+}
+
+const withClientIds = (ids: readonly string[] | undefined) => (ids?.length ? { clientIds: [...new Set(ids)] } : {});
+
+/** Declared client ids: well-formed, and no other identity's or meter's (the file's own check says the same). */
+function checkClientIds(
+  id: string,
+  ids: readonly string[],
+  records: readonly IdentityRecord[],
+  meterIds: ReadonlySet<string>,
+): void {
+  for (const c of ids) {
+    if (!clientIdSchema.safeParse(c).success)
+      throw new CredentialAdminError(`client id "${c}": printable ASCII without spaces, at most 128 characters`);
+    const other = records.find((r) => r.id !== id && (r.id === c || r.clientIds?.includes(c)));
+    if (other) throw new CredentialAdminError(`client id "${c}" already belongs to "${other.id}"`);
+    const own = records.find((r) => r.id === id);
+    if (meterIds.has(c) && c !== id && !own?.meters?.includes(c))
+      throw new CredentialAdminError(`client id "${c}" is another meter's id`);
+  }
 }
 
 function newRecord(

@@ -64,11 +64,22 @@ export function mosquittoFiles(
   return { passwd: passwd.length ? `${passwd.join('\n')}\n` : '', acl: `${acl.join('\n')}\n`, skipped };
 }
 
+/**
+ * The snippet to include in mosquitto.conf. `use_username_as_clientid` binds each session to its identity (issue 21,
+ * F5): Mosquitto replaces the client id a client sends with its username, so no identity can take over, wipe or
+ * resume another's session (the ingest's persistent one included). It is a listener option in Mosquitto 2.0 (it
+ * applies to the `listener` line above it): include the snippet right after a listener, and repeat that one line
+ * after every other listener (the rest may appear once only).
+ */
 export function mosquittoConf(dir: string): string {
   return `# Include from mosquitto.conf (or copy): kzmeter identities and topic rights.
 # Reload after a change without dropping clients: kill -HUP <mosquitto pid>
 allow_anonymous false
 password_file ${dir}/passwd
 acl_file ${dir}/acl
+# A session belongs to its identity: the client id is the username, whatever the client sends. A listener option
+# (not reloaded by SIGHUP): include this file right after a "listener" line, and repeat this line after every other
+# listener. One session per identity: give each ingester and each device its own identity.
+use_username_as_clientid true
 `;
 }

@@ -15,7 +15,10 @@ export type DenyReason =
   | 'will-not-own'
   | 'subscribe-not-own'
   | 'credential-changed'
-  | 'no-identity';
+  | 'no-identity'
+  | 'not-status'
+  | 'too-large'
+  | 'rejected';
 
 export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: DenyReason };
 
@@ -65,6 +68,31 @@ export function canWill(p: Principal, topic: string, devices?: DeviceTopics): De
   return owns(p, levels) ? OK : deny('will-not-own');
 }
 
+/** A status topic of the contract: `meters/<id>/status`, or a registered device's availability topic. */
+function isStatusTopic(topic: string, devices: DeviceTopics | undefined): boolean {
+  const levels = topic.split('/');
+  if (levels.length === 3 && levels[0] === 'meters' && levels[2] === 'status') return true;
+  return devices?.(topic)?.status === true;
+}
+
+/**
+ * A retained message is kept only where the contract needs one (issue 21, F2): a status, on a status topic the
+ * identity owns, of at most `maxBytes`, that ingest stored as a status (`accepted`): a rejected payload is never
+ * retained, so never replayed. An empty one clears the identity's own status. Everything else is still delivered
+ * live and ingested, without the retain. Per identity that is at most one retained message per status topic it owns.
+ */
+export function canRetain(
+  p: Principal,
+  topic: string,
+  bytes: number,
+  opts: { maxBytes: number; accepted: boolean; devices?: DeviceTopics | undefined },
+): Decision {
+  if (!isStatusTopic(topic, opts.devices) || !canWill(p, topic, opts.devices).ok) return deny('not-status');
+  if (bytes === 0) return OK;
+  if (bytes > opts.maxBytes) return deny('too-large');
+  return opts.accepted ? OK : deny('rejected');
+}
+
 /**
  * A subscription filter is allowed when every topic it can match is the identity's own: the first two
  * levels must be literal (`meters/<own id>/#`), so `#`, `meters/+/reading` or `meters/#` are refused.
@@ -77,8 +105,20 @@ export function canSubscribe(p: Principal, filter: string): Decision {
   return owns(p, levels) ? OK : deny('subscribe-not-own');
 }
 
-/** A client id that names another identity or another registered meter would take over its session. */
-export function clientIdAllowed(p: Principal, clientId: string, reserved: (id: string) => boolean): boolean {
-  if (p.kind === 'lab' || !reserved(clientId)) return true;
-  return clientId === p.id || p.meters.has(clientId);
+/** Whom a client id belongs to: the service's own session, a registered meter, or an identity. */
+export type ClientIdOwner =
+  | { readonly kind: 'service' }
+  | { readonly kind: 'meter'; readonly meterId: string }
+  | { readonly kind: 'identity'; readonly identityId: string };
+
+/**
+ * A session belongs to the identity that made it (issue 21, F1): a client id owned by someone else would take
+ * over, resume or wipe their session. A meter's id is its own and its gateways'; the service's ids are no one's;
+ * a free id (owner undefined) may be used and then belongs to its first user. Lab mode (anonymous) is not bound.
+ */
+export function clientIdAllowed(p: Principal, owner: ClientIdOwner | undefined): boolean {
+  if (p.kind === 'lab' || owner === undefined) return true;
+  if (owner.kind === 'service') return false;
+  if (owner.kind === 'meter') return p.meters.has(owner.meterId);
+  return owner.identityId === p.id;
 }

@@ -4,23 +4,31 @@ import type { Logger } from 'pino';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
 import {
   canPublish,
+  canRetain,
   canSubscribe,
   canWill,
   clientIdAllowed,
+  type ClientIdOwner,
   type Decision,
   type DeviceTopics,
   type Principal,
 } from './mqtt-acl.ts';
+import type { ClientIdBindings } from './mqtt-client-ids.ts';
 import type { IdentityTable, MqttIdentity } from './mqtt-credentials.ts';
 import { createRateLimitedLog } from './rate-limited-log.ts';
 import { verifySecret } from './secret-hash.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
-export type ConnectDenyReason = 'anonymous' | 'unknown-identity' | 'wrong-secret' | 'client-id-taken' | 'will-not-own';
+export type ConnectDenyReason =
+  'anonymous' | 'unknown-identity' | 'wrong-secret' | 'client-id-taken' | 'will-not-own' | 'too-many-connections';
+
+/** Connections one identity may hold at once unless configured (mqtt.maxConnectionsPerIdentity). */
+export const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY = 8;
 
 export interface MqttAuth {
   authenticate(
@@ -31,6 +39,8 @@ export interface MqttAuth {
   ): void;
   /** undefined when the publish (or will) may go on to ingest; otherwise the refusal, already counted and logged. */
   checkPublish(client: Client | null, packet: PublishPacket): Error | undefined;
+  /** Whether a publish with the retain flag may be retained (`accepted`: ingest stored it as a status); a no is counted. */
+  mayRetain(client: Client | null, packet: PublishPacket, accepted: boolean): boolean;
   authorizeSubscribe(
     client: Client,
     sub: Subscription,
@@ -39,6 +49,8 @@ export interface MqttAuth {
   /** Re-read the credentials file if it changed; clients whose identity was revoked or rotated are returned. */
   refresh(connected: Iterable<Client>): Client[];
 }
+
+const NO_ID: Decision = { ok: false, reason: 'no-identity' };
 
 /** Verified (identity, secret, stored hash) triples: a reconnect storm costs one scrypt per meter at most. */
 const CACHE_MAX = 100_000;
@@ -54,9 +66,17 @@ export function createMqttAuth(opts: {
   log: Logger;
   /** The registry's vendor-format device topics and the meters they carry. */
   devices?: DeviceTopics;
+  /** Client ids recorded at first use (src/auth/mqtt-client-ids.ts); without it only reserved ids are bound. */
+  bindings?: ClientIdBindings;
+  /** Live connections per identity; a gateway may hold one per meter it carries if that is more. */
+  maxConnectionsPerIdentity?: number;
+  /** A retained status larger than this is delivered but not retained (default 1024). */
+  retainedMaxBytes?: number;
 }): MqttAuth {
   const { table, log } = opts;
   const principals = new WeakMap<Client, Principal>();
+  const sessions = createLiveSessions();
+  const maxConnections = opts.maxConnectionsPerIdentity ?? DEFAULT_MAX_CONNECTIONS_PER_IDENTITY;
   const verified = new Set<string>();
   const pending = new Map<string, Promise<boolean>>();
   const denied = new Counter({
@@ -94,13 +114,30 @@ export function createMqttAuth(opts: {
     return Object.assign(new Error(`MQTT connect refused: ${reason}`), { returnCode: code });
   }
 
+  /** Who owns a client id: reserved and declared ids first, then first use, then whoever holds it live. */
+  function ownerOf(clientId: string): ClientIdOwner | undefined {
+    const reserved = table.clientIdOwner(clientId);
+    if (reserved) return reserved;
+    const bound = opts.bindings?.ownerOf(clientId) ?? sessions.liveOwner(clientId);
+    return bound === undefined ? undefined : { kind: 'identity', identityId: bound };
+  }
+
   function admit(client: Client, p: Principal, username?: string): ReturnType<typeof connectError> | undefined {
-    if (!clientIdAllowed(p, client.id, table.isReservedClientId))
-      return connectError(IDENTIFIER_REJECTED, 'client-id-taken', client, username);
+    const owner = ownerOf(client.id);
+    if (!clientIdAllowed(p, owner)) return connectError(IDENTIFIER_REJECTED, 'client-id-taken', client, username);
     // aedes keeps the CONNECT's will on the client until the session is set up (lib/handlers/connect.js).
     const will = (client as unknown as { _will?: { topic: string } })._will;
     if (will && !canWill(p, will.topic, opts.devices).ok)
       return connectError(NOT_AUTHORIZED, 'will-not-own', client, username);
+    if (p.kind !== 'lab') {
+      const limit = p.kind === 'gateway' ? Math.max(maxConnections, p.meters.size) : maxConnections;
+      if (sessions.count(p.id, client.id) >= limit)
+        return connectError(SERVER_UNAVAILABLE, 'too-many-connections', client, username);
+      sessions.add(p.id, client);
+      // A free id becomes the identity's; one it holds already is refreshed (its most recent ids are kept).
+      if (owner === undefined || (owner.kind === 'identity' && !table.clientIdOwner(client.id)))
+        opts.bindings?.bind(p.id, client.id);
+    }
     principals.set(client, p);
     return undefined;
   }
@@ -143,6 +180,15 @@ export function createMqttAuth(opts: {
       refuse(action, d.reason, { clientId: client?.id, topic: packet.topic.slice(0, 200) });
       return new Error(`MQTT ${action} refused: ${d.reason}`);
     },
+    mayRetain(client, packet, accepted) {
+      const p = client ? principals.get(client) : undefined;
+      const bytes = (packet.payload as Buffer).length;
+      const maxBytes = opts.retainedMaxBytes ?? 1024;
+      const d: Decision = p ? canRetain(p, packet.topic, bytes, { maxBytes, accepted, devices: opts.devices }) : NO_ID;
+      if (d.ok) return true;
+      refuse('retain', d.reason, { clientId: client?.id, topic: packet.topic.slice(0, 200), bytes });
+      return false;
+    },
     authorizeSubscribe(client, sub, done) {
       const p = principals.get(client);
       const d: Decision = !p
@@ -163,6 +209,43 @@ export function createMqttAuth(opts: {
         if (p && !current(p)) out.push(c);
       }
       return out;
+    },
+  };
+}
+
+/**
+ * The identities' live connections, for the per-identity bound (F4) and for ids held live but not recorded. aedes
+ * marks a closed client `closed`; closed ones are dropped lazily when their identity connects again, so what is
+ * kept is bounded by the identities times their bound.
+ */
+function createLiveSessions() {
+  const byIdentity = new Map<string, Set<Client>>();
+  const byId = new Map<string, { identity: string; client: Client }>();
+  const isClosed = (c: Client) => (c as unknown as { closed?: boolean }).closed === true;
+  function prune(identity: string): Set<Client> {
+    const set = byIdentity.get(identity) ?? new Set<Client>();
+    for (const c of set)
+      if (isClosed(c)) {
+        set.delete(c);
+        if (byId.get(c.id)?.client === c) byId.delete(c.id);
+      }
+    byIdentity.set(identity, set);
+    return set;
+  }
+  return {
+    /** Live connections of `identity`, but for one with `clientId`: the new one replaces it (MQTT-3.1.4-2). */
+    count(identity: string, clientId: string): number {
+      let n = 0;
+      for (const c of prune(identity)) if (c.id !== clientId) n++;
+      return n;
+    },
+    add(identity: string, client: Client): void {
+      prune(identity).add(client);
+      byId.set(client.id, { identity, client });
+    },
+    liveOwner(clientId: string): string | undefined {
+      const e = byId.get(clientId);
+      return e && !isClosed(e.client) ? e.identity : undefined;
     },
   };
 }

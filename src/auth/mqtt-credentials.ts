@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { formatPath } from '../util/zod-error.ts';
+import type { ClientIdOwner } from './mqtt-acl.ts';
 import { isSecretHash } from './secret-hash.ts';
 import { KzmError } from '../util/errors.ts';
 
@@ -18,6 +19,11 @@ const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64 characters');
 
+/** An MQTT client id a device is set up with (printable ASCII, no spaces): Tasmota's DVES_5C1A2B, a Shelly's id. */
+export const clientIdSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII without spaces, at most 128 characters');
+
 export const identitySchema = z.strictObject({
   /** The MQTT username; for a meter, its registry id. */
   id,
@@ -30,6 +36,8 @@ export const identitySchema = z.strictObject({
     .string()
     .regex(/^\$7\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, "Mosquitto's $7$ form")
     .optional(),
+  /** Client ids reserved to this identity before its first connect (firmware ids, see README Security). */
+  clientIds: z.array(clientIdSchema).optional(),
   issuedAt: z.string(),
   revokedAt: z.string().optional(),
 });
@@ -82,6 +90,14 @@ export function readCredentialsFile(file: string): IdentityRecord[] {
     if (r.kind === 'gateway' && !r.meters?.length)
       throw new CredentialsFileError(`${file}: gateway "${r.id}" lists no meters`);
   }
+  const declared = new Map<string, string>();
+  for (const r of parsed.data.identities)
+    for (const c of r.clientIds ?? []) {
+      const other = declared.get(c) ?? (seen.has(c) && c !== r.id ? c : undefined);
+      if (other !== undefined && other !== r.id)
+        throw new CredentialsFileError(`${file}: client id "${c}" of "${r.id}" already belongs to "${other}"`);
+      declared.set(c, r.id);
+    }
   return parsed.data.identities;
 }
 
@@ -108,8 +124,11 @@ export interface IdentityTable {
   get(id: string): MqttIdentity | undefined;
   /** Usable identities (revoked ones not counted). */
   size(): number;
-  /** Ids of every identity and registered meter: a client id naming one of them is reserved to it. */
-  isReservedClientId(clientId: string): boolean;
+  /**
+   * Whom a client id is reserved to before anyone uses it: the service (its own ingest id), a registered meter
+   * (its id), an identity (its id, or one it declares in `clientIds`, revoked or not). undefined: not reserved.
+   */
+  clientIdOwner(clientId: string): ClientIdOwner | undefined;
   /** Re-read the file when its modification time changed; true when the table changed. */
   refresh(): boolean;
 }
@@ -122,11 +141,17 @@ export function createIdentityTable(opts: {
   file: string;
   meterIds: readonly string[];
   fixed?: readonly MqttIdentity[];
+  /** Client ids of the service's own sessions (mqtt.clientId): no identity may use them. */
+  serviceClientIds?: readonly string[];
   onError?: (err: Error) => void;
 }): IdentityTable {
   let stamp = '';
   let table = new Map<string, MqttIdentity>();
-  const reserved = new Set(opts.meterIds);
+  const meters = new Set(opts.meterIds);
+  const service = new Set(opts.serviceClientIds ?? []);
+  // Ids of every identity ever loaded: a revoked or removed identity's id stays its own.
+  const identityIds = new Set<string>();
+  let declared = new Map<string, string>();
   const stampOf = () => {
     try {
       const s = statSync(opts.file);
@@ -136,17 +161,33 @@ export function createIdentityTable(opts: {
     }
   };
   const load = (): void => {
-    const next = toIdentities(readCredentialsFile(opts.file));
+    const records = readCredentialsFile(opts.file);
+    const nextDeclared = new Map<string, string>();
+    for (const r of records)
+      for (const c of r.clientIds ?? []) {
+        if (meters.has(c) && !(r.kind === 'meter' ? [r.id] : (r.meters ?? [])).includes(c))
+          throw new CredentialsFileError(`${opts.file}: client id "${c}" of "${r.id}" is another meter's id`);
+        nextDeclared.set(c, r.id);
+      }
+    const next = toIdentities(records);
     for (const f of opts.fixed ?? []) next.set(f.id, f);
-    for (const k of next.keys()) reserved.add(k);
+    for (const r of records) identityIds.add(r.id);
+    for (const k of next.keys()) identityIds.add(k);
     table = next;
+    declared = nextDeclared;
   };
   stamp = stampOf();
   load();
   return {
     get: (k) => table.get(k),
     size: () => table.size,
-    isReservedClientId: (k) => reserved.has(k),
+    clientIdOwner(c) {
+      if (service.has(c)) return { kind: 'service' };
+      if (meters.has(c)) return { kind: 'meter', meterId: c };
+      if (identityIds.has(c)) return { kind: 'identity', identityId: c };
+      const d = declared.get(c);
+      return d === undefined ? undefined : { kind: 'identity', identityId: d };
+    },
     refresh() {
       const s = stampOf();
       if (s === stamp) return false;

@@ -2,9 +2,21 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { Registry } from '../registry/types.ts';
 import { isLoopbackHost } from './bind-check.ts';
+import { join } from 'node:path';
+import { loadClientIdBindings, type ClientIdBindings } from './mqtt-client-ids.ts';
 import { createIdentityTable, credentialsFilePath, type IdentityTable, type MqttIdentity } from './mqtt-credentials.ts';
 
-type Result = { ok: true; value: IdentityTable | undefined } | { ok: false; reason: string };
+/** The embedded broker's identities and the client ids they hold (first use, kept in the data dir). */
+export interface MqttIdentities {
+  readonly table: IdentityTable;
+  readonly bindings: ClientIdBindings;
+}
+
+type Result = { ok: true; value: MqttIdentities | undefined } | { ok: false; reason: string };
+
+export function clientIdsFilePath(dataDir: string): string {
+  return join(dataDir, 'mqtt-client-ids.json');
+}
 
 /**
  * Start-up check (phase 1) of the embedded broker's identities: the credentials file must be valid, and
@@ -36,10 +48,23 @@ export function prepareMqttIdentities(
       file,
       meterIds: registry.meters.map((m) => m.id),
       fixed,
+      serviceClientIds: [config.mqtt.clientId],
       onError: (err) => log.error({ err: err.message }, 'Credentials file is invalid; the previous identities stay.'),
     });
   } catch (err) {
     return { ok: false, reason: `${(err as Error).message}. Fix the file or issue credentials again.` };
+  }
+  let bindings: ClientIdBindings;
+  try {
+    bindings = loadClientIdBindings({
+      file: clientIdsFilePath(config.dataDir),
+      onWriteError: (err) => log.error({ err: err.message }, 'MQTT client id bindings could not be saved.'),
+    });
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `${(err as Error).message}. It records which identity owns each MQTT client id: restore it from a backup, or remove it to let ids be claimed again at their next use.`,
+    };
   }
   const exposed = !isLoopbackHost(config.mqtt.embeddedHost);
   if (exposed && !config.mqtt.allowAnonymous && table.size() === 0)
@@ -57,5 +82,5 @@ export function prepareMqttIdentities(
       { file },
       'No MQTT identities: every client will be refused. Run "kzmeter credentials issue <meter-id>" (see README, Security).',
     );
-  return { ok: true, value: table };
+  return { ok: true, value: { table, bindings } };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 
@@ -39,13 +39,24 @@ export function readMqttTls(config: Config): Result {
   };
 }
 
-/** An mqtts listener handing its connections to the broker; a bad key/cert pair fails here, at start. */
+/**
+ * An mqtts listener handing its connections to the broker; a bad key/cert pair fails here, at start. The broker's
+ * connect timer starts only once the handshake is done, so the handshake gets the same bound (Node's default is
+ * 120 s): a connection that has not finished it `handshakeTimeoutMs` after it opened is closed, as a silent plain one
+ * is (issue 21, F3). Bytes trickled into the handshake do not extend it.
+ */
 export async function listenTls(
-  handle: (socket: import('node:net').Socket) => void,
+  handle: (socket: Socket) => void,
   host: string,
   m: TlsMaterial,
+  handshakeTimeoutMs = 30_000,
 ): Promise<Server> {
-  const server = createTlsServer({ key: m.key, cert: m.cert, ...(m.ca && { ca: m.ca }) }, handle);
+  const server = createTlsServer(
+    { key: m.key, cert: m.cert, ...(m.ca && { ca: m.ca }), handshakeTimeout: handshakeTimeoutMs },
+    handle,
+  );
+  // Node reports an expired handshake as 'tlsClientError' and leaves the socket open (Node 20): close it.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(m.port, host, () => resolve());

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { binSchema } from '../registry/schema.ts';
-import { formatPath } from '../util/zod-error.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import { ROLES, type Role } from './roles.ts';
 import { generateSecret, hashSecret, isSecretHash, PASSWORD_COST } from './secret-hash.ts';
 import { KzmError } from '../util/errors.ts';
@@ -33,25 +33,7 @@ export class UsersFileError extends KzmError {
 export const usersFilePath = (dataDir: string) => join(dataDir, 'auth', 'users.json');
 
 export function readUsers(file: string): User[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new UsersFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new UsersFileError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = usersFileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    throw new UsersFileError(`${file}: ${formatPath(i.path) || 'top level'}: ${i.message}`);
-  }
-  return parsed.data.users;
+  return readJsonFile(file, usersFileSchema, (m) => new UsersFileError(m))?.users ?? [];
 }
 
 export function writeUsers(file: string, users: readonly User[]): void {

@@ -55,8 +55,17 @@ export function createEmbeddedBroker(opts: {
   /** An mqtts listener too; plainTcp false leaves only it. */
   tls?: TlsMaterial;
   plainTcp?: boolean;
+  /** Without auth: a retained status above this is not retained (with auth, its own bound applies). */
+  retainedMaxBytes?: number;
+  /** A connection without CONNECT (on mqtts: without a finished handshake) is closed after this (aedes: 30 s). */
+  connectTimeoutMs?: number;
 }): EmbeddedBroker {
   const { ingest, log } = opts;
+  // Without identities (library use) the same bound applies, minus the topic ownership.
+  const mayRetain = (client: Client | null, packet: PublishPacket, accepted: boolean) =>
+    opts.auth
+      ? opts.auth.mayRetain(client, packet, accepted)
+      : accepted && (packet.payload as Buffer).length <= (opts.retainedMaxBytes ?? 1024);
   let broker: Aedes | undefined;
   let server: Server | undefined;
   let port = opts.port;
@@ -115,6 +124,7 @@ export function createEmbeddedBroker(opts: {
     async start() {
       const auth = opts.auth;
       broker = await Aedes.createBroker({
+        ...(opts.connectTimeoutMs !== undefined && { connectTimeout: opts.connectTimeoutMs }),
         ...(auth && { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe }),
         authorizePublish(client: Client | null, packet: PublishPacket, callback: (err?: Error | null) => void) {
           if (packet.topic.startsWith('$')) {
@@ -130,7 +140,11 @@ export function createEmbeddedBroker(opts: {
           if (refused) return callback(refused);
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
           ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
-            () => callback(null),
+            (outcome) => {
+              // aedes stores the retained copy after this callback, from this packet: only an accepted status stays.
+              if (packet.retain) packet.retain = mayRetain(client, packet, outcome.statuses > 0 && !outcome.rejected);
+              callback(null);
+            },
             (err: unknown) => {
               log.error({ err, clientId: client?.id, topic: packet.topic }, 'Ingest failed; message not acknowledged.');
               callback(err as Error);
@@ -144,7 +158,7 @@ export function createEmbeddedBroker(opts: {
       );
       const live = broker as unknown as { clients: Record<string, Client> }; // aedes keeps it untyped
       if (auth) unwatch = watchRevocations(auth, () => Object.values(live.clients), log);
-      if (opts.tls) tlsServer = await listenTls(acceptConnection(broker), opts.host, opts.tls);
+      if (opts.tls) tlsServer = await listenTls(acceptConnection(broker), opts.host, opts.tls, opts.connectTimeoutMs);
       if (opts.plainTcp !== false) {
         server = createServer(acceptConnection(broker));
         await new Promise<void>((resolve, reject) => {

@@ -60,7 +60,7 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
 
   return {
     /** Register a QoS 1 message whose PUBACK must wait for `stored`. Call before the handleMessage callback. */
-    hold(messageId: number, stored: Promise<void>, bytes = 0): void {
+    hold(messageId: number, stored: Promise<unknown>, bytes = 0): void {
       const h: HeldAck = { messageId, bytes, ready: false, packet: undefined };
       held.push(h);
       heldBytes += bytes;

@@ -5,13 +5,15 @@ import { loadConfig } from '../config/load.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { cliAudit } from './audit.ts';
 
-export const CREDENTIALS_HELP = `Usage: kzmeter credentials <issue|rotate|revoke|list> [id] [--kind K] [--meters M] [--json] [--config FILE]
+export const CREDENTIALS_HELP = `Usage: kzmeter credentials <issue|rotate|revoke|list> [id] [--kind K] [--meters M] [--client-ids C] [--json] [--config FILE]
   MQTT identities of meters, gateways and monitors (hashes in <registryDir>/credentials.yaml or
   KZM_MQTT_CREDENTIALS_FILE). The secret is printed once; the running service picks up changes within 2 s.
   issue <id> [--kind meter|gateway|monitor] [--meters m1,m2]   new identity (meter: id = meter id)
   rotate <id>     new secret; the old one stops working and its connections are closed
   revoke <id>     the identity can no longer connect; live connections are closed
   list            identities, kinds, meters, dates (no hashes)
+  --client-ids C  issue, rotate: MQTT client ids only this identity may use, before its first connect
+                  (firmware ids such as Tasmota's DVES_5C1A2B; others are bound at first use, README Security)
   --json          print the result as JSON (username, password)
   --help          this help
   --config FILE   settings file (else KZM_* variables)
@@ -24,6 +26,7 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
     options: {
       kind: { type: 'string' },
       meters: { type: 'string' },
+      'client-ids': { type: 'string' },
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean' },
@@ -56,6 +59,7 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
     id,
     ...(v.kind !== undefined && { kind: v.kind as IdentityKind }),
     ...(v.meters !== undefined && { meters: v.meters.split(',').map((m) => m.trim()) }),
+    ...(v['client-ids'] !== undefined && { clientIds: v['client-ids'].split(',').map((c) => c.trim()) }),
     meterIds: new Set(registry.meters.map((m) => m.id)),
   });
   cliAudit(config.dataDir, {
@@ -72,6 +76,6 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
 }
 
 function describe(r: ReturnType<typeof listCredentials>[number]): string {
-  const meters = r.meters ? ` meters=${r.meters.join(',')}` : '';
+  const meters = `${r.meters ? ` meters=${r.meters.join(',')}` : ''}${r.clientIds ? ` client-ids=${r.clientIds.join(',')}` : ''}`;
   return `${r.id}\t${r.kind}${meters}\tissued ${r.issuedAt}${r.revokedAt ? `\trevoked ${r.revokedAt}` : ''}`;
 }

@@ -59,6 +59,13 @@ export const configSchema = z.strictObject({
       credentialsFile: z.string().min(1).optional(),
       /** Embedded broker: the plain TCP listener (embeddedPort); false leaves only mqtts. */
       plainTcp: z.boolean().default(true),
+      /** Embedded broker: a connection that has not sent CONNECT (on mqtts: not finished its TLS handshake) this
+       *  long after it opened is closed. */
+      connectTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      /** Embedded broker: a retained status larger than this is delivered but not retained. */
+      retainedMaxBytes: z.number().int().min(16).max(65_536).default(1024),
+      /** Embedded broker: live connections one identity may hold (a gateway: at least one per meter it carries). */
+      maxConnectionsPerIdentity: z.number().int().min(1).max(100_000).default(8),
       /** Embedded broker: an mqtts listener (PEM files). */
       tls: z
         .strictObject({

@@ -23,12 +23,20 @@ export interface IngestOptions {
   listeners?: readonly StoredReadingsListener[];
 }
 
+/** What one message turned out to be, once stored (the embedded broker retains only an accepted status). */
+export interface IngestOutcome {
+  /** Status events it carried and that were accepted. */
+  readonly statuses: number;
+  /** Readings or the message itself were rejected (any reason). */
+  readonly rejected: boolean;
+}
+
 export interface IngestPipeline {
   /**
    * Handle one MQTT message. Resolves once everything it carried (accepted readings, status events,
    * rejection records) is stored: only then may the message be acknowledged. Never rejects.
    */
-  handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<void>;
+  handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<IngestOutcome>;
   // meta.retain: the message is a broker's replay of a retained message on subscribe (external broker only).
   /** Log what the rejection log held back; stop its timer. */
   stop(): void;
@@ -138,6 +146,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
         if (!meta.retain) metrics.statusAccepted.inc({ state: s.state });
         live.onStatus(s, s.tsMs ?? receivedMs);
       }
+      return { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,4 +77,18 @@ ${conf(dir)}
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Debian's mosquitto, started as root, drops to this user: the one `broker-config --owner` must name. */
+export const MOSQUITTO_USER = 'mosquitto';
+
+/** `--owner mosquitto` when the tests run as root (mosquitto then drops to its user); else nothing is needed. */
+export function brokerConfigOwnerArgs(): string[] {
+  if (process.getuid?.() !== 0) return [];
+  try {
+    execFileSync('id', ['-u', MOSQUITTO_USER], { stdio: 'ignore' });
+    return ['--owner', MOSQUITTO_USER];
+  } catch {
+    return [];
+  }
 }

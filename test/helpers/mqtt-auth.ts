@@ -12,7 +12,7 @@ export interface IssuedCredential {
 export async function issueCredentials(
   file: string,
   registry: Registry,
-  specs: readonly { id: string; kind?: IdentityKind; meters?: string[] }[],
+  specs: readonly { id: string; kind?: IdentityKind; meters?: string[]; clientIds?: string[] }[],
 ): Promise<Record<string, IssuedCredential>> {
   const meterIds = new Set(registry.meters.map((m) => m.id));
   const out: Record<string, IssuedCredential> = {};

@@ -32,7 +32,7 @@ describe('external subscriber: unacknowledged window in bytes', () => {
     const ingest: IngestPipeline = {
       handle: (_topic, payload) => {
         handled.push(payload.length);
-        return new Promise<void>((r) => releases.push(r));
+        return new Promise((r) => releases.push(() => r({ statuses: 0, rejected: false })));
       },
       stop() {},
     };

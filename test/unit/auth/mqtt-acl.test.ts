@@ -3,6 +3,7 @@ import {
   canPublish,
   canSubscribe,
   canWill,
+  canRetain,
   clientIdAllowed,
   type DeviceTopics,
   type Principal,
@@ -88,11 +89,55 @@ describe('MQTT topic rights', () => {
   });
 
   it('a client id naming another identity or meter is refused (no session take-over)', () => {
-    const reserved = (id: string) => ['m1', 'm2', 'm3', 'gw'].includes(id);
-    expect(clientIdAllowed(meter, 'm1', reserved)).toBe(true);
-    expect(clientIdAllowed(meter, 'm2', reserved)).toBe(false);
-    expect(clientIdAllowed(meter, 'any-free-id', reserved)).toBe(true);
-    expect(clientIdAllowed(gateway, 'm2', reserved)).toBe(true);
-    expect(clientIdAllowed(gateway, 'm1', reserved)).toBe(false);
+    const m = (meterId: string) => ({ kind: 'meter', meterId }) as const;
+    expect(clientIdAllowed(meter, m('m1'))).toBe(true);
+    expect(clientIdAllowed(meter, m('m2'))).toBe(false);
+    expect(clientIdAllowed(meter, undefined)).toBe(true);
+    expect(clientIdAllowed(gateway, m('m2'))).toBe(true);
+    expect(clientIdAllowed(gateway, m('m1'))).toBe(false);
+    expect(clientIdAllowed(gateway, { kind: 'identity', identityId: 'gw' })).toBe(true);
+  });
+
+  it("F1: a client id bound to another identity (first use or declared) or the service's own is refused", () => {
+    expect(clientIdAllowed(meter, { kind: 'identity', identityId: 'm5' })).toBe(false);
+    expect(clientIdAllowed(meter, { kind: 'identity', identityId: 'm1' })).toBe(true);
+    expect(clientIdAllowed(meter, { kind: 'service' })).toBe(false);
+    expect(clientIdAllowed({ kind: 'lab' }, { kind: 'service' })).toBe(true);
+  });
+
+  it.each([
+    { name: 'own status, accepted', p: meter, topic: 'meters/m1/status', bytes: 7, accepted: true, ok: true },
+    { name: 'own status, rejected payload', p: meter, topic: 'meters/m1/status', bytes: 7, accepted: false, ok: false },
+    {
+      name: 'own status, above the bound',
+      p: meter,
+      topic: 'meters/m1/status',
+      bytes: 1025,
+      accepted: true,
+      ok: false,
+    },
+    { name: 'own status cleared (empty)', p: meter, topic: 'meters/m1/status', bytes: 0, accepted: false, ok: true },
+    { name: 'own reading topic', p: meter, topic: 'meters/m1/reading', bytes: 7, accepted: true, ok: false },
+    {
+      name: 'F2: own tree, any topic (y<n>)',
+      p: meter,
+      topic: 'meters/m1/y1',
+      bytes: 204_800,
+      accepted: false,
+      ok: false,
+    },
+    { name: "another meter's status", p: meter, topic: 'meters/m2/status', bytes: 7, accepted: true, ok: false },
+    { name: "device's LWT", p: meter, topic: 'tele/plug1/LWT', bytes: 7, accepted: true, ok: true },
+    {
+      name: 'lab, any status topic',
+      p: { kind: 'lab' } as const,
+      topic: 'meters/x/status',
+      bytes: 7,
+      accepted: true,
+      ok: true,
+    },
+    { name: 'lab, a non-status topic', p: { kind: 'lab' } as const, topic: 'a/b', bytes: 7, accepted: true, ok: false },
+  ])('retain: $name -> $ok', ({ p, topic, bytes, accepted, ok }) => {
+    expect(canRetain(p, topic, bytes, { maxBytes: 1024, accepted, devices }).ok).toBe(ok);
   });
 });

@@ -61,9 +61,9 @@ const OPTIONS: Record<string, string[]> = {
   verify: ['--period', '--taxpayer', '--version', '--config', '--help'],
   periods: ['--config', '--help'],
   rollup: ['--period', '--from', '--to', '--site', '--config', '--help'],
-  credentials: ['--kind', '--meters', '--json', '--config', '--help'],
+  credentials: ['--kind', '--meters', '--client-ids', '--json', '--config', '--help'],
   users: ['--role', '--taxpayer', '--config', '--help'],
-  'broker-config': ['--out', '--config', '--help'],
+  'broker-config': ['--out', '--owner', '--config', '--help'],
 };
 
 describe('kzmeter CLI conventions', () => {

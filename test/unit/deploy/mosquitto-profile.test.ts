@@ -194,6 +194,7 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
 
   it('SIGHUP copies regenerated files and reloads them: a newly issued meter connects, sessions stay', async () => {
     const added = await issueCredentials(credFile(), registry, [{ id: 'ekb-1-m02' }]);
+    Object.assign(creds, added);
     await brokerConfig();
     const opts = { clientId: 'ekb-1-m02', ca: readFileSync(pki.ca), ...added['ekb-1-m02']! };
     expect([4, 5]).toContain(await tryConnect(tlsUrl, opts));
@@ -225,6 +226,22 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
     const ingest = clients.filter((x) => x.options.clientId?.startsWith('kzmeter-ingest'));
     expect(ingest.length).toBe(2);
     expect(ingest.every((x) => x.connected)).toBe(true);
+  });
+
+  it("F5: a meter on the TLS listener sending an ingester's client id gets its own session; the ingester keeps its", async () => {
+    const ingest1 = clients.find((x) => x.options.clientId === 'kzmeter-ingest-1')!;
+    const m = await connect(tlsUrl, {
+      clientId: 'kzmeter-ingest-1',
+      clean: true,
+      ca: readFileSync(pki.ca),
+      ...creds['ekb-1-m02']!,
+    });
+    // Mosquitto named the session after the username: a round trip on the meter's own topic, then the ingester
+    await m.subscribeAsync('meters/ekb-1-m02/#', { qos: 1 });
+    const echo = new Promise<void>((r) => m.once('message', () => r()));
+    await m.publishAsync('meters/ekb-1-m02/reading', JSON.stringify({ ts: 1_751_328_000_000, kwh: 1 }), { qos: 1 });
+    await echo;
+    expect(ingest1.connected).toBe(true);
   });
 
   it("compose's healthcheck sees Mosquitto listening (without connecting to it)", () => {
