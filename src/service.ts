@@ -36,6 +36,7 @@ import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
 import { createWriteApi } from './store/write-api.ts';
+import { redactUrl } from './util/redact.ts';
 
 export interface Service {
   readonly httpUrl: string;
@@ -410,8 +411,8 @@ export function createService(
       log.info(
         {
           http: httpUrl,
-          broker: this.brokerUrl,
-          influx: target.url,
+          broker: redactUrl(this.brokerUrl),
+          influx: redactUrl(target.url),
           meters: registry.meters.length,
           heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
         },

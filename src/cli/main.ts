@@ -2,6 +2,7 @@
 import { ConfigError } from '../config/load.ts';
 import { RegistryError } from '../registry/load.ts';
 import { packageVersion } from '../util/version.ts';
+import { redactSecrets } from '../util/redact.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
 import { auditVerifyMain } from './audit.ts';
@@ -112,15 +113,16 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError || err instanceof RegistryError)
-      console.error(`${err.message}\n\nFix the above and start again.`);
+      console.error(redactSecrets(`${err.message}\n\nFix the above and start again.`));
     else if (
       err instanceof Error &&
       err.name.endsWith('Error') &&
       !(err instanceof TypeError) &&
       !(err instanceof RangeError)
     )
-      console.error(`${err.name}: ${err.message}`);
-    else console.error(err);
+      console.error(redactSecrets(`${err.name}: ${err.message}`));
+    // An unexpected error's stack may quote a URL with its credentials: printed through the same redaction.
+    else console.error(redactSecrets(err instanceof Error ? (err.stack ?? String(err)) : String(err)));
     process.exitCode = 1;
   },
 );

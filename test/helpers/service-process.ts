@@ -17,7 +17,11 @@ export interface ServiceProcess {
   kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Last lines the service logged (for failure messages). */
   logTail(): string;
+  /** Everything the process wrote so far (up to 4 MB each): stdout (the JSON log) and stderr (the terminal). */
+  output(): { stdout: string; stderr: string };
 }
+
+const OUTPUT_MAX = 4 * 1024 * 1024;
 
 /** A memory field of a process from /proc/<pid>/status, in kB; 0 when gone. */
 export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -54,6 +58,10 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
+  const out = { stdout: '', stderr: '' };
+  const keep = (k: 'stdout' | 'stderr', d: Buffer) => {
+    if (out[k].length < OUTPUT_MAX) out[k] += d.toString();
+  };
   let httpUrl = '';
   let peak = 0;
   const sample = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 100);
@@ -63,6 +71,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
   const started = new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
+      keep('stdout', d);
       buf += d.toString();
       tail = (tail + d.toString()).slice(-4000);
       let i: number;
@@ -74,7 +83,10 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
         resolve();
       }
     });
-    child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => {
+      keep('stderr', d);
+      tail = (tail + d.toString()).slice(-4000);
+    });
     void exited.then(() => reject(new Error(`service exited before it started: ${tail}`)));
     setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms: ${tail}`)), timeoutMs).unref();
   });
@@ -97,5 +109,6 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
       clearTimeout(force);
     },
     logTail: () => tail,
+    output: () => ({ ...out }),
   };
 }
