@@ -32,6 +32,7 @@ import { createRollups, type Rollups } from './rollup/index.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
 import { createLocalInflux } from './store/local-influxd.ts';
+import { localInfluxCredentials } from './store/local-influx-credentials.ts';
 import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
@@ -111,17 +112,22 @@ async function prepare(
     );
   }
   let url = config.influx.url;
+  let influxConfig = config.influx;
   if (!url) {
+    // The local influxd runs with authentication on: its generated admin is the service's InfluxDB user.
+    const admin = localInfluxCredentials(config.dataDir);
     const local = createLocalInflux({
       dataDir: join(config.dataDir, 'influxdb'),
       bin: config.influx.influxdPath,
       log: log.child({ component: 'influxd' }),
+      admin,
     });
     stops.unshift(() => local.stop());
     await local.start();
     url = local.url;
+    influxConfig = { ...config.influx, username: admin.username, password: admin.password };
   }
-  const target = influxTarget(config.influx, url);
+  const target = influxTarget(influxConfig, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
   return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };

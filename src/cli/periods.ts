@@ -17,8 +17,7 @@ import { loadConfig } from '../config/load.ts';
 import { loadTariffs } from '../fees/index.ts';
 import { type ExportFormat, type PeriodService, createPeriodService } from '../periods/period-service.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { influxTarget } from '../store/influx-target.ts';
-import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
+import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
 import { cliAudit } from './audit.ts';
 
@@ -85,14 +84,14 @@ const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 /** The period service the CLI works with; `deps` lets tests hand in their own. */
 export async function cliPeriodService(configFile?: string): Promise<PeriodService> {
   const config = loadConfig(configFile ? { file: configFile } : {});
-  const url = influxUrlOf(config);
-  if (!url) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
+  const target = influxTargetOf(config);
+  if (!target) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
   return createPeriodService({
     registry: loadRegistry(config.registryDir),
     tariffs: tariffs.value,
-    target: influxTarget(config.influx, url),
+    target,
     dataDir: config.dataDir,
     ...feeSettings(config),
   });
