@@ -27,6 +27,7 @@ import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { seedLiveState } from './live/live-seed.ts';
 import { createLiveState, type LiveState } from './live/live-state.ts';
 import { createPeriodService } from './periods/period-service.ts';
+import { createAlteredAlarm } from './periods/snapshot-integrity.ts';
 import type { Registry } from './registry/types.ts';
 import { createRollups, type Rollups } from './rollup/index.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
@@ -318,7 +319,20 @@ export function createService(
   async function startHttp(tariffs: TariffSet, people: HttpAuthSetup): Promise<void> {
     const beforeRead = () => rollups.flush(30_000);
     const fees = feeSettings(config);
-    const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
+    const onAltered = createAlteredAlarm({
+      metrics: metrics.registry,
+      audit: people.audit,
+      log: log.child({ component: 'periods' }),
+    });
+    const periods = createPeriodService({
+      registry,
+      tariffs,
+      target,
+      dataDir: config.dataDir,
+      beforeRead,
+      onAltered,
+      ...fees,
+    });
     const plugins = [
       ledgerRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees }),
       periodRoutes({ periods }),

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'user-token',
   'user-password',
   'login-failed',
+  // a use of a period snapshot refused because its content no longer matches its digest (issue 21 F6)
+  'snapshot-altered',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

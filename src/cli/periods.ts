@@ -20,6 +20,7 @@ import { loadRegistry } from '../registry/load.ts';
 import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
 import { cliAudit } from './audit.ts';
+import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
@@ -94,6 +95,12 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
     target,
     dataDir: config.dataDir,
     ...feeSettings(config),
+    // A refused use of an altered snapshot is audited as the operating-system user (the message goes to stderr).
+    onAltered: (e) =>
+      cliAudit(config.dataDir, {
+        action: 'snapshot-altered',
+        what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
+      }),
   });
 }
 
@@ -126,9 +133,10 @@ export async function periodsMain(
   const period = v.period ?? '';
   const by = v.by ?? userInfo().username;
   const opts = { ...(v.taxpayer && { taxpayer: v.taxpayer }), ...(version && { version }) };
-  const failed = (r: { status: number; reason: string }) => {
+  const failed = (r: { status: number; reason: string; code?: string }) => {
     console.error(r.reason);
-    return r.status >= 500 ? 1 : 2;
+    // An altered snapshot is a failed check (as verify's difference), not a bad command line.
+    return r.status >= 500 || r.code === SNAPSHOT_ALTERED ? 1 : 2;
   };
   switch (sub) {
     case 'periods':

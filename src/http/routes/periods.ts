@@ -57,7 +57,7 @@ const actor = (req: FastifyRequest): string | undefined =>
   req.principal && req.principal.via !== 'lab' ? req.principal.name : undefined;
 
 function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown {
-  if (!r.ok) return reply.status(r.status).send({ error: r.reason });
+  if (!r.ok) return reply.status(r.status).send({ error: r.reason, ...(r.code && { code: r.code }) });
   return reply.status(status).send(r.value);
 }
 
@@ -141,7 +141,8 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
           ...(q.data.version && { version: q.data.version }),
         };
         const { period, file } = req.params;
-        if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null));
+        const by = req.principal?.name;
+        if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null, by));
         if (file === 'preview') return send(reply, await svc.preview(period, q.data.taxpayer ?? null));
         if (file === 'verify') return send(reply, await svc.verify(period, opts));
         const format = FILES[file];
@@ -149,7 +150,7 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
           return reply.status(404).send({
             error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify`,
           });
-        const r = await svc.export(period, format, opts);
+        const r = await svc.export(period, format, { ...opts, ...(by && { by }) });
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
         return reply

@@ -20,7 +20,13 @@ export const documentedInput: object = {
 
 /** The one error shape of every error answer (our routes, validation, 404, 5xx). */
 export const errorSchema = z
-  .strictObject({ error: z.string().describe('What went wrong, as a sentence') })
+  .strictObject({
+    error: z.string().describe('What went wrong, as a sentence'),
+    code: z
+      .string()
+      .optional()
+      .describe('Where a client may act on it: snapshot-altered (a period snapshot no longer matches its digest)'),
+  })
   .describe('Error');
 
 /** Error answers for these status codes. */
