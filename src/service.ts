@@ -331,6 +331,7 @@ export function createService(
       dataDir: config.dataDir,
       beforeRead,
       onAltered,
+      auditHead: () => people.audit.head(),
       ...fees,
     });
     const plugins = [

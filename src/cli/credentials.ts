@@ -58,7 +58,7 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
     ...(v.meters !== undefined && { meters: v.meters.split(',').map((m) => m.trim()) }),
     meterIds: new Set(registry.meters.map((m) => m.id)),
   });
-  cliAudit(config.dataDir, {
+  cliAudit(config, {
     action: `credential-${change.action}`,
     what: { identity: change.id, kind: change.kind, file },
   });

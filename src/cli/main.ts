@@ -5,7 +5,7 @@ import { packageVersion } from '../util/version.ts';
 import { redactSecrets } from '../util/redact.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
-import { auditVerifyMain } from './audit.ts';
+import { auditKeyMain, auditVerifyMain } from './audit.ts';
 import { brokerConfigMain } from './broker-config.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
@@ -40,6 +40,10 @@ const COMMANDS: Record<string, Command> = {
       a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
         ? periodsMain('verify', a)
         : auditVerifyMain(a),
+  },
+  'audit-key': {
+    summary: "rotate or list the audit trail's HMAC keys (kept apart from the log)",
+    run: (argv) => auditKeyMain(argv),
   },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },

@@ -19,7 +19,7 @@ import { type ExportFormat, type PeriodService, createPeriodService } from '../p
 import { loadRegistry } from '../registry/load.ts';
 import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
-import { cliAudit } from './audit.ts';
+import { cliAudit, cliAuditHead } from './audit.ts';
 import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
@@ -95,9 +95,10 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
     target,
     dataDir: config.dataDir,
     ...feeSettings(config),
+    auditHead: () => cliAuditHead(config),
     // A refused use of an altered snapshot is audited as the operating-system user (the message goes to stderr).
     onAltered: (e) =>
-      cliAudit(config.dataDir, {
+      cliAudit(config, {
         action: 'snapshot-altered',
         what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
       }),
@@ -129,7 +130,7 @@ export async function periodsMain(
   // The audit trail records what the command line did as the operating-system user (not for injected services).
   const audit = service
     ? () => {}
-    : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}).dataDir, input);
+    : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}), input);
   const period = v.period ?? '';
   const by = v.by ?? userInfo().username;
   const opts = { ...(v.taxpayer && { taxpayer: v.taxpayer }), ...(version && { version }) };

@@ -55,6 +55,8 @@ export interface PeriodServiceDeps {
   readonly roundingOverride?: RoundingRule;
   /** Told of every use refused because a snapshot was altered (the service counts and audits it). */
   readonly onAltered?: OnAltered;
+  /** The audit trail's head, recorded in each new snapshot. */
+  readonly auditHead?: () => { seq: number; hash: string };
 }
 
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
@@ -240,6 +242,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           closedAtMs: now(),
           reason: req.reason ?? null,
           ...(needs.length > 0 && ack && { acknowledgement: { by: req.closedBy, reason: ack, items: [...needs] } }),
+          ...(deps.auditHead && { auditHead: deps.auditHead() }),
           previousVersions,
           registryVersion: deps.registry.version,
           tariffs: deps.tariffs,
