@@ -131,8 +131,8 @@ export function authPlugin(deps: HttpAuthDeps) {
       if (req.headers.origin !== undefined && crossSite(req)) return deny(reply, 403, 'cross-site login refused');
       const body = loginBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: describeIssues(body.error, 'body') });
-      const keys = [`ip:${req.ip}`, `user:${body.data.username}`];
-      const wait = deps.limiter.blockedForS(keys);
+      const { username } = body.data;
+      const wait = deps.limiter.blockedForS(req.ip, username);
       if (wait > 0)
         return reply
           .status(429)
@@ -140,11 +140,11 @@ export function authPlugin(deps: HttpAuthDeps) {
           .send({ error: `too many failed logins: try again in ${wait} s` });
       const p = await deps.authenticator.checkLogin(body.data.username, body.data.password);
       if (!p) {
-        deps.limiter.fail(keys);
+        deps.limiter.fail(req.ip, username);
         deps.audit?.append({ action: 'login-failed', who: body.data.username, what: { ip: req.ip } });
         return deny(reply, 401, 'wrong user name or password');
       }
-      deps.limiter.succeed(keys);
+      deps.limiter.succeed(req.ip, username);
       const s = deps.sessions.create(p.name);
       const secure = req.protocol === 'https' ? '; Secure' : '';
       const maxAge = Math.round((s.expiresMs - Date.now()) / 1000);
