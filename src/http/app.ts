@@ -14,6 +14,8 @@ import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { packageVersion } from '../util/version.ts';
 import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
+import { scopeMetricsText } from './plugins/taxpayer-scope.ts';
+import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 
@@ -137,9 +139,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         produces: ['text/plain'],
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       void reply.header('content-type', deps.metrics.registry.contentType);
-      return deps.metrics.registry.metrics();
+      const text = await deps.metrics.registry.metrics();
+      const bin = req.principal?.taxpayer;
+      return bin === undefined ? text : scopeMetricsText(text, scopeRegistry(deps.registry, bin));
     },
   );
   for (const p of deps.plugins ?? []) await p(app);

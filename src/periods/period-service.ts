@@ -120,6 +120,14 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     );
   }
 
+  /** Every taxpayer's name for a close of all; for one taxpayer's close, only the names of its meters' taxpayers. */
+  const namesOf = (bin: string | null, pm: PeriodMeters): Record<string, string> => {
+    const bins = bin === null ? undefined : new Set(pm.meters.map((m) => m.facts.taxpayerBin));
+    return Object.fromEntries(
+      deps.registry.taxpayers.filter((t) => !bins || bins.has(t.bin)).map((t) => [t.bin, t.name]),
+    );
+  };
+
   const previewOf = (pm: PeriodMeters, lines: Parameters<typeof closePreview>[1]): ClosePreview =>
     closePreview(
       pm.meters.map((m) => m.facts.meterId),
@@ -203,7 +211,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
           ...previewOf(r.value.pm, lines),
-          taxpayerNames: Object.fromEntries(deps.registry.taxpayers.map((t) => [t.bin, t.name])),
+          taxpayerNames: namesOf(r.value.scope.taxpayer, r.value.pm),
         },
       };
     },
