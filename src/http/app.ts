@@ -15,6 +15,7 @@ import type { Registry } from '../registry/types.ts';
 import { packageVersion } from '../util/version.ts';
 import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
 import { scopeMetricsText } from './plugins/taxpayer-scope.ts';
+import { BODY_LIMIT_BYTES, boundedJsonBodies } from './plugins/json-body.ts';
 import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
@@ -115,11 +116,13 @@ async function apiDocs(app: FastifyInstance): Promise<void> {
 /** The HTTP app without listen(): tests inject requests, `serve` listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   errorHandling(app, deps.log);
+  boundedJsonBodies(app);
   // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
   if (deps.auth) await authPlugin(deps.auth)(app);
   await apiDocs(app);

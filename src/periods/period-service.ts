@@ -59,6 +59,11 @@ export interface PeriodServiceDeps {
   readonly auditHead?: () => { seq: number; hash: string };
 }
 
+/** A close's or reopen's reason and acknowledgement, at most (issue 21: a 900 KB reason was frozen). */
+export const MAX_REASON_CHARS = 2000;
+const tooLong = (what: string, text: string | null | undefined) =>
+  (text?.length ?? 0) > MAX_REASON_CHARS ? fail(400, `${what}: at most ${MAX_REASON_CHARS} characters`) : undefined;
+
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
 export const EXPORT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
@@ -224,6 +229,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       /** Why the period is closed although the preview asked for an acknowledgement. */
       acknowledgement?: string | null;
     }): Promise<PeriodResult<{ snapshot: PeriodSnapshot; created: boolean }>> {
+      const long = tooLong('reason', req.reason) ?? tooLong('acknowledgement', req.acknowledgement);
+      if (long) return long;
       const r = resolveEnded(req.period, req.taxpayer);
       if (!r.ok) return r;
       const { period, scope, pm } = r.value;
@@ -274,6 +281,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       reason?: string | null;
     }): Promise<PeriodResult<{ reopenedVersion: number }>> {
       if (!req.reason || !req.reason.trim()) return fail(400, 'a reason is required to reopen a closed period');
+      const long = tooLong('reason', req.reason);
+      if (long) return long;
       return serial(async () => {
         const c = closed(req.period, req.taxpayer, undefined, { use: 'reopen', by: req.reopenedBy });
         if (!c.ok) return c;

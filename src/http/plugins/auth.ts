@@ -22,6 +22,7 @@ import type { Registry } from '../../registry/types.ts';
 import { describeIssues } from '../../util/zod-error.ts';
 import { DEFAULT_WEB_DIR } from '../dashboard/assets.ts';
 import { checkTaxpayerBody, checkTaxpayerQuery } from './taxpayer-scope.ts';
+import { LOGIN_BODY_LIMIT_BYTES } from './json-body.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -127,7 +128,7 @@ export function authPlugin(deps: HttpAuthDeps) {
       for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage);
     });
-    app.post('/api/login', async (req, reply) => {
+    app.post('/api/login', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       if (req.headers.origin !== undefined && crossSite(req)) return deny(reply, 403, 'cross-site login refused');
       const body = loginBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: describeIssues(body.error, 'body') });
@@ -154,7 +155,7 @@ export function authPlugin(deps: HttpAuthDeps) {
       );
       return { name: p.name, role: p.role, taxpayer: p.taxpayer ?? null };
     });
-    app.post('/api/logout', async (req, reply) => {
+    app.post('/api/logout', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       const sid = req.headers.cookie?.match(new RegExp(`${SESSION_COOKIE}=([^;\\s]+)`))?.[1];
       if (sid) deps.sessions.delete(sid);
       void reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);

@@ -13,21 +13,29 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
-import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/period-service.ts';
+import {
+  type ExportFormat,
+  MAX_REASON_CHARS,
+  type PeriodResult,
+  type PeriodService,
+} from '../../periods/period-service.ts';
 
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
 const closeBody = z.strictObject({
   taxpayer: bin.optional(),
   /** Ignored when the request is authenticated: the user closes (lab mode only: who closes). */
-  closedBy: z.string().trim().min(1, 'closedBy: who closes the period').optional(),
-  reason: z.string().optional(),
+  closedBy: z.string().trim().min(1, 'closedBy: who closes the period').max(200).optional(),
+  reason: z.string().max(MAX_REASON_CHARS, `reason: at most ${MAX_REASON_CHARS} characters`).optional(),
   /** Required (a reason) when the preview lists meters without readings or a large substituted share. */
-  acknowledgement: z.string().max(2000, 'acknowledgement: at most 2000 characters').optional(),
+  acknowledgement: z
+    .string()
+    .max(MAX_REASON_CHARS, `acknowledgement: at most ${MAX_REASON_CHARS} characters`)
+    .optional(),
 });
 const reopenBody = z.strictObject({
   taxpayer: bin.optional(),
-  reopenedBy: z.string().trim().min(1).optional(),
-  reason: z.string().optional(),
+  reopenedBy: z.string().trim().min(1).max(200).optional(),
+  reason: z.string().max(MAX_REASON_CHARS, `reason: at most ${MAX_REASON_CHARS} characters`).optional(),
 });
 const exportQuery = z.strictObject({ taxpayer: bin.optional(), version: z.coerce.number().int().min(1).optional() });
 const FILES: Record<string, ExportFormat> = {
