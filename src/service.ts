@@ -27,16 +27,19 @@ import { startIngestProgressLog } from './ingest/progress-log.ts';
 import { seedLiveState } from './live/live-seed.ts';
 import { createLiveState, type LiveState } from './live/live-state.ts';
 import { createPeriodService } from './periods/period-service.ts';
+import { createAlteredAlarm } from './periods/snapshot-integrity.ts';
 import type { Registry } from './registry/types.ts';
 import { createRollups, type Rollups } from './rollup/index.ts';
 import { createBatchWriter, type BatchWriter } from './store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from './store/influx-target.ts';
 import { createLocalInflux } from './store/local-influxd.ts';
+import { localInfluxCredentials } from './store/local-influx-credentials.ts';
 import { pingInflux } from './store/ping.ts';
 import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
 import { createWriteApi } from './store/write-api.ts';
 import { KzmError } from './util/errors.ts';
+import { redactUrl } from './util/redact.ts';
 
 export interface Service {
   readonly httpUrl: string;
@@ -110,17 +113,22 @@ async function prepare(
     );
   }
   let url = config.influx.url;
+  let influxConfig = config.influx;
   if (!url) {
+    // The local influxd runs with authentication on: its generated admin is the service's InfluxDB user.
+    const admin = localInfluxCredentials(config.dataDir);
     const local = createLocalInflux({
       dataDir: join(config.dataDir, 'influxdb'),
       bin: config.influx.influxdPath,
       log: log.child({ component: 'influxd' }),
+      admin,
     });
     stops.unshift(() => local.stop());
     await local.start();
     url = local.url;
+    influxConfig = { ...config.influx, username: admin.username, password: admin.password };
   }
-  const target = influxTarget(config.influx, url);
+  const target = influxTarget(influxConfig, url);
   await waitForInflux(target, 30_000);
   if (config.influx.createIfMissing) await ensureDatabase(target, log);
   return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
@@ -320,7 +328,21 @@ export function createService(
   async function startHttp(tariffs: TariffSet, people: HttpAuthSetup): Promise<void> {
     const beforeRead = () => rollups.flush(30_000);
     const fees = feeSettings(config);
-    const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
+    const onAltered = createAlteredAlarm({
+      metrics: metrics.registry,
+      audit: people.audit,
+      log: log.child({ component: 'periods' }),
+    });
+    const periods = createPeriodService({
+      registry,
+      tariffs,
+      target,
+      dataDir: config.dataDir,
+      beforeRead,
+      onAltered,
+      auditHead: () => people.audit.head(),
+      ...fees,
+    });
     const plugins = [
       ledgerRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees }),
       periodRoutes({ periods }),
@@ -411,8 +433,8 @@ export function createService(
       log.info(
         {
           http: httpUrl,
-          broker: this.brokerUrl,
-          influx: target.url,
+          broker: redactUrl(this.brokerUrl),
+          influx: redactUrl(target.url),
           meters: registry.meters.length,
           heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
         },

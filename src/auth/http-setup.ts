@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { auditLogPath, createAuditLog, type AuditLog } from './audit-log.ts';
+import { AuditKeyError } from './audit-keys.ts';
 import { isLoopbackHost } from './bind-check.ts';
 import { createAuthenticator } from './principal.ts';
 import { createLoginLimiter, createSessions } from './sessions.ts';
@@ -45,7 +46,13 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       ok: false,
       reason: `HTTP binds to ${config.http.host} (not loopback) and no users exist in ${file}. Create one first: "kzmeter users add admin --role admin" (prints its API token once).`,
     };
-  const audit = createAuditLog(auditLogPath(config.dataDir));
+  const audit = createAuditLog(auditLogPath(config.dataDir), { keyFile: config.audit.keyFile });
+  try {
+    audit.ensureKey();
+  } catch (err) {
+    if (err instanceof AuditKeyError) return { ok: false, reason: err.message };
+    throw err;
+  }
   const createFirstAdmin = async (): Promise<string> => {
     const { token } = await addUser(file, { name: 'admin', role: 'admin' });
     audit.append({ who: 'kzmeter (first start)', action: 'user-add', what: { name: 'admin', role: 'admin' } });

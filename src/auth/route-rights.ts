@@ -48,7 +48,8 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
   { method: 'GET', url: '/openapi.json', role: 'public', scope: 'none', samples: ['/openapi.json'] },
   { method: 'GET', url: '/docs', role: 'public', scope: 'none', samples: ['/docs', '/docs/json'] },
   { method: 'GET', url: '/api/session', role: 'viewer', scope: 'none', samples: ['/api/session'] },
-  { method: 'GET', url: '/metrics', role: 'operator', scope: 'none', samples: ['/metrics'] },
+  // per-meter series only for a taxpayer-bound user's meters
+  { method: 'GET', url: '/metrics', role: 'operator', scope: 'filtered', samples: ['/metrics'] },
   { method: 'GET', url: '/api/meters', role: 'viewer', scope: 'filtered', samples: ['/api/meters'] },
   { method: 'GET', url: '/api/ledger', role: 'viewer', scope: 'query', samples: ['/api/ledger?period=2025-Q3'] },
   { method: 'GET', url: '/api/periods', role: 'viewer', scope: 'filtered', samples: ['/api/periods'] },

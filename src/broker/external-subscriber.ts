@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { BrokerHealth } from './broker-health.ts';
 import { installOrderedAcks } from './ordered-acks.ts';
+import { redactUrl } from '../util/redact.ts';
 
 export interface ExternalSubscriber {
   connected(): boolean;
@@ -35,6 +36,8 @@ export interface ExternalSubscriberOptions {
  */
 export function createExternalSubscriber(opts: ExternalSubscriberOptions): ExternalSubscriber {
   const { ingest, log } = opts;
+  // The URL may hold the broker credentials (mqtt://user:secret@host): logs and errors show it redacted.
+  const shownUrl = redactUrl(opts.url);
   let client: MqttClient | undefined;
   const topic = (opts.topics ?? ['meters/#']).map((t) => (opts.sharedGroup ? `$share/${opts.sharedGroup}/${t}` : t));
   return {
@@ -62,13 +65,13 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
           acks.hold(packet.messageId, stored, (packet.payload as Buffer).length);
         done();
       };
-      client.on('error', (err) => log.warn({ err: err.message, url: opts.url }, 'MQTT connection error.'));
-      client.on('reconnect', () => log.info({ url: opts.url }, 'Reconnecting to MQTT broker.'));
+      client.on('error', (err) => log.warn({ err: err.message, url: shownUrl }, 'MQTT connection error.'));
+      client.on('reconnect', () => log.info({ url: shownUrl }, 'Reconnecting to MQTT broker.'));
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) =>
           reject(
             new Error(
-              `cannot connect to MQTT broker ${opts.url}: ${err.message} (check KZM_MQTT_BROKER_URL and credentials)`,
+              `cannot connect to MQTT broker ${shownUrl}: ${err.message} (check KZM_MQTT_BROKER_URL and credentials)`,
             ),
           );
         client!.once('error', onError);
@@ -77,7 +80,7 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
           // With a resumed session the subscription already exists; subscribing again is harmless.
           client!.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
           log.info(
-            { url: opts.url, topic, sessionPresent: connack.sessionPresent },
+            { url: shownUrl, topic, sessionPresent: connack.sessionPresent },
             'Subscribed to external MQTT broker.',
           );
         });

@@ -5,8 +5,7 @@ import { loadTariffs } from '../fees/index.ts';
 import { createLedgerService } from '../ledger/ledger-service.ts';
 import { toCsv, toTable } from '../ledger/format.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { influxTarget } from '../store/influx-target.ts';
-import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
+import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 
 export const LEDGER_HELP = `Usage: kzmeter ledger (--period P | --from D --to D) [--site ID | --taxpayer BIN] [--policy NAME]
                       [--format json|csv|table] [--csv-table lines|declared] [--tariffs DIR] [--config file.yaml]
@@ -71,8 +70,8 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
     return 2;
   }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
-  const url = influxUrlOf(config);
-  if (!url) {
+  const target = influxTargetOf(config);
+  if (!target) {
     err(`${NO_INFLUX}\n`);
     return 2;
   }
@@ -85,7 +84,7 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   const service = createLedgerService({
     registry,
     tariffs: tariffs.value,
-    target: influxTarget(config.influx, url),
+    target,
     ...feeSettings(config),
     ...(io.now && { now: io.now }),
   });

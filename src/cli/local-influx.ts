@@ -7,6 +7,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Config } from '../config/schema.ts';
+import { influxTarget, type InfluxTarget } from '../store/influx-target.ts';
+import { readLocalInfluxCredentials } from '../store/local-influx-credentials.ts';
 
 const FILE = 'local-influx.json';
 
@@ -15,8 +18,11 @@ export type LocalInflux = z.infer<typeof schema>;
 
 export const localInfluxFile = (dataDir: string): string => join(dataDir, FILE);
 
+/** Address, database and pid only: no secret (the credentials are in their own file), and 0600 all the same. */
 export function writeLocalInflux(dataDir: string, info: LocalInflux): void {
-  writeFileSync(localInfluxFile(dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  const file = localInfluxFile(dataDir);
+  rmSync(file, { force: true }); // a file left by an older version keeps its mode: write it anew
+  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 export function removeLocalInflux(dataDir: string): void {
@@ -50,9 +56,19 @@ export function readLocalInflux(dataDir: string): LocalInflux | undefined {
   return r.success && alive(r.data.pid) ? r.data : undefined;
 }
 
-/** The InfluxDB URL a command should read: the configured one, else the one `serve` started. */
-export function influxUrlOf(config: { dataDir: string; influx: { url?: string | undefined } }): string | undefined {
-  return config.influx.url ?? readLocalInflux(config.dataDir)?.url;
+/**
+ * The InfluxDB a command should talk to: the configured one, else the one `serve` started, with the admin
+ * credentials serve generated for it (readable only by the user the service runs as).
+ */
+export function influxTargetOf(config: Pick<Config, 'dataDir' | 'influx'>): InfluxTarget | undefined {
+  if (config.influx.url) return influxTarget(config.influx, config.influx.url);
+  const local = readLocalInflux(config.dataDir);
+  if (!local) return undefined;
+  const creds = readLocalInfluxCredentials(config.dataDir);
+  return influxTarget(
+    { ...config.influx, ...(creds && { username: creds.username, password: creds.password }) },
+    local.url,
+  );
 }
 
 /** The sentence a command prints when it finds no InfluxDB. */

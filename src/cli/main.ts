@@ -1,9 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { hasCode, isKzmError } from '../util/errors.ts';
 import { packageVersion } from '../util/version.ts';
+import { redactSecrets } from '../util/redact.ts';
 import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
-import { auditVerifyMain } from './audit.ts';
+import { auditKeyMain, auditVerifyMain } from './audit.ts';
 import { brokerConfigMain } from './broker-config.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
@@ -38,6 +39,10 @@ const COMMANDS: Record<string, Command> = {
       a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
         ? periodsMain('verify', a)
         : auditVerifyMain(a),
+  },
+  'audit-key': {
+    summary: "rotate or list the audit trail's HMAC keys (kept apart from the log)",
+    run: (argv) => auditKeyMain(argv),
   },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
@@ -112,10 +117,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // By code, never by text: configuration and registry problems are the user's to fix.
     if (hasCode(err, 'config-invalid') || hasCode(err, 'registry-invalid'))
-      console.error(`${err.message}\n\nFix the above and start again.`);
+      console.error(redactSecrets(`${err.message}\n\nFix the above and start again.`));
     else if (isKzmError(err) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)))
-      console.error(`${err.name}: ${err.message}`);
-    else console.error(err);
+      console.error(redactSecrets(`${err.name}: ${err.message}`));
+    // An unexpected error's stack may quote a URL with its credentials: printed through the same redaction.
+    else console.error(redactSecrets(err instanceof Error ? (err.stack ?? String(err)) : String(err)));
     process.exitCode = 1;
   },
 );

@@ -17,10 +17,10 @@ import { loadConfig } from '../config/load.ts';
 import { loadTariffs } from '../fees/index.ts';
 import { type ExportFormat, type PeriodService, createPeriodService } from '../periods/period-service.ts';
 import { loadRegistry } from '../registry/load.ts';
-import { influxTarget } from '../store/influx-target.ts';
-import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
+import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
-import { cliAudit } from './audit.ts';
+import { cliAudit, cliAuditHead } from './audit.ts';
+import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
@@ -85,16 +85,23 @@ const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 /** The period service the CLI works with; `deps` lets tests hand in their own. */
 export async function cliPeriodService(configFile?: string): Promise<PeriodService> {
   const config = loadConfig(configFile ? { file: configFile } : {});
-  const url = influxUrlOf(config);
-  if (!url) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
+  const target = influxTargetOf(config);
+  if (!target) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
   return createPeriodService({
     registry: loadRegistry(config.registryDir),
     tariffs: tariffs.value,
-    target: influxTarget(config.influx, url),
+    target,
     dataDir: config.dataDir,
     ...feeSettings(config),
+    auditHead: () => cliAuditHead(config),
+    // A refused use of an altered snapshot is audited as the operating-system user (the message goes to stderr).
+    onAltered: (e) =>
+      cliAudit(config, {
+        action: 'snapshot-altered',
+        what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
+      }),
   });
 }
 
@@ -123,13 +130,14 @@ export async function periodsMain(
   // The audit trail records what the command line did as the operating-system user (not for injected services).
   const audit = service
     ? () => {}
-    : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}).dataDir, input);
+    : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}), input);
   const period = v.period ?? '';
   const by = v.by ?? userInfo().username;
   const opts = { ...(v.taxpayer && { taxpayer: v.taxpayer }), ...(version && { version }) };
-  const failed = (r: { status: number; reason: string }) => {
+  const failed = (r: { status: number; reason: string; code?: string }) => {
     console.error(r.reason);
-    return r.status >= 500 ? 1 : 2;
+    // An altered snapshot is a failed check (as verify's difference), not a bad command line.
+    return r.status >= 500 || r.code === SNAPSHOT_ALTERED ? 1 : 2;
   };
   switch (sub) {
     case 'periods':

@@ -6,10 +6,9 @@ import { DAY_MS, loadTariffs, parsePeriod, periodBounds } from '../fees/index.ts
 import { loadRegistry } from '../registry/load.ts';
 import { rebuildRollups } from '../rollup/rebuild.ts';
 import { createBatchWriter } from '../store/batch-writer.ts';
-import { influxTarget } from '../store/influx-target.ts';
 import { createWriteApi } from '../store/write-api.ts';
 import { createLogger } from '../util/logger.ts';
-import { influxUrlOf, NO_INFLUX } from './local-influx.ts';
+import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 
 export const ROLLUP_HELP = `Usage: kzmeter rollup (--period P | --from D --to D) [--site ID] [--config file.yaml]
   Recomputes the hour and day rollups (reading_1h, reading_1d) from the raw readings, then the fees per
@@ -71,8 +70,8 @@ export async function rollupMain(
     return 0;
   }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
-  const url = influxUrlOf(config);
-  if (!url) {
+  const target = influxTargetOf(config);
+  if (!target) {
     err(`${NO_INFLUX}\n`);
     return 2;
   }
@@ -95,7 +94,6 @@ export async function rollupMain(
     return 2;
   }
   const log = createLogger(config.logLevel);
-  const target = influxTarget(config.influx, url);
   const writer = createBatchWriter({
     writeApi: createWriteApi(target),
     batchSize: config.influx.batchSize,

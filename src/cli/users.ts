@@ -44,7 +44,8 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
     print(USERS_HELP);
     return v.help ? 0 : 2;
   }
-  const { dataDir } = loadConfig(v.config ? { file: v.config } : {});
+  const config = loadConfig(v.config ? { file: v.config } : {});
+  const { dataDir } = config;
   const file = usersFilePath(dataDir);
   const users = readUsers(file);
   if (action === 'list') {
@@ -58,7 +59,7 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
   if (action === 'add') {
     if (!ROLES.includes(v.role as Role)) throw new UsersCliError(`--role must be one of ${ROLES.join(', ')}`);
     const r = await addUser(file, { name, role: v.role as Role, ...(v.taxpayer && { taxpayer: v.taxpayer }) });
-    cliAudit(dataDir, { action: 'user-add', what: { name, role: r.user.role, taxpayer: r.user.taxpayer ?? null } });
+    cliAudit(config, { action: 'user-add', what: { name, role: r.user.role, taxpayer: r.user.taxpayer ?? null } });
     print(`user "${name}" (${r.user.role}) added. API token, shown only now:\n  ${r.token}`);
     return 0;
   }
@@ -69,20 +70,20 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
       file,
       users.filter((_, k) => k !== i),
     );
-    cliAudit(dataDir, { action: 'user-remove', what: { name } });
+    cliAudit(config, { action: 'user-remove', what: { name } });
     print(`user "${name}" removed`);
   } else if (action === 'token') {
     const t = await newToken();
     users[i] = { ...users[i]!, tokens: [...users[i]!.tokens, t.record] };
     writeUsers(file, users);
-    cliAudit(dataDir, { action: 'user-token', what: { name, tokenId: t.record.id } });
+    cliAudit(config, { action: 'user-token', what: { name, tokenId: t.record.id } });
     print(`new API token for "${name}", shown only now:\n  ${t.token}`);
   } else if (action === 'password') {
     const pw = await readStdinLine();
     if (pw.length < 12) throw new UsersCliError('a password needs at least 12 characters');
     users[i] = { ...users[i]!, passwordHash: await hashPassword(pw) };
     writeUsers(file, users);
-    cliAudit(dataDir, { action: 'user-password', what: { name } });
+    cliAudit(config, { action: 'user-password', what: { name } });
     print(`password of "${name}" set`);
   } else throw new UsersCliError(`unknown action "${action}"\n\n${USERS_HELP}`);
   return 0;

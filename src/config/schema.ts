@@ -153,6 +153,13 @@ export const configSchema = z.strictObject({
       roundingOverride: z.enum(['half-up-tiyn', 'half-up-tenge']).optional(),
     })
     .prefault({}),
+  /** The audit trail (<dataDir>/audit/audit.log) and its HMAC keys, kept apart from it. */
+  audit: z
+    .strictObject({
+      /** The HMAC key file (0600); default <dataDir>/auth/audit-keys.json. Another mount keeps it from the log. */
+      keyFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
   rollup: z
     .strictObject({

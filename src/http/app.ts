@@ -14,6 +14,9 @@ import { registerMeterGauges, type IngestMetrics } from '../ingest/metrics.ts';
 import type { Registry } from '../registry/types.ts';
 import { packageVersion } from '../util/version.ts';
 import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
+import { scopeMetricsText } from './plugins/taxpayer-scope.ts';
+import { BODY_LIMIT_BYTES, boundedJsonBodies } from './plugins/json-body.ts';
+import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 import { isKzmError } from '../util/errors.ts';
@@ -119,11 +122,13 @@ async function apiDocs(app: FastifyInstance): Promise<void> {
 /** The HTTP app without listen(): tests inject requests, `serve` listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   errorHandling(app, deps.log);
+  boundedJsonBodies(app);
   // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
   if (deps.auth) await authPlugin(deps.auth)(app);
   await apiDocs(app);
@@ -143,9 +148,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         produces: ['text/plain'],
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       void reply.header('content-type', deps.metrics.registry.contentType);
-      return deps.metrics.registry.metrics();
+      const text = await deps.metrics.registry.metrics();
+      const bin = req.principal?.taxpayer;
+      return bin === undefined ? text : scopeMetricsText(text, scopeRegistry(deps.registry, bin));
     },
   );
   for (const p of deps.plugins ?? []) await p(app);

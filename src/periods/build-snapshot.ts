@@ -44,6 +44,8 @@ export interface SnapshotInput {
   readonly engineVersion: string;
   readonly taxpayers: readonly { bin: string; name: string }[];
   readonly sites: readonly SnapshotSite[];
+  /** The audit trail's head when the close was made (issue 21 F8), when the closer has the trail. */
+  readonly auditHead?: PeriodSnapshot['auditHead'];
 }
 
 /**
@@ -124,6 +126,7 @@ export function buildSnapshot(input: SnapshotInput): PeriodSnapshot {
     closedAtMs: input.closedAtMs,
     reason: input.reason,
     ...(input.acknowledgement && { acknowledgement: input.acknowledgement }),
+    ...(input.auditHead && { auditHead: { seq: input.auditHead.seq, hash: input.auditHead.hash } }),
     previousVersions: [...input.previousVersions],
     registryVersion: input.registryVersion,
     tariffs: input.tariffs.schedules.map((s) => ({ id: s.id, version: s.version })),

@@ -27,12 +27,16 @@ import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapsh
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
+import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
 
-export type PeriodResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
-const fail = (status: number, reason: string): { ok: false; status: number; reason: string } => ({
+/** A refusal: the HTTP status to answer with, the sentence, and a code where a client may act on it. */
+export type PeriodFailure = { ok: false; status: number; reason: string; code?: string };
+export type PeriodResult<T> = { ok: true; value: T } | PeriodFailure;
+const fail = (status: number, reason: string, code?: string): PeriodFailure => ({
   ok: false,
   status,
   reason,
+  ...(code && { code }),
 });
 
 export interface PeriodServiceDeps {
@@ -49,7 +53,16 @@ export interface PeriodServiceDeps {
   readonly beforeRead?: () => Promise<boolean>;
   /** Operator override of the schedules' rounding of declared lines (recorded in the snapshot). */
   readonly roundingOverride?: RoundingRule;
+  /** Told of every use refused because a snapshot was altered (the service counts and audits it). */
+  readonly onAltered?: OnAltered;
+  /** The audit trail's head, recorded in each new snapshot. */
+  readonly auditHead?: () => { seq: number; hash: string };
 }
+
+/** A close's or reopen's reason and acknowledgement, at most (issue 21: a 900 KB reason was frozen). */
+export const MAX_REASON_CHARS = 2000;
+const tooLong = (what: string, text: string | null | undefined) =>
+  (text?.length ?? 0) > MAX_REASON_CHARS ? fail(400, `${what}: at most ${MAX_REASON_CHARS} characters`) : undefined;
 
 export type ExportFormat = 'csv' | 'totals.csv' | 'json' | 'html';
 export const EXPORT_TYPES: Record<ExportFormat, string> = {
@@ -112,6 +125,14 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     );
   }
 
+  /** Every taxpayer's name for a close of all; for one taxpayer's close, only the names of its meters' taxpayers. */
+  const namesOf = (bin: string | null, pm: PeriodMeters): Record<string, string> => {
+    const bins = bin === null ? undefined : new Set(pm.meters.map((m) => m.facts.taxpayerBin));
+    return Object.fromEntries(
+      deps.registry.taxpayers.filter((t) => !bins || bins.has(t.bin)).map((t) => [t.bin, t.name]),
+    );
+  };
+
   const previewOf = (pm: PeriodMeters, lines: Parameters<typeof closePreview>[1]): ClosePreview =>
     closePreview(
       pm.meters.map((m) => m.facts.meterId),
@@ -127,14 +148,27 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     };
   }
 
+  /** Refuse a use of an altered version: told to onAltered (counted, audited), answered 409 snapshot-altered. */
+  function refuseAltered(scope: SnapshotScope, version: number, use: string, by?: string): PeriodFailure {
+    deps.onAltered?.({ period: scope.period, taxpayer: scope.taxpayer, version, use, ...(by && { by }) });
+    return fail(409, alteredReason(scope, version), SNAPSHOT_ALTERED);
+  }
+
+  /** A closed version; with `use`, its digest is checked first (every use but verify: issue 21 F6). */
   function closed(
     periodText: string,
     taxpayer?: string | null,
     version?: number,
+    use?: { use: string; by?: string },
   ): PeriodResult<{ snapshot: PeriodSnapshot; scope: SnapshotScope; pm: PeriodMeters }> {
     const r = resolve(periodText, taxpayer);
     if (!r.ok) return r;
-    const snapshot = store.read(r.value.scope, version);
+    let snapshot: PeriodSnapshot | undefined;
+    if (use) {
+      const c = readChecked(store, r.value.scope, version);
+      if (c.kind === 'altered') return refuseAltered(r.value.scope, c.version, use.use, use.by);
+      snapshot = c.kind === 'ok' ? c.snapshot : undefined;
+    } else snapshot = store.read(r.value.scope, version);
     if (!snapshot)
       return fail(
         404,
@@ -145,8 +179,12 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     return { ok: true, value: { snapshot, scope: r.value.scope, pm: r.value.pm } };
   }
 
-  async function lateData(periodText: string, taxpayer?: string | null): Promise<PeriodResult<LateDataReport>> {
-    const c = closed(periodText, taxpayer);
+  async function lateData(
+    periodText: string,
+    taxpayer?: string | null,
+    by?: string,
+  ): Promise<PeriodResult<LateDataReport>> {
+    const c = closed(periodText, taxpayer, undefined, { use: 'late-data', ...(by && { by }) });
     if (!c.ok) return c;
     return { ok: true, value: await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm) };
   }
@@ -178,7 +216,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
           ...previewOf(r.value.pm, lines),
-          taxpayerNames: Object.fromEntries(deps.registry.taxpayers.map((t) => [t.bin, t.name])),
+          taxpayerNames: namesOf(r.value.scope.taxpayer, r.value.pm),
         },
       };
     },
@@ -191,11 +229,16 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       /** Why the period is closed although the preview asked for an acknowledgement. */
       acknowledgement?: string | null;
     }): Promise<PeriodResult<{ snapshot: PeriodSnapshot; created: boolean }>> {
+      const long = tooLong('reason', req.reason) ?? tooLong('acknowledgement', req.acknowledgement);
+      if (long) return long;
       const r = resolveEnded(req.period, req.taxpayer);
       if (!r.ok) return r;
       const { period, scope, pm } = r.value;
       return serial(async () => {
         const s = state(scope);
+        // The latest version is answered (already closed) or copied into the history: only when it is intact.
+        if (s.latest && readChecked(store, scope, s.latest.version).kind !== 'ok')
+          return refuseAltered(scope, s.latest.version, 'close', req.closedBy);
         if (s.latest && !s.reopened) return { ok: true as const, value: { snapshot: s.latest, created: false } };
         const previousVersions: VersionHistoryEntry[] = s.latest
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
@@ -214,6 +257,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           closedAtMs: now(),
           reason: req.reason ?? null,
           ...(needs.length > 0 && ack && { acknowledgement: { by: req.closedBy, reason: ack, items: [...needs] } }),
+          ...(deps.auditHead && { auditHead: deps.auditHead() }),
           previousVersions,
           registryVersion: deps.registry.version,
           tariffs: deps.tariffs,
@@ -237,8 +281,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       reason?: string | null;
     }): Promise<PeriodResult<{ reopenedVersion: number }>> {
       if (!req.reason || !req.reason.trim()) return fail(400, 'a reason is required to reopen a closed period');
+      const long = tooLong('reason', req.reason);
+      if (long) return long;
       return serial(async () => {
-        const c = closed(req.period, req.taxpayer);
+        const c = closed(req.period, req.taxpayer, undefined, { use: 'reopen', by: req.reopenedBy });
         if (!c.ok) return c;
         const { snapshot, scope } = c.value;
         if (store.reopenOf(scope, snapshot.version))
@@ -263,9 +309,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     async export(
       periodText: string,
       format: ExportFormat,
-      opts: { taxpayer?: string | null; version?: number } = {},
+      opts: { taxpayer?: string | null; version?: number; by?: string } = {},
     ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
-      const c = closed(periodText, opts.taxpayer, opts.version);
+      const use = `export.${format}`;
+      const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
       if (!c.ok) return c;
       const s = c.value.snapshot;
       if (format === 'json')
@@ -273,7 +320,9 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ok: true,
           value: {
             contentType: EXPORT_TYPES.json,
-            body: store.readBytes(c.value.scope, s.version) ?? snapshotBytes(s),
+            // The checked snapshot's canonical bytes (what the file holds when intact), not a second read of
+            // the file that could have changed since the check.
+            body: snapshotBytes(s),
             snapshot: s,
           },
         };

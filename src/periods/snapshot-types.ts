@@ -71,6 +71,9 @@ export interface PeriodSnapshot {
   /** Present when the close preview flagged meters without readings or a large substituted share:
    * who acknowledged it, why, and what was flagged. */
   readonly acknowledgement?: { by: string; reason: string; items: string[] };
+  /** The audit trail's last line when the period was closed (absent in snapshots closed before issue 21): a
+   * later log that does not hold this line at this sequence number lost its tail (`kzmeter verify`). */
+  readonly auditHead?: { seq: number; hash: string };
   readonly previousVersions: VersionHistoryEntry[];
   readonly registryVersion: string;
   readonly tariffs: { id: string; version: number }[];

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.ts';
+import { splitUrlCredentials } from '../util/redact.ts';
 
 /** Where and how to talk to InfluxDB, derived once from config for the three API generations. */
 export interface InfluxTarget {
@@ -41,7 +42,20 @@ export function provisioning(target: InfluxTarget): 'create-database' | 'bucket-
   return target.apiVersion === '1' ? 'create-database' : target.apiVersion === '2' ? 'bucket-and-dbrp' : 'none';
 }
 
-export function influxTarget(cfg: Config['influx'], url: string): InfluxTarget {
+/**
+ * Credentials written into the URL (http://user:password@host:8086) become the Authorization header: the target's
+ * url never holds a secret (it is shown in logs and to admins), and fetch refuses URLs with credentials anyway.
+ * Explicit settings (username/password, token) win over the URL's.
+ */
+export function influxTarget(cfg0: Config['influx'], rawUrl: string): InfluxTarget {
+  const split = splitUrlCredentials(rawUrl);
+  const cfg = {
+    ...cfg0,
+    ...(cfg0.username === undefined && split.username !== undefined && { username: split.username }),
+    ...(cfg0.username === undefined && split.password !== undefined && { password: split.password }),
+    ...(cfg0.token === undefined && (split.password ?? split.username) && { token: split.password ?? split.username }),
+  };
+  const url = split.url;
   const base = { url: url.replace(/\/+$/, ''), apiVersion: cfg.apiVersion, timeoutMs: cfg.timeoutMs };
   if (cfg.apiVersion === '2') {
     const bucket = cfg.bucket ?? cfg.database;

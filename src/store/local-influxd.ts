@@ -1,6 +1,6 @@
 import { pingInflux } from './ping.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { freePort } from '../util/free-port.ts';
@@ -56,9 +56,46 @@ bind-address = "127.0.0.1:${rpcPort}"
 `;
 }
 
+/** An InfluxQL statement over /query; the answer's status and error only (never echoes the statement). */
+async function adminQuery(url: string, q: string, authorization?: string): Promise<{ status: number; error?: string }> {
+  const res = await fetch(`${url}/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization && { authorization }) },
+    body: new URLSearchParams({ q }).toString(),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json().catch(() => ({}))) as { error?: string; results?: { error?: string }[] };
+  const error = body.error ?? body.results?.[0]?.error;
+  return { status: res.status, ...(error && { error }) };
+}
+
+/**
+ * With auth-enabled, the first user must be an admin created without credentials (InfluxDB 1.x allows exactly
+ * that while no user exists). Later starts find it: the credentials are checked, never re-created.
+ */
+async function ensureAdmin(
+  url: string,
+  admin: { username: string; password: string },
+  where: string,
+): Promise<boolean> {
+  const basic = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
+  const check = await adminQuery(url, 'SHOW USERS', basic);
+  if (check.status === 200 && !check.error) return false;
+  // The password is generated base64url (no quote can end the literal); the statement is never logged.
+  const made = await adminQuery(
+    url,
+    `CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`,
+  );
+  if (made.status === 200 && !made.error) return true;
+  throw new LocalInfluxError(
+    `the local InfluxDB (${where}) has users, and the admin credentials the service keeps are refused (HTTP ${check.status}): restore the credentials file from a backup (it was created with this data), or start with KZM_INFLUX_URL and your own credentials`,
+  );
+}
+
 /**
  * Run InfluxDB 1.x (Debian's `influxdb` package) as a child process: data under `dataDir`, HTTP on a
- * free loopback port. Used by `serve` when no KZM_INFLUX_URL is set, and by the tests.
+ * free loopback port. Used by `serve` when no KZM_INFLUX_URL is set (with `admin`: authentication on, issue 21
+ * F9), and by the tests (their own unauthenticated one unless they ask).
  */
 export function createLocalInflux(opts: {
   dataDir: string;
@@ -67,6 +104,8 @@ export function createLocalInflux(opts: {
   port?: number;
   /** HTTP basic/query auth on (tests of refused credentials); the first user must be created as admin. */
   authEnabled?: boolean;
+  /** Authentication on, with this admin: created at the first start, checked at every later one. */
+  admin?: { username: string; password: string };
 }): LocalInflux {
   const bin = opts.bin ?? 'influxd';
   const dataDir = resolve(opts.dataDir);
@@ -96,11 +135,12 @@ export function createLocalInflux(opts: {
       // Free ports are picked, then bound by influxd: another process may take one in between (a shared
       // machine, a drill restarting its influxd on its port). Then pick again, up to three times.
       const launch = async () => {
-        mkdirSync(dataDir, { recursive: true });
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        chmodSync(dataDir, 0o700);
         const httpPort = opts.port ?? (await freePort());
         const rpcPort = await freePort();
         const conf = join(dataDir, 'influxd.conf');
-        writeFileSync(conf, configToml(dataDir, httpPort, rpcPort, opts.authEnabled ?? false));
+        writeFileSync(conf, configToml(dataDir, httpPort, rpcPort, opts.authEnabled ?? opts.admin !== undefined));
         url = `http://127.0.0.1:${httpPort}`;
         // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
         // after the writer has drained. If the service dies without stopping it, the exit hook kills it.
@@ -141,7 +181,9 @@ export function createLocalInflux(opts: {
           stderrTail = '';
         }
       }
-      opts.log?.info({ url, dataDir, version }, 'Local InfluxDB started.');
+      const created = opts.admin ? await ensureAdmin(url, opts.admin, dataDir) : false;
+      if (created) opts.log?.info({ username: opts.admin!.username }, 'Local InfluxDB admin user created.');
+      opts.log?.info({ url, dataDir, version, auth: opts.admin !== undefined }, 'Local InfluxDB started.');
     },
     async stop() {
       const c = child;

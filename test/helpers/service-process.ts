@@ -19,6 +19,8 @@ export interface ServiceProcess {
   logTail(): string;
   /** Every JSON log line so far (the first 50,000), parsed: drills count lines per level and message. */
   logLines(): readonly LogLine[];
+  /** Everything the process wrote so far (up to 4 MB each): stdout (the JSON log) and stderr (the terminal). */
+  output(): { stdout: string; stderr: string };
 }
 
 /** A pino line of the service: level (30 info, 40 warn, 50 error), component, msg and its fields. */
@@ -31,6 +33,7 @@ export interface LogLine {
 }
 
 const MAX_LOG_LINES = 50_000;
+const OUTPUT_MAX = 4 * 1024 * 1024;
 
 /** A memory field of a process from /proc/<pid>/status, in kB; 0 when gone. */
 export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -67,6 +70,10 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
+  const out = { stdout: '', stderr: '' };
+  const keep = (k: 'stdout' | 'stderr', d: Buffer) => {
+    if (out[k].length < OUTPUT_MAX) out[k] += d.toString();
+  };
   let httpUrl = '';
   const lines: LogLine[] = [];
   let peak = 0;
@@ -77,6 +84,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
   const started = new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
+      keep('stdout', d);
       buf += d.toString();
       tail = (tail + d.toString()).slice(-4000);
       let i: number;
@@ -95,7 +103,10 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
         resolve();
       }
     });
-    child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => {
+      keep('stderr', d);
+      tail = (tail + d.toString()).slice(-4000);
+    });
     void exited.then(() => reject(new Error(`service exited before it started: ${tail}`)));
     setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms: ${tail}`)), timeoutMs).unref();
   });
@@ -119,5 +130,6 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 60_0
     },
     logTail: () => tail,
     logLines: () => lines,
+    output: () => ({ ...out }),
   };
 }

@@ -150,4 +150,27 @@ describe('HTTP rights: the role x route matrix from the route table', () => {
     };
     expect(periods.periods.every((p) => p.taxpayer === DALA || (p.taxpayer === null && p.version === null))).toBe(true);
   });
+
+  it("issue 21: a taxpayer-bound operator sees only their meters' series in /metrics (was: every taxpayer's)", async () => {
+    const series = (text: string) =>
+      new Set([...text.matchAll(/^kzm_meter_\w+\{[^}]*meter="([^"]+)"/gm)].map((m) => m[1]!));
+    const mine = new Set(registry.meters.filter((m) => m.taxpayerBin === DALA).map((m) => m.id));
+    const bound = series((await call('GET', '/metrics', tokens.dalaOperator)).text);
+    expect(bound).toEqual(mine);
+    const all = series((await call('GET', '/metrics', tokens.operator)).text);
+    expect(all).toEqual(new Set(registry.meters.map((m) => m.id)));
+    // the service's own series stay (they name no taxpayer)
+    expect((await call('GET', '/metrics', tokens.dalaOperator)).text).toMatch(/^kzm_ingest_readings_accepted_total /m);
+  });
+
+  it("issue 21: a taxpayer-bound user's close preview names only their taxpayer (was: every taxpayer)", async () => {
+    const res = await call('GET', '/api/periods/2025-Q2/preview', tokens.dalaAccountant);
+    expect(res.status).toBe(200);
+    const names = (JSON.parse(res.text) as { taxpayerNames: Record<string, string> }).taxpayerNames;
+    expect(Object.keys(names)).toEqual([DALA]);
+    const unbound = JSON.parse((await call('GET', '/api/periods/2025-Q2/preview', tokens.accountant)).text) as {
+      taxpayerNames: Record<string, string>;
+    };
+    expect(Object.keys(unbound.taxpayerNames).sort()).toEqual(registry.taxpayers.map((t) => t.bin).sort());
+  });
 });

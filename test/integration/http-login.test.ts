@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -80,6 +81,47 @@ describe('people: login, sessions and first start', () => {
     const limited = await post('/api/login', { username: 'anna', password: 'correct horse battery staple' });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  /** A login from another loopback address (127.0.0.2...): Linux routes all of 127/8 to lo. */
+  function postFrom(localAddress: string, body: unknown): Promise<number> {
+    const url = new URL(`${svc.httpUrl}/api/login`);
+    const text = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          localAddress,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+
+  it('issue 21: 5 wrong logins from another address do not lock the real user out of their own address (was: 429 for 15 min)', async () => {
+    await addUser(usersFilePath(dataDir), { name: 'bea', role: 'viewer', password: 'bea correct password' });
+    for (let i = 0; i < 5; i++)
+      expect(await postFrom('127.0.0.2', { username: 'bea', password: `guess${i}` })).toBe(401);
+    // that address is limited for that user, even with the right password
+    expect(await postFrom('127.0.0.2', { username: 'bea', password: 'bea correct password' })).toBe(429);
+    // the real user, from their own address, gets in
+    expect(await postFrom('127.0.0.3', { username: 'bea', password: 'bea correct password' })).toBe(200);
+  });
+
+  it('issue 21: one address spraying many user names is limited as an address (30 failures)', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 31; i++) codes.push(await postFrom('127.0.0.4', { username: `nobody${i}`, password: 'x' }));
+    expect(codes.slice(0, 30).every((c) => c === 401)).toBe(true);
+    expect(codes[30]).toBe(429);
   });
 
   it('pages redirect to /login without a session; the login page is served', async () => {

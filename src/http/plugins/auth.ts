@@ -22,6 +22,7 @@ import type { Registry } from '../../registry/types.ts';
 import { describeIssues } from '../../util/zod-error.ts';
 import { DEFAULT_WEB_DIR } from '../dashboard/assets.ts';
 import { checkTaxpayerBody, checkTaxpayerQuery } from './taxpayer-scope.ts';
+import { LOGIN_BODY_LIMIT_BYTES } from './json-body.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -127,12 +128,12 @@ export function authPlugin(deps: HttpAuthDeps) {
       for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage);
     });
-    app.post('/api/login', async (req, reply) => {
+    app.post('/api/login', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       if (req.headers.origin !== undefined && crossSite(req)) return deny(reply, 403, 'cross-site login refused');
       const body = loginBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: describeIssues(body.error, 'body') });
-      const keys = [`ip:${req.ip}`, `user:${body.data.username}`];
-      const wait = deps.limiter.blockedForS(keys);
+      const { username } = body.data;
+      const wait = deps.limiter.blockedForS(req.ip, username);
       if (wait > 0)
         return reply
           .status(429)
@@ -140,11 +141,11 @@ export function authPlugin(deps: HttpAuthDeps) {
           .send({ error: `too many failed logins: try again in ${wait} s` });
       const p = await deps.authenticator.checkLogin(body.data.username, body.data.password);
       if (!p) {
-        deps.limiter.fail(keys);
+        deps.limiter.fail(req.ip, username);
         deps.audit?.append({ action: 'login-failed', who: body.data.username, what: { ip: req.ip } });
         return deny(reply, 401, 'wrong user name or password');
       }
-      deps.limiter.succeed(keys);
+      deps.limiter.succeed(req.ip, username);
       const s = deps.sessions.create(p.name);
       const secure = req.protocol === 'https' ? '; Secure' : '';
       const maxAge = Math.round((s.expiresMs - Date.now()) / 1000);
@@ -154,7 +155,7 @@ export function authPlugin(deps: HttpAuthDeps) {
       );
       return { name: p.name, role: p.role, taxpayer: p.taxpayer ?? null };
     });
-    app.post('/api/logout', async (req, reply) => {
+    app.post('/api/logout', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       const sid = req.headers.cookie?.match(new RegExp(`${SESSION_COOKIE}=([^;\\s]+)`))?.[1];
       if (sid) deps.sessions.delete(sid);
       void reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);

@@ -50,3 +50,23 @@ export function checkTaxpayerBody(p: Principal, req: FastifyRequest): string | u
   body.taxpayer = bin;
   return undefined;
 }
+
+const METER_LABEL = /[{,]meter="((?:[^"\\]|\\.)*)"/;
+const SITE_LABEL = /[{,]site="((?:[^"\\]|\\.)*)"/;
+
+/**
+ * /metrics for a taxpayer-bound user (issue 21): series labelled with a meter (or only a site) of another taxpayer
+ * are left out; the service's own series, which name no taxpayer, stay.
+ */
+export function scopeMetricsText(text: string, mine: Registry): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      if (line.startsWith('#')) return true;
+      const meter = METER_LABEL.exec(line)?.[1];
+      if (meter !== undefined) return mine.meterById.has(meter);
+      const site = SITE_LABEL.exec(line)?.[1];
+      return site === undefined || mine.siteById.has(site);
+    })
+    .join('\n');
+}

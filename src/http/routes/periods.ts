@@ -13,21 +13,29 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
-import type { ExportFormat, PeriodResult, PeriodService } from '../../periods/period-service.ts';
+import {
+  type ExportFormat,
+  MAX_REASON_CHARS,
+  type PeriodResult,
+  type PeriodService,
+} from '../../periods/period-service.ts';
 
 const bin = z.string().regex(/^\d{12}$/, 'a 12-digit BIN');
 const closeBody = z.strictObject({
   taxpayer: bin.optional(),
   /** Ignored when the request is authenticated: the user closes (lab mode only: who closes). */
-  closedBy: z.string().trim().min(1, 'closedBy: who closes the period').optional(),
-  reason: z.string().optional(),
+  closedBy: z.string().trim().min(1, 'closedBy: who closes the period').max(200).optional(),
+  reason: z.string().max(MAX_REASON_CHARS, `reason: at most ${MAX_REASON_CHARS} characters`).optional(),
   /** Required (a reason) when the preview lists meters without readings or a large substituted share. */
-  acknowledgement: z.string().max(2000, 'acknowledgement: at most 2000 characters').optional(),
+  acknowledgement: z
+    .string()
+    .max(MAX_REASON_CHARS, `acknowledgement: at most ${MAX_REASON_CHARS} characters`)
+    .optional(),
 });
 const reopenBody = z.strictObject({
   taxpayer: bin.optional(),
-  reopenedBy: z.string().trim().min(1).optional(),
-  reason: z.string().optional(),
+  reopenedBy: z.string().trim().min(1).max(200).optional(),
+  reason: z.string().max(MAX_REASON_CHARS, `reason: at most ${MAX_REASON_CHARS} characters`).optional(),
 });
 const exportQuery = z.strictObject({ taxpayer: bin.optional(), version: z.coerce.number().int().min(1).optional() });
 const FILES: Record<string, ExportFormat> = {
@@ -57,7 +65,7 @@ const actor = (req: FastifyRequest): string | undefined =>
   req.principal && req.principal.via !== 'lab' ? req.principal.name : undefined;
 
 function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown {
-  if (!r.ok) return reply.status(r.status).send({ error: r.reason });
+  if (!r.ok) return reply.status(r.status).send({ error: r.reason, ...(r.code && { code: r.code }) });
   return reply.status(status).send(r.value);
 }
 
@@ -141,7 +149,8 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
           ...(q.data.version && { version: q.data.version }),
         };
         const { period, file } = req.params;
-        if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null));
+        const by = req.principal?.name;
+        if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null, by));
         if (file === 'preview') return send(reply, await svc.preview(period, q.data.taxpayer ?? null));
         if (file === 'verify') return send(reply, await svc.verify(period, opts));
         const format = FILES[file];
@@ -149,7 +158,7 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
           return reply.status(404).send({
             error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify`,
           });
-        const r = await svc.export(period, format, opts);
+        const r = await svc.export(period, format, { ...opts, ...(by && { by }) });
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
         return reply

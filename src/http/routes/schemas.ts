@@ -22,7 +22,10 @@ export const documentedInput: object = {
 export const errorSchema = z
   .strictObject({
     error: z.string().describe('What went wrong, as a sentence'),
-    code: z.string().optional().describe('Stable code of the error, for programs (e.g. `rollups-behind`)'),
+    code: z
+      .string()
+      .optional()
+      .describe('Stable code of the error, for programs (e.g. `rollups-behind`, `snapshot-altered`)'),
   })
   .describe('Error');
 
@@ -54,12 +57,12 @@ export const healthSchema = z
     status: z.enum(['ok', 'degraded']),
     broker: z.looseObject({
       mode: z.enum(['embedded', 'external']),
-      url: z.string(),
+      url: z.string().optional().describe('Admins only, credentials replaced by ***'),
       connected: z.boolean(),
       clients: z.number().int().optional(),
     }),
     influx: z.looseObject({
-      url: z.string(),
+      url: z.string().optional().describe('Admins only, credentials replaced by ***'),
       apiVersion: z.string(),
       reachable: z.boolean(),
       error: z.string().optional(),
@@ -75,7 +78,12 @@ export const healthSchema = z
       lastWriteError: z.string().optional(),
       lastWriteErrorAt: z.string().optional(),
       recoveredFrom: z
-        .looseObject({ cause: z.string(), error: z.string(), failedForS: z.number().int(), recoveredAt: z.string() })
+        .looseObject({
+          cause: z.string(),
+          error: z.string().optional(),
+          failedForS: z.number().int(),
+          recoveredAt: z.string(),
+        })
         .optional()
         .describe('The last write failure after writes recovered (kept 15 minutes)'),
     }),

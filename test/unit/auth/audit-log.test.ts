@@ -24,7 +24,13 @@ describe('the hash-chained audit log', () => {
     const entries = lines(file).map((l) => JSON.parse(l) as { seq: number; prev: string; hash: string });
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(entries[3]!.prev).toBe(entries[2]!.hash);
-    expect(verifyAuditLog(file)).toEqual({ ok: true, entries: 5, lastHash: entries[4]!.hash });
+    expect(verifyAuditLog(file)).toEqual({
+      ok: true,
+      entries: 5,
+      legacy: 0,
+      lastHash: entries[4]!.hash,
+      hashes: entries.map((e) => e.hash),
+    });
   });
 
   it.each([
