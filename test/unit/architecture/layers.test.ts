@@ -32,7 +32,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['ledger'],
   ['periods'],
   ['http'],
-  ['cli', 'service.ts', 'components', 'main.ts'],
+  ['cli', 'service.ts', 'service', 'main.ts'],
 ];
 
 function floorOf(path: string): number {

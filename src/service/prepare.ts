@@ -1,0 +1,82 @@
+/**
+ * Phase 1 of a start: everything that can refuse to start, before the broker accepts a single message or the
+ * HTTP port opens. The registry was validated by its loader; MQTT identities, TLS files, users, tariffs are
+ * read here; InfluxDB (the local one, started here, or the configured one) must answer and hold the database.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { prepareHttpAuth, type HttpAuthSetup } from '../auth/http-setup.ts';
+import type { MqttIdentity } from '../auth/mqtt-credentials.ts';
+import { prepareMqttIdentities, type MqttIdentities } from '../auth/mqtt-setup.ts';
+import { readMqttTls, type TlsMaterial } from '../auth/mqtt-tls.ts';
+import type { Config } from '../config/schema.ts';
+import { loadTariffs, type TariffSet } from '../fees/index.ts';
+import type { Registry } from '../registry/types.ts';
+import { influxTarget, type InfluxTarget } from '../store/influx-target.ts';
+import { localInfluxCredentials } from '../store/local-influx-credentials.ts';
+import { createLocalInflux } from '../store/local-influxd.ts';
+import { ensureDatabase, waitForInflux } from '../store/setup.ts';
+import { KzmError } from '../util/errors.ts';
+import { component, type Component } from '../util/lifecycle.ts';
+
+/** A start-up check refused: nothing listens yet, and the message says what to fix. */
+export class ServiceStartError extends KzmError {
+  constructor(message: string) {
+    super(message, { code: 'start-refused' });
+  }
+}
+
+/** What phase 1 proved before any port opens. */
+export interface Prepared {
+  readonly target: InfluxTarget;
+  readonly tariffs: TariffSet;
+  /** The embedded broker's identities (undefined with an external broker). */
+  readonly identities: MqttIdentities | undefined;
+  readonly people: HttpAuthSetup;
+  readonly mqttTls: TlsMaterial | undefined;
+}
+
+/**
+ * `started` is told of the local influxd as soon as it runs, so that a later refusal (or the service's stop)
+ * stops it too.
+ */
+export async function prepare(
+  config: Config,
+  registry: Registry,
+  log: Logger,
+  started: (c: Component) => void,
+  fixedIdentities: readonly MqttIdentity[],
+): Promise<Prepared> {
+  const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
+  if (!identities.ok) throw new ServiceStartError(identities.reason);
+  const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);
+  if (!mqttTls.ok) throw new ServiceStartError(mqttTls.reason);
+  const people = await prepareHttpAuth(config, log.child({ component: 'http' }));
+  if (!people.ok) throw new ServiceStartError(people.reason);
+  const tariffs = await loadTariffs(config.tariffsDir);
+  if (!tariffs.ok) {
+    throw new ServiceStartError(
+      `Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}. Fix the file or point KZM_TARIFFS_DIR at valid ones.`,
+    );
+  }
+  let url = config.influx.url;
+  let influxConfig = config.influx;
+  if (!url) {
+    // The local influxd runs with authentication on: its generated admin is the service's InfluxDB user.
+    const admin = localInfluxCredentials(config.dataDir);
+    const local = createLocalInflux({
+      dataDir: join(config.dataDir, 'influxdb'),
+      bin: config.influx.influxdPath,
+      log: log.child({ component: 'influxd' }),
+      admin,
+    });
+    started(component('influxd', () => local.stop(), 20_000));
+    await local.start();
+    url = local.url;
+    influxConfig = { ...config.influx, username: admin.username, password: admin.password };
+  }
+  const target = influxTarget(influxConfig, url);
+  await waitForInflux(target, 30_000);
+  if (config.influx.createIfMissing) await ensureDatabase(target, log);
+  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
+}
