@@ -1,3 +1,4 @@
+import { COMMON_OPTIONS, SPAN_OPTIONS, cliStreams } from './options.ts';
 import { parseArgs } from 'node:util';
 import { feeSettings } from '../config/fee-settings.ts';
 import { loadConfig } from '../config/load.ts';
@@ -36,14 +37,12 @@ export interface LedgerCliIo {
 
 /** `kzmeter ledger ...`: 0 on success, 2 for a bad request or setup (message on stderr). */
 export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => void process.stdout.write(t));
-  const err = io.err ?? ((t: string) => void process.stderr.write(t));
+  const { out, err } = cliStreams(io);
   const { values } = parseArgs({
     args: argv,
     options: {
-      period: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...SPAN_OPTIONS,
+      ...COMMON_OPTIONS,
       site: { type: 'string' },
       taxpayer: { type: 'string' },
       policy: { type: 'string' },
@@ -51,8 +50,6 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
       'csv-table': { type: 'string', default: 'lines' },
       tariffs: { type: 'string' },
       'tariffs-override': { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean' },
     },
   });
   if (values.help) {

@@ -7,6 +7,7 @@
  *   kzmeter periods                     (list with states and due dates)
  * Exit codes: 0 done, 1 failed (or verify found a difference), 2 bad arguments.
  */
+import { COMMON_OPTIONS } from './options.ts';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,8 +78,7 @@ const OPTIONS = {
   version: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
-  config: { type: 'string' },
-  help: { type: 'boolean' },
+  ...COMMON_OPTIONS,
 } as const;
 const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 

@@ -1,3 +1,4 @@
+import { COMMON_OPTIONS, SPAN_OPTIONS, cliStreams } from './options.ts';
 import { parseArgs } from 'node:util';
 import { feeSettings } from '../config/fee-settings.ts';
 import { loadConfig } from '../config/load.ts';
@@ -53,20 +54,13 @@ export async function rollupMain(
   argv: string[],
   io: { env?: NodeJS.ProcessEnv; err?: (t: string) => void; out?: (t: string) => void } = {},
 ): Promise<number> {
-  const err = io.err ?? ((t: string) => void process.stderr.write(t));
+  const { out, err } = cliStreams(io);
   const { values } = parseArgs({
     args: argv,
-    options: {
-      period: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      site: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean' },
-    },
+    options: { ...SPAN_OPTIONS, ...COMMON_OPTIONS, site: { type: 'string' } },
   });
   if (values.help) {
-    (io.out ?? ((t: string) => void process.stdout.write(t)))(`${ROLLUP_HELP}\n`);
+    out(`${ROLLUP_HELP}\n`);
     return 0;
   }
   const config = loadConfig({ env: io.env ?? process.env, ...(values.config && { file: values.config }) });
