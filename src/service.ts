@@ -347,7 +347,8 @@ export function createService(
       ...(spool && { spool: spool.state }),
     };
     const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
-    app = await buildApp({ registry, live, metrics, health, log, plugins, auth });
+    const origin = { listenHost: config.http.host, publicOrigin: config.http.publicOrigin };
+    app = await buildApp({ registry, live, metrics, health, log, plugins, auth, origin });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.unshift(() => app.close());
     const addr = app.server.address();
