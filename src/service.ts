@@ -39,6 +39,7 @@ import { ensureDatabase, waitForInflux } from './store/setup.ts';
 import { createSpool, registerSpoolMetrics, type Spool } from './store/spool.ts';
 import { createWriteApi } from './store/write-api.ts';
 import { redactUrl } from './util/redact.ts';
+import { ensurePrivateDir } from './util/private-dir.ts';
 
 export interface Service {
   readonly httpUrl: string;
@@ -100,6 +101,9 @@ async function prepare(
   stops: Stops,
   fixedIdentities: readonly MqttIdentity[],
 ): Promise<Prepared> {
+  // Users, keys, snapshots, the audit trail and the local InfluxDB live here: the owner's only.
+  if (ensurePrivateDir(config.dataDir) === 'tightened')
+    log.warn({ dataDir: config.dataDir }, 'Data folder was open to other users; made 0700.');
   const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
   if (!identities.ok) throw new ServiceStartError(identities.reason);
   const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);
