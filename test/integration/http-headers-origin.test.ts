@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, usersFilePath } from '../../src/auth/users.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { startService } from '../helpers/service.ts';
+import { startGuardedService, type GuardedService } from '../helpers/guarded-service.ts';
 
 /**
  * Issue 21: /docs, export.html (served inline), /login and JSON answers lacked nosniff, a CSP and frame-ancestors;
@@ -21,21 +16,14 @@ interface Answer {
 }
 
 describe('issue 21: security headers on every answer; Host and Origin checked', () => {
-  let influx: TestInflux;
-  let dataDir: string;
-  let svc: Awaited<ReturnType<typeof startService>>;
+  let g: GuardedService;
   let token: string;
   let port: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
-    dataDir = mkdtempSync(join(tmpdir(), 'kzm-headers-'));
-    token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
-    svc = await startService(await influx.database(), {
-      dataDir,
-      http: { allowAnonymous: false, publicOrigin: PUBLIC },
-    });
-    port = new URL(svc.httpUrl).port;
+    g = await startGuardedService({ overrides: { http: { publicOrigin: PUBLIC } } });
+    token = g.token;
+    port = new URL(g.svc.httpUrl).port;
     const closed = await get('/api/periods/2025-Q2/close', {
       method: 'POST',
       body: JSON.stringify({ acknowledgement: 'test: no readings' }),
@@ -43,11 +31,7 @@ describe('issue 21: security headers on every answer; Host and Origin checked', 
     });
     expect(closed.status).toBe(201);
   });
-  afterAll(async () => {
-    await svc?.cleanup();
-    await influx?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => g?.stop());
 
   /** A raw request: fetch will not let a test set Host. */
   function get(
