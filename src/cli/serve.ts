@@ -81,8 +81,9 @@ export async function serveMain(argv: string[]): Promise<number> {
   // The InfluxDB started here has a random port: tell `kzmeter ledger` & co. where it is.
   if (!config.influx.url)
     writeLocalInflux(config.dataDir, { url: service.influx.url, database: service.influx.database, pid: process.pid });
+  // On the terminal (stderr), never on stdout: that is the JSON log, which log collectors keep (issue 21).
   if (service.adminToken)
-    process.stdout.write(
+    process.stderr.write(
       `\n  First start: user "admin" was created. Its API token, shown only now (only a hash is kept):\n\n    ${service.adminToken}\n\n  Log in to ${service.httpUrl}/login as admin with it, or send "Authorization: Bearer <token>".\n  More users: npm run cli -- users add <name> --role viewer|operator|accountant|admin [--taxpayer BIN]\n\n`,
     );
   log.info(

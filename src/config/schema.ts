@@ -17,6 +17,12 @@ export const configSchema = z.strictObject({
       port: port.default(8080),
       /** Let requests without credentials act as admin (labs only; warned at start, refused off loopback). */
       allowAnonymous: z.boolean().default(false),
+      /** The origin browsers reach the service at behind a proxy (https://host[:port]); Host and Origin must name
+       *  it, a loopback name or the listen address (DNS rebinding). */
+      publicOrigin: z
+        .string()
+        .regex(/^https?:\/\/[^/\s?#@]+$/, 'an origin such as https://kzmeter.example.kz (scheme, host, port; no path)')
+        .optional(),
     })
     .prefault({}),
   mqtt: z

@@ -16,6 +16,8 @@ import { packageVersion } from '../util/version.ts';
 import { authPlugin, type HttpAuthDeps } from './plugins/auth.ts';
 import { scopeMetricsText } from './plugins/taxpayer-scope.ts';
 import { BODY_LIMIT_BYTES, boundedJsonBodies } from './plugins/json-body.ts';
+import { publicOriginCheck, type PublicOriginOptions } from './plugins/public-origin.ts';
+import { securityHeaders } from './plugins/security-headers.ts';
 import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
@@ -32,6 +34,8 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
   /** People: tokens, sessions, roles per route (src/auth/route-rights.ts). Without it no route is guarded. */
   auth?: HttpAuthDeps;
+  /** Host and Origin checked against the listen address and http.publicOrigin. Without it neither is. */
+  origin?: PublicOriginOptions;
 }
 
 /** Where the API description lives (README "HTTP API"). */
@@ -129,8 +133,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   errorHandling(app, deps.log);
   boundedJsonBodies(app);
+  securityHeaders(app);
+  // Host and Origin first: a rebinding name or another site's page is answered before any credential is read.
+  const origin = deps.origin && publicOriginCheck(deps.origin);
+  origin?.register(app);
   // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
-  if (deps.auth) await authPlugin(deps.auth)(app);
+  if (deps.auth) await authPlugin({ ...deps.auth, ...(origin && { isPublicOrigin: origin.isPublicOrigin }) })(app);
   await apiDocs(app);
   registerMeterGauges(deps.metrics.registry, {
     meters: deps.registry.meters,

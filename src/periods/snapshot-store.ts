@@ -56,10 +56,11 @@ export interface SnapshotStore {
 export const snapshotBytes = (s: PeriodSnapshot): string => `${canonicalJson(s)}\n`;
 
 function atomicCreate(dir: string, name: string, text: string): string {
-  mkdirSync(dir, { recursive: true });
+  // Private: 0700 folders, 0600 files (issue 21: they were 0644 in 0755 folders).
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const final = join(dir, name);
   const temp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'wx');
+  const fd = openSync(temp, 'wx', 0o600);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

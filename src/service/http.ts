@@ -75,7 +75,8 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       ...(deps.spool && { spool: deps.spool.state }),
     };
     const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
-    app = await buildApp({ registry, live, metrics, health, log, plugins, auth });
+    const origin = { listenHost: config.http.host, publicOrigin: config.http.publicOrigin };
+    app = await buildApp({ registry, live, metrics, health, log, plugins, auth, origin });
     await app.listen({ host: config.http.host, port: config.http.port });
     const addr = app.server.address();
     url = `http://${config.http.host}:${addr && typeof addr === 'object' ? addr.port : config.http.port}`;

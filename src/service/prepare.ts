@@ -18,6 +18,7 @@ import { createLocalInflux } from '../store/local-influxd.ts';
 import { ensureDatabase, waitForInflux } from '../store/setup.ts';
 import { KzmError } from '../util/errors.ts';
 import { component, type Component } from '../util/lifecycle.ts';
+import { ensurePrivateDir } from '../util/private-dir.ts';
 
 /** A start-up check refused: nothing listens yet, and the message says what to fix. */
 export class ServiceStartError extends KzmError {
@@ -47,6 +48,9 @@ export async function prepare(
   started: (c: Component) => void,
   fixedIdentities: readonly MqttIdentity[],
 ): Promise<Prepared> {
+  // Users, keys, snapshots, the audit trail and the local InfluxDB live here: the owner's only.
+  if (ensurePrivateDir(config.dataDir) === 'tightened')
+    log.warn({ dataDir: config.dataDir }, 'Data folder was open to other users; made 0700.');
   const identities = prepareMqttIdentities(config, registry, fixedIdentities, log.child({ component: 'broker' }));
   if (!identities.ok) throw new ServiceStartError(identities.reason);
   const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);

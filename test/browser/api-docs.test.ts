@@ -49,6 +49,11 @@ describe('Swagger UI', () => {
     page.on('request', (r) => {
       if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url());
     });
+    // issue 21: served with a content security policy (nothing from elsewhere, no framing): nothing it blocks
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
     await page.goto(`${base}/docs`);
     await page.waitForSelector('#operations-ledger-get_api_ledger', { timeout: 20_000 });
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, object> };
@@ -60,6 +65,7 @@ describe('Swagger UI', () => {
       expect.arrayContaining([expect.stringContaining('period'), expect.stringContaining('policy')]),
     );
     expect(outside).toEqual([]);
+    expect(blocked).toEqual([]);
     await page.close();
   }, 60_000);
 });

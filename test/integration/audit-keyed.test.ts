@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditKeyFilePath } from '../../src/auth/audit-keys.ts';
 import { auditLogPath, createAuditLog, type AuditEntry } from '../../src/auth/audit-log.ts';
-import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { auditKeyMain, auditVerifyMain } from '../../src/cli/audit.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { startInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
+import { startGuardedService, type GuardedService } from '../helpers/guarded-service.ts';
 
 /**
  * Issue 21 F8: deleting line 18 of audit/audit.log and recomputing the SHA-256 chain (10 lines of Python), or
@@ -58,34 +58,20 @@ const read = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n');
 const write = (file: string, lines: string[]) => writeFileSync(file, `${lines.join('\n')}\n`);
 
 describe('F8: the audit trail cannot be rewritten quietly', () => {
-  let influx: TestInflux;
+  let g: GuardedService;
   let dataDir: string;
-  let svc: Awaited<ReturnType<typeof startService>>;
-  let token: string;
   let file: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
-    dataDir = mkdtempSync(join(tmpdir(), 'kzm-audit-keyed-'));
-    token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
-    svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
+    g = await startGuardedService();
+    dataDir = g.dataDir;
     file = auditLogPath(dataDir);
     // 20 lines through the real log module, then a close and a download through the service
     const log = createAuditLog(file);
     for (let i = 0; i < 20; i++) log.append({ who: `u${i}`, action: 'user-token', what: { name: `u${i}` } });
   });
-  afterAll(async () => {
-    await svc?.cleanup();
-    await influx?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${svc.httpUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+  afterAll(() => g?.stop());
+  const call = (method: string, path: string, body?: unknown) => g.call(method, path, body);
 
   it('the key lives in its own 0600 file outside the audit folder; every line names it', () => {
     const keyFile = auditKeyFilePath(dataDir);
@@ -164,7 +150,7 @@ describe('F8: the audit trail cannot be rewritten quietly', () => {
     }
     expect(out.join('\n')).toMatch(/k1-[0-9a-f]{6}\tmade .*\tretired .*\nk2-[0-9a-f]{6}\tmade .*\tcurrent/);
     expect(out.join('\n')).not.toMatch(/secret|[A-Za-z0-9_-]{43}/);
-    await fetch(`${svc.httpUrl}/api/login`, {
+    await fetch(`${g.svc.httpUrl}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'anna', password: 'wrong password' }),

@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, usersFilePath } from '../../src/auth/users.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { startService } from '../helpers/service.ts';
+import { startGuardedService, type GuardedService } from '../helpers/guarded-service.ts';
 
 /**
  * Issue 21: 1 MB of nested JSON to /api/login (no login needed) cost 0.23-0.4 s of the event loop that ingest
@@ -15,27 +12,17 @@ import { startService } from '../helpers/service.ts';
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
 describe('issue 21: bounded request bodies and text fields', () => {
-  let influx: TestInflux;
-  let dataDir: string;
-  let svc: Awaited<ReturnType<typeof startService>>;
-  let token: string;
-
+  let g: GuardedService;
   beforeAll(async () => {
-    influx = await startInflux();
-    dataDir = mkdtempSync(join(tmpdir(), 'kzm-limits-'));
-    token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
-    svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
+    g = await startGuardedService();
   });
-  afterAll(async () => {
-    await svc?.cleanup();
-    await influx?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => g?.stop());
 
+  /** A raw body (the tests send what JSON.stringify would not). */
   const post = async (path: string, body: string, auth = true) => {
-    const res = await fetch(`${svc.httpUrl}${path}`, {
+    const res = await fetch(`${g.svc.httpUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(auth && { authorization: `Bearer ${token}` }) },
+      headers: { 'content-type': 'application/json', ...(auth && { authorization: `Bearer ${g.token}` }) },
       body,
     });
     return { status: res.status, body: (await res.json()) as { error: string } };
@@ -70,12 +57,12 @@ describe('issue 21: bounded request bodies and text fields', () => {
     const reopen = await post('/api/periods/2025-Q2/reopen', JSON.stringify({ reason: 'x'.repeat(3_000) }));
     expect(reopen.status).toBe(400);
     // nothing was frozen
-    expect(readdirSync(dataDir)).not.toContain('periods');
+    expect(readdirSync(g.dataDir)).not.toContain('periods');
     const ok = await post(
       '/api/periods/2025-Q2/close',
       JSON.stringify({ reason: 'x'.repeat(2_000), acknowledgement: 'test: no readings' }),
     );
     expect(ok.status).toBe(201);
-    expect(readFileSync(join(dataDir, 'periods', '2025-Q2', 'v1.json')).length).toBeLessThan(64 * 1024);
+    expect(readFileSync(join(g.dataDir, 'periods', '2025-Q2', 'v1.json')).length).toBeLessThan(64 * 1024);
   });
 });

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localInfluxCredentialsFile } from '../../src/store/local-influx-credentials.ts';
 import { freePort } from '../../src/util/free-port.ts';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
+import { eventually } from '../helpers/service.ts';
 
 /**
  * Issue 21 F9: the influxd that `serve` starts had no authentication, its address was in the public /health and
@@ -36,7 +37,12 @@ describe('F9: the local influxd started by serve requires credentials', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const info = () => JSON.parse(readFileSync(join(dataDir, 'local-influx.json'), 'utf8')) as Record<string, unknown>;
+  /** serve writes it right after its "Service started." line: wait for it. */
+  const info = async () => {
+    const file = join(dataDir, 'local-influx.json');
+    await eventually(async () => existsSync(file), Boolean);
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  };
   const write = (url: string, headers: Record<string, string> = {}) =>
     fetch(`${url}/write?db=kzmeter`, {
       method: 'POST',
@@ -45,7 +51,7 @@ describe('F9: the local influxd started by serve requires credentials', () => {
     });
 
   it('a local user posting /write without credentials gets 401 (was: 204 and the reading stored)', async () => {
-    const url = info().url as string;
+    const url = (await info()).url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const res = await write(url);
     expect(res.status).toBe(401);
@@ -53,7 +59,8 @@ describe('F9: the local influxd started by serve requires credentials', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('local-influx.json is 0600 and holds no secret; the generated credentials are in their own 0600 file', () => {
+  it('local-influx.json is 0600 and holds no secret; the generated credentials are in their own 0600 file', async () => {
+    await info();
     const file = join(dataDir, 'local-influx.json');
     expect(mode(file)).toBe(0o600);
     const creds = JSON.parse(readFileSync(localInfluxCredentialsFile(dataDir), 'utf8')) as {
@@ -89,6 +96,6 @@ describe('F9: the local influxd started by serve requires credentials', () => {
     expect(readFileSync(localInfluxCredentialsFile(dataDir), 'utf8')).toBe(before);
     const h = (await (await fetch(`${svc.httpUrl}/health`)).json()) as { status: string };
     expect(h.status).toBe('ok');
-    expect((await write(info().url as string)).status).toBe(401);
+    expect((await write((await info()).url as string)).status).toBe(401);
   }, 90_000);
 });

@@ -1,12 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, type AuditEntry } from '../../src/auth/audit-log.ts';
-import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { periodsMain } from '../../src/cli/periods.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { startService } from '../helpers/service.ts';
+import { startGuardedService, type GuardedService } from '../helpers/guarded-service.ts';
 
 /**
  * Issue 21 F6: with `declaredTotalTiyn` set to 1 in periods/<period>/v1.json, export.json answered 200 with the
@@ -17,19 +14,12 @@ import { startService } from '../helpers/service.ts';
 const PERIOD = '2025-Q2';
 
 describe('F6: an altered snapshot is never served', () => {
-  let influx: TestInflux;
+  let g: GuardedService;
   let dataDir: string;
-  let svc: Awaited<ReturnType<typeof startService>>;
-  let token: string;
-  let database: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
-    dataDir = mkdtempSync(join(tmpdir(), 'kzm-altered-'));
-    token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
-    const target = await influx.database();
-    database = target.database;
-    svc = await startService(target, { dataDir, http: { allowAnonymous: false } });
+    g = await startGuardedService();
+    dataDir = g.dataDir;
     const closed = await call('POST', `/api/periods/${PERIOD}/close`, {
       reason: 'Q2',
       acknowledgement: 'test: no readings in this period',
@@ -42,18 +32,10 @@ describe('F6: an altered snapshot is never served', () => {
     const forged = total === '1' ? '2' : '1';
     writeFileSync(file, text.replace(`"declaredTotalTiyn":${total}`, `"declaredTotalTiyn":${forged}`));
   });
-  afterAll(async () => {
-    await svc?.cleanup();
-    await influx?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => g?.stop());
 
   async function call(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${svc.httpUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+    const res = await g.call(method, path, body);
     return { status: res.status, text: await res.text() };
   }
   const altered = () =>
@@ -63,7 +45,7 @@ describe('F6: an altered snapshot is never served', () => {
       .map((l) => JSON.parse(l) as AuditEntry)
       .filter((e) => e.action === 'snapshot-altered');
   const counted = async () => {
-    const text = await svc.metrics.registry.getSingleMetricAsString('kzm_snapshot_altered_total');
+    const text = await g.svc.metrics.registry.getSingleMetricAsString('kzm_snapshot_altered_total');
     return [...text.matchAll(/^kzm_snapshot_altered_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
   };
 
@@ -101,7 +83,7 @@ describe('F6: an altered snapshot is never served', () => {
 
   it('the CLI export refuses too (exit 1, no file written) and the refusal is audited', async () => {
     const out = join(dataDir, 'out');
-    const env = { KZM_DATA_DIR: dataDir, KZM_INFLUX_URL: influx.url, KZM_INFLUX_DATABASE: database };
+    const env = { KZM_DATA_DIR: dataDir, KZM_INFLUX_URL: g.influx.url, KZM_INFLUX_DATABASE: g.svc.influx.database };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     const errors: string[] = [];

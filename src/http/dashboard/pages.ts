@@ -7,12 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../registry/types.ts';
 import { DEFAULT_WEB_DIR, loadAssets, sendAsset } from './assets.ts';
 import { meterParams, parseInput } from './query-schemas.ts';
+import { PAGE_CSP } from '../plugins/security-headers.ts';
 
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  'referrer-policy': 'no-referrer',
-};
+const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP };
 
 export function pageRoutes(app: FastifyInstance, deps: { registry: Registry; webDir?: string }): void {
   const assets = loadAssets(deps.webDir ?? DEFAULT_WEB_DIR);

@@ -41,23 +41,22 @@ export interface HttpAuthDeps {
   /** The audit trail: closes, reopens, export downloads and failed logins are appended. */
   readonly audit?: AuditLog;
   readonly webDir?: string;
+  /** An Origin that is this service's public one (behind a TLS proxy): same-site for the cross-site check. */
+  readonly isPublicOrigin?: (origin: string | undefined) => boolean;
 }
 
 const LAB: Principal = { name: 'anonymous', role: 'admin', via: 'lab' };
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const loginBody = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-  'referrer-policy': 'no-referrer',
-};
 
 /** A cookie-carried request from another site (CSRF): browsers send Origin on POST and Sec-Fetch-Site. */
-function crossSite(req: FastifyRequest): boolean {
+function crossSite(req: FastifyRequest, isPublicOrigin?: (origin: string | undefined) => boolean): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined) return site !== 'same-origin';
   const origin = req.headers.origin;
   if (origin === undefined) return true;
+  // Behind a TLS proxy the request arrives as http, the page's origin is the public https one.
+  if (isPublicOrigin?.(origin)) return false;
   return origin !== `${req.protocol}://${req.headers.host ?? ''}`;
 }
 
@@ -90,7 +89,7 @@ export function authPlugin(deps: HttpAuthDeps) {
         403,
         `${req.method} ${right.url} needs the ${need} role; ${principal.name} is ${principal.role}`,
       );
-    if (principal.via === 'session' && UNSAFE.has(req.method) && crossSite(req))
+    if (principal.via === 'session' && UNSAFE.has(req.method) && crossSite(req, deps.isPublicOrigin))
       return deny(reply, 403, 'cross-site request refused (send it from the dashboard, or use an API token)');
     const refused = checkTaxpayerQuery(right, principal, req, deps.registry);
     return refused ? deny(reply, 403, refused) : undefined;
@@ -124,12 +123,13 @@ export function authPlugin(deps: HttpAuthDeps) {
       if (refused) return deny(reply, 403, refused);
     });
 
+    // its content security policy: the page's, from the security headers (src/http/plugins/security-headers.ts)
     app.get('/login', async (_req, reply) => {
-      for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage);
     });
     app.post('/api/login', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
-      if (req.headers.origin !== undefined && crossSite(req)) return deny(reply, 403, 'cross-site login refused');
+      if (req.headers.origin !== undefined && crossSite(req, deps.isPublicOrigin))
+        return deny(reply, 403, 'cross-site login refused');
       const body = loginBody.safeParse(req.body ?? {});
       if (!body.success) return reply.status(400).send({ error: describeIssues(body.error, 'body') });
       const { username } = body.data;

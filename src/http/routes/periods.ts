@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
+import { REPORT_CSP } from '../plugins/security-headers.ts';
 import {
   type ExportFormat,
   MAX_REASON_CHARS,
@@ -161,6 +162,8 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         const r = await svc.export(period, format, { ...opts, ...(by && { by }) });
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
+        // The printable report is served inline: its own inline style and nothing else may run or load.
+        if (format === 'html') void reply.header('content-security-policy', REPORT_CSP);
         return reply
           .header('content-type', r.value.contentType)
           .header('content-disposition', `inline; filename="${name}"`)
