@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { KzmError } from '../util/errors.ts';
 
 const keySchema = z.strictObject({
   /** k<n>-<random>: a key made anew after a loss never takes the id of the lost one. */
@@ -25,10 +26,9 @@ const fileSchema = z.strictObject({
 export type AuditKeys = z.infer<typeof fileSchema>;
 export type AuditKey = z.infer<typeof keySchema>;
 
-export class AuditKeyError extends Error {
+export class AuditKeyError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'AuditKeyError';
+    super(message, { code: 'audit-key-invalid' });
   }
 }
 

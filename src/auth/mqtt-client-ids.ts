@@ -3,6 +3,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile } from '../util/json-file.ts';
+import { KzmError } from '../util/errors.ts';
 
 /**
  * Which identity each MQTT client id belongs to, recorded the first time an identity connects with it and kept in
@@ -26,10 +27,9 @@ export interface ClientIdBindings {
   flush(): Promise<void>;
 }
 
-export class ClientIdBindingsError extends Error {
+export class ClientIdBindingsError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ClientIdBindingsError';
+    super(message, { code: 'client-id-bindings-invalid' });
   }
 }
 

@@ -6,6 +6,7 @@ import { mosquittoConf, mosquittoFiles } from '../auth/mosquitto-files.ts';
 import { credentialsFilePath, readCredentialsFile } from '../auth/mqtt-credentials.ts';
 import { loadConfig } from '../config/load.ts';
 import { loadRegistry } from '../registry/load.ts';
+import { KzmError } from '../util/errors.ts';
 
 export const BROKER_CONFIG_HELP = `Usage: kzmeter broker-config mosquitto [--out DIR] [--owner USER[:GROUP]] [--config FILE]
   Mosquitto's password file (DIR/passwd), ACL file (DIR/acl) and a config snippet (DIR/kzmeter.conf) from
@@ -19,10 +20,9 @@ export const BROKER_CONFIG_HELP = `Usage: kzmeter broker-config mosquitto [--out
   --config FILE   settings file (else KZM_* variables)
 Example: kzmeter broker-config mosquitto --out /etc/mosquitto/kzmeter --owner mosquitto`;
 
-export class BrokerConfigError extends Error {
+export class BrokerConfigError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'BrokerConfigError';
+    super(message, { code: 'usage' });
   }
 }
 

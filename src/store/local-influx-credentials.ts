@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { KzmError } from '../util/errors.ts';
 
 const schema = z.strictObject({
   username: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
@@ -15,10 +16,9 @@ const schema = z.strictObject({
 });
 export type LocalInfluxCredentials = z.infer<typeof schema>;
 
-export class LocalInfluxCredentialsError extends Error {
+export class LocalInfluxCredentialsError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'LocalInfluxCredentialsError';
+    super(message, { code: 'local-influx-credentials-invalid' });
   }
 }
 
