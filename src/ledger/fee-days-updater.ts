@@ -160,7 +160,8 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   /** Most meters' marks one pass takes (the loop halves it after a pass that timed out). */
   const MAX_METERS_PER_PASS = 10_000;
 
-  async function pass(maxMeters: number): Promise<void> {
+  /** True when it left marks behind for lack of size (marks stored during the pass wait for the interval). */
+  async function pass(maxMeters: number): Promise<boolean> {
     if (quarterDue) {
       quarterDue = false;
       await runningQuarter();
@@ -170,6 +171,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       if (marks.size >= maxMeters) break;
       marks.set(id, at);
     }
+    const truncated = marks.size < dirty.size;
     for (const id of marks.keys()) dirty.delete(id);
     try {
       await ensureRollupsCurrent(deps.beforeRead);
@@ -192,6 +194,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       for (const [id, at] of marks) dirty.set(id, Math.min(at, dirty.get(id) ?? Infinity));
       throw err; // the loop logs it and retries with backoff
     }
+    return truncated;
   }
 
   // Periodic: the running day grows with time even when no reading arrives.
@@ -200,10 +203,8 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     log: deps.log,
     intervalMs,
     maxSize: MAX_METERS_PER_PASS,
-    run: async (size) => {
-      await pass(size);
-      return dirty.size ? 'now' : 'later';
-    },
+    // Derived data gives way: the next pass after the interval, unless this one was cut short by its size.
+    run: async (size) => ((await pass(size)) ? 'now' : 'later'),
   });
   void loop.stop(0); // no pass before start()
 
