@@ -316,7 +316,15 @@ export function createService(
     const fees = feeSettings(config);
     const periods = createPeriodService({ registry, tariffs, target, dataDir: config.dataDir, beforeRead, ...fees });
     const plugins = [
-      ledgerRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees }),
+      ledgerRoutes({
+        registry,
+        tariffs,
+        target,
+        beforeRead,
+        rollupChanges: rollups.changes,
+        metrics: metrics.registry,
+        ...fees,
+      }),
       periodRoutes({ periods }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(extra.plugins ?? []),
