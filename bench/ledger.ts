@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import {
-  DAY_MS,
   type TariffSet,
   computeMeterLedger,
   computeMeterLedgerFromHours,
@@ -28,7 +27,6 @@ import {
   summarizeHours,
 } from '../src/fees/index.ts';
 import { rebuildRollups } from '../src/rollup/rebuild.ts';
-import { readingLine, rollupLine } from '../src/store/schema.ts';
 import {
   computeRawLedger,
   computeStoreLedger,
@@ -40,14 +38,14 @@ import { influxTarget, type InfluxTarget } from '../src/store/influx-target.ts';
 import { createLocalInflux } from '../src/store/local-influxd.ts';
 import { emptyStats } from '../src/store/query/client.ts';
 import { ensureDatabase } from '../src/store/setup.ts';
-import { HOUR_MS, benchFacts, linesOf, readingsOf } from './ledger-data.ts';
+import { HOUR_MS, benchFacts, readingsOf } from './ledger-data.ts';
+import { FROM, MIN, TO, loadRaw, loadRollups, post } from './ledger-load.ts';
 import { saveResult } from './lib.ts';
 import { machineCpuMs, processCpuMs } from './proc-cpu.ts';
 import { benchReaders, type ReadersRow } from './readers.ts';
+import { benchReadersHttp, type ReadersHttpRow } from './readers-http.ts';
 
-export const FROM = Date.parse('2025-07-01T00:00+05:00');
-export const TO = Date.parse('2025-10-01T00:00+05:00');
-export const MIN = 60_000;
+export { FROM, MIN, TO, loadRollups } from './ledger-load.ts';
 const MARGIN = 30 * MIN;
 
 export interface LedgerBenchRow {
@@ -116,93 +114,6 @@ function benchHourly(tariffs: TariffSet, meters: number, stepMs: number): Ledger
     if (!l.ok) throw new Error(l.reason);
   }
   return { path: 'bucket core (Node side of store path)', meters, stepS: stepMs / 1000, readings, seconds };
-}
-
-async function post(target: InfluxTarget, lines: string[]): Promise<void> {
-  const res = await fetch(`${target.url}/write?db=${target.database}&precision=ns`, {
-    method: 'POST',
-    body: lines.join('\n'),
-  });
-  if (res.status !== 204) throw new Error(`write failed ${res.status}: ${await res.text()}`);
-}
-
-/** Streams lines to InfluxDB in batches of 50,000, two in flight. */
-function lineSink(target: InfluxTarget) {
-  let batch: string[] = [];
-  let points = 0;
-  const inflight: Promise<void>[] = [];
-  return {
-    async push(line: string) {
-      batch.push(line);
-      if (batch.length < 50_000) return;
-      points += batch.length;
-      inflight.push(post(target, batch));
-      batch = [];
-      if (inflight.length >= 2) await inflight.shift();
-    },
-    async end() {
-      if (batch.length) {
-        points += batch.length;
-        inflight.push(post(target, batch));
-        batch = [];
-      }
-      await Promise.all(inflight);
-      return points;
-    },
-  };
-}
-
-/** Raw readings as the ingest writes them (no rollups). */
-async function loadRaw(
-  target: InfluxTarget,
-  meters: number,
-  stepMs: number,
-): Promise<{ points: number; seconds: number }> {
-  const t0 = performance.now();
-  const sink = lineSink(target);
-  for (let i = 0; i < meters; i++) {
-    const lines: string[] = [];
-    linesOf(benchFacts(i, stepMs), i, FROM - MARGIN, TO + MARGIN, stepMs, (l) => lines.push(l));
-    for (const l of lines) await sink.push(l);
-  }
-  return { points: await sink.end(), seconds: secs(t0) };
-}
-
-/**
- * The rollups the service keeps, computed in Node by the same functions (summarizeHours, daysFromHours), plus the
- * raw readings of every day the engine opens (a superset of the raw hours it reads): what the store holds for the
- * ledger's purpose, without loading 132 M raw points this machine cannot hold in a bench run.
- */
-export async function loadRollups(
-  target: InfluxTarget,
-  tariffs: TariffSet,
-  meters: number,
-  stepMs: number,
-): Promise<{ points: number; rawPoints: number; seconds: number }> {
-  const t0 = performance.now();
-  const sink = lineSink(target);
-  let rawPoints = 0;
-  for (let i = 0; i < meters; i++) {
-    const facts = benchFacts(i, stepMs);
-    const readings = readingsOf(i, FROM - MARGIN, TO + MARGIN, stepMs);
-    const hours = summarizeHours(readings);
-    if (!hours.ok) throw new Error(hours.reason);
-    const days = daysFromHours(hours.value);
-    const opened = new Set(rawHoursNeeded({ facts, statusEvents: [], fromMs: FROM, toMs: TO, tariffs }, days));
-    for (const h of hours.value) await sink.push(rollupLine('hour', facts.meterId, h));
-    for (const d of days) await sink.push(rollupLine('day', facts.meterId, d));
-    for (const r of readings) {
-      if (!opened.has(Math.floor(r.tsMs / DAY_MS) * DAY_MS)) continue;
-      rawPoints++;
-      await sink.push(
-        readingLine(
-          { meterId: facts.meterId, siteId: facts.siteId, tsMs: r.tsMs, registerWh: r.registerWh, status: 'ok' },
-          r.tsMs + 400,
-        ),
-      );
-    }
-  }
-  return { points: await sink.end(), rawPoints, seconds: secs(t0) };
 }
 
 export interface StoreRunOptions {
@@ -278,6 +189,8 @@ export interface LedgerBenchResult {
   readonly store1000MetersCpuS: { readonly node: number; readonly influxd?: number };
   readonly targetS: number;
   readonly readers: ReadersRow[];
+  /** Issue 22: 200 identical running-quarter ledgers over HTTP, 2,000 meters, the service under its heap cap. */
+  readonly readersHttp: ReadersHttpRow[];
 }
 
 export async function benchLedger(opts: { log?: (line: string) => void } = {}): Promise<LedgerBenchResult> {
@@ -337,6 +250,12 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
       Array.from({ length: 1000 }, (_, i) => ({ facts: benchFacts(i, MIN), fromMs: FROM, toMs: TO })),
       log,
     );
+
+    log('readers over HTTP: the service process, 2,000 meters, 200 identical running-quarter ledgers at once ...');
+    const readersHttp = [
+      await benchReadersHttp({ log }), // gzip, as browsers, curl --compressed and fetch ask
+      await benchReadersHttp({ log, gzip: false }),
+    ];
 
     log('full pipeline at 50 meters: raw readings, rollups rebuilt from them, ledger ...');
     const nRaw = 50;
@@ -401,6 +320,7 @@ export async function benchLedger(opts: { log?: (line: string) => void } = {}): 
       },
       targetS: 1,
       readers,
+      readersHttp,
     };
     printTable(result);
     return result;
@@ -440,12 +360,27 @@ function printTable(r: LedgerBenchResult): void {
   );
   console.log('\nLedger readers (one quarter; identical: 1,000 meters each; distinct: a 100-meter subset each):');
   console.log('kind               readers   p50 ms   p99 ms   2xx   5xx  peak RSS MB  (growth)  computations');
+  printReadersHttp(r.readersHttp);
   for (const x of r.readers) {
     console.log(
       `${x.kind.padEnd(17)}  ${String(x.concurrent).padStart(7)}  ${String(x.p50Ms).padStart(7)}  ${String(x.p99Ms).padStart(7)}` +
         `  ${String(x.status2xx).padStart(4)}  ${String(x.status5xx).padStart(4)}  ${String(x.peakRssMb).padStart(11)}  ${`+${x.peakRssGrowthMb}`.padStart(8)}  ${String(x.computations).padStart(12)}`,
     );
   }
+}
+
+/** Issue 22's case: target all 200 answered 200, p99 under 2 s, service peak RSS under 300 MB. */
+function printReadersHttp(rows: readonly ReadersHttpRow[]): void {
+  console.log(
+    '\nLedger readers over HTTP (the service process, --max-old-space-size=256; 200 identical running-quarter ledgers; target: all 2xx, p99 < 2 s, peak RSS < 300 MB):',
+  );
+  console.log('meters  encoding  answer KiB  alone ms   p50 ms   p99 ms   2xx   5xx  peak RSS MB  computations');
+  for (const x of rows)
+    console.log(
+      `${String(x.meters).padStart(6)}  ${(x.gzip ? 'gzip' : 'identity').padEnd(8)}  ${String(Math.round(x.answerBytes / 1024)).padStart(10)}` +
+        `  ${String(x.aloneMs).padStart(8)}  ${String(x.p50Ms).padStart(7)}  ${String(x.p99Ms).padStart(7)}  ${String(x.status2xx).padStart(4)}` +
+        `  ${String(x.status5xx).padStart(4)}  ${String(x.peakRssMb).padStart(11)}  ${String(x.computations).padStart(12)}`,
+    );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import mqtt, { type MqttClient } from 'mqtt';
-import { stringify } from 'yaml';
-import type { MeterFacts } from '../src/fees/index.ts';
 import type { InfluxTarget } from '../src/store/influx-target.ts';
 import { freePort } from '../src/util/free-port.ts';
 import { startInflux, type TestInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { queryRows } from '../test/helpers/service.ts';
 import { procStatusKb, spawnService, type ServiceProcess } from '../test/helpers/service-process.ts';
-import { HOUR_MS, benchFacts } from './ledger-data.ts';
 import { childPids } from './proc-cpu.ts';
 import { metricValue, scrapeMetrics } from './prom-scrape.ts';
 
@@ -73,33 +70,7 @@ export async function publishReadings(
   return s;
 }
 
-/** A registry directory of `n` synthetic meters (bench/ledger-data.ts benchFacts: 50 a site, 100 kW, grid). */
-export function writeBenchRegistry(dir: string, n: number, stepMs = 60_000): MeterFacts[] {
-  const facts = Array.from({ length: n }, (_, i) => benchFacts(i, stepMs));
-  const day = (ms: number) => new Date(ms + 5 * HOUR_MS).toISOString().slice(0, 10); // local date in Asia/Almaty
-  const bins = [...new Set(facts.map((f) => f.taxpayerBin))];
-  writeFileSync(
-    join(dir, 'taxpayers.yaml'),
-    stringify({ taxpayers: bins.map((bin) => ({ bin, name: `Bench ${bin}`, licenceSubtype: 'I' })) }),
-  );
-  const sites = [...new Map(facts.map((f) => [f.siteId, f])).values()].map((f) => ({
-    id: f.siteId,
-    name: f.siteId,
-    taxpayer: f.taxpayerBin,
-    timeZone: f.timeZone,
-  }));
-  writeFileSync(join(dir, 'sites.yaml'), stringify({ sites }));
-  const meters = facts.map((f) => ({
-    id: f.meterId,
-    site: f.siteId,
-    reportingIntervalS: f.reportingIntervalS,
-    commissionedAt: day(f.commissionedMs),
-    sources: f.sources.map((s) => ({ from: day(s.fromMs), source: s.source })),
-    maxLoadKw: f.maxLoad[0]!.maxLoadW / 1000,
-  }));
-  writeFileSync(join(dir, 'meters.yaml'), stringify({ meters }));
-  return facts;
-}
+export { writeBenchRegistry } from '../test/helpers/synthetic-registry.ts';
 
 /** Samples a process' resident set (VmRSS) every `everyMs` until stopped; peak and last in MB, VmHWM at stop. */
 export function sampleRss(pid: number, everyMs = 200) {

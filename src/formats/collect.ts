@@ -9,8 +9,13 @@ export interface DecodeContext {
   readonly nowMs: number;
   readonly maxPayloadBytes: number;
   readonly maxFutureSkewMs: number;
-  /** The meter's last accepted register (live view), to catch a unit-factor jump; absent = no check. */
-  readonly lastRegisterWh?: (meterId: string) => number | undefined;
+  /** The meter's previous reading in arrival order, to catch a unit-factor jump; absent = no check. */
+  readonly lastReading?: (meterId: string) => PreviousReading | undefined;
+}
+
+export interface PreviousReading {
+  readonly tsMs: number;
+  readonly registerWh: number;
 }
 
 export interface Collector {
@@ -18,8 +23,8 @@ export interface Collector {
   readonly readings: AcceptedReading[];
   readonly statuses: AcceptedStatus[];
   readonly tally: RejectionTally;
-  /** Last register accepted per meter within this message (a batch is checked reading by reading); lazy. */
-  lastWh: Map<string, number> | undefined;
+  /** Last reading accepted per meter within this message (a batch is checked reading by reading); lazy. */
+  last: Map<string, PreviousReading> | undefined;
 }
 
 export const createCollector = (ctx: DecodeContext): Collector => ({
@@ -27,7 +32,7 @@ export const createCollector = (ctx: DecodeContext): Collector => ({
   readings: [],
   statuses: [],
   tally: createTally(),
-  lastWh: undefined,
+  last: undefined,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -46,14 +51,30 @@ export function toWh(value: unknown, unit: EnergyUnit): { ok: true; wh: number }
 }
 
 /**
- * Wh sent as kWh (or the reverse) shows as a jump by ~1000x from the last register. Both sides at least 1 kWh:
- * a counter that reset (Shelly reboot, meter replaced) restarts near 0, which must stay a register reset.
+ * Whether `wh` at `tsMs` can follow `prev` on a working register: not backwards (less `slackWh` of rounding), and
+ * growing at most twice the meter's max load over the time between them (either way round in time).
  */
-function unitJump(lastWh: number | undefined, wh: number): boolean {
-  if (lastWh === undefined || lastWh < 1000 || wh < 1000) return false;
-  const r = wh / lastWh;
-  return (r > 900 && r < 1100) || (r > 1 / 1100 && r < 1 / 900);
+function continues(prev: PreviousReading, tsMs: number, wh: number, slackWh: number, maxLoadW: number): boolean {
+  const growthWh = (2 * maxLoadW * Math.abs(tsMs - prev.tsMs)) / 3_600_000;
+  const later = tsMs >= prev.tsMs;
+  const lo = prev.registerWh - slackWh - (later ? 0 : growthWh);
+  const hi = prev.registerWh + slackWh + (later ? growthWh : 0);
+  return wh >= lo && wh <= hi;
 }
+
+/**
+ * Wh sent as kWh (or the reverse), and only when certain (issue 22): the value as sent does not continue the
+ * meter's previous reading, and the value rescaled by 1000 does, within its max load. A reset (meter replaced:
+ * 118,472.5 kWh, then 112.5 kWh) continues nothing and is stored: the ledger handles it. Both sides at least 1 kWh.
+ */
+function unitJump(prev: PreviousReading | undefined, tsMs: number, wh: number, maxLoadW: number): boolean {
+  if (prev === undefined || prev.registerWh < 1000 || wh < 1000) return false;
+  if (continues(prev, tsMs, wh, 0, maxLoadW)) return false;
+  // Wh sent as kWh: the sent number was Wh, exact; kWh sent where Wh is read: rounded to whole kWh-as-Wh.
+  return continues(prev, tsMs, wh / 1000, 1, maxLoadW) || continues(prev, tsMs, wh * 1000, 1000, maxLoadW);
+}
+
+const maxLoadWOf = (meter: Meter): number => meter.maxLoad.reduce((m, p) => Math.max(m, p.maxLoadW), 0);
 
 /** The rules every format shares: not ahead of the clock, inside the meter's service life, no unit-factor jump. */
 export function acceptReading(
@@ -86,15 +107,15 @@ export function acceptReading(
       meterId,
       () => `${where}ts ${iso(r.tsMs)} is after the meter was decommissioned (${iso(decommissionedMs)})`,
     );
-  const last = c.lastWh?.get(meterId) ?? ctx.lastRegisterWh?.(meterId);
-  if (unitJump(last, r.registerWh))
+  const last = c.last?.get(meterId) ?? ctx.lastReading?.(meterId);
+  if (unitJump(last, r.tsMs, r.registerWh, maxLoadWOf(meter)))
     return c.tally.add(
       'unit-jump',
       meterId,
       () =>
-        `${where}register ${r.registerWh} Wh is ~1000x away from the last one (${last} Wh): Wh sent as kWh or the reverse?`,
+        `${where}register ${r.registerWh} Wh is 1000x away from the previous one (${last?.registerWh} Wh at ${iso(last!.tsMs)}) and continues it rescaled: Wh sent as kWh or the reverse?`,
     );
-  (c.lastWh ??= new Map()).set(meterId, r.registerWh);
+  (c.last ??= new Map()).set(meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
   const { siteId } = meter;
   const { tsMs, registerWh, status } = r;
   c.readings.push(

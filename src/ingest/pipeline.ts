@@ -4,6 +4,7 @@ import type { Registry } from '../registry/types.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import { readingLine, rejectedLine, statusLine } from '../store/schema.ts';
 import { decodeMessage, type DecodeContext } from './decode.ts';
+import type { PreviousReading } from '../formats/collect.ts';
 import type { DecodedMessage } from './types.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -85,9 +86,22 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   flushTimer.unref();
   const decode = safeDecoder(log, now);
   const jumpStreak = new Map<string, number>();
+  /**
+   * Each meter's previous reading in arrival order, set when a message is decoded, before its write: readings in
+   * flight are compared with the one before them, not with the last one stored (issue 22). One entry per
+   * registered meter at most. Until a meter's first message, the live view's (seeded from InfluxDB at start).
+   */
+  const previous = new Map<string, PreviousReading>();
   let seq = 0;
-  const lastRegisterWh = (meterId: string) =>
-    (jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK ? undefined : live.get(meterId)?.lastRegisterWh;
+  const lastReading = (meterId: string): PreviousReading | undefined => {
+    if ((jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK) return undefined;
+    const p = previous.get(meterId);
+    if (p) return p;
+    const l = live.get(meterId);
+    return l?.lastRegisterWh !== undefined && l.lastReadingTsMs !== undefined
+      ? { tsMs: l.lastReadingTsMs, registerWh: l.lastRegisterWh }
+      : undefined;
+  };
   return {
     stop() {
       clearInterval(flushTimer);
@@ -101,9 +115,13 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
         nowMs: receivedMs,
         maxPayloadBytes: opts.maxPayloadBytes,
         maxFutureSkewMs: opts.maxFutureSkewS * 1000,
-        lastRegisterWh,
+        lastReading,
       };
       const decoded = decode(topic, payload, ctx);
+      for (const r of decoded.readings) {
+        previous.set(r.meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
+        jumpStreak.delete(r.meterId);
+      }
       metrics.received.inc({ kind: decoded.kind });
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
       const lines: string[] = [];
@@ -138,10 +156,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
         metrics.storedAge.observe(Math.max(0, storedMs - newest) / 1000);
       }
       for (const l of listeners) l.stored(decoded.readings, receivedMs);
-      for (const r of decoded.readings) {
-        jumpStreak.delete(r.meterId);
-        live.onReading(r, receivedMs);
-      }
+      for (const r of decoded.readings) live.onReading(r, receivedMs);
       for (const s of decoded.statuses) {
         if (!meta.retain) metrics.statusAccepted.inc({ state: s.state });
         live.onStatus(s, s.tsMs ?? receivedMs);

@@ -31,6 +31,17 @@ export interface LedgerCacheOptions {
   readonly maxEntries?: number;
   /** Without it nothing is kept after it is answered (single flight only). */
   readonly changes?: ChangeSource;
+  /**
+   * An answer that is not kept (a running period, cut at now) is still shared with identical requests that
+   * arrive within this window after it was computed: as long as it took to compute, at least `minMs`, at most
+   * `maxMs` (its `asOf` says when). Readers arriving in waves (a busy event loop accepts them late) then cost one
+   * computation a window, not one a wave (issue 22). Default: off.
+   */
+  readonly reuseRunning?: { readonly minMs: number; readonly maxMs: number };
+  /** Bytes of kept and recent answers at most (with `sizeOf`); the least recently used are dropped past it. */
+  readonly maxKeptBytes?: number;
+  readonly sizeOf?: (value: unknown) => number;
+  readonly now?: () => number;
 }
 
 export interface CacheStats {
@@ -56,35 +67,37 @@ export function createLedgerCache<T>(opts: LedgerCacheOptions = {}): LedgerCache
     retryAfterS: 5,
     what: 'distinct ledger computations',
   });
+  const now = opts.now ?? Date.now;
   const inFlight = new Map<string, Promise<T>>();
-  const kept = new Map<string, { gen: number; spans: ReadSpans; value: T }>();
-  const maxEntries = opts.maxEntries ?? 64;
+  const kept = createKept<T>(opts);
   const stats: CacheStats = { computed: 0, shared: 0, cached: 0 };
   return {
     get(key, compute) {
-      const hit = kept.get(key);
-      if (hit && opts.changes && !opts.changes.changedSince(hit.gen, hit.spans)) {
-        kept.delete(key); // re-insert: most recently used last
-        kept.set(key, hit);
-        stats.cached++;
+      const hit = kept.get(key, now());
+      if (hit) {
+        if (hit.untilMs !== undefined) stats.shared++;
+        else stats.cached++;
         return Promise.resolve(hit.value);
       }
-      if (hit) kept.delete(key);
       const running = inFlight.get(key);
       if (running) {
         stats.shared++;
         return running;
       }
       const gen = opts.changes?.generation() ?? 0;
+      let startedMs = 0;
       const p = limiter
         .run(() => {
           stats.computed++;
+          startedMs = now();
           return compute();
         })
         .then(({ value, keep }) => {
-          if (keep && opts.changes) {
-            kept.set(key, { gen, spans: keep, value });
-            if (kept.size > maxEntries) kept.delete(kept.keys().next().value!);
+          if (keep && opts.changes) kept.set(key, { gen, spans: keep, value });
+          else if (opts.reuseRunning) {
+            const { minMs, maxMs } = opts.reuseRunning;
+            const tookMs = now() - startedMs;
+            kept.set(key, { value, untilMs: now() + Math.min(maxMs, Math.max(minMs, tookMs)) });
           }
           return value;
         })
@@ -93,5 +106,43 @@ export function createLedgerCache<T>(opts: LedgerCacheOptions = {}): LedgerCache
       return p;
     },
     stats: () => ({ ...stats }),
+  };
+}
+
+/** A kept answer: until the rollups change what it read (`spans`), or, for a running period, until `untilMs`. */
+type Kept<T> = { value: T; gen?: number; spans?: ReadSpans; untilMs?: number; bytes?: number };
+
+/** Kept answers, least recently used first, bounded in count (maxEntries) and, with sizeOf, in bytes. */
+function createKept<T>(opts: LedgerCacheOptions) {
+  const map = new Map<string, Kept<T>>();
+  const maxEntries = opts.maxEntries ?? 64;
+  const maxBytes = opts.maxKeptBytes ?? Infinity;
+  let bytes = 0;
+  const drop = (key: string) => {
+    bytes -= map.get(key)?.bytes ?? 0;
+    map.delete(key);
+  };
+  return {
+    get(key: string, nowMs: number): Kept<T> | undefined {
+      const hit = map.get(key);
+      if (!hit) return undefined;
+      const fresh =
+        hit.untilMs !== undefined
+          ? nowMs < hit.untilMs
+          : opts.changes !== undefined && !opts.changes.changedSince(hit.gen!, hit.spans!);
+      drop(key);
+      if (!fresh) return undefined;
+      map.set(key, hit); // re-insert: most recently used last
+      bytes += hit.bytes ?? 0;
+      return hit;
+    },
+    set(key: string, entry: Kept<T>): void {
+      drop(key);
+      const size = opts.sizeOf?.(entry.value) ?? 0;
+      if (size > maxBytes) return;
+      map.set(key, { ...entry, bytes: size });
+      bytes += size;
+      while (map.size > maxEntries || bytes > maxBytes) drop(map.keys().next().value!);
+    },
   };
 }

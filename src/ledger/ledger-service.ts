@@ -12,7 +12,7 @@ import type { InfluxTarget } from '../store/influx-target.ts';
 import { buildReport, type LedgerReport } from './report.ts';
 import { describeIssues } from '../util/zod-error.ts';
 import { type CacheStats, type ChangeSource, type LedgerCacheOptions, createLedgerCache } from './ledger-cache.ts';
-import { ledgerQuerySchema, type ResolvedLedgerRequest, resolveLedgerRequest } from './request.ts';
+import { type LedgerQuery, ledgerQuerySchema, type ResolvedLedgerRequest, resolveLedgerRequest } from './request.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } from './store-ledger.ts';
 
 export interface LedgerServiceDeps {
@@ -42,11 +42,31 @@ export interface LedgerService {
   cacheStats(): CacheStats;
 }
 
+/**
+ * The ledger as `finish` makes it of each report (the HTTP route: its serialised bytes). `finish` runs once per
+ * computation, inside it: identical requests share its result, not only the report (issue 22: 200 readers of a
+ * 2,000-meter quarter each serialised the shared report, and the heap ran out).
+ */
+export interface LedgerReader<T> {
+  read(query: unknown): Promise<Result<T>>;
+  cacheStats(): CacheStats;
+}
+
 /** The stored range a ledger reads around its period: the summary window's day on each side and a margin. */
 const READ_MARGIN_MS = 3 * 86_400_000;
 
 export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
-  const cache = createLedgerCache<LedgerReport>({
+  const reader = createLedgerReader(deps, (report) => report);
+  return { ledger: (query) => reader.read(query), cacheStats: () => reader.cacheStats() };
+}
+
+export function createLedgerReader<T>(
+  deps: LedgerServiceDeps,
+  finish: (report: LedgerReport) => T,
+  sharing: Pick<LedgerCacheOptions, 'reuseRunning' | 'sizeOf' | 'maxKeptBytes'> = {},
+): LedgerReader<T> {
+  const cache = createLedgerCache<T>({
+    ...sharing,
     ...deps.cacheLimits,
     ...(deps.rollupChanges && { changes: deps.rollupChanges }),
   });
@@ -59,7 +79,7 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
       prices: deps.prices ?? deps.registry.prices,
       ...(deps.storeOptions && { options: deps.storeOptions }),
     });
-    const value = buildReport({
+    const report = buildReport({
       request: r,
       scope,
       results: result.meters,
@@ -81,25 +101,50 @@ export function createLedgerService(deps: LedgerServiceDeps): LedgerService {
           ]),
         )
       : undefined;
-    return { value, ...(keep && { keep }) };
+    return { value: finish(report), ...(keep && { keep }) };
+  }
+  /** Resolve the request against the registry and the clock: once per computation, not once per reader. */
+  function computeFor(q: LedgerQuery) {
+    const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policy ?? DEFAULT_POLICY);
+    if (!resolved.ok) throw new LedgerRequestError(resolved.reason);
+    const scope = {
+      ...(q.site !== undefined && { site: q.site }),
+      ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }),
+    };
+    return compute(resolved.value, scope);
   }
   return {
-    async ledger(query) {
+    async read(query) {
       const parsed = ledgerQuerySchema.safeParse(query);
       if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
       const q = parsed.data;
-      const resolved = resolveLedgerRequest(deps.registry, q, (deps.now ?? Date.now)(), deps.policy ?? DEFAULT_POLICY);
-      if (!resolved.ok) return resolved;
-      const r = resolved.value;
       await ensureRollupsCurrent(deps.beforeRead);
-      const scope = {
-        ...(q.site !== undefined && { site: q.site }),
-        ...(q.taxpayer !== undefined && { taxpayer: q.taxpayer }),
-      };
-      // A running period is cut at now: identical requests in flight still share one computation.
-      const key = JSON.stringify([q.site, q.taxpayer, r.label, r.policy, r.complete ? [r.fromMs, r.toMs] : 'running']);
-      return { ok: true, value: await cache.get(key, () => compute(r, scope)) };
+      // The key is the request as asked: resolving it walks every meter of the scope (2,000 of them: issue 22),
+      // which identical readers of one computation need not repeat. Only an ended period is ever kept (its
+      // answer cannot change with the clock), so a running period's key never finds a stale complete one.
+      const key = JSON.stringify([
+        q.site,
+        q.taxpayer,
+        q.period,
+        q.from,
+        q.to,
+        q.policy ?? deps.policy ?? DEFAULT_POLICY,
+      ]);
+      try {
+        return { ok: true, value: await cache.get(key, () => computeFor(q)) };
+      } catch (err) {
+        if (err instanceof LedgerRequestError) return { ok: false, reason: err.message };
+        throw err;
+      }
     },
     cacheStats: () => cache.stats(),
   };
+}
+
+/** A request the registry or the clock refuses (an unknown site, a period not started yet): a 400, shared by its sharers. */
+class LedgerRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerRequestError';
+  }
 }

@@ -63,7 +63,15 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       ...fees,
     });
     const plugins = [
-      ledgerRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees }),
+      ledgerRoutes({
+        registry,
+        tariffs,
+        target,
+        beforeRead,
+        rollupChanges: rollups.changes,
+        metrics: metrics.registry,
+        ...fees,
+      }),
       periodRoutes({ periods }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(deps.plugins ?? []),

@@ -48,3 +48,12 @@ export function readRecord(buf: Buffer, offset: number, decode = true): ScanResu
   const lines = decode && len > 0 ? buf.toString('utf8', offset + HEADER_BYTES, end).split('\n') : [];
   return { kind: 'record', record: { lines, atMs, end } };
 }
+
+/**
+ * The offset of the first whole record (length fits in `buf`, CRC matches) at or after `from`, or -1. Steps over a
+ * damaged stretch; a false match needs a CRC-32 collision over the candidate's bytes.
+ */
+export function nextWholeRecordIn(buf: Buffer, from: number, until = buf.length): number {
+  for (let p = from; p < until; p++) if (readRecord(buf, p, false).kind === 'record') return p;
+  return -1;
+}

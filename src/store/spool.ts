@@ -1,10 +1,12 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Gauge, type Registry as PromRegistry } from 'prom-client';
-import { z } from 'zod';
-import { encodeRecord, readRecord } from './spool-records.ts';
-import { KzmError } from '../util/errors.ts';
+import { createSpoolFailures, type SpoolFailing, type SpoolStage } from './spool-failures.ts';
+import { SpoolError, createPause, fsCause, retryDelayMs, writeFully } from './spool-io.ts';
+import { encodeRecord } from './spool-records.ts';
+import { createReplay } from './spool-replay.ts';
+import { createSegments, segmentName, type Segment } from './spool-segments.ts';
+
+export { SpoolError } from './spool-io.ts';
 
 /**
  * The durable local spool in front of the writer (`ingest.spool`): a reading is acknowledged once its lines are
@@ -14,6 +16,11 @@ import { KzmError } from '../util/errors.ts';
  *                                 a stale cursor only re-sends lines that overwrite themselves)
  * Group commit: appends that arrive while an fdatasync runs share the next one. Bounded: when the unreplayed
  * bytes reach `maxBytes`, write() waits (acknowledgements stop, the broker keeps the messages), nothing is dropped.
+ * The disk is not trusted (issue 22): a batch is acknowledged only when every byte was written and fsynced; a short
+ * write, ENOSPC, EROFS, EACCES or EIO rolls the segment back to its last acknowledged byte and the batch waits,
+ * unacknowledged, and is retried with backoff until the disk takes it (a full disk: the next segment starts so the
+ * replayed one can be deleted). A closed segment is never touched again but to delete it once replayed. The replay
+ * reads only acknowledged bytes, retries a read that fails, and steps over a damaged record to the next whole one.
  * After a crash, a torn record at the end of the last segment is cut at the last whole record.
  */
 export interface SpoolState {
@@ -24,17 +31,22 @@ export interface SpoolState {
   readonly oldestAgeMs?: number;
   /** Appends are waiting for room: acknowledgements have stopped. */
   readonly full: boolean;
+  /** Appends waiting for room or for a failing disk. */
   readonly waitingWrites: number;
   readonly segments: number;
+  /** Present while the disk refuses the spool: what (append, replay, directory), why and since when. */
+  readonly failing?: SpoolFailing;
+  /** Failures so far, by stage and cause (kzm_spool_errors_total). */
+  readonly errors: readonly { readonly stage: SpoolStage; readonly cause: string; readonly count: number }[];
 }
 
 export interface Spool {
-  /** Resolves once the lines are fsynced to the spool; waits while the spool is full. */
+  /** Resolves once the lines are fsynced to the spool; waits while the spool is full or its disk refuses writes. */
   write(lines: readonly string[]): Promise<void>;
   /** Resolves once everything acknowledged by write() before this call is replayed to the sink (stored). */
   replayed(): Promise<void>;
   state(): SpoolState;
-  /** Refuse appends from now on and fail those waiting for room (not acknowledged): a shutdown must not wait for room. */
+  /** Refuse appends from now on and fail those waiting (not acknowledged): a shutdown must not wait for the disk. */
   refuse(): void;
   start(): Promise<void>;
   /** Stop appending, replay what it can within `timeoutMs`; the rest stays on disk for the next start. */
@@ -51,18 +63,8 @@ export interface SpoolOptions {
   /** Lines handed to the sink at once while replaying a backlog. */
   readonly replayChunkBytes?: number;
   readonly now?: () => number;
-}
-
-/** Lines the spool did not take are not acknowledged: the broker redelivers them (retryable). */
-export class SpoolError extends KzmError {
-  constructor(message: string, code = 'spool-failed') {
-    super(message, { code, retryable: true, httpStatus: 503 });
-  }
-}
-
-interface Segment {
-  readonly base: number;
-  size: number;
+  /** Opens segment files (tests put a file system that fails on demand here). Default fs/promises open. */
+  readonly openFile?: (path: string, flags: string) => Promise<FileHandle>;
 }
 
 interface Append {
@@ -71,40 +73,55 @@ interface Append {
   readonly reject: (err: Error) => void;
 }
 
-const SEGMENT_RE = /^(\d{16})\.log$/;
-const segmentName = (base: number) => `${String(base).padStart(16, '0')}.log`;
-const cursorSchema = z.strictObject({ replayedTo: z.number().int().min(0) });
-const CURSOR_EVERY_MS = 500;
+/** While the directory refuses a new segment, appends go on in the current one and a rotation is retried this often. */
+const ROTATE_RETRY_MS = 1000;
 
 export function createSpool(opts: SpoolOptions): Spool {
   const { dir, maxBytes, log } = opts;
   const now = opts.now ?? Date.now;
-  const chunkBytes = opts.replayChunkBytes ?? 4 * 1024 * 1024;
-  const segments: Segment[] = [];
-  let active: FileHandle | undefined;
-  let appendEnd = 0;
-  let replayPos = 0;
-  let oldestAtMs: number | undefined;
+  const failures = createSpoolFailures(log, now);
+  const commitPause = createPause();
+  const segs = createSegments({
+    dir,
+    segmentBytes: opts.segmentBytes,
+    openFile: opts.openFile ?? open,
+    log,
+    failures,
+    now,
+    onFreed: () => commitPause.wake(), // a full disk may take the waiting append now
+  });
   const blocked: Append[] = [];
   const queue: Append[] = [];
   let queuedBytes = 0;
   let committing: Promise<void> | undefined;
-  let broken: Error | undefined;
   let stopping = false;
   let refusing = false;
+  /** The disk was full: start the next segment at the next append, so the replayed one can be deleted. */
+  let sealActive = false;
+  let rotateRetryAtMs = 0;
   const replayWaiters: { pos: number; resolve: () => void }[] = [];
-  let wakeReplay: (() => void) | undefined;
+  const replay = createReplay({
+    segs,
+    sink: opts.sink,
+    log,
+    failures,
+    chunkBytes: opts.replayChunkBytes ?? 4 * 1024 * 1024,
+    stopping: () => stopping,
+    onProgress() {
+      for (const w of replayWaiters.filter((w) => w.pos <= segs.replayPos)) {
+        replayWaiters.splice(replayWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+      admit();
+    },
+  });
   let replayLoop: Promise<void> | undefined;
-  let cursorSavedAt = 0;
-
-  const path = (base: number) => join(dir, segmentName(base));
-  const unreplayed = () => appendEnd - replayPos;
 
   /** Move waiting appends into the commit queue while they fit; one record always fits into an empty spool. */
   function admit(): void {
     while (blocked.length) {
       const next = blocked[0]!;
-      const used = unreplayed() + queuedBytes;
+      const used = segs.unreplayed() + queuedBytes;
       if (used > 0 && used + next.rec.length > maxBytes) break;
       blocked.shift();
       queue.push(next);
@@ -121,171 +138,63 @@ export function createSpool(opts: SpoolOptions): Spool {
     });
   }
 
+  function failQueued(why: string): void {
+    const all = queue.splice(0);
+    queuedBytes = 0;
+    for (const a of all) a.reject(new SpoolError(`${why}; not acknowledged`));
+  }
+
+  /** Group commit: everything queued goes in one write and one fdatasync; on failure it all waits and is retried. */
   async function commit(): Promise<void> {
-    while (queue.length) {
-      const batch = queue.splice(0);
+    for (let attempt = 0; queue.length;) {
+      if (stopping || refusing) return failQueued('spool stopped');
+      const batch = queue.slice();
       const bytes = batch.reduce((n, a) => n + a.rec.length, 0);
       try {
-        if (broken) throw broken;
-        let seg = segments[segments.length - 1]!;
-        if (seg.size >= opts.segmentBytes) seg = await rotate();
-        await active!.writev(
+        const seg = await segmentForAppend();
+        await writeFully(
+          segs.active!,
           batch.map((a) => a.rec),
           seg.size,
         );
-        await active!.datasync();
+        await segs.active!.datasync();
         seg.size += bytes;
-        appendEnd += bytes;
-        queuedBytes -= bytes;
-        for (const a of batch) a.resolve();
-        wakeReplay?.();
+        segs.appendEnd += bytes;
       } catch (err) {
-        queuedBytes -= bytes;
-        await truncateTorn(err as Error);
-        for (const a of batch) a.reject(new SpoolError(`spool append failed: ${(err as Error).message}`));
+        // Cut what part of the batch reached the file (best effort: if even this fails, the tail lies past every
+        // acknowledged byte, is never read, is overwritten by the next append, and a restart cuts what is left).
+        await segs.active?.truncate(segs.last().size).catch(() => {});
+        if (fsCause(err) === 'no space') sealActive = true;
+        failures.failed('append', err, { waitingBytes: queuedBytes, retryInMs: retryDelayMs(attempt) });
+        await commitPause.wait(retryDelayMs(attempt++));
+        continue;
       }
+      attempt = 0;
+      failures.recovered('append');
+      queue.splice(0, batch.length);
+      queuedBytes -= bytes;
+      for (const a of batch) a.resolve();
+      replay.wake();
       admit();
     }
   }
 
-  /** A failed append may have left part of a record: cut it so later records are not lost behind it. */
-  async function truncateTorn(err: Error): Promise<void> {
-    const seg = segments[segments.length - 1]!;
-    log.error({ err: err.message, dir }, 'Spool append failed; the messages stay unacknowledged.');
+  /** The segment to append to: a new one when this one is full (or the disk was), else the current one. */
+  async function segmentForAppend(): Promise<Segment> {
+    const seg = segs.last();
+    const due = seg.size >= opts.segmentBytes || (sealActive && seg.size > 0);
+    if (!due || now() < rotateRetryAtMs) return seg;
     try {
-      await active!.truncate(seg.size);
-    } catch (e) {
-      broken = new SpoolError(`spool segment cannot be repaired: ${(e as Error).message}`);
-      log.error({ err: broken.message, dir }, 'Spool is broken; every append is refused until a restart.');
-    }
-  }
-
-  async function rotate(): Promise<Segment> {
-    await active?.close();
-    const seg = { base: appendEnd, size: 0 };
-    active = await open(path(seg.base), 'wx');
-    segments.push(seg);
-    await syncDir();
-    return seg;
-  }
-
-  async function syncDir(): Promise<void> {
-    const d = await open(dir, 'r');
-    await d.sync().finally(() => d.close());
-  }
-
-  async function saveCursor(force = false): Promise<void> {
-    if (!force && now() - cursorSavedAt < CURSOR_EVERY_MS) return;
-    cursorSavedAt = now();
-    const file = join(dir, 'cursor.json');
-    await writeFile(`${file}.tmp`, JSON.stringify({ replayedTo: replayPos }));
-    await rename(`${file}.tmp`, file);
-  }
-
-  /** Read whole records from replayPos: at least one, up to about chunkBytes. */
-  async function readChunk(seg: Segment): Promise<{ lines: string[]; bytes: number; atMs: number }> {
-    const offset = replayPos - seg.base;
-    let want = Math.min(chunkBytes, seg.size - offset);
-    const fh = await open(path(seg.base), 'r');
-    try {
-      for (;;) {
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, offset);
-        const data = buf.subarray(0, bytesRead);
-        const lines: string[] = [];
-        let at = 0;
-        let atMs = NaN;
-        for (;;) {
-          const r = readRecord(data, at);
-          if (r.kind === 'partial') {
-            if (at === 0 && r.need <= seg.size - offset && r.need > want) want = r.need;
-            break;
-          }
-          if (r.kind === 'corrupt') throw new SpoolError(`record at ${replayPos + at}: ${r.reason}`);
-          if (at === 0) atMs = r.record.atMs;
-          for (const l of r.record.lines) lines.push(l);
-          at = r.record.end;
-        }
-        if (at > 0) return { lines, bytes: at, atMs };
-        if (want > bytesRead) continue; // a record larger than one chunk: read it whole
-        throw new SpoolError(`record at ${replayPos} runs past the end of its segment`);
-      }
-    } finally {
-      await fh.close();
-    }
-  }
-
-  async function replay(): Promise<void> {
-    while (!stopping) {
-      if (replayPos >= appendEnd) {
-        oldestAtMs = undefined;
-        await saveCursor(true).catch(() => {});
-        // Re-check after the await: an append or stop() may have come meanwhile, with no one to wake yet.
-        await new Promise<void>((r) => {
-          if (stopping || replayPos < appendEnd) r();
-          else wakeReplay = r;
-        });
-        wakeReplay = undefined;
-        continue;
-      }
-      const seg = segments.find((s) => replayPos >= s.base && replayPos < s.base + s.size);
-      if (!seg) {
-        replayPos = segments.find((s) => s.base > replayPos)?.base ?? appendEnd;
-        continue;
-      }
-      try {
-        const chunk = await readChunk(seg);
-        oldestAtMs = chunk.atMs;
-        await opts.sink.write(chunk.lines);
-        replayPos += chunk.bytes;
-      } catch (err) {
-        // Only a disk fault can get here (records were fsynced whole): say so loudly and skip the segment's rest.
-        log.error({ err: (err as Error).message, segment: segmentName(seg.base) }, 'Spool record unreadable; skipped.');
-        replayPos = seg.base + seg.size;
-      }
-      await dropReplayedSegments();
-      for (const w of replayWaiters.filter((w) => w.pos <= replayPos)) {
-        replayWaiters.splice(replayWaiters.indexOf(w), 1);
-        w.resolve();
-      }
-      await saveCursor().catch(() => {});
-      admit();
-    }
-  }
-
-  async function dropReplayedSegments(): Promise<void> {
-    while (segments.length > 1 && replayPos >= segments[0]!.base + segments[0]!.size) {
-      const s = segments.shift()!;
-      await unlink(path(s.base)).catch(() => {});
-    }
-  }
-
-  /** The last segment may end in a torn record after a crash: keep the whole records, cut the rest. */
-  async function recoverTail(seg: Segment): Promise<void> {
-    const data = await readFile(path(seg.base));
-    let at = 0;
-    for (;;) {
-      const r = readRecord(data, at, false);
-      if (r.kind !== 'record') break;
-      at = r.record.end;
-    }
-    if (at < data.length) {
-      log.warn(
-        { segment: segmentName(seg.base), keptBytes: at, cutBytes: data.length - at },
-        'Spool ends in a partial or corrupt record (a crash mid-append, never acknowledged); cut at the last whole record.',
-      );
-      const fh = await open(path(seg.base), 'r+');
-      await fh.truncate(at).finally(() => fh.close());
-    }
-    seg.size = at;
-  }
-
-  async function readCursor(): Promise<number | undefined> {
-    try {
-      const parsed = cursorSchema.safeParse(JSON.parse(await readFile(join(dir, 'cursor.json'), 'utf8')));
-      return parsed.success ? parsed.data.replayedTo : undefined;
-    } catch {
-      return undefined;
+      const next = await segs.rotate();
+      failures.recovered('directory');
+      sealActive = false;
+      await segs.dropReplayed();
+      return next;
+    } catch (err) {
+      // Never touch the segment already closed; keep appending to the open one and try again in a while.
+      rotateRetryAtMs = now() + ROTATE_RETRY_MS;
+      failures.failed('directory', err, { segment: segmentName(segs.appendEnd) });
+      return seg;
     }
   }
 
@@ -300,44 +209,38 @@ export function createSpool(opts: SpoolOptions): Spool {
       });
     },
     replayed() {
-      if (replayPos >= appendEnd) return Promise.resolve();
-      return new Promise<void>((resolve) => replayWaiters.push({ pos: appendEnd, resolve }));
+      if (segs.replayPos >= segs.appendEnd) return Promise.resolve();
+      return new Promise<void>((resolve) => replayWaiters.push({ pos: segs.appendEnd, resolve }));
     },
     refuse() {
       refusing = true;
       for (const a of blocked.splice(0)) a.reject(new SpoolError('spool stopped; not acknowledged'));
+      commitPause.wake(); // a batch waiting for the disk is failed by the commit loop
     },
-    state: () => ({
-      bytes: unreplayed(),
-      maxBytes,
-      ...(oldestAtMs !== undefined && unreplayed() > 0 && { oldestAgeMs: Math.max(0, now() - oldestAtMs) }),
-      full: blocked.length > 0,
-      waitingWrites: blocked.length,
-      segments: segments.length,
-    }),
+    state: () => {
+      const oldestAtMs = replay.oldestAtMs();
+      return {
+        bytes: segs.unreplayed(),
+        maxBytes,
+        ...(oldestAtMs !== undefined && segs.unreplayed() > 0 && { oldestAgeMs: Math.max(0, now() - oldestAtMs) }),
+        full: blocked.length > 0,
+        waitingWrites: blocked.length + queue.length,
+        segments: segs.list.length,
+        ...failures.state(),
+      };
+    },
     async start() {
       await mkdir(dir, { recursive: true });
-      const names = (await readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-      for (const n of names) {
-        const fh = await open(join(dir, n), 'r');
-        const { size } = await fh.stat().finally(() => fh.close());
-        segments.push({ base: Number(SEGMENT_RE.exec(n)![1]), size });
-      }
-      if (segments.length) await recoverTail(segments[segments.length - 1]!);
-      const last = segments[segments.length - 1];
-      appendEnd = last ? last.base + last.size : ((await readCursor()) ?? 0);
-      replayPos = Math.min(appendEnd, Math.max((await readCursor()) ?? 0, segments[0]?.base ?? 0));
-      await dropReplayedSegments();
-      if (last && last.size < opts.segmentBytes && segments.includes(last)) active = await open(path(last.base), 'r+');
-      else await rotate();
-      if (unreplayed() > 0)
-        log.info({ bytes: unreplayed(), segments: segments.length }, 'Replaying the spool left by the last run.');
-      replayLoop = replay();
+      await segs.open();
+      if (segs.unreplayed() > 0)
+        log.info({ bytes: segs.unreplayed(), segments: segs.list.length }, 'Replaying the spool left by the last run.');
+      replayLoop = replay.run();
     },
     async stop(timeoutMs = 15_000) {
-      if (stopping) return unreplayed() === 0;
+      if (stopping) return segs.unreplayed() === 0;
       stopping = true;
       for (const a of blocked.splice(0)) a.reject(new SpoolError('spool stopped; not acknowledged'));
+      commitPause.wake();
       await committing;
       let t: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
@@ -345,14 +248,13 @@ export function createSpool(opts: SpoolOptions): Spool {
         new Promise<boolean>((r) => (t = setTimeout(() => r(false), timeoutMs))),
       ]);
       clearTimeout(t);
-      wakeReplay?.();
+      replay.wake();
       if (drained) await replayLoop;
-      await saveCursor(true).catch(() => {});
-      await active?.close();
-      active = undefined;
+      await segs.saveCursor(true).catch(() => {});
+      await segs.close();
       if (!drained)
         log.warn(
-          { bytes: unreplayed() },
+          { bytes: segs.unreplayed() },
           'Stopped with spooled lines not yet in InfluxDB; they replay at the next start.',
         );
       return drained;
@@ -360,23 +262,4 @@ export function createSpool(opts: SpoolOptions): Spool {
   };
 }
 
-/** /metrics: the spool's size, age and whether it is full (acknowledgements stopped). */
-export function registerSpoolMetrics(registry: PromRegistry, spool: Pick<Spool, 'state'>): void {
-  const gauge = (name: string, help: string, value: (s: SpoolState) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(spool.state()));
-      },
-    });
-  gauge('kzm_spool_bytes', 'Bytes in the local spool not yet replayed to InfluxDB', (s) => s.bytes);
-  gauge('kzm_spool_max_bytes', 'Configured bound of the local spool', (s) => s.maxBytes);
-  gauge(
-    'kzm_spool_oldest_age_seconds',
-    'Age of the oldest unreplayed spool record',
-    (s) => (s.oldestAgeMs ?? 0) / 1000,
-  );
-  gauge('kzm_spool_full', '1 while the spool is full and acknowledgements wait', (s) => (s.full ? 1 : 0));
-}
+export { registerSpoolMetrics } from './spool-metrics.ts';

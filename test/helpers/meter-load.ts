@@ -10,6 +10,8 @@ import { queryRows } from './service.ts';
 export interface MeterLoad {
   readonly sent: () => number;
   readonly acked: () => ReadonlySet<string>;
+  /** When each acknowledgement arrived (Date.now()), in order: a drill measures stalls and time to resume. */
+  readonly ackTimesMs: () => readonly number[];
   /** Stop publishing new readings. */
   stop(): void;
   /** Wait until every sent reading is acknowledged (true) or time runs out (false). */
@@ -27,6 +29,7 @@ export async function startMeterLoad(
   maxUnacked = 2000,
 ): Promise<MeterLoad> {
   const acked = new Set<string>();
+  const ackTimesMs: number[] = [];
   let sent = 0;
   let stopped = false;
   const clients: MqttClient[] = [];
@@ -59,6 +62,7 @@ export async function startMeterLoad(
           if (err) return; // mqtt.js keeps it in its store and sends it again
           unacked.set(c, unacked.get(c)! - 1);
           acked.add(readingKey(m, tsMs));
+          ackTimesMs.push(Date.now());
         });
       }
     });
@@ -66,6 +70,7 @@ export async function startMeterLoad(
   return {
     sent: () => sent,
     acked: () => acked,
+    ackTimesMs: () => ackTimesMs,
     stop() {
       stopped = true;
       clearInterval(timer);

@@ -1,12 +1,13 @@
 /** Many readers of /api/ledger: single flight, a cache that knows when the rollups changed, overload and outage as 503. */
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadTariffs, type TariffSet } from '../../src/fees/index.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { ledgerRoutes } from '../../src/http/routes/ledger.ts';
+import { ledgerRoutes, type LedgerRouteStats } from '../../src/http/routes/ledger.ts';
 import { createIngestMetrics } from '../../src/ingest/metrics.ts';
 import { createLedgerService, type LedgerServiceDeps } from '../../src/ledger/ledger-service.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
@@ -60,7 +61,20 @@ const askedFor = (url: string): { label: string; policy: string } => {
   return { label: `${q.get('from')}..${q.get('to')} (to exclusive)`, policy: q.get('policy')! };
 };
 
-async function appWith(t: InfluxTarget, cacheLimits?: LedgerServiceDeps['cacheLimits']): Promise<FastifyInstance> {
+async function appWith(
+  t: InfluxTarget,
+  cacheLimits?: LedgerServiceDeps['cacheLimits'],
+  route: { stats?: (s: () => LedgerRouteStats) => void } = {},
+): Promise<FastifyInstance> {
+  const ledger = ledgerRoutes({
+    registry,
+    tariffs,
+    target: t,
+    now: () => NOW,
+    rollupChanges: createChangeLog(),
+    ...(cacheLimits && { cacheLimits }),
+  });
+  route.stats?.(ledger.stats);
   return buildApp({
     registry,
     live: createLiveState(),
@@ -72,16 +86,7 @@ async function appWith(t: InfluxTarget, cacheLimits?: LedgerServiceDeps['cacheLi
       writer: { state: () => ({ pendingLines: 0, writing: false, consecutiveFailures: 0 }) },
       broker: () => ({ mode: 'embedded', url: '', connected: true }),
     },
-    plugins: [
-      ledgerRoutes({
-        registry,
-        tariffs,
-        target: t,
-        now: () => NOW,
-        rollupChanges: createChangeLog(),
-        ...(cacheLimits && { cacheLimits }),
-      }),
-    ],
+    plugins: [ledger],
   });
 }
 
@@ -120,6 +125,29 @@ describe('ledger readers at scale', () => {
     await svc.ledger({ site: 'ekb-1', period: '2025-Q4' });
     await svc.ledger({ site: 'ekb-1', period: '2025-Q4' });
     expect(svc.cacheStats()).toMatchObject({ computed: 2, cached: 0 });
+  });
+
+  // Issue 22, item 6: the computation was shared, the serialisation of the answer was not (one copy through the
+  // response schema and one JSON string per request: 200 readers of a 2,000-meter quarter ran the heap out).
+  it('200 identical concurrent requests over HTTP: all 200, one computation, one serialisation, the same bytes', async () => {
+    let stats!: () => LedgerRouteStats;
+    const app = await appWith(target, undefined, { stats: (s) => (stats = s) });
+    try {
+      const url = '/api/ledger?site=ekb-1&period=2025-Q4'; // the running quarter at NOW: never kept, only shared
+      const res = await Promise.all(Array.from({ length: 200 }, () => app.inject({ method: 'GET', url })));
+      expect(res.map((r) => r.statusCode).filter((s) => s !== 200)).toEqual([]);
+      expect(new Set(res.map((r) => r.body)).size).toBe(1);
+      expect(res[0]!.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res[0]!.json()).toMatchObject({ period: { label: '2025-Q4', complete: false }, scope: { site: 'ekb-1' } });
+      expect(stats()).toMatchObject({ computed: 1, shared: 199, serialised: 1, refusedForBytes: 0 });
+      // A client that takes gzip (a browser) gets the same answer gzipped, from the same computation.
+      const gz = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers.vary).toBe('accept-encoding');
+      expect(gunzipSync(gz.rawPayload).toString('utf8')).toBe(res[0]!.body);
+    } finally {
+      await app.close();
+    }
   });
 
   it('200 distinct concurrent ledgers are all answered 200, none refused', async () => {

@@ -32,7 +32,14 @@ export interface HealthReport {
     recoveredFrom?: { cause: string; error?: string; failedForS: number; recoveredAt: string };
   };
   /** Present when the spool is on: unreplayed bytes, the oldest record's age, full = acknowledgements wait. */
-  spool?: { bytes: number; maxBytes: number; oldestAgeS: number; full: boolean };
+  spool?: {
+    bytes: number;
+    maxBytes: number;
+    oldestAgeS: number;
+    full: boolean;
+    /** Only while the disk refuses the spool (issue 22): which stage, why, since when. */
+    failing?: { stage: string; cause: string; error: string; since: string; attempts: number };
+  };
 }
 
 /**
@@ -45,7 +52,8 @@ export async function healthReport(deps: HealthDeps, detailed = false): Promise<
   const w = deps.writer.state();
   const { url: brokerUrl, ...broker } = deps.broker();
   const spool = deps.spool?.();
-  const healthy = ping.ok && broker.connected && !w.failing && w.consecutiveFailures === 0 && !spool?.full;
+  const healthy =
+    ping.ok && broker.connected && !w.failing && w.consecutiveFailures === 0 && !spool?.full && !spool?.failing;
   const text = (s: string | undefined) => (detailed && s !== undefined ? redactSecrets(s) : undefined);
   return {
     status: healthy ? 'ok' : 'degraded',
@@ -84,6 +92,15 @@ export async function healthReport(deps: HealthDeps, detailed = false): Promise<
         maxBytes: spool.maxBytes,
         oldestAgeS: Math.round((spool.oldestAgeMs ?? 0) / 1000),
         full: spool.full,
+        ...(spool.failing && {
+          failing: {
+            stage: spool.failing.stage,
+            cause: spool.failing.cause,
+            error: spool.failing.error,
+            since: new Date(spool.failing.sinceMs).toISOString(),
+            attempts: spool.failing.attempts,
+          },
+        }),
       },
     }),
   };

@@ -93,9 +93,21 @@ export const healthSchema = z
         maxBytes: z.number().int(),
         oldestAgeS: z.number().int(),
         full: z.boolean(),
+        failing: z
+          .looseObject({
+            stage: z.enum(['append', 'replay', 'directory']),
+            cause: z.string(),
+            error: z.string(),
+            since: z.string(),
+            attempts: z.number().int(),
+          })
+          .optional()
+          .describe('Only while the disk refuses the spool: "no space", "read-only", "permission denied", "I/O error"'),
       })
       .optional()
-      .describe('With ingest.spool on: unreplayed bytes, oldest record age; full = acknowledgements wait'),
+      .describe(
+        'With ingest.spool on: unreplayed bytes, oldest record age; full or failing (append) = acknowledgements wait',
+      ),
   })
   .describe('200 when everything is ok, 503 when degraded (same body)');
 

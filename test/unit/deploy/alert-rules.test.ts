@@ -53,6 +53,7 @@ describe('Prometheus alert rules (dashboards/prometheus-alerts.yml)', () => {
         'KzmeterRollupBacklog',
         'KzmeterSpoolFilling',
         'KzmeterSpoolFull',
+        'KzmeterSpoolWriteFailing',
       ]),
     );
     for (const r of rules) {

@@ -10,7 +10,7 @@ const ctx = {
   nowMs: Date.UTC(2025, 6, 1, 6),
   maxPayloadBytes: 64 * 1024,
   maxFutureSkewMs: 300_000,
-  lastRegisterWh: () => 5_000_000,
+  lastReading: () => ({ tsMs: Date.UTC(2025, 6, 1, 5, 59), registerWh: 5_000_000 }),
 };
 const TOPICS = [
   'meters/ekb-1-m01/reading',

@@ -51,7 +51,7 @@ describe('mapped', () => {
       'acme/gw01/meter/2',
       [reading(5000.5, T / 1000), reading(5_000_600, T / 1000 + 60), reading(5000.7, T / 1000 + 120)],
       {
-        lastRegisterWh: () => 5_000_000,
+        lastReading: () => ({ tsMs: T - 60_000, registerWh: 5_000_000 }),
       },
     );
     expect(d.readings.map((r) => r.registerWh)).toEqual([5_000_500, 5_000_700]);

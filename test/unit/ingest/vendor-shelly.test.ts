@@ -85,7 +85,7 @@ describe('shelly-gen2', () => {
     const d = dec(
       `${PLUS_1PM}/status/switch:0`,
       { id: 0, output: true, apower: 10, aenergy: { total: 0.5, by_minute: [0, 0, 0], minute_ts: 1751349540 } },
-      { lastRegisterWh: () => 1001 },
+      { lastReading: () => ({ tsMs: NOW - 60_000, registerWh: 1001 }) },
     );
     expect(d.rejections).toEqual([]);
     expect(d.readings[0]!.registerWh).toBe(1);

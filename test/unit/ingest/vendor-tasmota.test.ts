@@ -80,7 +80,7 @@ describe('tasmota', () => {
           ENERGY: { ...POW_R2.ENERGY, TotalStartTime: '2025-07-01T09:59:00', Total: 0.012 },
         }),
       ),
-      { ...ctx, lastRegisterWh: () => 1_234_567 },
+      { ...ctx, lastReading: () => ({ tsMs: ctx.nowMs - 60_000, registerWh: 1_234_567 }) },
     );
     expect(d.rejections).toEqual([]);
     expect(d.readings[0]!.registerWh).toBe(12);

@@ -55,3 +55,44 @@ describe('ledger cache', () => {
     expect(cache.stats().computed).toBe(n);
   });
 });
+
+describe('ledger cache: running periods and bytes (issue 22)', () => {
+  it('a running answer (not kept) serves identical requests for as long as it took to compute, within min..max', async () => {
+    let t = 0;
+    const cache = createLedgerCache<number>({ reuseRunning: { minMs: 1000, maxMs: 5000 }, now: () => t });
+    let calls = 0;
+    const slow = async () => {
+      calls++;
+      t += 3000; // took 3 s
+      return { value: calls };
+    };
+    expect(await cache.get('q', slow)).toBe(1);
+    t += 2999;
+    expect(await cache.get('q', slow)).toBe(1); // within 3 s of its end
+    t += 2;
+    expect(await cache.get('q', slow)).toBe(2); // past it: computed again
+    expect(cache.stats()).toMatchObject({ computed: 2, shared: 1, cached: 0 });
+  });
+
+  it('without reuseRunning a running answer serves only the requests that came while it was computed', async () => {
+    const cache = createLedgerCache<number>();
+    let calls = 0;
+    await cache.get('q', async () => ({ value: ++calls }));
+    expect(await cache.get('q', async () => ({ value: ++calls }))).toBe(2);
+  });
+
+  it('kept answers are bounded in bytes: the least recently used go first, one larger than the bound is not kept', async () => {
+    const cache = createLedgerCache<string>({
+      changes: createChangeLog(),
+      sizeOf: (v) => (v as string).length,
+      maxKeptBytes: 10,
+    });
+    await cache.get('a', async () => ({ value: 'aaaa', keep: spans }));
+    await cache.get('b', async () => ({ value: 'bbbb', keep: spans }));
+    await cache.get('c', async () => ({ value: 'cccc', keep: spans })); // 12 bytes: a goes
+    expect(await cache.get('b', async () => ({ value: 'b2', keep: spans }))).toBe('bbbb');
+    expect(await cache.get('a', async () => ({ value: 'a2', keep: spans }))).toBe('a2');
+    await cache.get('huge', async () => ({ value: 'x'.repeat(11), keep: spans }));
+    expect(await cache.get('huge', async () => ({ value: 'y', keep: spans }))).toBe('y');
+  });
+});

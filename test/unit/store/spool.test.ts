@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -162,5 +163,210 @@ describe('spool', () => {
     await s.replayed();
     expect(sink.stored).toEqual(lines(0, 4001));
     expect(segmentsOf(dir).length).toBeLessThanOrEqual(2);
+  });
+});
+
+/**
+ * A file system that fails on demand, over the real one (the spool's files are real): what a full disk, a
+ * read-only directory or a failing device do to a write, as the kernel and libuv report it. The drills in
+ * test/integration/drill-spool-disk.test.ts do the same with a real tmpfs and a read-only bind mount (as root).
+ */
+function faultyFiles() {
+  // readOnly: the file system remounted read-only (open files refused too); dirReadOnly: a read-only bind mount
+  // over the directory (new files refused, files already open for writing still written).
+  const mode = { full: false, readOnly: false, dirReadOnly: false, syncEio: 0 };
+  const fsError = (code: string) => Object.assign(new Error(`${code}: scripted`), { code });
+  let shortWrites = 0;
+  const openFile = async (path: string, flags: string): Promise<FileHandle> => {
+    if ((mode.readOnly || mode.dirReadOnly) && flags !== 'r') throw fsError('EROFS');
+    const fh = await open(path, flags);
+    return new Proxy(fh, {
+      get(target, prop, receiver) {
+        if (prop === 'writev')
+          return async (bufs: Buffer[], pos: number) => {
+            if (mode.readOnly) throw fsError('EROFS');
+            if (!mode.full) return target.writev(bufs, pos);
+            // As libuv on a disk that fills part way: some bytes written, no error; the next call fails.
+            if (shortWrites++ % 2 === 0) {
+              const all = Buffer.concat(bufs);
+              const part = all.subarray(0, Math.max(1, Math.floor(all.length / 2)));
+              await target.write(part, 0, part.length, pos);
+              return { bytesWritten: part.length, buffers: bufs };
+            }
+            throw fsError('ENOSPC');
+          };
+        if (prop === 'datasync')
+          return async () => {
+            if (mode.syncEio > 0) {
+              mode.syncEio--;
+              throw fsError('EIO');
+            }
+            return target.datasync();
+          };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  return { mode, openFile };
+}
+
+function faultySpool(
+  dir: string,
+  sink: ReturnType<typeof recordingSink>,
+  files: ReturnType<typeof faultyFiles>,
+  segmentBytes = 256 * 1024,
+) {
+  const s = createSpool({
+    dir,
+    maxBytes: 1024 * 1024,
+    segmentBytes,
+    sink,
+    log,
+    replayChunkBytes: 8 * 1024,
+    openFile: files.openFile,
+  });
+  spools.push(s);
+  return s;
+}
+
+const settled = async (p: Promise<unknown>, ms = 300) =>
+  Promise.race([p.then(() => 'acked'), new Promise((r) => setTimeout(() => r('waiting'), ms))]);
+
+describe('spool on a disk that refuses writes (issue 22)', () => {
+  it('a short write (part of the batch, no error) then ENOSPC is not acknowledged; acknowledged once the disk takes it, nothing lost', async () => {
+    const dir = tmp();
+    const files = faultyFiles();
+    const sink = recordingSink();
+    sink.hold(); // InfluxDB down too: every acknowledged record must be on disk, whole, for the next start
+    const s = faultySpool(dir, sink, files);
+    await s.start();
+    await s.write(lines(0, 10));
+    files.mode.full = true;
+    const w = s.write(lines(10, 10));
+    expect(await settled(w)).toBe('waiting');
+    expect(s.state().failing).toMatchObject({ stage: 'append', cause: 'no space' });
+    files.mode.full = false;
+    await w;
+    await s.write(lines(20, 5));
+    expect(s.state().failing).toBeUndefined();
+    expect(s.state().errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ stage: 'append', cause: 'no space' })]),
+    );
+    await s.stop(100);
+    // From disk: the next start replays every acknowledged line, no hole where the short write was.
+    const up = recordingSink();
+    const s2 = spoolIn(dir, up);
+    await s2.start();
+    await s2.replayed();
+    expect(up.stored).toEqual(lines(0, 25));
+  });
+
+  it('a read-only bind mount over the directory: no new segment, the closed one untouched, appends go on, rotation resumes', async () => {
+    const dir = tmp();
+    const files = faultyFiles();
+    const sink = recordingSink();
+    sink.hold();
+    const s = faultySpool(dir, sink, files, 4 * 1024);
+    await s.start();
+    for (let i = 0; i < 10; i++) await s.write(lines(i * 50, 50));
+    const closed = segmentsOf(dir).slice(0, -1);
+    const sizes = closed.map((n) => statSync(join(dir, n)).size);
+    files.mode.dirReadOnly = true;
+    // Past the segment size, rotation is refused: appends are still acknowledged, in the open segment.
+    for (let i = 10; i < 20; i++) expect(await settled(s.write(lines(i * 50, 50)))).toBe('acked');
+    expect(s.state().failing).toMatchObject({ stage: 'directory', cause: 'read-only' });
+    expect(closed.map((n) => statSync(join(dir, n)).size)).toEqual(sizes);
+    files.mode.dirReadOnly = false;
+    // The rotation is retried at an append, at most once a second: append until it went through (a deadline).
+    let next = 1000;
+    for (const until = Date.now() + 5000; s.state().failing && Date.now() < until; next += 50) {
+      await s.write(lines(next, 50));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(s.state().failing).toBeUndefined();
+    sink.release();
+    await s.replayed();
+    expect(sink.stored).toEqual(lines(0, next));
+  });
+
+  it('the file system read-only (the open segment refused too): appends wait unacknowledged and go on when it is writable', async () => {
+    const dir = tmp();
+    const files = faultyFiles();
+    const sink = recordingSink();
+    const s = faultySpool(dir, sink, files, 4 * 1024);
+    await s.start();
+    for (let i = 0; i < 10; i++) await s.write(lines(i * 50, 50));
+    files.mode.readOnly = true;
+    const p = s.write(lines(500, 50));
+    expect(await settled(p)).toBe('waiting');
+    expect(s.state().failing).toMatchObject({ stage: 'append', cause: 'read-only' });
+    files.mode.readOnly = false;
+    await p;
+    for (let i = 11; i < 20; i++) await s.write(lines(i * 50, 50));
+    await s.replayed();
+    expect(sink.stored).toEqual(lines(0, 1000));
+  });
+
+  it('an fdatasync that fails (EIO) is not an acknowledgement: the batch is written and synced again', async () => {
+    const files = faultyFiles();
+    const sink = recordingSink();
+    const s = faultySpool(tmp(), sink, files);
+    await s.start();
+    files.mode.syncEio = 2;
+    await s.write(lines(0, 3));
+    expect(s.state().errors).toEqual([expect.objectContaining({ stage: 'append', cause: 'I/O error', count: 2 })]);
+    await s.replayed();
+    expect(sink.stored).toEqual(lines(0, 3));
+  });
+
+  it('a stop while the disk refuses fails the waiting appends at once (unacknowledged), and keeps what was acknowledged', async () => {
+    const dir = tmp();
+    const files = faultyFiles();
+    const sink = recordingSink();
+    sink.hold();
+    const s = faultySpool(dir, sink, files);
+    await s.start();
+    await s.write(lines(0, 5));
+    files.mode.full = true;
+    const waiting = s.write(lines(5, 5)).then(
+      () => 'acked',
+      () => 'refused',
+    );
+    expect(await settled(waiting)).toBe('waiting');
+    s.refuse();
+    expect(await waiting).toBe('refused');
+    await s.stop(100);
+    files.mode.full = false;
+    const up = recordingSink();
+    const s2 = spoolIn(dir, up);
+    await s2.start();
+    await s2.replayed();
+    expect(up.stored).toEqual(lines(0, 5));
+  });
+
+  it('a damaged record inside acknowledged bytes (a disk fault) is stepped over: the records after it are replayed', async () => {
+    const dir = tmp();
+    const first = spoolIn(dir, recordingSink(), { segmentBytes: 1024 * 1024 });
+    const down = recordingSink();
+    down.hold();
+    void first;
+    const s = spoolIn(dir, down);
+    await s.start();
+    for (let i = 0; i < 30; i++) await s.write(lines(i * 2, 2));
+    await s.stop(100);
+    const seg = join(dir, segmentsOf(dir)[0]!);
+    const bytes = readFileSync(seg);
+    const recLen = encodeRecord(lines(0, 2), 0).length;
+    bytes.writeUInt8(bytes.readUInt8(10 * recLen + 20) ^ 0xff, 10 * recLen + 20); // inside the 11th record's body
+    writeFileSync(seg, bytes);
+    rmSync(join(dir, 'cursor.json'), { force: true });
+    const up = recordingSink();
+    const s2 = spoolIn(dir, up);
+    await s2.start();
+    await s2.write(lines(60, 2));
+    await s2.replayed();
+    // Records 0..9 and 11..29 and the new one; only the damaged record is lost (it would be the disk's doing).
+    expect(up.stored).toEqual([...lines(0, 20), ...lines(22, 40)]);
   });
 });
