@@ -7,7 +7,7 @@ import { auditKeyFilePath } from '../../src/auth/audit-keys.ts';
 import { auditLogPath, createAuditLog, type AuditEntry } from '../../src/auth/audit-log.ts';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { auditKeyMain, auditVerifyMain } from '../../src/cli/audit.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 
 /**
@@ -57,15 +57,15 @@ async function verify(dataDir: string, args: string[] = []) {
 const read = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n');
 const write = (file: string, lines: string[]) => writeFileSync(file, `${lines.join('\n')}\n`);
 
+const influx = useInflux();
+
 describe('F8: the audit trail cannot be rewritten quietly', () => {
-  let influx: TestInflux;
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
   let token: string;
   let file: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-audit-keyed-'));
     token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
     svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
@@ -76,7 +76,6 @@ describe('F8: the audit trail cannot be rewritten quietly', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -177,7 +176,6 @@ describe('F8: the audit trail cannot be rewritten quietly', () => {
 
 describe('F8: logs written before the key verify as legacy lines', () => {
   it('an unkeyed log gets a key at the next start: old lines reported as legacy, new ones keyed; a later unkeyed line is BROKEN', async () => {
-    const influx = await startInflux();
     const dataDir = mkdtempSync(join(tmpdir(), 'kzm-audit-legacy-'));
     const file = auditLogPath(dataDir);
     try {
@@ -207,13 +205,11 @@ describe('F8: logs written before the key verify as legacy lines', () => {
       expect(forged.code).toBe(1);
       expect(forged.out).toMatch(/unkeyed line after the key was made \(only lines 1-3 may be\)/);
     } finally {
-      await influx.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
   it('a keyed log whose key file is missing refuses the start (a new key would hide the loss)', async () => {
-    const influx = await startInflux();
     const dataDir = mkdtempSync(join(tmpdir(), 'kzm-audit-lost-'));
     try {
       createAuditLog(auditLogPath(dataDir)).append({ who: 'x', action: 'user-add', what: {} });
@@ -222,7 +218,6 @@ describe('F8: logs written before the key verify as legacy lines', () => {
         /keyed lines but their key file .*audit-keys\.json does not exist/,
       );
     } finally {
-      await influx.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

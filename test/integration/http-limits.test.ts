@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 
 /**
@@ -15,20 +15,18 @@ import { startService } from '../helpers/service.ts';
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
 describe('issue 21: bounded request bodies and text fields', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
   let token: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-limits-'));
     token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
     svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, type AuditEntry } from '../../src/auth/audit-log.ts';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { periodsMain } from '../../src/cli/periods.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 
 /**
@@ -17,14 +17,13 @@ import { startService } from '../helpers/service.ts';
 const PERIOD = '2025-Q2';
 
 describe('F6: an altered snapshot is never served', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
   let token: string;
   let database: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-altered-'));
     token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
     const target = await influx.database();
@@ -44,7 +43,6 @@ describe('F6: an altered snapshot is never served', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
