@@ -16,7 +16,7 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import { startInflux, type TestInflux } from './influx.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { DEVICES_DIR, startService } from './service.ts';
+import { DEVICES_DIR, startService, writerDrained } from './service.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(import.meta.dirname, '../../test-artifacts/screenshots');
@@ -168,7 +168,7 @@ export async function startDashboardStack(
     async backfill(scenario) {
       const summary = await simulate(scenario, 'backfill');
       if (summary.publishFailures > 0) throw new Error(`backfill: ${summary.publishFailures} publish failures`);
-      for (let i = 0; i < 200 && svc.writer.state().pendingLines > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await writerDrained(svc);
       return summary;
     },
     live(scenario) {

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { EventuallyTimeoutError, eventually } from './eventually.ts';
 import { queryRows } from './service.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface MeterLoad {
   stop(): void;
   /** Wait until every sent reading is acknowledged (true) or time runs out (false). */
   allAcked(timeoutMs: number): Promise<boolean>;
+  /** Wait until `n` more readings are acknowledged than now: acknowledgements flow (an error if not in time). */
+  ackedMore(n: number, timeoutMs?: number): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -76,9 +79,27 @@ export async function startMeterLoad(
       clearInterval(timer);
     },
     async allAcked(timeoutMs) {
-      const until = Date.now() + timeoutMs;
-      while (acked.size < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      return acked.size >= sent;
+      try {
+        await eventually(
+          () => acked.size,
+          (n) => n >= sent,
+          timeoutMs,
+          'every sent reading acknowledged',
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof EventuallyTimeoutError) return false; // the caller says so with the service's log
+        throw err;
+      }
+    },
+    async ackedMore(n, timeoutMs = 30_000) {
+      const base = acked.size;
+      await eventually(
+        () => acked.size,
+        (k) => k >= base + n,
+        timeoutMs,
+        `${n} more readings acknowledged than ${base}`,
+      );
     },
     async end() {
       clearInterval(timer);

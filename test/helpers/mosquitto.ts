@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.ts';
+import { eventually } from './eventually.ts';
 
 export interface TestMosquitto {
   readonly url: string;
@@ -49,21 +50,24 @@ ${conf(dir)}
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const until = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`mosquitto exited (${child.exitCode}): ${stderr} — install it with apt-get install mosquitto`);
-    const ok = await new Promise<boolean>((r) => {
+  const accepts = () =>
+    new Promise<boolean>((r) => {
       const s = createConnection(port, '127.0.0.1', () => {
         s.destroy();
         r(true);
       });
       s.on('error', () => r(false));
     });
-    if (ok) break;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`mosquitto exited (${child.exitCode}): ${stderr} — install it with apt-get install mosquitto`);
+      return accepts();
+    },
+    Boolean,
+    10_000,
+    { what: `mosquitto to listen on ${port}`, show: () => `not listening; stderr: ${stderr}`, intervalMs: 50 },
+  );
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,

@@ -9,6 +9,10 @@ import type { Registry } from '../../src/registry/types.ts';
 import { createService, type Service } from '../../src/service.ts';
 import { influxql, rows } from '../../src/store/query/client.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { eventually } from './eventually.ts';
+
+// Kept here for the benches (bench/*.ts import it from this file); tests import it from ./eventually.ts.
+export { eventually } from './eventually.ts';
 
 export const DEVICES_DIR = join(import.meta.dirname, '../../devices');
 
@@ -51,15 +55,14 @@ export async function startService(
   });
 }
 
-/** Poll until `fn` returns a truthy value or time runs out (then return the last value). */
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await fn();
-  }
-  return v;
+/** The writer has no line waiting: what was handed to it is in InfluxDB (a clear error if not by the deadline). */
+export async function writerDrained(svc: Pick<Service, 'writer'>, timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    () => svc.writer.state().pendingLines,
+    (n) => n === 0,
+    timeoutMs,
+    'the writer to drain',
+  );
 }
 
 export async function queryRows(target: InfluxTarget, q: string): Promise<Record<string, unknown>[]> {

@@ -6,25 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, type AuditEntry } from '../../src/auth/audit-log.ts';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { auditVerifyMain } from '../../src/cli/audit.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 
 /** Close, export, reopen and a failed login through the real service end up in a chain `kzmeter verify` checks. */
 describe('the audit trail', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
   let token: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-audit-it-'));
     token = (await addUser(usersFilePath(dataDir), { name: 'anna', role: 'accountant' })).token;
     svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -1,18 +1,13 @@
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { describe, expect, it } from 'vitest';
+import { useInflux } from '../helpers/influx.ts';
 import { connectMeter } from '../helpers/mqtt.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 
 /** Issue 12: the embedded broker read a 16 MB packet into memory before ingest rejected it as 'oversized'. */
 describe('embedded broker refuses a packet above the bound at the MQTT layer', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  }, 60_000);
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   it('closes the connection of a 16 MB PUBLISH before reading it, counts it, and keeps serving others', async () => {
     const target = await influx.database();

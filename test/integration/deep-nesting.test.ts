@@ -6,21 +6,16 @@
  * acknowledged, recorded once as `too-deep`, the connection stays up, and nothing comes back after a reconnect.
  */
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { describe, expect, it } from 'vitest';
+import { useInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 
 const METER = 'ekb-1-m01';
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
 describe('deep nesting through the embedded broker (issue 22, item 3)', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  }, 60_000);
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   it('5,000 and 100,000 deep: PUBACK, one too-deep record each, connection kept, no redelivery loop', async () => {
     const target = await influx.database();

@@ -7,19 +7,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { influxTarget, type InfluxTarget } from '../../src/store/influx-target.ts';
 import { createLocalInflux, type LocalInflux } from '../../src/store/local-influxd.ts';
 import { freePort } from '../../src/util/free-port.ts';
 import { startMeterLoad, storedKeys, tally, type MeterLoad } from '../helpers/meter-load.ts';
-import { eventually } from '../helpers/service.ts';
+import { eventually, steady } from '../helpers/eventually.ts';
+import { holdFor } from '../helpers/hold-for.ts';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
 
 const METERS = ['ekb-1-m03', 'ekb-1-m04', 'kpg-2-m03'];
 const RATE_PER_S = 1000;
 const RSS_BOUND = 300 * 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Health = Record<string, unknown> & {
+  status?: string;
+  ingest?: { writeFailing?: unknown; recoveredFrom?: unknown; lastWriteError?: unknown };
+  spool?: { full: boolean };
+};
 
 interface Rig {
   readonly target: InfluxTarget;
@@ -30,9 +36,18 @@ interface Rig {
   readonly load: MeterLoad;
   /** Start influxd again on the same port and data (after a kill). */
   restartInflux(): Promise<void>;
-  health(): Promise<Record<string, unknown>>;
+  health(): Promise<Health>;
+  /** The drill's end: every acknowledged reading stored, memory bounded; then cleanup(). */
   finish(name: string): Promise<void>;
+  /** Stop everything the rig started (once; also after a drill that failed before finish). */
+  cleanup(): Promise<void>;
 }
+
+/** Rigs not yet cleaned up: a drill that fails before finish() must not leave its service and influxd running. */
+const rigs: Rig[] = [];
+afterEach(async () => {
+  for (const r of rigs.splice(0)) await r.cleanup();
+});
 
 async function rig(env: Record<string, string> = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'kzm-drill-influx-'));
@@ -55,6 +70,7 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
   const svc = await spawnService(svcEnv);
   const peaks: number[] = [];
   const load = await startMeterLoad(`mqtt://127.0.0.1:${mqttPort}`, METERS, RATE_PER_S);
+  let cleaned = false;
   const r: Rig = {
     target,
     influxd,
@@ -70,7 +86,7 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
       await influxd.start();
     },
     async health() {
-      return (await (await fetch(`${r.svc.httpUrl}/health`)).json()) as Record<string, unknown>;
+      return (await (await fetch(`${r.svc.httpUrl}/health`)).json()) as Health;
     },
     async finish(name) {
       try {
@@ -83,6 +99,7 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
           () => storedKeys(target, METERS),
           (st) => tally(load.sent(), acked, st).lost === 0,
           30_000,
+          { what: `every acknowledged reading stored (${name})`, show: (st) => tally(load.sent(), acked, st) },
         );
         const figures = {
           drill: name,
@@ -95,61 +112,94 @@ async function rig(env: Record<string, string> = {}): Promise<Rig> {
         expect(figures.stored).toBe(figures.sent);
         expect(Math.max(r.svc.peakRssBytes(), ...peaks)).toBeLessThan(RSS_BOUND);
       } finally {
-        await load.end();
-        await r.svc.kill('SIGTERM');
-        await influxd.stop();
-        rmSync(dir, { recursive: true, force: true });
+        await r.cleanup();
       }
     },
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await load.end();
+      await r.svc.kill('SIGTERM');
+      const pid = influxd.pid;
+      if (pid) process.kill(pid, 'SIGCONT'); // a drill that failed while influxd was SIGSTOPped
+      await influxd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+  rigs.push(r);
   return r;
 }
 
 describe('drill: InfluxDB killed or hung mid-stream', () => {
+  // Before each fault the stream flows: a second's worth of readings acknowledged (without the spool: stored).
   it('influxd SIGKILLed and started again: nothing acknowledged is lost, writes resume', async () => {
     const r = await rig();
-    await sleep(2000);
+    await r.load.ackedMore(RATE_PER_S);
     process.kill(r.influxd.pid!, 'SIGKILL');
-    await sleep(3000);
-    const during = await r.health();
+    await holdFor(3000, 'the fault: influxd dead for 3 s while the meters publish');
+    const during = await eventually(
+      () => r.health(),
+      (h) => h.status === 'degraded' && /InfluxDB unreachable/.test(JSON.stringify(h)),
+      15_000,
+      '/health to say degraded, InfluxDB unreachable',
+    );
     expect(during.status).toBe('degraded');
     expect(JSON.stringify(during)).toMatch(/InfluxDB unreachable/);
     await r.restartInflux();
-    await sleep(2000);
+    await r.load.ackedMore(RATE_PER_S); // writes resumed: acknowledgements flow again
     await r.finish('influxd SIGKILL 3 s');
     // (health after recovery is checked in the SIGSTOP drill)
   }, 150_000);
 
   it('influxd hung (SIGSTOP) then resumed: nothing acknowledged is lost, /health tells the truth after', async () => {
     const r = await rig({ KZM_INFLUX_TIMEOUT_MS: '2000' });
-    await sleep(2000);
+    await r.load.ackedMore(RATE_PER_S);
     process.kill(r.influxd.pid!, 'SIGSTOP');
-    await sleep(5000);
-    expect((await r.health()).status).toBe('degraded');
+    await holdFor(5000, 'the fault: influxd hung for 5 s while the meters publish');
+    const hung = await eventually(
+      () => r.health(),
+      (h) => h.status === 'degraded',
+      15_000,
+    );
+    expect(hung.status).toBe('degraded');
     process.kill(r.influxd.pid!, 'SIGCONT');
-    await sleep(3000);
-    const after = (await r.health()) as { status: string; ingest: Record<string, unknown> };
-    expect(after.ingest.writeFailing).toBeUndefined();
-    expect(after.ingest.lastWriteError).toBeUndefined();
-    expect(after.ingest.recoveredFrom).toMatchObject({ cause: 'InfluxDB timed out' });
+    const after = await eventually(
+      () => r.health(),
+      (h) => h.ingest?.writeFailing === undefined && h.ingest?.recoveredFrom !== undefined,
+      30_000,
+      'the writer to recover after SIGCONT (/health: no writeFailing, a recoveredFrom)',
+    );
+    expect(after.ingest?.writeFailing).toBeUndefined();
+    expect(after.ingest?.lastWriteError).toBeUndefined();
+    expect(after.ingest?.recoveredFrom).toMatchObject({ cause: 'InfluxDB timed out' });
     await r.finish('influxd SIGSTOP 5 s');
   }, 150_000);
 
   it('spool on: acknowledgements go on while InfluxDB is down until the spool is full, then wait; all replayed', async () => {
     const r = await rig({ KZM_INGEST_SPOOL_ENABLED: 'true', KZM_INGEST_SPOOL_MAX_BYTES: String(512 * 1024) });
-    await sleep(1500);
+    await r.load.ackedMore(RATE_PER_S);
     process.kill(r.influxd.pid!, 'SIGKILL');
     const ackedAtOutage = r.load.acked().size;
-    let full = false;
-    for (let i = 0; i < 100 && !full; i++) {
-      await sleep(100);
-      full = ((await r.health()).spool as { full: boolean } | undefined)?.full ?? false;
-    }
-    expect(full).toBe(true);
+    const full = await eventually(
+      () => r.health(),
+      (h) => h.spool?.full === true,
+      20_000,
+      'the spool to fill while influxd is down',
+    );
+    expect(full.spool?.full).toBe(true);
     expect(r.load.acked().size).toBeGreaterThan(ackedAtOutage); // the spool acknowledged during the outage
-    await sleep(1000); // a write in flight when influxd died may still have freed room; let it settle
+    // A write in flight when influxd died may still free room: wait until acknowledgements have stopped.
+    await steady(
+      () => r.load.acked().size,
+      () => true,
+      15_000,
+      {
+        what: 'acknowledgements to stop (spool full)',
+        intervalMs: 500,
+      },
+    );
     const ackedWhenFull = r.load.acked().size;
-    await sleep(1500);
+    await holdFor(1500, 'the watch window: with the spool full no acknowledgement may go out');
     expect(r.load.acked().size - ackedWhenFull).toBe(0); // full: acknowledgements wait
     expect((await r.health()).spool).toMatchObject({ full: true });
     const metrics = await (await fetch(`${r.svc.httpUrl}/metrics`)).text();

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { freePort } from '../../src/util/free-port.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { eventually } from '../helpers/service.ts';
+import { useInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { holdFor } from '../helpers/hold-for.ts';
+import { queryRows } from '../helpers/service.ts';
 import { startMeterLoad, storedKeys, tally } from '../helpers/meter-load.ts';
 import { readmeMosquittoSnippet } from '../helpers/readme-snippet.ts';
 import { startMosquittoWith, type TestMosquitto } from '../helpers/mosquitto.ts';
@@ -19,15 +21,8 @@ import { spawnService, type ServiceProcess } from '../helpers/service-process.ts
 const METERS = ['ekb-1-m01', 'ekb-1-m02', 'kpg-2-m01', 'kpg-2-m02'];
 const RATE_PER_S = 1200;
 const RSS_BOUND = 300 * 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let influx: TestInflux;
-beforeAll(async () => {
-  influx = await startInflux();
-}, 60_000);
-afterAll(async () => {
-  await influx?.stop();
-});
+const influx = useInflux();
 
 interface Drill {
   readonly name: string;
@@ -47,14 +42,20 @@ async function killDrill(target: InfluxTarget, d: Drill) {
   };
   const procs: ServiceProcess[] = [];
   let load: Awaited<ReturnType<typeof startMeterLoad>> | undefined;
+  // Readings in InfluxDB: the service ingests (with Mosquitto, the broker acknowledges whether it does or not).
+  const storedCount = async () => Number((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n ?? 0);
+  const storedMore = async (n: number, what: string) => {
+    const base = await storedCount();
+    await eventually(storedCount, (c) => c >= base + n, 60_000, `${n} more readings stored than ${base}: ${what}`);
+  };
   try {
     procs.push(await spawnService(env));
     load = await startMeterLoad(d.meterBrokerUrl, METERS, RATE_PER_S);
-    await sleep(2500);
+    await storedMore(RATE_PER_S * 2, 'the stream flows through the first service');
     await procs[0]!.kill('SIGKILL');
-    await sleep(1000);
+    await holdFor(1000, 'the fault: the service dead for 1 s while the meters publish');
     procs.push(await spawnService(env));
-    await sleep(2500);
+    await storedMore(RATE_PER_S * 2, 'the restarted service ingests');
     load.stop();
     const allAcked = await load.allAcked(60_000);
     // Acknowledged before the count (an ack arriving during it would look lost); with the spool,
@@ -64,6 +65,7 @@ async function killDrill(target: InfluxTarget, d: Drill) {
       () => storedKeys(target, METERS),
       (st) => tally(load!.sent(), acked, st).lost === 0,
       30_000,
+      { what: `every acknowledged reading stored (${d.name})`, show: (st) => tally(load!.sent(), acked, st) },
     );
     const figures = {
       drill: d.name,

@@ -13,6 +13,7 @@
  * bounded number of log lines, and prints its figures as one JSON line. They need root (mount); without it, or
  * where mounting is not permitted, they are skipped and say why.
  */
+import { holdFor } from '../helpers/hold-for.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { appendFile, unlink } from 'node:fs/promises';
@@ -209,7 +210,7 @@ describe.skipIf(SKIP !== undefined)('drill: the spool disk fills or turns read-o
       'spool tmpfs filled by a ballast file for 12 s',
       tmpfs('8m'),
       async ({ load, spoolDir }) => {
-        await sleep(3000);
+        await holdFor(3000, 'meters publish before the fault');
         const ballast = join(spoolDir, '..', 'spool', 'ballast.bin');
         const chunk = Buffer.alloc(64 * 1024, 1);
         const faultFrom = Date.now();
@@ -232,7 +233,7 @@ describe.skipIf(SKIP !== undefined)('drill: the spool disk fills or turns read-o
           (t) => t !== undefined,
           30_000,
         );
-        await sleep(2000);
+        await holdFor(2000, 'meters publish after recovery');
         return { ackedDuringFault: ackedInFault, resumeMs: resumed! - clearedAt, faultMs: FAULT_MS };
       },
     );
@@ -250,15 +251,15 @@ describe.skipIf(SKIP !== undefined)('drill: the spool disk fills or turns read-o
         env: { KZM_INGEST_SPOOL_SEGMENT_BYTES: String(256 * 1024) },
       },
       async ({ load, spoolDir }) => {
-        await sleep(3000);
+        await holdFor(3000, 'meters publish before the fault');
         sh('mount', '--bind', spoolDir, spoolDir);
         mounted.add(spoolDir);
         sh('mount', '-o', 'remount,ro,bind', spoolDir);
         const faultFrom = Date.now();
-        await sleep(FAULT_MS);
+        await holdFor(FAULT_MS, 'spool directory read-only while meters publish');
         const faultTo = Date.now();
         umount(spoolDir); // writable again: the bind mount gone, the directory under it is as it was
-        await sleep(3000);
+        await holdFor(3000, 'meters publish after the directory is writable again');
         const times = load.ackTimesMs();
         return {
           ackedDuringFault: times.filter((t) => t >= faultFrom && t <= faultTo).length,

@@ -5,7 +5,7 @@
  * and the dashboard overview keep each taxpayer's kWh and tenge apart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { getJson, publishReadings } from '../helpers/publish.ts';
 import { registryOf, removeRegistryDirs } from '../helpers/registry-dir.ts';
 import { startService } from '../helpers/service.ts';
@@ -62,16 +62,14 @@ const post = async (path: string, body: object) => {
 };
 const text = async (path: string) => (await fetch(`${svc.httpUrl}${path}`)).text();
 
-let influx: TestInflux;
+const influx = useInflux();
 let svc: Awaited<ReturnType<typeof startService>>;
 beforeAll(async () => {
-  influx = await startInflux();
   svc = await startService(await influx.database(), {}, registryOf(REGISTRY));
   for (const [meter, kw] of Object.entries(KW)) await publishReadings(svc, meter, readings(kw));
 }, 180_000);
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   removeRegistryDirs();
 });
 

@@ -4,7 +4,7 @@
  * metered, and a meter replacement at local midnight bills the quarter once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { getJson, publishReadings } from '../helpers/publish.ts';
 import { registryOf, removeRegistryDirs } from '../helpers/registry-dir.ts';
 import { queryRows, startService } from '../helpers/service.ts';
@@ -20,11 +20,10 @@ interface Report {
   lines: { meterId: string; from: string; to: string; basis: string; reason?: string }[];
 }
 
-let influx: TestInflux;
+const influx = useInflux();
 let svc: Awaited<ReturnType<typeof startService>>;
 
 beforeAll(async () => {
-  influx = await startInflux();
   svc = await startService(await influx.database(), {}, registryOf(LIFETIME_REGISTRY));
   await publishReadings(svc, 'm1', untilDecommissioning());
   await publishReadings(svc, 'm3', untilDecommissioning());
@@ -32,7 +31,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   removeRegistryDirs();
 });
 

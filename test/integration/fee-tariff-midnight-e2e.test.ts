@@ -4,7 +4,7 @@
  * local midnight: the Aqtobe 2023-Q4 ledger and close are 220,800 kWh / 220,800 tenge, 2023-Q4 only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { getJson, publishReadings } from '../helpers/publish.ts';
 import { TAXPAYERS_YAML, registryOf, removeRegistryDirs } from '../helpers/registry-dir.ts';
 import { startService } from '../helpers/service.ts';
@@ -38,17 +38,15 @@ interface Report {
   lines: { from: string; rateTiynPerKwh: number; taxQuarter: string; tariffId: string }[];
 }
 
-let influx: TestInflux;
+const influx = useInflux();
 let svc: Awaited<ReturnType<typeof startService>>;
 beforeAll(async () => {
-  influx = await startInflux();
   svc = await startService(await influx.database(), {}, registryOf(REGISTRY));
   await publishReadings(svc, 'aqt-m1', readings());
   await publishReadings(svc, 'alm-m1', readings());
 }, 180_000);
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   removeRegistryDirs();
 });
 

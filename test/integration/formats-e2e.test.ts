@@ -19,8 +19,8 @@ import { devicesFileSchema } from '../../src/formats/device-schema.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { resolveDevices } from '../../src/registry/resolve-devices.ts';
 import type { Registry } from '../../src/registry/types.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
+import { useInflux } from '../helpers/influx.ts';
+import { DEVICES_DIR, queryRows, startService, writerDrained } from '../helpers/service.ts';
 import { tariffs } from '../unit/periods/fixtures.ts';
 
 const FORMATS = { 'ekb-1-m01': 'tasmota', 'kpg-2-m03': 'shelly-gen2', 'ast-3-m02': 'mapped' } as const;
@@ -54,13 +54,12 @@ function registryFor(outDir: string, intervalS?: number): Registry {
 }
 
 describe('device formats end to end: Tasmota, Shelly Gen2, mapped gateway', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let svc: Awaited<ReturnType<typeof startService>>;
   let truth: Truth;
   let outDir: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     const scenario = { ...loadScenarioFile('simulator/scenarios/short-e2e.yaml'), formats: { ...FORMATS } };
     // The runner writes this devices.yaml next to the ground truth too; the service needs it before it starts.
     outDir = tmp('kzm-fmt-');
@@ -68,12 +67,11 @@ describe('device formats end to end: Tasmota, Shelly Gen2, mapped gateway', () =
     svc = await startService(await influx.database(), {}, registryFor(outDir));
     const summary = await runSimulation({ scenario, brokerUrl: svc.brokerUrl, clock: 'backfill', outDir });
     expect(summary.publishFailures).toBe(0);
-    for (let i = 0; i < 100 && svc.writer.state().pendingLines > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await writerDrained(svc);
     truth = JSON.parse(readFileSync(summary.groundTruthPath!, 'utf8')) as Truth;
   }, 120_000);
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { runSimulation } from '../../simulator/index.ts';
 import { influxql, rows } from '../../src/store/query/client.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { useInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 
 /**
  * Every InfluxQL query of the Grafana dashboards, with Grafana's macros and template variables filled in
@@ -83,7 +84,7 @@ function substitute(query: string, values: Map<string, string>): string {
 const QUERIES = panelQueries();
 /** The scenario's quarter (short-e2e: 2025-07-01..03, every later day billed after the last reading). */
 const QUARTER = '2025-Q3';
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let svc: Awaited<ReturnType<typeof startService>>;
 let outDir: string;
@@ -94,8 +95,7 @@ const values = new Map<string, string>([
 ]);
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   svc = await startService(target);
   outDir = mkdtempSync(join(tmpdir(), 'kzm-grafana-sim-'));
   const summary = await runSimulation({
@@ -147,7 +147,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 

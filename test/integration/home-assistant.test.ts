@@ -1,8 +1,10 @@
 /** Optional Home Assistant MQTT discovery: off by default; on, a retained energy sensor per meter and its register. */
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { eventually, startService } from '../helpers/service.ts';
+import { describe, expect, it } from 'vitest';
+import { useInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { ROUND_TRIP, roundTrip } from '../helpers/mqtt.ts';
+import { startService } from '../helpers/service.ts';
 import { DEVICES_YAML, registryWithDevices } from '../unit/ingest/device-registry.ts';
 
 interface Seen {
@@ -14,27 +16,22 @@ interface Seen {
 async function watch(url: string): Promise<{ seen: Seen[]; client: mqtt.MqttClient }> {
   const seen: Seen[] = [];
   const client = await mqtt.connectAsync(url, { clientId: `ha-${Math.random().toString(16).slice(2, 8)}` });
-  client.on('message', (topic, payload, packet) =>
-    seen.push({ topic, payload: payload.toString(), retain: packet.retain }),
-  );
+  client.on('message', (topic, payload, packet) => {
+    if (!topic.startsWith(ROUND_TRIP)) seen.push({ topic, payload: payload.toString(), retain: packet.retain });
+  });
   await client.subscribeAsync(['homeassistant/#', 'kzmeter/#'], { qos: 1 });
   return { seen, client };
 }
 
 describe('Home Assistant discovery', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  });
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   it('is off by default: nothing is published', async () => {
     const svc = await startService(await influx.database());
     try {
       const w = await watch(svc.brokerUrl);
-      await new Promise((r) => setTimeout(r, 300));
+      // On, the configs are retained and would reach a new subscriber first: by a round trip after subscribing.
+      await roundTrip(w.client);
       expect(w.seen).toEqual([]);
       await w.client.endAsync();
     } finally {

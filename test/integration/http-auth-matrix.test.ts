@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, roleAtLeast, type Role } from '../../src/auth/roles.ts';
 import { neededRole, ROUTE_RIGHTS } from '../../src/auth/route-rights.ts';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import { DEVICES_DIR, startService } from '../helpers/service.ts';
 
@@ -32,13 +32,12 @@ const cases = ROUTE_RIGHTS.flatMap((r) =>
 );
 
 describe('HTTP rights: the role x route matrix from the route table', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-http-auth-'));
     const file = usersFilePath(dataDir);
     for (const role of ROLES) tokens[role] = (await addUser(file, { name: `u-${role}`, role })).token;
@@ -48,7 +47,6 @@ describe('HTTP rights: the role x route matrix from the route table', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -6,17 +6,17 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, usersFilePath, writeUsers } from '../../src/auth/users.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
+
+const influx = useInflux();
 
 /** Dashboard login, sessions, CSRF, rate limit and the first start's admin, against the real service. */
 describe('people: login, sessions and first start', () => {
-  let influx: TestInflux;
   let dataDir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-login-'));
     svc = await startService(await influx.database(), { dataDir, http: { allowAnonymous: false } });
     await addUser(usersFilePath(dataDir), {
@@ -27,7 +27,6 @@ describe('people: login, sessions and first start', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -135,21 +134,15 @@ describe('people: login, sessions and first start', () => {
 
 describe('safe start-up for people', () => {
   it('refuses a non-loopback HTTP address with no users, or with anonymous access, saying what to set', async () => {
-    const influx = await startInflux();
-    try {
-      await expect(
-        startService(await influx.database(), { http: { host: '0.0.0.0', allowAnonymous: false } }),
-      ).rejects.toThrow(/kzmeter users add admin --role admin/);
-      await expect(
-        startService(await influx.database(), { http: { host: '0.0.0.0', allowAnonymous: true } }),
-      ).rejects.toThrow(/KZM_HTTP_ALLOW_ANONYMOUS/);
-    } finally {
-      await influx.stop();
-    }
+    await expect(
+      startService(await influx.database(), { http: { host: '0.0.0.0', allowAnonymous: false } }),
+    ).rejects.toThrow(/kzmeter users add admin --role admin/);
+    await expect(
+      startService(await influx.database(), { http: { host: '0.0.0.0', allowAnonymous: true } }),
+    ).rejects.toThrow(/KZM_HTTP_ALLOW_ANONYMOUS/);
   });
 
   it('a first start that is refused creates no admin (its token would be lost); the next good start does', async () => {
-    const influx = await startInflux();
     const dataDir = mkdtempSync(join(tmpdir(), 'kzm-first-'));
     try {
       const over = { dataDir, http: { allowAnonymous: false } };
@@ -161,7 +154,6 @@ describe('safe start-up for people', () => {
       expect(svc.adminToken).toMatch(/^kzm_/);
       await svc.cleanup();
     } finally {
-      await influx.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -10,6 +10,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExternalSubscriber } from '../../src/broker/external-subscriber.ts';
 import type { IngestPipeline } from '../../src/ingest/pipeline.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { holdFor } from '../helpers/hold-for.ts';
 
 let broker: Aedes;
 let server: Server;
@@ -50,15 +52,25 @@ describe('external subscriber: unacknowledged window in bytes', () => {
     const acked = Promise.all(
       Array.from({ length: 40 }, () => pub.publishAsync('meters/m1/reading', body, { qos: 1 })),
     );
-    await new Promise((r) => setTimeout(r, 1500));
     // 1 MiB of 100 KiB messages: 11 are held (the 11th crosses the bound), none beyond.
+    await eventually(
+      () => handled.length,
+      (n) => n >= 10,
+      15_000,
+      'the window of held messages filled',
+    );
+    await holdFor(500, 'the watch window: while nothing is written, no message beyond the bound may reach ingest');
     expect(handled.length).toBeGreaterThanOrEqual(10);
     expect(handled.length).toBeLessThanOrEqual(11);
     // Writes complete: the rest flows, every message reaches ingest in the end.
     const drain = setInterval(() => releases.splice(0).forEach((r) => r()), 20);
     await acked;
-    const until = Date.now() + 15_000;
-    while (handled.length < 40 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await eventually(
+      () => handled.length,
+      (n) => n >= 40,
+      15_000,
+      'every message handed to ingest',
+    );
     clearInterval(drain);
     expect(handled).toHaveLength(40);
     await pub.endAsync();

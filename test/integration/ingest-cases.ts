@@ -2,7 +2,8 @@ import { expect } from 'vitest';
 import type { Service } from '../../src/service.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
-import { eventually, queryRows } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows } from '../helpers/service.ts';
 
 /** Shared by the embedded-aedes and external-mosquitto suites: the same contract over either broker. */
 export const METERS = ['ekb-1-m01', 'ekb-1-m02', 'kpg-2-m01', 'ast-3-m02'];

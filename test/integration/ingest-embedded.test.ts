@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 import * as cases from './ingest-cases.ts';
 
 describe('ingest through the embedded aedes broker into a real InfluxDB 1.6', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  });
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   async function withService(
     fn: (svc: Awaited<ReturnType<typeof startService>>, target: InfluxTarget) => Promise<void>,

@@ -5,9 +5,10 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/service.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 import { DEVICES_YAML, registryWithDevices } from '../unit/ingest/device-registry.ts';
 
 const registry = registryWithDevices(DEVICES_YAML);
@@ -32,13 +33,13 @@ const tasmota = (time: string, totalKwh: number) =>
   JSON.stringify({ Time: time, ENERGY: { Total: totalKwh, Power: 2900 } });
 
 describe('device formats through the service', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let mosq: TestMosquitto;
   beforeAll(async () => {
-    [influx, mosq] = await Promise.all([startInflux(), startMosquitto()]);
+    mosq = await startMosquitto();
   });
   afterAll(async () => {
-    await Promise.all([influx?.stop(), mosq?.stop()]);
+    await mosq?.stop();
   });
 
   it('the 262,143-byte amplification message is one stored rejection record and a PUBACK in bounded time', async () => {

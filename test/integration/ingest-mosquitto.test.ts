@@ -1,19 +1,20 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 import * as cases from './ingest-cases.ts';
 
 describe('ingest from an external broker (Debian mosquitto) into a real InfluxDB 1.6', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let mosq: TestMosquitto;
   beforeAll(async () => {
-    [influx, mosq] = await Promise.all([startInflux(), startMosquitto()]);
+    mosq = await startMosquitto();
   });
   afterAll(async () => {
-    await Promise.all([influx?.stop(), mosq?.stop()]);
+    await mosq?.stop();
   });
 
   let seq = 0;

@@ -11,17 +11,16 @@ import { createIngestMetrics } from '../../src/ingest/metrics.ts';
 import type { LedgerReport } from '../../src/ledger/report.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { MIN, at, generate, writeMeterData } from '../unit/ledger/store-fixtures.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
 
 const NOW = at('2025-10-02T12:00+05:00');
-let influx: TestInflux;
+const influx = useInflux();
 let app: FastifyInstance;
 let registry: Registry;
 
 beforeAll(async () => {
-  influx = await startInflux();
   const target = await influx.database();
   registry = loadRegistry(fileURLToPath(new URL('../../devices', import.meta.url)));
   const tariffs = await loadTariffs(fileURLToPath(new URL('../../tariffs', import.meta.url)));
@@ -66,7 +65,6 @@ let rollupsCurrent = true;
 
 afterAll(async () => {
   await app?.close();
-  await influx?.stop();
 });
 
 async function get(query: string): Promise<{ status: number; body: LedgerReport & { error?: string } }> {

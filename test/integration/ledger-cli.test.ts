@@ -1,5 +1,5 @@
 /** `kzmeter ledger` against a real InfluxDB and the example registry. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,16 +10,15 @@ import { lineColumnNames } from '../../src/ledger/csv.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { MIN, at, generate, writeMeterData } from '../unit/ledger/store-fixtures.ts';
 
 const DEVICES = fileURLToPath(new URL('../../devices', import.meta.url));
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   const registry = loadRegistry(DEVICES);
   const span = {
     fromMs: at('2025-09-30T00:00+05:00'),
@@ -37,9 +36,6 @@ beforeAll(async () => {
       }),
     ),
   );
-});
-afterAll(async () => {
-  await influx?.stop();
 });
 
 async function run(

@@ -13,10 +13,10 @@ import { meterFacts } from '../../src/ledger/scope.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { MIN, at, generate, writeMeterData } from '../unit/ledger/store-fixtures.ts';
 
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let tariffs: TariffSet;
 const dirs: string[] = [];
@@ -41,8 +41,7 @@ function registryWith(prices: string): Registry {
 }
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   tariffs = await shippedTariffs();
   const facts = meterFacts(registryWith('').meterById.get('ekb-1-m01')!);
   await writeMeterData(target, [
@@ -56,7 +55,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await influx?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 

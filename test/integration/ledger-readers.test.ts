@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { loadTariffs, type TariffSet } from '../../src/fees/index.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -16,18 +16,17 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import { createChangeLog } from '../../src/rollup/change-log.ts';
 import { influxTarget, type InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { MIN, at, generate, writeMeterData } from '../unit/ledger/store-fixtures.ts';
 
 const NOW = at('2025-10-02T12:00+05:00');
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let registry: Registry;
 let tariffs: TariffSet;
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   registry = loadRegistry(fileURLToPath(new URL('../../devices', import.meta.url)));
   const t = await loadTariffs(fileURLToPath(new URL('../../tariffs', import.meta.url)));
   if (!t.ok) throw new Error(t.reason);
@@ -38,10 +37,6 @@ beforeAll(async () => {
     generate({ ...span, facts: meter('ekb-1-m01'), powerW: 40_000, noise: 0.05 }),
     generate({ ...span, facts: meter('ekb-1-m02'), powerW: 40_000 }),
   ]);
-});
-
-afterAll(async () => {
-  await influx?.stop();
 });
 
 /** n distinct ledger queries of site ekb-1 (date ranges x policies), n <= 420. */

@@ -4,7 +4,7 @@
  * InfluxDB, for meters with gaps, faults, resets, spikes and last wills,
  * across a month and a quarter boundary.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
   type MeterFacts,
@@ -19,7 +19,7 @@ import {
 } from '../../src/fees/index.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { computeRawLedger, computeStoreLedger, type MeterPeriod } from '../../src/ledger/store-ledger.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import {
   H,
   MIN,
@@ -124,23 +124,18 @@ const specs: MeterSpec[] = [
 const PERIODS = ['2025-09', '2025-10', '2025-Q3', '2025-Q4', '2025-09-28..2025-10-02', '2025-09-30..2025-09-30'];
 const POLICIES: SubstitutionPolicyName[] = ['strict', 'register-reconciled'];
 
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let tariffs: TariffSet;
 let data: MeterData[];
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   const t = await loadTariffs(fileURLToPath(new URL('../../tariffs', import.meta.url)));
   if (!t.ok) throw new Error(t.reason);
   tariffs = t.value;
   data = specs.map(generate);
   await writeMeterData(target, data);
-});
-
-afterAll(async () => {
-  await influx?.stop();
 });
 
 function meterPeriods(label: string, list: readonly MeterFacts[]): MeterPeriod[] {

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/util/free-port.ts';
-import { eventually } from '../helpers/service.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { spawnService, type LogLine, type ServiceProcess } from '../helpers/service-process.ts';
 
 const ADMIN = { u: 'admin', p: 'admin-pw' };
@@ -25,17 +25,13 @@ async function influxql(url: string, q: string): Promise<void> {
   if (res.status >= 300) throw new Error(`${q}: ${res.status} ${await res.text()}`);
 }
 
-let influx: TestInflux;
+const influx = useInflux({ authEnabled: true });
 beforeAll(async () => {
-  influx = await startInflux({ authEnabled: true });
   await influxql(influx.url, `CREATE USER ${ADMIN.u} WITH PASSWORD '${ADMIN.p}' WITH ALL PRIVILEGES`);
   await influxql(influx.url, `CREATE DATABASE ${DB}`);
   await influxql(influx.url, `CREATE USER reader WITH PASSWORD 'reader-pw'`);
   await influxql(influx.url, `GRANT READ ON ${DB} TO reader`);
 }, 60_000);
-afterAll(async () => {
-  await influx?.stop();
-});
 
 const by = (component: string) => (l: LogLine) => l.component === component;
 
@@ -66,6 +62,7 @@ describe('log lines tell the truth (issue 22, item 5)', () => {
             .filter((l) => l.level >= 50),
         (ls) => ls.length > 0,
         60_000,
+        { what: 'an error line of the fee days (their writes refused)', show: () => s.logTail() },
       );
       expect(feeFailing.length, s.logTail()).toBeGreaterThan(0);
       // A reading: acknowledged once in the spool, then its replay is refused (403) and retried.
@@ -82,6 +79,7 @@ describe('log lines tell the truth (issue 22, item 5)', () => {
             .filter((l) => l.level >= 50),
         (ls) => ls.length > 0,
         20_000,
+        { what: "an error line of the readings' writer (its replay refused)", show: () => s.logTail() },
       );
       expect(writerFailing.length, s.logTail()).toBeGreaterThan(0);
       await s.kill('SIGTERM');

@@ -1,16 +1,10 @@
 /** The meter page's count of rejected readings: one stored record may stand for many (its "count"). */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readRejected as rejectedOf } from '../../src/store/query/meter-series.ts';
 import { postLines } from '../unit/ledger/store-fixtures.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 
-let influx: TestInflux;
-beforeAll(async () => {
-  influx = await startInflux();
-});
-afterAll(async () => {
-  await influx?.stop();
-});
+const influx = useInflux();
 
 it('totals sum(count) over records, and count records written before "count" existed as one each', async () => {
   const target = await influx.database();

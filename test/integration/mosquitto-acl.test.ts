@@ -6,23 +6,23 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfigMain } from '../../src/cli/broker-config.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { connectAs, issueCredentials, tryConnect, type IssuedCredential } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
 const run = promisify(execFile);
 
 /** Debian's mosquitto with the password and ACL files of `kzmeter broker-config mosquitto`; the service ingests as a monitor. */
 describe('external mosquitto enforcing the registry identities', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let mosq: TestMosquitto;
   let dir: string;
   let creds: Record<string, IssuedCredential>;
   let svc: Awaited<ReturnType<typeof startService>>;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-mosq-acl-'));
     const file = join(dir, 'credentials.yaml');
     creds = await issueCredentials(file, loadRegistry(DEVICES_DIR), [
@@ -50,7 +50,6 @@ describe('external mosquitto enforcing the registry identities', () => {
   afterAll(async () => {
     await svc?.cleanup();
     await mosq?.stop();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

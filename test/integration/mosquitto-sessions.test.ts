@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerConfigMain } from '../../src/cli/broker-config.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { brokerConfigOwnerArgs, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { connectAs, issueCredentials, type IssuedCredential } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
 /**
  * Issue 21, F5: Debian's mosquitto with the files of `kzmeter broker-config mosquitto`. With the service stopped,
@@ -17,7 +18,7 @@ import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/ser
  * (control without the attacker: 5 of 5). The generated snippet now binds each client id to its username.
  */
 describe('F5: the ingest session on an external Mosquitto cannot be wiped or resumed by a meter', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let target: InfluxTarget;
   let mosq: TestMosquitto;
   let dir: string;
@@ -33,8 +34,7 @@ describe('F5: the ingest session on an external Mosquitto cannot be wiped or res
   };
 
   beforeAll(async () => {
-    influx = await startInflux();
-    target = await influx.database();
+    target = influx.target();
     dir = mkdtempSync(join(tmpdir(), 'kzm-mosq-sessions-'));
     const file = join(dir, 'credentials.yaml');
     creds = await issueCredentials(file, loadRegistry(DEVICES_DIR), [
@@ -52,7 +52,6 @@ describe('F5: the ingest session on an external Mosquitto cannot be wiped or res
   afterAll(async () => {
     await svc?.stop();
     await mosq?.stop();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeCredential } from '../../src/auth/credential-admin.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import {
   closed,
   connectAs,
@@ -13,15 +13,16 @@ import {
   tryConnect,
   type IssuedCredential,
 } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
 /** Identities on the embedded broker, with real mqtt.js clients, the real service and a real InfluxDB 1.6. */
 const registry = loadRegistry(DEVICES_DIR);
 const T = () => Date.now() - 60_000;
 const reading = (kwh: number) => JSON.stringify({ ts: T(), kwh });
+const influx = useInflux();
 
 describe('MQTT identities on the embedded broker', () => {
-  let influx: TestInflux;
   let dir: string;
   let file: string;
   let creds: Record<string, IssuedCredential>;
@@ -29,7 +30,6 @@ describe('MQTT identities on the embedded broker', () => {
   const meterIds = new Set(registry.meters.map((m) => m.id));
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-auth-'));
     file = join(dir, 'credentials.yaml');
     creds = await issueCredentials(file, registry, [
@@ -43,7 +43,6 @@ describe('MQTT identities on the embedded broker', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -155,13 +154,8 @@ describe('MQTT identities on the embedded broker', () => {
 
 describe('MQTT start-up checks', () => {
   it('refuses anonymous access on a non-loopback address before anything listens, saying what to set', async () => {
-    const influx = await startInflux();
-    try {
-      await expect(
-        startService(await influx.database(), { mqtt: { allowAnonymous: true, embeddedHost: '0.0.0.0' } }),
-      ).rejects.toThrow(/KZM_MQTT_ALLOW_ANONYMOUS/);
-    } finally {
-      await influx.stop();
-    }
+    await expect(
+      startService(await influx.database(), { mqtt: { allowAnonymous: true, embeddedHost: '0.0.0.0' } }),
+    ).rejects.toThrow(/KZM_MQTT_ALLOW_ANONYMOUS/);
   });
 });

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { connectAs, issueCredentials, type IssuedCredential } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
 /**
  * Issue 21, F2 (retained flood) on the embedded broker: `ekb-1-m02` published 1,000 x 200 KB retained messages on
@@ -15,14 +16,13 @@ import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/ser
  * accepted, on the identity's own status topic and within mqtt.retainedMaxBytes, is retained.
  */
 describe('F2: retained messages only where the contract needs them (embedded broker)', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dir: string;
   let creds: Record<string, IssuedCredential>;
   let svc: Awaited<ReturnType<typeof startService>>;
   let gw: MqttClient;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-retained-'));
     const file = join(dir, 'credentials.yaml');
     creds = await issueCredentials(file, loadRegistry(DEVICES_DIR), [
@@ -35,7 +35,6 @@ describe('F2: retained messages only where the contract needs them (embedded bro
   afterAll(async () => {
     await gw?.endAsync();
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

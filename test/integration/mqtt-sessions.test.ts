@@ -6,9 +6,11 @@ import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { closed, connectAs, issueCredentials, tryConnect, type IssuedCredential } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
 const run = promisify(execFile);
 
@@ -17,6 +19,7 @@ const run = promisify(execFile);
  * holds a bounded number of connections. Real service, real InfluxDB 1.6, real mqtt.js and mosquitto_pub clients.
  */
 const registry = loadRegistry(DEVICES_DIR);
+const influx = useInflux();
 const reading = (kwh: number) => JSON.stringify({ ts: Date.now() - 60_000, kwh });
 const offlineWill = (meter: string) => ({
   topic: `meters/${meter}/status`,
@@ -40,12 +43,11 @@ function connectWithAck(url: string, opts: IClientOptions): Promise<{ c: MqttCli
 }
 
 describe('F1: a session belongs to the identity that made it (embedded broker)', () => {
-  let influx: TestInflux;
   let dir: string;
   let dataDir: string;
   let creds: Record<string, IssuedCredential>;
   let svc: Awaited<ReturnType<typeof startService>>;
-  let target: Awaited<ReturnType<TestInflux['database']>>;
+  let target: InfluxTarget;
   const start = () =>
     startService(target, {
       dataDir,
@@ -53,10 +55,9 @@ describe('F1: a session belongs to the identity that made it (embedded broker)',
     });
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-sessions-'));
     dataDir = join(dir, 'data');
-    target = await influx.database();
+    target = influx.target();
     creds = await issueCredentials(join(dir, 'credentials.yaml'), registry, [
       { id: 'ekb-1-m01' },
       { id: 'ekb-1-m05' },
@@ -67,7 +68,6 @@ describe('F1: a session belongs to the identity that made it (embedded broker)',
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -164,13 +164,11 @@ describe('F1: a session belongs to the identity that made it (embedded broker)',
 });
 
 describe('F4: connections per identity are bounded (embedded broker)', () => {
-  let influx: TestInflux;
   let dir: string;
   let creds: Record<string, IssuedCredential>;
   let svc: Awaited<ReturnType<typeof startService>>;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-conns-'));
     const file = join(dir, 'credentials.yaml');
     creds = await issueCredentials(file, registry, [{ id: 'ekb-1-m07' }]);
@@ -178,7 +176,6 @@ describe('F4: connections per identity are bounded (embedded broker)', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -6,16 +6,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { issueCredentials, tryConnect, type IssuedCredential } from '../helpers/mqtt-auth.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 import { makeTestPki, type TestPki } from '../helpers/tls.ts';
 
 const run = promisify(execFile);
+const influx = useInflux();
 
 /** The embedded broker's mqtts listener, with plain TCP switched off, used by Debian's mosquitto_pub/_sub. */
 describe('MQTT over TLS', () => {
-  let influx: TestInflux;
   let dir: string;
   let pki: TestPki;
   let creds: Record<string, IssuedCredential>;
@@ -23,7 +24,6 @@ describe('MQTT over TLS', () => {
   let port: string;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-tls-'));
     pki = makeTestPki(dir);
     const file = join(dir, 'credentials.yaml');
@@ -43,7 +43,6 @@ describe('MQTT over TLS', () => {
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -52,15 +51,25 @@ describe('MQTT over TLS', () => {
   it('mosquitto_pub publishes over TLS with --cafile; the reading is stored; mosquitto_sub as monitor reads it', async () => {
     const m = creds['ekb-1-m01']!;
     const mon = creds.monitor!;
+    // -d prints the client's protocol log, the broker's SUBACK included: the publish waits for it (stdbuf: the
+    // log reaches the pipe line by line, not when mosquitto_sub exits).
+    const subArgs = ['-t', 'meters/#', '-C', '1', '-v', '-W', '20', '-d'];
     const sub = spawn(
-      'mosquitto_sub',
-      [...tlsArgs(), '-u', mon.username, '-P', mon.password, '-t', 'meters/#', '-C', '1', '-v', '-W', '20'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      'stdbuf',
+      ['-oL', 'mosquitto_sub', ...tlsArgs(), '-u', mon.username, '-P', mon.password, ...subArgs],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let out = '';
     sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => sub.once('exit', (code) => r(code)));
-    await new Promise((r) => setTimeout(r, 700)); // let the subscription settle
+    await eventually(
+      () => out,
+      (o) => /received SUBACK/.test(o),
+      20_000,
+      'the SUBACK of mosquitto_sub',
+    );
     const payload = JSON.stringify({ ts: Date.now() - 60_000, kwh: 42.5 });
     await run('mosquitto_pub', [
       ...tlsArgs(),
@@ -80,7 +89,8 @@ describe('MQTT over TLS', () => {
       ],
     ]);
     expect(await exited).toBe(0);
-    expect(out.trim()).toBe(`meters/ekb-1-m01/reading ${payload}`);
+    const messages = out.split('\n').filter((l) => l && !/^Client |^Subscribed /.test(l)); // not the -d log
+    expect(messages).toEqual([`meters/ekb-1-m01/reading ${payload}`]);
     const rows = await eventually(
       () => queryRows(svc.influx, `SELECT wh FROM reading WHERE meter = 'ekb-1-m01'`),
       (r) => r.length === 1,
@@ -121,12 +131,10 @@ describe('MQTT over TLS', () => {
  * now share mqtt.connectTimeoutMs; here 1 s instead of 30 s so the test is quick, same mechanism.
  */
 describe('F3: silent connections are closed on both listeners after the connect timeout', () => {
-  let influx: TestInflux;
   let dir: string;
   let svc: Awaited<ReturnType<typeof startService>>;
 
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-tls-slow-'));
     const pki = makeTestPki(dir);
     const file = join(dir, 'credentials.yaml');
@@ -142,7 +150,6 @@ describe('F3: silent connections are closed on both listeners after the connect 
   });
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

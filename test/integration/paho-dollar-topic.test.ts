@@ -8,33 +8,43 @@
  */
 import { execFile } from 'node:child_process';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { describe, expect, it } from 'vitest';
+import { useInflux } from '../helpers/influx.ts';
 import { queryRows, startService } from '../helpers/service.ts';
 
 /** Debian's interpreter: its dist-packages hold python3-paho-mqtt (a python3 earlier on PATH may not). */
 const PYTHON = '/usr/bin/python3';
 
-/** Connects, subscribes `+/+` and `$TopicA/B`, publishes QoS 1 to `$TopicA/B` then to `TopicA/B`; prints JSON. */
+/**
+ * Connects, subscribes `+/+` and `$TopicA/B` (waits for the SUBACK: on_subscribe), publishes QoS 1 to `$TopicA/B`
+ * then to `TopicA/B` (waits for each PUBACK, then for the plain message to come back); prints JSON.
+ */
 const SCRIPT = String.raw`
-import json, sys, time
+import json, sys, threading
 import paho.mqtt.client as mqtt
 host, port = sys.argv[1], int(sys.argv[2])
 got, events = [], []
+subscribed, plain_arrived = threading.Event(), threading.Event()
+def on_message(cl, u, m):
+    got.append(m.topic)
+    if m.topic == "TopicA/B":
+        plain_arrived.set()
 c = mqtt.Client(client_id="paho-dollar", clean_session=True, protocol=mqtt.MQTTv311)
-c.on_message = lambda cl, u, m: got.append(m.topic)
+c.on_message = on_message
+c.on_subscribe = lambda cl, u, mid, granted: subscribed.set()
 c.on_disconnect = lambda cl, u, rc: events.append("disconnect %d" % rc)
 c.connect(host, port, keepalive=30)
 c.loop_start()
 c.subscribe([("+/+", 1), ("$TopicA/B", 1)])
-time.sleep(0.5)
+if not subscribed.wait(5):
+    events.append("no SUBACK in 5 s")
 dollar = c.publish("$TopicA/B", b"", qos=1, retain=False)
 dollar.wait_for_publish(timeout=5)
 plain = c.publish("TopicA/B", b"plain", qos=1, retain=False)
 plain.wait_for_publish(timeout=5)
-deadline = time.time() + 5
-while "TopicA/B" not in got and time.time() < deadline:
-    time.sleep(0.05)
+# The plain message is routed after the $ one: once it is here, a delivered $ message would be too.
+if not plain_arrived.wait(5):
+    events.append("TopicA/B not delivered in 5 s")
 connected, seen = c.is_connected(), list(events)
 c.disconnect()
 c.loop_stop()
@@ -52,13 +62,7 @@ function runPaho(host: string, port: number): Promise<Record<string, unknown>> {
 }
 
 describe('Paho client against the embedded broker (issue 22, item 7)', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  }, 60_000);
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   it('a QoS 1 publish to $TopicA/B is acknowledged as Mosquitto does: connection kept, not delivered, nothing stored', async () => {
     const target = await influx.database();

@@ -14,7 +14,7 @@ import type { PeriodSnapshot } from '../../src/periods/snapshot-types.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { DEVICES_DIR } from '../helpers/service.ts';
 import { BIN_A, BIN_B, at, steadyReadings, tariffs, writeLines } from '../unit/periods/fixtures.ts';
 
@@ -23,7 +23,7 @@ const FROM = at('2025-07-01T00:00:00+05:00');
 const TO = at('2025-07-03T00:00:00+05:00');
 const CLOSED_AT = at('2025-07-10T09:00:00Z');
 
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let registry: Registry;
 let dataDir: string;
@@ -38,8 +38,7 @@ async function app(): Promise<FastifyInstance> {
 }
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   registry = loadRegistry(DEVICES_DIR);
   dataDir = mkdtempSync(join(tmpdir(), 'kzm-periods-it-'));
   const lines: string[] = [];
@@ -69,7 +68,6 @@ beforeAll(async () => {
   await writeLines(target, lines);
 });
 afterAll(async () => {
-  await influx?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

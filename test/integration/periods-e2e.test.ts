@@ -15,8 +15,8 @@ import { createPeriodService } from '../../src/periods/period-service.ts';
 import type { PeriodSnapshot } from '../../src/periods/snapshot-types.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { Registry } from '../../src/registry/types.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { DEVICES_DIR, startService } from '../helpers/service.ts';
+import { useInflux } from '../helpers/influx.ts';
+import { DEVICES_DIR, startService, writerDrained } from '../helpers/service.ts';
 import { tariffs } from '../unit/periods/fixtures.ts';
 
 interface Truth {
@@ -43,12 +43,11 @@ describe.each([
   { scenario: 'short-e2e', PERIOD: '2025-07-01..2025-07-02', periodKind: 'run' },
   { scenario: 'quarter-e2e', PERIOD: '2025-Q3', periodKind: 'quarter' },
 ])('$scenario: close $PERIOD after a simulator backfill', ({ scenario, PERIOD, periodKind }) => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let svc: Awaited<ReturnType<typeof startService>>;
   let truth: Truth;
 
   beforeAll(async () => {
-    influx = await startInflux();
     svc = await startService(await influx.database());
     const summary = await runSimulation({
       scenario: `simulator/scenarios/${scenario}.yaml`,
@@ -58,12 +57,11 @@ describe.each([
     });
     expect(summary.publishFailures).toBe(0);
     // Every reading is acknowledged only once written; let the writer drain anyway.
-    for (let i = 0; i < 100 && svc.writer.state().pendingLines > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await writerDrained(svc);
     truth = JSON.parse(readFileSync(summary.groundTruthPath!, 'utf8')) as Truth;
   }, 120_000);
   afterAll(async () => {
     await svc?.cleanup();
-    await influx?.stop();
   });
 
   /**

@@ -11,7 +11,7 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import { uncoveredReadings } from '../../src/store/query/coverage.ts';
 import { rebuildRollups } from '../../src/rollup/rebuild.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { DEVICES_DIR } from '../helpers/service.ts';
 import { postLines } from '../unit/ledger/store-fixtures.ts';
 import { at, steadyReadings, tariffs } from '../unit/periods/fixtures.ts';
@@ -19,15 +19,14 @@ import { at, steadyReadings, tariffs } from '../unit/periods/fixtures.ts';
 const PERIOD = '2025-07-01..2025-07-02';
 const FROM = at('2025-07-01T00:00:00+05:00');
 const TO = at('2025-07-03T00:00:00+05:00');
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 const dataDir = mkdtempSync(join(tmpdir(), 'kzm-periods-cover-'));
 const registry = loadRegistry(DEVICES_DIR);
 const meter = registry.meterById.get('ekb-1-m01')!;
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   // Stored directly (an import): readings, no rollups.
   await postLines(
     target,
@@ -35,7 +34,6 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await influx?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

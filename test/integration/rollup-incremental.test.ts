@@ -5,11 +5,11 @@
  * hold the result to a whole recompute from the raw readings: in order, out of order, duplicates, faults, and
  * passes racing the writes (real influxd, embedded broker, mqtt.js meters).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Reading, daysFromHours, summarizeHours } from '../../src/fees/index.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
 import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
@@ -19,13 +19,11 @@ const registry = loadRegistry(DEVICES_DIR);
 /** 23:40 UTC two days ago: the stream crosses an hour and a UTC midnight. */
 const T0 = Math.floor((Date.now() - 2 * DAY) / DAY) * DAY - 20 * 60_000;
 const METERS = registry.meters.filter((m) => m.commissionedMs < T0 - DAY && !m.decommissionedMs).slice(0, 3);
-let influx: TestInflux;
+const influx = useInflux();
 
 beforeAll(async () => {
   expect(METERS).toHaveLength(3);
-  influx = await startInflux();
 }, 60_000);
-afterAll(async () => influx?.stop());
 
 const FIELDS = ['count', 'first_ts', 'first_wh', 'last_ts', 'last_wh', 'faults', 'max_gap', 'min_step', 'max_pw'];
 const asRow = (b: ReturnType<typeof daysFromHours>[number]) => ({

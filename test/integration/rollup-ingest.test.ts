@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type TariffSet } from '../../src/fees/index.ts';
 import { shippedTariffs } from '../unit/fees/helpers.ts';
 import { computeRawLedger, computeStoreLedger } from '../../src/ledger/store-ledger.ts';
@@ -19,9 +19,11 @@ import { rollupMain } from '../../src/cli/rollup.ts';
 import { createRollupWorker } from '../../src/rollup/worker.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { dirtyMarkLine, readingLine } from '../../src/store/schema.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
-import { DEVICES_DIR, eventually, queryRows, startService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { holdFor } from '../helpers/hold-for.ts';
+import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 import { postLines } from '../unit/ledger/store-fixtures.ts';
 
 const H = 3_600_000;
@@ -29,17 +31,13 @@ const MIN = 60_000;
 const DAY = 24 * H;
 const T0 = Math.floor((Date.now() - 3 * DAY) / DAY) * DAY + 20 * H; // 20:00 UTC three days ago: 30 h cross a UTC midnight
 const registry = loadRegistry(DEVICES_DIR);
-let influx: TestInflux;
+const influx = useInflux();
 let target: InfluxTarget;
 let tariffs: TariffSet;
 
 beforeAll(async () => {
-  influx = await startInflux();
-  target = await influx.database();
+  target = influx.target();
   tariffs = await shippedTariffs();
-});
-afterAll(async () => {
-  await influx?.stop();
 });
 
 /** 30 hours of 1-minute readings at ~80 kW; m01 has a 20-minute silence, m02 a fault. */
@@ -218,7 +216,7 @@ describe('rollups kept current by the service', () => {
       5000,
     );
     expect(hours.map((h) => h.count)).toEqual([60]);
-    await new Promise((r) => setTimeout(r, 1000));
+    await holdFor(1000, 'the watch window: three settle delays (300 ms) in which no further pass may run');
     expect(worker.state().passes).toBe(2); // the first pass and one settle pass: no endless re-settling
     expect(worker.state().pendingHours).toBe(0);
     await worker.stop();
@@ -248,7 +246,13 @@ describe('rollups kept current by the service', () => {
     // A meter reporting into the same hour faster than a pass takes: the hour is always marked again.
     const busy = setInterval(() => worker.markDirty(meterId, T0, Date.now()), 2);
     try {
-      await new Promise((r) => setTimeout(r, 100));
+      // The flush is asked while passes run and the hour keeps being marked again between them.
+      await eventually(
+        () => worker.state().passes,
+        (n) => n >= 2,
+        10_000,
+        'two passes of the re-marked hour',
+      );
       expect(await worker.flush(20_000)).toBe(true);
       expect((await rollupRows('reading_1h', meterId)).map((h) => h.count)).toEqual([60]);
     } finally {

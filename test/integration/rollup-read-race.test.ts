@@ -6,24 +6,17 @@
  * written: the read must skip it (that message's own mark reruns the hour once it is stored), never take a
  * missing `fault` for ok, never fail.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recomputeRollups } from '../../src/rollup/compute.ts';
 import { emptyStats } from '../../src/store/query/client.ts';
 import { readRawHours } from '../../src/store/query/raw-readings.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { queryRows } from '../helpers/service.ts';
 
 const H = 3_600_000;
 const HOUR = Math.floor(Date.UTC(2025, 6, 1, 5) / H) * H;
-let influx: TestInflux;
-
-beforeAll(async () => {
-  influx = await startInflux();
-}, 60_000);
-afterAll(async () => {
-  await influx?.stop();
-});
+const influx = useInflux();
 
 async function post(target: InfluxTarget, lines: string[]): Promise<void> {
   const res = await fetch(`${target.url}/write?db=${target.database}&precision=n`, {

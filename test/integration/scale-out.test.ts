@@ -15,10 +15,11 @@ import { computeRawLedger } from '../../src/ledger/store-ledger.ts';
 import { DEFAULT_POLICY } from '../../src/fees/index.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
-import { eventually, queryRows } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows } from '../helpers/service.ts';
 import { METERS, T0 } from './ingest-cases.ts';
 
 const PER_METER = 900; // 15 hours of 1-minute readings per meter
@@ -27,18 +28,18 @@ const REPO_DIR = join(import.meta.dirname, '../..');
 const registry = loadRegistry(join(REPO_DIR, 'devices'));
 
 describe('several ingesters on one shared subscription (Debian mosquitto)', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let mosq: TestMosquitto;
   let tariffs: TariffSet;
   const dirs: string[] = [];
   beforeAll(async () => {
-    [influx, mosq] = await Promise.all([startInflux(), startMosquitto()]);
+    mosq = await startMosquitto();
     const t = await loadTariffs(join(REPO_DIR, 'tariffs'));
     if (!t.ok) throw new Error(t.reason);
     tariffs = t.value;
   });
   afterAll(async () => {
-    await Promise.all([influx?.stop(), mosq?.stop()]);
+    await mosq?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -63,17 +64,24 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
     return m ? Number(m[1]) : NaN;
   }
 
-  async function rolledUp(ps: ServiceProcess[]): Promise<void> {
-    for (let round = 0; round < 2; round++) {
-      // Twice: the settle pass re-marks every hour SETTLE_MS after its last write.
-      const ok = await eventually(
-        async () => (await Promise.all(ps.map(pendingHours))).every((n) => n === 0),
-        Boolean,
-        30_000,
-      );
-      expect(ok).toBe(true);
-      await new Promise((r) => setTimeout(r, SETTLE_MS + 1500));
-    }
+  /**
+   * Every ingester has rolled up what it was told of, and the day buckets count every reading once: an hour
+   * rolled up before another ingester's readings of it were stored is right only after its settle pass
+   * (SETTLE_MS after its last write), so this waits for the sum, not for a time.
+   */
+  async function rolledUp(ps: ServiceProcess[], target: InfluxTarget, total: number): Promise<void> {
+    await eventually(
+      async () => (await Promise.all(ps.map(pendingHours))).every((n) => n === 0),
+      Boolean,
+      30_000,
+      'no meter-hour pending on any ingester',
+    );
+    await eventually(
+      async () => (await queryRows(target, 'SELECT sum("count") AS n FROM reading_1d'))[0]?.n,
+      (n) => n === total,
+      30_000,
+      `reading_1d to count each of the ${total} readings once (after the settle passes)`,
+    );
   }
 
   it.each([2, 3])(
@@ -111,11 +119,9 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
         const total = PER_METER * METERS.length;
         const count = async () =>
           ((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n as number | undefined) ?? 0;
-        const stored = await eventually(count, (c) => c === total, 60_000);
-        if (stored !== total) {
+        const stored = await eventually(count, (c) => c === total, 60_000).catch(async (err: unknown) => {
           const per = await queryRows(target, 'SELECT count(wh) AS n FROM reading GROUP BY meter');
           console.error({
-            stored,
             per,
             logs: ps.map((p) =>
               p
@@ -125,9 +131,10 @@ describe('several ingesters on one shared subscription (Debian mosquitto)', () =
                 .slice(-8),
             ),
           });
-        }
+          throw err;
+        });
         expect(stored).toBe(total);
-        await rolledUp(ps);
+        await rolledUp(ps, target, total);
         // Rollups: each reading counted once in the day buckets.
         const days = await queryRows(target, 'SELECT sum("count") AS n FROM reading_1d');
         expect(days[0]?.n).toBe(total);

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, usersFilePath } from '../../src/auth/users.ts';
 import { freePort } from '../../src/util/free-port.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
-import { eventually } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * Issue 21 F7: with KZM_MQTT_BROKER_URL=mqtt://mon:<secret>@host:port the public /health (no login) returned the
@@ -26,7 +26,7 @@ async function influxql(url: string, q: string, auth?: { u: string; p: string })
 }
 
 describe('F7: secrets in URLs never leave the service', () => {
-  let influx: TestInflux;
+  const influx = useInflux({ authEnabled: true });
   let mosq: TestMosquitto;
   let dataDir: string;
   let svc: ServiceProcess;
@@ -35,7 +35,7 @@ describe('F7: secrets in URLs never leave the service', () => {
   let influxPort: string;
 
   beforeAll(async () => {
-    [influx, mosq] = await Promise.all([startInflux({ authEnabled: true }), startMosquitto()]);
+    mosq = await startMosquitto();
     await influxql(influx.url, `CREATE USER kzm WITH PASSWORD '${INFLUX_SECRET}' WITH ALL PRIVILEGES`);
     influxPort = new URL(influx.url).port;
     dataDir = mkdtempSync(join(tmpdir(), 'kzm-secrets-'));
@@ -53,7 +53,7 @@ describe('F7: secrets in URLs never leave the service', () => {
   }, 90_000);
   afterAll(async () => {
     await svc?.kill('SIGTERM');
-    await Promise.all([influx?.stop(), mosq?.stop()]);
+    await mosq?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 

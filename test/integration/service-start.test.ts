@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/util/free-port.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { startService } from '../helpers/service.ts';
 
 const TARIFFS_DIR = join(import.meta.dirname, '../../tariffs');
@@ -22,14 +22,12 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('two-phase start: what can refuse to start is checked before the broker listens', () => {
-  let influx: TestInflux;
+  const influx = useInflux();
   let dir: string;
   beforeAll(async () => {
-    influx = await startInflux();
     dir = mkdtempSync(join(tmpdir(), 'kzm-start-'));
   });
   afterAll(async () => {
-    await influx?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -12,10 +12,10 @@ import { DEFAULT_POLICY, loadTariffs, type LedgerLine } from '../../src/fees/ind
 import { meterFacts } from '../../src/ledger/scope.ts';
 import { computeStoreLedger } from '../../src/ledger/store-ledger.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { useInflux } from '../helpers/influx.ts';
 import { DEVICES_DIR, queryRows, startService } from '../helpers/service.ts';
 
-let influx: TestInflux;
+const influx = useInflux();
 let svc: Awaited<ReturnType<typeof startService>>;
 let lines: LedgerLine[] = [];
 let metricsText = '';
@@ -25,7 +25,6 @@ const TO = Date.parse('2025-07-03T00:00:00+05:00');
 const local = (s: string) => Date.parse(`${s}+05:00`);
 
 beforeAll(async () => {
-  influx = await startInflux();
   svc = await startService(await influx.database());
   const summary = await runSimulation({
     scenario: 'simulator/scenarios/short-e2e.yaml',
@@ -58,7 +57,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -7,20 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario, runSimulation } from '../../simulator/index.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
-import { eventually, queryRows, startService } from '../helpers/service.ts';
+import { useInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { queryRows, startService } from '../helpers/service.ts';
 
-let influx: TestInflux;
+const influx = useInflux();
 let svc: Awaited<ReturnType<typeof startService>>;
 const out = mkdtempSync(join(tmpdir(), 'kzm-sim-stop-'));
 
 beforeAll(async () => {
-  influx = await startInflux();
   svc = await startService(await influx.database());
 });
 afterAll(async () => {
   await svc?.cleanup();
-  await influx?.stop();
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -1,11 +1,12 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { createBatchWriter, type BatchWriter } from '../../src/store/batch-writer.ts';
 import { influxTarget, type InfluxTarget } from '../../src/store/influx-target.ts';
 import { pingInflux } from '../../src/store/ping.ts';
 import { createWriteApi } from '../../src/store/write-api.ts';
-import { startInflux, type TestInflux } from '../helpers/influx.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { useInflux } from '../helpers/influx.ts';
 
 /**
  * Issue 12: a refused credential (401) or a missing database (404) is the service's problem, not the data's.
@@ -37,11 +38,23 @@ function writerFor(target: InfluxTarget, poison: string[][]): BatchWriter {
   });
 }
 
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function acked(p: Promise<void>, withinMs: number): Promise<boolean> {
-  return Promise.race([p.then(() => true), settle(withinMs).then(() => false)]);
+/** A write whose acknowledgement can be looked at any moment (no timed wait). */
+function tracked(p: Promise<void>): { readonly acked: boolean } {
+  const t = { acked: false };
+  void p.then(() => (t.acked = true));
+  return t;
 }
+
+/** The writer has tried (and been refused) `n` times: the write it holds had every chance to be acknowledged. */
+const refused = (writer: BatchWriter, n: number) =>
+  eventually(
+    () => writer.state(),
+    (s) => s.consecutiveFailures >= n,
+    15_000,
+    `${n} refused write attempts`,
+  );
+
+const acknowledged = (w: { readonly acked: boolean }, what: string) => eventually(() => w.acked, Boolean, 10_000, what);
 
 function targetFor(url: string, database: string, auth?: { u: string; p: string }): InfluxTarget {
   const cfg = loadConfig({
@@ -52,30 +65,26 @@ function targetFor(url: string, database: string, auth?: { u: string; p: string 
 }
 
 describe('write errors: credentials refused (real influxd with auth on)', () => {
-  let influx: TestInflux;
+  const influx = useInflux({ authEnabled: true });
   beforeAll(async () => {
-    influx = await startInflux({ authEnabled: true });
     await influxql(influx.url, `CREATE USER ${ADMIN.u} WITH PASSWORD '${ADMIN.p}' WITH ALL PRIVILEGES`);
     await influxql(influx.url, 'CREATE DATABASE authdb', ADMIN);
   }, 60_000);
-  afterAll(async () => {
-    await influx?.stop();
-  });
 
   it('a wrong password (401) leaves the write unacknowledged, names "token refused", and the write lands once the user is valid', async () => {
     const poison: string[][] = [];
     const writer = writerFor(targetFor(influx.url, 'authdb', { u: 'meter', p: 'secret' }), poison);
-    const written = writer.write([line('a1', 1), line('a1', 2)]);
-    expect(await acked(written, 1500)).toBe(false);
+    const written = tracked(writer.write([line('a1', 1), line('a1', 2)]));
+    const failing = await refused(writer, 3);
+    expect(written.acked).toBe(false);
     expect(poison).toEqual([]);
-    const failing = writer.state();
     expect(failing.consecutiveFailures).toBeGreaterThan(0);
     expect(failing.failing).toMatchObject({ cause: 'token refused' });
     expect(failing.failing?.error).toMatch(/401/);
 
     await influxql(influx.url, `CREATE USER meter WITH PASSWORD 'secret'`, ADMIN);
     await influxql(influx.url, 'GRANT WRITE ON authdb TO meter', ADMIN);
-    expect(await acked(written, 5000)).toBe(true);
+    await acknowledged(written, 'the held write acknowledged once the user may write');
     const rows = (await influxql(influx.url, 'SELECT count(energy_wh) FROM authdb..reading', ADMIN)) as unknown[][];
     expect(rows[0]?.[1]).toBe(2);
     const after = writer.state();
@@ -87,13 +96,7 @@ describe('write errors: credentials refused (real influxd with auth on)', () => 
 });
 
 describe('write errors: database dropped under a running writer (real influxd)', () => {
-  let influx: TestInflux;
-  beforeAll(async () => {
-    influx = await startInflux();
-  }, 60_000);
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influx = useInflux();
 
   it('a missing database (404) is retried, named "database missing", and nothing is lost once it exists again', async () => {
     const target = await influx.database();
@@ -101,13 +104,14 @@ describe('write errors: database dropped under a running writer (real influxd)',
     const writer = writerFor(target, poison);
     await writer.write([line('d1', 1)]);
     await influxql(influx.url, `DROP DATABASE "${target.database}"`);
-    const written = writer.write([line('d1', 2), line('d1', 3)]);
-    expect(await acked(written, 1500)).toBe(false);
+    const written = tracked(writer.write([line('d1', 2), line('d1', 3)]));
+    await refused(writer, 3);
+    expect(written.acked).toBe(false);
     expect(poison).toEqual([]);
     expect(writer.state().failing).toMatchObject({ cause: 'database missing' });
 
     await influxql(influx.url, `CREATE DATABASE "${target.database}"`);
-    expect(await acked(written, 5000)).toBe(true);
+    await acknowledged(written, 'the held write acknowledged once the database exists again');
     const rows = (await influxql(
       influx.url,
       `SELECT count(energy_wh) FROM "${target.database}"..reading`,

@@ -11,6 +11,7 @@ import { pingInflux } from '../../src/store/ping.ts';
 import { ensureDatabase } from '../../src/store/setup.ts';
 import { createWriteApi } from '../../src/store/write-api.ts';
 import { freePort } from '../../src/util/free-port.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kzm-resume-'));
 const started: LocalInflux[] = [];
@@ -31,24 +32,40 @@ it('writes resume as soon as a real influxd answers /ping again, not at the end 
 
   const port = await freePort();
   const t = target(`http://127.0.0.1:${port}`);
+  // The writer's /ping, counted: a ping that finds InfluxDB back ends the backoff wait at once.
+  let pingsUp = 0;
   const w = createBatchWriter({
     writeApi: createWriteApi(t),
     batchSize: 10,
     lingerMs: 0,
     log: pino({ level: 'silent' }),
-    ping: async () => (await pingInflux(t.url, 300)).ok,
+    ping: async () => {
+      const up = (await pingInflux(t.url, 300)).ok;
+      if (up) pingsUp++;
+      return up;
+    },
     pingEveryMs: 100,
   });
-  // InfluxDB down: connections refused for 4 s (backoff 0.1+0.2+0.4+0.8+1.6 s, next wait 3.2 s).
-  const written = w.write(['m v=1i 1']).then(() => Date.now());
-  await new Promise((r) => setTimeout(r, 4000));
+  // InfluxDB down: connections refused until the writer is deep in its backoff (6 failures: 0.1+0.2+0.4+0.8+1.6 s
+  // waited, the next wait 3.2 s).
+  let pingsUpAtWrite: number | undefined;
+  const written = w.write(['m v=1i 1']).then(() => {
+    pingsUpAtWrite = pingsUp;
+  });
+  await eventually(
+    () => w.state().consecutiveFailures,
+    (n) => n >= 6,
+    20_000,
+    'the writer in its 3.2 s backoff',
+  );
   expect(w.state().failing).toMatchObject({ cause: 'InfluxDB unreachable' });
   const again = createLocalInflux({ dataDir: dir, port });
   started.push(again);
   await again.start();
-  const backAt = Date.now();
-  const doneAt = await written;
-  expect(doneAt - backAt).toBeLessThan(1000);
+  await written;
+  // Written on the first /ping that found InfluxDB back: had the writer waited out its backoff, the pings every
+  // 100 ms meanwhile would have found it up again and again.
+  expect(pingsUpAtWrite).toBe(1);
   expect(w.state().failing).toBeUndefined();
   const res = await fetch(`${again.url}/query?${new URLSearchParams({ db: 'resume', q: 'SELECT count(v) FROM m' })}`);
   expect(JSON.stringify(await res.json())).toContain('"values":[["1970-01-01T00:00:00Z",1]]');

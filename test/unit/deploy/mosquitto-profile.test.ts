@@ -27,7 +27,7 @@ import { loadRegistry } from '../../../src/registry/load.ts';
 import { freePort } from '../../../src/util/free-port.ts';
 import { changeCredential } from '../../../src/auth/credential-admin.ts';
 import { closed, issueCredentials, tryConnect, type IssuedCredential } from '../../helpers/mqtt-auth.ts';
-import { eventually } from '../../helpers/service.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { makeTestPki, type TestPki } from '../../helpers/tls.ts';
 import { ROOT, SECRETS, loadCompose } from './compose-file.ts';
 
@@ -129,14 +129,14 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
     });
     sh.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     sh.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const up = await eventually(
+    await eventually(
       async () =>
         sh.exitCode === null &&
         typeof (await tryConnect(plainUrl, { clientId: 'probe' }).catch(() => undefined)) === 'number',
       Boolean,
       10_000,
+      { what: "the profile's mosquitto to answer CONNECT", show: () => `not started; its output: ${output}` },
     );
-    if (!up) throw new Error(`mosquitto did not start: ${output}`);
   });
 
   afterAll(async () => {
@@ -203,6 +203,7 @@ describe.skipIf(!runnable)('deploy/mosquitto: the scale-out broker with Debian m
       async () => tryConnect(tlsUrl, opts).catch(() => -1),
       (r) => typeof r !== 'number',
       10_000,
+      { what: 'the newly issued meter to connect after SIGHUP', show: (r) => `${String(r)}; output: ${output}` },
     );
     expect(typeof c, output).not.toBe('number');
     clients.push(c as MqttClient);
