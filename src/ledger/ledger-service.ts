@@ -14,6 +14,7 @@ import { describeIssues } from '../util/zod-error.ts';
 import { type CacheStats, type ChangeSource, type LedgerCacheOptions, createLedgerCache } from './ledger-cache.ts';
 import { type LedgerQuery, ledgerQuerySchema, type ResolvedLedgerRequest, resolveLedgerRequest } from './request.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type StoreLedgerOptions } from './store-ledger.ts';
+import { KzmError } from '../util/errors.ts';
 
 export interface LedgerServiceDeps {
   readonly registry: Registry;
@@ -142,9 +143,8 @@ export function createLedgerReader<T>(
 }
 
 /** A request the registry or the clock refuses (an unknown site, a period not started yet): a 400, shared by its sharers. */
-class LedgerRequestError extends Error {
+class LedgerRequestError extends KzmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'LedgerRequestError';
+    super(message, { code: 'bad-request', httpStatus: 400 });
   }
 }
