@@ -101,22 +101,49 @@ export async function recoverMarks(
   return seen.size;
 }
 
-const checkpointSchema = z.strictObject({ rolledUpBeforeMs: z.number().int(), writtenAt: z.string() });
+const checkpointSchema = z.strictObject({
+  rolledUpBeforeMs: z.number().int(),
+  writtenAt: z.string(),
+  /** Written by a stop that left nothing pending or in flight: no mark of its slot waits (see readCheckpoint). */
+  clean: z.boolean().optional(),
+});
 
-/** The checkpoint's time, or undefined when the file is missing or unreadable (then the caller looks back further). */
-export function readCheckpoint(file: string): number | undefined {
+export interface Checkpoint {
+  /** Every mark that arrived before this instant is rolled up. */
+  readonly rolledUpBeforeMs: number;
+  /** A clean stop wrote it: nothing of this process arrived after it. */
+  readonly clean: boolean;
+}
+
+/** The checkpoint, or undefined when the file is missing or unreadable (then the caller looks back further). */
+export function readCheckpoint(file: string): Checkpoint | undefined {
   try {
     const parsed = checkpointSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data.rolledUpBeforeMs : undefined;
+    return parsed.success
+      ? { rolledUpBeforeMs: parsed.data.rolledUpBeforeMs, clean: parsed.data.clean ?? false }
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number): void {
+/**
+ * Where recovery reads marks from. A mark's time is its arrival cut to the slot, so a checkpoint inside a slot
+ * cannot tell the slot's marks that arrived before it from those after: recovery reads the whole slot back (with a
+ * 10-minute slot, after a backfill that is everything it wrote then). After a clean stop nothing arrived after the
+ * checkpoint, so no mark of that slot waits: recovery reads only marks of later slots (other ingesters').
+ */
+export function recoverySinceMs(cp: Checkpoint, slotMs = MARK_SLOT_MS): number {
+  return cp.clean ? cp.rolledUpBeforeMs : cp.rolledUpBeforeMs - slotMs;
+}
+
+export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number, clean = false): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString() }));
+  writeFileSync(
+    tmp,
+    JSON.stringify({ rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString(), ...(clean && { clean }) }),
+  );
   renameSync(tmp, file);
 }
 
