@@ -33,6 +33,8 @@ export interface Rollups {
   flush(timeoutMs?: number): Promise<boolean>;
   /** Waits up to `timeoutMs` for pending rollups (what is left is recovered from the durable marks). */
   stop(timeoutMs?: number): Promise<void>;
+  /** Every reading that arrived before this instant is stored and rolled up (what the checkpoint records). */
+  safePointMs(): number;
 }
 
 export interface RollupDeps {
@@ -106,6 +108,7 @@ export function createRollups(deps: RollupDeps): Rollups {
       timer.unref();
     },
     flush: (timeoutMs) => worker.flush(timeoutMs),
+    safePointMs: () => safePointMs(now(), marks, worker),
     async stop(timeoutMs?: number) {
       if (timer) clearInterval(timer);
       await worker.stop(timeoutMs);

@@ -17,11 +17,11 @@ import type { AcceptedReading, StoredReadingsListener } from '../model/reading.t
 import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { dirtyMarkLine } from '../store/schema.ts';
+import { MARK_SLOT_MS, dirtyMarkLine } from '../store/schema.ts';
 import { hourKey } from './compute.ts';
 import type { RollupWorker } from './worker.ts';
 
-export const MARK_SLOT_MS = 600_000;
+export { MARK_SLOT_MS };
 
 export interface RollupMarks extends StoredReadingsListener {
   /** Mark lines to write together with these readings. */
