@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { HOUR_MS } from '../../../src/fees/index.ts';
-import { emptyStats } from '../../../src/store/query/client.ts';
+import { createIngestMetrics } from '../../../src/ingest/metrics.ts';
+import { emptyStats, queryCounts } from '../../../src/store/query/client.ts';
 import { RAW_HOURS_BUDGET, readRawHours } from '../../../src/store/query/raw-readings.ts';
 import { influxTarget } from '../../../src/store/influx-target.ts';
 
@@ -49,6 +50,7 @@ describe('raw hours read in bounded requests (issue 25)', () => {
     const hours = Array.from({ length: 66 * 24 }, (_, i) => from + i * HOUR_MS);
     const needed = new Map(Array.from({ length: 12 }, (_, m) => [`m${m}`, hours] as const));
     const stats = emptyStats();
+    const before = queryCounts();
     await readRawHours(target, needed, stats);
     expect(stats.rawHours).toBe(12 * 66 * 24);
     const covered = new Set<string>();
@@ -65,5 +67,10 @@ describe('raw hours read in bounded requests (issue 25)', () => {
     expect(covered.size).toBe(12 * 66 * 24);
     expect(requests.length).toBeGreaterThanOrEqual(Math.ceil((12 * 66 * 24) / 2_000));
     expect(stats.requests).toBe(requests.length);
+    // Counted for /metrics (the bench reads the queries made at start there).
+    expect(queryCounts().ok - before.ok).toBe(requests.length);
+    const text = await createIngestMetrics().registry.metrics();
+    expect(text).toContain(`kzm_influx_queries_total{outcome="ok"} ${queryCounts().ok}`);
+    expect(text).toContain(`kzm_influx_query_statements_total ${queryCounts().statements}`);
   });
 });
