@@ -167,6 +167,8 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     if (quarterDue) {
       await startUp();
       quarterDue = false;
+      // Saved at once: a stop during the rest of this pass must not cost the next start the whole quarter again.
+      saveCheckpoint(Math.min(arrived, ...[...dirty.values()].map((d) => d.rxMs)));
     }
     const taken = new Map<string, { tsMs: number; rxMs: number }>();
     for (const [id, d] of dirty) {
