@@ -58,6 +58,9 @@ function resumeFilter(cutMs: number) {
   };
 }
 
+/** A resumed run pauses (IdleMark) after each simulated day it runs through without sending. */
+const IDLE_EVERY_MS = 86_400_000;
+
 export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink): Generator<SimMessage> {
   const fs = plan.failures.filter((f) => f.meterId === meter.id);
   const I = meter.intervalMs;
@@ -107,6 +110,7 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     pending.push({ ...status(f.toMs), failure: 'outage-will', failureId: f.id });
   }
   let buffered: SimReadingOut[] = [];
+  let lastIdle = first;
   const end = plan.endMs;
   for (let t = first; end === undefined || t <= end; t += I) {
     physics.advanceTo(t, onStep);
@@ -132,6 +136,11 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
       }
       at(fs, 'garbage', t).forEach(() => pickGarbage(prng));
       for (const m of pending.drainUntil(t)) if (send(m)) yield m;
+      // A day of physics at a time: a quarter of it for every meter is seconds of CPU.
+      if (t - lastIdle >= IDLE_EVERY_MS) {
+        lastIdle = t;
+        yield { type: 'idle', atMs: t, meterId: meter.id };
+      }
       continue;
     }
     const ts = formatTs(tsMs, plan.tsFormat, meter.timeZone);

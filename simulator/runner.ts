@@ -166,6 +166,15 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   try {
     const stream = generateStream(plan, withTruth ? collector : undefined);
     for (const msg of opts.transform ? opts.transform(stream) : stream) {
+      if (msg.type === 'idle') {
+        // The generator ran a day of a meter's physics without sending: let the event loop run (serve --simulate).
+        await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        continue;
+      }
       if (!(await pacer.wait(msg.atMs, opts.signal))) {
         aborted = true;
         break;

@@ -30,7 +30,8 @@ const cuts = new Map([
 ]);
 const fresh = collect(plan);
 const resumed = collect({ ...plan, resumeAfterMs: cuts });
-const ofMeter = (ms: SimMessage[], id: string) => ms.filter((m) => m.meterId === id);
+/** What is sent of a meter's messages (a resumed run's idle marks are not). */
+const ofMeter = (ms: SimMessage[], id: string) => ms.filter((m) => m.meterId === id && m.type !== 'idle');
 
 describe('a demo run resumed on what is stored (issue 25: no reading re-sent)', () => {
   it.each([...cuts])('%s: nothing at or before its newest stored reading is sent again', (id, cut) => {
@@ -67,5 +68,19 @@ describe('a demo run resumed on what is stored (issue 25: no reading re-sent)', 
 
   it('leaves a meter with nothing stored as it was', () => {
     expect(ofMeter(resumed, 'ast-3-m01')).toEqual(ofMeter(fresh, 'ast-3-m01'));
+  });
+
+  it('pauses once a simulated day while it runs through what is stored, so serve --simulate keeps answering', () => {
+    const week = planOf({ meters: ['ekb-1-m01'], start: '2025-07-01', end: '2025-07-08' });
+    const cut = Date.parse('2025-07-05T12:00:00+05:00');
+    const msgs = collect({ ...week, resumeAfterMs: new Map([['ekb-1-m01', cut]]) });
+    const idle = msgs.filter((m) => m.type === 'idle');
+    expect(idle.map((m) => new Date(m.atMs).toISOString())).toEqual([
+      '2025-07-01T19:00:00.000Z',
+      '2025-07-02T19:00:00.000Z',
+      '2025-07-03T19:00:00.000Z',
+      '2025-07-04T19:00:00.000Z',
+    ]);
+    expect(readingsOf(msgs, 'ekb-1-m01')[0]!.tsMs).toBe(cut + 60_000);
   });
 });
