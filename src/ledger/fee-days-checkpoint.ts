@@ -7,10 +7,9 @@
  * meter (issue 25). Without the file, with other inputs or an unreadable file: the running quarter, as before.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { MeterFacts, QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import { readJsonFile, writeJsonFile } from '../util/json-file.ts';
 
 const schema = z.strictObject({
   completeBeforeMs: z.number().int().nonnegative(),
@@ -39,17 +38,13 @@ export function feeInputsDigest(inputs: {
 /** The checkpoint in `file`; undefined when there is none or it cannot be read (then the whole quarter). */
 export function readFeeDaysCheckpoint(file: string): FeeDaysCheckpoint | undefined {
   try {
-    const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? { completeBeforeMs: parsed.data.completeBeforeMs, inputs: parsed.data.inputs } : undefined;
+    const doc = readJsonFile(file, schema, (m) => new Error(m));
+    return doc && { completeBeforeMs: doc.completeBeforeMs, inputs: doc.inputs };
   } catch {
     return undefined;
   }
 }
 
-/** Written whole or not at all (a rename over the old one). */
 export function writeFeeDaysCheckpoint(file: string, cp: FeeDaysCheckpoint, nowMs: number): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ ...cp, writtenAt: new Date(nowMs).toISOString() }));
-  renameSync(tmp, file);
+  writeJsonFile(file, { ...cp, writtenAt: new Date(nowMs).toISOString() });
 }

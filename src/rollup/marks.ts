@@ -9,8 +9,6 @@
  *   - At start, marks from the checkpoint (minus one slot) are read back and
  *     recomputed; without a checkpoint, those of the last `recoverLookbackH`.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HOUR_MS } from '../fees/index.ts';
 import type { AcceptedReading, StoredReadingsListener } from '../model/reading.ts';
@@ -18,6 +16,7 @@ import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { MARK_SLOT_MS, dirtyMarkLine } from '../store/schema.ts';
+import { readJsonFile, writeJsonFile } from '../util/json-file.ts';
 import { hourKey } from './compute.ts';
 import type { RollupWorker } from './worker.ts';
 
@@ -118,10 +117,8 @@ export interface Checkpoint {
 /** The checkpoint, or undefined when the file is missing or unreadable (then the caller looks back further). */
 export function readCheckpoint(file: string): Checkpoint | undefined {
   try {
-    const parsed = checkpointSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success
-      ? { rolledUpBeforeMs: parsed.data.rolledUpBeforeMs, clean: parsed.data.clean ?? false }
-      : undefined;
+    const doc = readJsonFile(file, checkpointSchema, (m) => new Error(m));
+    return doc && { rolledUpBeforeMs: doc.rolledUpBeforeMs, clean: doc.clean ?? false };
   } catch {
     return undefined;
   }
@@ -138,13 +135,7 @@ export function recoverySinceMs(cp: Checkpoint, slotMs = MARK_SLOT_MS): number {
 }
 
 export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number, clean = false): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(
-    tmp,
-    JSON.stringify({ rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString(), ...(clean && { clean }) }),
-  );
-  renameSync(tmp, file);
+  writeJsonFile(file, { rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString(), ...(clean && { clean }) });
 }
 
 /** Every mark that arrived before this instant is rolled up. */
