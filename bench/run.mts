@@ -53,5 +53,14 @@ if (!only || only === 'backfill') {
   all.backfill = await benchBackfill();
   console.log(JSON.stringify(all.backfill, null, 2));
 }
+// Only when asked for by name: at full size it writes 130 M points first (bench/restart.ts).
+if (only === 'restart') {
+  const { benchRestart } = await import('./restart.ts');
+  console.error(
+    'restart: a quarter of history in InfluxDB; a first start, then a restart: /health, ledger, queries, CPU ...',
+  );
+  all.restart = await benchRestart();
+  console.log(JSON.stringify(all.restart, null, 2));
+}
 console.log(`results: ${saveResult('bench', all)}`);
 process.exit(0);

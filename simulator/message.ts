@@ -38,10 +38,21 @@ export interface ConnectionAction {
   readonly failureId: number;
 }
 
-export type SimMessage = PublishMessage | ConnectionAction;
+/**
+ * Nothing to send: the generator ran a meter's physics through a stretch it does not send (a resumed run,
+ * SimPlan.resumeAfterMs) and pauses, so a consumer sharing the event loop (serve --simulate) can let others run.
+ */
+export interface IdleMark {
+  readonly type: 'idle';
+  readonly atMs: number;
+  readonly meterId: string;
+}
+
+export type SimMessage = PublishMessage | ConnectionAction | IdleMark;
 
 /** One line per message, stable across runs: what determinism tests compare. */
 export function serializeMessage(m: SimMessage): string {
+  if (m.type === 'idle') return `${m.atMs} idle ${m.meterId}`;
   if (m.type !== 'publish') return `${m.atMs} ${m.type} ${m.meterId} #${m.failureId}`;
   const body = typeof m.payload === 'string' ? m.payload : `hex:${Buffer.from(m.payload).toString('hex')}`;
   return `${m.atMs} ${m.meterId} ${m.topic} q${m.qos}${m.retain ? 'r' : ''} ${m.kind}${m.failure ? `/${m.failure}` : ''} ${body}`;

@@ -43,10 +43,32 @@ export function formatTs(ms: number, format: SimPlan['tsFormat'], timeZone: stri
   return new Date(ms).toISOString();
 }
 
+/**
+ * A resumed run (plan.resumeAfterMs): which of this meter's messages are sent. Nothing at or before the cut;
+ * a link drop before it is not repeated, so neither is its reconnect.
+ */
+function resumeFilter(cutMs: number) {
+  const droppedBefore = new Set<number>();
+  return (m: SimMessage): boolean => {
+    if (m.atMs <= cutMs) {
+      if (m.type === 'drop') droppedBefore.add(m.failureId);
+      return false;
+    }
+    return !(m.type === 'reconnect' && droppedBefore.has(m.failureId));
+  };
+}
+
+/** A resumed run pauses (IdleMark) after each simulated day it runs through without sending. */
+const IDLE_EVERY_MS = 86_400_000;
+
 export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink): Generator<SimMessage> {
   const fs = plan.failures.filter((f) => f.meterId === meter.id);
   const I = meter.intervalMs;
   const first = plan.startMs + Math.max(0, Math.ceil((meter.commissionedMs - plan.startMs) / I)) * I;
+  const cut = plan.resumeAfterMs?.get(meter.id) ?? -Infinity;
+  const send = resumeFilter(cut);
+  // Resumed: the meter says it is online again with its first reading after the cut.
+  const firstSent = cut < first ? first : first + (Math.floor((cut - first) / I) + 1) * I;
   const physics = createMeterPhysics(meter, first, plan.seed, plan.rigBehaviour, plan.curtailment);
   const prng = streamFor(plan.seed, `delivery:${meter.id}`);
   const pending = new Pending();
@@ -67,7 +89,7 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     status: enc.carriesFault ? r.status : 'ok',
   });
 
-  pending.push(status(first));
+  pending.push(status(firstSent));
   for (const f of fs.filter((x) => x.kind === 'outage-will')) {
     if (enc.timedStatus) {
       // A gateway lost its meter (or its own uplink) and, once back, forwards the outage with its times.
@@ -88,6 +110,7 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     pending.push({ ...status(f.toMs), failure: 'outage-will', failureId: f.id });
   }
   let buffered: SimReadingOut[] = [];
+  let lastIdle = first;
   const end = plan.endMs;
   for (let t = first; end === undefined || t <= end; t += I) {
     physics.advanceTo(t, onStep);
@@ -100,9 +123,27 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
     const spike = at(fs, 'spike', t)[0];
     const skew = active(fs, 'clock-skew', t);
     const tsMs = t + (skew?.skewMs ?? 0);
-    const ts = formatTs(tsMs, plan.tsFormat, meter.timeZone);
     const wh = registerWh + (spike?.spikeWh ?? 0);
     const st = fault ? 'fault' : 'ok';
+    const outage = active(fs, 'outage', t) ?? active(fs, 'outage-will', t);
+    const saf = active(fs, 'store-and-forward', t);
+    // Up to a resumed run's cut the meter only keeps its physics and its random draws in step (a reading
+    // held by a store-and-forward gateway is still flushed after the cut: it was never sent).
+    if (tsMs <= cut && !saf && !fs.some((f) => f.kind === 'store-and-forward' && f.toMs === t)) {
+      if (!outage) {
+        if (active(fs, 'out-of-order', t)) prng.chance(active(fs, 'out-of-order', t)!.probability ?? 0.3);
+        if (active(fs, 'duplicate', t)) prng.chance(active(fs, 'duplicate', t)!.probability ?? 0.5);
+      }
+      at(fs, 'garbage', t).forEach(() => pickGarbage(prng));
+      for (const m of pending.drainUntil(t)) if (send(m)) yield m;
+      // A day of physics at a time: a quarter of it for every meter is seconds of CPU.
+      if (t - lastIdle >= IDLE_EVERY_MS) {
+        lastIdle = t;
+        yield { type: 'idle', atMs: t, meterId: meter.id };
+      }
+      continue;
+    }
+    const ts = formatTs(tsMs, plan.tsFormat, meter.timeZone);
     // Demand over the last step; nothing to report before the first step.
     const kw = plan.publishKw && t > first ? Math.round(physics.powerW) / 1000 : undefined;
     const out: SimReadingOut = { tsMs, ts, wh, kw, status: st };
@@ -126,8 +167,6 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
       );
       buffered = [];
     }
-    const outage = active(fs, 'outage', t) ?? active(fs, 'outage-will', t);
-    const saf = active(fs, 'store-and-forward', t);
     if (saf) buffered.push(out);
     else if (!outage) {
       const msg: PublishMessage = {
@@ -176,8 +215,8 @@ export function* meterStream(plan: SimPlan, meter: SimMeter, sink?: EnergySink):
         readings: [{ tsMs, registerWh: wh, status: st }],
       });
     }
-    yield* pending.drainUntil(t);
+    for (const m of pending.drainUntil(t)) if (send(m)) yield m;
   }
   // Deliveries planned after the end of the run are never made (the run is over).
-  if (end !== undefined) yield* pending.drainUntil(end);
+  if (end !== undefined) for (const m of pending.drainUntil(end)) if (send(m)) yield m;
 }

@@ -81,4 +81,10 @@ export interface SimPlan {
   readonly rigBehaviour: RigBehaviour;
   /** Meters that speak a device format instead of our JSON (scenario `formats`). */
   readonly formats?: Readonly<Record<string, SimFormat>>;
+  /**
+   * A run resumed on what an earlier one stored: per meter, the newest reading already stored. Nothing of that
+   * meter at or before it is sent again; its physics still runs through it, so what follows is exactly what an
+   * uninterrupted run sends (simulator/meter-stream.ts).
+   */
+  readonly resumeAfterMs?: ReadonlyMap<string, number>;
 }

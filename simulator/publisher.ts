@@ -178,6 +178,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
     async send(msg) {
       const conn = byMeter.get(msg.meterId);
       if (!conn) throw new Error(`simulator: no connection for meter ${msg.meterId}`);
+      if (msg.type === 'idle') return;
       if (msg.type === 'publish') return publish(conn, msg.topic, msg.payload, msg.qos, msg.retain);
       if (msg.type === 'drop') {
         stats.drops++;

@@ -54,6 +54,8 @@ export interface SimulationOptions {
   groundTruth?: boolean;
   /** Reshapes the message stream before pacing (the demo batches past readings: demo.ts). */
   transform?: (stream: Iterable<SimMessage>) => Iterable<SimMessage>;
+  /** Resume on what an earlier run stored: per meter, its newest stored reading (see SimPlan.resumeAfterMs). */
+  resumeAfterMs?: ReadonlyMap<string, number>;
 }
 
 export interface SimulationSummary {
@@ -113,7 +115,8 @@ export function planFor(
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationSummary> {
   const log = opts.log ?? pino({ level: 'silent' });
   const t0 = Date.now();
-  const plan = planFor(opts, t0);
+  const planned = planFor(opts, t0);
+  const plan = opts.resumeAfterMs ? { ...planned, resumeAfterMs: opts.resumeAfterMs } : planned;
   const outDir =
     opts.outDir ?? join('runs', `${plan.name}-${plan.seed}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
@@ -163,6 +166,15 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   try {
     const stream = generateStream(plan, withTruth ? collector : undefined);
     for (const msg of opts.transform ? opts.transform(stream) : stream) {
+      if (msg.type === 'idle') {
+        // The generator ran a day of a meter's physics without sending: let the event loop run (serve --simulate).
+        await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        continue;
+      }
       if (!(await pacer.wait(msg.atMs, opts.signal))) {
         aborted = true;
         break;

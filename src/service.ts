@@ -91,9 +91,12 @@ export function createService(
     const target = prepared.target;
     const ctx: ServiceContext = { config, registry, log, metrics, live, target, stopping };
     // Phase 2: nothing below can be refused by configuration; the broker opens only at its turn.
-    await seedLiveState(target, live).catch((err: Error) =>
-      log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'),
-    );
+    await seedLiveState(
+      target,
+      live,
+      registry.meters.map((m) => m.id),
+      Date.now(),
+    ).catch((err: Error) => log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'));
     const { writer, components: writerParts } = writerPart(ctx);
     for (const c of writerParts) await life.start(c);
     const spooled = spoolPart(ctx, writer);

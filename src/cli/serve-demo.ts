@@ -5,6 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { DemoStatus } from '../http/dashboard/demo-status.ts';
+import type { InfluxTarget } from '../store/influx-target.ts';
+import { readLastReadings } from '../store/query/live.ts';
 
 export interface DemoProgressInput {
   readonly sent: number;
@@ -15,11 +17,14 @@ export interface DemoProgressInput {
 
 /** The demo's state, fed by the simulator's progress; pure apart from the clock handed in. */
 export function createDemoStatus(fromMs: number, liveFromMs: number, firstDay: string) {
+  /** Where the backfill begins: the quarter's start, or where a restart resumes. */
+  let baseMs = fromMs;
   let status: DemoStatus = {
     phase: 'backfill',
     from: new Date(fromMs).toISOString(),
     firstDay,
     liveFrom: new Date(liveFromMs).toISOString(),
+    resumedFrom: null,
     fraction: 0,
     simTime: null,
     messages: 0,
@@ -28,9 +33,15 @@ export function createDemoStatus(fromMs: number, liveFromMs: number, firstDay: s
   };
   return {
     get: (): DemoStatus => status,
+    /** A restart on kept data: the backfill sends only what follows atMs (the earliest meter's newest reading). */
+    resumed(atMs: number): void {
+      baseMs = Math.min(Math.max(fromMs, atMs), liveFromMs);
+      status = { ...status, resumedFrom: new Date(baseMs).toISOString() };
+    },
     update(p: DemoProgressInput): void {
       const backfill = status.phase === 'backfill';
-      const fraction = Math.min(1, Math.max(0, (p.atMs - fromMs) / (liveFromMs - fromMs)));
+      const span = liveFromMs - baseMs;
+      const fraction = span > 0 ? Math.min(1, Math.max(0, (p.atMs - baseMs) / span)) : 1;
       status = {
         ...status,
         fraction: backfill ? fraction : 1,
@@ -70,7 +81,13 @@ export function demoProgressReporter(log: Logger, tty: boolean, write: (s: strin
     if (done) {
       if (tty) write(`\r${renderDemoProgress(s)}\x1b[K\n`);
       log.info(
-        { backfillS: s.backfillS, messages: s.messages, from: s.from, liveFrom: s.liveFrom },
+        {
+          backfillS: s.backfillS,
+          messages: s.messages,
+          from: s.from,
+          resumedFrom: s.resumedFrom,
+          liveFrom: s.liveFrom,
+        },
         'Demo backfill of the quarter so far done; meters now report in real time.',
       );
       return;
@@ -83,4 +100,39 @@ export function demoProgressReporter(log: Logger, tty: boolean, write: (s: strin
       log.info({ pct: tenth * 10, simTime: s.simTime, messages: s.messages }, 'Demo backfill progress.');
     }
   };
+}
+
+/**
+ * Where a restart on kept data resumes the demo: each meter's newest reading stored since the quarter began
+ * (issue 25: a second `npm start` re-sent the whole quarter). Empty when nothing is stored or InfluxDB cannot
+ * say: then everything is sent, which only rewrites identical points.
+ */
+export async function demoResumePoints(
+  target: InfluxTarget,
+  meterIds: readonly string[],
+  fromMs: number,
+  log: Logger,
+): Promise<Map<string, number>> {
+  try {
+    const last = await readLastReadings(target, meterIds, fromMs);
+    const out = new Map(last.map((r) => [r.meterId, r.tsMs] as const));
+    if (out.size) {
+      const times = [...out.values()];
+      log.info(
+        {
+          meters: out.size,
+          earliest: new Date(Math.min(...times)).toISOString(),
+          latest: new Date(Math.max(...times)).toISOString(),
+        },
+        'Demo resumes on what is stored: each meter sends only readings newer than its newest stored one.',
+      );
+    }
+    return out;
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'Could not read what the demo stored before; it sends the whole quarter.',
+    );
+    return new Map();
+  }
 }

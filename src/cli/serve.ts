@@ -6,7 +6,7 @@ import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
 import { removeLocalInflux, writeLocalInflux } from './local-influx.ts';
 import { provideDemoStatus } from '../http/dashboard/demo-status.ts';
-import { createDemoStatus, demoProgressReporter, type DemoStatusStore } from './serve-demo.ts';
+import { createDemoStatus, demoProgressReporter, demoResumePoints, type DemoStatusStore } from './serve-demo.ts';
 
 export const SERVE_HELP = `Usage: kzmeter serve [--config file.yaml] [--json] [--simulate [--scenario file] [--clock real|xN]]
   Runs the service: embedded MQTT broker (unless KZM_MQTT_BROKER_URL is set), ingest into InfluxDB
@@ -97,9 +97,11 @@ export async function serveMain(argv: string[]): Promise<number> {
   );
   if (demo) {
     const { runSimulation } = await import('../../simulator/index.ts');
-    const report = demoProgressReporter(log.child({ component: 'demo' }), process.stderr.isTTY ?? false, (t) =>
-      process.stderr.write(t),
-    );
+    const demoLog = log.child({ component: 'demo' });
+    const meterIds = registry.meters.map((m) => m.id);
+    const resumeAfterMs = await demoResumePoints(service.influx, meterIds, demo.fromMs, demoLog);
+    if (resumeAfterMs.size) demo.status.resumed(Math.min(...resumeAfterMs.values()));
+    const report = demoProgressReporter(demoLog, process.stderr.isTTY ?? false, (t) => process.stderr.write(t));
     const t0 = Date.now();
     void runSimulation({
       scenario: demo.scenario,
@@ -107,6 +109,7 @@ export async function serveMain(argv: string[]): Promise<number> {
       brokerUrl: service.brokerUrl,
       ...(sim && { username: sim.identity.id, password: sim.secret }),
       clock: 'catch-up',
+      resumeAfterMs,
       transform: (stream) =>
         demo.batch(stream, demoNowMs, {
           // Coarse history: every 2nd past reading (default grace 3 intervals), still metered by the ledger.
@@ -151,6 +154,7 @@ async function demoPlan(
   timeZone = 'Asia/Almaty',
 ): Promise<{
   scenario: import('../../simulator/index.ts').Scenario;
+  fromMs: number;
   status: DemoStatusStore;
   batch: typeof import('../../simulator/demo.ts').batchPastReadings;
 }> {
@@ -158,7 +162,7 @@ async function demoPlan(
   const { zonedMidnightMs, parseLocalDate } = await import('../fees/zoned-time.ts');
   const scenario = demoScenario(nowMs, timeZone);
   const fromMs = zonedMidnightMs(parseLocalDate(scenario.start)!, timeZone);
-  return { scenario, status: createDemoStatus(fromMs, nowMs, scenario.start), batch: batchPastReadings };
+  return { scenario, fromMs, status: createDemoStatus(fromMs, nowMs, scenario.start), batch: batchPastReadings };
 }
 
 /** Resolves when the writer has been idle for a second (what was in flight is stored) and the rollups hold it. */

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetr
 import { LIVE_GRACE_INTERVALS, liveStatus } from '../live/live-status.ts';
 import type { MeterLive } from '../live/live-state.ts';
 import type { WriterMetrics } from '../store/batch-writer.ts';
+import { type QueryOutcome, queryCounts } from '../store/query/client.ts';
 import { packageVersion } from '../util/version.ts';
 
 /**
@@ -46,6 +47,27 @@ export function createIngestMetrics() {
       help: 'Time to write one batch',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
+    }),
+    queries: new Counter({
+      name: 'kzm_influx_queries_total',
+      help: 'Requests to InfluxDB /query by this process, by outcome (ok, timeout: slow, not down; unreachable; failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        const n = queryCounts();
+        this.reset();
+        for (const o of ['ok', 'timeout', 'unreachable', 'failed'] as const satisfies QueryOutcome[])
+          this.inc({ outcome: o }, n[o]);
+      },
+    }),
+    queryStatements: new Counter({
+      name: 'kzm_influx_query_statements_total',
+      help: 'InfluxQL statements in those requests',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(queryCounts().statements);
+      },
     }),
     storedAge: new Histogram({
       name: 'kzm_ingest_reading_age_at_store_seconds',

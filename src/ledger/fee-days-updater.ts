@@ -1,6 +1,7 @@
 /**
  * Keeps `fee_1d` (src/ledger/fee-days.ts) current, from the same engine and rollups as /api/ledger:
- *   - at start, every day of the running quarter for every meter;
+ *   - at start, the days since the checkpoint (src/ledger/fee-days-checkpoint.ts) for every meter, and the meters
+ *     whose readings arrived after it; without a usable checkpoint, every day of the running quarter;
  *   - on every pass, yesterday and today for every meter (the running day grows with time, and a day that
  *     has just ended is finished off);
  *   - for each meter with newly stored readings, the days from its previous stored reading (or, with
@@ -9,7 +10,8 @@
  *   - the first time a reading of a quarter is stored, that whole quarter for every meter (a meter
  *     with no reading at all is billed at maximum load in the ledger: its days must be there too).
  * So every quarter that this process computed once (the running one at start, any quarter it stored
- * readings of) is complete in fee_1d; `kzmeter rollup --period` recomputes any other.
+ * readings of) is complete in fee_1d; `kzmeter rollup --period` recomputes any other. After each pass the
+ * checkpoint moves to the earliest arrival not yet reflected, once the running quarter is complete.
  * A pass first waits for the rollups (beforeRead), then computes day by day, a batch of days at a time, and
  * writes through the batch writer. A failed pass keeps its meters for the next one; the wing's pass loop
  * (src/derived/pass-loop.ts) schedules passes, backs off after failures and halves a pass that timed out.
@@ -24,8 +26,10 @@ import { DAY_MS, HOUR_MS, quarterAt } from '../fees/index.ts';
 import type { StoredReadingsListener } from '../model/reading.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { readLastReadingBefore } from '../store/query/fee-days.ts';
-import { feeDayLine } from '../store/schema.ts';
+import { readDirtyMarks } from '../store/query/rollup-marks.ts';
+import { MARK_SLOT_MS, feeDayLine } from '../store/schema.ts';
+import { feeInputsDigest, readFeeDaysCheckpoint, writeFeeDaysCheckpoint } from './fee-days-checkpoint.ts';
+import { rangeStarts } from './fee-days-ranges.ts';
 import { feeDaysOf, localDays } from './fee-days.ts';
 import { meterFacts } from './scope.ts';
 import { computeStoreLedger, ensureRollupsCurrent, type MeterPeriod, type StoreLedgerOptions } from './store-ledger.ts';
@@ -49,6 +53,10 @@ export interface FeeDaysDeps {
   readonly busy?: () => boolean;
   /** Longest wait per day while busy (default 1 s): under sustained load fee days still advance. */
   readonly yieldMs?: number;
+  /** Where the checkpoint is kept (<dataDir>/fee-days-checkpoint.json); without it every start does the quarter. */
+  readonly checkpointFile?: string;
+  /** Every reading that arrived before this instant is stored (the rollups' safe point); default now. */
+  readonly arrivedBefore?: () => number;
 }
 
 export interface FeeDays extends StoredReadingsListener {
@@ -61,8 +69,10 @@ export interface FeeDays extends StoredReadingsListener {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** Previous stored readings won't be looked for further back than this. */
-const LOOKBACK_MS = 400 * DAY_MS;
+/** A checkpoint older than this is not resumed from: the running quarter is computed whole. */
+const RESUME_MAX_AGE_MS = 100 * DAY_MS;
+/** What every pass recomputes for every meter: yesterday and today (a resume starts as far before its checkpoint). */
+const RUNNING_DAYS_MS = 2 * DAY_MS;
 
 export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   const now = deps.now ?? Date.now;
@@ -71,8 +81,18 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   let initial: NodeJS.Timeout | undefined;
   let quarterDue = false;
   const facts = new Map(deps.registry.meters.map((m) => [m.id, meterFacts(m)] as const));
-  /** meter -> earliest stored reading time not yet reflected. */
-  const dirty = new Map<string, number>();
+  /** meter -> earliest stored reading time not yet reflected, and the earliest arrival among them. */
+  const dirty = new Map<string, { tsMs: number; rxMs: number }>();
+  const markDirty = (meterId: string, tsMs: number, rxMs: number) => {
+    const prev = dirty.get(meterId);
+    dirty.set(meterId, { tsMs: Math.min(tsMs, prev?.tsMs ?? Infinity), rxMs: Math.min(rxMs, prev?.rxMs ?? Infinity) });
+  };
+  const inputs = feeInputsDigest({
+    facts: [...facts.values()],
+    tariffs: deps.tariffs,
+    policy: deps.policy,
+    prices: deps.prices,
+  });
   let stopping = false;
   /** Quarters (labels) whose every meter-day was computed by this process. */
   const covered = new Set<string>();
@@ -137,42 +157,28 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
   }
 
-  /** Start of each dirty meter's range: the day of its previous stored reading, else its quarter's start. */
-  async function rangeStarts(marks: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const byDay = new Map<number, string[]>();
-    for (const [id, t] of marks) {
-      const day = Math.floor(t / DAY_MS) * DAY_MS;
-      byDay.set(day, [...(byDay.get(day) ?? []), id]);
-    }
-    for (const [day, ids] of byDay) {
-      const prev = await readLastReadingBefore(deps.target, ids, day, LOOKBACK_MS);
-      for (const id of ids) {
-        const f = facts.get(id)!;
-        const t = marks.get(id)!;
-        const p = prev.get(id);
-        out.set(id, p !== undefined ? Math.min(p, t) : quarterAt(t, f.timeZone).fromMs);
-      }
-    }
-    return out;
-  }
-
   /** Most meters' marks one pass takes (the loop halves it after a pass that timed out). */
   const MAX_METERS_PER_PASS = 10_000;
 
   /** True when it left marks behind for lack of size (marks stored during the pass wait for the interval). */
   async function pass(maxMeters: number): Promise<boolean> {
+    const t0 = now();
+    // Every reading that arrived before this is stored, so it is in `dirty` now or already reflected.
+    const arrived = Math.min(t0, deps.arrivedBefore?.() ?? t0);
     if (quarterDue) {
+      await startUp();
       quarterDue = false;
-      await runningQuarter();
+      // Saved at once: a stop during the rest of this pass must not cost the next start the whole quarter again.
+      saveCheckpoint(Math.min(arrived, ...[...dirty.values()].map((d) => d.rxMs)));
     }
-    const marks = new Map<string, number>();
-    for (const [id, at] of dirty) {
-      if (marks.size >= maxMeters) break;
-      marks.set(id, at);
+    const taken = new Map<string, { tsMs: number; rxMs: number }>();
+    for (const [id, d] of dirty) {
+      if (taken.size >= maxMeters) break;
+      taken.set(id, d);
     }
-    const truncated = marks.size < dirty.size;
-    for (const id of marks.keys()) dirty.delete(id);
+    const truncated = taken.size < dirty.size;
+    for (const id of taken.keys()) dirty.delete(id);
+    const marks = new Map([...taken].map(([id, d]) => [id, d.tsMs] as const));
     try {
       await ensureRollupsCurrent(deps.beforeRead);
       const t = now();
@@ -183,18 +189,32 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
         await recompute(all, q.fromMs, q.toMs);
         covered.add(q.label);
       }
-      const starts = await rangeStarts(marks);
-      const running = all.filter((id) => !starts.has(id) || starts.get(id)! > t - 2 * DAY_MS);
-      await recompute(running, t - 2 * DAY_MS, t);
+      const starts = await rangeStarts(deps.target, facts, marks);
+      const running = all.filter((id) => !starts.has(id) || starts.get(id)! > t - RUNNING_DAYS_MS);
+      await recompute(running, t - RUNNING_DAYS_MS, t);
       const byStart = new Map<number, string[]>();
       for (const [id, from] of starts)
-        if (from <= t - 2 * DAY_MS) byStart.set(from, [...(byStart.get(from) ?? []), id]);
+        if (from <= t - RUNNING_DAYS_MS) byStart.set(from, [...(byStart.get(from) ?? []), id]);
       for (const [from, ids] of byStart) await recompute(ids, from, t);
     } catch (err) {
-      for (const [id, at] of marks) dirty.set(id, Math.min(at, dirty.get(id) ?? Infinity));
+      for (const [id, d] of taken) markDirty(id, d.tsMs, d.rxMs);
       throw err; // the loop logs it and retries with backoff
     }
+    saveCheckpoint(Math.min(arrived, ...[...dirty.values()].map((d) => d.rxMs)));
     return truncated;
+  }
+
+  /** Everything that arrived before `completeBeforeMs` is in fee_1d: say so, once the running quarter is whole. */
+  function saveCheckpoint(completeBeforeMs: number): void {
+    if (!deps.checkpointFile || stopping || !covered.has(quarterRange(completeBeforeMs).label)) return;
+    try {
+      writeFeeDaysCheckpoint(deps.checkpointFile, { completeBeforeMs, inputs }, now());
+    } catch (err) {
+      deps.log.warn(
+        { err: (err as Error).message, file: deps.checkpointFile },
+        'Could not write the fee days checkpoint; the next start recomputes more.',
+      );
+    }
   }
 
   // Periodic: the running day grows with time even when no reading arrives.
@@ -209,12 +229,8 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   void loop.stop(0); // no pass before start()
 
   return {
-    stored(readings) {
-      for (const r of readings) {
-        if (!facts.has(r.meterId)) continue;
-        const prev = dirty.get(r.meterId);
-        if (prev === undefined || r.tsMs < prev) dirty.set(r.meterId, r.tsMs);
-      }
+    stored(readings, receivedMs) {
+      for (const r of readings) if (facts.has(r.meterId)) markDirty(r.meterId, r.tsMs, receivedMs);
     },
     recompute,
     async flush() {
@@ -251,21 +267,38 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     },
   };
 
-  /** Every day of the running quarter for every meter, unless a pass did that quarter already. */
-  async function runningQuarter(): Promise<void> {
+  /**
+   * At start: from the checkpoint when it is usable (the days since it for every meter, and the meters whose
+   * readings arrived after it, from their durable rollup marks), else every day of the running quarter for every
+   * meter (unless a pass did that quarter already). Throws when it failed: the next pass tries again.
+   */
+  async function startUp(): Promise<void> {
     const t = now();
-    try {
-      await ensureRollupsCurrent(deps.beforeRead);
-      const q = quarterRange(t);
-      if (covered.has(q.label)) return;
-      const r = await recompute([...facts.keys()], q.fromMs, t);
+    await ensureRollupsCurrent(deps.beforeRead);
+    const q = quarterRange(t);
+    const cp = deps.checkpointFile ? readFeeDaysCheckpoint(deps.checkpointFile) : undefined;
+    const usable =
+      cp && cp.inputs === inputs && cp.completeBeforeMs <= t && t - cp.completeBeforeMs < RESUME_MAX_AGE_MS;
+    if (cp && usable) {
+      const late = await readDirtyMarks(deps.target, cp.completeBeforeMs - MARK_SLOT_MS);
+      for (const m of late) if (facts.has(m.meterId)) markDirty(m.meterId, m.hourMs, m.markedMs);
+      const from = Math.min(cp.completeBeforeMs, t) - RUNNING_DAYS_MS;
+      const r = await recompute([...facts.keys()], from, t);
+      covered.add(quarterRange(cp.completeBeforeMs).label);
       covered.add(q.label);
       deps.log.info(
-        { quarter: q.label, days: r.days, points: r.points, ms: now() - t },
-        'Fee days of the running quarter computed.',
+        { since: new Date(from).toISOString(), days: r.days, points: r.points, meters: dirty.size, ms: now() - t },
+        'Fee days resumed from their checkpoint: the days since it recomputed, and the meters with readings that arrived after it.',
       );
-    } catch (err) {
-      deps.log.warn({ err: (err as Error).message }, 'Could not compute the fee days of the running quarter.');
+      return;
     }
+    if (covered.has(q.label)) return;
+    const r = await recompute([...facts.keys()], q.fromMs, t);
+    covered.add(q.label);
+    const why = !cp ? 'no checkpoint' : cp.inputs !== inputs ? 'registry, tariffs or fee settings changed' : 'too old';
+    deps.log.info(
+      { quarter: q.label, days: r.days, points: r.points, ms: now() - t, why },
+      'Fee days of the running quarter computed.',
+    );
   }
 }

@@ -1,10 +1,23 @@
 import type { LiveState } from './live-state.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
+import type { QueryStats } from '../store/query/client.ts';
 import { readLastReadings, readLastStatuses } from '../store/query/live.ts';
 
-/** Fill the live view from what is stored, so /api/meters is right right after a restart. */
-export async function seedLiveState(target: InfluxTarget, live: LiveState): Promise<void> {
-  for (const r of await readLastReadings(target)) {
+/** How far back the live view looks for a meter's last reading and status. */
+export const LIVE_SEED_LOOKBACK_MS = 30 * 86_400_000;
+
+/**
+ * Fill the live view from what is stored, so /api/meters is right right after a restart. Its cost does not grow
+ * with history: the day rollups say where each meter's newest reading is (src/store/query/live.ts).
+ */
+export async function seedLiveState(
+  target: InfluxTarget,
+  live: LiveState,
+  meterIds: readonly string[],
+  nowMs: number,
+  stats?: QueryStats,
+): Promise<void> {
+  for (const r of await readLastReadings(target, meterIds, nowMs - LIVE_SEED_LOOKBACK_MS, stats)) {
     live.seed(r.meterId, {
       lastReadingTsMs: r.tsMs,
       lastRegisterWh: r.registerWh,

@@ -11,11 +11,11 @@ import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import type { RollupSink } from './compute.ts';
 import {
-  MARK_SLOT_MS,
   type RollupMarks,
   createRollupMarks,
   readCheckpoint,
   recoverMarks,
+  recoverySinceMs,
   safePointMs,
   writeCheckpoint,
 } from './marks.ts';
@@ -33,6 +33,8 @@ export interface Rollups {
   flush(timeoutMs?: number): Promise<boolean>;
   /** Waits up to `timeoutMs` for pending rollups (what is left is recovered from the durable marks). */
   stop(timeoutMs?: number): Promise<void>;
+  /** Every reading that arrived before this instant is stored and rolled up (what the checkpoint records). */
+  safePointMs(): number;
 }
 
 export interface RollupDeps {
@@ -72,9 +74,12 @@ export function createRollups(deps: RollupDeps): Rollups {
   let timer: NodeJS.Timeout | undefined;
   /** Recovery ran: only then may a checkpoint move forward (it would otherwise skip marks not yet recovered). */
   let started = false;
-  const checkpoint = () => {
+  /** `clean`: a stop that left nothing pending or in flight (the next start need not read its slot back). */
+  const checkpoint = (clean = false) => {
     try {
-      writeCheckpoint(file, safePointMs(now(), marks, worker), now());
+      const t = now();
+      const safe = safePointMs(t, marks, worker);
+      writeCheckpoint(file, safe, t, clean && safe === t);
     } catch (err) {
       log.warn(
         { err: (err as Error).message, file },
@@ -88,23 +93,26 @@ export function createRollups(deps: RollupDeps): Rollups {
     changes,
     async start() {
       const saved = readCheckpoint(file);
-      const since = saved !== undefined ? saved - MARK_SLOT_MS : now() - config.rollup.recoverLookbackH * HOUR_MS;
+      const since = saved ? recoverySinceMs(saved) : now() - config.rollup.recoverLookbackH * HOUR_MS;
       const n = await recoverMarks(deps.target, worker, since);
       if (n)
         log.info(
-          { meterHours: n, since: new Date(since).toISOString() },
+          { meterHours: n, since: new Date(since).toISOString(), cleanStop: saved?.clean ?? false },
           'Recomputing rollups of readings stored before the last stop.',
         );
       worker.start();
       started = true;
+      // At once: a clean checkpoint must not outlive the first readings of this run.
+      checkpoint();
       timer = setInterval(checkpoint, CHECKPOINT_EVERY_MS);
       timer.unref();
     },
     flush: (timeoutMs) => worker.flush(timeoutMs),
+    safePointMs: () => safePointMs(now(), marks, worker),
     async stop(timeoutMs?: number) {
       if (timer) clearInterval(timer);
       await worker.stop(timeoutMs);
-      if (started) checkpoint();
+      if (started) checkpoint(true);
     },
   };
 }

@@ -9,19 +9,18 @@
  *   - At start, marks from the checkpoint (minus one slot) are read back and
  *     recomputed; without a checkpoint, those of the last `recoverLookbackH`.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HOUR_MS } from '../fees/index.ts';
 import type { AcceptedReading, StoredReadingsListener } from '../model/reading.ts';
 import { type QueryStats, emptyStats } from '../store/query/client.ts';
 import { readDirtyMarks } from '../store/query/rollup-marks.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import { dirtyMarkLine } from '../store/schema.ts';
+import { MARK_SLOT_MS, dirtyMarkLine } from '../store/schema.ts';
+import { readJsonFile, writeJsonFile } from '../util/json-file.ts';
 import { hourKey } from './compute.ts';
 import type { RollupWorker } from './worker.ts';
 
-export const MARK_SLOT_MS = 600_000;
+export { MARK_SLOT_MS };
 
 export interface RollupMarks extends StoredReadingsListener {
   /** Mark lines to write together with these readings. */
@@ -101,23 +100,42 @@ export async function recoverMarks(
   return seen.size;
 }
 
-const checkpointSchema = z.strictObject({ rolledUpBeforeMs: z.number().int(), writtenAt: z.string() });
+const checkpointSchema = z.strictObject({
+  rolledUpBeforeMs: z.number().int(),
+  writtenAt: z.string(),
+  /** Written by a stop that left nothing pending or in flight: no mark of its slot waits (see readCheckpoint). */
+  clean: z.boolean().optional(),
+});
 
-/** The checkpoint's time, or undefined when the file is missing or unreadable (then the caller looks back further). */
-export function readCheckpoint(file: string): number | undefined {
+export interface Checkpoint {
+  /** Every mark that arrived before this instant is rolled up. */
+  readonly rolledUpBeforeMs: number;
+  /** A clean stop wrote it: nothing of this process arrived after it. */
+  readonly clean: boolean;
+}
+
+/** The checkpoint, or undefined when the file is missing or unreadable (then the caller looks back further). */
+export function readCheckpoint(file: string): Checkpoint | undefined {
   try {
-    const parsed = checkpointSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data.rolledUpBeforeMs : undefined;
+    const doc = readJsonFile(file, checkpointSchema, (m) => new Error(m));
+    return doc && { rolledUpBeforeMs: doc.rolledUpBeforeMs, clean: doc.clean ?? false };
   } catch {
     return undefined;
   }
 }
 
-export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString() }));
-  renameSync(tmp, file);
+/**
+ * Where recovery reads marks from. A mark's time is its arrival cut to the slot, so a checkpoint inside a slot
+ * cannot tell the slot's marks that arrived before it from those after: recovery reads the whole slot back (with a
+ * 10-minute slot, after a backfill that is everything it wrote then). After a clean stop nothing arrived after the
+ * checkpoint, so no mark of that slot waits: recovery reads only marks of later slots (other ingesters').
+ */
+export function recoverySinceMs(cp: Checkpoint, slotMs = MARK_SLOT_MS): number {
+  return cp.clean ? cp.rolledUpBeforeMs : cp.rolledUpBeforeMs - slotMs;
+}
+
+export function writeCheckpoint(file: string, rolledUpBeforeMs: number, nowMs: number, clean = false): void {
+  writeJsonFile(file, { rolledUpBeforeMs, writtenAt: new Date(nowMs).toISOString(), ...(clean && { clean }) });
 }
 
 /** Every mark that arrived before this instant is rolled up. */

@@ -159,6 +159,9 @@ export function feeDaysPart(
     sink,
     log: flog,
     beforeRead: () => rollups.flush(30_000),
+    // A restart recomputes only what changed since (issue 25), and what arrived after the rollups' safe point.
+    checkpointFile: join(config.dataDir, 'fee-days-checkpoint.json'),
+    arrivedBefore: () => rollups.safePointMs(),
     // Derived data gives way to readings waiting for their write (and so for their acknowledgement).
     busy: () => writer.state().pendingLines > 0,
     ...feeSettings(config),

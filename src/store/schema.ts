@@ -84,6 +84,9 @@ export function rollupLine(kind: keyof typeof ROLLUP_MEASUREMENT, meterId: strin
   );
 }
 
+/** Marks are kept one per meter, hour and 10-minute slot of arrival (src/rollup/marks.ts). */
+export const MARK_SLOT_MS = 600_000;
+
 /**
  * A durable "meter-hour needs its rollup recomputed" mark, written in the same batch as the readings.
  * Time = the arrival time cut to `slotMs`, with the hour's index in the nanosecond digits, so one point per

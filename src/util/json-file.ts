@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { formatPath } from './zod-error.ts';
 
@@ -30,4 +31,12 @@ export function readJsonFile<T extends z.ZodType>(
     throw fail(`${file}: ${formatPath(first.path) || 'top level'}: ${first.message}`);
   }
   return parsed.data;
+}
+
+/** A JSON state file written whole or not at all (a rename over the old one), readable by its owner only. */
+export function writeJsonFile(file: string, doc: unknown): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(doc), { mode: 0o600 });
+  renameSync(tmp, file);
 }

@@ -4,6 +4,8 @@
  * backfill is done the overview's
  * metered energy dominates (the quarter is not charged at max load since its first day), the demo state
  * says so, and Ctrl-C stops everything. How long the backfill took is printed (it is in the log too).
+ * Issue 25: a second `npm start` on the same data re-sent the whole quarter (109.8 s of backfill, the ledger
+ * 503 for about 117 s). Started again, the demo now sends only what is not stored yet.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,8 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { influxTargetOf } from '../../src/cli/local-influx.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { launchChromium } from '../helpers/dashboard-stack.ts';
 import { SERVICE_NODE_OPTIONS } from '../helpers/service-process.ts';
+import { queryRows } from '../helpers/service.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'kzm-quickstart-'));
@@ -74,20 +80,35 @@ function logOf(proc: ChildProcess) {
   };
 }
 
+/** `npm start` on dataDir: the process, its stderr so far and its log. */
+function npmStart() {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--simulate', '--json'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      KZM_DATA_DIR: dataDir,
+      KZM_HTTP_PORT: '0',
+      KZM_MQTT_EMBEDDED_PORT: '0',
+      NODE_OPTIONS: SERVICE_NODE_OPTIONS,
+    },
+  });
+  child = proc;
+  return proc;
+}
+
+/** The InfluxDB the running `npm start` started (its address file and generated credentials in dataDir). */
+const localInflux = (): InfluxTarget => influxTargetOf(loadConfig({ env: { KZM_DATA_DIR: dataDir } }))!;
+const count = async (where = '') =>
+  Number((await queryRows(localInflux(), `SELECT count("wh") AS n FROM "reading" ${where}`))[0]?.n ?? 0);
+
+/** What the first start had stored just before Ctrl-C, and its backfill. */
+let first: { stored: number; messages: number; token: string } | undefined;
+
 describe('npm start', () => {
   it('backfills the quarter so far, then the overview is mostly metered', { timeout: 420_000 }, async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--simulate', '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        KZM_DATA_DIR: dataDir,
-        KZM_HTTP_PORT: '0',
-        KZM_MQTT_EMBEDDED_PORT: '0',
-        NODE_OPTIONS: SERVICE_NODE_OPTIONS,
-      },
-    });
+    child = npmStart();
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     let raw = '';
@@ -151,9 +172,60 @@ describe('npm start', () => {
     expect(v.totals.substitutedWh * 100).toBeLessThan(v.totals.meteredWh + v.totals.substitutedWh);
     expect(v.unreportedNotices).toEqual([]);
 
+    first = { stored: await count(), messages: Number(done.messages), token: token! };
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
     expect(code, stderr).toBe(0);
     expect(log.lines.some((l) => l.msg === 'Local InfluxDB stopped.')).toBe(true);
+  });
+
+  it('started again on the same data, sends only what is not stored yet (issue 25)', { timeout: 300_000 }, async () => {
+    expect(first, 'the first start ran').toBeDefined();
+    const startMs = Date.now();
+    const proc = npmStart();
+    let stderr = '';
+    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const log = logOf(proc);
+    const urls = await log.waitFor('Open these in a browser or with curl.', 60_000);
+    const base = String(urls.dashboard).replace(/\/$/, '');
+    const auth = { headers: { authorization: `Bearer ${first!.token}` } };
+    const resumed = await log.waitFor(
+      'Demo resumes on what is stored: each meter sends only readings newer than its newest stored one.',
+      5_000,
+    );
+    expect(resumed.meters).toBeGreaterThan(10);
+    // The time from /health ok to the ledger's first answer for the running quarter (printed, not asserted).
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100)))
+      if ((await fetch(`${base}/health`)).status === 200) break;
+    const healthOkMs = Date.now();
+    const ledger = await globalThis.fetch(`${base}/api/dashboard/overview`, auth);
+    expect(ledger.status).toBe(200);
+    const answeredS = (Date.now() - healthOkMs) / 1000;
+    const done = await log.waitFor(
+      'Demo backfill of the quarter so far done; meters now report in real time.',
+      120_000,
+    );
+    console.log(
+      `second start: overview answered ${answeredS.toFixed(1)} s after /health ok; backfill ${String(done.backfillS)} s ` +
+        `for ${String(done.messages)} messages (first start: ${first!.messages})`,
+    );
+    // Nothing the first start stored was sent again: a re-sent reading is rewritten with this start's arrival time.
+    expect(await count(`WHERE "rx_ms" < ${startMs}`)).toBeGreaterThanOrEqual(first!.stored);
+    const cuts = await queryRows(
+      localInflux(),
+      `SELECT last("ts_ms") AS t FROM "reading" WHERE "rx_ms" < ${startMs} GROUP BY "meter"`,
+    );
+    for (const c of cuts)
+      expect(
+        await count(`WHERE "meter" = '${String(c.meter)}' AND "rx_ms" >= ${startMs} AND time <= ${Number(c.t)}ms`),
+      ).toBe(0);
+    expect(Number(done.messages)).toBeLessThan(first!.messages / 10);
+    // ... and the quarter stays whole: no gap where the first start stopped.
+    const v = (await (await globalThis.fetch(`${base}/api/dashboard/overview`, auth)).json()) as {
+      totals: { meteredWh: number; substitutedWh: number };
+    };
+    expect(v.totals.substitutedWh * 100).toBeLessThan(v.totals.meteredWh + v.totals.substitutedWh);
+    proc.kill('SIGINT');
+    expect(await new Promise<number | null>((r) => proc.once('exit', (c) => r(c))), stderr).toBe(0);
   });
 });

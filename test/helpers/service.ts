@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
@@ -21,6 +21,7 @@ export async function startService(
   target: InfluxTarget,
   overrides: ConfigInput = {},
   registry?: Registry,
+  logger?: Logger,
 ): Promise<Service & { cleanup(): Promise<void> }> {
   // A given dataDir (a restart on the same disk) is kept; a fresh one is removed by cleanup().
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'kzm-svc-'));
@@ -38,7 +39,7 @@ export async function startService(
       influx: { url: target.url, database: target.database, ...overrides.influx },
     } as Record<string, unknown>,
   });
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const svc = createService(config, registry ?? loadRegistry(config.registryDir), log);
   try {
     await svc.start();

@@ -184,6 +184,31 @@ describe('rollups kept current by the service', () => {
     }
   });
 
+  it('after a clean stop the next start recovers nothing (issue 25: it read the last 10-minute slot back whole, after a backfill everything)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-rollup-clean-'));
+    try {
+      const a = await startService(target, { dataDir });
+      try {
+        for (const id of ['kpg-2-m01', 'kpg-2-m02']) await publish(a.brokerUrl, id, readingsOf(id).slice(0, 6 * 60));
+        expect(await a.rollups.flush()).toBe(true);
+        expect(a.rollups.worker.state().hoursRecomputed).toBeGreaterThanOrEqual(12);
+      } finally {
+        await a.stop();
+      }
+      const b = await startService(target, { dataDir });
+      try {
+        // Its marks are all in the slot of the stop: a stop that left nothing pending says so.
+        expect(b.rollups.worker.state().pendingHours).toBe(0);
+        expect(await b.rollups.flush()).toBe(true);
+        expect(b.rollups.worker.state().hoursRecomputed).toBe(0);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('with a settle delay each hour is recomputed once more, catching a reading another ingester stored meanwhile, then the worker goes quiet', async () => {
     const meterId = 'ekb-1-m05';
     const siteId = registry.meterById.get(meterId)!.siteId;

@@ -14,7 +14,12 @@ export interface DemoStatus {
   readonly firstDay: string;
   /** Where the backfill stops and real time begins, ISO UTC. */
   readonly liveFrom: string;
-  /** Share of the backfill done, 0..1. */
+  /**
+   * A restart on kept data: the earliest of the meters' newest stored readings, ISO UTC; the backfill sends only
+   * what comes after each meter's (null: nothing was stored, the whole quarter is sent).
+   */
+  readonly resumedFrom: string | null;
+  /** Share of the backfill done (of what it has to send), 0..1. */
   readonly fraction: number;
   /** Simulated time reached, ISO UTC to the minute. */
   readonly simTime: string | null;

@@ -86,6 +86,19 @@ const limiterOf = (url: string): Limiter => {
 /** Queries running and waiting for this InfluxDB (tests, /metrics). */
 export const queriesInFlight = (url: string) => limiterOf(url).state();
 
+/** How a request to /query ended. */
+export type QueryOutcome = 'ok' | 'timeout' | 'unreachable' | 'failed';
+const counts: Record<QueryOutcome, number> & { statements: number } = {
+  ok: 0,
+  timeout: 0,
+  unreachable: 0,
+  failed: 0,
+  statements: 0,
+};
+
+/** Requests to /query made by this process, by outcome, and the statements they carried (/metrics, the bench). */
+export const queryCounts = (): Readonly<typeof counts> => ({ ...counts });
+
 export interface QueryOptions {
   /** false: no database (CREATE DATABASE, SHOW DATABASES). */
   readonly db?: boolean;
@@ -120,6 +133,19 @@ function post(target: InfluxTarget, batch: readonly string[], opts: QueryOptions
 }
 
 async function postNow(target: InfluxTarget, batch: readonly string[], opts: QueryOptions): Promise<Series[][]> {
+  counts.statements += batch.length;
+  try {
+    const series = await postOnce(target, batch, opts);
+    counts.ok++;
+    return series;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    counts[code === 'influx-timeout' ? 'timeout' : code === 'influx-unreachable' ? 'unreachable' : 'failed']++;
+    throw err;
+  }
+}
+
+async function postOnce(target: InfluxTarget, batch: readonly string[], opts: QueryOptions): Promise<Series[][]> {
   const q = batch.join(';\n');
   const { url, init } = influxqlRequest(target, q, opts);
   let res: Response;

@@ -10,7 +10,13 @@ const READING = '"reading"';
 /** Contiguous runs [startMs, endMs) of needed hours. */
 export const hourRuns = (hourStarts: readonly number[]): TimeRun[] => bucketRuns(hourStarts, HOUR_MS);
 
-/** Raw readings of the given hours per meter. */
+/**
+ * At most 2,000 meter-hours a request (120,000 readings at one a minute: about a second of influxd's work), read
+ * a day at a most per statement: however many hours a caller asks for, no single request runs past the timeout.
+ */
+export const RAW_HOURS_BUDGET = { maxRunMs: 24 * HOUR_MS, maxSpanMs: 2_000 * HOUR_MS } as const;
+
+/** Raw readings of the given hours per meter (in requests of at most RAW_HOURS_BUDGET). */
 export async function readRawHours(
   target: InfluxTarget,
   needed: ReadonlyMap<string, readonly number[]>,
@@ -18,7 +24,8 @@ export async function readRawHours(
 ): Promise<Map<string, Reading[]>> {
   for (const hours of needed.values()) stats.rawHours += hours.length;
   const runs = new Map([...needed].map(([id, hours]) => [id, hourRuns(hours)] as const));
-  const out = await selectByRuns(target, `SELECT "wh", "ts_ms", "fault" FROM ${READING}`, runs, seriesReadings, stats);
+  const select = `SELECT "wh", "ts_ms", "fault" FROM ${READING}`;
+  const out = await selectByRuns(target, select, runs, seriesReadings, stats, RAW_HOURS_BUDGET);
   for (const list of out.values()) stats.rawReadings += list.length;
   return out;
 }

@@ -24,4 +24,19 @@ describe('demo status', () => {
     s.stopped();
     expect(s.get().phase).toBe('stopped');
   });
+
+  it('counts a resumed backfill (issue 25: a restart sends only what is not stored) from where it resumes', () => {
+    const s = createDemoStatus(FROM, NOW, '2026-10-01');
+    s.resumed(FROM + 80 * 3_600_000);
+    expect(s.get()).toMatchObject({ from: new Date(FROM).toISOString(), fraction: 0 });
+    expect(s.get().resumedFrom).toBe(new Date(FROM + 80 * 3_600_000).toISOString());
+    // 10 of the 20 hours left, in 2 s: 2 s to go.
+    s.update({ sent: 40, atMs: FROM + 90 * 3_600_000, elapsedS: 2 });
+    expect(s.get()).toMatchObject({ fraction: 0.5, etaS: 2 });
+    // Every meter already up to date: nothing left to send.
+    const t = createDemoStatus(FROM, NOW, '2026-10-01');
+    t.resumed(NOW + 1000);
+    t.update({ sent: 0, atMs: NOW, elapsedS: 0 });
+    expect(t.get().fraction).toBe(1);
+  });
 });

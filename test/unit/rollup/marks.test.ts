@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { AcceptedReading } from '../../../src/model/reading.ts';
-import { createRollupMarks, safePointMs } from '../../../src/rollup/marks.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createRollupMarks,
+  readCheckpoint,
+  recoverySinceMs,
+  safePointMs,
+  writeCheckpoint,
+} from '../../../src/rollup/marks.ts';
 import type { RollupWorker } from '../../../src/rollup/worker.ts';
 
 const H = 3_600_000;
@@ -65,5 +74,24 @@ describe('durable rollup marks', () => {
     expect(safePointMs(T + 1000, marks, w)).toBe(T + 100);
     expect(marks.oldestInFlightMs()).toBe(T + 200);
     expect(marks.linesFor([], T + 300)).toEqual([]);
+  });
+
+  it("recovery reads the checkpoint's slot back, unless a clean stop wrote it (issue 25)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kzm-marks-'));
+    try {
+      const file = join(dir, 'rollup-checkpoint.json');
+      writeCheckpoint(file, T, T);
+      expect(readCheckpoint(file)).toEqual({ rolledUpBeforeMs: T, clean: false });
+      expect(recoverySinceMs(readCheckpoint(file)!, SLOT)).toBe(T - SLOT);
+      writeCheckpoint(file, T, T, true);
+      expect(recoverySinceMs(readCheckpoint(file)!, SLOT)).toBe(T);
+      // A checkpoint of an earlier version (no `clean`) is read as not clean.
+      writeFileSync(file, JSON.stringify({ rolledUpBeforeMs: T, writtenAt: new Date(T).toISOString() }));
+      expect(readCheckpoint(file)).toEqual({ rolledUpBeforeMs: T, clean: false });
+      writeFileSync(file, '{"rolledUpBeforeMs": "soon"}');
+      expect(readCheckpoint(file)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
