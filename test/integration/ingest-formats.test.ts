@@ -102,7 +102,12 @@ describe('device formats through the service', () => {
             ['kpg-2-m01', expect.any(Number), 6645],
           ].sort(),
         );
-        const status = await queryRows(svc.influx, `SELECT state, meter FROM meter_status`);
+        // Statuses are written by their own batch, not after the readings: wait for both
+        // (CI once queried after the 4 readings and saw only the Tasmota LWT).
+        const status = await eventually(
+          () => queryRows(svc.influx, `SELECT state, meter FROM meter_status`),
+          (r) => r.length >= 2,
+        );
         expect(status).toEqual(
           expect.arrayContaining([
             expect.objectContaining({ meter: 'ekb-1-m05', state: 'online' }),
