@@ -27,7 +27,7 @@ export interface Rollups {
   readonly worker: RollupWorker;
   /** What each pass changed, so a cached ledger knows when it is stale. */
   readonly changes: RollupChanges;
-  /** Recover unfinished marks, start the worker and the checkpoint timer. */
+  /** Start the worker with the recovery of unfinished marks as its first pass, and the checkpoint timer. */
   start(): Promise<void>;
   /** Every reading stored before the call is in the rollups (false: timed out, see the log). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -94,12 +94,15 @@ export function createRollups(deps: RollupDeps): Rollups {
     async start() {
       const saved = readCheckpoint(file);
       const since = saved ? recoverySinceMs(saved) : now() - config.rollup.recoverLookbackH * HOUR_MS;
-      const n = await recoverMarks(deps.target, worker, since);
-      if (n)
-        log.info(
-          { meterHours: n, since: new Date(since).toISOString(), cleanStop: saved?.clean ?? false },
-          'Recomputing rollups of readings stored before the last stop.',
-        );
+      // The first pass of the loop: a slow read is retried there, not a failed start.
+      worker.recover(since, async () => {
+        const n = await recoverMarks(deps.target, worker, since);
+        if (n)
+          log.info(
+            { meterHours: n, since: new Date(since).toISOString(), cleanStop: saved?.clean ?? false },
+            'Recomputing rollups of readings stored before the last stop.',
+          );
+      });
       worker.start();
       started = true;
       // At once: a clean checkpoint must not outlive the first readings of this run.

@@ -44,6 +44,12 @@ export interface RollupWorker {
    * earliest reading time among them (unknown, e.g. a mark recovered at start: the hour is read whole).
    */
   markDirty(meterId: string, hourStartMs: number, markedAtMs: number, minTsMs?: number): void;
+  /**
+   * Recovery at start as the first pass: `read` hands the durable marks since `sinceMs` to markDirty. Until it has
+   * run, flush waits and nothing since `sinceMs` counts as rolled up; a read that fails (a timeout: InfluxDB slow)
+   * is retried by the pass loop with its backoff, instead of failing the start.
+   */
+  recover(sinceMs: number, read: () => Promise<void>): void;
   start(): void;
   /** Resolves when every hour marked before the call has its rollups stored (or the timeout passed: false). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -107,6 +113,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const waiters: { calledAtMs: number; afterPass: number; done: () => void }[] = [];
   /** No hour marked at or before t is waiting (hours marked again later do not hold a flush). */
   const settledUpTo = (t: number): boolean => {
+    if (recovery) return false;
     for (const at of dirty.values()) if (at <= t) return false;
     return true;
   };
@@ -118,7 +125,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     const i = k.lastIndexOf('\u0000');
     return [k.slice(0, i), Number(k.slice(i + 1))];
   };
-  const pending = () => dirty.size + (inPass?.size ?? 0);
+  /** Recovery not yet read (see recover): the marks since sinceMs are still to come. */
+  let recovery: { sinceMs: number; read: () => Promise<void> } | undefined;
+  const pending = () => dirty.size + (inPass?.size ?? 0) + (recovery ? 1 : 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
   function take(maxHours: number): { batch: Map<string, number>; fromSettle: Set<string>; extend: Set<string> } {
@@ -147,6 +156,15 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   }
 
   async function pass(maxHours: number): Promise<NextPass> {
+    if (recovery) {
+      try {
+        await recovery.read();
+      } catch (err) {
+        ended++;
+        throw err; // the loop retries it, later (backoff; after a timeout it says the query was slow)
+      }
+      recovery = undefined;
+    }
     const { batch, fromSettle, extend } = take(maxHours);
     if (!batch.size) {
       ended++;
@@ -220,6 +238,10 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       m?.pending.set(pending());
       loop.kick(opts.intervalMs);
     },
+    recover(sinceMs, read) {
+      recovery = { sinceMs, read };
+      m?.pending.set(pending());
+    },
     start() {
       loop.start();
       if (pending()) loop.kick(0);
@@ -254,7 +276,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
         );
     },
     oldestPendingMs() {
-      let min: number | undefined;
+      let min: number | undefined = recovery?.sinceMs;
       for (const map of [dirty, inPass ?? new Map<string, number>()])
         for (const at of map.values()) if (min === undefined || at < min) min = at;
       return min;
