@@ -1,12 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { LiveState } from '../live/live-state.ts';
@@ -22,6 +17,7 @@ import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
 import { isKzmError } from '../util/errors.ts';
+import { documentRoute, SECURITY_SCHEMES } from './openapi-doc.ts';
 
 export interface AppDeps {
   registry: Registry;
@@ -88,10 +84,13 @@ function errorHandling(app: FastifyInstance, log: Logger): void {
 }
 
 /** OpenAPI from the routes' zod schemas; Swagger UI at /docs, served from the package (no CDN). */
-async function apiDocs(app: FastifyInstance): Promise<void> {
+async function apiDocs(app: FastifyInstance, publicOrigin: string | undefined): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
+      // Relative to where the document is read, unless the address browsers use is configured.
+      servers: [{ url: publicOrigin ?? '/', description: 'this kzmeter' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
       info: {
         title: 'kzmeter',
         description:
@@ -106,7 +105,7 @@ async function apiDocs(app: FastifyInstance): Promise<void> {
         { name: 'dashboard', description: "The built-in web dashboard's pages and data" },
       ],
     },
-    transform: jsonSchemaTransform,
+    transform: documentRoute,
   });
   // Swagger UI reads the same document at /docs/json; its files come from the package (no CDN).
   await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH });
@@ -139,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   origin?.register(app);
   // Before every route (the API docs' too), so its onRoute hook sees each one and its hooks guard them all.
   if (deps.auth) await authPlugin({ ...deps.auth, ...(origin && { isPublicOrigin: origin.isPublicOrigin }) })(app);
-  await apiDocs(app);
+  await apiDocs(app, deps.origin?.publicOrigin);
   registerMeterGauges(deps.metrics.registry, {
     meters: deps.registry.meters,
     live: deps.live,

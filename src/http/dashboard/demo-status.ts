@@ -4,6 +4,7 @@
  * demo (src/cli/serve-demo.ts) provides its state through provideDemoStatus.
  */
 import type { FastifyInstance } from 'fastify';
+import { doc } from '../openapi-doc.ts';
 
 export interface DemoStatus {
   /** 'backfill' while the quarter so far is published; 'live' after; 'stopped' when the simulator ended. */
@@ -39,5 +40,9 @@ export function provideDemoStatus(get: () => DemoStatus): (app: FastifyInstance)
 }
 
 export function demoStatusRoute(app: FastifyInstance): void {
-  app.get('/api/dashboard/demo', async () => sources.get(app)?.() ?? { phase: 'none' });
+  app.get(
+    '/api/dashboard/demo',
+    doc("The demo's progress under serve --simulate (phase, readings sent)"),
+    async () => sources.get(app)?.() ?? { phase: 'none' },
+  );
 }

@@ -11,6 +11,7 @@
  * checked with zod: 400 with a sentence; an unknown meter is 404.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { doc } from '../openapi-doc.ts';
 import { requestRegistry } from '../plugins/taxpayer-scope.ts';
 import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts';
 import { resolveDetailRange } from './detail-range.ts';
@@ -61,35 +62,49 @@ export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => 
       for (const s of scopes.values()) s.feed.close();
     });
 
-    app.get('/api/dashboard/overview', async (req, reply) => {
-      const q = parseInput(overviewQuery, req.query, reply, 'query');
-      if (!q) return reply;
-      const r = await scoped(req).data.overview(q.period);
-      return r.ok ? r.value : reply.status(400).send({ error: r.reason });
-    });
-    app.get('/api/dashboard/meters', async (req, reply) =>
-      parseInput(metersQuery, req.query, reply, 'query') ? scoped(req).data.meters() : reply,
+    app.get(
+      '/api/dashboard/overview',
+      doc("The overview page's data: a period's fee, kWh and outages by site and day"),
+      async (req, reply) => {
+        const q = parseInput(overviewQuery, req.query, reply, 'query');
+        if (!q) return reply;
+        const r = await scoped(req).data.overview(q.period);
+        return r.ok ? r.value : reply.status(400).send({ error: r.reason });
+      },
     );
-    app.get('/api/dashboard/meters/:id', async (req, reply) => {
-      const p = parseInput(meterParams, req.params, reply, 'path');
-      const q = p && parseInput(meterDetailQuery, req.query, reply, 'query');
-      if (!p || !q) return reply;
-      const registry = requestRegistry(req, deps.registry);
-      const meter = registry.meterById.get(p.id);
-      if (!meter)
-        return reply
-          .status(404)
-          .send({ error: `unknown meter "${p.id}" (known: ${registry.meters.map((m) => m.id).join(', ')})` });
-      const range = resolveDetailRange(q, meter.timeZone, (deps.now ?? Date.now)());
-      if (!range.ok) return reply.status(400).send({ error: range.reason });
-      const r = await scoped(req).data.meterDetail(meter, range.value.fromMs, range.value.toMs);
-      return r.ok ? r.value : reply.status(400).send({ error: r.reason });
-    });
-    app.get('/api/dashboard/events', async (req, reply) => {
-      const q = parseInput(eventsQuery, req.query, reply, 'query');
-      if (!q) return reply;
-      reply.hijack();
-      scoped(req).feed.connect(reply.raw, q.topics);
-    });
+    app.get(
+      '/api/dashboard/meters',
+      doc("The meters page's data: every meter with its state and running-quarter figures"),
+      async (req, reply) => (parseInput(metersQuery, req.query, reply, 'query') ? scoped(req).data.meters() : reply),
+    );
+    app.get(
+      '/api/dashboard/meters/:id',
+      doc("One meter's detail: readings, statuses, substituted intervals and rejected payloads"),
+      async (req, reply) => {
+        const p = parseInput(meterParams, req.params, reply, 'path');
+        const q = p && parseInput(meterDetailQuery, req.query, reply, 'query');
+        if (!p || !q) return reply;
+        const registry = requestRegistry(req, deps.registry);
+        const meter = registry.meterById.get(p.id);
+        if (!meter)
+          return reply
+            .status(404)
+            .send({ error: `unknown meter "${p.id}" (known: ${registry.meters.map((m) => m.id).join(', ')})` });
+        const range = resolveDetailRange(q, meter.timeZone, (deps.now ?? Date.now)());
+        if (!range.ok) return reply.status(400).send({ error: range.reason });
+        const r = await scoped(req).data.meterDetail(meter, range.value.fromMs, range.value.toMs);
+        return r.ok ? r.value : reply.status(400).send({ error: r.reason });
+      },
+    );
+    app.get(
+      '/api/dashboard/events',
+      doc('The live view: server-sent events of readings and statuses (text/event-stream)'),
+      async (req, reply) => {
+        const q = parseInput(eventsQuery, req.query, reply, 'query');
+        if (!q) return reply;
+        reply.hijack();
+        scoped(req).feed.connect(reply.raw, q.topics);
+      },
+    );
   };
 }
