@@ -204,11 +204,11 @@ async function run(
             Math.max(1, accepted),
         ),
         incrementalHours:
-          metricValue(after, 'kzm_rollup_hours_incremental_total') -
-          metricValue(before, 'kzm_rollup_hours_incremental_total'),
+          metricValue(after, 'kzm_rollup_hourly_incremental_total') -
+          metricValue(before, 'kzm_rollup_hourly_incremental_total'),
         hoursRecomputed:
-          metricValue(after, 'kzm_rollup_hours_recomputed_total') -
-          metricValue(before, 'kzm_rollup_hours_recomputed_total'),
+          metricValue(after, 'kzm_rollup_hourly_recomputed_total') -
+          metricValue(before, 'kzm_rollup_hourly_recomputed_total'),
         failedPasses: metricValue(after, 'kzm_rollup_passes_total{outcome="error"}'),
       },
       storedLatency: {

@@ -190,9 +190,7 @@ export async function waitStoredAndRolledUp(
         const days = await count('SELECT sum("count") AS n FROM "reading_1d"');
         // the scrape (1,000 meters' gauges) only once the rollups hold every reading
         const caughtUp =
-          hours === n &&
-          days === n &&
-          metricValue(await scrapeMetrics(httpUrl), 'kzm_rollup_pending_meter_hours') === 0;
+          hours === n && days === n && metricValue(await scrapeMetrics(httpUrl), 'kzm_rollup_pending_hourly') === 0;
         if (caughtUp || Date.now() > until) return { stored, hours, days, caughtUp };
       } else if (Date.now() > until) return { stored, hours: 0, days: 0, caughtUp: false };
       await new Promise((r) => setTimeout(r, stored >= n ? 200 : 100));

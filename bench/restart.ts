@@ -96,7 +96,7 @@ async function measureStart(target: InfluxTarget, registryDir: string, dataDir: 
     const ledgerS = round(sinceS());
     const atLedger = await mark();
     const feeDone = () => svc.logLines().find((l) => FEE_DAYS_DONE.test(l.msg));
-    while (!feeDone() || metricValue(await scrapeMetrics(svc.httpUrl), 'kzm_rollup_pending_meter_hours') > 0) {
+    while (!feeDone() || metricValue(await scrapeMetrics(svc.httpUrl), 'kzm_rollup_pending_hourly') > 0) {
       if (sinceS() > 3600) throw new Error(`start-up work not done in an hour: ${svc.logTail()}`);
       await sleep(500);
     }

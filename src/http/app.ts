@@ -13,6 +13,7 @@ import { scopeMetricsText } from './plugins/taxpayer-scope.ts';
 import { BODY_LIMIT_BYTES, boundedJsonBodies } from './plugins/json-body.ts';
 import { publicOriginCheck, type PublicOriginOptions } from './plugins/public-origin.ts';
 import { securityHeaders } from './plugins/security-headers.ts';
+import { requestMetrics } from './plugins/request-metrics.ts';
 import { scopeRegistry } from '../auth/scope-registry.ts';
 import { healthRoutes, type HealthDeps } from './routes/health.ts';
 import { meterRoutes } from './routes/meters.ts';
@@ -133,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   errorHandling(app, deps.log);
   boundedJsonBodies(app);
   securityHeaders(app);
+  requestMetrics(app, deps.metrics.registry);
   // Host and Origin first: a rebinding name or another site's page is answered before any credential is read.
   const origin = deps.origin && publicOriginCheck(deps.origin);
   origin?.register(app);

@@ -48,7 +48,7 @@ export class LedgerStoreError extends KzmError {
 export class RollupsBehindError extends KzmError {
   constructor(
     message = 'The rollups are still catching up with the stored readings, so a ledger now could miss some of them. ' +
-      'Try again in a minute; kzm_rollup_pending_meter_hours in /metrics shows the backlog.',
+      'Try again in a minute; kzm_rollup_pending_hourly in /metrics shows the backlog.',
   ) {
     super(message, { code: 'rollups-behind', httpStatus: 503, retryable: true, retryAfterS: 5 });
   }

@@ -69,12 +69,12 @@ function rollupMetrics(registry: PromRegistry | undefined) {
       registers: [registry],
     }),
     hours: new Counter({
-      name: 'kzm_rollup_hours_recomputed_total',
+      name: 'kzm_rollup_hourly_recomputed_total',
       help: 'Meter-hour rollups recomputed from raw readings',
       registers: [registry],
     }),
     days: new Counter({
-      name: 'kzm_rollup_days_recomputed_total',
+      name: 'kzm_rollup_daily_recomputed_total',
       help: 'Meter-day rollups recomputed from hour rollups',
       registers: [registry],
     }),
@@ -84,12 +84,12 @@ function rollupMetrics(registry: PromRegistry | undefined) {
       registers: [registry],
     }),
     incremental: new Counter({
-      name: 'kzm_rollup_hours_incremental_total',
+      name: 'kzm_rollup_hourly_incremental_total',
       help: 'Meter-hour rollups extended with only their newer readings (the rest were read whole)',
       registers: [registry],
     }),
     pending: new Gauge({
-      name: 'kzm_rollup_pending_meter_hours',
+      name: 'kzm_rollup_pending_hourly',
       help: 'Meter-hours waiting for their rollups (a count of meter-hours, not a duration)',
       registers: [registry],
     }),

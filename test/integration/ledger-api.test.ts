@@ -169,9 +169,7 @@ describe('rollups behind', () => {
     try {
       const r = await get('period=2025-Q3&site=ekb-1');
       expect(r.status).toBe(503);
-      expect(r.body.error).toMatch(
-        /rollups are still catching up.*Try again in a minute.*kzm_rollup_pending_meter_hours/,
-      );
+      expect(r.body.error).toMatch(/rollups are still catching up.*Try again in a minute.*kzm_rollup_pending_hourly/);
     } finally {
       rollupsCurrent = true;
     }

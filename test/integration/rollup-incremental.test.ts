@@ -97,7 +97,7 @@ describe('incremental rollups (one ingester)', () => {
       const readBack = await counter(svc, 'kzm_rollup_raw_readings_read_total');
       // Whole hours once per pass would be about 4x the readings here (a pass per round over the hour so far).
       expect(readBack).toBeLessThanOrEqual(total * 1.3);
-      expect(await counter(svc, 'kzm_rollup_hours_incremental_total')).toBeGreaterThan(0);
+      expect(await counter(svc, 'kzm_rollup_hourly_incremental_total')).toBeGreaterThan(0);
     } finally {
       await svc.cleanup();
     }
@@ -151,7 +151,7 @@ describe('incremental rollups (one ingester)', () => {
       }
       expect(await svc.rollups.flush()).toBe(true);
       expect(late).toBeGreaterThan(40);
-      expect(await counter(svc, 'kzm_rollup_hours_incremental_total')).toBeGreaterThan(0); // both kinds of pass ran
+      expect(await counter(svc, 'kzm_rollup_hourly_incremental_total')).toBeGreaterThan(0); // both kinds of pass ran
       await expectRollupsEqualRaw(target, meter);
       await Promise.all(clients.map((c) => c.endAsync()));
     } finally {
