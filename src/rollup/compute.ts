@@ -93,16 +93,20 @@ export async function recomputeRollups(
   };
   /** What the next pass may extend: the hour up to its cut. */
   const known: [string, KnownHour | undefined][] = [];
-  const remember = (id: string, h: number, base: BucketSummary | undefined, readings: readonly Reading[]) => {
+  const remember = (id: string, h: number, base: KnownHour | undefined, readings: readonly Reading[]) => {
     if (!inc) return;
     const k = hourKey(id, h);
-    let newest = base?.lastTsMs ?? -Infinity;
+    let newest = base?.summary?.lastTsMs ?? -Infinity;
     for (const r of readings) if (r.tsMs > newest) newest = r.tsMs;
     const cutMs = inc.cutAfterRead(k, newest);
     if (!Number.isFinite(cutMs)) return void known.push([k, undefined]); // nothing to extend from: read whole
+    // A reading stored during the pass before the known cut: the base covers more than "up to cutMs" would
+    // say, so the next pass would merge some readings twice (rollup-cut-race.test.ts). Read whole next time.
+    if (base && cutMs < base.cutMs) return void known.push([k, undefined]);
     const upToCut = summarizeHours(readings.filter((r) => r.tsMs <= cutMs));
     if (!upToCut.ok) throw new Error(`meter ${id}: ${upToCut.reason}`);
-    known.push([k, { summary: mergeBuckets(h, [...(base ? [base] : []), ...upToCut.value]), cutMs }]);
+    const from = base?.summary;
+    known.push([k, { summary: mergeBuckets(h, [...(from ? [from] : []), ...upToCut.value]), cutMs }]);
   };
   for (const [id, hours] of full) {
     const readings: Reading[] = raw.get(id) ?? [];
@@ -128,7 +132,7 @@ export async function recomputeRollups(
     if (!newer.ok) throw new Error(`meter ${t.meterId}: ${newer.reason}`);
     const base = t.base.summary;
     put(t.meterId, t.hourMs, mergeBuckets(t.hourMs, [...(base ? [base] : []), ...newer.value]));
-    remember(t.meterId, t.hourMs, base, newerReadings);
+    remember(t.meterId, t.hourMs, t.base, newerReadings);
   }
   const hourLines: string[] = [];
   for (const [id, hours] of computed) for (const s of hours.values()) if (s) hourLines.push(rollupLine('hour', id, s));
