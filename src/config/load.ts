@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { formatPath } from '../util/zod-error.ts';
 import { configSchema, type Config } from './schema.ts';
 import { KzmError } from '../util/errors.ts';
+import { closest } from '../util/closest.ts';
 
 export const ENV_PREFIX = 'KZM_';
 
@@ -54,10 +55,20 @@ function fromEnv(env: NodeJS.ProcessEnv, problems: string[]): Record<string, unk
     if (!name.startsWith(ENV_PREFIX) || value === undefined || name === `${ENV_PREFIX}CONFIG`) continue;
     const leaf = names.get(name);
     if (!leaf) {
-      problems.push(`${name}: unknown setting (known: ${[...names.keys()].join(', ')})`);
+      const near = closest(name, names.keys());
+      problems.push(
+        near
+          ? `${name}: unknown setting; did you mean ${near}?`
+          : `${name}: unknown setting (README "Configuration" lists the ${names.size} KZM_* variables)`,
+      );
       continue;
     }
-    setPath(out, leaf.path, coerce(value, leaf.type));
+    const v = coerce(value, leaf.type);
+    if (typeof v === 'number' && Number.isNaN(v)) {
+      problems.push(`${leaf.path.join('.')} (${name}): "${value}" is not a number`);
+      continue;
+    }
+    setPath(out, leaf.path, v);
   }
   return out;
 }

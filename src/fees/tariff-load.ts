@@ -9,12 +9,14 @@ import { type Result, ok, fail } from '../util/result.ts';
 import { parseTariffSchedule } from './tariff-schema.ts';
 import { type TariffSet, type TariffSource, buildTariffSet } from './tariff.ts';
 
-async function readLayer(dir: string, layer: number, errors: string[]): Promise<TariffSource[]> {
+async function readLayer(dir: string, layer: number, errors: string[], missing: string[]): Promise<TariffSource[]> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
   } catch (error) {
-    errors.push(`${dir}: cannot read tariff directory: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') missing.push(dir);
+    else errors.push(`${dir}: cannot read tariff directory: ${(error as Error).message}`);
     return [];
   }
   const out: TariffSource[] = [];
@@ -33,8 +35,11 @@ async function readLayer(dir: string, layer: number, errors: string[]): Promise<
  */
 export async function loadTariffs(dir: string, overrideDir?: string): Promise<Result<TariffSet>> {
   const errors: string[] = [];
-  const sources = await readLayer(dir, 0, errors);
-  if (overrideDir !== undefined) sources.push(...(await readLayer(overrideDir, 1, errors)));
+  const missing: string[] = [];
+  const sources = await readLayer(dir, 0, errors, missing);
+  if (overrideDir !== undefined) sources.push(...(await readLayer(overrideDir, 1, errors, missing)));
+  // Not there at all is a different mistake from a broken file: the caller says where to point instead.
+  if (missing.length) return fail(`${missing.join(', ')}: no such directory`, 'tariffs-missing');
   if (errors.length > 0) return fail(errors.join('\n'));
   if (sources.length === 0) return fail(`${dir}: no tariff schedules (*.yaml) found`);
   const set = buildTariffSet(sources);

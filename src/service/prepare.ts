@@ -60,7 +60,9 @@ export async function prepare(
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) {
     throw new ServiceStartError(
-      `Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}. Fix the file or point KZM_TARIFFS_DIR at valid ones.`,
+      tariffs.code === 'tariffs-missing'
+        ? `The tariff directory ${config.tariffsDir} does not exist (${tariffs.reason}). Point KZM_TARIFFS_DIR (tariffsDir) at the folder of tariff schedules: the shipped ones are in tariffs/ of the kzmeter package.`
+        : `Tariff schedules in ${config.tariffsDir} are invalid: ${tariffs.reason}. Fix the file or point KZM_TARIFFS_DIR at valid ones.`,
     );
   }
   let url = config.influx.url;

@@ -148,7 +148,7 @@ describe('safe start-up for people', () => {
       const over = { dataDir, http: { allowAnonymous: false } };
       await expect(
         startService(await influx.database(), { ...over, tariffsDir: join(dataDir, 'no-tariffs') }),
-      ).rejects.toThrow(/Tariff schedules/);
+      ).rejects.toThrow(/tariff directory .*no-tariffs does not exist.*KZM_TARIFFS_DIR/);
       expect(existsSync(usersFilePath(dataDir))).toBe(false);
       const svc = await startService(await influx.database(), over);
       expect(svc.adminToken).toMatch(/^kzm_/);

@@ -40,7 +40,11 @@ describe('config', () => {
 
   it.each([
     { name: 'unknown env variable', env: { KZM_HTTP_PROT: '1' }, want: /KZM_HTTP_PROT: unknown setting/ },
-    { name: 'wrong number', env: { KZM_HTTP_PORT: 'eighty' }, want: /http\.port \(KZM_HTTP_PORT\): .*number/ },
+    {
+      name: 'wrong number',
+      env: { KZM_HTTP_PORT: 'eighty' },
+      want: /http\.port \(KZM_HTTP_PORT\): "eighty" is not a number/,
+    },
     { name: 'out of range', env: { KZM_HTTP_PORT: '70000' }, want: /http\.port \(KZM_HTTP_PORT\): .*65535/ },
     {
       name: 'bad enum',
@@ -56,5 +60,22 @@ describe('config', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kzm-cfg-')), 'c.yaml');
     writeFileSync(file, 'influx:\n  urll: http://x:8086\n');
     expect(err(() => loadConfig({ env: {}, file }))).toMatch(/influx\.urll .*c\.yaml.*unknown setting/);
+  });
+
+  // issue 26: KZM_HTTP_PORT=eighty said "expected number, received NaN" without the value
+  it('a variable that is not a number says which value it got', () => {
+    expect(err(() => loadConfig({ env: { KZM_HTTP_PORT: 'eighty' } }))).toMatch(
+      /http\.port \(KZM_HTTP_PORT\): "eighty" is not a number/,
+    );
+  });
+
+  // issue 26: KZM_HTTP_PROT listed all 56 variables instead of suggesting KZM_HTTP_PORT
+  it('a mistyped variable is answered with the closest known name, not the whole list', () => {
+    const msg = err(() => loadConfig({ env: { KZM_HTTP_PROT: '8080' } }));
+    expect(msg).toMatch(/KZM_HTTP_PROT: unknown setting; did you mean KZM_HTTP_PORT\?/);
+    expect(msg).not.toMatch(/KZM_INFLUX_URL/);
+    expect(err(() => loadConfig({ env: { KZM_NOTHING_LIKE_IT: '1' } }))).toMatch(
+      /KZM_NOTHING_LIKE_IT: unknown setting \(README "Configuration" lists the \d+ KZM_\* variables\)/,
+    );
   });
 });

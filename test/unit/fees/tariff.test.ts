@@ -225,3 +225,15 @@ describe('loading with operator overrides', () => {
     if (!r2.ok) expect(r2.reason).toMatch(/kz-2024\.yaml: id 'kz-2024' version 1 is also defined in .*dup\.yaml/);
   });
 });
+
+describe('a tariff directory that is not there (issue 26: it said "are invalid ... Fix the file")', () => {
+  it('is told apart from a broken file by its code', async () => {
+    const { loadTariffs } = await import('../../../src/fees/tariff-load.ts');
+    const r = await loadTariffs('/nonexistent/kzm-tariffs');
+    expect(r).toMatchObject({
+      ok: false,
+      code: 'tariffs-missing',
+      reason: '/nonexistent/kzm-tariffs: no such directory',
+    });
+  });
+});
