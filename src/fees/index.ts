@@ -81,4 +81,11 @@ export type { LocalDate } from './zoned-time.ts';
 export { zonedMidnightMs, localDateOf, zoneOffsetMs, isValidTimeZone } from './zoned-time.ts';
 
 // Money.
-export { feeMilliTiyn, roundMilliTiynToTiyn, formatTiyn, formatMilliTiyn, formatWhAsKwh } from './money.ts';
+export {
+  feeMilliTiyn,
+  roundMilliTiynToTiyn,
+  roundingUnitMilliTiyn,
+  formatTiyn,
+  formatMilliTiyn,
+  formatWhAsKwh,
+} from './money.ts';

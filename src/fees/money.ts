@@ -39,10 +39,12 @@ function roundHalfUp(value: number, unit: number): number {
  * 'half-up-tiyn': to the tiyn (1 tiyn = 1000 milli-tiyn), before 2026.
  * 'half-up-tenge': to whole tenge (100 tiyn = 100_000 milli-tiyn), from 2026.
  */
+/** The unit a rule rounds a declared line to, in milli-tiyn: a tiyn (1,000) or a tenge (100,000). */
+export const roundingUnitMilliTiyn = (rule: RoundingRule): number => (rule === 'half-up-tenge' ? 100_000 : 1_000);
+
 export function roundMilliTiynToTiyn(milliTiyn: number, rule: RoundingRule): number {
   assertSafeInteger(milliTiyn, 'milliTiyn');
-  const unitMilli = rule === 'half-up-tenge' ? 100_000 : 1_000;
-  return roundHalfUp(milliTiyn, unitMilli) / 1_000;
+  return roundHalfUp(milliTiyn, roundingUnitMilliTiyn(rule)) / 1_000;
 }
 
 /** Inserts a decimal point `decimals` places from the right of an integer. */

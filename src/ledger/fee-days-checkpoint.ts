@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { MeterFacts, QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import type { MeterFacts, QuarterPrice, RoundingRule, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import { FEE_DAY_FIELDS } from '../store/schema.ts';
 import { readJsonFile, writeJsonFile } from '../util/json-file.ts';
 
 const schema = z.strictObject({
@@ -28,10 +29,19 @@ export function feeInputsDigest(inputs: {
   readonly tariffs: TariffSet;
   readonly policy?: SubstitutionPolicy | undefined;
   readonly prices?: readonly QuarterPrice[] | undefined;
+  readonly roundingOverride?: RoundingRule | undefined;
 }): string {
   // A schedule's file path says where it was read, not what it says.
   const schedules = inputs.tariffs.schedules.map(({ file: _file, ...rest }) => rest);
-  const doc = JSON.stringify([inputs.facts, schedules, inputs.policy ?? null, inputs.prices ?? []]);
+  // FEE_DAY_FIELDS: a checkpoint from before a new fee_1d field makes the next start rewrite the quarter.
+  const doc = JSON.stringify([
+    FEE_DAY_FIELDS,
+    inputs.facts,
+    schedules,
+    inputs.policy ?? null,
+    inputs.prices ?? [],
+    inputs.roundingOverride ?? null,
+  ]);
   return createHash('sha256').update(doc).digest('hex');
 }
 

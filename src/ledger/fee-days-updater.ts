@@ -20,7 +20,7 @@
  * `yieldMs` before it is computed. flush() does all of it at once.
  */
 import type { Logger } from 'pino';
-import type { QuarterPrice, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
+import type { QuarterPrice, RoundingRule, SubstitutionPolicy, TariffSet } from '../fees/index.ts';
 import { createPassLoop } from '../derived/pass-loop.ts';
 import { DAY_MS, HOUR_MS, quarterAt } from '../fees/index.ts';
 import type { StoredReadingsListener } from '../model/reading.ts';
@@ -41,6 +41,8 @@ export interface FeeDaysDeps {
   readonly sink: { write(lines: readonly string[]): Promise<void> };
   readonly log: Logger;
   readonly policy?: SubstitutionPolicy;
+  /** The operator's rounding rule instead of the schedules' (fees.roundingOverride). */
+  readonly roundingOverride?: RoundingRule;
   readonly prices?: readonly QuarterPrice[];
   readonly beforeRead?: () => Promise<boolean>;
   readonly storeOptions?: StoreLedgerOptions;
@@ -92,6 +94,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     tariffs: deps.tariffs,
     policy: deps.policy,
     prices: deps.prices,
+    roundingOverride: deps.roundingOverride,
   });
   let stopping = false;
   /** Quarters (labels) whose every meter-day was computed by this process. */
@@ -116,7 +119,7 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
       options: deps.storeOptions ?? { chunkSize: 50, concurrency: 1 },
     });
     const lines = result.meters.flatMap((r, i) =>
-      feeDaysOf(r.facts, periods[i]!.fromMs, r.ledger.lines).map(feeDayLine),
+      feeDaysOf(r.facts, periods[i]!.fromMs, r.ledger.lines, deps.roundingOverride).map(feeDayLine),
     );
     await deps.sink.write(lines);
     return lines.length;

@@ -7,7 +7,14 @@
  * Every field is written every time (zeros included), so rewriting a day overwrites all of it; one point per
  * source the meter has in the registry, zeros for a source not used that day.
  */
-import { type LedgerLine, type LineReason, type MeterFacts, quarterAt } from '../fees/index.ts';
+import {
+  type LedgerLine,
+  type LineReason,
+  type MeterFacts,
+  type RoundingRule,
+  quarterAt,
+  roundingUnitMilliTiyn,
+} from '../fees/index.ts';
 import { addDays, localDateOf, zonedMidnightMs } from '../fees/zoned-time.ts';
 import type { FeeDay } from '../model/fee-day.ts';
 
@@ -28,7 +35,12 @@ export function localDays(fromMs: number, toMs: number, timeZone: string): { sta
 }
 
 /** One record per source of the meter: the day's lines summed by basis and reason. */
-export function feeDaysOf(facts: MeterFacts, dayStartMs: number, lines: readonly LedgerLine[]): FeeDay[] {
+export function feeDaysOf(
+  facts: MeterFacts,
+  dayStartMs: number,
+  lines: readonly LedgerLine[],
+  roundingOverride?: RoundingRule,
+): FeeDay[] {
   const sources = [...new Set(facts.sources.map((s) => s.source))];
   for (const l of lines) if (!sources.includes(l.energySource)) sources.push(l.energySource);
   const quarter = quarterAt(dayStartMs, facts.timeZone).label;
@@ -67,6 +79,9 @@ export function feeDaysOf(facts: MeterFacts, dayStartMs: number, lines: readonly
       meteredFeeMilliTiyn: meteredFee,
       substitutedFeeMilliTiyn: substitutedFee,
       byReason,
+      roundUnitMilliTiyn: ((rule) => (rule ? roundingUnitMilliTiyn(rule) : 0))(
+        roundingOverride ?? lines.find((l) => l.energySource === source)?.roundingRule,
+      ),
     };
   });
 }

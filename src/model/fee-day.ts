@@ -14,4 +14,9 @@ export interface FeeDay {
   readonly meteredFeeMilliTiyn: number;
   readonly substitutedFeeMilliTiyn: number;
   readonly byReason: ReadonlyMap<LineReason, { wh: number; feeMilliTiyn: number }>;
+  /**
+   * What a declared line of this day is rounded to (milli-tiyn: 1,000 a tiyn, 100,000 a tenge; 0 for a day
+   * without lines): lets Grafana round the amount due per declared line as the ledger does.
+   */
+  readonly roundUnitMilliTiyn: number;
 }

@@ -106,6 +106,9 @@ const reasonField = (reason: LineReason) => reason.replace(/-/g, '_');
  * The `fee_1d` point of a FeeDay. Every field is written every time (zeros included), so rewriting a day
  * overwrites all of it.
  */
+/** Bumped when fee_1d gains or loses a field: the fee-days checkpoint then rewrites the running quarter once. */
+export const FEE_DAY_FIELDS = 2;
+
 export function feeDayLine(d: FeeDay): string {
   const tags =
     `${MEASUREMENT.feeDay},meter=${escTag(d.meterId)},site=${escTag(d.siteId)},taxpayer=${escTag(d.taxpayerBin)}` +
@@ -118,6 +121,7 @@ export function feeDayLine(d: FeeDay): string {
     `metered_fee_milli_tiyn=${d.meteredFeeMilliTiyn}i`,
     `substituted_fee_milli_tiyn=${d.substitutedFeeMilliTiyn}i`,
     `lines=${d.lines}i`,
+    `round_unit_milli_tiyn=${d.roundUnitMilliTiyn}i`,
     ...FEE_REASONS.flatMap((r) => {
       const v = d.byReason.get(r);
       return [`wh_${reasonField(r)}=${v?.wh ?? 0}i`, `fee_milli_tiyn_${reasonField(r)}=${v?.feeMilliTiyn ?? 0}i`];

@@ -8,6 +8,8 @@ import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { useInflux } from '../helpers/influx.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { queryRows, startService } from '../helpers/service.ts';
+import type { FeeDay } from '../../src/model/fee-day.ts';
+import { feeDayLine } from '../../src/store/schema.ts';
 
 /**
  * Every InfluxQL query of the Grafana dashboards, with Grafana's macros and template variables filled in
@@ -131,8 +133,14 @@ beforeAll(async () => {
 
   // Template variables: textboxes take their default; query variables "All" = every value their query returns.
   const vars = loadDashboards().flatMap((d) => d.dashboard.templating?.list ?? []);
-  for (const v of vars) if (v.type !== 'query') values.set(v.name, String(v.query ?? v.current?.value ?? ''));
-  for (const name of ['site', 'meter']) {
+  // Textboxes take their default (query); a custom variable its current choice (its query lists the options).
+  for (const v of vars)
+    if (v.type !== 'query')
+      values.set(
+        v.name,
+        String((v.type === 'custom' ? v.current?.value : undefined) ?? v.query ?? v.current?.value ?? ''),
+      );
+  for (const name of ['taxpayer', 'site', 'meter']) {
     const v = vars.find((x) => x.name === name && x.type === 'query');
     if (!v?.query) continue;
     const series = await influxql(target, substitute(v.query, values));
@@ -175,7 +183,9 @@ describe('Grafana fee panels equal the ledger', () => {
     const panel = fees.panels.find((p) => /^Fee in \$quarter/.test(p.title ?? ''))!;
     // The dashboard's own variables as Grafana fills them: $site "All" = every value of its query.
     const siteVar = fees.templating!.list.find((v) => v.name === 'site')!;
-    const sites = (await influxql(target, siteVar.query!)).flatMap((s) => rows(s).map((r) => String(r.value)));
+    const sites = (await influxql(target, substitute(siteVar.query!, values))).flatMap((s) =>
+      rows(s).map((r) => String(r.value)),
+    );
     const own = new Map([...values, ['site', regexOf(sites)]]);
     const q = substitute(panel.targets![0]!.query!, own);
     const [row] = (await influxql(target, q)).flatMap((s) => rows(s));
@@ -205,5 +215,65 @@ describe('Grafana fee panels equal the ledger', () => {
         fee: m.feeMilliTiyn,
       });
     }
+  });
+});
+
+/**
+ * Issue 26: Grafana had no rounded amount due. The panel rounds per declared line (taxpayer x source x basis)
+ * by the unit fee_1d carries, as the ledger does: three lines of 1.40 ₸ under whole-tenge rounding (2026) are
+ * declared as 3 x 1 = 3 ₸, while rounding their exact sum (4.20 ₸) would give 4 ₸; before 2026, to the tiyn.
+ */
+describe('Grafana amount due panel', () => {
+  const day = (d: string) => Date.parse(`${d}T00:00:00+05:00`);
+  const feeDay = (over: Partial<FeeDay>): FeeDay => ({
+    meterId: 'm1',
+    siteId: 's1',
+    taxpayerBin: '111111111111',
+    source: 'grid',
+    quarter: '2026-Q1',
+    dayStartMs: day('2026-01-10'),
+    lines: 1,
+    meteredWh: 700,
+    substitutedWh: 0,
+    meteredFeeMilliTiyn: 0,
+    substitutedFeeMilliTiyn: 0,
+    byReason: new Map(),
+    roundUnitMilliTiyn: 100_000,
+    ...over,
+  });
+  const amountDue = async (db: InfluxTarget, quarter: string) => {
+    const fees = loadDashboards().find((d) => d.file === 'fees.json')!.dashboard;
+    const panel = fees.panels.find((p) => /^Amount due in \$quarter/.test(p.title ?? ''))!;
+    const own = new Map([...values, ['quarter', quarter], ['site', '.*'], ['taxpayer', '.*']]);
+    const [row] = (await influxql(db, substitute(panel.targets![0]!.query!, own))).flatMap((s) => rows(s));
+    return Math.round(Number(row?.['amount due']) * 100); // tiyn
+  };
+
+  it('whole tenge per declared line from 2026: 3 lines of 1.40 ₸ are 3 ₸ (4 ₸ if the sum were rounded)', async () => {
+    const db = await influx.database();
+    const lines = [
+      // taxpayer A, grid, metered: two days of 0.70 ₸ make one declared line of 1.40 ₸
+      feeDay({ meteredFeeMilliTiyn: 70_000 }),
+      feeDay({ meterId: 'm2', dayStartMs: day('2026-01-11'), meteredFeeMilliTiyn: 70_000 }),
+      // taxpayer A, grid, substituted: 1.40 ₸
+      feeDay({ dayStartMs: day('2026-01-12'), substitutedFeeMilliTiyn: 140_000, substitutedWh: 700 }),
+      // taxpayer B, renewable, metered: 1.40 ₸
+      feeDay({ taxpayerBin: '222222222222', source: 'renewable', meteredFeeMilliTiyn: 140_000 }),
+      // a day without lines carries no unit (0) and changes nothing
+      feeDay({ dayStartMs: day('2026-01-13'), lines: 0, meteredWh: 0, roundUnitMilliTiyn: 0 }),
+    ].map(feeDayLine);
+    const res = await fetch(`${db.url}/write?db=${db.database}&precision=n`, {
+      method: 'POST',
+      body: lines.join('\n'),
+    });
+    expect(res.status).toBe(204);
+    expect(await amountDue(db, '2026-Q1')).toBe(300);
+  });
+
+  it('to the tiyn before 2026, equal to the ledger of the simulated quarter', async () => {
+    const res = await svc.app.inject({ method: 'GET', url: `/api/ledger?period=${QUARTER}` });
+    const ledger = res.json() as { totals: { declaredTiyn: number } };
+    expect(ledger.totals.declaredTiyn).toBeGreaterThan(0);
+    expect(await amountDue(target, QUARTER)).toBe(ledger.totals.declaredTiyn);
   });
 });

@@ -73,7 +73,9 @@ describe('fee days', () => {
     expect(text).toContain('fee_milli_tiyn=200000i');
     expect(text).toContain('wh_fault_status=1000i');
     expect(text).toContain('wh_gap=0i');
-    expect(text.split(' ')[2]!.split(',')).toHaveLength(7 + 2 * FEE_REASONS.length);
+    // the day's rounding unit goes with it: a line's rule (half-up-tenge here), for Grafana's amount due
+    expect(text).toContain('round_unit_milli_tiyn=100000i');
+    expect(text.split(' ')[2]!.split(',')).toHaveLength(8 + 2 * FEE_REASONS.length);
     expect(text.endsWith(` ${Date.parse('2025-06-30T19:00:00Z')}000000`)).toBe(true);
   });
 });
