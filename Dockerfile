@@ -30,7 +30,9 @@ COPY --chown=node:node devices ./devices
 COPY --chown=node:node tariffs ./tariffs
 COPY --chown=node:node dashboards/web ./dashboards/web
 # data/ (local state) and runs/ (simulator ground truth) must be writable by the non-root user.
-RUN mkdir -p /app/data /app/runs && chown node:node /app/data /app/runs
+# data/mosquitto: the mount point of the broker-auth volume (docker-compose.yml), so a new volume starts owned by
+# node and private, as broker-config leaves it.
+RUN mkdir -p /app/data/mosquitto /app/runs && chown node:node /app/data /app/data/mosquitto /app/runs && chmod 700 /app/data/mosquitto
 USER node
 # 8883: mqtts (KZM_MQTT_TLS_*); 1883: plain MQTT, for the compose network only
 EXPOSE 8080 8883 1883

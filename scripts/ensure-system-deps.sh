@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the service and its tests run for real (InfluxDB 1.x, Mosquitto, Chromium)
 # when they are missing. Used by `npm start` / `npm test` (pre-scripts) and .ci/run.
-# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus] [python3-paho-mqtt]
-#   (prometheus: promtool checks the alert rules; python3-paho-mqtt: the Paho client the broker tests use)
+# Usage: scripts/ensure-system-deps.sh influxdb [mosquitto] [chromium] [prometheus] [python3-paho-mqtt] [docker-compose]
+#   (prometheus: promtool checks the alert rules and /metrics; python3-paho-mqtt: the Paho client the broker tests
+#   use; docker-compose: Debian's Compose 1.29 reads docker-compose.yml)
 set -euo pipefail
 # A binary, or py:<module> for a Python module of Debian's interpreter (/usr/bin/python3, not a python3 on PATH).
 declare -A probe=([influxdb]=influxd [mosquitto]=/usr/sbin/mosquitto [mosquitto-clients]=mosquitto_pub [chromium]=chromium [prometheus]=promtool [python3-paho-mqtt]=py:paho.mqtt.client)

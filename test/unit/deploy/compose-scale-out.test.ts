@@ -163,10 +163,20 @@ describe('docker-compose.yml, profile scale-out', () => {
     const authDir = scriptDefault('MOSQUITTO_AUTH_DIR')!;
     expect(conf.global.get('password_file')).toBe(`${authDir}/passwd`);
     expect(conf.global.get('acl_file')).toBe(`${authDir}/acl`);
-    // broker-config writes to <dataDir>/mosquitto by default: that folder of the service's volume, read-only.
+    // broker-config writes to <dataDir>/mosquitto by default: a volume of its own mounted there in the service
+    // and read-only in Mosquitto, which sees nothing else of the data volume (issue 26: no volume subpath, which
+    // Debian's docker-compose 1.29 cannot read).
     const src = mountsOf(mosquitto).find((m) => m.target === scriptDefault('MOSQUITTO_AUTH_SRC'));
-    const serviceData = mountsOf(svc(SCALE, 'service')).find((m) => m.target === configOf(SCALE, 'service').dataDir);
-    expect(src).toMatchObject({ source: serviceData!.source, subpath: 'mosquitto', readOnly: true, bind: false });
+    const dataDir = configOf(SCALE, 'service').dataDir;
+    for (const writer of ['service', 'ingest-1']) {
+      const mounts = mountsOf(svc(SCALE, writer));
+      const auth = mounts.find((m) => m.target === `${dataDir}/mosquitto`);
+      expect(auth, writer).toMatchObject({ source: src!.source, bind: false, readOnly: false });
+      expect(mounts.find((m) => m.target === dataDir)!.source).not.toBe(src!.source);
+    }
+    expect(src).toMatchObject({ readOnly: true, bind: false });
+    expect(src!.subpath).toBeUndefined();
+    expect(Object.keys(SCALE.volumes ?? {})).toContain(src!.source);
     expect(mosqCommand[0]).toBe('/bin/sh');
     expect(startText).toContain('/usr/sbin/mosquitto -c "$conf"');
   });
