@@ -173,6 +173,8 @@ describe('npm start', () => {
     expect(v.unreportedNotices).toEqual([]);
 
     first = { stored: await count(), messages: Number(done.messages), token: token! };
+    // The figure README's quick start quotes (readings stored by the first start, not messages: one carries up to 60).
+    console.log(`first start: ${first.stored} readings stored from ${first.messages} messages`);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
     expect(code, stderr).toBe(0);
