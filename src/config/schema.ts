@@ -98,6 +98,11 @@ export const configSchema = z.strictObject({
       username: z.string().optional(),
       password: z.string().optional(),
       createIfMissing: z.boolean().default(true),
+      /**
+       * How long InfluxDB keeps what the service stores, when the service creates the database or bucket (0:
+       * for ever). 6 years: the tax-audit limitation period and the running year (docs/deploy.md, Retention).
+       */
+      retentionDays: z.number().int().min(0).max(36_500).default(2192),
       /** Binary used for the local InfluxDB. */
       influxdPath: z.string().default('influxd'),
       batchSize: z.number().int().min(1).max(100_000).default(5000),

@@ -83,6 +83,6 @@ export async function prepare(
   }
   const target = influxTarget(influxConfig, url);
   await waitForInflux(target, 30_000);
-  if (config.influx.createIfMissing) await ensureDatabase(target, log);
+  if (config.influx.createIfMissing) await ensureDatabase(target, log, config.influx.retentionDays);
   return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
 }

@@ -29,7 +29,7 @@ async function v2Json(
 }
 
 /** 2.x: bucket + DBRP mapping so InfluxQL over /query reaches the bucket. */
-async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
+async function ensureV2(target: InfluxTarget, log: Logger, retentionDays: number): Promise<void> {
   const orgs = await v2Json(target, `/api/v2/orgs?org=${encodeURIComponent(target.org)}`);
   const org = (orgs.body.orgs as { id: string }[] | undefined)?.[0];
   if (!org)
@@ -41,7 +41,11 @@ async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
   if (!bucket) {
     const created = await v2Json(target, '/api/v2/buckets', {
       method: 'POST',
-      body: JSON.stringify({ orgID: org.id, name: target.bucket, retentionRules: [] }),
+      body: JSON.stringify({
+        orgID: org.id,
+        name: target.bucket,
+        retentionRules: retentionDays > 0 ? [{ type: 'expire', everySeconds: retentionDays * 86_400 }] : [],
+      }),
     });
     if (created.status >= 300)
       throw new InfluxQueryError(
@@ -71,10 +75,43 @@ async function ensureV2(target: InfluxTarget, log: Logger): Promise<void> {
   }
 }
 
-/** Create the database/bucket when missing, where the server allows it. 3.x creates databases on first write. */
-export async function ensureDatabase(target: InfluxTarget, log: Logger): Promise<void> {
+/** 1.x: the database with its default retention policy of `retentionDays` (0: for ever) when it is missing. */
+async function ensureV1(target: InfluxTarget, log: Logger, retentionDays: number): Promise<void> {
+  const dbs = await influxql(target, 'SHOW DATABASES', { db: false });
+  const exists = dbs.some((s) => s.values.some((v) => v[0] === target.database));
+  if (!exists) {
+    const duration = retentionDays > 0 ? ` WITH DURATION ${retentionDays}d` : '';
+    await influxql(target, `CREATE DATABASE ${ident(target.database)}${duration}`, { db: false });
+    log.info({ database: target.database, retentionDays }, 'Database created with its retention.');
+    return;
+  }
+  // An existing database keeps its policy (the operator's to change): say when it deletes what the ledger needs.
+  const rps = await influxql(target, `SHOW RETENTION POLICIES ON ${ident(target.database)}`, { db: false });
+  const cols = rps[0]?.columns ?? [];
+  const row = rps[0]?.values.find((v) =>
+    target.retentionPolicy ? v[cols.indexOf('name')] === target.retentionPolicy : v[cols.indexOf('default')] === true,
+  );
+  const keptH = row ? durationHours(String(row[cols.indexOf('duration')])) : 0;
+  if (retentionDays > 0 && keptH > 0 && keptH < retentionDays * 24)
+    log.warn(
+      { database: target.database, keptDays: keptH / 24, retentionDays },
+      'InfluxDB deletes data sooner than influx.retentionDays: raw readings a reopened period, late data or verify need may be gone; see docs/deploy.md, Retention.',
+    );
+}
+
+/** InfluxDB's duration text ("52608h0m0s", "0s" for ever) in whole hours. */
+export function durationHours(text: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  return m ? Number(m[1] ?? 0) + Number(m[2] ?? 0) / 60 + Number(m[3] ?? 0) / 3600 : 0;
+}
+
+/**
+ * Create the database/bucket when missing, where the server allows it, keeping data `retentionDays` (0: for
+ * ever; the test helpers' databases). 3.x creates databases on first write.
+ */
+export async function ensureDatabase(target: InfluxTarget, log: Logger, retentionDays = 0): Promise<void> {
   const how = provisioning(target);
-  if (how === 'bucket-and-dbrp') return ensureV2(target, log);
+  if (how === 'bucket-and-dbrp') return ensureV2(target, log, retentionDays);
   if (how === 'none') return;
-  await influxql(target, `CREATE DATABASE ${ident(target.database)}`, { db: false });
+  await ensureV1(target, log, retentionDays);
 }
