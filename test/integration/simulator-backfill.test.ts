@@ -16,6 +16,8 @@ import { ROUND_TRIP, roundTrip } from '../helpers/mqtt.ts';
 const SHORT = 'simulator/scenarios/short-e2e.yaml';
 /** Every meter of the example registry (devices/). */
 const METERS = loadRegistry('devices').meters.length;
+/** The registry's shortest reporting interval: a first reading "at once" goes out before it. */
+const MIN_INTERVAL_MS = Math.min(...loadRegistry('devices').meters.map((m) => m.reportingIntervalS * 1000));
 let broker: Aedes;
 let server: net.Server;
 let url: string;
@@ -119,19 +121,19 @@ describe('backfill through a real aedes broker', () => {
       signal: abort.signal,
       registryDir: 'devices',
     });
-    await received(sub, METERS, 5000, (s) => s.topic.endsWith('/reading'));
-    const firstWithin = Date.now() - started;
+    // The bound of the wait is the shortest reporting interval: at once means before a meter's first interval.
+    await received(sub, METERS, MIN_INTERVAL_MS, (s) => s.topic.endsWith('/reading'));
     abort.abort();
     const summary = await run;
     await received(sub, METERS, 3000, (s) => s.payload === 'offline');
     await sub.client.endAsync();
     expect(sub.seen.filter((s) => s.topic.endsWith('/reading'))).toHaveLength(METERS);
-    expect(firstWithin).toBeLessThan(3000);
     expect(summary).toMatchObject({ scenario: 'live-calm', aborted: true, meters: METERS });
     const readingTs = sub.seen
       .filter((s) => s.topic.endsWith('/reading'))
       .map((s) => Date.parse((JSON.parse(s.payload) as { ts: string }).ts));
-    for (const ts of readingTs) expect(Math.abs(ts - started)).toBeLessThan(2000);
+    // Stamped at the start, not one interval later (no timed assertion on the machine's speed: see npm run bench).
+    for (const ts of readingTs) expect(Math.abs(ts - started)).toBeLessThan(MIN_INTERVAL_MS);
     // Leaving a live run says so on every meter's status (retained).
     expect(sub.seen.filter((s) => s.payload === 'offline')).toHaveLength(METERS);
   });
