@@ -92,7 +92,7 @@ function watchHealth(url: string) {
         .catch(() => undefined)) as Health | undefined;
       if (h?.status === 'degraded') degraded++;
       if (h?.spool?.failing) seen.add(`${h.spool.failing.stage}:${h.spool.failing.cause}`);
-      await sleep(100);
+      await sleep(100); // the sampling period of the /health monitor, not a wait for a condition
     }
   })();
   return {
@@ -198,7 +198,12 @@ describe.skipIf(SKIP !== undefined)('drill: the spool disk fills or turns read-o
   it('2 MiB tmpfs the spool fills itself at 1,000 readings/s: nothing acknowledged is lost, ingest goes on', async () => {
     const f = await diskDrill('spool on a 2 MiB tmpfs, filled by the spool', tmpfs('2m'), async ({ load }) => {
       const started = Date.now();
-      while (load.sent() < 24_000) await sleep(200);
+      await eventually(
+        () => load.sent(),
+        (n) => n >= 24_000,
+        180_000,
+        { what: '24,000 readings sent', intervalMs: 200 },
+      );
       return { longestAckGapMs: longestAckGapMs(load.ackTimesMs(), started + 1000, Date.now()) };
     });
     // The disk did fill (else the drill proves nothing): ENOSPC or a short write, counted.
@@ -223,7 +228,7 @@ describe.skipIf(SKIP !== undefined)('drill: the spool disk fills or turns read-o
               break; // ENOSPC: full
             }
           }
-          await sleep(20);
+          await sleep(20); // pacing the fault (the disk is kept full), not waiting for a condition
         }
         const ackedInFault = load.ackTimesMs().filter((t) => t > faultFrom + 1000).length;
         const clearedAt = Date.now();
