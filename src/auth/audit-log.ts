@@ -39,6 +39,9 @@ export const AUDIT_ACTIONS = [
   'login-failed',
   // a use of a period snapshot refused because its content no longer matches its digest (issue 21 F6)
   'snapshot-altered',
+  // the state copied out (kzmeter backup) or put into an empty data dir (kzmeter restore) (issue 25)
+  'backup',
+  'restore',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,6 +6,7 @@ import { credentialsMain } from './credentials.ts';
 import { usersMain } from './users.ts';
 import { auditKeyMain, auditVerifyMain } from './audit.ts';
 import { brokerConfigMain } from './broker-config.ts';
+import { backupMain, restoreMain } from './backup.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
@@ -18,6 +19,14 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the service (MQTT broker, ingest, InfluxDB, HTTP API, dashboard)', run: serveMain },
+  backup: {
+    summary: "copy the service's state (users, snapshots, audit trail, keys) to a file",
+    run: (a) => backupMain(a),
+  },
+  restore: {
+    summary: 'put a backup into an empty data dir (checked against its manifest first)',
+    run: (a) => restoreMain(a),
+  },
   simulate: {
     summary: 'publish simulated meter readings to a broker',
     run: async (argv) => (await import('../../simulator/index.ts')).simulateMain(argv),

@@ -22,7 +22,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['util/result.ts', 'util/errors.ts'],
   ['fees'],
   ['util'],
-  ['model', 'config'],
+  ['model', 'config', 'state'],
   ['formats'],
   ['registry'],
   ['auth', 'store'],
