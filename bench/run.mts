@@ -9,6 +9,12 @@ if (!only || only === 'ingest') {
   all.ingest = await benchIngest(Number(process.env.BENCH_READINGS ?? 100_000));
   console.log(JSON.stringify(all.ingest, null, 2));
 }
+if (!only || only === 'drain') {
+  const { benchDrain } = await import('./drain.ts');
+  console.error('drain: CPU per reading draining a mosquitto backlog: bare subscriber, minimal ingester, kzmeter ...');
+  all.drain = await benchDrain();
+  console.log(JSON.stringify(all.drain, null, 2));
+}
 if (!only || only === 'decode') {
   const { benchDecode } = await import('./decode.ts');
   console.error('decode: payloads/s per format, mapped vs our JSON end to end ...');
