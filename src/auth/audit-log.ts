@@ -39,6 +39,8 @@ export const AUDIT_ACTIONS = [
   'login-failed',
   // a use of a period snapshot refused because its content no longer matches its digest (issue 21 F6)
   'snapshot-altered',
+  // a supplier statement imported (issue 24): the new invoice versions and the statement's SHA-256
+  'invoice-import',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

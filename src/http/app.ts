@@ -98,11 +98,18 @@ async function apiDocs(app: FastifyInstance): Promise<void> {
           'Metering and fee service for licensed crypto-mining data centres (Kazakhstan). Every error answers `{ "error": "<sentence>" }`.',
         version: packageVersion(),
       },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (kzmeter users token)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'kzm_session', description: 'A dashboard session' },
+        },
+      },
       tags: [
         { name: 'service', description: 'Health and metrics' },
         { name: 'meters', description: 'Meters and their live state' },
         { name: 'ledger', description: 'The fee ledger' },
         { name: 'periods', description: 'Tax-period close and exports' },
+        { name: 'invoices', description: "The supplier's invoices and their reconciliation with the meters" },
         { name: 'dashboard', description: "The built-in web dashboard's pages and data" },
       ],
     },
