@@ -151,6 +151,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         registry: deps.registry,
         invoices: deps.invoices,
         ledgerDeps,
+        now,
         closedSnapshot: (scope) => {
           const st = state(scope);
           return st.latest && !st.reopened ? st.latest : undefined;

@@ -2,7 +2,7 @@
  * The reconciliation of a period (quarter or month) and scope: the sites (all, or those a taxpayer operates),
  * each site's months cut in its zone, every meter at those sites (hosted miners' too: the supplier invoices
  * the whole site), the ledger's lines and the invoices in force (src/periods/reconciliation.ts does the sums).
- * Lines of an open period are the ledger of each month on its own (no line crosses a month); a closed period's
+ * Only months that have ended in the site's zone have rows. Lines of an open period are the ledger of each month on its own (no line crosses a month); a closed period's
  * are its frozen snapshot's, a line across a month split pro rata by time; meters the snapshot does not hold
  * (another taxpayer's at a hosting site) come from the ledger.
  */
@@ -36,6 +36,7 @@ export interface ReconciliationDeps {
   readonly ledgerDeps: () => LedgerDeps;
   /** The closed (not reopened) snapshot of a scope, if any. */
   readonly closedSnapshot: (scope: { period: string; taxpayer: string | null }) => PeriodSnapshot | undefined;
+  readonly now?: () => number;
 }
 
 export function createReconciliation(deps: ReconciliationDeps) {
@@ -48,15 +49,17 @@ export function createReconciliation(deps: ReconciliationDeps) {
   }
 
   /** The ledger of each month of the period on its own, for these meters. */
-  async function monthlyLines(period: Period, meterIds: ReadonlySet<string>): Promise<LedgerLine[]> {
+  async function monthlyLines(period: Period, meterIds: ReadonlySet<string>, nowMs: number): Promise<LedgerLine[]> {
     if (!meterIds.size) return [];
     const facts = metersInScope(registry, {});
     if (!facts.ok) return [];
     const mine = facts.value.filter((f) => meterIds.has(f.meterId));
     const out: LedgerLine[] = [];
     for (const m of periodMonths(period) ?? []) {
-      const meters = mine.map((f) => ({ facts: f, ...periodBounds({ kind: 'month', ...m }, f.timeZone) }));
-      out.push(...(await ledgerLines(deps.ledgerDeps(), meters)));
+      const meters = mine
+        .map((f) => ({ facts: f, ...periodBounds({ kind: 'month', ...m }, f.timeZone) }))
+        .filter((mp) => mp.toMs <= nowMs); // a month in progress has no invoice yet: no ledger for it
+      if (meters.length) out.push(...(await ledgerLines(deps.ledgerDeps(), meters)));
     }
     return out;
   }
@@ -92,8 +95,10 @@ export function createReconciliation(deps: ReconciliationDeps) {
         lines = snapshot.lines.filter((l) => siteIds.has(l.siteId)) as unknown as LedgerLine[];
         for (const l of snapshot.lines) meterIds.delete(l.meterId);
       }
-      lines = lines.concat(await monthlyLines(p.value, meterIds));
-      const months = siteMonths(p.value, sites);
+      const nowMs = (deps.now ?? Date.now)();
+      lines = lines.concat(await monthlyLines(p.value, meterIds, nowMs));
+      // Only ended months: the supplier invoices a month after it ends.
+      const months = siteMonths(p.value, sites).filter((m) => m.toMs <= nowMs);
       const invoices = deps.invoices.inForce(months.map((m) => ({ siteId: m.siteId, month: m.month })));
       return {
         ok: true,
