@@ -20,7 +20,7 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *                  substituted_fee_milli_tiyn, lines, and per reason R (gap, last_will, fault_status, ...):
  *                  wh_R, fee_milli_tiyn_R
  *           time   the local midnight that starts the day (see src/ledger/fee-days.ts)
- *   invoice tags site, month (YYYY-MM)   fields energy_wh (int, the supplier's invoiced Wh in force), version (int)
+ *   invoice tags site, month (YYYY-MM), quarter (YYYY-Qn)   fields energy_wh (int, the supplier's invoiced Wh in force), version (int)
  *           time   the local midnight that starts the month in the site's zone (a new version overwrites the point)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
@@ -137,5 +137,7 @@ export function invoiceLine(i: {
   energyWh: number;
   version: number;
 }): string {
-  return `${MEASUREMENT.invoice},site=${escTag(i.siteId)},month=${escTag(i.month)} energy_wh=${i.energyWh}i,version=${i.version}i ${ns(i.monthStartMs)}`;
+  const [year, month] = i.month.split('-').map(Number) as [number, number];
+  const quarter = `${year}-Q${Math.ceil(month / 3)}`;
+  return `${MEASUREMENT.invoice},site=${escTag(i.siteId)},month=${escTag(i.month)},quarter=${quarter} energy_wh=${i.energyWh}i,version=${i.version}i ${ns(i.monthStartMs)}`;
 }
