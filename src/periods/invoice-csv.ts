@@ -88,6 +88,13 @@ function parseLine(
   });
   if (bad) return undefined;
   const [siteId, month, kwh, invoiceNo] = cells as [string, string, string, string | undefined];
+  if (invoiceNo !== undefined && /^\d{1,3}$/.test(invoiceNo) && /^\d+$/.test(kwh)) {
+    // "182400,5" unquoted reads as 182400 kWh with invoice number 5: refused rather than off by the decimals.
+    problems.push(
+      `line ${n}, column kwh: "${kwh},${invoiceNo}" looks like a decimal comma: write ${kwh}.${invoiceNo} (an invoice number of 1 to 3 digits alone is not read)`,
+    );
+    return undefined;
+  }
   if (!known.sites.has(siteId)) {
     problems.push(
       `line ${n}, column site: ${quote(siteId)} is not ${known.what} (known: ${[...known.sites].join(', ')})`,

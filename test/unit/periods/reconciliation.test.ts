@@ -51,6 +51,13 @@ describe('supplier statement CSV', () => {
     ]);
   });
 
+  it('refuses an unquoted decimal comma instead of reading 182400,5 as 182,400 kWh with invoice number 5', () => {
+    expect(refused('ekb-1,2025-07,182400,5')).toEqual([
+      'line 1, column kwh: "182400,5" looks like a decimal comma: write 182400.5 (an invoice number of 1 to 3 digits alone is not read)',
+    ]);
+    expect(parseStatement('ekb-1,2025-07,182400,5001', SITES)[0]!.invoiceNo).toBe('5001');
+  });
+
   it('refuses an empty statement and a negative figure', () => {
     expect(refused('site,month,kwh\n')).toEqual(['no rows: want lines site,month,kwh[,invoice_no]']);
     expect(refused('ekb-1,2025-07,-5')[0]).toMatch(/^line 1, column kwh: "-5" is not kWh/);
