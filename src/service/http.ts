@@ -58,7 +58,12 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
     const invoices = createInvoiceService({
       registry,
       store: createFileInvoiceStore(config.dataDir),
-      writeLines: (lines) => deps.writer.write(lines),
+      // Not awaited by the import: the files are the record, the points only Grafana's copy; the writer retries
+      // for as long as InfluxDB is away and never rejects, and the start-up sync rewrites them anyway.
+      writeLines: (lines) => {
+        void deps.writer.write(lines);
+        return Promise.resolve();
+      },
       audit: (e) => people.audit.append({ action: 'invoice-import', ...e }),
     });
     // Grafana reads the invoices in force from InfluxDB: written at start too (idempotent), so figures imported
