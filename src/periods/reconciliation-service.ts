@@ -12,14 +12,7 @@ import type { Registry } from '../registry/types.ts';
 import type { Result } from '../util/result.ts';
 import type { InvoiceService } from './invoice-service.ts';
 import { type LedgerDeps, ledgerLines } from './period-ledger.ts';
-import {
-  DEFAULT_BAND,
-  type ReconciliationRow,
-  monthLabel,
-  periodMonths,
-  reconcile,
-  siteMonths,
-} from './reconciliation.ts';
+import { DEFAULT_BAND, type ReconciliationRow, periodMonths, reconcile, siteMonths } from './reconciliation.ts';
 import type { PeriodSnapshot } from './snapshot-types.ts';
 
 export interface Reconciliation {
@@ -114,4 +107,3 @@ export function createReconciliation(deps: ReconciliationDeps) {
 }
 
 export type ReconciliationService = ReturnType<typeof createReconciliation>;
-export { monthLabel };
