@@ -12,7 +12,8 @@ import mqtt from 'mqtt';
 
 const [mode, url, clientId, nText, influxUrl, db] = process.argv.slice(2);
 const n = Number(nText);
-const client = await mqtt.connectAsync(url!, { clientId, clean: false, protocolVersion: 4 });
+// Handlers go on before the connection: a resumed session's queued messages follow the CONNACK at once.
+const client = mqtt.connect(url!, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
 let handled = 0;
 const finish = () => {
   console.log(JSON.stringify({ done: true }));
@@ -69,6 +70,10 @@ if (mode === 'minimal') {
     if (++handled === n) finish();
   });
 }
+await new Promise<void>((resolve, reject) => {
+  client.once('connect', () => resolve());
+  client.once('error', reject);
+});
 await client.subscribeAsync('meters/#', { qos: 1 });
 console.log(JSON.stringify({ ready: true }));
 if (n === 0) setTimeout(() => process.exit(0), 50);

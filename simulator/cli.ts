@@ -6,6 +6,8 @@ import { renderProgress } from './progress.ts';
 import { runSimulation, type SimulationOptions, type SimulationSummary } from './runner.ts';
 
 export const SIMULATE_HELP = `Usage: kzmeter simulate [options]
+       kzmeter simulate statement --truth FILE [--aux-share 0.08] [--period P] [--out FILE]   (the supplier's
+                                  statement of a run: see kzmeter simulate statement --help)
 
   --scenario <file>     scenario YAML/JSON (simulator/scenarios/*.yaml); default: live calm, all meters, from now
   --clock <c>           real | xN (e.g. x60) | backfill          (default: real; backfill for --meters)
@@ -131,6 +133,8 @@ export function formatSummary(s: SimulationSummary): string {
 }
 
 export async function simulateMain(argv: string[]): Promise<number> {
+  // The supplier's statement of a finished run (issue 24): no broker, no run.
+  if (argv[0] === 'statement') return (await import('./statement.ts')).statementMain(argv.slice(1));
   let args: SimulateArgs;
   try {
     args = parseSimulateArgs(argv);

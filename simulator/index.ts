@@ -18,3 +18,4 @@ export type { SimPlan, SimMeter, FailureEvent } from './plan-types.ts';
 export type { ClockSpec } from './clock.ts';
 export type { Progress } from './progress.ts';
 export { dryRun } from './dry-run.ts';
+export { statementCsv, statementMain } from './statement.ts';

@@ -221,4 +221,32 @@ export const S = {
       cancel: 'Cancel',
     },
   },
+
+  // ---- The supplier's invoice beside the meters (issue 24; dashboards/web/lib/reconciliation.js) ----
+  reconciliation: {
+    title: (p) => `Supplier's invoice against the meters — ${p}`,
+    intro:
+      "Per site and month: the kWh the electricity supplier invoiced, and the ledger's kWh (metered + substituted). The difference is what the site used besides its mining meters (cooling, offices, transformer losses) and is expected inside the site's band; meters above the invoice are always out of band.",
+    noMonths: 'No month of this period has ended yet.',
+    cols: {
+      site: 'Site',
+      month: 'Month',
+      invoiced: 'Invoiced kWh',
+      metered: 'Metered kWh',
+      substituted: 'Substituted kWh',
+      difference: 'Difference kWh',
+      differencePct: 'Difference',
+      band: 'Expected band',
+      status: 'Status',
+    },
+    pct: (v) => `${v} %`,
+    band: (min, max) => `${min}–${max} %`,
+    status: {
+      'within-band': 'within band',
+      'outside-band': 'outside band',
+      'metered-above-invoiced': 'meters above invoice',
+      'no-invoice': 'no invoice yet',
+    },
+    previewTitle: "Supplier's invoice against the meters",
+  },
 };

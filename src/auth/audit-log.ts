@@ -42,6 +42,8 @@ export const AUDIT_ACTIONS = [
   // the state copied out (kzmeter backup) or put into an empty data dir (kzmeter restore) (issue 25)
   'backup',
   'restore',
+  // a supplier statement imported (issue 24): the new invoice versions and the statement's SHA-256
+  'invoice-import',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -78,6 +78,23 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     audit: 'export',
     samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv'],
   },
+  // The supplier's invoices (issue 24): imported by accountants (audited by the import itself: it names the
+  // versions made), read beside the ledger by whoever reads the ledger.
+  { method: 'POST', url: '/api/invoices', role: 'accountant', scope: 'filtered', samples: ['/api/invoices'] },
+  {
+    method: 'GET',
+    url: '/api/invoices',
+    role: 'viewer',
+    scope: 'query',
+    samples: ['/api/invoices?period=2025-Q3'],
+  },
+  {
+    method: 'GET',
+    url: '/api/reconciliation',
+    role: 'viewer',
+    scope: 'query',
+    samples: ['/api/reconciliation?period=2025-Q3'],
+  },
   {
     method: 'GET',
     url: '/api/dashboard/overview',

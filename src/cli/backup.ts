@@ -14,13 +14,21 @@ import { packState, restoreState } from '../state/backup-archive.ts';
 import { cliAudit } from './audit.ts';
 import { COMMON_OPTIONS, cliStreams } from './options.ts';
 
-const BACKUP_HELP = `kzmeter backup --out FILE [--config F]
+const BACKUP_HELP = `Usage: kzmeter backup --out FILE [--config F]
   Writes the service's state (users, token hashes, MQTT identities, period snapshots, the audit trail and its
-  keys, signing keys, seals, invoices) from the data dir to FILE (a zip with a manifest of digests, mode 0600:
-  it holds keys, keep it like a secret). Not in it: InfluxDB (influxd backup -portable, docs/deploy.md), the
-  spool and the checkpoints. Safe while the service runs.`;
-const RESTORE_HELP = `kzmeter restore FILE [--config F]
-  Checks FILE against its manifest, then writes it into the configured data dir, which must be empty or absent.`;
+  keys, signing keys, seals, invoices) from the data dir to FILE: a zip with a manifest of digests, mode 0600
+  (it holds keys: keep it like a secret). Not in it: InfluxDB (influxd backup -portable, docs/deploy.md), the
+  spool and the checkpoints. Safe while the service runs.
+  --out FILE    where to write the backup
+  --config F    settings file (the data dir is dataDir / KZM_DATA_DIR)
+  --help        this text
+Example: kzmeter backup --out /srv/backups/kzmeter-state-2026-12-06.zip`;
+const RESTORE_HELP = `Usage: kzmeter restore FILE [--config F]
+  Checks FILE against its manifest, then writes it into the configured data dir, which must be empty or absent.
+  Restore InfluxDB first, then this, then run kzmeter verify (docs/deploy.md, Backup and restore).
+  --config F    settings file (the data dir is dataDir / KZM_DATA_DIR)
+  --help        this text
+Example: kzmeter restore kzmeter-state-2026-12-06.zip   (with KZM_DATA_DIR=/srv/kzmeter/data, empty)`;
 
 type Io = { out?: (t: string) => void; err?: (t: string) => void };
 

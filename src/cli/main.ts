@@ -10,6 +10,7 @@ import { backupMain, restoreMain } from './backup.ts';
 import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
+import { invoicesMain } from './invoices.ts';
 import { serveMain } from './serve.ts';
 
 interface Command {
@@ -54,6 +55,10 @@ const COMMANDS: Record<string, Command> = {
     run: (argv) => auditKeyMain(argv),
   },
   periods: { summary: 'list tax periods, their state and due dates', run: (a) => periodsMain('periods', a) },
+  invoices: {
+    summary: "import the supplier's statement (invoiced kWh per site and month), list it, reconcile it",
+    run: (argv) => invoicesMain(argv),
+  },
   rollup: { summary: 'recompute the hour/day rollups and daily fees of a range', run: (argv) => rollupMain(argv) },
   credentials: {
     summary: 'issue, rotate, revoke or list MQTT identities (meters, gateways, monitors)',

@@ -103,6 +103,7 @@ async function apiDocs(app: FastifyInstance, publicOrigin: string | undefined): 
         { name: 'meters', description: 'Meters and their live state' },
         { name: 'ledger', description: 'The fee ledger' },
         { name: 'periods', description: 'Tax-period close and exports' },
+        { name: 'invoices', description: "The supplier's invoices and their reconciliation with the meters" },
         { name: 'dashboard', description: "The built-in web dashboard's pages and data" },
       ],
     },

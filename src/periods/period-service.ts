@@ -28,6 +28,9 @@ import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snap
 import { type VerifyReport, compareLedgers } from './verify.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
 import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
+import type { InvoiceService } from './invoice-service.ts';
+import { type ReconciliationRow, outOfBandItems } from './reconciliation.ts';
+import { createReconciliation } from './reconciliation-service.ts';
 
 /** A refusal: the HTTP status to answer with, the sentence, and a code where a client may act on it. */
 export type PeriodFailure = { ok: false; status: number; reason: string; code?: string };
@@ -57,6 +60,9 @@ export interface PeriodServiceDeps {
   readonly onAltered?: OnAltered;
   /** The audit trail's head, recorded in each new snapshot. */
   readonly auditHead?: () => { seq: number; hash: string };
+  /** The supplier's invoices (issue 24): the close preview shows the reconciliation and asks an acknowledgement
+   * for a site-month out of its band. */
+  readonly invoices?: InvoiceService;
 }
 
 /** A close's or reopen's reason and acknowledgement, at most (issue 21: a 900 KB reason was frozen). */
@@ -140,6 +146,27 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       deps.roundingOverride,
     );
 
+  const reconciliation = deps.invoices
+    ? createReconciliation({
+        registry: deps.registry,
+        invoices: deps.invoices,
+        ledgerDeps,
+        now,
+        closedSnapshot: (scope) => {
+          const st = state(scope);
+          return st.latest && !st.reopened ? st.latest : undefined;
+        },
+      })
+    : undefined;
+
+  /** What a close would freeze beside the invoices: rows and the out-of-band items to acknowledge (none without
+   * invoices for the scope: then the ledger is not computed a second time). */
+  async function reconcileForClose(period: Period, scope: SnapshotScope): Promise<ReconciliationRow[]> {
+    if (!reconciliation || !reconciliation.hasInvoices(period, scope.taxpayer)) return [];
+    const r = await reconciliation.compute(scope.period, scope.taxpayer, { live: true });
+    return r.ok ? r.value.rows : [];
+  }
+
   function state(scope: SnapshotScope): { latest?: PeriodSnapshot; reopened: boolean } {
     const latest = store.read(scope);
     return {
@@ -191,6 +218,12 @@ export function createPeriodService(deps: PeriodServiceDeps) {
 
   return {
     store,
+    /** The supplier's invoices against the ledger (a closed period: its snapshot); absent without invoices. */
+    async reconciliation(periodText: string, taxpayer: string | null) {
+      if (!reconciliation) return fail(404, 'invoices are not configured');
+      const r = await reconciliation.compute(periodText, taxpayer);
+      return r.ok ? r : fail(r.reason.startsWith('unknown taxpayer') ? 404 : 400, r.reason);
+    },
     /** What closing would freeze, and what the closer must acknowledge; nothing is written. */
     async preview(
       periodText: string,
@@ -202,6 +235,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: string | null;
           closedVersion: number | null;
           taxpayerNames: Record<string, string>;
+          reconciliation: ReconciliationRow[];
         }
       >
     > {
@@ -209,14 +243,18 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       if (!r.ok) return r;
       const s = state(r.value.scope);
       const lines = await ledgerLines(ledgerDeps(), r.value.pm.meters);
+      const preview = previewOf(r.value.pm, lines);
+      const rec = await reconcileForClose(r.value.period, r.value.scope);
       return {
         ok: true,
         value: {
           period: r.value.scope.period,
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
-          ...previewOf(r.value.pm, lines),
+          ...preview,
+          needsAcknowledgement: [...preview.needsAcknowledgement, ...outOfBandItems(rec)],
           taxpayerNames: namesOf(r.value.scope.taxpayer, r.value.pm),
+          reconciliation: rec,
         },
       };
     },
@@ -244,7 +282,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
-        const needs = previewOf(pm, lines).needsAcknowledgement;
+        const needs = [
+          ...previewOf(pm, lines).needsAcknowledgement,
+          ...outOfBandItems(await reconcileForClose(period, scope)),
+        ];
         const ack = req.acknowledgement?.trim();
         if (needs.length > 0 && !ack)
           return fail(409, `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`);

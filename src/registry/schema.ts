@@ -36,6 +36,14 @@ export const siteSchema = z.strictObject({
   role: z.enum(['miner', 'hosting']).default('miner'),
   timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone such as Asia/Almaty').default('Asia/Almaty'),
   monthlyQuotaKwh: z.number().int().positive().optional(),
+  /**
+   * Expected share of the supplier's invoice not on the mining meters (cooling, offices, transformer losses),
+   * percent of the invoiced kWh (issue 24). Default 0..15 (docs/fees.md "The supplier's invoice").
+   */
+  reconciliationBand: z
+    .strictObject({ minPct: z.number().min(0).max(100), maxPct: z.number().min(0).max(100) })
+    .refine((b) => b.minPct <= b.maxPct, 'minPct must not be above maxPct')
+    .optional(),
 });
 
 const sourcePeriod = z.strictObject({ from: dateString, source: z.enum(ENERGY_SOURCES) });

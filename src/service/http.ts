@@ -9,6 +9,9 @@ import { buildApp } from '../http/app.ts';
 import { dashboardRoutes } from '../http/dashboard/index.ts';
 import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { periodRoutes } from '../http/routes/periods.ts';
+import { invoiceRoutes } from '../http/routes/invoices.ts';
+import { createInvoiceService } from '../periods/invoice-service.ts';
+import { createFileInvoiceStore } from '../periods/invoice-store.ts';
 import { createPeriodService } from '../periods/period-service.ts';
 import { createAlteredAlarm } from '../periods/snapshot-integrity.ts';
 import type { Rollups } from '../rollup/index.ts';
@@ -52,6 +55,20 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       audit: people.audit,
       log: log.child({ component: 'periods' }),
     });
+    const invoices = createInvoiceService({
+      registry,
+      store: createFileInvoiceStore(config.dataDir),
+      // Not awaited by the import: the files are the record, the points only Grafana's copy; the writer retries
+      // for as long as InfluxDB is away and never rejects, and the start-up sync rewrites them anyway.
+      writeLines: (lines) => {
+        void deps.writer.write(lines);
+        return Promise.resolve();
+      },
+      audit: (e) => people.audit.append({ action: 'invoice-import', ...e }),
+    });
+    // Grafana reads the invoices in force from InfluxDB: written at start too (idempotent), so figures imported
+    // from the command line while the service was down are there.
+    void invoices.syncToInflux().catch((err: unknown) => log.warn({ err }, 'Invoices not written to InfluxDB.'));
     const periods = createPeriodService({
       registry,
       tariffs,
@@ -60,6 +77,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       beforeRead,
       onAltered,
       auditHead: () => people.audit.head(),
+      invoices,
       ...fees,
     });
     const plugins = [
@@ -73,6 +91,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
         ...fees,
       }),
       periodRoutes({ periods }),
+      invoiceRoutes({ registry, invoices, periods }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(deps.plugins ?? []),
     ];

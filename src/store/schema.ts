@@ -20,6 +20,8 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *                  substituted_fee_milli_tiyn, lines, and per reason R (gap, last_will, fault_status, ...):
  *                  wh_R, fee_milli_tiyn_R
  *           time   the local midnight that starts the day (see src/ledger/fee-days.ts)
+ *   invoice tags site, month (YYYY-MM), quarter (YYYY-Qn)   fields energy_wh (int, the supplier's invoiced Wh in force), version (int)
+ *           time   the local midnight that starts the month in the site's zone (a new version overwrites the point)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
 /** Every measurement the service writes or reads. */
@@ -31,6 +33,7 @@ export const MEASUREMENT = {
   day: 'reading_1d',
   dirty: 'rollup_dirty',
   feeDay: 'fee_1d',
+  invoice: 'invoice',
 } as const;
 
 export const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
@@ -128,4 +131,17 @@ export function feeDayLine(d: FeeDay): string {
     }),
   ];
   return `${tags} ${fields.join(',')} ${ns(d.dayStartMs)}`;
+}
+
+/** The `invoice` point of a site's month: the version in force (issue 24; Grafana's invoiced-vs-metered panel). */
+export function invoiceLine(i: {
+  siteId: string;
+  month: string;
+  monthStartMs: number;
+  energyWh: number;
+  version: number;
+}): string {
+  const [year, month] = i.month.split('-').map(Number) as [number, number];
+  const quarter = `${year}-Q${Math.ceil(month / 3)}`;
+  return `${MEASUREMENT.invoice},site=${escTag(i.siteId)},month=${escTag(i.month)},quarter=${quarter} energy_wh=${i.energyWh}i,version=${i.version}i ${ns(i.monthStartMs)}`;
 }

@@ -86,6 +86,8 @@ function substitute(query: string, values: Map<string, string>): string {
 const QUERIES = panelQueries();
 /** The scenario's quarter (short-e2e: 2025-07-01..03, every later day billed after the last reading). */
 const QUARTER = '2025-Q3';
+/** ekb-1: 1,000.5 + 2,000 + 3,000 kWh in the quarter; kpg-2: 500 kWh. */
+const STATEMENT = 'site,month,kwh\nekb-1,2025-07,1000.5\nekb-1,2025-08,2000\nekb-1,2025-09,3000\nkpg-2,2025-07,500\n';
 const influx = useInflux();
 let target: InfluxTarget;
 let svc: Awaited<ReturnType<typeof startService>>;
@@ -130,6 +132,20 @@ beforeAll(async () => {
 
   // Every stored reading is in the rollups, and the fee days (fee_1d) they move are written.
   await svc.feeDays.flush();
+  // The supplier's statement of the quarter (issue 24): its invoice points feed the invoice panels.
+  const imported = await svc.app.inject({
+    method: 'POST',
+    url: '/api/invoices',
+    headers: { 'content-type': 'text/csv' },
+    payload: STATEMENT,
+  });
+  expect(imported.statusCode, imported.body).toBe(200);
+  await eventually(
+    () => count('SELECT count(energy_wh) FROM invoice'),
+    (n) => n === 4,
+    10_000,
+    'the four invoice points',
+  );
 
   // Template variables: textboxes take their default; query variables "All" = every value their query returns.
   const vars = loadDashboards().flatMap((d) => d.dashboard.templating?.list ?? []);
@@ -193,6 +209,20 @@ describe('Grafana fee panels equal the ledger', () => {
     // The panel shows tenge (milli-tiyn / 100000) as a float: back to milli-tiyn it is the ledger's exact sum.
     expect(Math.round(tenge * 100_000)).toBe(ledger.totals.feeMilliTiyn);
     expect(tenge.toFixed(2)).toBe((ledger.totals.feeMilliTiyn / 100_000).toFixed(2));
+  });
+
+  it("issue 24: the invoice panel shows the statement's kWh per site beside the ledger's kWh of the site", async () => {
+    const fees = loadDashboards().find((d) => d.file === 'fees.json')!.dashboard;
+    const panel = fees.panels.find((p) => /^Supplier's invoice against the ledger/.test(p.title ?? ''))!;
+    const [a, b] = panel.targets!.map((t) => substitute(t.query!, values));
+    const invoiced = new Map((await queryRows(target, a!)).map((r) => [r.site, r['invoiced kWh']]));
+    expect(Object.fromEntries(invoiced)).toEqual({ 'ekb-1': 6000.5, 'kpg-2': 500 });
+    const res = await svc.app.inject({ method: 'GET', url: `/api/ledger?period=${QUARTER}&site=ekb-1` });
+    const ledger = res.json() as { totals: { energyWh: number } };
+    const rowsB = await queryRows(target, b!);
+    expect(Math.round(Number(rowsB.find((r) => r.site === 'ekb-1')!['ledger kWh']) * 1000)).toBe(
+      ledger.totals.energyWh,
+    );
   });
 
   it('per meter, metered and substituted energy and fee equal the ledger summary', async () => {

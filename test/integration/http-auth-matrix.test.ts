@@ -92,6 +92,12 @@ describe('HTTP rights: the role x route matrix from the route table', () => {
     { name: "ledger of another taxpayer's site", method: 'GET', url: '/api/ledger?period=2025-Q3&site=ast-3' },
     { name: 'export of another taxpayer', method: 'GET', url: `/api/periods/2025-Q3/export.csv?taxpayer=${STEPPE}` },
     { name: "another taxpayer's meter detail", method: 'GET', url: `/api/dashboard/meters/${STEPPE_METER}` },
+    { name: 'invoices of another taxpayer', method: 'GET', url: `/api/invoices?taxpayer=${STEPPE}` },
+    {
+      name: 'reconciliation of another taxpayer',
+      method: 'GET',
+      url: `/api/reconciliation?period=2025-Q3&taxpayer=${STEPPE}`,
+    },
     {
       name: 'close for another taxpayer',
       method: 'POST',
@@ -147,6 +153,22 @@ describe('HTTP rights: the role x route matrix from the route table', () => {
       periods: { taxpayer: string | null; version: number | null }[];
     };
     expect(periods.periods.every((p) => p.taxpayer === DALA || (p.taxpayer === null && p.version === null))).toBe(true);
+  });
+
+  it("issue 24: a taxpayer-bound accountant imports invoices only for their taxpayer's sites", async () => {
+    const other = await call('POST', '/api/invoices', tokens.dalaAccountant, { csv: 'ast-3,2025-07,1000' });
+    expect(other.status).toBe(400);
+    expect(JSON.parse(other.text).error).toMatch(/line 1, column site: "ast-3" is not a site of your taxpayer/);
+    const mine = await call('POST', '/api/invoices', tokens.dalaAccountant, { csv: 'ekb-1,2025-07,1000' });
+    expect(mine.status).toBe(200);
+    expect(JSON.parse(mine.text).imported).toEqual([expect.objectContaining({ site: 'ekb-1', version: 1 })]);
+    const viewer = await call('POST', '/api/invoices', tokens.viewer, { csv: 'ekb-1,2025-07,1000' });
+    expect(viewer.status).toBe(403);
+    // the list a bound user reads holds their sites only
+    const list = JSON.parse((await call('GET', '/api/invoices?period=2025-Q3', tokens.dalaAccountant)).text) as {
+      invoices: { site: string }[];
+    };
+    expect(list.invoices.map((i) => i.site)).toEqual(['ekb-1']);
   });
 
   it("issue 21: a taxpayer-bound operator sees only their meters' series in /metrics (was: every taxpayer's)", async () => {

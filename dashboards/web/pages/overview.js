@@ -10,6 +10,7 @@ import { groupDigits, timeInZone } from '../lib/format.js';
 import { setLive } from '../lib/live-badge.js';
 import { STATE_RANK } from '../lib/meter-order.js';
 import { barsLegend, dailyBars } from '../lib/bars.js';
+import { reconciliationSection } from '../lib/reconciliation.js';
 
 const tenge = (v) => S.common.tenge(groupDigits(v));
 
@@ -291,7 +292,14 @@ export async function render(root, { query }) {
       quotas(view),
     );
   const title = h('h1', {}, S.overview.title(view.period.label, view.period.complete));
-  fill(root, h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)), statesEl, body);
+  fill(
+    root,
+    h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)),
+    statesEl,
+    body,
+    // Loaded on its own (a ledger per month): the overview does not wait for it.
+    reconciliationSection(view.period.label),
+  );
   draw();
   const live = new Map();
   const showStates = () => fill(statesEl, meterStates([...live.values()]));

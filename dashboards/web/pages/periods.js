@@ -7,6 +7,7 @@
 import { S } from '../strings.js';
 import { fill, h, notice } from '../lib/dom.js';
 import { getJson, postJson } from '../lib/api.js';
+import { reconciliationSection, reconciliationTable } from '../lib/reconciliation.js';
 
 const NAME_KEY = 'kzmeter.closedBy';
 
@@ -155,6 +156,9 @@ function previewPanel(pv, onConfirm, onCancel) {
       { 'data-testid': 'preview-silent' },
       pv.metersWithoutReadings.length ? P.silent(pv.metersWithoutReadings.join(', ')) : P.noSilent,
     ),
+    pv.reconciliation?.length
+      ? h('div', {}, h('h3', {}, S.reconciliation.previewTitle), reconciliationTable(pv.reconciliation))
+      : null,
     pv.needsAcknowledgement.length
       ? h(
           'div',
@@ -189,6 +193,7 @@ export async function render(root) {
   const message = h('div', { 'data-testid': 'message' });
   const previewBox = h('div', {});
   const tbody = h('tbody', {});
+  const reconBox = h('div', {});
 
   async function refresh() {
     const { periods } = await getJson('/api/periods');
@@ -196,6 +201,12 @@ export async function render(root) {
       tbody,
       periods.map((p) => periodRow(p, act)),
     );
+    // The latest ended quarter beside the supplier's invoices (issue 24).
+    const ended = periods.find((p) => p.state !== 'in-progress' && /^\d{4}-Q\d$/.test(p.period));
+    if (ended && reconBox.dataset.period !== ended.period) {
+      reconBox.dataset.period = ended.period;
+      fill(reconBox, reconciliationSection(ended.period, ended.taxpayer));
+    }
   }
 
   async function confirmClose(period, taxpayer, needsAck, ack) {
@@ -282,6 +293,7 @@ export async function render(root) {
       ),
       tbody,
     ),
+    reconBox,
     h('h2', {}, S.periods.closeOther),
     h(
       'div',

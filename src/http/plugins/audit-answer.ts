@@ -27,6 +27,13 @@ export function auditAnswer(audit: AuditLog, right: RouteRight, req: FastifyRequ
     if (typeof body.reopenedVersion === 'number') what.version = body.reopenedVersion;
     if (typeof body.created === 'boolean') what.created = body.created;
     if (typeof body.digest === 'string') digest = body.digest;
+    // The reason a close was acknowledged despite what the preview flagged (issue 24: out-of-band invoices too).
+    const ack = (body.snapshot as { acknowledgement?: { reason?: unknown; items?: unknown } } | undefined)
+      ?.acknowledgement;
+    if (body.created === true && typeof ack?.reason === 'string') {
+      what.acknowledgement = ack.reason;
+      what.acknowledged = ack.items;
+    }
   }
   audit.append({
     who: req.principal?.name ?? 'anonymous',

@@ -92,12 +92,13 @@ describe('Grafana dashboards and provisioning', () => {
       }
   });
 
-  it('the fee panels read the fees the service computes (fee_1d), never raw readings or typed-in rates', () => {
+  it('the fee panels read the fees the service computes (fee_1d) or the imported invoices, never raw readings or typed-in rates', () => {
     const fees = dashboards.find(({ file }) => file === 'fees.json')!.d;
     expect(fees.templating.list.map((v) => v.type)).not.toContain('textbox');
     for (const p of fees.panels)
       for (const t of p.targets ?? []) {
-        expect(t.query, p.title).toMatch(/FROM "fee_1d"/);
+        // issue 24: the supplier's invoice beside the ledger reads the imported invoices (measurement invoice)
+        expect(t.query, p.title).toMatch(/FROM "(fee_1d|invoice)"/);
         expect(t.query, p.title).not.toMatch(/"reading"/);
       }
     const text = fees.panels.find((p) => p.type === 'text')?.options?.content ?? '';
