@@ -10,6 +10,7 @@ import { ledgerMain } from './ledger.ts';
 import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
 import { serveMain } from './serve.ts';
+import { sealMain, signingKeyMain } from './seal.ts';
 
 interface Command {
   readonly summary: string;
@@ -34,11 +35,17 @@ const COMMANDS: Record<string, Command> = {
   },
   // verify --period P: a closed period; verify alone: the audit trail's hash chain
   verify: {
-    summary: 'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail',
+    summary:
+      'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail, snapshots and every seal',
     run: (a) =>
       a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
         ? periodsMain('verify', a)
         : auditVerifyMain(a),
+  },
+  seal: { summary: 'seal every ended local day now (digest, chain, signature)', run: (argv) => sealMain(argv) },
+  'signing-key': {
+    summary: "rotate or list the installation's Ed25519 signing keys (old public keys kept)",
+    run: (argv) => signingKeyMain(argv),
   },
   'audit-key': {
     summary: "rotate or list the audit trail's HMAC keys (kept apart from the log)",
