@@ -131,6 +131,7 @@ export function createService(
       broker: brokers.broker,
       subscriber: brokers.subscriber,
       plugins: extra.plugins,
+      sealing,
     });
     parts = {
       target,

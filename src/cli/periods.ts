@@ -22,6 +22,8 @@ import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
 import { cliAudit, cliAuditHead } from './audit.ts';
 import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
+import { createPeriodSeals } from '../periods/period-seals.ts';
+import { createSealing } from '../seal/index.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
@@ -36,8 +38,9 @@ export const PERIOD_HELP = {
   --period P      ${P}
   --by NAME       who closes it (default: your user name)
   --reason TEXT   a note kept in the snapshot's audit record
-  --acknowledge TEXT  why it is closed although a meter sent no reading in the period or a taxpayer has
-                  20 % or more substituted (refused without it then; kept in the snapshot)
+  --acknowledge TEXT  why it is closed although a meter sent no reading in the period, a taxpayer has
+                  20 % or more substituted, or a sealed day does not verify against InfluxDB (refused without
+                  it then; kept in the snapshot and the audit trail)
 ${COMMON}
 Example: kzmeter close --period 2025-Q3 --by "A. Accountant"`,
   reopen: `Usage: kzmeter reopen --period P --reason TEXT [--taxpayer BIN] [--by NAME]
@@ -89,10 +92,14 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
   if (!target) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
+  const registry = loadRegistry(config.registryDir);
+  // A close from the command line checks the seals too; it writes no seal, so no writer is needed.
+  const sealing = createSealing(config, registry, target, () => Promise.resolve());
   return createPeriodService({
-    registry: loadRegistry(config.registryDir),
+    registry,
     tariffs: tariffs.value,
     target,
+    seals: createPeriodSeals({ registry, target, sealing }),
     dataDir: config.dataDir,
     ...feeSettings(config),
     auditHead: () => cliAuditHead(config),
@@ -155,7 +162,14 @@ export async function periodsMain(
       const s = r.value.snapshot;
       audit({
         action: 'close',
-        what: { period: s.period, taxpayer: s.taxpayerScope ?? null, version: s.version, created: r.value.created, by },
+        what: {
+          period: s.period,
+          taxpayer: s.taxpayerScope ?? null,
+          version: s.version,
+          created: r.value.created,
+          by,
+          ...(r.value.created && s.acknowledgement && { acknowledgement: s.acknowledgement }),
+        },
         digest: s.digest,
       });
       print(

@@ -26,6 +26,7 @@ import { type PeriodMeters, ledgerLines, periodMeters } from './period-ledger.ts
 import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapshot-store.ts';
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
+import type { PeriodSeals, SealAmendment } from './period-seals.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
 import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
 
@@ -57,7 +58,12 @@ export interface PeriodServiceDeps {
   readonly onAltered?: OnAltered;
   /** The audit trail's head, recorded in each new snapshot. */
   readonly auditHead?: () => { seq: number; hash: string };
+  /** The daily seals (issue 24): a close checks its days against them; amendments are listed. */
+  readonly seals?: PeriodSeals;
 }
+
+/** A sealed day that does not verify is something the closer must acknowledge (issue 24). */
+const sealNeed = (problem: string) => `sealed readings do not verify: ${problem}`;
 
 /** A close's or reopen's reason and acknowledgement, at most (issue 21: a 900 KB reason was frozen). */
 export const MAX_REASON_CHARS = 2000;
@@ -186,7 +192,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   ): Promise<PeriodResult<LateDataReport>> {
     const c = closed(periodText, taxpayer, undefined, { use: 'late-data', ...(by && { by }) });
     if (!c.ok) return c;
-    return { ok: true, value: await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm) };
+    const report = await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm);
+    return { ok: true, value: { ...report, amendments: deps.seals?.amendments(c.value.pm) ?? [] } };
   }
 
   return {
@@ -202,6 +209,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: string | null;
           closedVersion: number | null;
           taxpayerNames: Record<string, string>;
+          sealedDays: number;
+          amendments: SealAmendment[];
         }
       >
     > {
@@ -209,13 +218,18 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       if (!r.ok) return r;
       const s = state(r.value.scope);
       const lines = await ledgerLines(ledgerDeps(), r.value.pm.meters);
+      const preview = previewOf(r.value.pm, lines);
+      const sealed = await deps.seals?.check(r.value.pm);
       return {
         ok: true,
         value: {
           period: r.value.scope.period,
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
-          ...previewOf(r.value.pm, lines),
+          ...preview,
+          needsAcknowledgement: [...preview.needsAcknowledgement, ...(sealed?.problems ?? []).map(sealNeed)],
+          sealedDays: sealed?.sealedDays ?? 0,
+          amendments: sealed?.amendments ?? [],
           taxpayerNames: namesOf(r.value.scope.taxpayer, r.value.pm),
         },
       };
@@ -244,7 +258,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
-        const needs = previewOf(pm, lines).needsAcknowledgement;
+        const sealed = await deps.seals?.check(pm);
+        const needs = [...previewOf(pm, lines).needsAcknowledgement, ...(sealed?.problems ?? []).map(sealNeed)];
         const ack = req.acknowledgement?.trim();
         if (needs.length > 0 && !ack)
           return fail(409, `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`);

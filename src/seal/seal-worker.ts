@@ -45,10 +45,14 @@ export function createSealWorker(o: SealWorkerOptions): SealWorker {
     intervalMs: o.intervalMs,
     maxSize: MAX_DAYS_PER_PASS,
     async run(size) {
-      for (const key of [...pending]) {
-        const [site, day] = key.split('|') as [string, string];
-        await o.sealer.amend(site, day);
-        pending.delete(key);
+      // A pass kicked by late readings only amends (new days wait for the scheduled pass).
+      if (pending.size) {
+        for (const key of [...pending]) {
+          const [site, day] = key.split('|') as [string, string];
+          await o.sealer.amend(site, day);
+          pending.delete(key);
+        }
+        return 'later';
       }
       const r = await o.sealer.sealDue({ endedByMs: now() - o.lateWindowMs, maxDays: size });
       return r.more || pending.size ? 'now' : 'later';

@@ -10,6 +10,8 @@ import { dashboardRoutes } from '../http/dashboard/index.ts';
 import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { periodRoutes } from '../http/routes/periods.ts';
 import { createPeriodService } from '../periods/period-service.ts';
+import { createPeriodSeals } from '../periods/period-seals.ts';
+import type { Sealing } from '../seal/index.ts';
 import { createAlteredAlarm } from '../periods/snapshot-integrity.ts';
 import type { Rollups } from '../rollup/index.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
@@ -28,6 +30,8 @@ export interface HttpDeps {
   readonly broker: EmbeddedBroker | undefined;
   readonly subscriber: ExternalSubscriber | undefined;
   readonly plugins: Plugins;
+  /** The daily seals: a close checks its days against them (issue 24). */
+  readonly sealing?: Sealing;
 }
 
 export interface HttpPart {
@@ -60,6 +64,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       beforeRead,
       onAltered,
       auditHead: () => people.audit.head(),
+      ...(deps.sealing && { seals: createPeriodSeals({ registry, target, sealing: deps.sealing }) }),
       ...fees,
     });
     const plugins = [

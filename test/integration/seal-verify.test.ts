@@ -5,7 +5,8 @@
  *   - one reading changed directly in InfluxDB -> `kzmeter verify` exits 1 naming site, day, meter and reading;
  *   - one reading deleted directly in InfluxDB -> the same.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { auditLogPath, type AuditEntry } from '../../src/auth/audit-log.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +145,42 @@ describe('sealed readings (issue 24)', () => {
       `site s1, day 2025-06-11 (seal v1), meter s1-m1: the reading at ${new Date(deleted).toISOString()} (${deleted}) was deleted`,
     );
     expect(existsSync(join(dataDir, 'seals', 's1', '2025-06-10', 'v2.json'))).toBe(false); // nothing re-sealed
+  });
+
+  it('the close preview lists the amendment and the days that do not verify; the close is refused without an acknowledgement, accepted and audited with one', async () => {
+    const period = '2025-06-10..2025-06-12';
+    const preview = (await (await fetch(`${svc.httpUrl}/api/periods/${period}/preview`)).json()) as {
+      amendments: { day: string; version: number }[];
+      needsAcknowledgement: string[];
+      sealedDays: number;
+    };
+    expect(preview.sealedDays).toBe(3);
+    expect(preview.amendments.map((a) => [a.day, a.version])).toEqual([['2025-06-12', 2]]);
+    expect(preview.needsAcknowledgement.join('\n')).toMatch(
+      /sealed readings do not verify: site s1, day 2025-06-10.*s1-m2/,
+    );
+    const close = (body: object) =>
+      fetch(`${svc.httpUrl}/api/periods/${period}/close`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ closedBy: 'e2e', ...body }),
+      });
+    const refused = await close({});
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /needs an acknowledgement.*sealed readings do not verify.*s1-m2/s,
+    );
+    const ok = await close({ acknowledgement: 'test: the edit of s1-m2 is under investigation' });
+    expect(ok.status).toBe(201);
+    const entries = readFileSync(auditLogPath(dataDir), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
+    const audited = entries.filter((e) => e.action === 'close').at(-1)!;
+    expect(audited.what).toMatchObject({
+      period,
+      acknowledgement: { reason: 'test: the edit of s1-m2 is under investigation' },
+    });
+    expect(JSON.stringify(audited.what)).toMatch(/sealed readings do not verify.*s1-m2/);
   });
 });

@@ -27,6 +27,10 @@ export function auditAnswer(audit: AuditLog, right: RouteRight, req: FastifyRequ
     if (typeof body.reopenedVersion === 'number') what.version = body.reopenedVersion;
     if (typeof body.created === 'boolean') what.created = body.created;
     if (typeof body.digest === 'string') digest = body.digest;
+    // A close over something that needed acknowledging (a sealed day that does not verify, ...): the reason
+    // and what it acknowledged go into the trail with the close.
+    const ack = (body.snapshot as { acknowledgement?: unknown } | undefined)?.acknowledgement;
+    if (body.created === true && ack) what.acknowledgement = ack;
   }
   audit.append({
     who: req.principal?.name ?? 'anonymous',
