@@ -46,6 +46,8 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
   { method: 'GET', url: '/assets/*', role: 'public', scope: 'none', samples: ['/assets/app.js'] },
   // The API's own description (no data): the OpenAPI document and Swagger UI with its files under /docs/.
   { method: 'GET', url: '/openapi.json', role: 'public', scope: 'none', samples: ['/openapi.json'] },
+  // The installation's public signing keys (issue 24): anyone checks a seal, snapshot or export with them.
+  { method: 'GET', url: '/api/signing-key', role: 'public', scope: 'none', samples: ['/api/signing-key'] },
   { method: 'GET', url: '/docs', role: 'public', scope: 'none', samples: ['/docs', '/docs/json'] },
   { method: 'GET', url: '/api/session', role: 'viewer', scope: 'none', samples: ['/api/session'] },
   // per-meter series only for a taxpayer-bound user's meters

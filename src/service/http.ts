@@ -12,6 +12,9 @@ import { periodRoutes } from '../http/routes/periods.ts';
 import { createPeriodService } from '../periods/period-service.ts';
 import { createPeriodSeals } from '../periods/period-seals.ts';
 import type { Sealing } from '../seal/index.ts';
+import { listSigningKeys } from '../auth/signing-keys.ts';
+import { signingKeyOptions } from '../seal/index.ts';
+import { signingKeyRoutes } from '../http/routes/signing-key.ts';
 import { createAlteredAlarm } from '../periods/snapshot-integrity.ts';
 import type { Rollups } from '../rollup/index.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
@@ -78,6 +81,8 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
         ...fees,
       }),
       periodRoutes({ periods }),
+      // Read at each request: a rotation from the command line shows without a restart.
+      signingKeyRoutes({ keys: () => listSigningKeys(signingKeyOptions(config)) }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(deps.plugins ?? []),
     ];

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditVerifyMain } from '../../src/cli/audit.ts';
 import { sealMain } from '../../src/cli/seal.ts';
 import { influxql } from '../../src/store/query/client.ts';
+import { verifyEd25519 } from '../../src/util/ed25519.ts';
 import { createWriteApi } from '../../src/store/write-api.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { useInflux } from '../helpers/influx.ts';
@@ -99,6 +100,15 @@ describe('sealed readings (issue 24)', () => {
     const keyFile = join(dataDir, 'auth', 'signing-keys.json');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(a.keyId).toBe(svc.seals.sealing.signer.keyId);
+    // GET /api/signing-key (public) gives the key the seal names; the seal's signature holds with it.
+    const res = await fetch(`${svc.httpUrl}/api/signing-key`);
+    const body = (await res.json()) as { current: string; keys: { keyId: string; publicKey: string; pem: string }[] };
+    expect(body.current).toBe(a.keyId);
+    const key = body.keys.find((k) => k.keyId === a.keyId)!;
+    expect(key.pem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(JSON.stringify(body)).not.toMatch(/PRIVATE/);
+    expect(verifyEd25519(key.publicKey, a.digest, a.signature)).toBe(true);
+    expect(verifyEd25519(key.publicKey, b.digest, a.signature)).toBe(false);
     // The seal is also in InfluxDB.
     const [s] = await influxql(influx.target(), `SELECT "digest", "version" FROM "reading_seal" WHERE "site" = 's1'`);
     expect(s!.values.map((v) => [v[1], v[2]])).toEqual(
