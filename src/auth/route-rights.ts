@@ -76,9 +76,10 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     url: '/api/periods/:period/:file',
     role: 'viewer',
     scope: 'query',
-    param: { name: 'file', match: /^export/, role: 'accountant' },
+    // The exports and the evidence package (issue 24: snapshot, exports, seals, audit lines, signed manifest).
+    param: { name: 'file', match: /^(export|evidence\.zip$)/, role: 'accountant' },
     audit: 'export',
-    samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv'],
+    samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv', '/api/periods/2025-Q3/evidence.zip'],
   },
   {
     method: 'GET',

@@ -11,6 +11,7 @@ import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
 import { serveMain } from './serve.ts';
 import { sealMain, signingKeyMain } from './seal.ts';
+import { evidenceMain, verifyEvidenceMain } from './evidence.ts';
 
 interface Command {
   readonly summary: string;
@@ -43,6 +44,14 @@ const COMMANDS: Record<string, Command> = {
         : auditVerifyMain(a),
   },
   seal: { summary: 'seal every ended local day now (digest, chain, signature)', run: (argv) => sealMain(argv) },
+  evidence: {
+    summary: "write a closed period's signed evidence package (zip) for an inspector",
+    run: (argv) => evidenceMain(argv),
+  },
+  'verify-evidence': {
+    summary: 'check an evidence package anywhere (no service, database or data dir)',
+    run: (argv) => verifyEvidenceMain(argv),
+  },
   'signing-key': {
     summary: "rotate or list the installation's Ed25519 signing keys (old public keys kept)",
     run: (argv) => signingKeyMain(argv),

@@ -87,6 +87,11 @@ const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 
 /** The period service the CLI works with; `deps` lets tests hand in their own. */
 export async function cliPeriodService(configFile?: string): Promise<PeriodService> {
+  return (await cliPeriodParts(configFile)).periods;
+}
+
+/** The period service with the seals and registry it was built with (the evidence package needs them). */
+export async function cliPeriodParts(configFile?: string) {
   const config = loadConfig(configFile ? { file: configFile } : {});
   const target = influxTargetOf(config);
   if (!target) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
@@ -95,11 +100,12 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
   const registry = loadRegistry(config.registryDir);
   // A close from the command line checks the seals too; it writes no seal, so no writer is needed.
   const sealing = createSealing(config, registry, target, () => Promise.resolve());
-  return createPeriodService({
+  const seals = createPeriodSeals({ registry, target, sealing });
+  const periods = createPeriodService({
     registry,
     tariffs: tariffs.value,
     target,
-    seals: createPeriodSeals({ registry, target, sealing }),
+    seals,
     dataDir: config.dataDir,
     ...feeSettings(config),
     auditHead: () => cliAuditHead(config),
@@ -110,6 +116,7 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
         what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
       }),
   });
+  return { periods, seals, sealing, registry, config };
 }
 
 /** One entry for every period subcommand; `service` for tests. */

@@ -11,6 +11,9 @@ import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { periodRoutes } from '../http/routes/periods.ts';
 import { createPeriodService } from '../periods/period-service.ts';
 import { createPeriodSeals } from '../periods/period-seals.ts';
+import { createEvidence } from '../periods/evidence-service.ts';
+import type { ExtraEvidenceFiles } from '../periods/evidence.ts';
+import { auditLogPath } from '../auth/audit-log.ts';
 import type { Sealing } from '../seal/index.ts';
 import { listSigningKeys } from '../auth/signing-keys.ts';
 import { signingKeyOptions } from '../seal/index.ts';
@@ -35,6 +38,8 @@ export interface HttpDeps {
   readonly plugins: Plugins;
   /** The daily seals: a close checks its days against them (issue 24). */
   readonly sealing?: Sealing;
+  /** More files for every evidence package (the lead wires the supplier's reconciliation here). */
+  readonly extraEvidenceFiles?: ExtraEvidenceFiles;
 }
 
 export interface HttpPart {
@@ -59,6 +64,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       audit: people.audit,
       log: log.child({ component: 'periods' }),
     });
+    const periodSeals = deps.sealing && createPeriodSeals({ registry, target, sealing: deps.sealing });
     const periods = createPeriodService({
       registry,
       tariffs,
@@ -67,7 +73,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       beforeRead,
       onAltered,
       auditHead: () => people.audit.head(),
-      ...(deps.sealing && { seals: createPeriodSeals({ registry, target, sealing: deps.sealing }) }),
+      ...(periodSeals && { seals: periodSeals }),
       ...fees,
     });
     const plugins = [
@@ -80,7 +86,20 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
         metrics: metrics.registry,
         ...fees,
       }),
-      periodRoutes({ periods }),
+      periodRoutes({
+        periods,
+        ...(deps.sealing && {
+          evidence: createEvidence({
+            periods,
+            registry,
+            ...(periodSeals && { seals: periodSeals }),
+            signer: deps.sealing.signer,
+            publicKeys: () => listSigningKeys(signingKeyOptions(config)),
+            auditFile: auditLogPath(config.dataDir),
+            ...(deps.extraEvidenceFiles && { extraFiles: deps.extraEvidenceFiles }),
+          }),
+        }),
+      }),
       // Read at each request: a rotation from the command line shows without a restart.
       signingKeyRoutes({ keys: () => listSigningKeys(signingKeyOptions(config)) }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),

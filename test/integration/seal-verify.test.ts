@@ -5,7 +5,9 @@
  *   - one reading changed directly in InfluxDB -> `kzmeter verify` exits 1 naming site, day, meter and reading;
  *   - one reading deleted directly in InfluxDB -> the same.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
 import { auditLogPath, type AuditEntry } from '../../src/auth/audit-log.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,4 +195,74 @@ describe('sealed readings (issue 24)', () => {
     });
     expect(JSON.stringify(audited.what)).toMatch(/sealed readings do not verify.*s1-m2/);
   });
+
+  it('the evidence package: verified by a separate process in an empty directory (exit 0); one byte of a file, the manifest or the key changed -> exit 1 naming it', async () => {
+    const period = '2025-06-10..2025-06-12';
+    const res = await fetch(`${svc.httpUrl}/api/periods/${period}/evidence.zip`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    const zip = Buffer.from(await res.arrayBuffer());
+    const names = Object.keys(unzipSync(zip)).sort();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'README.txt',
+        'audit.jsonl',
+        'keys.json',
+        'ledger.csv',
+        'manifest.json',
+        'manifest.sig',
+        'report.html',
+        'seals/s1/2025-06-10.v1.json',
+        'seals/s1/2025-06-12.v2.json',
+        'snapshot.json',
+        'totals.csv',
+      ]),
+    );
+    expect(Buffer.from(unzipSync(zip)['README.txt']!).toString()).toMatch(/Русский[\s\S]*Қазақша[\s\S]*English/);
+    const empty = mkdtempSync(join(tmpdir(), 'kzm-inspector-'));
+    try {
+      const file = join(empty, 'evidence.zip');
+      writeFileSync(file, zip);
+      const keyId = svc.seals.sealing.signer.keyId;
+      const ok = await offline(empty, ['verify-evidence', 'evidence.zip', '--key', keyId]);
+      expect(ok.stdout).toMatch(/intact: \d+ files, 4 seals/);
+      expect(ok.code).toBe(0);
+      const flip = (text: string, at = 0) => {
+        const copy = Buffer.from(zip);
+        const i = copy.indexOf(Buffer.from(text)) + at;
+        expect(i).toBeGreaterThan(at - 1);
+        copy[i] = copy[i]! ^ 0x01;
+        writeFileSync(file, copy);
+      };
+      flip('s1-m2', 1); // inside the first file that names it (stored uncompressed: the byte stays in its file)
+      const changed = await offline(empty, ['verify-evidence', 'evidence.zip']);
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toMatch(
+        /evidence\.zip: (audit\.jsonl|ledger\.csv|snapshot\.json|report\.html|totals\.csv): its SHA-256 differs/,
+      );
+      flip('"snapshotDigest"', 2);
+      const manifest = await offline(empty, ['verify-evidence', 'evidence.zip']);
+      expect(manifest.code).toBe(1);
+      expect(manifest.stdout).toMatch(/manifest\.json: its signature \(manifest\.sig\) does not verify/);
+      writeFileSync(file, zip);
+      const wrongKey = await offline(empty, ['verify-evidence', 'evidence.zip', '--key', 'ab'.repeat(32)]);
+      expect(wrongKey.code).toBe(1);
+      expect(wrongKey.stdout).toMatch(/manifest\.sig: signed by key/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });
+
+/** The CLI as an inspector runs it: its own process, an empty working directory, no KZM_* settings. */
+function offline(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), ...args],
+      { cwd, timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: cwd } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}

@@ -39,6 +39,8 @@ const COMMANDS = [
   'broker-config',
   'seal',
   'signing-key',
+  'evidence',
+  'verify-evidence',
 ];
 /** Options each command takes (its parseArgs options): each must be in its help. */
 const OPTIONS: Record<string, string[]> = {
@@ -68,6 +70,8 @@ const OPTIONS: Record<string, string[]> = {
   'broker-config': ['--out', '--owner', '--config', '--help'],
   seal: ['--through', '--config', '--help'],
   'signing-key': ['--config', '--help'],
+  evidence: ['--period', '--taxpayer', '--out', '--config', '--help'],
+  'verify-evidence': ['--key', '--help'],
 };
 
 describe('kzmeter CLI conventions', () => {
