@@ -106,6 +106,7 @@ export async function cliPeriodParts(configFile?: string) {
     tariffs: tariffs.value,
     target,
     seals,
+    signer: sealing.signer,
     dataDir: config.dataDir,
     ...feeSettings(config),
     auditHead: () => cliAuditHead(config),
@@ -218,6 +219,12 @@ export async function periodsMain(
         if (v.out) {
           mkdirSync(v.out, { recursive: true });
           writeFileSync(join(v.out, name), r.value.body);
+          // Its Ed25519 signature beside it (issue 24): { keyId, signature } over the file's exact bytes.
+          if (r.value.signature)
+            writeFileSync(
+              join(v.out, `${name}.sig`),
+              `${JSON.stringify({ algorithm: 'Ed25519', ...r.value.signature })}\n`,
+            );
           print(join(v.out, name));
         } else print(r.value.body);
       }

@@ -27,6 +27,7 @@ import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapsh
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
 import type { PeriodSeals, SealAmendment } from './period-seals.ts';
+import type { Signature, Signer } from '../util/ed25519.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
 import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
 
@@ -60,6 +61,8 @@ export interface PeriodServiceDeps {
   readonly auditHead?: () => { seq: number; hash: string };
   /** The daily seals (issue 24): a close checks its days against them; amendments are listed. */
   readonly seals?: PeriodSeals;
+  /** Signs each new snapshot's bytes and every export's (issue 24). */
+  readonly signer?: Signer;
 }
 
 /** A sealed day that does not verify is something the closer must acknowledge (issue 24). */
@@ -196,6 +199,33 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     return { ok: true, value: { ...report, amendments: deps.seals?.amendments(c.value.pm) ?? [] } };
   }
 
+  async function exportBody(
+    periodText: string,
+    format: ExportFormat,
+    opts: { taxpayer?: string | null; version?: number; by?: string } = {},
+  ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
+    const use = `export.${format}`;
+    const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
+    if (!c.ok) return c;
+    const s = c.value.snapshot;
+    if (format === 'json')
+      return {
+        ok: true,
+        value: {
+          contentType: EXPORT_TYPES.json,
+          // The checked snapshot's canonical bytes (what the file holds when intact), not a second read of
+          // the file that could have changed since the check.
+          body: snapshotBytes(s),
+          snapshot: s,
+        },
+      };
+    if (format === 'csv') return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
+    const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
+    const lateOrNone = late.lateReadings > 0 ? late : undefined;
+    const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
+    return { ok: true, value: { contentType: EXPORT_TYPES[format], body, snapshot: s } };
+  }
+
   return {
     store,
     /** What closing would freeze, and what the closer must acknowledge; nothing is written. */
@@ -285,6 +315,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ),
         });
         store.write(snapshot);
+        if (deps.signer) store.writeSignature(scope, snapshot.version, deps.signer.sign(snapshotBytes(snapshot)));
         return { ok: true as const, value: { snapshot, created: true } };
       });
     },
@@ -325,28 +356,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       periodText: string,
       format: ExportFormat,
       opts: { taxpayer?: string | null; version?: number; by?: string } = {},
-    ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
-      const use = `export.${format}`;
-      const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
-      if (!c.ok) return c;
-      const s = c.value.snapshot;
-      if (format === 'json')
-        return {
-          ok: true,
-          value: {
-            contentType: EXPORT_TYPES.json,
-            // The checked snapshot's canonical bytes (what the file holds when intact), not a second read of
-            // the file that could have changed since the check.
-            body: snapshotBytes(s),
-            snapshot: s,
-          },
-        };
-      if (format === 'csv')
-        return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
-      const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
-      const lateOrNone = late.lateReadings > 0 ? late : undefined;
-      const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
-      return { ok: true, value: { contentType: EXPORT_TYPES[format], body, snapshot: s } };
+    ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot; signature?: Signature }>> {
+      const r = await exportBody(periodText, format, opts);
+      if (!r.ok || !deps.signer) return r;
+      return { ok: true, value: { ...r.value, signature: deps.signer.sign(r.value.body) } };
     },
 
     async list(): Promise<PeriodListEntry[]> {

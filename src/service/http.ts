@@ -74,6 +74,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       onAltered,
       auditHead: () => people.audit.head(),
       ...(periodSeals && { seals: periodSeals }),
+      ...(deps.sealing && { signer: deps.sealing.signer }),
       ...fees,
     });
     const plugins = [
@@ -93,6 +94,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
             periods,
             registry,
             ...(periodSeals && { seals: periodSeals }),
+            ...(deps.sealing && { signer: deps.sealing.signer }),
             signer: deps.sealing.signer,
             publicKeys: () => listSigningKeys(signingKeyOptions(config)),
             auditFile: auditLogPath(config.dataDir),

@@ -194,6 +194,18 @@ describe('sealed readings (issue 24)', () => {
       acknowledgement: { reason: 'test: the edit of s1-m2 is under investigation' },
     });
     expect(JSON.stringify(audited.what)).toMatch(/sealed readings do not verify.*s1-m2/);
+    // The snapshot is signed beside it, and every export download carries its signature.
+    const pub = [...svc.seals.sealing.publicKeys.values()][0]!;
+    const dir = join(dataDir, 'periods', period);
+    const sig = JSON.parse(readFileSync(join(dir, 'v1.sig.json'), 'utf8')) as { keyId: string; signature: string };
+    expect(sig.keyId).toBe(svc.seals.sealing.signer.keyId);
+    expect(verifyEd25519(pub, readFileSync(join(dir, 'v1.json')), sig.signature)).toBe(true);
+    const csv = await fetch(`${svc.httpUrl}/api/periods/${period}/export.csv`);
+    const body = await csv.text();
+    const header = /keyId=([a-f0-9]{64}); ed25519=(\S+)/.exec(csv.headers.get('x-kzm-signature') ?? '');
+    expect(header?.[1]).toBe(sig.keyId);
+    expect(verifyEd25519(pub, body, header![2]!)).toBe(true);
+    expect(verifyEd25519(pub, `${body} `, header![2]!)).toBe(false);
   });
 
   it('the evidence package: verified by a separate process in an empty directory (exit 0); one byte of a file, the manifest or the key changed -> exit 1 naming it', async () => {

@@ -176,6 +176,12 @@ export function periodRoutes(deps: {
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
         // The printable report is served inline: its own inline style and nothing else may run or load.
         if (format === 'html') void reply.header('content-security-policy', REPORT_CSP);
+        // The export's Ed25519 signature over its exact bytes (issue 24): key id (fingerprint) and base64.
+        if (r.value.signature)
+          void reply.header(
+            'x-kzm-signature',
+            `keyId=${r.value.signature.keyId}; ed25519=${r.value.signature.signature}`,
+          );
         return reply
           .header('content-type', r.value.contentType)
           .header('content-disposition', `inline; filename="${name}"`)
