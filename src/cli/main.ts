@@ -85,7 +85,7 @@ Usage: kzmeter <command> [options]        (from a checkout: npm run cli -- <comm
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`)
   .join('\n')}
 
 Options: --help (also after a command), --version
