@@ -164,3 +164,12 @@ export function signerOf(opts: SigningKeyOptions): Signer {
 /** Every key's public side (made at the first call when there is none yet). */
 export const listSigningKeys = (opts: SigningKeyOptions): PublicSigningKey[] =>
   publicSigningKeys(loadSigningKeys(opts));
+
+/** Where the keys are, from the configuration (signing.keyFile, signing.privateKeyFile). */
+export const signingKeyOptions = (config: {
+  readonly dataDir: string;
+  readonly signing: { readonly keyFile?: string | undefined; readonly privateKeyFile?: string | undefined };
+}): SigningKeyOptions => ({
+  keyFile: config.signing.keyFile ?? signingKeyFilePath(config.dataDir),
+  ...(config.signing.privateKeyFile && { privateKeyFile: config.signing.privateKeyFile }),
+});

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readAuditKeys } from '../auth/audit-keys.ts';
+import { signerOf, signingKeyOptions } from '../auth/signing-keys.ts';
 import { auditLogPath, createAuditLog, verifyAuditLog, type AuditInput } from '../auth/audit-log.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -26,13 +27,16 @@ export const AUDIT_KEY_HELP = `Usage: kzmeter audit-key <rotate|list> [--config 
   list     key ids, when made and retired, which is current (never the secrets)
 Example: kzmeter audit-key rotate`;
 
-type AuditConfig = Pick<Config, 'dataDir' | 'audit'>;
+type AuditConfig = Pick<Config, 'dataDir' | 'audit' | 'signing'>;
 
 /** Who acts from the command line: the operating-system user. */
 export const cliActor = () => `cli:${userInfo().username}`;
 
 const auditOf = (config: AuditConfig) =>
-  createAuditLog(auditLogPath(config.dataDir), { keyFile: config.audit.keyFile });
+  createAuditLog(auditLogPath(config.dataDir), {
+    keyFile: config.audit.keyFile,
+    signer: signerOf(signingKeyOptions(config)),
+  });
 
 /** Append to the audit trail of the configured dataDir (the CLI's credential and user changes). */
 export function cliAudit(config: AuditConfig, input: Omit<AuditInput, 'who'>): void {

@@ -25,6 +25,7 @@ export const EVIDENCE_MESSAGES = {
   digest: 'its SHA-256 differs from the manifest: the file was changed',
   unlisted: 'not listed in the signed manifest: added to the package',
   snapshot: "the snapshot's content does not match its digest",
+  auditLine: (line: number) => `line ${line}: its Ed25519 signature does not verify with the key it names`,
   ok: (files: number, seals: number, keyId: string) =>
     `evidence package intact: ${files} files, ${seals} seals; every digest and signature holds (key ${keyId})`,
 } as const;
@@ -87,8 +88,30 @@ export function verifyEvidence(zip: Uint8Array, opts: { keyId?: string } = {}): 
     if (problem) return fail(name, problem);
     seals++;
   }
+  const audit = auditProblem(files['audit.jsonl'], publicKeys);
+  if (audit) return fail('audit.jsonl', audit);
   const snapshot = parse(files['snapshot.json'], z.looseObject({ digest: z.string() }));
   if (files['snapshot.json'] && (!snapshot || !digestMatches(snapshot as unknown as PeriodSnapshot)))
     return fail('snapshot.json', M.snapshot);
   return { ok: true, files: manifest.files.length, seals, keyId: sig.keyId };
+}
+
+/** Each signed audit line's signature over its hash (lines written before issue 24 carry none). */
+function auditProblem(bytes: Uint8Array | undefined, keys: ReadonlyMap<string, string>): string | undefined {
+  if (!bytes) return undefined;
+  const lines = Buffer.from(bytes).toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.trim()) continue;
+    let e: { hash?: unknown; sig?: { keyId?: unknown; signature?: unknown } };
+    try {
+      e = JSON.parse(lines[i]!) as typeof e;
+    } catch {
+      return M.auditLine(i + 1);
+    }
+    if (!e.sig) continue;
+    const key = typeof e.sig.keyId === 'string' ? keys.get(e.sig.keyId) : undefined;
+    if (!key || typeof e.hash !== 'string' || typeof e.sig.signature !== 'string') return M.auditLine(i + 1);
+    if (!verifyEd25519(key, e.hash, e.sig.signature)) return M.auditLine(i + 1);
+  }
+  return undefined;
 }

@@ -3,13 +3,7 @@
  * service (src/service/seals.ts) and the CLI (`kzmeter seal`, `verify`, `evidence`).
  */
 import type { Logger } from 'pino';
-import {
-  loadSigningKeys,
-  signerOf,
-  signingKeyFilePath,
-  type SigningKeyOptions,
-  type SigningKeys,
-} from '../auth/signing-keys.ts';
+import { loadSigningKeys, signerOf, signingKeyOptions, type SigningKeys } from '../auth/signing-keys.ts';
 import type { Config } from '../config/schema.ts';
 import type { Registry } from '../registry/types.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
@@ -26,10 +20,7 @@ export interface Sealing {
   readonly publicKeys: ReadonlyMap<string, string>;
 }
 
-export const signingKeyOptions = (config: Pick<Config, 'dataDir' | 'signing'>): SigningKeyOptions => ({
-  keyFile: config.signing.keyFile ?? signingKeyFilePath(config.dataDir),
-  ...(config.signing.privateKeyFile && { privateKeyFile: config.signing.privateKeyFile }),
-});
+export { signingKeyOptions } from '../auth/signing-keys.ts';
 
 export function createSealing(
   config: Config,

@@ -196,6 +196,9 @@ describe('sealed readings (issue 24)', () => {
     expect(JSON.stringify(audited.what)).toMatch(/sealed readings do not verify.*s1-m2/);
     // The snapshot is signed beside it, and every export download carries its signature.
     const pub = [...svc.seals.sealing.publicKeys.values()][0]!;
+    // The close's audit line is signed too (over its HMAC hash), the chain kept.
+    expect(audited.sig?.keyId).toBe(svc.seals.sealing.signer.keyId);
+    expect(verifyEd25519(pub, audited.hash, audited.sig!.signature)).toBe(true);
     const dir = join(dataDir, 'periods', period);
     const sig = JSON.parse(readFileSync(join(dir, 'v1.sig.json'), 'utf8')) as { keyId: string; signature: string };
     expect(sig.keyId).toBe(svc.seals.sealing.signer.keyId);
