@@ -59,6 +59,16 @@ if (!only || only === 'backfill') {
   all.backfill = await benchBackfill();
   console.log(JSON.stringify(all.backfill, null, 2));
 }
+if (!only || only === 'seal') {
+  const { benchSeal } = await import('./seal.ts');
+  const meters = Number(process.env.BENCH_SEAL_METERS ?? 1000);
+  const days = Number(process.env.BENCH_SEAL_DAYS ?? 30);
+  console.error(
+    `seal: seal a day of ${meters} meters at 1-minute readings, verify ${days} days (readings/s, peak RSS) ...`,
+  );
+  all.seal = await benchSeal(meters, days);
+  console.log(JSON.stringify(all.seal, null, 2));
+}
 // Only when asked for by name: at full size it writes 130 M points first (bench/restart.ts).
 if (only === 'restart') {
   const { benchRestart } = await import('./restart.ts');

@@ -1,7 +1,7 @@
 /**
  * Composition root. Phase 1 (src/service/prepare.ts) checks everything that can refuse to start before any
  * port opens; phase 2 builds the components (src/service/*.ts) and starts them in order through one lifecycle
- * (src/util/lifecycle.ts): writer, spool, rollups, fee days, ingest, broker, Home Assistant, HTTP. stop() stops
+ * (src/util/lifecycle.ts): writer, spool, rollups, fee days, seals, ingest, broker, Home Assistant, HTTP. stop() stops
  * them in reverse, each bounded by its own timeout.
  */
 import { getHeapStatistics } from 'node:v8';
@@ -22,6 +22,9 @@ import { httpPart, type Plugins } from './service/http.ts';
 import { brokerPart, homeAssistantPart, ingestPart } from './service/mqtt.ts';
 import { prepare } from './service/prepare.ts';
 import { feeDaysPart, rollupsPart, spoolPart, writerPart } from './service/storage.ts';
+import { sealsPart } from './service/seals.ts';
+import type { Sealing } from './seal/index.ts';
+import type { SealWorker } from './seal/seal-worker.ts';
 import type { BatchWriter } from './store/batch-writer.ts';
 import type { InfluxTarget } from './store/influx-target.ts';
 import type { Spool } from './store/spool.ts';
@@ -46,6 +49,8 @@ export interface Service {
   readonly rollups: Rollups;
   /** The fee_1d measurement (fees per meter and day) that Grafana reads. */
   readonly feeDays: FeeDays;
+  /** The daily seals (keys, store, sealer) and their worker (flush() runs a pass: amendments first). */
+  readonly seals: { readonly sealing: Sealing; readonly worker: SealWorker };
   /** After a first start on loopback: the generated admin's API token (print it once; only its hash is kept). */
   readonly adminToken: string | undefined;
   start(): Promise<void>;
@@ -59,6 +64,7 @@ interface Parts {
   spool: Spool | undefined;
   rollups: Rollups;
   feeDays: FeeDays;
+  seals: { sealing: Sealing; worker: SealWorker };
   broker: EmbeddedBroker | undefined;
   subscriber: ExternalSubscriber | undefined;
   http: ReturnType<typeof httpPart>;
@@ -106,7 +112,10 @@ export function createService(
     await life.start(rollupsComponent);
     const { feeDays, components: feeParts } = feeDaysPart(ctx, prepared.tariffs, writer, rollups);
     for (const c of feeParts) await life.start(c);
-    const { ingest, component: ingestComponent } = ingestPart(ctx, writer, spool, [rollups.marks, feeDays]);
+    const { sealing, worker: sealWorker, components: sealParts } = sealsPart(ctx);
+    for (const c of sealParts) await life.start(c);
+    const seals = { sealing, worker: sealWorker };
+    const { ingest, component: ingestComponent } = ingestPart(ctx, writer, spool, [rollups.marks, feeDays, sealWorker]);
     await life.start(ingestComponent);
     const brokers = brokerPart(ctx, ingest, prepared);
     for (const c of brokers.components) await life.start(c);
@@ -122,8 +131,19 @@ export function createService(
       broker: brokers.broker,
       subscriber: brokers.subscriber,
       plugins: extra.plugins,
+      sealing,
     });
-    parts = { target, writer, spool, rollups, feeDays, broker: brokers.broker, subscriber: brokers.subscriber, http };
+    parts = {
+      target,
+      writer,
+      spool,
+      rollups,
+      feeDays,
+      seals,
+      broker: brokers.broker,
+      subscriber: brokers.subscriber,
+      http,
+    };
     await life.start(http.component);
   }
 
@@ -156,6 +176,9 @@ export function createService(
     },
     get feeDays() {
       return part('feeDays');
+    },
+    get seals() {
+      return part('seals');
     },
     get adminToken() {
       return adminToken;

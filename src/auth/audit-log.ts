@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AuditKeys, auditKeyFilePath, auditKeysFor, readAuditKeys, rotateAuditKey } from './audit-keys.ts';
+import type { Signer } from '../util/ed25519.ts';
 
 /**
  * The audit trail (architecture principle 10): every close, reopen, export download, credential or user
@@ -63,6 +64,8 @@ export interface AuditEntry extends AuditInput {
   /** The HMAC key the line was written with; absent on legacy lines (before issue 21). */
   readonly kid?: string;
   readonly hash: string;
+  /** Ed25519 signature of `hash` (its 64 hex characters) by the installation's signing key (issue 24). */
+  readonly sig?: { readonly keyId: string; readonly signature: string };
 }
 
 /** The chain's head: the last line's sequence number and hash (what a snapshot records at its close). */
@@ -150,7 +153,10 @@ function withLock<T>(file: string, fn: () => T): T {
 /** Where the keys of the log at `<dataDir>/audit/audit.log` live unless configured: `<dataDir>/auth/`. */
 const defaultKeyFile = (file: string) => auditKeyFilePath(dirname(dirname(file)));
 
-export function createAuditLog(file: string, opts: { keyFile?: string | undefined; now?: () => Date } = {}) {
+export function createAuditLog(
+  file: string,
+  opts: { keyFile?: string | undefined; now?: () => Date; signer?: Signer | undefined } = {},
+) {
   const now = opts.now ?? (() => new Date());
   const keyFile = opts.keyFile ?? defaultKeyFile(file);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -185,7 +191,10 @@ export function createAuditLog(file: string, opts: { keyFile?: string | undefine
           prev: last.hash,
           kid: key.id,
         };
-        const entry: AuditEntry = { ...base, hash: entryHash(base, key.secret) };
+        const hash = entryHash(base, key.secret);
+        // The HMAC chain stays as it was; the signature over the line's hash lets anyone holding the public key
+        // (an inspector with an evidence package) check the line without the HMAC key.
+        const entry: AuditEntry = { ...base, hash, ...(opts.signer && { sig: opts.signer.sign(hash) }) };
         const fd = openSync(file, 'a', 0o600);
         try {
           writeSync(fd, `${JSON.stringify(entry)}\n`);

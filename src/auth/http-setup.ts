@@ -1,3 +1,4 @@
+import { signerOf, signingKeyOptions } from './signing-keys.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { auditLogPath, createAuditLog, type AuditLog } from './audit-log.ts';
@@ -46,7 +47,10 @@ export async function prepareHttpAuth(config: Config, log: Logger): Promise<Resu
       ok: false,
       reason: `HTTP binds to ${config.http.host} (not loopback) and no users exist in ${file}. Create one first: "kzmeter users add admin --role admin" (prints its API token once).`,
     };
-  const audit = createAuditLog(auditLogPath(config.dataDir), { keyFile: config.audit.keyFile });
+  const audit = createAuditLog(auditLogPath(config.dataDir), {
+    keyFile: config.audit.keyFile,
+    signer: signerOf(signingKeyOptions(config)),
+  });
   try {
     audit.ensureKey();
   } catch (err) {

@@ -46,6 +46,8 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
   { method: 'GET', url: '/assets/*', role: 'public', scope: 'none', samples: ['/assets/app.js'] },
   // The API's own description (no data): the OpenAPI document and Swagger UI with its files under /docs/.
   { method: 'GET', url: '/openapi.json', role: 'public', scope: 'none', samples: ['/openapi.json'] },
+  // The installation's public signing keys (issue 24): anyone checks a seal, snapshot or export with them.
+  { method: 'GET', url: '/api/signing-key', role: 'public', scope: 'none', samples: ['/api/signing-key'] },
   { method: 'GET', url: '/docs', role: 'public', scope: 'none', samples: ['/docs', '/docs/json'] },
   { method: 'GET', url: '/api/session', role: 'viewer', scope: 'none', samples: ['/api/session'] },
   // per-meter series only for a taxpayer-bound user's meters
@@ -74,9 +76,10 @@ export const ROUTE_RIGHTS: readonly RouteRight[] = [
     url: '/api/periods/:period/:file',
     role: 'viewer',
     scope: 'query',
-    param: { name: 'file', match: /^export/, role: 'accountant' },
+    // The exports and the evidence package (issue 24: snapshot, exports, seals, audit lines, signed manifest).
+    param: { name: 'file', match: /^(export|evidence\.zip$)/, role: 'accountant' },
     audit: 'export',
-    samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv'],
+    samples: ['/api/periods/2025-Q3/verify', '/api/periods/2025-Q3/export.csv', '/api/periods/2025-Q3/evidence.zip'],
   },
   // The supplier's invoices (issue 24): imported by accountants (audited by the import itself: it names the
   // versions made), read beside the ledger by whoever reads the ledger.

@@ -1,16 +1,20 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readAuditKeys } from '../auth/audit-keys.ts';
+import { signerOf, signingKeyOptions } from '../auth/signing-keys.ts';
 import { auditLogPath, createAuditLog, verifyAuditLog, type AuditInput } from '../auth/audit-log.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { snapshotHeadProblems } from './audit-heads.ts';
+import { verifySealsMain } from './seal.ts';
 
 export const AUDIT_HELP = `kzmeter verify [--expect-head HASH]   (without --period) check the audit trail
   <dataDir>/audit/audit.log: closes, reopens, export downloads, credential and user changes, failed logins.
   Each line is chained to the one before with an HMAC whose key is kept apart from the log (audit.keyFile,
   default <dataDir>/auth/audit-keys.json); lines written before the key existed are reported as legacy.
   Every period snapshot records the trail's head at its close; a trail that lost those lines fails.
+  Then every seal of the readings (kzmeter seal): its digest, signature and chain, and its day against what
+  InfluxDB holds now (a progress bar on stderr); a reading changed, added or deleted since is named.
   --expect-head HASH  a last hash printed by an earlier verify: the trail must still hold it (a cut tail fails)
   --config F          settings file (YAML)
   Exit 0 with the entry count and the last hash (note it down for --expect-head), 1 at the first line that was
@@ -23,13 +27,16 @@ export const AUDIT_KEY_HELP = `Usage: kzmeter audit-key <rotate|list> [--config 
   list     key ids, when made and retired, which is current (never the secrets)
 Example: kzmeter audit-key rotate`;
 
-type AuditConfig = Pick<Config, 'dataDir' | 'audit'>;
+type AuditConfig = Pick<Config, 'dataDir' | 'audit' | 'signing'>;
 
 /** Who acts from the command line: the operating-system user. */
 export const cliActor = () => `cli:${userInfo().username}`;
 
 const auditOf = (config: AuditConfig) =>
-  createAuditLog(auditLogPath(config.dataDir), { keyFile: config.audit.keyFile });
+  createAuditLog(auditLogPath(config.dataDir), {
+    keyFile: config.audit.keyFile,
+    signer: signerOf(signingKeyOptions(config)),
+  });
 
 /** Append to the audit trail of the configured dataDir (the CLI's credential and user changes). */
 export function cliAudit(config: AuditConfig, input: Omit<AuditInput, 'who'>): void {
@@ -75,7 +82,8 @@ export async function auditVerifyMain(argv: string[], print: (s: string) => void
   print(
     `audit trail ${audit.file}: ${r.entries} entries${legacy}, chain intact${since}; last hash ${r.lastHash} (note it down and check later with --expect-head)`,
   );
-  return 0;
+  // Then every seal against what InfluxDB holds now (issue 24).
+  return verifySealsMain(config, print);
 }
 
 export async function auditKeyMain(argv: string[], print: (s: string) => void = (s) => console.log(s)) {

@@ -12,6 +12,8 @@ import { periodsMain } from './periods.ts';
 import { rollupMain } from './rollup.ts';
 import { invoicesMain } from './invoices.ts';
 import { serveMain } from './serve.ts';
+import { sealMain, signingKeyMain } from './seal.ts';
+import { evidenceMain, verifyEvidenceMain } from './evidence.ts';
 
 interface Command {
   readonly summary: string;
@@ -44,11 +46,25 @@ const COMMANDS: Record<string, Command> = {
   },
   // verify --period P: a closed period; verify alone: the audit trail's hash chain
   verify: {
-    summary: 'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail',
+    summary:
+      'check a closed period (--period): digest and recomputed ledger; without --period: the audit trail, snapshots and every seal',
     run: (a) =>
       a.some((x) => x === '--period' || x.startsWith('--period=') || x === '--help' || x === '-h')
         ? periodsMain('verify', a)
         : auditVerifyMain(a),
+  },
+  seal: { summary: 'seal every ended local day now (digest, chain, signature)', run: (argv) => sealMain(argv) },
+  evidence: {
+    summary: "write a closed period's signed evidence package (zip) for an inspector",
+    run: (argv) => evidenceMain(argv),
+  },
+  'verify-evidence': {
+    summary: 'check an evidence package anywhere (no service, database or data dir)',
+    run: (argv) => verifyEvidenceMain(argv),
+  },
+  'signing-key': {
+    summary: "rotate or list the installation's Ed25519 signing keys (old public keys kept)",
+    run: (argv) => signingKeyMain(argv),
   },
   'audit-key': {
     summary: "rotate or list the audit trail's HMAC keys (kept apart from the log)",
@@ -83,7 +99,7 @@ Usage: kzmeter <command> [options]        (from a checkout: npm run cli -- <comm
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`)
   .join('\n')}
 
 Options: --help (also after a command), --version

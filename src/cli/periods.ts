@@ -24,6 +24,8 @@ import { cliAudit, cliAuditHead } from './audit.ts';
 import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
 import { createInvoiceService } from '../periods/invoice-service.ts';
 import { createFileInvoiceStore } from '../periods/invoice-store.ts';
+import { createPeriodSeals } from '../periods/period-seals.ts';
+import { createSealing } from '../seal/index.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
@@ -39,8 +41,9 @@ export const PERIOD_HELP = {
   --by NAME       who closes it (default: your user name)
   --reason TEXT   a note kept in the snapshot's audit record
   --acknowledge TEXT  why it is closed although a meter sent no reading in the period, a taxpayer has
-                  20 % or more substituted, or a site's month is outside its band against the supplier's
-                  invoice (refused without it then; kept in the snapshot and the audit trail)
+                  20 % or more substituted, a site's month is outside its band against the supplier's
+                  invoice, or a sealed day does not verify against InfluxDB (refused without it then; kept in the
+                  snapshot and the audit trail)
 ${COMMON}
 Example: kzmeter close --period 2025-Q3 --by "A. Accountant"`,
   reopen: `Usage: kzmeter reopen --period P --reason TEXT [--taxpayer BIN] [--by NAME]
@@ -87,17 +90,27 @@ const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
 
 /** The period service the CLI works with; `deps` lets tests hand in their own. */
 export async function cliPeriodService(configFile?: string): Promise<PeriodService> {
+  return (await cliPeriodParts(configFile)).periods;
+}
+
+/** The period service with the seals and registry it was built with (the evidence package needs them). */
+export async function cliPeriodParts(configFile?: string) {
   const config = loadConfig(configFile ? { file: configFile } : {});
   const target = influxTargetOf(config);
   if (!target) throw Object.assign(new Error(NO_INFLUX), { name: 'PeriodCliError' });
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) throw Object.assign(new Error(tariffs.reason), { name: 'TariffError' });
   const registry = loadRegistry(config.registryDir);
-  return createPeriodService({
+  // A close from the command line checks the seals too; it writes no seal, so no writer is needed.
+  const sealing = createSealing(config, registry, target, () => Promise.resolve());
+  const seals = createPeriodSeals({ registry, target, sealing });
+  const periods = createPeriodService({
     registry,
     invoices: createInvoiceService({ registry, store: createFileInvoiceStore(config.dataDir) }),
     tariffs: tariffs.value,
     target,
+    seals,
+    signer: sealing.signer,
     dataDir: config.dataDir,
     ...feeSettings(config),
     auditHead: () => cliAuditHead(config),
@@ -108,6 +121,7 @@ export async function cliPeriodService(configFile?: string): Promise<PeriodServi
         what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
       }),
   });
+  return { periods, seals, sealing, registry, config };
 }
 
 /** One entry for every period subcommand; `service` for tests. */
@@ -209,6 +223,12 @@ export async function periodsMain(
         if (v.out) {
           mkdirSync(v.out, { recursive: true });
           writeFileSync(join(v.out, name), r.value.body);
+          // Its Ed25519 signature beside it (issue 24): { keyId, signature } over the file's exact bytes.
+          if (r.value.signature)
+            writeFileSync(
+              join(v.out, `${name}.sig`),
+              `${JSON.stringify({ algorithm: 'Ed25519', ...r.value.signature })}\n`,
+            );
           print(join(v.out, name));
         } else print(r.value.body);
       }

@@ -3,6 +3,7 @@
  * as fast as the service takes it, with a progress bar on the terminal and GET /api/dashboard/demo for
  * the dashboard's banner, then the meters go on in real time.
  */
+import { progressBar } from './progress-bar.ts';
 import type { Logger } from 'pino';
 import type { DemoStatus } from '../http/dashboard/demo-status.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
@@ -63,15 +64,10 @@ export function createDemoStatus(fromMs: number, liveFromMs: number, firstDay: s
 
 export type DemoStatusStore = ReturnType<typeof createDemoStatus>;
 
-const bar = (fraction: number, width = 30): string => {
-  const full = Math.round(fraction * width);
-  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
-};
-
 /** One progress line: '[#####.....]  45.0%  sim 2026-10-27T05:00  41,234 messages  ETA 12 s'. */
 export function renderDemoProgress(s: DemoStatus): string {
   const eta = s.etaS === null ? '' : `  ETA ${s.etaS} s`;
-  return `Backfilling the quarter so far ${bar(s.fraction)} ${(s.fraction * 100).toFixed(1).padStart(5)}%  sim ${s.simTime ? `${s.simTime}Z` : '-'}  ${s.messages.toLocaleString('en-US')} messages${eta}`;
+  return `Backfilling the quarter so far ${progressBar(s.fraction)} ${(s.fraction * 100).toFixed(1).padStart(5)}%  sim ${s.simTime ? `${s.simTime}Z` : '-'}  ${s.messages.toLocaleString('en-US')} messages${eta}`;
 }
 
 /** Draws the bar on a terminal (redrawn in place) or logs every 10 % otherwise. */

@@ -171,6 +171,31 @@ export const configSchema = z.strictObject({
       keyFile: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** The installation's Ed25519 signing keys (seals, snapshots, exports, audit lines); see README "Security". */
+  signing: z
+    .strictObject({
+      /** The key file (0600); default <dataDir>/auth/signing-keys.json (made at the first start). */
+      keyFile: z.string().min(1).optional(),
+      /** An Ed25519 private key (PKCS#8 PEM) supplied by the operator, e.g. a mounted secret: it signs instead. */
+      privateKeyFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  /** Daily seals of the readings per site and local day (src/seal). */
+  seal: z
+    .strictObject({
+      /** A local day is sealed once it ended this many hours ago (late readings still arrive meanwhile). */
+      lateWindowH: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 90)
+        .default(48),
+      /** How often the service looks for days to seal (ms). */
+      intervalMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+      /** Meters read per InfluxDB request while sealing or verifying (bounds memory: a day of each at a time). */
+      metersPerRequest: z.number().int().min(1).max(500).default(20),
+    })
+    .prefault({}),
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
   rollup: z
     .strictObject({

@@ -26,6 +26,8 @@ import { type PeriodMeters, ledgerLines, periodMeters } from './period-ledger.ts
 import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapshot-store.ts';
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
+import type { PeriodSeals, SealAmendment } from './period-seals.ts';
+import type { Signature, Signer } from '../util/ed25519.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
 import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
 import type { InvoiceService } from './invoice-service.ts';
@@ -63,7 +65,14 @@ export interface PeriodServiceDeps {
   /** The supplier's invoices (issue 24): the close preview shows the reconciliation and asks an acknowledgement
    * for a site-month out of its band. */
   readonly invoices?: InvoiceService;
+  /** The daily seals (issue 24): a close checks its days against them; amendments are listed. */
+  readonly seals?: PeriodSeals;
+  /** Signs each new snapshot's bytes and every export's (issue 24). */
+  readonly signer?: Signer;
 }
+
+/** A sealed day that does not verify is something the closer must acknowledge (issue 24). */
+const sealNeed = (problem: string) => `sealed readings do not verify: ${problem}`;
 
 /** A close's or reopen's reason and acknowledgement, at most (issue 21: a 900 KB reason was frozen). */
 export const MAX_REASON_CHARS = 2000;
@@ -213,7 +222,35 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   ): Promise<PeriodResult<LateDataReport>> {
     const c = closed(periodText, taxpayer, undefined, { use: 'late-data', ...(by && { by }) });
     if (!c.ok) return c;
-    return { ok: true, value: await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm) };
+    const report = await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm);
+    return { ok: true, value: { ...report, amendments: deps.seals?.amendments(c.value.pm) ?? [] } };
+  }
+
+  async function exportBody(
+    periodText: string,
+    format: ExportFormat,
+    opts: { taxpayer?: string | null; version?: number; by?: string } = {},
+  ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
+    const use = `export.${format}`;
+    const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
+    if (!c.ok) return c;
+    const s = c.value.snapshot;
+    if (format === 'json')
+      return {
+        ok: true,
+        value: {
+          contentType: EXPORT_TYPES.json,
+          // The checked snapshot's canonical bytes (what the file holds when intact), not a second read of
+          // the file that could have changed since the check.
+          body: snapshotBytes(s),
+          snapshot: s,
+        },
+      };
+    if (format === 'csv') return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
+    const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
+    const lateOrNone = late.lateReadings > 0 ? late : undefined;
+    const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
+    return { ok: true, value: { contentType: EXPORT_TYPES[format], body, snapshot: s } };
   }
 
   return {
@@ -236,6 +273,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           closedVersion: number | null;
           taxpayerNames: Record<string, string>;
           reconciliation: ReconciliationRow[];
+          sealedDays: number;
+          amendments: SealAmendment[];
         }
       >
     > {
@@ -245,6 +284,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       const lines = await ledgerLines(ledgerDeps(), r.value.pm.meters);
       const preview = previewOf(r.value.pm, lines);
       const rec = await reconcileForClose(r.value.period, r.value.scope);
+      const sealed = await deps.seals?.check(r.value.pm);
       return {
         ok: true,
         value: {
@@ -252,7 +292,13 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           taxpayer: r.value.scope.taxpayer,
           closedVersion: s.latest && !s.reopened ? s.latest.version : null,
           ...preview,
-          needsAcknowledgement: [...preview.needsAcknowledgement, ...outOfBandItems(rec)],
+          needsAcknowledgement: [
+            ...preview.needsAcknowledgement,
+            ...outOfBandItems(rec),
+            ...(sealed?.problems ?? []).map(sealNeed),
+          ],
+          sealedDays: sealed?.sealedDays ?? 0,
+          amendments: sealed?.amendments ?? [],
           taxpayerNames: namesOf(r.value.scope.taxpayer, r.value.pm),
           reconciliation: rec,
         },
@@ -282,9 +328,11 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
+        const sealed = await deps.seals?.check(pm);
         const needs = [
           ...previewOf(pm, lines).needsAcknowledgement,
           ...outOfBandItems(await reconcileForClose(period, scope)),
+          ...(sealed?.problems ?? []).map(sealNeed),
         ];
         const ack = req.acknowledgement?.trim();
         if (needs.length > 0 && !ack)
@@ -311,6 +359,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           ),
         });
         store.write(snapshot);
+        if (deps.signer) store.writeSignature(scope, snapshot.version, deps.signer.sign(snapshotBytes(snapshot)));
         return { ok: true as const, value: { snapshot, created: true } };
       });
     },
@@ -351,28 +400,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       periodText: string,
       format: ExportFormat,
       opts: { taxpayer?: string | null; version?: number; by?: string } = {},
-    ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
-      const use = `export.${format}`;
-      const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
-      if (!c.ok) return c;
-      const s = c.value.snapshot;
-      if (format === 'json')
-        return {
-          ok: true,
-          value: {
-            contentType: EXPORT_TYPES.json,
-            // The checked snapshot's canonical bytes (what the file holds when intact), not a second read of
-            // the file that could have changed since the check.
-            body: snapshotBytes(s),
-            snapshot: s,
-          },
-        };
-      if (format === 'csv')
-        return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
-      const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
-      const lateOrNone = late.lateReadings > 0 ? late : undefined;
-      const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
-      return { ok: true, value: { contentType: EXPORT_TYPES[format], body, snapshot: s } };
+    ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot; signature?: Signature }>> {
+      const r = await exportBody(periodText, format, opts);
+      if (!r.ok || !deps.signer) return r;
+      return { ok: true, value: { ...r.value, signature: deps.signer.sign(r.value.body) } };
     },
 
     async list(): Promise<PeriodListEntry[]> {

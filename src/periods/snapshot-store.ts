@@ -49,6 +49,8 @@ export interface SnapshotStore {
   reopenOf(scope: SnapshotScope, version: number): ReopenRecord | undefined;
   write(snapshot: PeriodSnapshot): string;
   writeReopen(scope: SnapshotScope, record: ReopenRecord): string;
+  /** The Ed25519 signature of a version's exact bytes (issue 24), beside it as v<N>.sig.json. */
+  writeSignature(scope: SnapshotScope, version: number, sig: { keyId: string; signature: string }): string;
   scopes(): SnapshotScope[];
 }
 
@@ -139,6 +141,10 @@ export function createSnapshotStore(dataDir: string): SnapshotStore {
     },
     writeReopen(s, record) {
       return atomicCreate(dirOf(s), `reopen-v${record.version}.json`, `${canonicalJson(record)}\n`);
+    },
+    writeSignature(s, version, sig) {
+      const doc = { algorithm: 'Ed25519', of: `v${version}.json`, keyId: sig.keyId, signature: sig.signature };
+      return atomicCreate(dirOf(s), `v${version}.sig.json`, `${JSON.stringify(doc)}\n`);
     },
     scopes() {
       const out: SnapshotScope[] = [];

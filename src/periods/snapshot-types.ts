@@ -111,4 +111,19 @@ export interface LateDataReport {
     differenceWh: number;
   }[];
   readonly differenceMilliTiyn: number;
+  /** Sealed days of the period amended since (issue 24): a new seal version naming the old one and what changed. */
+  readonly amendments?: readonly {
+    site: string;
+    day: string;
+    version: number;
+    amends: string;
+    digest: string;
+    sealedAt: string;
+    change?: {
+      added: number;
+      changed: number;
+      removed: number;
+      first?: { meter: string; tsMs?: number; kind: string };
+    };
+  }[];
 }

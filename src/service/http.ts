@@ -13,6 +13,15 @@ import { invoiceRoutes } from '../http/routes/invoices.ts';
 import { createInvoiceService } from '../periods/invoice-service.ts';
 import { createFileInvoiceStore } from '../periods/invoice-store.ts';
 import { createPeriodService } from '../periods/period-service.ts';
+import { createPeriodSeals } from '../periods/period-seals.ts';
+import { createEvidence } from '../periods/evidence-service.ts';
+import type { ExtraEvidenceFiles } from '../periods/evidence.ts';
+import { reconciliationEvidence } from '../periods/reconciliation-evidence.ts';
+import { auditLogPath } from '../auth/audit-log.ts';
+import type { Sealing } from '../seal/index.ts';
+import { listSigningKeys } from '../auth/signing-keys.ts';
+import { signingKeyOptions } from '../seal/index.ts';
+import { signingKeyRoutes } from '../http/routes/signing-key.ts';
 import { createAlteredAlarm } from '../periods/snapshot-integrity.ts';
 import type { Rollups } from '../rollup/index.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
@@ -31,6 +40,10 @@ export interface HttpDeps {
   readonly broker: EmbeddedBroker | undefined;
   readonly subscriber: ExternalSubscriber | undefined;
   readonly plugins: Plugins;
+  /** The daily seals: a close checks its days against them (issue 24). */
+  readonly sealing?: Sealing;
+  /** More files for every evidence package (the lead wires the supplier's reconciliation here). */
+  readonly extraEvidenceFiles?: ExtraEvidenceFiles;
 }
 
 export interface HttpPart {
@@ -69,6 +82,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
     // Grafana reads the invoices in force from InfluxDB: written at start too (idempotent), so figures imported
     // from the command line while the service was down are there.
     void invoices.syncToInflux().catch((err: unknown) => log.warn({ err }, 'Invoices not written to InfluxDB.'));
+    const periodSeals = deps.sealing && createPeriodSeals({ registry, target, sealing: deps.sealing });
     const periods = createPeriodService({
       registry,
       tariffs,
@@ -78,6 +92,8 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       onAltered,
       auditHead: () => people.audit.head(),
       invoices,
+      ...(periodSeals && { seals: periodSeals }),
+      ...(deps.sealing && { signer: deps.sealing.signer }),
       ...fees,
     });
     const plugins = [
@@ -90,7 +106,23 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
         metrics: metrics.registry,
         ...fees,
       }),
-      periodRoutes({ periods }),
+      periodRoutes({
+        periods,
+        ...(deps.sealing && {
+          evidence: createEvidence({
+            periods,
+            registry,
+            ...(periodSeals && { seals: periodSeals }),
+            signer: deps.sealing.signer,
+            publicKeys: () => listSigningKeys(signingKeyOptions(config)),
+            auditFile: auditLogPath(config.dataDir),
+            // The supplier's reconciliation of the period (when invoices were imported), unless a test hands in its own.
+            extraFiles: deps.extraEvidenceFiles ?? reconciliationEvidence((p, t) => periods.reconciliation(p, t)),
+          }),
+        }),
+      }),
+      // Read at each request: a rotation from the command line shows without a restart.
+      signingKeyRoutes({ keys: () => listSigningKeys(signingKeyOptions(config)) }),
       invoiceRoutes({ registry, invoices, periods }),
       dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
       ...(deps.plugins ?? []),

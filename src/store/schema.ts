@@ -22,6 +22,9 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  *           time   the local midnight that starts the day (see src/ledger/fee-days.ts)
  *   invoice tags site, month (YYYY-MM), quarter (YYYY-Qn)   fields energy_wh (int, the supplier's invoiced Wh in force), version (int)
  *           time   the local midnight that starts the month in the site's zone (a new version overwrites the point)
+ *   reading_seal tags site      fields day (string, local YYYY-MM-DD), version, readings, statuses, meters, sealed_at (int),
+ *                               digest, prev, amends, key_id, signature (strings): one seal of a site's local day
+ *           time   the local midnight that starts the day, the version in the nanosecond digits (see src/seal/)
  * A reading is identified by (meter, site, time): a redelivered reading overwrites itself (idempotent).
  */
 /** Every measurement the service writes or reads. */
@@ -34,6 +37,7 @@ export const MEASUREMENT = {
   dirty: 'rollup_dirty',
   feeDay: 'fee_1d',
   invoice: 'invoice',
+  seal: 'reading_seal',
 } as const;
 
 export const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
@@ -144,4 +148,39 @@ export function invoiceLine(i: {
   const [year, month] = i.month.split('-').map(Number) as [number, number];
   const quarter = `${year}-Q${Math.ceil(month / 3)}`;
   return `${MEASUREMENT.invoice},site=${escTag(i.siteId)},month=${escTag(i.month)},quarter=${quarter} energy_wh=${i.energyWh}i,version=${i.version}i ${ns(i.monthStartMs)}`;
+}
+
+/** What a seal line needs (src/seal/seal-types.ts Seal). */
+export interface SealLineInput {
+  readonly site: string;
+  readonly day: string;
+  readonly version: number;
+  readonly fromMs: number;
+  readonly readings: number;
+  readonly statuses: number;
+  readonly meters: readonly unknown[];
+  readonly sealedAtMs: number;
+  readonly digest: string;
+  readonly prev: string | null;
+  readonly amends: string | null;
+  readonly keyId: string;
+  readonly signature: string;
+}
+
+/** A seal's header in InfluxDB: each version its own point (the version in the ns digits), never overwritten. */
+export function sealLine(s: SealLineInput): string {
+  const fields = [
+    `day=${escStr(s.day)}`,
+    `version=${s.version}i`,
+    `readings=${s.readings}i`,
+    `statuses=${s.statuses}i`,
+    `meters=${s.meters.length}i`,
+    `sealed_at=${s.sealedAtMs}i`,
+    `digest=${escStr(s.digest)}`,
+    `prev=${escStr(s.prev ?? 'none')}`,
+    `amends=${escStr(s.amends ?? 'none')}`,
+    `key_id=${escStr(s.keyId)}`,
+    `signature=${escStr(s.signature)}`,
+  ];
+  return `${MEASUREMENT.seal},site=${escTag(s.site)} ${fields.join(',')} ${s.fromMs}${String(s.version % 1_000_000).padStart(6, '0')}`;
 }

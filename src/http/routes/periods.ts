@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
 import { REPORT_CSP } from '../plugins/security-headers.ts';
+import type { Evidence } from '../../periods/evidence-service.ts';
 import {
   type ExportFormat,
   MAX_REASON_CHARS,
@@ -70,7 +71,10 @@ function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown
   return reply.status(status).send(r.value);
 }
 
-export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyInstance) => Promise<void> {
+export function periodRoutes(deps: {
+  periods: PeriodService;
+  evidence?: Evidence;
+}): (app: FastifyInstance) => Promise<void> {
   const svc = deps.periods;
   return async (app) => {
     app.get(
@@ -135,7 +139,7 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
     app.get<{ Params: { period: string; file: string }; Querystring: Record<string, string> }>(
       '/api/periods/:period/:file',
       doc(
-        'A closed period: export.csv, export-totals.csv, export.json, export.html, late-data or verify; any ended period: preview (what a close would freeze, what needs an acknowledgement)',
+        'A closed period: export.csv, export-totals.csv, export.json, export.html, evidence.zip (the signed evidence package: snapshot, exports, seals, audit lines, keys; accountant), late-data or verify; any ended period: preview (what a close would freeze, what needs an acknowledgement)',
         {
           params: periodParams.extend({ file: z.string() }),
           querystring: exportQuery,
@@ -154,6 +158,14 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         if (file === 'late-data') return send(reply, await svc.lateData(period, q.data.taxpayer ?? null, by));
         if (file === 'preview') return send(reply, await svc.preview(period, q.data.taxpayer ?? null));
         if (file === 'verify') return send(reply, await svc.verify(period, opts));
+        if (file === 'evidence.zip' && deps.evidence) {
+          const e = await deps.evidence(period, { ...opts, ...(by && { by }) });
+          if (!e.ok) return send(reply, e);
+          return reply
+            .header('content-type', 'application/zip')
+            .header('content-disposition', `attachment; filename="${e.value.name}"`)
+            .send(Buffer.from(e.value.zip));
+        }
         const format = FILES[file];
         if (!format)
           return reply.status(404).send({
@@ -164,6 +176,12 @@ export function periodRoutes(deps: { periods: PeriodService }): (app: FastifyIns
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
         // The printable report is served inline: its own inline style and nothing else may run or load.
         if (format === 'html') void reply.header('content-security-policy', REPORT_CSP);
+        // The export's Ed25519 signature over its exact bytes (issue 24): key id (fingerprint) and base64.
+        if (r.value.signature)
+          void reply.header(
+            'x-kzm-signature',
+            `keyId=${r.value.signature.keyId}; ed25519=${r.value.signature.signature}`,
+          );
         return reply
           .header('content-type', r.value.contentType)
           .header('content-disposition', `inline; filename="${name}"`)

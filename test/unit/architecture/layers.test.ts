@@ -26,7 +26,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['formats'],
   ['registry'],
   ['auth', 'store'],
-  ['rollup', 'live', 'derived'],
+  ['rollup', 'live', 'derived', 'seal'],
   ['ingest'],
   ['broker'],
   ['ledger'],

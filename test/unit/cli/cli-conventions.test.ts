@@ -40,6 +40,10 @@ const COMMANDS = [
   'broker-config',
   'backup',
   'restore',
+  'seal',
+  'signing-key',
+  'evidence',
+  'verify-evidence',
 ];
 /** Options each command takes (its parseArgs options): each must be in its help. */
 const OPTIONS: Record<string, string[]> = {
@@ -70,6 +74,10 @@ const OPTIONS: Record<string, string[]> = {
   'broker-config': ['--out', '--owner', '--config', '--help'],
   backup: ['--out', '--config', '--help'],
   restore: ['--config', '--help'],
+  seal: ['--through', '--config', '--help'],
+  'signing-key': ['--config', '--help'],
+  evidence: ['--period', '--taxpayer', '--out', '--config', '--help'],
+  'verify-evidence': ['--key', '--help'],
 };
 
 describe('kzmeter CLI conventions', () => {
