@@ -17,6 +17,9 @@ const row = (over: Partial<ReconciliationRow>): ReconciliationRow => ({
   differencePct: 6.8,
   band: { minPct: 0, maxPct: 15 },
   withinBand: true,
+  status: 'within-band',
+  invoiceNo: null,
+  invoiceVersion: 1,
   ...over,
 });
 
