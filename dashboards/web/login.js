@@ -1,4 +1,6 @@
 /** The login page: posts the form as JSON, then goes back to the page that asked (same origin only). */
+import { S } from './strings.js';
+
 const form = document.getElementById('login');
 const error = document.getElementById('login-error');
 
@@ -22,6 +24,6 @@ form.addEventListener('submit', async (e) => {
     return;
   }
   const body = await res.json().catch(() => ({}));
-  error.textContent = body.error ?? `HTTP ${res.status}`;
+  error.textContent = body.error ?? S.login.httpError(res.status);
   error.hidden = false;
 });

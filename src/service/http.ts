@@ -72,8 +72,17 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
         metrics: metrics.registry,
         ...fees,
       }),
-      periodRoutes({ periods }),
-      dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
+      periodRoutes({ periods, defaultLang: config.http.defaultLang }),
+      dashboardRoutes({
+        registry,
+        tariffs,
+        target,
+        beforeRead,
+        rollupChanges: rollups.changes,
+        ...fees,
+        live,
+        defaultLang: config.http.defaultLang,
+      }),
       ...(deps.plugins ?? []),
     ];
     const health = {
@@ -82,7 +91,12 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       broker: () => deps.broker?.health() ?? deps.subscriber!.health(),
       ...(deps.spool && { spool: deps.spool.state }),
     };
-    const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
+    const auth = {
+      ...people,
+      registry,
+      allowAnonymous: config.http.allowAnonymous,
+      defaultLang: config.http.defaultLang,
+    };
     const origin = { listenHost: config.http.host, publicOrigin: config.http.publicOrigin };
     app = await buildApp({ registry, live, metrics, health, log, plugins, auth, origin });
     await app.listen({ host: config.http.host, port: config.http.port });

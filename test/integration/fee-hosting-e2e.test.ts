@@ -125,7 +125,7 @@ describe('hosted miners through MQTT', () => {
     const pages = html.split('<section class="taxpayer"').slice(1);
     expect(pages.map((p) => /data-bin="(\d+)"/.exec(p)![1])).toEqual([DALA, STEPPE, IRTYSH]);
     expect(pages[0]).not.toContain('Hosting hall');
-    expect(pages[2]).toContain('<td class="amount-due">220800.00</td>');
+    expect(pages[2]).toContain('<td class="amount-due">220,800.00</td>');
   });
 
   it('the dashboard overview: per-taxpayer totals, the hosting hall split by taxpayer', async () => {

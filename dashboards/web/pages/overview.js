@@ -84,11 +84,11 @@ function unreported(v, zone) {
           n.kind === 'before-first-reading'
             ? S.overview.beforeFirst(
                 groupDigits(n.energyKwh),
-                n.sharePct,
+                groupDigits(String(n.sharePct)),
                 n.meterId,
                 timeInZone(n.firstReadingAt, zone),
               )
-            : S.overview.noReadings(groupDigits(n.energyKwh), n.sharePct, n.meterId),
+            : S.overview.noReadings(groupDigits(n.energyKwh), groupDigits(String(n.sharePct)), n.meterId),
         ),
       ),
     ),
@@ -216,7 +216,7 @@ function quotas(v) {
           ),
         ),
         bar,
-        h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(q.usedPct.toFixed(1))),
+        h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(groupDigits(q.usedPct.toFixed(1)))),
       ];
     });
   if (rows.length === 0) return notice(S.overview.noQuota);

@@ -4,15 +4,21 @@
  * confirmation, with an acknowledgement and its reason when the preview flags meters without readings or a
  * large substituted share; Reopen calls the period API; the exports of a closed version download from it.
  */
-import { S } from '../strings.js';
+import { LANG, S } from '../strings.js';
 import { fill, h, notice } from '../lib/dom.js';
 import { getJson, postJson } from '../lib/api.js';
+import { groupDigits } from '../lib/format.js';
 
 const NAME_KEY = 'kzmeter.closedBy';
 
 function exportLinks(p) {
   if (p.version === null) return [];
-  const q = new URLSearchParams({ version: String(p.version), ...(p.taxpayer && { taxpayer: p.taxpayer }) });
+  // The exports in the page's language (the printable report's words, the CSV headers).
+  const q = new URLSearchParams({
+    version: String(p.version),
+    ...(p.taxpayer && { taxpayer: p.taxpayer }),
+    lang: LANG,
+  });
   return Object.entries(S.periods.exports).map(([file, label]) => {
     const name = `kzmeter-${p.period}${p.taxpayer ? `-${p.taxpayer}` : ''}-v${p.version}${file.slice('export'.length)}`;
     return h(
@@ -101,6 +107,16 @@ function periodRow(p, act) {
 function previewPanel(pv, onConfirm, onCancel) {
   const P = S.periods.preview;
   const ack = h('textarea', { name: 'acknowledgement', rows: 2, cols: 60 });
+  /** A check to acknowledge, worded in the page's language (the server sends it as data). */
+  const checkText = (c) =>
+    c.kind === 'silent'
+      ? P.checkSilent(c.meters.length, c.meters.join(', '))
+      : P.checkShare(
+          pv.taxpayerNames?.[c.taxpayerBin] ?? c.taxpayerBin,
+          groupDigits(String(c.substitutedPct)),
+          groupDigits(c.substitutedKwh),
+          c.limitPct,
+        );
   const rows = pv.rows.map((r) =>
     h(
       'tr',
@@ -112,10 +128,10 @@ function previewPanel(pv, onConfirm, onCancel) {
         pv.taxpayerNames?.[r.taxpayerBin] ? h('div', { class: 'small muted' }, r.taxpayerBin) : null,
       ),
       h('td', {}, S.sources[r.energySource] ?? r.energySource),
-      h('td', { class: 'num' }, r.meteredKwh),
-      h('td', { class: 'num' }, r.substitutedKwh),
-      h('td', { class: 'num' }, S.periods.pct(r.substitutedPct)),
-      h('td', { class: 'num' }, r.amountTenge),
+      h('td', { class: 'num' }, groupDigits(r.meteredKwh)),
+      h('td', { class: 'num' }, groupDigits(r.substitutedKwh)),
+      h('td', { class: 'num' }, S.periods.pct(groupDigits(String(r.substitutedPct)))),
+      h('td', { class: 'num' }, groupDigits(r.amountTenge)),
     ),
   );
   const c = P.cols;
@@ -146,7 +162,7 @@ function previewPanel(pv, onConfirm, onCancel) {
           'tr',
           { class: 'total' },
           h('td', { colspan: 5 }, P.total),
-          h('td', { class: 'num', 'data-testid': 'preview-total' }, pv.totalAmountTenge),
+          h('td', { class: 'num', 'data-testid': 'preview-total' }, groupDigits(pv.totalAmountTenge)),
         ),
       ),
     ),
@@ -163,7 +179,7 @@ function previewPanel(pv, onConfirm, onCancel) {
           h(
             'ul',
             {},
-            pv.needsAcknowledgement.map((t) => h('li', {}, t)),
+            (pv.checks ?? []).map((c) => h('li', {}, checkText(c))),
           ),
           h('label', { class: 'stack' }, P.ackLabel, ack),
         )

@@ -11,6 +11,7 @@
  * checked with zod: 400 with a sentence; an unknown meter is 404.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Lang } from '../../i18n/lang.js';
 import { requestRegistry } from '../plugins/taxpayer-scope.ts';
 import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts';
 import { resolveDetailRange } from './detail-range.ts';
@@ -26,6 +27,8 @@ export interface DashboardDeps extends DashboardDataDeps {
   readonly tickMs?: number;
   readonly flushMs?: number;
   readonly refreshMs?: number;
+  /** Language of the pages when nothing in the request chooses one (http.defaultLang). */
+  readonly defaultLang?: Lang;
 }
 
 export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => Promise<void> {

@@ -3,26 +3,43 @@
  * shell (dashboards/web/index.html; app.js picks the page from the path), with a content security
  * policy that lets a page load only what this server sends. /assets/* serves the asset table.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Lang, LANGS } from '../../i18n/lang.js';
+import { requestLang } from '../request-lang.ts';
 import type { Registry } from '../../registry/types.ts';
-import { DEFAULT_WEB_DIR, loadAssets, sendAsset } from './assets.ts';
+import { type Asset, DEFAULT_WEB_DIR, loadAssets, sendAsset, textAsset } from './assets.ts';
 import { meterParams, parseInput } from './query-schemas.ts';
 import { PAGE_CSP } from '../plugins/security-headers.ts';
 
-const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP };
+// One URL answers in several languages: caches keep them apart by what chooses the language.
+const LANG_PAGE_HEADERS = { 'content-security-policy': PAGE_CSP, vary: 'accept-encoding, accept-language, cookie' };
 
-export function pageRoutes(app: FastifyInstance, deps: { registry: Registry; webDir?: string }): void {
+/** The shell in each language: `<html lang>` says which catalogue the browser loads (dashboards/web/strings.js). */
+function shellsByLang(shell: Asset): Record<Lang, Asset> {
+  const text = shell.body.toString('utf8');
+  if (!text.includes('<html lang="en">')) throw new Error('dashboard: index.html has no <html lang="en">');
+  return Object.fromEntries(
+    LANGS.map((l) => [l, textAsset(text.replace('<html lang="en">', `<html lang="${l}">`), shell.type)]),
+  ) as Record<Lang, Asset>;
+}
+
+export function pageRoutes(
+  app: FastifyInstance,
+  deps: { registry: Registry; webDir?: string; defaultLang?: Lang },
+): void {
   const assets = loadAssets(deps.webDir ?? DEFAULT_WEB_DIR);
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`dashboard: no index.html in ${deps.webDir ?? DEFAULT_WEB_DIR}`);
-  for (const path of ['/', '/meters', '/periods'])
-    app.get(path, async (req, reply) => sendAsset(req, reply, shell, PAGE_HEADERS));
+  const shells = shellsByLang(shell);
+  const page = (req: FastifyRequest, reply: FastifyReply) =>
+    sendAsset(req, reply, shells[requestLang(req, deps.defaultLang)], LANG_PAGE_HEADERS);
+  for (const path of ['/', '/meters', '/periods']) app.get(path, async (req, reply) => page(req, reply));
   app.get('/meters/:id', async (req, reply) => {
     const p = parseInput(meterParams, req.params, reply, 'path');
     if (!p) return reply;
     if (!deps.registry.meterById.has(p.id))
       return reply.status(404).type('text/plain; charset=utf-8').send(`Unknown meter "${p.id}".`);
-    return sendAsset(req, reply, shell, PAGE_HEADERS);
+    return page(req, reply);
   });
   app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
     const a = assets.get(req.params['*']);

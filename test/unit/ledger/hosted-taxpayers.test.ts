@@ -143,10 +143,11 @@ describe('hosted miners are their own taxpayers', () => {
     const pages = reportHtml(s).split('<section class="taxpayer"').slice(1);
     const page = (bin: string) => pages.find((p) => p.includes(`data-bin="${bin}"`))!;
     expect(page(DALA)).not.toContain('pvl-4');
-    expect(page(STEPPE)).toContain(`Pavlodar hosting hall (pvl-4, hosted: operator BIN ${DALA})`);
+    // Issue 26: the host by its name, not only its BIN.
+    expect(page(STEPPE)).toMatch(new RegExp(`Pavlodar hosting hall \\(pvl-4, hosted by Dala[^,]*, BIN ${DALA}\\)`));
     expect(page(IRTYSH)).toContain('pvl-4');
-    expect(page(IRTYSH)).toContain('<td class="amount-due">29760.00</td>');
-    expect(page(STEPPE)).toContain('<td class="amount-due">44640.00</td>');
+    expect(page(IRTYSH)).toContain('<td class="amount-due">29,760.00</td>');
+    expect(page(STEPPE)).toContain('<td class="amount-due">44,640.00</td>');
   });
 
   it('the overview gives per-taxpayer totals and amounts due, and splits the hosting site by taxpayer', () => {
