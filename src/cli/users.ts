@@ -52,10 +52,12 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
   const users = readUsers(file);
   if (action === 'list') {
     print(
-      users.map(
-        (u) => `${u.name}\t${u.role}${u.taxpayer ? `\ttaxpayer ${u.taxpayer}` : ''}${u.lang ? `\tlang ${u.lang}` : ''}`,
-      ).join('\n') ||
-        '(no users)',
+      users
+        .map(
+          (u) =>
+            `${u.name}\t${u.role}${u.taxpayer ? `\ttaxpayer ${u.taxpayer}` : ''}${u.lang ? `\tlang ${u.lang}` : ''}`,
+        )
+        .join('\n') || '(no users)',
     );
     return 0;
   }

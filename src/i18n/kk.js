@@ -112,8 +112,7 @@ export default {
     },
     hostedBy: (site, operator) => `${site} (${operator} алаңында)`,
     overdueTitle: 'Жабылмаған кезеңдер',
-    overdue: (periods, count) =>
-      pl(count, `${periods}: мерзімі өтті, ешкім жаппаған. «Кезеңдер» бетінде жабыңыз.`),
+    overdue: (periods, count) => pl(count, `${periods}: мерзімі өтті, ешкім жаппаған. «Кезеңдер» бетінде жабыңыз.`),
     openPeriods: 'кезеңдерге өту',
     quotaTitle: 'Желіден тұтыну айлық квотаға қатысты',
     quotaLine: (month, used, quota) => `${month}: ${quota} кВт·сағ ішінен ${used}`,
@@ -185,8 +184,7 @@ export default {
   },
   periods: {
     title: 'Салық кезеңдері',
-    intro:
-      'Кезеңді жабу оның тізілімін бақылау сомасы бар суретке бекітеді; декларацияға арналған жүктемелер осында.',
+    intro: 'Кезеңді жабу оның тізілімін бақылау сомасы бар суретке бекітеді; декларацияға арналған жүктемелер осында.',
     closedBy: 'Атыңыз (жапқан не қайта ашқан адам ретінде жазылады)',
     by: (closedBy, reopenedBy) => `жапқан: ${closedBy}${reopenedBy ? `, қайта ашқан: ${reopenedBy}` : ''}`,
     reason: 'Себебі (қайта ашу үшін міндетті)',
@@ -313,8 +311,7 @@ export default {
     registryVersion: 'тізілім нұсқасы',
     tariffs: 'тарифтер',
     policy: 'алмастыру ережесі',
-    policyText: (name, grace, spike) =>
-      `${name} (рұқсат ${pl(grace, '# аралық')}, секіріс шегі ${spike})`,
+    policyText: (name, grace, spike) => `${name} (рұқсат ${pl(grace, '# аралық')}, секіріс шегі ${spike})`,
     engineVersion: 'есептеу нұсқасы',
     historyTitle: 'Нұсқалар тарихы',
     historyCols: ['нұсқа', 'жабылды (UTC)', 'жапқан', 'ескертпе', 'бақылау сомасы'],

@@ -36,7 +36,12 @@ export default {
     done: (s) =>
       `Демо: квартал на текущий момент загружен${s !== null && s !== undefined ? ` (за ${s} с)` : ''}; счётчики передают данные в реальном времени.`,
   },
-  states: { online: 'на связи', offline: 'нет связи', fault: 'неисправность', 'never-seen': 'ни разу не выходил на связь' },
+  states: {
+    online: 'на связи',
+    offline: 'нет связи',
+    fault: 'неисправность',
+    'never-seen': 'ни разу не выходил на связь',
+  },
   sources: { grid: 'сеть', renewable: 'ВИЭ', 'own-offgrid': 'собственная генерация вне сети' },
   reasons: {
     gap: 'пропуск (нет показаний)',
@@ -225,7 +230,12 @@ export default {
     },
     dueLine: { declaration: (d) => `декларация до ${d}`, payment: (d) => `уплата до ${d}` },
     dueNone: { declaration: 'декларация не требуется', payment: 'срок уплаты неизвестен' },
-    marks: { due: 'срок не наступил', overdue: 'просрочен', passed: 'срок прошёл: проверьте уплату', prepared: 'закрыт' },
+    marks: {
+      due: 'срок не наступил',
+      overdue: 'просрочен',
+      passed: 'срок прошёл: проверьте уплату',
+      prepared: 'закрыт',
+    },
     unverified: 'правило не проверено',
     pct: (v) => `${v} %`,
     preview: {
