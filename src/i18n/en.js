@@ -325,6 +325,5 @@ export default {
     previewReady: 'Nothing needs an acknowledgement: kzmeter close --period P closes it.',
     refused: (reason, amount) =>
       `${reason}\nAmount that would be declared: ${amount}. To close anyway, say why: --acknowledge "TEXT" (kept in the snapshot). See it first with --preview.`,
-    exportWrote: (file) => `Wrote ${file}`,
   },
 };

@@ -369,6 +369,5 @@ export default {
     previewReady: 'Растау қажет емес: kzmeter close --period P кезеңді жабады.',
     refused: (reason, amount) =>
       `${reason}\nДекларацияланатын сома: ${amount}. Бәрібір жабу үшін себебін көрсетіңіз: --acknowledge "МӘТІН" (суретке жазылады). Алдымен қараңыз: --preview.`,
-    exportWrote: (file) => `${file} жазылды`,
   },
 };

@@ -380,6 +380,5 @@ export default {
     previewReady: 'Подтверждение не требуется: kzmeter close --period P закроет период.',
     refused: (reason, amount) =>
       `${reason}\nСумма к декларированию: ${amount}. Чтобы закрыть всё же, укажите причину: --acknowledge "ТЕКСТ" (записывается в снимок). Сначала посмотрите: --preview.`,
-    exportWrote: (file) => `Записан ${file}`,
   },
 };

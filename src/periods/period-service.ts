@@ -35,6 +35,9 @@ import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './
 /** A refusal: the HTTP status to answer with, the sentence, and a code where a client may act on it. */
 export type PeriodFailure = { ok: false; status: number; reason: string; code?: string };
 export type PeriodResult<T> = { ok: true; value: T } | PeriodFailure;
+/** The code of a close refused for want of an acknowledgement (the CLI then names --acknowledge and the amount). */
+export const NEEDS_ACKNOWLEDGEMENT = 'needs-acknowledgement';
+
 const fail = (status: number, reason: string, code?: string): PeriodFailure => ({
   ok: false,
   status,
@@ -250,7 +253,11 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         const needs = previewOf(pm, lines).needsAcknowledgement;
         const ack = req.acknowledgement?.trim();
         if (needs.length > 0 && !ack)
-          return fail(409, `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`);
+          return fail(
+            409,
+            `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`,
+            NEEDS_ACKNOWLEDGEMENT,
+          );
         const snapshot = buildSnapshot({
           period,
           taxpayerScope: scope.taxpayer,

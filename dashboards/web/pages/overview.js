@@ -106,21 +106,19 @@ function daily(v) {
     v.daily.sites.map((d) => {
       const site = v.sites.find((x) => x.id === d.siteId);
       const name = S.overview.daily.site(site?.name ?? d.siteId);
+      const p = prev?.sites.find((x) => x.siteId === d.siteId);
       return h(
         'figure',
         { class: 'daily', 'data-site': d.siteId },
         h('figcaption', {}, name),
-        dailyBars(
-          d,
-          prev?.sites.find((p) => p.siteId === d.siteId) && {
-            label: prev.label,
-            ...prev.sites.find((p) => p.siteId === d.siteId),
-          },
-          { label: name },
-        ),
+        dailyBars(d, p && !p.noData && { label: prev.label, ...p }, { label: name }),
+        // A quarter without a single reading at the site: "no data", not bars of max-load substitution.
+        p?.noData
+          ? h('p', { class: 'small muted', 'data-testid': 'prev-no-data' }, S.overview.daily.noData(prev.label))
+          : null,
       );
     }),
-    barsLegend(sources, prev?.label),
+    barsLegend(sources, prev?.sites.some((x) => !x.noData) ? prev.label : undefined),
     h('p', { class: 'small muted' }, S.overview.daily.note),
   );
 }
@@ -189,7 +187,13 @@ function taxpayerTable(v) {
       'tr',
       { 'data-taxpayer': t.bin },
       h('td', {}, t.name, h('div', { class: 'small muted' }, t.bin)),
-      h('td', {}, t.sites.map((x) => (x.operatorBin ? S.overview.hostedBy(x.id, x.operatorBin) : x.id)).join(', ')),
+      h(
+        'td',
+        {},
+        t.sites
+          .map((x) => (x.operatorBin ? S.overview.hostedBy(x.id, x.operatorName ?? x.operatorBin) : x.id))
+          .join(', '),
+      ),
       ...amountCells(t.total),
       h('td', { class: 'num', 'data-declared': t.bin }, groupDigits(t.declaredTenge)),
     ),
@@ -261,6 +265,29 @@ function quarterPicker(current, list) {
   );
 }
 
+/**
+ * Issue 26: periods whose declaration or payment date has passed and that nobody closed (open, or reopened),
+ * named on the overview, not only on the periods page.
+ */
+function overdueNotice(periods) {
+  const late = (periods.periods ?? []).filter((p) =>
+    p.version === null || String(p.state).startsWith('reopened')
+      ? p.dueDates.some((d) => d.declaration === 'overdue' || d.payment === 'overdue')
+      : false,
+  );
+  if (!late.length) return null;
+  const names = [...new Set(late.map((p) => p.period))];
+  return h(
+    'div',
+    { class: 'notice notice-warn', role: 'status', 'data-testid': 'overdue-periods' },
+    h('strong', {}, S.overview.overdueTitle),
+    ' ',
+    S.overview.overdue(names.join(', '), names.length),
+    ' ',
+    h('a', { href: '/periods' }, S.overview.openPeriods),
+  );
+}
+
 export async function render(root, { query }) {
   const period = query.get('period');
   const url = `/api/dashboard/overview${period ? `?period=${encodeURIComponent(period)}` : ''}`;
@@ -291,7 +318,13 @@ export async function render(root, { query }) {
       quotas(view),
     );
   const title = h('h1', {}, S.overview.title(view.period.label, view.period.complete));
-  fill(root, h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)), statesEl, body);
+  fill(
+    root,
+    h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)),
+    overdueNotice(periods),
+    statesEl,
+    body,
+  );
   draw();
   const live = new Map();
   const showStates = () => fill(statesEl, meterStates([...live.values()]));
