@@ -111,7 +111,7 @@ function daily(v) {
         'figure',
         { class: 'daily', 'data-site': d.siteId },
         h('figcaption', {}, name),
-        dailyBars(d, p && !p.noData && { label: prev.label, ...p }, { label: name }),
+        dailyBars(d, p && !p.noData ? { label: prev.label, ...p } : null, { label: name }),
         // A quarter without a single reading at the site: "no data", not bars of max-load substitution.
         p?.noData
           ? h('p', { class: 'small muted', 'data-testid': 'prev-no-data' }, S.overview.daily.noData(prev.label))

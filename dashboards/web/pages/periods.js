@@ -33,6 +33,16 @@ function exportLinks(p) {
   });
 }
 
+/** The list's state ('open', 'in-progress', 'closed v2', 'reopened after v2') in the page's language. */
+function stateText(state) {
+  const v = /v(\d+)$/.exec(state)?.[1];
+  if (state === 'open') return S.periods.stateOpen;
+  if (state === 'in-progress') return S.periods.inProgress;
+  if (v && state.startsWith('closed')) return S.periods.stateClosed(v);
+  if (v && state.startsWith('reopened')) return S.periods.stateReopened(v);
+  return state;
+}
+
 /** One obligation: 'declare by 2026-11-15' with its mark (overdue in red, due in amber). */
 function dueItem(kind, date, mark) {
   if (date === null) return h('div', { 'data-due': `${kind}:none` }, S.periods.dueNone[kind]);
@@ -70,7 +80,7 @@ function periodRow(p, act) {
     h(
       'td',
       { 'data-col': 'state' },
-      p.state === 'in-progress' ? S.periods.inProgress : p.state,
+      stateText(p.state),
       // who closed and reopened it (the authenticated users, from the audit of the period API)
       p.closedBy ? h('div', { class: 'small', 'data-col': 'by' }, S.periods.by(p.closedBy, p.reopenedBy)) : null,
     ),

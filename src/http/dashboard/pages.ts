@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Lang, LANGS } from '../../i18n/lang.js';
-import { requestLang } from '../request-lang.ts';
+import { rememberLang, requestLang } from '../request-lang.ts';
 import type { Registry } from '../../registry/types.ts';
 import { type Asset, DEFAULT_WEB_DIR, loadAssets, sendAsset, textAsset } from './assets.ts';
 import { meterParams, parseInput } from './query-schemas.ts';
@@ -31,8 +31,10 @@ export function pageRoutes(
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`dashboard: no index.html in ${deps.webDir ?? DEFAULT_WEB_DIR}`);
   const shells = shellsByLang(shell);
-  const page = (req: FastifyRequest, reply: FastifyReply) =>
-    sendAsset(req, reply, shells[requestLang(req, deps.defaultLang)], LANG_PAGE_HEADERS);
+  const page = (req: FastifyRequest, reply: FastifyReply) => {
+    rememberLang(req, reply);
+    return sendAsset(req, reply, shells[requestLang(req, deps.defaultLang)], LANG_PAGE_HEADERS);
+  };
   for (const path of ['/', '/meters', '/periods']) app.get(path, async (req, reply) => page(req, reply));
   app.get('/meters/:id', async (req, reply) => {
     const p = parseInput(meterParams, req.params, reply, 'path');

@@ -24,7 +24,7 @@ import { DEFAULT_WEB_DIR } from '../dashboard/assets.ts';
 import { checkTaxpayerBody, checkTaxpayerQuery } from './taxpayer-scope.ts';
 import { LOGIN_BODY_LIMIT_BYTES } from './json-body.ts';
 import { loginPagesByLang } from './login-page.ts';
-import { requestLang } from '../request-lang.ts';
+import { rememberLang, requestLang } from '../request-lang.ts';
 import type { Lang } from '../../i18n/lang.js';
 
 declare module 'fastify' {
@@ -130,6 +130,7 @@ export function authPlugin(deps: HttpAuthDeps) {
 
     // its content security policy: the page's, from the security headers (src/http/plugins/security-headers.ts)
     app.get('/login', async (req, reply) => {
+      rememberLang(req, reply);
       return reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
