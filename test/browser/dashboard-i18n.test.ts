@@ -39,8 +39,9 @@ afterEach(async () => {
 
 /** Every text node a person sees (rendered, not hidden), placeholders and the title. */
 async function visibleTexts(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [document.title];
+  // A string: this runs in the page (the test's TypeScript has no DOM types).
+  return page.evaluate<string[]>(`(() => {
+    const out = [document.title];
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const el = n.parentElement;
@@ -51,9 +52,9 @@ async function visibleTexts(page: Page): Promise<string[]> {
       if (el.closest('[translate="no"]')) continue;
       out.push(text);
     }
-    for (const el of document.querySelectorAll('input[placeholder]')) out.push(el.getAttribute('placeholder')!);
+    for (const el of document.querySelectorAll('input[placeholder]')) out.push(el.getAttribute('placeholder'));
     return out;
-  });
+  })()`);
 }
 
 /** Data and codes that are the same in every language: taken out before looking for English words. */
