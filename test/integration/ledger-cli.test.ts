@@ -164,4 +164,14 @@ describe('kzmeter ledger', () => {
     );
     expect((await run(['--period', '2025-Q3', '--site', 'nope'])).code).toBe(2);
   });
+
+  it('issue 26: without a period it names --period or --from/--to, not a stray field name', async () => {
+    const none = await run(['--site', 'ekb-1']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Give --period P .* or --from DATE and --to DATE/);
+    expect(none.stderr).not.toMatch(/^from:/);
+    const half = await run(['--from', '2025-07-01']);
+    expect(half.stderr).toMatch(/--to is missing/);
+    expect((await run(['--period', '2025-Q3', '--to', '2025-07-02'])).stderr).toMatch(/not both/);
+  });
 });
