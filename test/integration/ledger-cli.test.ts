@@ -98,7 +98,8 @@ describe('kzmeter ledger', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Ledger 2025-Q4/);
     expect(r.stdout).toMatch(/Policy: register-reconciled/);
-    expect(r.stdout).toMatch(/amount due \d+\.\d\d tenge/);
+    // issue 26: figures grouped by the one number formatter (en: 3,322,466.00)
+    expect(r.stdout).toMatch(/amount due \d{1,3}(,\d{3})*\.\d\d tenge/);
   });
 
   it('takes the default policy, grace, spike tolerance and rounding from the configuration', async () => {

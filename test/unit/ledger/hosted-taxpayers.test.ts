@@ -96,9 +96,11 @@ describe('hosted miners are their own taxpayers', () => {
     // The CLI's text page has the same per-taxpayer table.
     const text = toTable(r);
     expect(text).toMatch(
-      new RegExp(`${STEPPE}\\s+Steppe Compute LLP\\s+pvl-4\\s+14880\\.000\\s+0\\.000\\s+29760\\.00000\\s+29760\\.00`),
+      new RegExp(
+        `${STEPPE}\\s+Steppe Compute LLP\\s+pvl-4\\s+14,880\\.000\\s+0\\.000\\s+29,760\\.00000\\s+29,760\\.00`,
+      ),
     );
-    expect(text).toMatch(new RegExp(`${IRTYSH}\\s+Irtysh Digital LLP\\s+pvl-4\\s+14880\\.000`));
+    expect(text).toMatch(new RegExp(`${IRTYSH}\\s+Irtysh Digital LLP\\s+pvl-4\\s+14,880\\.000`));
     expect(text).not.toMatch(new RegExp(`${DALA}\\s+Dala`));
   });
 
