@@ -24,6 +24,13 @@ form.addEventListener('submit', async (e) => {
     return;
   }
   const body = await res.json().catch(() => ({}));
-  error.textContent = body.error ?? S.login.httpError(res.status);
+  // The page's language for what a person can fix; the server's sentence otherwise.
+  const wait = Number(res.headers.get('retry-after'));
+  error.textContent =
+    res.status === 401
+      ? S.login.wrong
+      : res.status === 429 && wait > 0
+        ? S.login.tooMany(wait)
+        : (body.error ?? S.login.httpError(res.status));
   error.hidden = false;
 });

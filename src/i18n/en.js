@@ -275,6 +275,8 @@ export default {
     user: 'User name',
     password: 'Password or API token',
     submit: 'Log in',
+    wrong: 'Wrong user name or password.',
+    tooMany: (s) => `Too many failed logins: try again in ${s} s.`,
     httpError: (status) => `Log-in failed (HTTP ${status})`,
   },
   language: {

@@ -115,12 +115,20 @@ describe('the dashboard in Russian and Kazakh (issue 26)', () => {
       }
     });
 
-    it(`${lang}: the login page`, async () => {
+    it(`${lang}: the login page, and its answer to a wrong password`, async () => {
       const page = await open(`/login?lang=${lang}`);
       expect(await page.getAttribute('html', 'lang')).toBe(lang);
       const texts = await visibleTexts(page);
       expect(texts).toContain(M.login.heading);
       expect(untranslated(texts)).toEqual([]);
+      await page.fill('input[name=username]', 'nobody');
+      await page.fill('input[name=password]', 'not the password');
+      await page.click('button[type=submit]');
+      await page.locator('#login-error:not([hidden])').waitFor();
+      expect(await page.locator('#login-error').innerText()).toBe(M.login.wrong);
+      // the browser logs the 401 it was answered: expected here
+      const g = pages.at(-1)!;
+      g.errors.splice(0, g.errors.length, ...g.errors.filter((e) => !/status of 401/.test(e)));
     });
   }
 
