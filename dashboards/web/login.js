@@ -1,6 +1,4 @@
 /** The login page: posts the form as JSON, then goes back to the page that asked (same origin only). */
-import { S } from './strings.js';
-
 const form = document.getElementById('login');
 const error = document.getElementById('login-error');
 
@@ -24,7 +22,9 @@ form.addEventListener('submit', async (e) => {
     return;
   }
   const body = await res.json().catch(() => ({}));
-  // The page's language for what a person can fix; the server's sentence otherwise.
+  // The page's language for what a person can fix; the server's sentence otherwise. Loaded here, not at the top:
+  // the submit handler must be in place before the catalogue arrives (a click right after load posts the form).
+  const { S } = await import('./strings.js');
   const wait = Number(res.headers.get('retry-after'));
   error.textContent =
     res.status === 401
