@@ -2,7 +2,7 @@
  * The dashboard's entry: header and navigation, then the page for the path (/, /meters, /meters/:id,
  * /periods). Pages are ES modules loaded on demand, so the overview never loads the chart library.
  */
-import { S } from './strings.js';
+import { LANG, S } from './strings.js';
 import { fill, h, notice } from './lib/dom.js';
 import { demoBanner } from './lib/demo-banner.js';
 
@@ -21,7 +21,24 @@ function header(active) {
     ['meters', '/meters'],
     ['periods', '/periods'],
   ].map(([key, href]) => h('a', { href, 'aria-current': key === active ? 'page' : undefined }, S.nav[key]));
-  fill(document.getElementById('nav'), ...links);
+  fill(document.getElementById('nav'), ...links, languageLinks());
+}
+
+/** Русский · Қазақша · English: this page again with ?lang= (the server remembers the choice). */
+function languageLinks() {
+  const here = new URLSearchParams(location.search);
+  return h(
+    'span',
+    { class: 'langs', 'aria-label': S.language.label },
+    Object.entries(S.language.names).map(([code, name]) => {
+      here.set('lang', code);
+      return h(
+        'a',
+        { href: `${location.pathname}?${here}`, lang: code, 'aria-current': code === LANG ? 'true' : undefined },
+        name,
+      );
+    }),
+  );
 }
 
 async function main() {

@@ -22,6 +22,15 @@ form.addEventListener('submit', async (e) => {
     return;
   }
   const body = await res.json().catch(() => ({}));
-  error.textContent = body.error ?? `HTTP ${res.status}`;
+  // The page's language for what a person can fix; the server's sentence otherwise. Loaded here, not at the top:
+  // the submit handler must be in place before the catalogue arrives (a click right after load posts the form).
+  const { S } = await import('./strings.js');
+  const wait = Number(res.headers.get('retry-after'));
+  error.textContent =
+    res.status === 401
+      ? S.login.wrong
+      : res.status === 429 && wait > 0
+        ? S.login.tooMany(wait)
+        : (body.error ?? S.login.httpError(res.status));
   error.hidden = false;
 });

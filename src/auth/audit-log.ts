@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = [
   'user-remove',
   'user-token',
   'user-password',
+  'user-lang',
   'login-failed',
   // a use of a period snapshot refused because its content no longer matches its digest (issue 21 F6)
   'snapshot-altered',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Role } from './roles.ts';
+import type { Lang } from '../i18n/lang.js';
 import type { Sessions } from './sessions.ts';
 import { parseToken, type UserStore } from './users.ts';
 import { PASSWORD_COST, generateSecret, hashSecret, verifySecret } from './secret-hash.ts';
@@ -10,6 +11,8 @@ export interface Principal {
   readonly role: Role;
   /** Bound to this taxpayer (BIN): sees and acts on nothing else. */
   readonly taxpayer?: string;
+  /** The user's chosen language (src/auth/users.ts), when set. */
+  readonly lang?: Lang;
   readonly via: 'token' | 'session' | 'lab';
 }
 
@@ -37,10 +40,14 @@ export function createAuthenticator(
   // pays the same scrypt as a wrong password (issue 21: unknown users were refused in 1-2 ms, others in ~105).
   const dummy = hashSecret(generateSecret(), PASSWORD_COST);
   const verified = new Set<string>();
-  const asPrincipal = (u: { name: string; role: Role; taxpayer?: string }, via: Principal['via']): Principal => ({
+  const asPrincipal = (
+    u: { name: string; role: Role; taxpayer?: string; lang?: Lang },
+    via: Principal['via'],
+  ): Principal => ({
     name: u.name,
     role: u.role,
     ...(u.taxpayer && { taxpayer: u.taxpayer }),
+    ...(u.lang && { lang: u.lang }),
     via,
   });
 

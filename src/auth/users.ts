@@ -7,6 +7,7 @@ import { readJsonFile } from '../util/json-file.ts';
 import { ROLES, type Role } from './roles.ts';
 import { generateSecret, hashSecret, isSecretHash, PASSWORD_COST } from './secret-hash.ts';
 import { KzmError } from '../util/errors.ts';
+import { LANGS } from '../i18n/lang.js';
 
 /**
  * People: name, role, optional taxpayer (BIN) they are bound to, an optional password (dashboard login) and
@@ -17,6 +18,8 @@ export const userSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,63}$/, 'lower-case letters, digits, ".", "_", "@" or "-"'),
   role: z.enum(ROLES),
   taxpayer: binSchema.optional(),
+  /** The language the user reads the dashboard and exports in (issue 26); absent: Accept-Language decides. */
+  lang: z.enum(LANGS).optional(),
   passwordHash: hash.optional(),
   tokens: z.array(z.strictObject({ id: z.string().regex(/^[a-f0-9]{12}$/), hash, createdAt: z.string() })).default([]),
   createdAt: z.string(),

@@ -35,6 +35,17 @@ export interface LedgerCliIo {
   now?: () => number;
 }
 
+/** What is wrong with the time span flags, in their own names; undefined when they are right. */
+export function spanProblem(v: { period?: string; from?: string; to?: string }): string | undefined {
+  if (v.period !== undefined && (v.from !== undefined || v.to !== undefined))
+    return 'kzmeter ledger: give --period or --from/--to, not both.';
+  if (v.period === undefined && (v.from === undefined || v.to === undefined))
+    return v.from === undefined && v.to === undefined
+      ? 'kzmeter ledger: which time span? Give --period P (2025-Q3, 2025-07 or 2025-07-01..2025-07-15), or --from DATE and --to DATE.'
+      : `kzmeter ledger: --${v.from === undefined ? 'from' : 'to'} is missing: give both --from DATE and --to DATE, or --period P.`;
+  return undefined;
+}
+
 /** `kzmeter ledger ...`: 0 on success, 2 for a bad request or setup (message on stderr). */
 export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<number> {
   const { out, err } = cliStreams(io);
@@ -55,6 +66,12 @@ export async function ledgerMain(argv: string[], io: LedgerCliIo = {}): Promise<
   if (values.help) {
     out(`${LEDGER_HELP}\n`);
     return 0;
+  }
+  // Said in the CLI's own flags, before anything is read (the API's message names its query fields).
+  const span = spanProblem(values);
+  if (span) {
+    err(`${span} ${HINT}\n`);
+    return 2;
   }
   const format = values.format ?? 'table';
   if (!['json', 'csv', 'table'].includes(format)) {

@@ -1,6 +1,6 @@
 /**
  * CLI for period close and exports, against a running InfluxDB (KZM_INFLUX_URL):
- *   kzmeter close  --period 2025-Q3 [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT]
+ *   kzmeter close  --period 2025-Q3 [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT] [--preview]
  *   kzmeter reopen --period 2025-Q3 [--taxpayer BIN] --reason TEXT [--by NAME]
  *   kzmeter export --period 2025-Q3 [--taxpayer BIN] [--version N] [--format csv|totals.csv|json|html|all] [--out DIR]
  *   kzmeter verify --period 2025-Q3 [--taxpayer BIN] [--version N]
@@ -26,17 +26,25 @@ import { createInvoiceService } from '../periods/invoice-service.ts';
 import { createFileInvoiceStore } from '../periods/invoice-store.ts';
 import { createPeriodSeals } from '../periods/period-seals.ts';
 import { createSealing } from '../seal/index.ts';
+import { NEEDS_ACKNOWLEDGEMENT } from '../periods/period-service.ts';
+import { isLang, LANGS } from '../i18n/lang.js';
+import { tenge } from '../i18n/number-format.js';
+import { cliLang, cliMessages, previewText } from './close-messages.ts';
 
 const P = 'P: 2025-Q3 (tax quarter), 2025-07 (month), 2025-07-01..2025-07-15 (days, both included)';
 const COMMON = `  --taxpayer BIN  one taxpayer's snapshot (default: every taxpayer of the registry together)
+  --lang L        ru, kk or en: the language of the messages and of the exports' headings and CSV headers
+                  (default: KZM_LANG, else the shell's LANG, else en)
   --config F      settings file (YAML)
   --help          this text
   Reads the InfluxDB that \`kzmeter serve\` started (<dataDir>/local-influx.json while it runs) or KZM_INFLUX_URL.`;
 
 /** Each period command's help: every option and an example. */
 export const PERIOD_HELP = {
-  close: `Usage: kzmeter close --period P [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT]
+  close: `Usage: kzmeter close --period P [--taxpayer BIN] [--by NAME] [--reason TEXT] [--acknowledge TEXT] [--preview]
   Freezes the period's ledger into a digest-checked snapshot (<dataDir>/periods/); no-op when closed.
+  --preview       show what the close would freeze (kWh, amount to declare, what needs an acknowledgement)
+                  and write nothing
   --period P      ${P}
   --by NAME       who closes it (default: your user name)
   --reason TEXT   a note kept in the snapshot's audit record
@@ -84,6 +92,9 @@ const OPTIONS = {
   version: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  preview: { type: 'boolean' },
+  lang: { type: 'string' },
+  bom: { type: 'boolean' },
   ...COMMON_OPTIONS,
 } as const;
 const FORMATS: ExportFormat[] = ['csv', 'totals.csv', 'json', 'html'];
@@ -145,6 +156,12 @@ export async function periodsMain(
     console.error('--version must be a whole number >= 1');
     return 2;
   }
+  if (v.lang !== undefined && !isLang(v.lang)) {
+    console.error(`--lang must be one of ${LANGS.join(', ')}`);
+    return 2;
+  }
+  const lang = cliLang(v.lang);
+  const M = cliMessages(lang);
   const svc = service ?? (await cliPeriodService(v.config));
   // The audit trail records what the command line did as the operating-system user (not for injected services).
   const audit = service
@@ -163,6 +180,12 @@ export async function periodsMain(
       print(JSON.stringify(await svc.list(), null, 2));
       return 0;
     case 'close': {
+      if (v.preview) {
+        const pv = await svc.preview(period, v.taxpayer ?? null);
+        if (!pv.ok) return failed(pv);
+        print(previewText(pv.value, lang));
+        return 0;
+      }
       const r = await svc.close({
         period,
         closedBy: by,
@@ -170,6 +193,12 @@ export async function periodsMain(
         ...(v.reason && { reason: v.reason }),
         ...(v.acknowledge && { acknowledgement: v.acknowledge }),
       });
+      if (!r.ok && r.code === NEEDS_ACKNOWLEDGEMENT) {
+        // Issue 26: say how to close anyway and what amount is at stake, not only what is wrong.
+        const pv = await svc.preview(period, v.taxpayer ?? null);
+        console.error(M.cli.refused(r.reason, pv.ok ? tenge(pv.value.totalAmountTiyn, lang) : '?'));
+        return 2;
+      }
       if (!r.ok) return failed(r);
       const s = r.value.snapshot;
       audit({
@@ -184,9 +213,8 @@ export async function periodsMain(
         },
         digest: s.digest,
       });
-      print(
-        `${r.value.created ? 'Closed' : 'Already closed:'} ${s.period} v${s.version} ${s.digest}; declared ${(s.declaredTotalTiyn / 100).toFixed(2)} tenge`,
-      );
+      const amount = tenge(s.declaredTotalTiyn, lang);
+      print((r.value.created ? M.cli.closed : M.cli.alreadyClosed)(s.period, s.version, s.digest, amount));
       return 0;
     }
     case 'reopen': {
@@ -198,9 +226,7 @@ export async function periodsMain(
       });
       if (!r.ok) return failed(r);
       audit({ action: 'reopen', what: { period, taxpayer: v.taxpayer ?? null, version: r.value.reopenedVersion, by } });
-      print(
-        `Reopened ${period} after v${r.value.reopenedVersion}; the next close makes v${r.value.reopenedVersion + 1}`,
-      );
+      print(M.cli.reopened(period, r.value.reopenedVersion));
       return 0;
     }
     case 'export': {
@@ -211,7 +237,7 @@ export async function periodsMain(
         return 2;
       }
       for (const f of formats) {
-        const r = await svc.export(period, f, opts);
+        const r = await svc.export(period, f, { ...opts, lang, ...(v.bom !== undefined && { bom: v.bom }) });
         if (!r.ok) return failed(r);
         const s = r.value.snapshot;
         audit({
@@ -229,7 +255,7 @@ export async function periodsMain(
               join(v.out, `${name}.sig`),
               `${JSON.stringify({ algorithm: 'Ed25519', ...r.value.signature })}\n`,
             );
-          print(join(v.out, name));
+          print(join(v.out, name)); // the bare path: scripts read it
         } else print(r.value.body);
       }
       return 0;

@@ -5,6 +5,7 @@
  */
 import { progressBar } from './progress-bar.ts';
 import type { Logger } from 'pino';
+import type { StatusLine } from '../util/status-line.ts';
 import type { DemoStatus } from '../http/dashboard/demo-status.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import { readLastReadings } from '../store/query/live.ts';
@@ -70,12 +71,12 @@ export function renderDemoProgress(s: DemoStatus): string {
   return `Backfilling the quarter so far ${progressBar(s.fraction)} ${(s.fraction * 100).toFixed(1).padStart(5)}%  sim ${s.simTime ? `${s.simTime}Z` : '-'}  ${s.messages.toLocaleString('en-US')} messages${eta}`;
 }
 
-/** Draws the bar on a terminal (redrawn in place) or logs every 10 % otherwise. */
-export function demoProgressReporter(log: Logger, tty: boolean, write: (s: string) => void) {
+/** Draws the bar on a terminal (redrawn in place, log lines above it) or logs every 10 % otherwise. */
+export function demoProgressReporter(log: Logger, tty: boolean, line: StatusLine) {
   let lastTenth = -1;
   return (s: DemoStatus, done: boolean): void => {
     if (done) {
-      if (tty) write(`\r${renderDemoProgress(s)}\x1b[K\n`);
+      if (tty) line.done(renderDemoProgress(s));
       log.info(
         {
           backfillS: s.backfillS,
@@ -89,7 +90,7 @@ export function demoProgressReporter(log: Logger, tty: boolean, write: (s: strin
       return;
     }
     if (s.phase !== 'backfill') return;
-    if (tty) return write(`\r${renderDemoProgress(s)}\x1b[K`);
+    if (tty) return line.show(renderDemoProgress(s));
     const tenth = Math.floor(s.fraction * 10);
     if (tenth > lastTenth) {
       lastTenth = tenth;

@@ -4,6 +4,7 @@ import { simulatorIdentity } from '../auth/simulator-identity.ts';
 import { loadRegistry } from '../registry/load.ts';
 import { createService } from '../service.ts';
 import { createLogger } from '../util/logger.ts';
+import { terminalStatus } from '../util/status-line.ts';
 import { removeLocalInflux, writeLocalInflux } from './local-influx.ts';
 import { provideDemoStatus } from '../http/dashboard/demo-status.ts';
 import { createDemoStatus, demoProgressReporter, demoResumePoints, type DemoStatusStore } from './serve-demo.ts';
@@ -101,7 +102,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     const meterIds = registry.meters.map((m) => m.id);
     const resumeAfterMs = await demoResumePoints(service.influx, meterIds, demo.fromMs, demoLog);
     if (resumeAfterMs.size) demo.status.resumed(Math.min(...resumeAfterMs.values()));
-    const report = demoProgressReporter(demoLog, process.stderr.isTTY ?? false, (t) => process.stderr.write(t));
+    const report = demoProgressReporter(demoLog, process.stderr.isTTY ?? false, terminalStatus);
     const t0 = Date.now();
     void runSimulation({
       scenario: demo.scenario,

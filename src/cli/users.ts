@@ -4,14 +4,16 @@ import { addUser, hashPassword, newToken, readUsers, usersFilePath, writeUsers }
 import { loadConfig } from '../config/load.ts';
 import { cliAudit } from './audit.ts';
 import { KzmError } from '../util/errors.ts';
+import { isLang, LANGS } from '../i18n/lang.js';
 
-export const USERS_HELP = `Usage: kzmeter users <add|token|password|remove|list> [name] [--role R] [--taxpayer BIN] [--config FILE]
+export const USERS_HELP = `Usage: kzmeter users <add|token|password|set-lang|remove|list> [name] [--role R] [--taxpayer BIN] [--config FILE]
   People of the HTTP API and dashboard (<dataDir>/auth/users.json, hashes only); changes apply at once.
   add <name> --role viewer|operator|accountant|admin [--taxpayer BIN]   prints the user's API token once
   token <name>      a further API token (printed once)
   password <name>   set the dashboard password, read from stdin (one line)
   remove <name>     the user can no longer log in; their tokens stop working
-  list              names, roles, taxpayers (no hashes)
+  set-lang <name> <ru|kk|en|none>   the user's language for the dashboard and exports (none: Accept-Language)
+  list              names, roles, taxpayers, languages (no hashes)
   --help          this help
   --config FILE     settings file (else KZM_* variables; users live in <dataDir>/auth/users.json)
 Example: kzmeter users add aigerim --role accountant --taxpayer 940140000385`;
@@ -39,7 +41,7 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
       help: { type: 'boolean' },
     },
   });
-  const [action, name] = positionals;
+  const [action, name, arg] = positionals;
   if (v.help || !action) {
     print(USERS_HELP);
     return v.help ? 0 : 2;
@@ -50,8 +52,12 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
   const users = readUsers(file);
   if (action === 'list') {
     print(
-      users.map((u) => `${u.name}\t${u.role}${u.taxpayer ? `\ttaxpayer ${u.taxpayer}` : ''}`).join('\n') ||
-        '(no users)',
+      users
+        .map(
+          (u) =>
+            `${u.name}\t${u.role}${u.taxpayer ? `\ttaxpayer ${u.taxpayer}` : ''}${u.lang ? `\tlang ${u.lang}` : ''}`,
+        )
+        .join('\n') || '(no users)',
     );
     return 0;
   }
@@ -85,6 +91,14 @@ export async function usersMain(argv: string[], print: (s: string) => void = (s)
     writeUsers(file, users);
     cliAudit(config, { action: 'user-password', what: { name } });
     print(`password of "${name}" set`);
+  } else if (action === 'set-lang') {
+    if (arg !== 'none' && !isLang(arg)) throw new UsersCliError(`set-lang: give ${LANGS.join(', ')} or none`);
+    const lang = isLang(arg) ? arg : undefined;
+    const { lang: _old, ...rest } = users[i]!;
+    users[i] = { ...rest, ...(lang && { lang }) };
+    writeUsers(file, users);
+    cliAudit(config, { action: 'user-lang', what: { name, lang: lang ?? null } });
+    print(`language of "${name}": ${lang ?? 'none (Accept-Language)'}`);
   } else throw new UsersCliError(`unknown action "${action}"\n\n${USERS_HELP}`);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGS } from '../i18n/lang.js';
 
 const port = z.number().int().min(0).max(65535);
 const url = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, 'a URL such as mqtt://host:1883 or http://host:8086');
@@ -23,6 +24,8 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^https?:\/\/[^/\s?#@]+$/, 'an origin such as https://kzmeter.example.kz (scheme, host, port; no path)')
         .optional(),
+      /** Language of pages and exports when neither ?lang=, the user's profile nor Accept-Language chooses one. */
+      defaultLang: z.enum(LANGS).default('en'),
     })
     .prefault({}),
   mqtt: z

@@ -45,6 +45,14 @@ export interface LedgerContext {
   readonly policy?: SubstitutionPolicy;
   /** Average electricity price per site and quarter (price-scale schedules, 2023). */
   readonly prices?: readonly QuarterPrice[];
+  /**
+   * toMs is "now" in a running period, not the period's end (issue 26). Then the tail after the last reading,
+   * while it is within the grace (policy.graceIntervals x the reporting interval), is pending: a
+   * 'no-reading-yet' line with no energy and no fee, since the next reading is simply not due yet. Once the
+   * grace has passed the tail is substituted from the last reading as always; a period that has ended
+   * (openEnd unset) keeps the exact rule: its tail within grace is substituted at max load.
+   */
+  readonly openEnd?: boolean;
 }
 
 export interface MeterLedgerInput extends LedgerContext {
@@ -101,7 +109,8 @@ export function buildLedger(cols: ReadingColumns, ctx: LedgerContext, mode: Ledg
     .map((e) => e.tsMs)
     .sort((a, b) => a - b);
   const classify = createPairClassifier(facts, offlineMs, policy);
-  const makeLine = lineMaker(facts, segs.value, mode);
+  // Pending only where the data ends at "now", not at a decommissioning inside the period.
+  const makeLine = lineMaker(facts, segs.value, mode, ctx.openEnd === true && hi === ctx.toMs);
   const graceMs = policy.graceIntervals * facts.reportingIntervalS * 1000;
   const lines: LedgerLine[] = [];
 
@@ -172,7 +181,7 @@ export function buildLedger(cols: ReadingColumns, ctx: LedgerContext, mode: Ledg
 
 type LineMaker = (v: Verdict, k: number, fromMs: number, toMs: number, r0: number, r1: number) => LedgerLine;
 
-function lineMaker(facts: MeterFacts, segs: readonly RateSegment[], mode: LedgerMode): LineMaker {
+function lineMaker(facts: MeterFacts, segs: readonly RateSegment[], mode: LedgerMode, pendingTail: boolean): LineMaker {
   const rates = new Map<string, AppliedRate>();
   return (v, k, fromMs, toMs, r0, r1) => {
     const seg = segs[k]!;
@@ -180,6 +189,8 @@ function lineMaker(facts: MeterFacts, segs: readonly RateSegment[], mode: Ledger
     const deltaWh = meaning.hasDelta ? r1 - r0 : null;
     let energyWh: number;
     if (meaning.basis === 'metered') energyWh = deltaWh!;
+    // The open tail of a running period, within grace: pending, nothing charged yet (LedgerContext.openEnd).
+    else if (pendingTail && v === V.NO_READING_YET) energyWh = 0;
     // 2023 penalty-rate schedules replace the rate, not the volume: the register where trusted.
     else if (seg.schedule.unmetered.method === 'penalty-rate' && deltaWh !== null) energyWh = deltaWh;
     // 2024+: volume substitution, max load x hours.

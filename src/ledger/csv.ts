@@ -1,7 +1,7 @@
 /**
  * The one CSV vocabulary for ledger lines and declared lines, in the accountant's names (docs/accountant.md):
  * the `ledger` command (`--format csv`) and the period exports (export.csv, export-totals.csv) all write
- * through here. UTF-8, "\n" line ends, one header row, '.' as decimal point, no thousands separators,
+ * through here. UTF-8, "\n" line ends, one header row (machine names; in ru and kk the catalogue's headers), '.' as decimal point, no thousands separators,
  * times in UTC ISO 8601; energy in kWh with 3 decimals (exact Wh), rates in tenge with 2 decimals (exact
  * tiyn), fees in tenge with 5 decimals (exact milli-tiyn). Columns are only ever appended.
  */
@@ -20,12 +20,32 @@ export type CsvLine = Omit<LedgerLine, 'reason' | 'roundingRule'> & { readonly r
 
 type Column<T> = readonly [name: string, value: (row: T) => string | number];
 
+/** A plain decimal number: data a spreadsheet reads as a number, never as a formula. */
+const NUMBER = /^-?\d+(\.\d+)?$/;
+/** What a spreadsheet may take for a formula (or a DDE call) at the start of a cell. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first: OWASP "CSV
+ * injection") gets a leading apostrophe, which Excel and LibreOffice show as text. A plain decimal number
+ * (-12.345) is left as it is: it matches no formula syntax (digits and one point only), so it stays a number
+ * in the sheet and the numeric columns stay machine-readable; only text is guarded.
+ */
 export function csvCell(v: string | number): string {
-  const s = String(v);
+  let s = String(v);
+  if (typeof v === 'string' && FORMULA_START.test(s) && !NUMBER.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export const csvRow = (values: readonly (string | number)[]): string => `${values.map(csvCell).join(',')}\n`;
+
+/** Headers for people: a column's name in the language's catalogue (src/i18n), else its machine name. */
+export type CsvHeaders = Readonly<Record<string, string>> | null | undefined;
+export const headerRow = (names: readonly string[], headers?: CsvHeaders): string =>
+  csvRow(names.map((n) => headers?.[n] ?? n));
+
+/** The byte order mark Excel needs to read a UTF-8 CSV as UTF-8 (Cyrillic names), when asked for. */
+export const UTF8_BOM = '\ufeff';
 
 const rateTenge = (tiynPerKwh: number): string => formatTiyn(tiynPerKwh);
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -60,9 +80,17 @@ export function lineColumnNames(format: CsvFormat = CSV_FORMAT): string[] {
 }
 
 /** One row per ledger line, in the given order. `period` labels every row (a quarter, month or range). */
-export function ledgerLinesCsv(period: string, lines: readonly CsvLine[], format: CsvFormat = CSV_FORMAT): string {
+export function ledgerLinesCsv(
+  period: string,
+  lines: readonly CsvLine[],
+  format: CsvFormat = CSV_FORMAT,
+  headers?: CsvHeaders,
+): string {
   const cols = format === 1 ? LINE_CORE : [...LINE_CORE, ...LINE_DETAIL];
-  let out = csvRow(cols.map(([n]) => n));
+  let out = headerRow(
+    cols.map(([n]) => n),
+    headers,
+  );
   for (const l of lines) out += csvRow(cols.map(([, f]) => f({ period, l })));
   return out;
 }
@@ -84,8 +112,11 @@ const DECLARED: readonly Column<DeclaredLine>[] = [
   ['declared_tenge', (d) => formatTiyn(d.amountTiyn)],
 ];
 
-export function declaredLinesCsv(declared: readonly DeclaredLine[]): string {
-  let out = csvRow(DECLARED.map(([n]) => n));
+export function declaredLinesCsv(declared: readonly DeclaredLine[], headers?: CsvHeaders): string {
+  let out = headerRow(
+    DECLARED.map(([n]) => n),
+    headers,
+  );
   for (const d of declared) out += csvRow(DECLARED.map(([, f]) => f(d)));
   return out;
 }

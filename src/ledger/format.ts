@@ -1,5 +1,6 @@
 /** The ledger report as CSV (src/ledger/csv.ts) or as a plain-text table for people. */
 import { formatMilliTiyn, formatWhAsKwh } from '../fees/index.ts';
+import { localizeDecimal } from '../i18n/number-format.js';
 import { declaredLinesCsv, ledgerLinesCsv } from './csv.ts';
 import type { LedgerReport } from './report.ts';
 
@@ -19,10 +20,13 @@ function textTable(head: readonly string[], rows: readonly (readonly (string | n
   return [fmt(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
 }
 
-const kwh = formatWhAsKwh;
-
-/** A page for people: header, declared lines, totals per meter, substituted lines, cost of outages. */
-export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string {
+/**
+ * A page for people: header, declared lines, totals per meter, substituted lines, cost of outages. Figures are
+ * the engine's exact decimals written by the one number formatter (digits grouped: 3,322,466.00 in en).
+ */
+export function toTable(report: LedgerReport, maxSubstitutedLines = 50, lang = 'en'): string {
+  const num = (t: string | number) => localizeDecimal(String(t), lang);
+  const kwh = (wh: number) => num(formatWhAsKwh(wh));
   const p = report.period;
   const parts: string[] = [];
   parts.push(
@@ -45,16 +49,16 @@ export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string 
         d.energySource,
         d.basis,
         d.rateTiynPerKwh,
-        d.energyKwh,
-        d.feeTenge,
-        d.amountTenge,
+        num(d.energyKwh),
+        num(d.feeTenge),
+        num(d.amountTenge),
       ]),
       4,
     ),
   );
   const t = report.totals;
   parts.push(
-    `Total: ${t.energyKwh} kWh (metered ${kwh(t.meteredWh)}, substituted ${kwh(t.substitutedWh)}); exact ${t.feeTenge} tenge; amount due ${t.declaredTenge} tenge`,
+    `Total: ${num(t.energyKwh)} kWh (metered ${kwh(t.meteredWh)}, substituted ${kwh(t.substitutedWh)}); exact ${num(t.feeTenge)} tenge; amount due ${num(t.declaredTenge)} tenge`,
   );
   parts.push('');
   parts.push('Per taxpayer (its own meters only, wherever hosted; amount due = its rounded declared lines)');
@@ -65,10 +69,10 @@ export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string 
         x.bin,
         x.name ?? '-',
         x.sites.join(' '),
-        x.energyKwh,
+        num(x.energyKwh),
         kwh(x.substitutedWh),
-        x.feeTenge,
-        x.declaredTenge,
+        num(x.feeTenge),
+        num(x.declaredTenge),
       ]),
       3,
     ),
@@ -85,8 +89,8 @@ export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string 
         kwh(m.energyWh),
         kwh(m.meteredWh),
         kwh(m.substitutedWh),
-        formatMilliTiyn(m.feeMilliTiyn),
-        outage.get(m.key) ?? '0.00000',
+        num(formatMilliTiyn(m.feeMilliTiyn)),
+        num(outage.get(m.key) ?? '0.00000'),
       ]),
     ),
   );
@@ -106,14 +110,14 @@ export function toTable(report: LedgerReport, maxSubstitutedLines = 50): string 
             l.from,
             l.to,
             l.reason ?? l.basis,
-            l.energyKwh,
+            num(l.energyKwh),
             l.registerDeltaWh === null ? '-' : kwh(l.registerDeltaWh),
-            l.feeTenge,
+            num(l.feeTenge),
           ]),
         4,
       ),
     );
   }
-  parts.push(`Cost of outages under ${report.policy.name}: ${report.outageCost.tenge} tenge`);
+  parts.push(`Cost of outages under ${report.policy.name}: ${num(report.outageCost.tenge)} tenge`);
   return `${parts.join('\n')}\n`;
 }

@@ -132,7 +132,7 @@ export function resolveLedgerRequest(
   // A period in progress is computed "so far": up to now, never with max-load substitution of the future.
   const meters = complete
     ? full
-    : full.map((m) => ({ ...m, toMs: Math.min(m.toMs, nowMs) })).filter((m) => m.fromMs < m.toMs);
+    : full.map((m) => (m.toMs > nowMs ? { ...m, toMs: nowMs, openEnd: true } : m)).filter((m) => m.fromMs < m.toMs);
   return {
     ok: true,
     value: {

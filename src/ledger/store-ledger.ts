@@ -63,6 +63,8 @@ export interface MeterPeriod {
   readonly facts: MeterFacts;
   readonly fromMs: number;
   readonly toMs: number;
+  /** toMs is now in a running period (its tail within grace is pending: fees/ledger.ts LedgerContext.openEnd). */
+  readonly openEnd?: boolean;
 }
 
 export interface StoreLedgerOptions {
@@ -111,7 +113,7 @@ function unwrap<T>(r: Result<T>): T {
 function chunksOf(meters: readonly MeterPeriod[], size: number): MeterPeriod[][] {
   const byPeriod = new Map<string, MeterPeriod[]>();
   for (const m of meters) {
-    const key = `${m.fromMs}/${m.toMs}`;
+    const key = `${m.fromMs}/${m.toMs}/${m.openEnd === true}`;
     byPeriod.set(key, [...(byPeriod.get(key) ?? []), m]);
   }
   const out: MeterPeriod[][] = [];
@@ -175,6 +177,7 @@ async function chunkLedger(
           tariffs: req.tariffs,
           ...(req.policy && { policy: req.policy }),
           ...(req.prices && { prices: req.prices }),
+          ...(m.openEnd && { openEnd: true }),
         },
       ] as const;
     }),
@@ -265,6 +268,7 @@ export async function computeRawLedger(req: StoreLedgerRequest): Promise<StoreLe
       tariffs: req.tariffs,
       ...(req.policy && { policy: req.policy }),
       ...(req.prices && { prices: req.prices }),
+      ...(m.openEnd && { openEnd: true }),
     };
     return { facts: m.facts, ledger: unwrap(computeMeterLedger(input)), outage: unwrap(outageCost(input)) };
   });

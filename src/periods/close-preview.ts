@@ -38,7 +38,19 @@ export interface ClosePreview {
   readonly metersWithoutReadings: readonly string[];
   /** Sentences saying what the closer must acknowledge; empty when nothing. */
   readonly needsAcknowledgement: readonly string[];
+  /** The same, as data, for a reader to word in its language (the dashboard, the CLI). */
+  readonly checks: readonly CloseCheck[];
 }
+
+export type CloseCheck =
+  | { readonly kind: 'silent'; readonly meters: readonly string[] }
+  | {
+      readonly kind: 'share';
+      readonly taxpayerBin: string;
+      readonly substitutedPct: number;
+      readonly substitutedKwh: string;
+      readonly limitPct: number;
+    };
 
 /** Lines that say the meter sent nothing inside the period when they are all a meter has. */
 const SILENT: ReadonlySet<LineReason> = new Set(['no-readings', 'before-first-reading', 'after-last-reading']);
@@ -95,6 +107,8 @@ export function closePreview(
     }));
   const silent = metersWithoutReadings(meterIds, lines);
   const needs: string[] = [];
+  const checks: CloseCheck[] = [];
+  if (silent.length > 0) checks.push({ kind: 'silent', meters: silent });
   if (silent.length > 0)
     needs.push(
       `${silent.length} meter${silent.length > 1 ? 's' : ''} sent no reading in the period and ${silent.length > 1 ? 'are' : 'is'} charged at max load throughout: ${silent.join(', ')}`,
@@ -103,10 +117,18 @@ export function closePreview(
     const mine = out.filter((r) => r.taxpayerBin === bin);
     const s = mine.reduce((a, r) => a + r.substitutedWh, 0);
     const all = mine.reduce((a, r) => a + r.meteredWh + r.substitutedWh, 0);
-    if (all > 0 && s >= all * LARGE_SUBSTITUTED_SHARE)
+    if (all > 0 && s >= all * LARGE_SUBSTITUTED_SHARE) {
+      checks.push({
+        kind: 'share',
+        taxpayerBin: bin,
+        substitutedPct: pct(s, all),
+        substitutedKwh: formatWhAsKwh(s),
+        limitPct: LARGE_SUBSTITUTED_SHARE * 100,
+      });
       needs.push(
         `taxpayer ${bin}: ${pct(s, all)}% of the energy is substituted (${formatWhAsKwh(s)} kWh at max load or penalty), at least ${LARGE_SUBSTITUTED_SHARE * 100}%`,
       );
+    }
   }
   const total = out.reduce((a, r) => a + r.amountTiyn, 0);
   return {
@@ -115,5 +137,6 @@ export function closePreview(
     totalAmountTenge: formatTiyn(total),
     metersWithoutReadings: silent,
     needsAcknowledgement: needs,
+    checks,
   };
 }

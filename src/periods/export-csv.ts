@@ -1,11 +1,12 @@
 /**
  * CSV exports: pure functions of a snapshot (and of the late-data report, when
- * given). UTF-8, "\n" line ends, one header row, decimal point, no thousands
+ * given). UTF-8, "\n" line ends, one header row (in the reader's language: column names translate, data never),
+ * decimal point, no thousands
  * separators, no locale. Column order is documented in docs/accountant.md; the line columns and their
  * names are the ledger API's (src/ledger/csv.ts).
  */
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
-import { csvRow, ledgerLinesCsv } from '../ledger/csv.ts';
+import { type CsvHeaders, csvRow, headerRow, ledgerLinesCsv } from '../ledger/csv.ts';
 import type { LateDataReport, PeriodSnapshot } from './snapshot-types.ts';
 import { dueDatesText } from './due-marks.ts';
 
@@ -30,14 +31,14 @@ const row = csvRow;
 const rateTenge = (tiynPerKwh: number) => formatTiyn(tiynPerKwh);
 
 /** One row per ledger line, in snapshot order, in the column version the snapshot was frozen with. */
-export function linesCsv(s: PeriodSnapshot): string {
-  return ledgerLinesCsv(s.period, s.lines, s.csvFormat ?? 1);
+export function linesCsv(s: PeriodSnapshot, headers?: CsvHeaders): string {
+  return ledgerLinesCsv(s.period, s.lines, s.csvFormat ?? 1, headers);
 }
 
 type TotalsRow = Partial<Record<(typeof TOTALS_COLUMNS)[number], string | number>>;
 
 /** Declared lines, totals per taxpayer / site / source / rate, the grand total, the snapshot identity and post-close adjustments. */
-export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport): string {
+export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport, headers?: CsvHeaders): string {
   const rows: TotalsRow[] = [];
   const base = { period: s.period };
   for (const d of s.declared) {
@@ -132,5 +133,5 @@ export function totalsCsv(s: PeriodSnapshot, late?: LateDataReport): string {
       fee_tenge_exact: formatMilliTiyn(m.differenceMilliTiyn),
     });
   }
-  return row(TOTALS_COLUMNS) + rows.map((r) => row(TOTALS_COLUMNS.map((c) => r[c] ?? ''))).join('');
+  return headerRow(TOTALS_COLUMNS, headers) + rows.map((r) => row(TOTALS_COLUMNS.map((c) => r[c] ?? ''))).join('');
 }

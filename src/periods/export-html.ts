@@ -1,11 +1,16 @@
 /**
  * The printable declaration report: one A4 page per taxpayer, self-contained
  * (inline CSS, no scripts, fonts or images from anywhere). A pure function of
- * the snapshot (and the late-data report when given): same input, same bytes.
+ * the snapshot (and the late-data report when given) and the language: same input, same bytes. Headings and
+ * labels come from the language's catalogue (src/i18n); figures are the same exact values in every language,
+ * written with the language's separators (src/i18n/number-format.js).
  */
 import { formatMilliTiyn, formatTiyn, formatWhAsKwh } from '../fees/index.ts';
+import { CATALOGUES } from '../i18n/catalogues.js';
+import type { Lang } from '../i18n/lang.js';
+import { localizeDecimal } from '../i18n/number-format.js';
 import type { LateDataReport, PeriodSnapshot, SnapshotLine } from './snapshot-types.ts';
-import { dueDatesText } from './due-marks.ts';
+import type { QuarterDueDates } from '../fees/index.ts';
 
 const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -33,117 +38,127 @@ function substitutedByReason(lines: readonly SnapshotLine[]): [string, number][]
   return [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function history(s: PeriodSnapshot): string {
+type Messages = (typeof CATALOGUES)['en'];
+
+/** A quarter's due dates in words (as due-marks.ts dueDatesText says them in English). */
+function dueText(d: Pick<QuarterDueDates, 'declareBy' | 'payBy' | 'tariffId'> & { verified?: boolean }, M: Messages) {
+  const P = M.periods;
+  const known = d.tariffId !== null || d.payBy !== null;
+  const declare = d.declareBy
+    ? P.dueLine.declaration(d.declareBy)
+    : known
+      ? P.dueNone.declaration
+      : M.report.declarationUnknown;
+  const pay = d.payBy ? P.dueLine.payment(d.payBy) : P.dueNone.payment;
+  return `${declare}, ${pay}${d.verified === false && known ? ` (${P.unverified})` : ''}`;
+}
+
+function history(s: PeriodSnapshot, M: Messages): string {
+  const R = M.report;
   const rows = s.previousVersions.map((v) => [
     `v${v.version}`,
     v.closedAt,
     v.closedBy,
-    `reopened ${v.reopenedAt} by ${v.reopenedBy}: ${v.reopenReason}`,
+    R.reopened(v.reopenedAt, v.reopenedBy, v.reopenReason),
     v.digest,
   ]);
-  rows.push([`v${s.version} (this)`, s.closedAt, s.closedBy, s.reason ?? '', s.digest]);
-  return table(['version', 'closed at (UTC)', 'closed by', 'note', 'digest'], rows).replace(
-    /<td>sha256/g,
-    '<td class="digest">sha256',
-  );
+  rows.push([R.thisVersion(s.version), s.closedAt, s.closedBy, s.reason ?? '', s.digest]);
+  return table(R.historyCols, rows).replace(/<td>sha256/g, '<td class="digest">sha256');
 }
 
-function taxpayerSection(s: PeriodSnapshot, tp: { bin: string; name: string }, late?: LateDataReport): string {
+function taxpayerSection(
+  s: PeriodSnapshot,
+  tp: { bin: string; name: string },
+  M: Messages,
+  late?: LateDataReport,
+): string {
+  const R = M.report;
+  const num = (text: string) => localizeDecimal(text, M.code);
+  const word = (map: Record<string, string>, key: string) => map[key] ?? key;
   const declared = s.declared.filter((d) => d.taxpayerBin === tp.bin);
   const lines = s.lines.filter((l) => l.taxpayerBin === tp.bin);
   const totals = s.totals.byTaxpayer.find((t) => t.key === tp.bin);
   const amountTiyn = declared.reduce((a, d) => a + d.amountTiyn, 0);
   const quarters = new Set(declared.map((d) => d.taxQuarter));
   const due = s.dueDates.filter((d) => quarters.has(d.taxQuarter));
+  const operatorName = (bin: string) => s.taxpayers.find((t) => t.bin === bin)?.name ?? bin;
   const sites = s.sites
     .filter((x) => x.taxpayerBin === tp.bin)
-    .map((x) => `${x.name} (${x.id}${x.operatorBin ? `, hosted: operator BIN ${x.operatorBin}` : ''})`)
+    .map(
+      (x) =>
+        `${x.name} (${x.operatorBin ? R.hosted(x.id, `${operatorName(x.operatorBin)}, ${R.bin} ${x.operatorBin}`) : x.id})`,
+    )
     .join(', ');
   const meters = new Set(lines.map((l) => l.meterId));
   const lateRows = (late?.meters ?? []).filter((m) => meters.has(m.meterId));
   const subst = substitutedByReason(lines);
   return `<section class="taxpayer" data-bin="${esc(tp.bin)}">
-<h1>Digital mining fee: ${esc(s.period)}</h1>
+<h1>${esc(R.heading(s.period))}</h1>
 <table class="meta"><tbody>
-${tr(['Taxpayer', tp.name])}${tr(['BIN', tp.bin])}${tr(['Period', `${s.period} (${s.firstDay} to ${s.lastDay})`])}${tr(['Sites', sites])}
-${due.map((d) => tr([`Due dates ${d.taxQuarter}`, dueDatesText(d)])).join('')}
-${tr(['Snapshot', `version ${s.version}, closed ${s.closedAt} by ${s.closedBy}`])}
+${tr([R.taxpayer, tp.name])}${tr([R.bin, tp.bin])}${tr([R.period, R.periodRange(s.period, s.firstDay, s.lastDay)])}${tr([R.sites, sites])}
+${due.map((d) => tr([R.dueDates(d.taxQuarter), dueText(d, M)])).join('')}
+${tr([R.snapshot, R.snapshotText(s.version, s.closedAt, s.closedBy)])}
 </tbody></table>
-<h2>Declared lines (rounded once per line)</h2>
+<h2>${esc(R.declaredTitle)}</h2>
 ${table(
-  [
-    'quarter',
-    'energy source',
-    'basis',
-    'rate tenge/kWh',
-    'kWh',
-    'exact fee tenge',
-    'rounding',
-    'rounding tenge',
-    'declared tenge',
-  ],
+  R.declaredCols,
   declared.map((d) => [
     d.taxQuarter,
-    d.energySource,
-    d.basis,
-    formatTiyn(d.rateTiynPerKwh),
-    formatWhAsKwh(d.energyWh),
-    formatMilliTiyn(d.feeMilliTiyn),
-    d.roundingRule,
-    formatMilliTiyn(d.roundingMilliTiyn),
-    formatTiyn(d.amountTiyn),
+    word(M.sources, d.energySource),
+    word(M.terms.basis, d.basis),
+    num(formatTiyn(d.rateTiynPerKwh)),
+    num(formatWhAsKwh(d.energyWh)),
+    num(formatMilliTiyn(d.feeMilliTiyn)),
+    `${word(M.terms.rounding, d.roundingRule)} (${d.roundingRule})`,
+    num(formatMilliTiyn(d.roundingMilliTiyn)),
+    num(formatTiyn(d.amountTiyn)),
   ]),
 )}
-<table><tbody><tr class="total"><td>Total kWh</td><td>${esc(formatWhAsKwh(totals?.energyWh ?? 0))}</td><td>Amount due, tenge</td><td class="amount-due">${esc(formatTiyn(amountTiyn))}</td></tr></tbody></table>
-<h2>Substituted kWh (no working metering: maximum load x hours)</h2>
+<table><tbody><tr class="total"><td>${esc(R.totalKwh)}</td><td class="total-kwh">${esc(num(formatWhAsKwh(totals?.energyWh ?? 0)))}</td><td>${esc(R.amountDue)}</td><td class="amount-due">${esc(num(formatTiyn(amountTiyn)))}</td></tr></tbody></table>
+<h2>${esc(R.substitutedTitle)}</h2>
 ${
   subst.length
     ? table(
-        ['reason', 'kWh'],
-        subst.map(([r, wh]) => [r, formatWhAsKwh(wh)]),
+        R.substitutedCols,
+        subst.map(([r, wh]) => [word(M.reasons, r), num(formatWhAsKwh(wh))]),
       )
-    : '<p>None: every kWh was metered.</p>'
+    : `<p>${esc(R.noSubstituted)}</p>`
 }
 ${
   lateRows.length
-    ? `<h2>Post-close adjustments (late readings, not in this declaration)</h2>${table(
-        ['meter', 'late readings', 'kWh difference', 'fee difference tenge'],
+    ? `<h2>${esc(R.lateTitle)}</h2>${table(
+        R.lateCols,
         lateRows.map((m) => [
           m.meterId,
           m.lateReadings,
-          formatWhAsKwh(m.differenceWh),
-          formatMilliTiyn(m.differenceMilliTiyn),
+          num(formatWhAsKwh(m.differenceWh)),
+          num(formatMilliTiyn(m.differenceMilliTiyn)),
         ]),
       )}`
     : ''
 }
-<h2>Basis</h2>
-${table(
-  ['item', 'value'],
-  [
-    ['registry version', s.registryVersion],
-    ['tariffs', s.tariffs.map((t) => `${t.id} v${t.version}`).join(', ')],
-    [
-      'substitution policy',
-      `${s.policy.name} (grace ${s.policy.graceIntervals} intervals, spike tolerance ${s.policy.spikeTolerance})`,
-    ],
-    ['engine version', s.engineVersion],
-  ],
-)}
-<h2>Version history</h2>
-${history(s)}
-<p class="digest">Digest (SHA-256 of the canonical snapshot): ${esc(s.digest)}</p>
+<h2>${esc(R.basisTitle)}</h2>
+${table(R.basisCols, [
+  [R.registryVersion, s.registryVersion],
+  [R.tariffs, s.tariffs.map((t) => `${t.id} v${t.version}`).join(', ')],
+  [R.policy, R.policyText(s.policy.name, s.policy.graceIntervals, s.policy.spikeTolerance)],
+  [R.engineVersion, s.engineVersion],
+])}
+<h2>${esc(R.historyTitle)}</h2>
+${history(s, M)}
+<p class="digest">${esc(R.digest)} ${esc(s.digest)}</p>
 </section>`;
 }
 
-export function reportHtml(s: PeriodSnapshot, late?: LateDataReport): string {
+export function reportHtml(s: PeriodSnapshot, late?: LateDataReport, lang: Lang = 'en'): string {
+  const M = CATALOGUES[lang];
   const withLines = new Set(s.lines.map((l) => l.taxpayerBin));
   const taxpayers = s.taxpayers.filter((t) => withLines.has(t.bin));
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Digital mining fee ${esc(s.period)} v${s.version}</title>
+<html lang="${lang}"><head><meta charset="utf-8"><title>${esc(M.report.docTitle(s.period, s.version))}</title>
 <style>${CSS}</style></head>
 <body>
-${taxpayers.map((t) => taxpayerSection(s, t, late)).join('\n')}
+${taxpayers.map((t) => taxpayerSection(s, t, M, late)).join('\n')}
 </body></html>
 `;
 }

@@ -21,6 +21,9 @@ import { buildSnapshot, digestMatches, snapshotParties } from './build-snapshot.
 import { type ClosePreview, closePreview } from './close-preview.ts';
 import { linesCsv, totalsCsv } from './export-csv.ts';
 import { reportHtml } from './export-html.ts';
+import { CATALOGUES } from '../i18n/catalogues.js';
+import type { Lang } from '../i18n/lang.js';
+import { UTF8_BOM } from '../ledger/csv.ts';
 import { lateDataReport } from './late-data.ts';
 import { type PeriodMeters, ledgerLines, periodMeters } from './period-ledger.ts';
 import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapshot-store.ts';
@@ -37,6 +40,9 @@ import { createReconciliation } from './reconciliation-service.ts';
 /** A refusal: the HTTP status to answer with, the sentence, and a code where a client may act on it. */
 export type PeriodFailure = { ok: false; status: number; reason: string; code?: string };
 export type PeriodResult<T> = { ok: true; value: T } | PeriodFailure;
+/** The code of a close refused for want of an acknowledgement (the CLI then names --acknowledge and the amount). */
+export const NEEDS_ACKNOWLEDGEMENT = 'needs-acknowledgement';
+
 const fail = (status: number, reason: string, code?: string): PeriodFailure => ({
   ok: false,
   status,
@@ -229,8 +235,14 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   async function exportBody(
     periodText: string,
     format: ExportFormat,
-    opts: { taxpayer?: string | null; version?: number; by?: string } = {},
+    opts: { taxpayer?: string | null; version?: number; by?: string; lang?: Lang; bom?: boolean } = {},
   ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot }>> {
+    const lang = opts.lang ?? 'en';
+    // Column names for people in ru and kk; en keeps the documented machine names (docs/accountant.md).
+    const headers = CATALOGUES[lang].csv.headers;
+    // Excel reads a UTF-8 CSV as the system code page unless it starts with a BOM: on by default for the
+    // Cyrillic headers, off for the machine ones (scripts read those), ?bom= decides otherwise.
+    const bom = (opts.bom ?? lang !== 'en') ? UTF8_BOM : '';
     const use = `export.${format}`;
     const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
     if (!c.ok) return c;
@@ -246,10 +258,11 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           snapshot: s,
         },
       };
-    if (format === 'csv') return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: linesCsv(s), snapshot: s } };
+    if (format === 'csv')
+      return { ok: true, value: { contentType: EXPORT_TYPES.csv, body: bom + linesCsv(s, headers), snapshot: s } };
     const late = await lateDataReport(ledgerDeps(), s, c.value.pm);
     const lateOrNone = late.lateReadings > 0 ? late : undefined;
-    const body = format === 'html' ? reportHtml(s, lateOrNone) : totalsCsv(s, lateOrNone);
+    const body = format === 'html' ? reportHtml(s, lateOrNone, lang) : bom + totalsCsv(s, lateOrNone, headers);
     return { ok: true, value: { contentType: EXPORT_TYPES[format], body, snapshot: s } };
   }
 
@@ -336,7 +349,11 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         ];
         const ack = req.acknowledgement?.trim();
         if (needs.length > 0 && !ack)
-          return fail(409, `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`);
+          return fail(
+            409,
+            `closing ${scope.period} needs an acknowledgement with a reason: ${needs.join('; ')}`,
+            NEEDS_ACKNOWLEDGEMENT,
+          );
         const snapshot = buildSnapshot({
           period,
           taxpayerScope: scope.taxpayer,
@@ -399,7 +416,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     async export(
       periodText: string,
       format: ExportFormat,
-      opts: { taxpayer?: string | null; version?: number; by?: string } = {},
+      opts: { taxpayer?: string | null; version?: number; by?: string; lang?: Lang; bom?: boolean } = {},
     ): Promise<PeriodResult<{ contentType: string; body: string; snapshot: PeriodSnapshot; signature?: Signature }>> {
       const r = await exportBody(periodText, format, opts);
       if (!r.ok || !deps.signer) return r;

@@ -108,6 +108,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       }),
       periodRoutes({
         periods,
+        defaultLang: config.http.defaultLang,
         ...(deps.sealing && {
           evidence: createEvidence({
             periods,
@@ -124,7 +125,16 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       // Read at each request: a rotation from the command line shows without a restart.
       signingKeyRoutes({ keys: () => listSigningKeys(signingKeyOptions(config)) }),
       invoiceRoutes({ registry, invoices, periods }),
-      dashboardRoutes({ registry, tariffs, target, beforeRead, rollupChanges: rollups.changes, ...fees, live }),
+      dashboardRoutes({
+        registry,
+        tariffs,
+        target,
+        beforeRead,
+        rollupChanges: rollups.changes,
+        ...fees,
+        live,
+        defaultLang: config.http.defaultLang,
+      }),
       ...(deps.plugins ?? []),
     ];
     const health = {
@@ -133,7 +143,12 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       broker: () => deps.broker?.health() ?? deps.subscriber!.health(),
       ...(deps.spool && { spool: deps.spool.state }),
     };
-    const auth = { ...people, registry, allowAnonymous: config.http.allowAnonymous };
+    const auth = {
+      ...people,
+      registry,
+      allowAnonymous: config.http.allowAnonymous,
+      defaultLang: config.http.defaultLang,
+    };
     const origin = { listenHost: config.http.host, publicOrigin: config.http.publicOrigin };
     app = await buildApp({ registry, live, metrics, health, log, plugins, auth, origin });
     await app.listen({ host: config.http.host, port: config.http.port });

@@ -82,7 +82,7 @@ export async function prepare(
     influxConfig = { ...config.influx, username: admin.username, password: admin.password };
   }
   const target = influxTarget(influxConfig, url);
-  await waitForInflux(target, 30_000);
+  await waitForInflux(target, 30_000, { log: log.child({ component: 'influx' }) });
   if (config.influx.createIfMissing) await ensureDatabase(target, log, config.influx.retentionDays);
   return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
 }

@@ -4,15 +4,45 @@ import { pingInflux } from './ping.ts';
 import { influxql, InfluxQueryError } from './query/client.ts';
 import { ident } from './query/syntax.ts';
 
-/** Wait until InfluxDB answers /ping; throws with what to do after `timeoutMs`. */
-export async function waitForInflux(target: InfluxTarget, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
+/**
+ * Wait until InfluxDB answers /ping; throws with what to do after `timeoutMs`. While it waits it says so: at the
+ * first failed ping and every `reportEveryMs` after (issue 26: an address that does not answer was 31 s of
+ * silence, then exit 1).
+ */
+export async function waitForInflux(
+  target: InfluxTarget,
+  timeoutMs: number,
+  opts: { log?: Logger; reportEveryMs?: number } = {},
+): Promise<void> {
+  const started = Date.now();
+  const until = started + timeoutMs;
+  const every = opts.reportEveryMs ?? 5000;
+  let nextReport = started;
+  let lastError: string | undefined;
   while (Date.now() < until) {
-    if ((await pingInflux(target.url)).ok) return;
+    const ping = await pingInflux(target.url, Math.min(2000, Math.max(100, until - Date.now())));
+    if (ping.ok) {
+      if (lastError !== undefined)
+        opts.log?.info({ url: target.url, waitedS: Math.round((Date.now() - started) / 1000) }, 'InfluxDB answers.');
+      return;
+    }
+    lastError = ping.error;
+    if (Date.now() >= nextReport) {
+      nextReport = Date.now() + every;
+      opts.log?.warn(
+        {
+          url: target.url,
+          waitedS: Math.round((Date.now() - started) / 1000),
+          giveUpInS: Math.max(0, Math.round((until - Date.now()) / 1000)),
+          error: lastError,
+        },
+        'Waiting for InfluxDB to answer GET /ping (check KZM_INFLUX_URL and that the server runs).',
+      );
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new InfluxQueryError(
-    `InfluxDB at ${target.url} did not answer /ping within ${timeoutMs} ms: check KZM_INFLUX_URL and that the server is running`,
+    `InfluxDB at ${target.url} did not answer /ping within ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}: check KZM_INFLUX_URL and that the server is running`,
   );
 }
 

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { Writable } from 'node:stream';
 import { redactSecrets } from './redact.ts';
+import { type StatusLine, terminalStatus } from './status-line.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -27,17 +29,23 @@ const hooks: LoggerOptions['hooks'] = { streamWrite: redactSecrets };
  */
 export function createLogger(
   level: string,
-  opts: { pretty?: boolean; isInstalled?: (name: string) => boolean } = {},
+  opts: { pretty?: boolean; isInstalled?: (name: string) => boolean; status?: StatusLine } = {},
 ): Logger {
   if (opts.pretty && (opts.isInstalled ?? installed)('pino-pretty')) {
-    return pino({
-      level,
-      hooks,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+    // In this thread (not a transport worker): each pretty line is written above the terminal's status line
+    // (the demo's progress bar), in order with the bar's redraws.
+    const status = opts.status ?? terminalStatus;
+    const out = new Writable({
+      write(chunk: Buffer | string, _enc, done) {
+        status.above(() => void process.stdout.write(chunk));
+        done();
       },
     });
+    const pretty = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
+    return pino(
+      { level, hooks },
+      pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: out }),
+    );
   }
   return pino({ level, hooks });
 }

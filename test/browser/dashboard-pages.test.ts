@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 const text = async (g: GuardedPage, testId: string) =>
-  (await g.page.getByTestId(testId).innerText()).replace(/[\s\u202f]/g, '');
+  (await g.page.getByTestId(testId).innerText()).replace(/[\s\u202f,]/g, '');
 const tenge = (milliTiyn: number) => formatTiyn(roundMilliTiynToTiyn(milliTiyn, 'half-up-tiyn'));
 const getJson = async <T>(path: string): Promise<T> => (await (await fetch(stack.url(path))).json()) as T;
 
@@ -74,13 +74,13 @@ describe('overview', () => {
     expect(await text(g, 'fee-accrued')).toBe(`${tenge(ledger.totals.feeMilliTiyn)}₸`);
     expect(
       (await g.page.locator('.card', { has: g.page.getByTestId('fee-accrued') }).innerText()).replace(
-        /[\s\u202f]/g,
+        /[\s\u202f,]/g,
         '',
       ),
     ).toContain(ledger.totals.feeTenge);
     expect(await text(g, 'outage-cost')).toBe(`${tenge(ledger.outageCost.milliTiyn)}₸`);
     const totalRow = (await g.page.getByTestId('totals-row').locator('td').allInnerTexts()).map((t) =>
-      t.replace(/[\s\u202f]/g, ''),
+      t.replace(/[\s\u202f,]/g, ''),
     );
     expect(totalRow.slice(1, 4)).toEqual([
       formatWhAsKwh(ledger.totals.meteredWh),
@@ -90,7 +90,7 @@ describe('overview', () => {
     // Per taxpayer: each one's amount due is the ledger API's (its declared lines, each rounded once).
     expect(ledger.taxpayers.length).toBeGreaterThanOrEqual(2);
     for (const t of ledger.taxpayers)
-      expect((await g.page.locator(`[data-declared="${t.bin}"]`).innerText()).replace(/[\s\u202f]/g, '')).toBe(
+      expect((await g.page.locator(`[data-declared="${t.bin}"]`).innerText()).replace(/[\s\u202f,]/g, '')).toBe(
         t.declaredTenge,
       );
     // A quarter that is over: the projection is what accrued; the due dates are the law's.
@@ -251,7 +251,7 @@ describe('every page', () => {
       meters: { id: string; ledger: { substitutedKwh: string; substitutedTenge: string } }[];
     };
     const m = api.meters.find((x) => x.id === 'ekb-1-m04')!;
-    const clean = (t: string) => t.replace(/[\s\u202f]/g, '');
+    const clean = (t: string) => t.replace(/[\s\u202f,]/g, '');
     expect(clean(await row.getByTestId('substituted-kwh').innerText())).toBe(`${m.ledger.substitutedKwh}kWh`);
     expect(clean(await row.getByTestId('substituted-tenge').innerText())).toBe(`${m.ledger.substitutedTenge}₸`);
     expect(Number(m.ledger.substitutedKwh)).toBeGreaterThan(0);

@@ -50,7 +50,8 @@ describe('periods page', () => {
       needsAcknowledgement: string[];
     };
     expect(await preview.locator('tbody tr:not(.total)').count()).toBe(api.rows.length);
-    expect(await preview.getByTestId('preview-total').innerText()).toBe(api.totalAmountTenge);
+    // The page groups digits (en: 1,242,132.48; issue 26), the figure is the API's to the tiyn.
+    expect((await preview.getByTestId('preview-total').innerText()).replace(/,/g, '')).toBe(api.totalAmountTenge);
     const silent = stack.registry.meters
       .map((m) => m.id)
       .filter((id) => !(BACKFILL_METERS as readonly string[]).includes(id));

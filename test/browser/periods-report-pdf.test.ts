@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { formatTiyn, formatWhAsKwh } from '../../src/fees/index.ts';
 import { reportHtml } from '../../src/periods/export-html.ts';
+import { localizeDecimal } from '../../src/i18n/number-format.js';
 import { BIN_A, BIN_B, sampleSnapshot } from '../unit/periods/fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -58,8 +59,9 @@ describe('declaration report in headless Chromium', () => {
       const t = s.totals.byTaxpayer.find((x) => x.key === bin)!;
       const due = s.declared.filter((d) => d.taxpayerBin === bin).reduce((a, d) => a + d.amountTiyn, 0);
       expect(text).toContain(bin);
-      expect(text).toContain(formatWhAsKwh(t.energyWh));
-      expect(text).toContain(formatTiyn(due));
+      // issue 26: figures through the one number formatter (en: 1,234.567)
+      expect(text).toContain(localizeDecimal(formatWhAsKwh(t.energyWh), 'en'));
+      expect(text).toContain(localizeDecimal(formatTiyn(due), 'en'));
       expect(text).toContain('declare by 2025-11-15, pay by 2025-11-25');
       expect(text).toContain(s.digest);
     }

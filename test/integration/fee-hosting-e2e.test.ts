@@ -125,7 +125,7 @@ describe('hosted miners through MQTT', () => {
     const pages = html.split('<section class="taxpayer"').slice(1);
     expect(pages.map((p) => /data-bin="(\d+)"/.exec(p)![1])).toEqual([DALA, STEPPE, IRTYSH]);
     expect(pages[0]).not.toContain('Hosting hall');
-    expect(pages[2]).toContain('<td class="amount-due">220800.00</td>');
+    expect(pages[2]).toContain('<td class="amount-due">220,800.00</td>');
   });
 
   it('the dashboard overview: per-taxpayer totals, the hosting hall split by taxpayer', async () => {
@@ -134,10 +134,12 @@ describe('hosted miners through MQTT', () => {
       sites: { id: string; taxpayers: { bin: string; total: { meteredKwh: string } }[] }[];
     }>(svc, '/api/dashboard/overview?period=2025-Q3');
     expect(r.status).toBe(200);
+    const dalaName = 'Dala Hash LLP'; // REGISTRY above
     expect(r.body.taxpayers.map((t) => [t.bin, t.declaredTenge, t.sites])).toEqual([
-      [DALA, '397440.00', [{ id: 'own', operatorBin: null, total: expect.anything() }]],
-      [STEPPE, '264960.00', [{ id: 'hst', operatorBin: DALA, total: expect.anything() }]],
-      [IRTYSH, '220800.00', [{ id: 'hst', operatorBin: DALA, total: expect.anything() }]],
+      [DALA, '397440.00', [{ id: 'own', operatorBin: null, operatorName: null, total: expect.anything() }]],
+      // issue 26: the host by its name (the dashboard says "hosted by <name>", not by a BIN)
+      [STEPPE, '264960.00', [{ id: 'hst', operatorBin: DALA, operatorName: dalaName, total: expect.anything() }]],
+      [IRTYSH, '220800.00', [{ id: 'hst', operatorBin: DALA, operatorName: dalaName, total: expect.anything() }]],
     ]);
     const hall = r.body.sites.find((s) => s.id === 'hst')!;
     expect(hall.taxpayers.map((t) => [t.bin, t.total.meteredKwh])).toEqual([

@@ -98,7 +98,8 @@ describe('kzmeter ledger', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Ledger 2025-Q4/);
     expect(r.stdout).toMatch(/Policy: register-reconciled/);
-    expect(r.stdout).toMatch(/amount due \d+\.\d\d tenge/);
+    // issue 26: figures grouped by the one number formatter (en: 3,322,466.00)
+    expect(r.stdout).toMatch(/amount due \d{1,3}(,\d{3})*\.\d\d tenge/);
   });
 
   it('takes the default policy, grace, spike tolerance and rounding from the configuration', async () => {
@@ -163,5 +164,15 @@ describe('kzmeter ledger', () => {
       /--format must be json, csv or table/,
     );
     expect((await run(['--period', '2025-Q3', '--site', 'nope'])).code).toBe(2);
+  });
+
+  it('issue 26: without a period it names --period or --from/--to, not a stray field name', async () => {
+    const none = await run(['--site', 'ekb-1']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Give --period P .* or --from DATE and --to DATE/);
+    expect(none.stderr).not.toMatch(/^from:/);
+    const half = await run(['--from', '2025-07-01']);
+    expect(half.stderr).toMatch(/--to is missing/);
+    expect((await run(['--period', '2025-Q3', '--to', '2025-07-02'])).stderr).toMatch(/not both/);
   });
 });

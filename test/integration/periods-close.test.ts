@@ -2,7 +2,9 @@
  * Close, export, restart, export again; late readings; reopen; bad requests.
  * Real InfluxDB (Debian influxd), the real registry (devices/), the HTTP routes on a bare fastify.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tenge } from '../../src/i18n/number-format.js';
+import { formatTiyn, formatWhAsKwh } from '../../src/fees/index.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +102,29 @@ describe('period close and exports on a real InfluxDB', () => {
     const refused = await closeReq(a, { closedBy: 'accountant' });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error).toMatch(/needs an acknowledgement.*ekb-1-m02/);
+    expect(existsSync(join(dataDir, 'periods', PERIOD))).toBe(false);
+    // Issue 26: the CLI previews the close (it was an unknown option) and a refused close names --acknowledge
+    // and the amount at stake.
+    const svc = createPeriodService({ registry, tariffs: await tariffs(), target, dataDir, now: () => nowMs });
+    const said: string[] = [];
+    expect(
+      await periodsMain('close', ['--period', PERIOD, '--preview', '--lang', 'ru'], svc, (t) => said.push(t)),
+    ).toBe(0);
+    const cliPreview = said.join('\n');
+    expect(cliPreview).toContain(`Сумма к декларированию: ${tenge(p.totalAmountTiyn, 'ru')}`);
+    expect(cliPreview).toMatch(/ekb-1-m02/);
+    expect(cliPreview).toContain('--acknowledge');
+    expect(existsSync(join(dataDir, 'periods', PERIOD))).toBe(false);
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((t: string) => void errors.push(t));
+    try {
+      expect(await periodsMain('close', ['--period', PERIOD, '--by', 'cli', '--lang', 'en'], svc, () => {})).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors.join('\n')).toMatch(/needs an acknowledgement.*ekb-1-m02/);
+    expect(errors.join('\n')).toContain(`Amount that would be declared: ${tenge(p.totalAmountTiyn, 'en')}`);
+    expect(errors.join('\n')).toContain('--acknowledge "TEXT"');
     expect(existsSync(join(dataDir, 'periods', PERIOD))).toBe(false);
     const res = await closeReq(a, {
       closedBy: 'accountant',
@@ -279,6 +304,62 @@ describe('period close and exports on a real InfluxDB', () => {
     expect(await periodsMain('export', [], svc, () => undefined)).toBe(2);
     expect(await periodsMain('verify', ['--period', PERIOD], svc, (s) => out.push(s))).toBe(0);
     expect(JSON.parse(out.at(-1)!)).toMatchObject({ version: 2, ok: true });
+  });
+
+  it('issue 26: the printable export in ru, kk and en says the same figures; CSV headers translate, data does not', async () => {
+    const a = await app();
+    const s = JSON.parse((await get(a, 'export.json')).body) as PeriodSnapshot;
+    // back to the engine's text: ru and kk group with no-break spaces and write a decimal comma, en groups with commas
+    const digits = (t: string, lang: string) =>
+      lang === 'en' ? t.replace(/,/g, '') : t.replace(/[\s\u00a0\u202f]/g, '').replace(',', '.');
+    const cells = (html: string, cls: string) =>
+      [...html.matchAll(new RegExp(`<td class="${cls}">([^<]*)</td>`, 'g'))].map((m) => m[1]!);
+    const byLang: Record<string, { due: string[]; kwh: string[]; html: string }> = {};
+    for (const lang of ['ru', 'kk', 'en']) {
+      const r = await get(a, `export.html?lang=${lang}`);
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.body).toContain(`<html lang="${lang}">`);
+      byLang[lang] = { due: cells(r.body, 'amount-due'), kwh: cells(r.body, 'total-kwh'), html: r.body };
+    }
+    const declaredOf = (bin: string) =>
+      s.declared.filter((d) => d.taxpayerBin === bin).reduce((x, d) => x + d.amountTiyn, 0);
+    const withLines = s.taxpayers.filter((t) => s.lines.some((l) => l.taxpayerBin === t.bin));
+    const want = withLines.map((t) => formatTiyn(declaredOf(t.bin)));
+    const wantKwh = withLines.map((t) => formatWhAsKwh(s.totals.byTaxpayer.find((x) => x.key === t.bin)!.energyWh));
+    for (const lang of ['ru', 'kk', 'en']) {
+      expect(
+        byLang[lang]!.due.map((t) => digits(t, lang)),
+        lang,
+      ).toEqual(want);
+      expect(
+        byLang[lang]!.kwh.map((t) => digits(t, lang)),
+        lang,
+      ).toEqual(wantKwh);
+    }
+    expect(byLang.ru!.due[0]).toBe(tenge(declaredOf(withLines[0]!.bin), 'ru').replace(/\u00a0₸$/, ''));
+    expect(byLang.ru!.html).toContain('Налогоплательщик');
+    expect(byLang.ru!.html).toContain('БИН');
+    expect(byLang.kk!.html).toContain('Салық төлеуші');
+    expect(byLang.kk!.html).toContain('БСН');
+    const en = (await get(a, 'export.csv')).body;
+    const ru = (await get(a, 'export.csv?lang=ru')).body;
+    const ruNoBom = (await get(a, 'export.csv?lang=ru&bom=0')).body;
+    expect(en.charCodeAt(0)).not.toBe(0xfeff);
+    expect(ru.charCodeAt(0)).toBe(0xfeff);
+    expect(ruNoBom.charCodeAt(0)).not.toBe(0xfeff);
+    expect(ruNoBom.split('\n')[0]).toMatch(/^Период,БИН налогоплательщика,/);
+    expect(ruNoBom.split('\n').slice(1)).toEqual(en.split('\n').slice(1));
+    const kkTotals = (await get(a, 'export-totals.csv?lang=kk&bom=0')).body;
+    expect(kkTotals.split('\n')[0]).toMatch(/^Бөлім,Кезең,/);
+    expect(kkTotals.split('\n').slice(1)).toEqual((await get(a, 'export-totals.csv')).body.split('\n').slice(1));
+    // Accept-Language chooses when ?lang= does not
+    const byHeader = await a.inject({
+      method: 'GET',
+      url: `/api/periods/${encodeURIComponent(PERIOD)}/export.html`,
+      headers: { 'accept-language': 'kk-KZ,kk;q=0.9,ru;q=0.8' },
+    });
+    expect(byHeader.body).toContain('<html lang="kk">');
+    await a.close();
   });
 
   it('exports of a period never closed, or of an unknown file, are 404 with a message', async () => {

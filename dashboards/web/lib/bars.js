@@ -85,7 +85,7 @@ export function dailyBars(site, prev, { width = 1100, height = 230, label } = {}
             y((acc + wh) / 1000),
             y(acc / 1000),
             fill,
-            `${site.days[i]} ${S.sources[s] ?? s} ${what}: ${kwh(wh)} kWh`,
+            `${site.days[i]} ${S.sources[s] ?? s} ${what}: ${S.meters.substitutedKwh(kwh(wh))}`,
             'bar-now',
           );
           if (r) svg.append(r);
@@ -102,7 +102,7 @@ export function dailyBars(site, prev, { width = 1100, height = 230, label } = {}
         y(mw / 1000),
         y(0),
         PREV,
-        `${prev.days[i]} (${prev.label}) ${S.overview.daily.metered}: ${kwh(mw)} kWh`,
+        `${prev.days[i]} (${prev.label}) ${S.overview.daily.metered}: ${S.meters.substitutedKwh(kwh(mw))}`,
         'bar-prev',
       );
       const b = rect(
@@ -110,7 +110,7 @@ export function dailyBars(site, prev, { width = 1100, height = 230, label } = {}
         y((mw + sw) / 1000),
         y(mw / 1000),
         PREV_SUBST,
-        `${prev.days[i]} (${prev.label}) ${S.overview.daily.substituted}: ${kwh(sw)} kWh`,
+        `${prev.days[i]} (${prev.label}) ${S.overview.daily.substituted}: ${S.meters.substitutedKwh(kwh(sw))}`,
         'bar-prev',
       );
       if (a) svg.append(a);

@@ -97,7 +97,10 @@ export function meterChart(el, { series, substituted, timeZone, range, maxLoadKw
       kwh: { auto: true },
     },
     series: [
-      { value: (u, v) => (v === null ? S.common.none : timeInZone(v * 1000, timeZone, { seconds: true })) },
+      {
+        label: S.detail.time,
+        value: (u, v) => (v === null ? S.common.none : timeInZone(v * 1000, timeZone, { seconds: true })),
+      },
       {
         label: S.detail.seriesKw,
         scale: 'kw',

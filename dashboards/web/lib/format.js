@@ -1,18 +1,16 @@
 /**
- * Display formatting in the browser. Amounts arrive from the server already formatted by its
- * formatters (formatTiyn, formatWhAsKwh: '1234567.890'); here they only get their digits grouped.
- * Times arrive as UTC ISO strings and are shown in the site's zone.
+ * Display formatting in the browser. Amounts arrive from the server as exact decimal strings written by its
+ * formatters (formatTiyn, formatWhAsKwh: '1234567.890'); here they are shown in the page's language by the one
+ * number formatter the server uses too (src/i18n/number-format.js, served at /assets/i18n/): from the digits,
+ * never through a float. Times arrive as UTC ISO strings and are shown in the site's zone.
  */
-import { S } from '../strings.js';
+import { LANG, S } from '../strings.js';
+import { decimalOf, localizeDecimal } from '../i18n/number-format.js';
 
-const GROUP = '\u202f'; // narrow no-break space, the SI digit group separator
-
-/** '1234567.890' -> '1 234 567.890' (the integer part grouped by threes). */
+/** '1234567.890' -> '1 234 567,890' (ru, kk) or '1,234,567.890' (en). */
 export function groupDigits(text) {
   if (text === null || text === undefined) return S.common.none;
-  const m = /^(-?)(\d+)(\.\d+)?$/.exec(String(text));
-  if (!m) return String(text);
-  return `${m[1]}${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, GROUP)}${m[3] ?? ''}`;
+  return localizeDecimal(String(text), LANG);
 }
 
 const formatters = new Map();
@@ -66,7 +64,7 @@ export function duration(ms) {
   return parts.join(' ');
 }
 
-/** A number with a fixed count of decimals, digits grouped: 1234.5 -> '1 234.5'. */
+/** A measured (not monetary) number with fixed decimals, per language: 1234.5 -> '1 234,5' (ru). */
 export function fixed(value, decimals) {
-  return value === null || value === undefined ? S.common.none : groupDigits(Number(value).toFixed(decimals));
+  return value === null || value === undefined ? S.common.none : decimalOf(Number(value), decimals, LANG);
 }

@@ -85,11 +85,11 @@ function unreported(v, zone) {
           n.kind === 'before-first-reading'
             ? S.overview.beforeFirst(
                 groupDigits(n.energyKwh),
-                n.sharePct,
+                groupDigits(String(n.sharePct)),
                 n.meterId,
                 timeInZone(n.firstReadingAt, zone),
               )
-            : S.overview.noReadings(groupDigits(n.energyKwh), n.sharePct, n.meterId),
+            : S.overview.noReadings(groupDigits(n.energyKwh), groupDigits(String(n.sharePct)), n.meterId),
         ),
       ),
     ),
@@ -107,21 +107,19 @@ function daily(v) {
     v.daily.sites.map((d) => {
       const site = v.sites.find((x) => x.id === d.siteId);
       const name = S.overview.daily.site(site?.name ?? d.siteId);
+      const p = prev?.sites.find((x) => x.siteId === d.siteId);
       return h(
         'figure',
         { class: 'daily', 'data-site': d.siteId },
         h('figcaption', {}, name),
-        dailyBars(
-          d,
-          prev?.sites.find((p) => p.siteId === d.siteId) && {
-            label: prev.label,
-            ...prev.sites.find((p) => p.siteId === d.siteId),
-          },
-          { label: name },
-        ),
+        dailyBars(d, p && !p.noData ? { label: prev.label, ...p } : null, { label: name }),
+        // A quarter without a single reading at the site: "no data", not bars of max-load substitution.
+        p?.noData
+          ? h('p', { class: 'small muted', 'data-testid': 'prev-no-data' }, S.overview.daily.noData(prev.label))
+          : null,
       );
     }),
-    barsLegend(sources, prev?.label),
+    barsLegend(sources, prev?.sites.some((x) => !x.noData) ? prev.label : undefined),
     h('p', { class: 'small muted' }, S.overview.daily.note),
   );
 }
@@ -190,7 +188,13 @@ function taxpayerTable(v) {
       'tr',
       { 'data-taxpayer': t.bin },
       h('td', {}, t.name, h('div', { class: 'small muted' }, t.bin)),
-      h('td', {}, t.sites.map((x) => (x.operatorBin ? S.overview.hostedBy(x.id, x.operatorBin) : x.id)).join(', ')),
+      h(
+        'td',
+        {},
+        t.sites
+          .map((x) => (x.operatorBin ? S.overview.hostedBy(x.id, x.operatorName ?? x.operatorBin) : x.id))
+          .join(', '),
+      ),
       ...amountCells(t.total),
       h('td', { class: 'num', 'data-declared': t.bin }, groupDigits(t.declaredTenge)),
     ),
@@ -217,7 +221,7 @@ function quotas(v) {
           ),
         ),
         bar,
-        h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(q.usedPct.toFixed(1))),
+        h('div', { class: 'num', 'data-quota': s.id }, S.overview.quotaPct(groupDigits(q.usedPct.toFixed(1)))),
       ];
     });
   if (rows.length === 0) return notice(S.overview.noQuota);
@@ -262,6 +266,29 @@ function quarterPicker(current, list) {
   );
 }
 
+/**
+ * Issue 26: periods whose declaration or payment date has passed and that nobody closed (open, or reopened),
+ * named on the overview, not only on the periods page.
+ */
+function overdueNotice(periods) {
+  const late = (periods.periods ?? []).filter((p) =>
+    p.version === null || String(p.state).startsWith('reopened')
+      ? p.dueDates.some((d) => d.declaration === 'overdue' || d.payment === 'overdue')
+      : false,
+  );
+  if (!late.length) return null;
+  const names = [...new Set(late.map((p) => p.period))];
+  return h(
+    'div',
+    { class: 'notice notice-warn', role: 'status', 'data-testid': 'overdue-periods' },
+    h('strong', {}, S.overview.overdueTitle),
+    ' ',
+    S.overview.overdue(names.join(', '), names.length),
+    ' ',
+    h('a', { href: '/periods' }, S.overview.openPeriods),
+  );
+}
+
 export async function render(root, { query }) {
   const period = query.get('period');
   const url = `/api/dashboard/overview${period ? `?period=${encodeURIComponent(period)}` : ''}`;
@@ -295,6 +322,7 @@ export async function render(root, { query }) {
   fill(
     root,
     h('div', { class: 'toolbar' }, title, quarterPicker(view.period.label, periods)),
+    overdueNotice(periods),
     statesEl,
     body,
     // Loaded on its own (a ledger per month): the overview does not wait for it.

@@ -4,16 +4,22 @@
  * confirmation, with an acknowledgement and its reason when the preview flags meters without readings or a
  * large substituted share; Reopen calls the period API; the exports of a closed version download from it.
  */
-import { S } from '../strings.js';
+import { LANG, S } from '../strings.js';
 import { fill, h, notice } from '../lib/dom.js';
 import { getJson, postJson } from '../lib/api.js';
 import { reconciliationSection, reconciliationTable } from '../lib/reconciliation.js';
+import { groupDigits } from '../lib/format.js';
 
 const NAME_KEY = 'kzmeter.closedBy';
 
 function exportLinks(p) {
   if (p.version === null) return [];
-  const q = new URLSearchParams({ version: String(p.version), ...(p.taxpayer && { taxpayer: p.taxpayer }) });
+  // The exports in the page's language (the printable report's words, the CSV headers).
+  const q = new URLSearchParams({
+    version: String(p.version),
+    ...(p.taxpayer && { taxpayer: p.taxpayer }),
+    lang: LANG,
+  });
   return Object.entries(S.periods.exports).map(([file, label]) => {
     const name = `kzmeter-${p.period}${p.taxpayer ? `-${p.taxpayer}` : ''}-v${p.version}${file.slice('export'.length)}`;
     return h(
@@ -26,6 +32,16 @@ function exportLinks(p) {
       label,
     );
   });
+}
+
+/** The list's state ('open', 'in-progress', 'closed v2', 'reopened after v2') in the page's language. */
+function stateText(state) {
+  const v = /v(\d+)$/.exec(state)?.[1];
+  if (state === 'open') return S.periods.stateOpen;
+  if (state === 'in-progress') return S.periods.inProgress;
+  if (v && state.startsWith('closed')) return S.periods.stateClosed(v);
+  if (v && state.startsWith('reopened')) return S.periods.stateReopened(v);
+  return state;
 }
 
 /** One obligation: 'declare by 2026-11-15' with its mark (overdue in red, due in amber). */
@@ -65,7 +81,7 @@ function periodRow(p, act) {
     h(
       'td',
       { 'data-col': 'state' },
-      p.state === 'in-progress' ? S.periods.inProgress : p.state,
+      stateText(p.state),
       // who closed and reopened it (the authenticated users, from the audit of the period API)
       p.closedBy ? h('div', { class: 'small', 'data-col': 'by' }, S.periods.by(p.closedBy, p.reopenedBy)) : null,
     ),
@@ -102,6 +118,16 @@ function periodRow(p, act) {
 function previewPanel(pv, onConfirm, onCancel) {
   const P = S.periods.preview;
   const ack = h('textarea', { name: 'acknowledgement', rows: 2, cols: 60 });
+  /** A check to acknowledge, worded in the page's language (the server sends it as data). */
+  const checkText = (c) =>
+    c.kind === 'silent'
+      ? P.checkSilent(c.meters.length, c.meters.join(', '))
+      : P.checkShare(
+          pv.taxpayerNames?.[c.taxpayerBin] ?? c.taxpayerBin,
+          groupDigits(String(c.substitutedPct)),
+          groupDigits(c.substitutedKwh),
+          c.limitPct,
+        );
   const rows = pv.rows.map((r) =>
     h(
       'tr',
@@ -113,10 +139,10 @@ function previewPanel(pv, onConfirm, onCancel) {
         pv.taxpayerNames?.[r.taxpayerBin] ? h('div', { class: 'small muted' }, r.taxpayerBin) : null,
       ),
       h('td', {}, S.sources[r.energySource] ?? r.energySource),
-      h('td', { class: 'num' }, r.meteredKwh),
-      h('td', { class: 'num' }, r.substitutedKwh),
-      h('td', { class: 'num' }, S.periods.pct(r.substitutedPct)),
-      h('td', { class: 'num' }, r.amountTenge),
+      h('td', { class: 'num' }, groupDigits(r.meteredKwh)),
+      h('td', { class: 'num' }, groupDigits(r.substitutedKwh)),
+      h('td', { class: 'num' }, S.periods.pct(groupDigits(String(r.substitutedPct)))),
+      h('td', { class: 'num' }, groupDigits(r.amountTenge)),
     ),
   );
   const c = P.cols;
@@ -147,7 +173,7 @@ function previewPanel(pv, onConfirm, onCancel) {
           'tr',
           { class: 'total' },
           h('td', { colspan: 5 }, P.total),
-          h('td', { class: 'num', 'data-testid': 'preview-total' }, pv.totalAmountTenge),
+          h('td', { class: 'num', 'data-testid': 'preview-total' }, groupDigits(pv.totalAmountTenge)),
         ),
       ),
     ),
@@ -167,7 +193,7 @@ function previewPanel(pv, onConfirm, onCancel) {
           h(
             'ul',
             {},
-            pv.needsAcknowledgement.map((t) => h('li', {}, t)),
+            (pv.checks ?? []).map((c) => h('li', {}, checkText(c))),
           ),
           h('label', { class: 'stack' }, P.ackLabel, ack),
         )

@@ -1,6 +1,6 @@
 /**
  * The dashboard's browser files, served from memory: everything under dashboards/web/ at /assets/<path>
- * and uPlot's ESM build and CSS from node_modules at /assets/vendor/ (no CDN: the dashboard works
+ * the shared catalogues and number formatter (src/i18n/*.js) at /assets/i18n/, and uPlot's ESM build and CSS from node_modules at /assets/vendor/ (no CDN: the dashboard works
  * offline). A fixed table read once at start, so no request path ever reaches the file system; text is
  * gzipped once when the browser accepts it; an ETag answers repeat visits with 304.
  */
@@ -13,6 +13,8 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../dashboards/web/', import.meta.url));
+/** The message catalogues and the number formatter, shared with the server: served at /assets/i18n/. */
+export const I18N_DIR = fileURLToPath(new URL('../../i18n/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,8 +33,12 @@ export interface Asset {
 }
 
 function asset(file: string): Asset {
-  const body = readFileSync(file);
-  const type = TYPES[extname(file)] ?? 'application/octet-stream';
+  return textAsset(readFileSync(file), TYPES[extname(file)] ?? 'application/octet-stream');
+}
+
+/** An asset from its bytes (a file's, or a page's made per language). */
+export function textAsset(content: Buffer | string, type: string): Asset {
+  const body = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
   const gzip = /^(text|image\/svg)/.test(type) && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined;
   return {
     type,
@@ -54,6 +60,8 @@ export function loadAssets(webDir = DEFAULT_WEB_DIR): Map<string, Asset> {
   for (const file of filesUnder(webDir)) {
     if (TYPES[extname(file)]) out.set(relative(webDir, file).split(sep).join('/'), asset(file));
   }
+  for (const file of filesUnder(I18N_DIR))
+    if (extname(file) === '.js') out.set(`i18n/${relative(I18N_DIR, file).split(sep).join('/')}`, asset(file));
   const require = createRequire(import.meta.url);
   out.set('vendor/uPlot.esm.js', asset(require.resolve('uplot/dist/uPlot.esm.js')));
   out.set('vendor/uPlot.min.css', asset(require.resolve('uplot/dist/uPlot.min.css')));

@@ -12,6 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { doc } from '../openapi-doc.ts';
+import type { Lang } from '../../i18n/lang.js';
 import { requestRegistry } from '../plugins/taxpayer-scope.ts';
 import { type DashboardDataDeps, createDashboardData } from './dashboard-data.ts';
 import { resolveDetailRange } from './detail-range.ts';
@@ -27,6 +28,8 @@ export interface DashboardDeps extends DashboardDataDeps {
   readonly tickMs?: number;
   readonly flushMs?: number;
   readonly refreshMs?: number;
+  /** Language of the pages when nothing in the request chooses one (http.defaultLang). */
+  readonly defaultLang?: Lang;
 }
 
 export function dashboardRoutes(deps: DashboardDeps): (app: FastifyInstance) => Promise<void> {

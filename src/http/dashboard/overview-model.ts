@@ -61,7 +61,13 @@ export interface TaxpayerView {
   readonly declaredTiyn: number;
   readonly declaredTenge: string;
   /** Its sites; operatorBin is set where another taxpayer operates the site (hosted). */
-  readonly sites: readonly { readonly id: string; readonly operatorBin: string | null; readonly total: Amounts }[];
+  readonly sites: readonly {
+    readonly id: string;
+    readonly operatorBin: string | null;
+    /** The operator's name from the registry (issue 26: "hosted by Dala Hash LLP", not by a BIN). */
+    readonly operatorName: string | null;
+    readonly total: Amounts;
+  }[];
 }
 
 export interface OverviewView {
@@ -116,6 +122,8 @@ export interface DailyView {
       days: readonly string[];
       meteredWh: number[];
       substitutedWh: number[];
+      /** No meter of the site sent a reading in that quarter: its bars would be max load throughout (issue 26). */
+      noData: boolean;
     }[];
   } | null;
 }
@@ -133,7 +141,11 @@ export function previousDaily(report: LedgerReport, registry: Registry): NonNull
           meteredWh[i]! += x.meteredWh;
           substitutedWh[i]! += x.substitutedWh;
         });
-      return { siteId: d.siteId, days: d.days, meteredWh, substitutedWh };
+      // Substituted energy with nothing metered is no data, not consumption: show "no data", not max load.
+      const noData = meteredWh.every((x) => x === 0);
+      return noData
+        ? { siteId: d.siteId, days: d.days, meteredWh: meteredWh, substitutedWh: meteredWh.slice(), noData }
+        : { siteId: d.siteId, days: d.days, meteredWh, substitutedWh, noData };
     }),
   };
 }
@@ -243,6 +255,7 @@ export function taxpayerViews(report: LedgerReport, registry: Registry, clock: Q
         return {
           id,
           operatorBin: operator !== undefined && operator !== bin ? operator : null,
+          operatorName: operator !== undefined && operator !== bin ? (nameOf(registry, operator) ?? null) : null,
           total: amountsOf(
             own.filter((l) => l.siteId === id),
             clock,

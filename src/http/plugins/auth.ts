@@ -23,6 +23,9 @@ import { describeIssues } from '../../util/zod-error.ts';
 import { DEFAULT_WEB_DIR } from '../dashboard/assets.ts';
 import { checkTaxpayerBody, checkTaxpayerQuery } from './taxpayer-scope.ts';
 import { LOGIN_BODY_LIMIT_BYTES } from './json-body.ts';
+import { loginPagesByLang } from './login-page.ts';
+import { rememberLang, requestLang } from '../request-lang.ts';
+import type { Lang } from '../../i18n/lang.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,6 +44,8 @@ export interface HttpAuthDeps {
   /** The audit trail: closes, reopens, export downloads and failed logins are appended. */
   readonly audit?: AuditLog;
   readonly webDir?: string;
+  /** Language of the login page when nothing in the request chooses one (http.defaultLang). */
+  readonly defaultLang?: Lang;
   /** An Origin that is this service's public one (behind a TLS proxy): same-site for the cross-site check. */
   readonly isPublicOrigin?: (origin: string | undefined) => boolean;
 }
@@ -61,7 +66,7 @@ function crossSite(req: FastifyRequest, isPublicOrigin?: (origin: string | undef
 }
 
 export function authPlugin(deps: HttpAuthDeps) {
-  const loginPage = readFileSync(join(deps.webDir ?? DEFAULT_WEB_DIR, 'login.html'));
+  const loginPages = loginPagesByLang(readFileSync(join(deps.webDir ?? DEFAULT_WEB_DIR, 'login.html'), 'utf8'));
   const deny = (reply: FastifyReply, status: 401 | 403, error: string) => {
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="kzmeter"');
     return reply.status(status).send({ error });
@@ -124,8 +129,12 @@ export function authPlugin(deps: HttpAuthDeps) {
     });
 
     // its content security policy: the page's, from the security headers (src/http/plugins/security-headers.ts)
-    app.get('/login', async (_req, reply) => {
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(loginPage);
+    app.get('/login', async (req, reply) => {
+      rememberLang(req, reply);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(loginPages[requestLang(req, deps.defaultLang)]);
     });
     app.post('/api/login', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       if (req.headers.origin !== undefined && crossSite(req, deps.isPublicOrigin))

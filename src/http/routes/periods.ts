@@ -6,7 +6,8 @@
  *   POST /api/periods/:period/reopen   { taxpayer?, reopenedBy?, reason }
  *   GET  /api/periods                  each period's state, late data pending, due dates
  *   GET  /api/periods/:period/late-data[?taxpayer=BIN]
- *   GET  /api/periods/:period/export.csv | export-totals.csv | export.json | export.html  [?taxpayer=BIN&version=N]
+ *   GET  /api/periods/:period/export.csv | export-totals.csv | export.json | export.html  [?taxpayer=BIN&version=N
+ *                                      &lang=ru|kk|en&bom=0|1]
  *   GET  /api/periods/:period/verify[?taxpayer=BIN&version=N]
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,6 +16,8 @@ import { describeIssues } from '../../util/zod-error.ts';
 import { documentedInput, errors } from './schemas.ts';
 import { REPORT_CSP } from '../plugins/security-headers.ts';
 import type { Evidence } from '../../periods/evidence-service.ts';
+import { type Lang, LANGS } from '../../i18n/lang.js';
+import { requestLang } from '../request-lang.ts';
 import {
   type ExportFormat,
   MAX_REASON_CHARS,
@@ -39,7 +42,14 @@ const reopenBody = z.strictObject({
   reopenedBy: z.string().trim().min(1).max(200).optional(),
   reason: z.string().max(MAX_REASON_CHARS, `reason: at most ${MAX_REASON_CHARS} characters`).optional(),
 });
-const exportQuery = z.strictObject({ taxpayer: bin.optional(), version: z.coerce.number().int().min(1).optional() });
+const exportQuery = z.strictObject({
+  taxpayer: bin.optional(),
+  version: z.coerce.number().int().min(1).optional(),
+  /** The language of the printable report and of the CSV headers (default: profile, Accept-Language, config). */
+  lang: z.enum(LANGS).optional(),
+  /** 1: start a CSV with the UTF-8 byte order mark (Excel); default on for ru and kk headers, off for en. */
+  bom: z.enum(['0', '1']).optional(),
+});
 const FILES: Record<string, ExportFormat> = {
   'export.csv': 'csv',
   'export-totals.csv': 'totals.csv',
@@ -74,6 +84,7 @@ function send<T>(reply: FastifyReply, r: PeriodResult<T>, status = 200): unknown
 export function periodRoutes(deps: {
   periods: PeriodService;
   evidence?: Evidence;
+  defaultLang?: Lang;
 }): (app: FastifyInstance) => Promise<void> {
   const svc = deps.periods;
   return async (app) => {
@@ -171,7 +182,12 @@ export function periodRoutes(deps: {
           return reply.status(404).send({
             error: `unknown file "${file}": use ${Object.keys(FILES).join(', ')}, late-data, preview or verify`,
           });
-        const r = await svc.export(period, format, { ...opts, ...(by && { by }) });
+        const r = await svc.export(period, format, {
+          ...opts,
+          ...(by && { by }),
+          lang: requestLang(req, deps.defaultLang),
+          ...(q.data.bom && { bom: q.data.bom === '1' }),
+        });
         if (!r.ok) return send(reply, r);
         const name = `kzmeter-${r.value.snapshot.period}${r.value.snapshot.taxpayerScope ? `-${r.value.snapshot.taxpayerScope}` : ''}-v${r.value.snapshot.version}${file.slice('export'.length)}`;
         // The printable report is served inline: its own inline style and nothing else may run or load.
@@ -185,6 +201,7 @@ export function periodRoutes(deps: {
         return reply
           .header('content-type', r.value.contentType)
           .header('content-disposition', `inline; filename="${name}"`)
+          .header('vary', 'accept-language, cookie, authorization')
           .send(r.value.body);
       },
     );

@@ -19,7 +19,7 @@ const files = filesUnder(SRC).map((p) => ({ path: relative(SRC, p), text: readFi
 
 /** Floors from the bottom; a file may import its own floor and any below. Leaf modules first. */
 const FLOORS: readonly (readonly string[])[] = [
-  ['util/result.ts', 'util/errors.ts'],
+  ['util/result.ts', 'util/errors.ts', 'i18n'],
   ['fees'],
   ['util'],
   ['model', 'config', 'state'],

@@ -96,9 +96,11 @@ describe('hosted miners are their own taxpayers', () => {
     // The CLI's text page has the same per-taxpayer table.
     const text = toTable(r);
     expect(text).toMatch(
-      new RegExp(`${STEPPE}\\s+Steppe Compute LLP\\s+pvl-4\\s+14880\\.000\\s+0\\.000\\s+29760\\.00000\\s+29760\\.00`),
+      new RegExp(
+        `${STEPPE}\\s+Steppe Compute LLP\\s+pvl-4\\s+14,880\\.000\\s+0\\.000\\s+29,760\\.00000\\s+29,760\\.00`,
+      ),
     );
-    expect(text).toMatch(new RegExp(`${IRTYSH}\\s+Irtysh Digital LLP\\s+pvl-4\\s+14880\\.000`));
+    expect(text).toMatch(new RegExp(`${IRTYSH}\\s+Irtysh Digital LLP\\s+pvl-4\\s+14,880\\.000`));
     expect(text).not.toMatch(new RegExp(`${DALA}\\s+Dala`));
   });
 
@@ -143,10 +145,11 @@ describe('hosted miners are their own taxpayers', () => {
     const pages = reportHtml(s).split('<section class="taxpayer"').slice(1);
     const page = (bin: string) => pages.find((p) => p.includes(`data-bin="${bin}"`))!;
     expect(page(DALA)).not.toContain('pvl-4');
-    expect(page(STEPPE)).toContain(`Pavlodar hosting hall (pvl-4, hosted: operator BIN ${DALA})`);
+    // Issue 26: the host by its name, not only its BIN.
+    expect(page(STEPPE)).toMatch(new RegExp(`Pavlodar hosting hall \\(pvl-4, hosted by Dala[^,]*, BIN ${DALA}\\)`));
     expect(page(IRTYSH)).toContain('pvl-4');
-    expect(page(IRTYSH)).toContain('<td class="amount-due">29760.00</td>');
-    expect(page(STEPPE)).toContain('<td class="amount-due">44640.00</td>');
+    expect(page(IRTYSH)).toContain('<td class="amount-due">29,760.00</td>');
+    expect(page(STEPPE)).toContain('<td class="amount-due">44,640.00</td>');
   });
 
   it('the overview gives per-taxpayer totals and amounts due, and splits the hosting site by taxpayer', () => {
