@@ -56,7 +56,6 @@ async function startConsumer(
       KZM_INFLUX_DATABASE: ctx.target.database,
       KZM_DATA_DIR: ctx.dataDir,
       KZM_REGISTRY_DIR: ctx.registryDir,
-      KZM_LOG_LEVEL: 'warn',
     });
     return { pid: svc.pid, peakRssMb: () => svc.peakRssBytes() / 2 ** 20, stop: () => svc.kill('SIGTERM') };
   }

@@ -29,6 +29,20 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 
 function checkText(c: CloseCheck, lang: Lang, names: Record<string, string>): string {
   const P = CATALOGUES[lang].periods.preview;
+  const n = (v: string) => localizeDecimal(v, lang);
+  if (c.kind === 'invoice')
+    return c.status === 'metered-above-invoiced'
+      ? P.checkInvoiceAbove(c.site, c.month, n(c.invoicedKwh), n(c.ledgerKwh))
+      : P.checkInvoiceOut(
+          c.site,
+          c.month,
+          n(c.invoicedKwh),
+          n(c.ledgerKwh),
+          n(String(c.differencePct ?? '-')),
+          c.minPct,
+          c.maxPct,
+        );
+  if (c.kind === 'seal') return P.checkSeal(c.problem);
   return c.kind === 'silent'
     ? P.checkSilent(c.meters.length, c.meters.join(', '))
     : P.checkShare(

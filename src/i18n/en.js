@@ -263,6 +263,11 @@ export default {
         }),
       checkShare: (bin, pct, kwh, limit) =>
         `taxpayer ${bin}: ${pct} % of the energy is substituted (${kwh} kWh at max load or penalty), at least ${limit} %`,
+      checkInvoiceOut: (site, month, invoiced, ledger, pct, min, max) =>
+        `site ${site} ${month}: invoiced ${invoiced} kWh is ${pct} % above the meters' ${ledger} kWh, outside the expected ${min}–${max} %`,
+      checkInvoiceAbove: (site, month, invoiced, ledger) =>
+        `site ${site} ${month}: the meters hold ${ledger} kWh, more than the ${invoiced} kWh invoiced (a meter reading high or on the wrong site?)`,
+      checkSeal: (problem) => `sealed readings do not verify: ${problem}`,
       ackLabel: 'Acknowledgement (required): why close anyway? Recorded in the snapshot.',
       needAckText: 'Write why the period is closed anyway: the acknowledgement is recorded in the snapshot.',
       confirm: 'Confirm close',

@@ -273,6 +273,11 @@ export default {
         ),
       checkShare: (bin, pct, kwh, limit) =>
         `${bin} салық төлеушісі: көлемнің ${pct} % алмастырылған (${kwh} кВт·сағ ең жоғары жүктеме не айыппұл ережесі бойынша), кемінде ${limit} %`,
+      checkInvoiceOut: (site, month, invoiced, ledger, pct, min, max) =>
+        `${site} алаңы, ${month}: шот бойынша ${invoiced} кВт·сағ, есептегіштердегі ${ledger} кВт·сағ-тан ${pct} % көп, ${min}–${max} % шегінен тыс`,
+      checkInvoiceAbove: (site, month, invoiced, ledger) =>
+        `${site} алаңы, ${month}: есептегіштерде ${ledger} кВт·сағ, шоттағы ${invoiced} кВт·сағ-тан көп (есептегіш артық көрсете ме, әлде басқа алаңға жатқызылған ба?)`,
+      checkSeal: (problem) => `мөрленген көрсеткіштер тексеруден өтпейді: ${problem}`,
       ackLabel: 'Растау (міндетті): кезең неге бәрібір жабылады? Суретке жазылады.',
       needAckText: 'Кезең неге бәрібір жабылатынын жазыңыз: растау суретке жазылады.',
       confirm: 'Жабуды растау',

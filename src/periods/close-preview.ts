@@ -50,7 +50,21 @@ export type CloseCheck =
       readonly substitutedPct: number;
       readonly substitutedKwh: string;
       readonly limitPct: number;
-    };
+    }
+  /** A site's month out of its band against the supplier's invoice (issue 24; src/periods/reconciliation.ts). */
+  | {
+      readonly kind: 'invoice';
+      readonly site: string;
+      readonly month: string;
+      readonly status: 'outside-band' | 'metered-above-invoiced';
+      readonly invoicedKwh: string;
+      readonly ledgerKwh: string;
+      readonly differencePct: number | null;
+      readonly minPct: number;
+      readonly maxPct: number;
+    }
+  /** A sealed day that does not verify against InfluxDB (issue 24): verify's own words (site, day, meter, time). */
+  | { readonly kind: 'seal'; readonly problem: string };
 
 /** Lines that say the meter sent nothing inside the period when they are all a meter has. */
 const SILENT: ReadonlySet<LineReason> = new Set(['no-readings', 'before-first-reading', 'after-last-reading']);

@@ -34,7 +34,7 @@ import type { Signature, Signer } from '../util/ed25519.ts';
 import { lateReadingCounts } from '../store/query/raw-readings.ts';
 import { type OnAltered, SNAPSHOT_ALTERED, alteredReason, readChecked } from './snapshot-integrity.ts';
 import type { InvoiceService } from './invoice-service.ts';
-import { type ReconciliationRow, outOfBandItems } from './reconciliation.ts';
+import { type ReconciliationRow, outOfBandChecks, outOfBandItems } from './reconciliation.ts';
 import { createReconciliation } from './reconciliation-service.ts';
 
 /** A refusal: the HTTP status to answer with, the sentence, and a code where a client may act on it. */
@@ -309,6 +309,12 @@ export function createPeriodService(deps: PeriodServiceDeps) {
             ...preview.needsAcknowledgement,
             ...outOfBandItems(rec),
             ...(sealed?.problems ?? []).map(sealNeed),
+          ],
+          // The same as data, worded by the dashboard and the CLI in the reader's language.
+          checks: [
+            ...preview.checks,
+            ...outOfBandChecks(rec),
+            ...(sealed?.problems ?? []).map((problem) => ({ kind: 'seal' as const, problem })),
           ],
           sealedDays: sealed?.sealedDays ?? 0,
           amendments: sealed?.amendments ?? [],

@@ -5,6 +5,7 @@
  * inside the site's band, never negative (metered above invoiced means a meter reading high or a meter on the
  * wrong site). Pure: integer Wh inside, kWh text out (formatWhAsKwh, as the ledger formats kWh).
  */
+import type { CloseCheck } from './close-preview.ts';
 import { type LedgerLine, type Period, formatWhAsKwh, periodBounds } from '../fees/index.ts';
 
 /** Expected share of the invoice not on the mining meters, percent of the invoiced kWh. */
@@ -180,6 +181,23 @@ export function reconcile(
 }
 
 /** Sentences for the close preview: each site-month with an invoice outside its band. */
+/** The out-of-band months as data, for a reader to word in its language (the close preview's checks). */
+export function outOfBandChecks(rows: readonly ReconciliationRow[]): CloseCheck[] {
+  return rows
+    .filter((r) => r.withinBand === false)
+    .map((r) => ({
+      kind: 'invoice' as const,
+      site: r.site,
+      month: r.month,
+      status: r.status === 'metered-above-invoiced' ? ('metered-above-invoiced' as const) : ('outside-band' as const),
+      invoicedKwh: r.invoicedKwh ?? '0.000',
+      ledgerKwh: formatWhAsKwh(r.meteredWh + r.substitutedWh),
+      differencePct: r.differencePct,
+      minPct: r.band.minPct,
+      maxPct: r.band.maxPct,
+    }));
+}
+
 export function outOfBandItems(rows: readonly ReconciliationRow[]): string[] {
   return rows
     .filter((r) => r.withinBand === false)

@@ -14,6 +14,9 @@ import {
   startDashboardStack,
 } from '../helpers/dashboard-stack.ts';
 
+/** kWh as the English page shows them: digits grouped by commas (src/i18n/number-format.js). */
+const groupKwh = (kwh: string) => kwh.replace(/\B(?=(\d{3})+(?!\d))(?=.*\.)/g, ',');
+
 let stack: DashboardStack;
 let quarter: ReturnType<typeof previousQuarter>;
 let rows: ReconciliationRow[];
@@ -96,7 +99,7 @@ describe('reconciliation on the dashboard', () => {
     const first = rows[0]!;
     await preview
       .getByTestId('preview-flags')
-      .locator('li', { hasText: `site ${first.site} ${first.month}: invoiced ${first.invoicedKwh} kWh` })
+      .locator('li', { hasText: `site ${first.site} ${first.month}: invoiced ${groupKwh(first.invoicedKwh!)} kWh` })
       .waitFor();
     await stack.screenshot(g.page, 'periods-reconciliation');
     expect(g.errors).toEqual([]);

@@ -122,12 +122,26 @@ function previewPanel(pv, onConfirm, onCancel) {
   const checkText = (c) =>
     c.kind === 'silent'
       ? P.checkSilent(c.meters.length, c.meters.join(', '))
-      : P.checkShare(
-          pv.taxpayerNames?.[c.taxpayerBin] ?? c.taxpayerBin,
-          groupDigits(String(c.substitutedPct)),
-          groupDigits(c.substitutedKwh),
-          c.limitPct,
-        );
+      : c.kind === 'invoice'
+        ? c.status === 'metered-above-invoiced'
+          ? P.checkInvoiceAbove(c.site, c.month, groupDigits(c.invoicedKwh), groupDigits(c.ledgerKwh))
+          : P.checkInvoiceOut(
+              c.site,
+              c.month,
+              groupDigits(c.invoicedKwh),
+              groupDigits(c.ledgerKwh),
+              groupDigits(String(c.differencePct ?? '—')),
+              c.minPct,
+              c.maxPct,
+            )
+        : c.kind === 'seal'
+          ? P.checkSeal(c.problem)
+          : P.checkShare(
+              pv.taxpayerNames?.[c.taxpayerBin] ?? c.taxpayerBin,
+              groupDigits(String(c.substitutedPct)),
+              groupDigits(c.substitutedKwh),
+              c.limitPct,
+            );
   const rows = pv.rows.map((r) =>
     h(
       'tr',
