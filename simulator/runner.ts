@@ -56,6 +56,11 @@ export interface SimulationOptions {
   transform?: (stream: Iterable<SimMessage>) => Iterable<SimMessage>;
   /** Resume on what an earlier run stored: per meter, its newest stored reading (see SimPlan.resumeAfterMs). */
   resumeAfterMs?: ReadonlyMap<string, number>;
+  /**
+   * The ground truth up to `atMs`, handed over once the stream reaches it (the demo's supplier statement for the
+   * months that ended: issue 24). Collected as the stream runs, so it costs no second pass over the physics.
+   */
+  truthAt?: { atMs: number; onTruth: (truth: Record<string, unknown>) => void };
 }
 
 export interface SimulationSummary {
@@ -122,6 +127,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   mkdirSync(outDir, { recursive: true });
   const registryDir = opts.meters !== undefined ? writeLoadRegistry(join(outDir, 'registry'), plan.meters) : null;
   const withTruth = opts.groundTruth ?? true;
+  const collect = withTruth || opts.truthAt !== undefined;
+  let truthAtDone = false;
   const collector = createTruthCollector(new Map(plan.meters.map((m) => [m.id, m.timeZone])));
   // 0 = one client per meter whatever the count.
   const connections =
@@ -164,7 +171,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   let aborted = false;
   const tStream = Date.now();
   try {
-    const stream = generateStream(plan, withTruth ? collector : undefined);
+    const stream = generateStream(plan, collect ? collector : undefined);
     for (const msg of opts.transform ? opts.transform(stream) : stream) {
       if (msg.type === 'idle') {
         // The generator ran a day of a meter's physics without sending: let the event loop run (serve --simulate).
@@ -175,12 +182,27 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
         }
         continue;
       }
+      if (opts.truthAt && !truthAtDone && msg.atMs >= opts.truthAt.atMs) {
+        truthAtDone = true;
+        const at = opts.truthAt.atMs;
+        opts.truthAt.onTruth(
+          buildGroundTruth({
+            plan,
+            collector,
+            coveredToMs: at,
+            tariffs: undefined,
+            tariffNote: 'none',
+            willsInHistory: false,
+            clock: clockLabel(opts.clock),
+          }) as unknown as Record<string, unknown>,
+        );
+      }
       if (!(await pacer.wait(msg.atMs, opts.signal))) {
         aborted = true;
         break;
       }
       await publisher.send(msg);
-      if (withTruth) collector.onSent(msg);
+      if (collect) collector.onSent(msg);
       const k = msg.type === 'publish' ? msg.kind : msg.type;
       byKind[k] = (byKind[k] ?? 0) + 1;
       if (msg.type === 'publish') sent++;

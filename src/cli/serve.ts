@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { endedDemoMonths, importDemoStatement } from './demo-statement.ts';
 import { loadConfig } from '../config/load.ts';
 import { simulatorIdentity } from '../auth/simulator-identity.ts';
 import { loadRegistry } from '../registry/load.ts';
@@ -104,6 +105,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     if (resumeAfterMs.size) demo.status.resumed(Math.min(...resumeAfterMs.values()));
     const report = demoProgressReporter(demoLog, process.stderr.isTTY ?? false, terminalStatus);
     const t0 = Date.now();
+    const ended = endedDemoMonths(demo.fromMs, demoNowMs, registry.sites[0]?.timeZone ?? 'Asia/Almaty');
     void runSimulation({
       scenario: demo.scenario,
       registryDir: config.registryDir,
@@ -124,6 +126,23 @@ export async function serveMain(argv: string[]): Promise<number> {
             }),
         }),
       groundTruth: false,
+      // The supplier's statement of the months that ended, from the truth the run collects (issue 24).
+      ...(ended.months.length && {
+        truthAt: {
+          atMs: ended.untilMs,
+          onTruth: (truth) =>
+            void importDemoStatement({
+              config,
+              registry,
+              truth,
+              months: ended.months,
+              writeLines: (lines) => service.writer.write(lines),
+              log: demoLog,
+            }).catch((err: Error) =>
+              demoLog.warn({ err: err.message }, "Demo: the supplier's statement not imported."),
+            ),
+        },
+      }),
       log: log.child({ component: 'simulator' }),
       signal: abort.signal,
       onProgress: (p) => {
