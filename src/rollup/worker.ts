@@ -248,9 +248,10 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     },
     async flush(timeoutMs = 60_000) {
       if (!pending()) return true;
-      // Hours now in a pass are done when it ends; those waiting, by the next pass (or the ones after it).
-      const w = { calledAtMs: now(), afterPass: started + 1, done: () => {} };
-      if (inPass && !dirty.size) w.afterPass = started;
+      // A pass running now (a batch, or the recovery read) counts when it ends; otherwise the next pass. Hours
+      // still waiting after it hold the flush through settledUpTo, and keep the loop going. (Waiting for a pass
+      // after a running recovery pass hung: that pass left nothing pending, so no further pass came.)
+      const w = { calledAtMs: now(), afterPass: started > ended ? started : started + 1, done: () => {} };
       loop.kick(0);
       return new Promise<boolean>((resolve) => {
         const t = setTimeout(() => {

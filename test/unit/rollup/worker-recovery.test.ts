@@ -37,4 +37,30 @@ describe('rollup recovery as the first pass (issue 25)', () => {
     expect(await worker.flush(1_000)).toBe(true);
     await worker.stop(1_000);
   });
+
+  // CI hung 60 s in rollup-ingest ("after a clean stop the next start recovers nothing"): flush was called while
+  // the recovery pass was running; it waited for a pass after that one, and none came (nothing was left pending).
+  it('a flush called while the recovery read runs is answered when that pass ends, not at its timeout', async () => {
+    const worker = createRollupWorker({
+      target: influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9'),
+      sink: { write: async () => {} },
+      log: pino({ level: 'silent' }),
+      intervalMs: 10,
+      settleMs: 0,
+      maxHoursPerPass: 100,
+    });
+    let release!: () => void;
+    let reading!: () => void;
+    const readStarted = new Promise<void>((r) => (reading = r));
+    worker.recover(SINCE, async () => {
+      reading();
+      await new Promise<void>((r) => (release = r));
+    });
+    worker.start();
+    await readStarted; // the recovery pass is running
+    const flushed = worker.flush(3_000);
+    release();
+    expect(await flushed).toBe(true); // false (after 3 s) before the fix
+    await worker.stop(1_000);
+  });
 });
