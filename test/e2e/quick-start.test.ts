@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { launchChromium } from '../helpers/dashboard-stack.ts';
 import { SERVICE_NODE_OPTIONS } from '../helpers/service-process.ts';
-import { queryRows } from '../helpers/service.ts';
+import { eventually, queryRows } from '../helpers/service.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'kzm-quickstart-'));
@@ -220,8 +220,12 @@ describe('npm start', () => {
     );
     expect(resumed.meters).toBeGreaterThan(10);
     // The time from /health ok to the ledger's first answer for the running quarter (printed, not asserted).
-    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100)))
-      if ((await fetch(`${base}/health`)).status === 200) break;
+    await eventually(
+      async () => (await fetch(`${base}/health`)).status,
+      (status) => status === 200,
+      30_000,
+      '/health 200 after the restart',
+    );
     const healthOkMs = Date.now();
     const ledger = await globalThis.fetch(`${base}/api/dashboard/overview`, auth);
     expect(ledger.status).toBe(200);

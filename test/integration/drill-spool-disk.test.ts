@@ -84,23 +84,24 @@ type Health = { status: string; spool?: { failing?: { stage: string; cause: stri
 function watchHealth(url: string) {
   const seen = new Set<string>();
   let degraded = 0;
-  let stop = false;
-  const done = (async () => {
-    while (!stop) {
-      const h = (await fetch(`${url}/health`)
-        .then((r) => r.json())
-        .catch(() => undefined)) as Health | undefined;
-      if (h?.status === 'degraded') degraded++;
-      if (h?.spool?.failing) seen.add(`${h.spool.failing.stage}:${h.spool.failing.cause}`);
-      await sleep(100); // the sampling period of the /health monitor, not a wait for a condition
-    }
-  })();
+  let inFlight: Promise<void> = Promise.resolve();
+  const sample = async () => {
+    const h = (await fetch(`${url}/health`)
+      .then((r) => r.json())
+      .catch(() => undefined)) as Health | undefined;
+    if (h?.status === 'degraded') degraded++;
+    if (h?.spool?.failing) seen.add(`${h.spool.failing.stage}:${h.spool.failing.cause}`);
+  };
+  // A sampler (one request at a time), not a wait: the drill's own conditions are awaited elsewhere.
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(sample);
+  }, 100);
   return {
     seen,
     degraded: () => degraded,
     async stop() {
-      stop = true;
-      await done;
+      clearInterval(timer);
+      await inFlight;
     },
   };
 }

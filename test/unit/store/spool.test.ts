@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSpool, type Spool } from '../../../src/store/spool.ts';
 import { encodeRecord } from '../../../src/store/spool-records.ts';
-import { steady } from '../../helpers/eventually.ts';
+import { eventually, steady } from '../../helpers/eventually.ts';
 
 const log = pino({ level: 'silent' });
 const dirs: string[] = [];
@@ -287,10 +287,16 @@ describe('spool on a disk that refuses writes (issue 22)', () => {
     files.mode.dirReadOnly = false;
     // The rotation is retried at an append, at most once a second: append until it went through (a deadline).
     let next = 1000;
-    for (const until = Date.now() + 5000; s.state().failing && Date.now() < until; next += 50) {
-      await s.write(lines(next, 50));
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      async () => {
+        await s.write(lines(next, 50));
+        next += 50;
+        return s.state().failing;
+      },
+      (failing) => failing === undefined,
+      5000,
+      'the rotation retried at an append',
+    );
     expect(s.state().failing).toBeUndefined();
     sink.release();
     await s.replayed();
