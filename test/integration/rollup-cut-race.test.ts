@@ -8,20 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { hourKey, recomputeRollups } from '../../src/rollup/compute.ts';
 import { createRollupCache } from '../../src/rollup/rollup-cache.ts';
-import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { useInflux } from '../helpers/influx.ts';
+import { postLines } from '../unit/ledger/store-fixtures.ts';
 
 const H = 3_600_000;
 const HOUR = Math.floor(Date.UTC(2025, 6, 1, 5) / H) * H;
 const influx = useInflux();
 
-async function post(target: InfluxTarget, lines: string[]): Promise<void> {
-  const res = await fetch(`${target.url}/write?db=${target.database}&precision=n`, {
-    method: 'POST',
-    body: lines.join('\n'),
-  });
-  if (res.status !== 204) throw new Error(`write ${res.status}: ${await res.text()}`);
-}
 const reading = (s: number) => {
   const ts = HOUR + s * 1000;
   return `reading,meter=m1,site=s1 wh=${1000 + s}i,fault=0i,ts_ms=${ts}i,rx_ms=${ts}i ${ts}000000`;
@@ -40,10 +33,10 @@ describe('incremental rollups: the cut of a known hour', () => {
         cutAfterRead: (_k, newest) =>
           Math.min(newest, (storedDuringPassS === undefined ? Infinity : HOUR + storedDuringPassS * 1000) - 1),
       });
-    await post(target, [reading(10), reading(20), reading(30)]);
+    await postLines(target, [reading(10), reading(20), reading(30)]);
     await pass(false); // read whole: known up to 30 s
     expect(cache.hour(k)?.cutMs).toBe(HOUR + 30_000);
-    await post(target, [reading(40), reading(15)]); // 15 arrives while the next pass runs
+    await postLines(target, [reading(40), reading(15)]); // 15 arrives while the next pass runs
     await pass(true, 15);
     // The next pass is offered the hour to extend (every reading stored since is after the cut it reports).
     const known = cache.hour(k);

@@ -12,17 +12,20 @@ import { influxTarget } from '../../../src/store/influx-target.ts';
 
 const SINCE = Date.parse('2026-12-06T03:00:00Z');
 
+/** A worker whose InfluxDB is never reached: the recoveries here mark nothing, so no pass reads it. */
+const newWorker = () =>
+  createRollupWorker({
+    target: influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9'),
+    sink: { write: async () => {} },
+    log: pino({ level: 'silent' }),
+    intervalMs: 10,
+    settleMs: 0,
+    maxHoursPerPass: 100,
+  });
+
 describe('rollup recovery as the first pass (issue 25)', () => {
   it('holds flush and the safe point until it has read, and retries a read that timed out', async () => {
-    const worker = createRollupWorker({
-      // Never reached: the recovery here marks nothing, so no pass reads InfluxDB.
-      target: influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9'),
-      sink: { write: async () => {} },
-      log: pino({ level: 'silent' }),
-      intervalMs: 10,
-      settleMs: 0,
-      maxHoursPerPass: 100,
-    });
+    const worker = newWorker();
     let reads = 0;
     worker.recover(SINCE, async () => {
       if (++reads === 1) throw new InfluxUnavailableError('ran past 10000 ms (slow, not down)', 'influx-timeout');
@@ -41,14 +44,7 @@ describe('rollup recovery as the first pass (issue 25)', () => {
   // CI hung 60 s in rollup-ingest ("after a clean stop the next start recovers nothing"): flush was called while
   // the recovery pass was running; it waited for a pass after that one, and none came (nothing was left pending).
   it('a flush called while the recovery read runs is answered when that pass ends, not at its timeout', async () => {
-    const worker = createRollupWorker({
-      target: influxTarget(loadConfig({ env: {} }).influx, 'http://127.0.0.1:9'),
-      sink: { write: async () => {} },
-      log: pino({ level: 'silent' }),
-      intervalMs: 10,
-      settleMs: 0,
-      maxHoursPerPass: 100,
-    });
+    const worker = newWorker();
     let release!: () => void;
     let reading!: () => void;
     const readStarted = new Promise<void>((r) => (reading = r));
