@@ -139,7 +139,7 @@ export function createEmbeddedBroker(opts: {
           const refused = auth?.checkPublish(client, packet);
           if (refused) return callback(refused);
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
-          ingest.handle(packet.topic, packet.payload as Buffer, { retain: false }).then(
+          ingest.handle(packet.topic, packet.payload as Buffer).then(
             (outcome) => {
               // aedes stores the retained copy after this callback, from this packet: only an accepted status stays.
               if (packet.retain) packet.retain = mayRetain(client, packet, outcome.statuses > 0 && !outcome.rejected);

@@ -23,7 +23,13 @@ export interface Collector {
   readonly readings: AcceptedReading[];
   readonly statuses: AcceptedStatus[];
   readonly tally: RejectionTally;
-  /** Last reading accepted per meter within this message (a batch is checked reading by reading); lazy. */
+  /**
+   * Last reading accepted per meter within this message (a batch is checked reading by reading). Most messages
+   * carry one meter: its last is kept in the three fields, a Map only for a second meter (no object per reading).
+   */
+  lastMeterId: string | undefined;
+  lastTsMs: number;
+  lastWh: number;
   last: Map<string, PreviousReading> | undefined;
 }
 
@@ -32,8 +38,25 @@ export const createCollector = (ctx: DecodeContext): Collector => ({
   readings: [],
   statuses: [],
   tally: createTally(),
+  lastMeterId: undefined,
+  lastTsMs: 0,
+  lastWh: 0,
   last: undefined,
 });
+
+/** The reading accepted last for `meterId` in this message, if any. */
+function lastInMessage(c: Collector, meterId: string): PreviousReading | undefined {
+  if (c.lastMeterId === meterId) return { tsMs: c.lastTsMs, registerWh: c.lastWh };
+  return c.last?.get(meterId);
+}
+
+function setLastInMessage(c: Collector, meterId: string, tsMs: number, registerWh: number): void {
+  if (c.lastMeterId === undefined || c.lastMeterId === meterId) {
+    c.lastMeterId = meterId;
+    c.lastTsMs = tsMs;
+    c.lastWh = registerWh;
+  } else (c.last ??= new Map()).set(meterId, { tsMs, registerWh });
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const UNIT_WH: Record<EnergyUnit, number> = { Wh: 1, kWh: 1000, MWh: 1_000_000 };
@@ -107,7 +130,7 @@ export function acceptReading(
       meterId,
       () => `${where}ts ${iso(r.tsMs)} is after the meter was decommissioned (${iso(decommissionedMs)})`,
     );
-  const last = c.last?.get(meterId) ?? ctx.lastReading?.(meterId);
+  const last = lastInMessage(c, meterId) ?? ctx.lastReading?.(meterId);
   if (unitJump(last, r.tsMs, r.registerWh, maxLoadWOf(meter)))
     return c.tally.add(
       'unit-jump',
@@ -115,7 +138,7 @@ export function acceptReading(
       () =>
         `${where}register ${r.registerWh} Wh is 1000x away from the previous one (${last?.registerWh} Wh at ${iso(last!.tsMs)}) and continues it rescaled: Wh sent as kWh or the reverse?`,
     );
-  (c.last ??= new Map()).set(meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
+  setLastInMessage(c, meterId, r.tsMs, r.registerWh);
   const { siteId } = meter;
   const { tsMs, registerWh, status } = r;
   c.readings.push(

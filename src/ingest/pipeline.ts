@@ -73,6 +73,10 @@ function safeDecoder(log: Logger, now: () => number) {
   };
 }
 
+const NOT_RETAINED = Object.freeze({ retain: false });
+/** What most messages turn out to be (no object per message). */
+const STORED: IngestOutcome = Object.freeze({ statuses: 0, rejected: false });
+
 /** After this many unit-jump rejections in a row the meter's register really changed scale: accept it. */
 const UNIT_JUMP_STREAK = 3;
 
@@ -91,8 +95,15 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
    * flight are compared with the one before them, not with the last one stored (issue 22). One entry per
    * registered meter at most. Until a meter's first message, the live view's (seeded from InfluxDB at start).
    */
-  const previous = new Map<string, PreviousReading>();
+  const previous = new Map<string, { tsMs: number; registerWh: number }>();
   let seq = 0;
+  const ctx: { -readonly [K in keyof DecodeContext]: DecodeContext[K] } = {
+    registry,
+    nowMs: 0,
+    maxPayloadBytes: opts.maxPayloadBytes,
+    maxFutureSkewMs: opts.maxFutureSkewS * 1000,
+    lastReading: (meterId) => lastReading(meterId),
+  };
   const lastReading = (meterId: string): PreviousReading | undefined => {
     if ((jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK) return undefined;
     const p = previous.get(meterId);
@@ -107,25 +118,24 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       clearInterval(flushTimer);
       rejectionLog.flush();
     },
-    async handle(topic, payload, meta = {}) {
+    async handle(topic, payload, meta = NOT_RETAINED) {
       const receivedMs = now();
       // decodeMessage is total: every input becomes readings, statuses, rejection groups or "ignored".
-      const ctx = {
-        registry,
-        nowMs: receivedMs,
-        maxPayloadBytes: opts.maxPayloadBytes,
-        maxFutureSkewMs: opts.maxFutureSkewS * 1000,
-        lastReading,
-      };
+      ctx.nowMs = receivedMs; // one context for every message: decode is synchronous and keeps none of it
       const decoded = decode(topic, payload, ctx);
       for (const r of decoded.readings) {
-        previous.set(r.meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
-        jumpStreak.delete(r.meterId);
+        const p = previous.get(r.meterId);
+        if (p) {
+          p.tsMs = r.tsMs;
+          p.registerWh = r.registerWh;
+        } else previous.set(r.meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
+        if (jumpStreak.size) jumpStreak.delete(r.meterId);
       }
-      metrics.received.inc({ kind: decoded.kind });
+      metrics.count.received(decoded.kind);
       // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
       const lines: string[] = [];
-      for (const l of listeners) if (l.linesFor) lines.push(...l.linesFor(decoded.readings, receivedMs));
+      for (const l of listeners)
+        if (l.linesFor) for (const line of l.linesFor(decoded.readings, receivedMs)) lines.push(line);
       for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
       // A retained status is a replay of one already stored when it was published: keep it for the live view only.
       // A status with its own time is stored at that time (the ledger applies it where it happened).
@@ -147,7 +157,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       }
       if (decoded.rejections.length) rejectionLog.report(topic, decoded.rejections);
       await writer.write(lines);
-      metrics.readingsAccepted.inc(decoded.readings.length);
+      if (decoded.readings.length) metrics.count.readings(decoded.readings.length);
       if (decoded.readings.length) {
         const storedMs = now();
         // One observation per message (its newest reading): a gateway's buffered batch is one delivery.
@@ -158,9 +168,10 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       for (const l of listeners) l.stored(decoded.readings, receivedMs);
       for (const r of decoded.readings) live.onReading(r, receivedMs);
       for (const s of decoded.statuses) {
-        if (!meta.retain) metrics.statusAccepted.inc({ state: s.state });
+        if (!meta.retain) metrics.count.status(s.state);
         live.onStatus(s, s.tsMs ?? receivedMs);
       }
+      if (!decoded.statuses.length && !decoded.rejections.length) return STORED;
       return { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
     },
   };

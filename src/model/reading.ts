@@ -69,7 +69,7 @@ export interface Rejection {
  */
 export interface StoredReadingsListener {
   /** Lines written in the same batch as these readings (a durable "to do" mark), before they are stored. */
-  linesFor?(readings: readonly AcceptedReading[], receivedMs: number): string[];
+  linesFor?(readings: readonly AcceptedReading[], receivedMs: number): readonly string[];
   /** These readings are stored (their write acknowledged). Must not throw or block. */
   stored(readings: readonly AcceptedReading[], receivedMs: number): void;
 }

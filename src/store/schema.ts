@@ -40,13 +40,17 @@ export const MEASUREMENT = {
   seal: 'reading_seal',
 } as const;
 
-export const escTag = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
+const TAG_SPECIAL = /[,= \\\n]/;
+/** Most tag values (meter and site ids) need no escape: tested first, replaced only when needed (one per reading). */
+export const escTag = (s: string) =>
+  TAG_SPECIAL.test(s) ? s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n') : s;
 const escStr = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 const ns = (ms: number) => `${ms}000000`;
 
 export function readingLine(r: AcceptedReading, receivedMs: number): string {
   const kw = r.kw === undefined ? '' : `,kw=${Number.isInteger(r.kw) ? `${r.kw}.0` : r.kw}`;
-  return `reading,meter=${escTag(r.meterId)},site=${escTag(r.siteId)} wh=${r.registerWh}i${kw},fault=${r.status === 'fault' ? 1 : 0}i,ts_ms=${r.tsMs}i,rx_ms=${receivedMs}i ${ns(r.tsMs)}`;
+  const ts = String(r.tsMs); // once for the field and the point's time
+  return `reading,meter=${escTag(r.meterId)},site=${escTag(r.siteId)} wh=${r.registerWh}i${kw},fault=${r.status === 'fault' ? 1 : 0}i,ts_ms=${ts}i,rx_ms=${receivedMs}i ${ts}000000`;
 }
 
 /** `seq` in the ns digits keeps two events of the same millisecond (online, then the will) apart. */
