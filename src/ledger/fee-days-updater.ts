@@ -87,7 +87,10 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
   const dirty = new Map<string, { tsMs: number; rxMs: number }>();
   const markDirty = (meterId: string, tsMs: number, rxMs: number) => {
     const prev = dirty.get(meterId);
-    dirty.set(meterId, { tsMs: Math.min(tsMs, prev?.tsMs ?? Infinity), rxMs: Math.min(rxMs, prev?.rxMs ?? Infinity) });
+    if (!prev) dirty.set(meterId, { tsMs, rxMs });
+    else if (tsMs < prev.tsMs || rxMs < prev.rxMs)
+      // A new object (a pass may hold the old one): only when it changes, not for every stored reading.
+      dirty.set(meterId, { tsMs: Math.min(tsMs, prev.tsMs), rxMs: Math.min(rxMs, prev.rxMs) });
   };
   const inputs = feeInputsDigest({
     facts: [...facts.values()],
@@ -132,10 +135,15 @@ export function createFeeDays(deps: FeeDaysDeps): FeeDays {
     const until = Math.min(toMs, Math.floor(now() / HOUR_MS) * HOUR_MS);
     /** day start -> the meters' periods of that day (days differ per zone; the engine groups equal ones). */
     const byDay = new Map<number, MeterPeriod[]>();
+    // The days of a zone once, not once per meter (issue 27: 1,000 meters x a quarter of days was a third of
+    // the service's allocations in a backlog drain).
+    const daysOfZone = new Map<string, ReturnType<typeof localDays>>();
     for (const id of meterIds) {
       const f = facts.get(id);
       if (!f || fromMs >= until) continue;
-      for (const d of localDays(fromMs, until, f.timeZone)) {
+      let zoneDays = daysOfZone.get(f.timeZone);
+      if (!zoneDays) daysOfZone.set(f.timeZone, (zoneDays = localDays(fromMs, until, f.timeZone)));
+      for (const d of zoneDays) {
         const list = byDay.get(d.startMs) ?? [];
         list.push({ facts: f, fromMs: d.startMs, toMs: Math.min(d.endMs, until) });
         byDay.set(d.startMs, list);

@@ -24,7 +24,7 @@ export { MARK_SLOT_MS };
 
 export interface RollupMarks extends StoredReadingsListener {
   /** Mark lines to write together with these readings. */
-  linesFor(readings: readonly AcceptedReading[], receivedMs: number): string[];
+  linesFor(readings: readonly AcceptedReading[], receivedMs: number): readonly string[];
   /** Those readings (and marks) are stored: hand their meter-hours to the worker. */
   stored(readings: readonly AcceptedReading[], receivedMs: number): void;
   /** Earliest arrival time of readings handed to linesFor and not yet stored. */
@@ -32,26 +32,28 @@ export interface RollupMarks extends StoredReadingsListener {
 }
 
 const hourOf = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
+const NO_LINES: readonly string[] = Object.freeze([]);
 
 export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): RollupMarks {
-  /** meter\u0000hour marks stored in the current slot (cleared when the slot changes). */
+  /** Hours marked per meter in the current slot (cleared when the slot changes): no string key per reading. */
   let slot = -1;
-  let marked = new Set<string>();
+  let marked = new Map<string, Set<number>>();
   const inFlight = new Map<number, number>();
   const slotOf = (t: number) => Math.floor(t / slotMs);
+  const isMarked = (meterId: string, hourMs: number) => marked.get(meterId)?.has(hourMs) ?? false;
   /**
-   * The earliest reading of each meter-hour (keyed as hourKey) in a message: the mark is per meter-hour and the
-   * worker's incremental pass needs the earliest time. Most messages carry one reading: no map for them.
+   * The earliest reading of each meter-hour in a message, as [meterId, hourMs, reading]: the mark is per
+   * meter-hour and the worker's incremental pass needs the earliest time. Most messages carry one reading.
    */
-  const earliestPerHour = (readings: readonly AcceptedReading[]): Iterable<readonly [string, AcceptedReading]> => {
-    if (readings.length === 1) return [[hourKey(readings[0]!.meterId, hourOf(readings[0]!.tsMs)), readings[0]!]];
+  const earliestPerHour = (readings: readonly AcceptedReading[]): Iterable<AcceptedReading> => {
+    if (readings.length === 1) return readings;
     const earliest = new Map<string, AcceptedReading>();
     for (const r of readings) {
       const k = hourKey(r.meterId, hourOf(r.tsMs));
       const e = earliest.get(k);
       if (!e || r.tsMs < e.tsMs) earliest.set(k, r);
     }
-    return earliest;
+    return earliest.values();
   };
   return {
     linesFor(readings, receivedMs) {
@@ -59,12 +61,14 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
       inFlight.set(receivedMs, (inFlight.get(receivedMs) ?? 0) + 1);
       if (slotOf(receivedMs) !== slot) {
         slot = slotOf(receivedMs);
-        marked = new Set();
+        marked = new Map();
       }
-      const lines: string[] = [];
-      for (const [k, r] of earliestPerHour(readings))
-        if (!marked.has(k)) lines.push(dirtyMarkLine(r.meterId, hourOf(r.tsMs), receivedMs, slotMs));
-      return lines;
+      let lines: string[] | undefined;
+      for (const r of earliestPerHour(readings)) {
+        const hourMs = hourOf(r.tsMs);
+        if (!isMarked(r.meterId, hourMs)) (lines ??= []).push(dirtyMarkLine(r.meterId, hourMs, receivedMs, slotMs));
+      }
+      return lines ?? NO_LINES;
     },
     stored(readings, receivedMs) {
       if (!readings.length) return;
@@ -72,9 +76,14 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
       if (n > 0) inFlight.set(receivedMs, n);
       else inFlight.delete(receivedMs);
       const sameSlot = slotOf(receivedMs) === slot;
-      for (const [k, r] of earliestPerHour(readings)) {
-        if (sameSlot) marked.add(k);
-        worker.markDirty(r.meterId, hourOf(r.tsMs), receivedMs, r.tsMs);
+      for (const r of earliestPerHour(readings)) {
+        const hourMs = hourOf(r.tsMs);
+        if (sameSlot) {
+          const hours = marked.get(r.meterId);
+          if (hours) hours.add(hourMs);
+          else marked.set(r.meterId, new Set([hourMs]));
+        }
+        worker.markDirty(r.meterId, hourMs, receivedMs, r.tsMs);
       }
     },
     oldestInFlightMs() {

@@ -59,7 +59,7 @@ export interface RollupWorker {
   state(): { pendingHours: number; passes: number; hoursRecomputed: number; lastError?: string };
 }
 
-function rollupMetrics(registry: PromRegistry | undefined) {
+function rollupMetrics(registry: PromRegistry | undefined, pendingHours: () => number) {
   if (!registry) return undefined;
   return {
     passes: new Counter({
@@ -92,13 +92,17 @@ function rollupMetrics(registry: PromRegistry | undefined) {
       name: 'kzm_rollup_pending_hourly',
       help: 'Meter-hours waiting for their rollups (a count of meter-hours, not a duration)',
       registers: [registry],
+      // Read at the scrape, not set at every mark (issue 27: a gauge set per stored reading).
+      collect() {
+        this.set(pendingHours());
+      },
     }),
   };
 }
 
 export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const now = opts.now ?? Date.now;
-  const m = rollupMetrics(opts.metrics);
+  const m = rollupMetrics(opts.metrics, () => pending());
   /** key meter\u0000hour -> earliest mark time */
   const dirty = new Map<string, number>();
   /** Second-chance recomputes (settleMs): key -> due time. */
@@ -127,6 +131,18 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   };
   /** Recovery not yet read (see recover): the marks since sinceMs are still to come. */
   let recovery: { sinceMs: number; read: () => Promise<void> } | undefined;
+  /** Each meter's last meter-hour key: most marks are for the hour of the meter's previous one (no new string). */
+  const lastKey = new Map<string, { hourMs: number; key: string }>();
+  const keyOf = (meterId: string, hourMs: number): string => {
+    const l = lastKey.get(meterId);
+    if (l?.hourMs === hourMs) return l.key;
+    const key = hourKey(meterId, hourMs);
+    if (l) {
+      l.hourMs = hourMs;
+      l.key = key;
+    } else lastKey.set(meterId, { hourMs, key });
+    return key;
+  };
   const pending = () => dirty.size + (inPass?.size ?? 0) + (recovery ? 1 : 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
@@ -207,7 +223,6 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     } finally {
       ended++;
       inPass = undefined;
-      m?.pending.set(pending());
     }
   }
 
@@ -231,16 +246,15 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
 
   return {
     markDirty(meterId, hourStartMs, markedAtMs, minTsMs = -Infinity) {
-      const k = hourKey(meterId, hourStartMs);
-      since.set(k, Math.min(minTsMs, since.get(k) ?? Infinity));
+      const k = keyOf(meterId, hourStartMs);
+      const s = since.get(k);
+      if (s === undefined || minTsMs < s) since.set(k, minTsMs);
       const prev = dirty.get(k);
       if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);
-      m?.pending.set(pending());
       loop.kick(opts.intervalMs);
     },
     recover(sinceMs, read) {
       recovery = { sinceMs, read };
-      m?.pending.set(pending());
     },
     start() {
       loop.start();
