@@ -51,7 +51,11 @@ export function ensureNodeRed(root: string): NodeRedInstall {
     );
     const left = missing(dir);
     if (res.status !== 0 || left.length > 0) {
-      const why = (res.error?.message ?? `${res.stderr ?? ''}`.trim().split('\n').slice(-3).join(' | ')).slice(0, 400);
+      // npm's first lines say what failed (code, and the request with its reason); the rest is a stack.
+      const lines = `${res.stderr ?? ''}`.trim().split('\n');
+      const said = lines.filter((l) => /npm error (code|FetchError|\d{3}|notarget|network)/i.test(l));
+      const shown = (said.length > 0 ? said : lines.slice(-3)).slice(0, 3).join(' | ');
+      const why = (res.error?.message ?? shown).slice(0, 400);
       return {
         ok: false,
         reason: `npm install ${specs.join(' ')} failed (exit ${res.status ?? 'none'}): ${why || 'no output'}`,
