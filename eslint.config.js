@@ -10,6 +10,7 @@ export default tseslint.config(
       'scratch/',
       'test-artifacts/',
       '.bench-results/',
+      '.bench-cache/',
       'dashboards/**/vendor/',
     ],
   },

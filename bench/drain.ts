@@ -3,35 +3,57 @@
  * queued in Debian's mosquitto (the README's block: persistence, no in-flight or queue limit) for a stopped
  * consumer's persistent session; then the consumer starts. CPU = the consumer's utime + stime from its spawn
  * to the last reading visible in InfluxDB (or, for the bare subscriber, received), minus what a start with
- * nothing queued costs it (the idle start-up), divided by the readings. influxd's CPU over the same span too.
+ * nothing queued costs it (the idle start-up, to the same point: subscribed, "Service started.", or Node-RED's
+ * "Connected to broker"), divided by the readings. influxd's CPU over the same span too.
  * Consumers, each its own process: a bare mqtt.js subscriber (stores nothing), a minimal correct ingester
- * (bench/drain-consumer.mts) and kzmeter serve as shipped (heap capped). Reported: min and median of the runs,
- * and kzmeter's ratios to the minimal ingester measured in the same run.
+ * (bench/drain-consumer.mts), kzmeter serve as shipped (heap capped) and Node-RED 4's batch flow
+ * (bench/node-red-flow.ts; installed on demand under .bench-cache/, skipped and recorded as such when npm
+ * cannot install it). Each kzmeter run is also checked: every reading stored exactly once, hourly rollups
+ * complete (bench/drain-checks.ts). Then the embedded-broker variant (bench/drain-embedded.ts). Reported: min
+ * and median of the runs, kzmeter's ratios to the references measured in the same run (bench/drain-summary.ts).
+ * BENCH_DRAIN_READINGS (100,000), BENCH_DRAIN_METERS (1,000), BENCH_DRAIN_RUNS (3) make it smaller;
+ * BENCH_DRAIN_NODE_RED=0 and BENCH_DRAIN_EMBEDDED=0 leave those parts out (recorded as skipped).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startInflux } from '../test/helpers/influx.ts';
+import { startInflux, type TestInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { spawnService } from '../test/helpers/service-process.ts';
 import { eventually, queryRows } from '../test/helpers/service.ts';
 import type { InfluxTarget } from '../src/store/influx-target.ts';
 import { freePort } from '../src/util/free-port.ts';
-import { publishReadings, writeBenchRegistry } from './lib.ts';
+import { checkDrain, drainRange, type DrainChecks } from './drain-checks.ts';
+import { embeddedOnce, type EmbeddedKind } from './drain-embedded.ts';
+import { drainRatios, formatDrainSummary, summarise, type DrainFigures, type Summary } from './drain-summary.ts';
+import { benchServiceOverrides, publishReadings, writeBenchRegistry } from './lib.ts';
+import { ensureNodeRed, NODE_RED_PACKAGES, startNodeRed } from './node-red.ts';
 import { childPids, processCpuMs } from './proc-cpu.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const T0 = Date.UTC(2025, 6, 1);
-type Kind = 'bare' | 'minimal' | 'kzmeter';
+type Kind = 'bare' | 'minimal' | 'kzmeter' | 'nodeRed';
 
 interface Started {
   pid: number;
-  /** Resolves when the consumer says it handled n (bare, minimal); undefined for kzmeter (count in InfluxDB). */
+  /** kzmeter's HTTP listener (the checks scrape /metrics). */
+  httpUrl?: string;
+  /** Resolves when the consumer says it handled n (bare); the others are counted in InfluxDB. */
   done?: Promise<void>;
   peakRssMb(): number;
   stop(): Promise<void>;
+}
+
+interface Ctx {
+  mqttUrl: string;
+  clientId: string;
+  n: number;
+  target: InfluxTarget;
+  registryDir: string;
+  dataDir: string;
+  redJs?: string;
 }
 
 function peakRssMb(pid: number): number {
@@ -43,10 +65,7 @@ function peakRssMb(pid: number): number {
   }
 }
 
-async function startConsumer(
-  kind: Kind,
-  ctx: { mqttUrl: string; clientId: string; n: number; target: InfluxTarget; registryDir: string; dataDir: string },
-): Promise<Started> {
+async function startConsumer(kind: Kind, ctx: Ctx): Promise<Started> {
   if (kind === 'kzmeter') {
     const svc = await spawnService({
       KZM_HTTP_PORT: String(await freePort()),
@@ -56,8 +75,18 @@ async function startConsumer(
       KZM_INFLUX_DATABASE: ctx.target.database,
       KZM_DATA_DIR: ctx.dataDir,
       KZM_REGISTRY_DIR: ctx.registryDir,
+      ...benchServiceOverrides(),
     });
-    return { pid: svc.pid, peakRssMb: () => svc.peakRssBytes() / 2 ** 20, stop: () => svc.kill('SIGTERM') };
+    return {
+      pid: svc.pid,
+      httpUrl: svc.httpUrl,
+      peakRssMb: () => svc.peakRssBytes() / 2 ** 20,
+      stop: () => svc.kill('SIGTERM'),
+    };
+  }
+  if (kind === 'nodeRed') {
+    const t = ctx.target;
+    return startNodeRed(ctx.redJs!, { ...ctx, influxUrl: t.url, database: t.database });
   }
   const args = [
     ctx.mqttUrl,
@@ -68,10 +97,7 @@ async function startConsumer(
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'bench/drain-consumer.mts'), kind, ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   await lines.next(); // {"ready":true}
@@ -91,24 +117,25 @@ async function startConsumer(
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+interface RunCtx {
+  mqttUrl: string;
+  n: number;
+  meters: string[];
+  registryDir: string;
+  influx: TestInflux;
+  influxd: number | undefined;
+  redJs?: string;
+}
 
 async function drainOnce(
   kind: Kind,
   run: number,
-  ctx: {
-    mqttUrl: string;
-    n: number;
-    meters: string[];
-    registryDir: string;
-    influx: Awaited<ReturnType<typeof startInflux>>;
-    influxd: number | undefined;
-  },
-) {
+  ctx: RunCtx,
+): Promise<{ figures: DrainFigures; checks?: DrainChecks }> {
   const target = await ctx.influx.database();
   const dataDir = mkdtempSync(join(tmpdir(), `kzm-drain-${kind}-`));
   const clientId = `drain-${kind}-${run}-${process.pid}`;
-  const base = { mqttUrl: ctx.mqttUrl, clientId, target, registryDir: ctx.registryDir, dataDir };
+  const base = { mqttUrl: ctx.mqttUrl, clientId, target, registryDir: ctx.registryDir, dataDir, redJs: ctx.redJs };
   try {
     // 1. The session, and what a start with nothing queued costs (the idle start-up).
     const idle = await startConsumer(kind, { ...base, n: 0 });
@@ -120,32 +147,51 @@ async function drainOnce(
     const influxd0 = ctx.influxd ? processCpuMs(ctx.influxd) : 0;
     const t0 = performance.now();
     const c = await startConsumer(kind, { ...base, n: ctx.n });
-    let cpuMs = 0;
-    const sampleCpu = setInterval(() => (cpuMs = Math.max(cpuMs, processCpuMs(c.pid))), 50);
-    if (kind === 'bare') await c.done;
-    else
-      await eventually(
-        async () => Number((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n ?? 0),
-        (k) => k >= ctx.n,
-        300_000,
-        { what: `${ctx.n} readings stored by ${kind}`, intervalMs: 50 },
-      );
-    cpuMs = Math.max(cpuMs, processCpuMs(c.pid));
-    clearInterval(sampleCpu);
-    const seconds = (performance.now() - t0) / 1000;
-    const influxdMs = ctx.influxd ? processCpuMs(ctx.influxd) - influxd0 : 0;
-    const rss = c.peakRssMb();
-    await c.stop();
-    return {
-      usPerReading: ((cpuMs - idleCpuMs) * 1000) / ctx.n,
-      influxdUsPerReading: kind === 'bare' ? 0 : (influxdMs * 1000) / ctx.n,
-      readingsPerS: ctx.n / seconds,
-      peakRssMb: rss,
-    };
+    try {
+      let cpuMs = 0;
+      const sampleCpu = setInterval(() => (cpuMs = Math.max(cpuMs, processCpuMs(c.pid))), 50);
+      try {
+        if (kind === 'bare') await c.done;
+        else
+          await eventually(
+            async () => Number((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n ?? 0),
+            (k) => k >= ctx.n,
+            300_000,
+            { what: `${ctx.n} readings stored by ${kind}`, intervalMs: 50 },
+          );
+        cpuMs = Math.max(cpuMs, processCpuMs(c.pid));
+      } finally {
+        clearInterval(sampleCpu);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const influxdMs = ctx.influxd ? processCpuMs(ctx.influxd) - influxd0 : 0;
+      const figures = {
+        usPerReading: ((cpuMs - idleCpuMs) * 1000) / ctx.n,
+        influxdUsPerReading: kind === 'bare' ? 0 : (influxdMs * 1000) / ctx.n,
+        readingsPerS: ctx.n / seconds,
+        peakRssMb: c.peakRssMb(),
+        idleStartMs: idleCpuMs,
+      };
+      if (!c.httpUrl) return { figures };
+      const range = drainRange(T0, ctx.n, ctx.meters.length);
+      return { figures, checks: await checkDrain(target, c.httpUrl, ctx.n, range) };
+    } finally {
+      await c.stop();
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** Node-RED's install, or why it is left out (BENCH_DRAIN_NODE_RED=0, or npm could not install it). */
+function nodeRedOrReason(): { redJs: string } | { skipped: string } {
+  if (process.env.BENCH_DRAIN_NODE_RED === '0') return { skipped: 'BENCH_DRAIN_NODE_RED=0' };
+  const install = ensureNodeRed(ROOT);
+  if (!install.ok) console.error(`  Node-RED skipped: ${install.reason}`);
+  return install.ok ? { redJs: install.redJs } : { skipped: install.reason };
+}
+
+type Outcome = Summary | { skipped: string } | { failed: string };
 
 export async function benchDrain(
   n = Number(process.env.BENCH_DRAIN_READINGS ?? 100_000),
@@ -154,40 +200,60 @@ export async function benchDrain(
   const meterCount = Number(process.env.BENCH_DRAIN_METERS ?? 1000);
   const registryDir = mkdtempSync(join(tmpdir(), 'kzm-drain-reg-'));
   const meters = writeBenchRegistry(registryDir, meterCount).map((f) => f.meterId);
+  const nodeRed = nodeRedOrReason();
+  const embedded = process.env.BENCH_DRAIN_EMBEDDED !== '0';
   const influx = await startInflux();
   const mosq = await startMosquitto();
   const influxd = childPids('influxd')[0];
   const load0 = loadavg()[0]!;
   const out: Record<string, unknown> = { readings: n, meters: meterCount, runs };
   try {
-    const by: Record<Kind, Awaited<ReturnType<typeof drainOnce>>[]> = { bare: [], minimal: [], kzmeter: [] };
+    const kinds: Kind[] = ['bare', 'minimal', 'kzmeter', ...('redJs' in nodeRed ? (['nodeRed'] as const) : [])];
+    const embeddedKinds: EmbeddedKind[] = embedded ? ['aedesMinimal', 'kzmeterEmbedded'] : [];
+    const by: Record<string, DrainFigures[]> = {};
+    const failed: Record<string, string> = {};
+    const checks: (DrainChecks & { run: number; broker: string })[] = [];
+    const redJs = 'redJs' in nodeRed ? nodeRed.redJs : undefined;
+    const ctx: RunCtx = { mqttUrl: mosq.url, n, meters, registryDir, influx, influxd, redJs };
     for (let run = 0; run < runs; run++)
-      for (const kind of ['bare', 'minimal', 'kzmeter'] as const) {
+      for (const kind of [...kinds, ...embeddedKinds]) {
+        if (failed[kind]) continue;
         console.error(`  drain run ${run + 1}/${runs}: ${kind} ...`);
-        by[kind].push(await drainOnce(kind, run, { mqttUrl: mosq.url, n, meters, registryDir, influx, influxd }));
+        try {
+          const r =
+            kind === 'aedesMinimal' || kind === 'kzmeterEmbedded'
+              ? await embeddedOnce(kind, { influx, influxd, n, meters, registryDir, t0Ms: T0 })
+              : await drainOnce(kind, run, ctx);
+          (by[kind] ??= []).push(r.figures);
+          if (r.checks)
+            checks.push({ run: run + 1, broker: kind === 'kzmeter' ? 'mosquitto' : 'embedded', ...r.checks });
+        } catch (err) {
+          // Node-RED acknowledges on receipt: readings it loses never arrive. Recorded, the others go on.
+          if (kind !== 'nodeRed') throw err;
+          failed[kind] = (err as Error).message.slice(0, 600);
+          console.error(`  Node-RED failed: ${failed[kind]}`);
+        }
       }
-    const sum = (k: Kind) => {
-      const r = by[k];
-      const f = (get: (x: (typeof r)[number]) => number) => ({
-        min: +Math.min(...r.map(get)).toFixed(1),
-        median: +median(r.map(get)).toFixed(1),
-      });
-      return {
-        usPerReading: f((x) => x.usPerReading),
-        influxdUsPerReading: f((x) => x.influxdUsPerReading),
-        readingsPerS: f((x) => x.readingsPerS),
-        peakRssMb: Math.round(Math.max(...r.map((x) => x.peakRssMb))),
-      };
-    };
-    const s = { bare: sum('bare'), minimal: sum('minimal'), kzmeter: sum('kzmeter') };
-    Object.assign(out, s, {
-      ratios: {
-        // issue 27's targets: <= 2.0 (service CPU), <= 2.0 (influxd CPU), peak RSS < 300 MB
-        cpuVsMinimal: +(s.kzmeter.usPerReading.median / s.minimal.usPerReading.median).toFixed(2),
-        influxdVsMinimal: +(s.kzmeter.influxdUsPerReading.median / s.minimal.influxdUsPerReading.median).toFixed(2),
-      },
+    const s: Record<string, Outcome> = {};
+    for (const k of [...kinds, ...embeddedKinds]) s[k] = failed[k] ? { failed: failed[k] } : summarise(by[k]!);
+    if ('skipped' in nodeRed) s.nodeRed = { skipped: nodeRed.skipped };
+    if (!embedded) s.embedded = { skipped: 'BENCH_DRAIN_EMBEDDED=0' };
+    const ok = (k: string) => (s[k] && 'usPerReading' in s[k] ? s[k] : undefined);
+    const r = drainRatios({
+      minimal: ok('minimal'),
+      kzmeter: ok('kzmeter'),
+      nodeRed: ok('nodeRed'),
+      aedesMinimal: ok('aedesMinimal'),
+      kzmeterEmbedded: ok('kzmeterEmbedded'),
+    });
+    Object.assign(out, s, r, {
+      nodeRedVersions: 'redJs' in nodeRed ? NODE_RED_PACKAGES : null,
+      kzmeterChecks: checks,
+      allExactlyOnce: checks.every((c) => c.exactlyOnce),
+      allRollupsComplete: checks.every((c) => c.rollupsComplete),
       loadAverage: { before: +load0.toFixed(2), after: +loadavg()[0]!.toFixed(2) },
     });
+    console.log(formatDrainSummary(s, r, checks).join('\n'));
   } finally {
     await Promise.all([influx.stop(), mosq.stop()]);
     rmSync(registryDir, { recursive: true, force: true });

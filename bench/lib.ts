@@ -126,6 +126,16 @@ function benchServiceEnv(): Record<string, string> {
   return parsed.data;
 }
 
+/** What a bench may change in the service it starts, from its environment (none: as shipped). */
+export function benchServiceOverrides(): Record<string, string> {
+  return {
+    // For experiments only: Node flags in place of the shipped ones (SERVICE_NODE_OPTIONS), e.g. --cpu-prof.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
+    // Likewise settings to try (JSON of KZM_* variables), e.g. '{"KZM_INFLUX_FLUSH_INTERVAL_MS":"50"}'.
+    ...benchServiceEnv(),
+  };
+}
+
 /**
  * `kzmeter serve` as its own process (test/helpers/service-process.ts, lab mode) against `target`, on the
  * registry in `registryDir`: the embedded broker on a free port, or subscribed to `brokerUrl`.
@@ -146,10 +156,7 @@ export async function serveProcess(
     KZM_INFLUX_DATABASE: target.database,
     KZM_DATA_DIR: dataDir,
     KZM_REGISTRY_DIR: registryDir,
-    // For experiments only: Node flags in place of the shipped ones (SERVICE_NODE_OPTIONS), e.g. --cpu-prof.
-    ...(process.env.BENCH_SERVICE_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
-    // Likewise settings to try (JSON of KZM_* variables), e.g. '{"KZM_INFLUX_FLUSH_INTERVAL_MS":"50"}'.
-    ...benchServiceEnv(),
+    ...benchServiceOverrides(),
   }).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -9,9 +9,13 @@ if (!only || only === 'ingest') {
   all.ingest = await benchIngest(Number(process.env.BENCH_READINGS ?? 100_000));
   console.log(JSON.stringify(all.ingest, null, 2));
 }
-if (!only || only === 'drain') {
+// Issue 27: `ingest` prints the drain's figures and ratios too; `drain` runs them alone.
+if (!only || only === 'drain' || only === 'ingest') {
   const { benchDrain } = await import('./drain.ts');
-  console.error('drain: CPU per reading draining a mosquitto backlog: bare subscriber, minimal ingester, kzmeter ...');
+  console.error(
+    'drain: CPU per reading draining a mosquitto backlog (bare subscriber, minimal ingester, kzmeter, Node-RED), ' +
+      'then through an embedded broker (aedes + minimal ingester, kzmeter) ...',
+  );
   all.drain = await benchDrain();
   console.log(JSON.stringify(all.drain, null, 2));
 }
