@@ -35,8 +35,6 @@ export interface ExternalSubscriberOptions {
  * published while the service is down wait in the broker. PUBACKs go out only after the message is stored.
  */
 const noLog = (): void => {};
-const RETAINED = Object.freeze({ retain: true });
-const LIVE = Object.freeze({ retain: false });
 
 export function createExternalSubscriber(opts: ExternalSubscriberOptions): ExternalSubscriber {
   const { ingest, log } = opts;
@@ -67,7 +65,7 @@ export function createExternalSubscriber(opts: ExternalSubscriberOptions): Exter
       });
       const acks = installOrderedAcks(client, opts.maxInflight, opts.maxInflightBytes);
       client.handleMessage = (packet, done) => {
-        const stored = ingest.handle(packet.topic, packet.payload as Buffer, packet.retain ? RETAINED : LIVE);
+        const stored = ingest.accept(packet.topic, packet.payload as Buffer, packet.retain);
         if (packet.qos > 0 && packet.messageId !== undefined)
           acks.hold(packet.messageId, stored, (packet.payload as Buffer).length);
         done();

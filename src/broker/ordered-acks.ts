@@ -9,6 +9,12 @@ interface HeldAck {
   cb?: (err?: Error) => void;
 }
 
+interface AckGroup {
+  readonly stored: Promise<unknown>;
+  readonly acks: HeldAck[];
+  done: boolean;
+}
+
 /**
  * mqtt.js hands QoS 1 messages to `handleMessage` one at a time and sends the PUBACK when its callback is
  * called, so "ack after write" would allow one message per InfluxDB round trip. This lets the message
@@ -23,6 +29,7 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
   const pending = new Map<number, HeldAck>();
   const waiting: (() => void)[] = [];
   let heldBytes = 0;
+  let group: AckGroup | undefined;
   const room = () => held.length < maxHeld && heldBytes < maxHeldBytes;
   const sendRaw = (
     client as unknown as { _sendPacket: (p: unknown, cb?: (e?: Error) => void) => void }
@@ -54,6 +61,7 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
     // PUBACKs belong to a connection: on a new one the broker redelivers what was not acknowledged.
     held.clear();
     heldBytes = 0;
+    group = undefined;
     pending.clear();
     while (waiting.length) waiting.shift()!();
   });
@@ -65,16 +73,27 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
       held.push(h);
       heldBytes += bytes;
       pending.set(messageId, h);
-      stored.then(
-        () => {
-          h.ready = true;
-          if (h.packet) release();
-          else queueMicrotask(() => release());
-        },
-        () => {
-          /* never acknowledged: redelivered */
-        },
-      );
+      // Messages stored by the same write share its promise: one reaction per write, not per message.
+      if (group?.stored !== stored || group.done) {
+        const g: AckGroup = { stored, acks: [], done: false };
+        group = g;
+        stored.then(
+          () => {
+            g.done = true;
+            let waitForPacket = false;
+            for (const a of g.acks) {
+              a.ready = true;
+              if (!a.packet) waitForPacket = true;
+            }
+            release();
+            if (waitForPacket) queueMicrotask(() => release());
+          },
+          () => {
+            /* never acknowledged: redelivered */
+          },
+        );
+      }
+      group.acks.push(h);
     },
     heldCount: () => held.length,
     heldBytes: () => heldBytes,

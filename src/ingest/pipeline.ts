@@ -39,6 +39,13 @@ export interface IngestPipeline {
    */
   handle(topic: string, payload: Uint8Array, meta?: { retain?: boolean }): Promise<IngestOutcome>;
   // meta.retain: the message is a broker's replay of a retained message on subscribe (external broker only).
+  /**
+   * handle() without its outcome, for the ingest hot path (issue 27): messages whose lines joined the same write
+   * share the returned promise, and what follows their write (listeners, live view, counters) runs once per
+   * such group, so a message costs no promise, closure or async frame of its own. Same guarantee: it resolves
+   * once everything the message carried is stored, after the listeners were told. Never rejects.
+   */
+  accept(topic: string, payload: Uint8Array, retain?: boolean): Promise<void>;
   /** Log what the rejection log held back; stop its timer. */
   stop(): void;
 }
@@ -74,6 +81,14 @@ function safeDecoder(log: Logger, now: () => number) {
 }
 
 const NOT_RETAINED = Object.freeze({ retain: false });
+
+/** A stored message's part in what follows its write. */
+interface Stored {
+  readonly readings: DecodedMessage['readings'];
+  readonly statuses: DecodedMessage['statuses'];
+  readonly receivedMs: number;
+  readonly retain: boolean;
+}
 /** What most messages turn out to be (no object per message). */
 const STORED: IngestOutcome = Object.freeze({ statuses: 0, rejected: false });
 
@@ -113,66 +128,114 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       ? { tsMs: l.lastReadingTsMs, registerWh: l.lastRegisterWh }
       : undefined;
   };
+  /** What the last accept() made of its message (read by handle() right after it). */
+  let lastOutcome: IngestOutcome = STORED;
+  /** The write the last message joined, and what waits on it (see accept). */
+  let group: { stored: Promise<void>; messages: Stored[]; done: boolean } | undefined;
+
+  /** After a group's write: the counters, the listeners (rollup marks, fee days, seals) and the live view. */
+  function afterWrite(messages: readonly Stored[]): void {
+    const storedMs = now();
+    for (const m of messages) {
+      const { readings, statuses, receivedMs } = m;
+      if (readings.length) {
+        metrics.count.readings(readings.length);
+        // One observation per message (its newest reading): a gateway's buffered batch is one delivery.
+        let newest = -Infinity;
+        for (const r of readings) if (r.tsMs > newest) newest = r.tsMs;
+        metrics.storedAge.observe(Math.max(0, storedMs - newest) / 1000);
+        for (const l of listeners) l.stored(readings, receivedMs);
+        for (const r of readings) live.onReading(r, receivedMs);
+      }
+      for (const st of statuses) {
+        if (!m.retain) metrics.count.status(st.state);
+        live.onStatus(st, st.tsMs ?? receivedMs);
+      }
+    }
+  }
+
+  function accept(topic: string, payload: Uint8Array, retain = false): Promise<void> {
+    const receivedMs = now();
+    // decodeMessage is total: every input becomes readings, statuses, rejection groups or "ignored".
+    ctx.nowMs = receivedMs; // one context for every message: decode is synchronous and keeps none of it
+    const decoded = decode(topic, payload, ctx);
+    for (const r of decoded.readings) {
+      const p = previous.get(r.meterId);
+      if (p) {
+        p.tsMs = r.tsMs;
+        p.registerWh = r.registerWh;
+      } else previous.set(r.meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
+      if (jumpStreak.size) jumpStreak.delete(r.meterId);
+    }
+    metrics.count.received(decoded.kind);
+    const stored = writer.write(linesOf(decoded, topic, payload, receivedMs, retain));
+    lastOutcome =
+      !decoded.statuses.length && !decoded.rejections.length
+        ? STORED
+        : { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
+    if (!decoded.readings.length && !decoded.statuses.length) return stored;
+    // Messages that joined the same write are handled after it together; the promise's first reaction is
+    // this one, so the listeners are told before any of the group's messages is acknowledged.
+    if (group?.stored !== stored || group.done) {
+      const g: typeof group = { stored, messages: [], done: false };
+      group = g;
+      void stored.then(() => {
+        g.done = true; // a writer that hands out a settled promise again gets a new group
+        afterWrite(g.messages);
+      });
+    }
+    group.messages.push({ readings: decoded.readings, statuses: decoded.statuses, receivedMs, retain });
+    return stored;
+  }
+
+  /** The lines of one message: its marks, readings, statuses and rejection records. */
+  function linesOf(
+    decoded: DecodedMessage,
+    topic: string,
+    payload: Uint8Array,
+    receivedMs: number,
+    retain: boolean,
+  ): string[] {
+    // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
+    const lines: string[] = [];
+    if (decoded.readings.length)
+      for (const l of listeners)
+        if (l.linesFor) for (const line of l.linesFor(decoded.readings, receivedMs)) lines.push(line);
+    for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
+    // A retained status is a replay of one already stored when it was published: keep it for the live view only.
+    // A status with its own time is stored at that time (the ledger applies it where it happened).
+    if (!retain) for (const st of decoded.statuses) lines.push(statusLine(st, st.tsMs ?? receivedMs, seq++));
+    if (decoded.ignored) {
+      metrics.ignored.inc({ reason: decoded.ignored.reason });
+      const folded = sampler.take(`${decoded.ignored.reason}\0${topic}`);
+      if (folded > 0) {
+        const g = { reason: decoded.ignored.reason, count: folded, detail: decoded.ignored.detail };
+        lines.push(rejectedLine(g, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+        rejectionLog.report(topic, [g]);
+      }
+    }
+    for (const g of decoded.rejections) {
+      metrics.rejected.inc({ reason: g.reason }, g.count);
+      lines.push(rejectedLine(g, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
+      if (g.meterId !== undefined && g.reason === 'unit-jump')
+        jumpStreak.set(g.meterId, (jumpStreak.get(g.meterId) ?? 0) + 1);
+    }
+    if (decoded.rejections.length) rejectionLog.report(topic, decoded.rejections);
+    return lines;
+  }
+
   return {
     stop() {
       clearInterval(flushTimer);
       rejectionLog.flush();
     },
+    accept,
     async handle(topic, payload, meta = NOT_RETAINED) {
-      const receivedMs = now();
-      // decodeMessage is total: every input becomes readings, statuses, rejection groups or "ignored".
-      ctx.nowMs = receivedMs; // one context for every message: decode is synchronous and keeps none of it
-      const decoded = decode(topic, payload, ctx);
-      for (const r of decoded.readings) {
-        const p = previous.get(r.meterId);
-        if (p) {
-          p.tsMs = r.tsMs;
-          p.registerWh = r.registerWh;
-        } else previous.set(r.meterId, { tsMs: r.tsMs, registerWh: r.registerWh });
-        if (jumpStreak.size) jumpStreak.delete(r.meterId);
-      }
-      metrics.count.received(decoded.kind);
-      // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
-      const lines: string[] = [];
-      for (const l of listeners)
-        if (l.linesFor) for (const line of l.linesFor(decoded.readings, receivedMs)) lines.push(line);
-      for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
-      // A retained status is a replay of one already stored when it was published: keep it for the live view only.
-      // A status with its own time is stored at that time (the ledger applies it where it happened).
-      if (!meta.retain) for (const s of decoded.statuses) lines.push(statusLine(s, s.tsMs ?? receivedMs, seq++));
-      if (decoded.ignored) {
-        metrics.ignored.inc({ reason: decoded.ignored.reason });
-        const folded = sampler.take(`${decoded.ignored.reason}\0${topic}`);
-        if (folded > 0) {
-          const group = { reason: decoded.ignored.reason, count: folded, detail: decoded.ignored.detail };
-          lines.push(rejectedLine(group, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
-          rejectionLog.report(topic, [group]);
-        }
-      }
-      for (const g of decoded.rejections) {
-        metrics.rejected.inc({ reason: g.reason }, g.count);
-        lines.push(rejectedLine(g, topic, payload, opts.rejectedPayloadMaxBytes, receivedMs, seq++));
-        if (g.meterId !== undefined && g.reason === 'unit-jump')
-          jumpStreak.set(g.meterId, (jumpStreak.get(g.meterId) ?? 0) + 1);
-      }
-      if (decoded.rejections.length) rejectionLog.report(topic, decoded.rejections);
-      await writer.write(lines);
-      if (decoded.readings.length) metrics.count.readings(decoded.readings.length);
-      if (decoded.readings.length) {
-        const storedMs = now();
-        // One observation per message (its newest reading): a gateway's buffered batch is one delivery.
-        let newest = -Infinity;
-        for (const r of decoded.readings) if (r.tsMs > newest) newest = r.tsMs;
-        metrics.storedAge.observe(Math.max(0, storedMs - newest) / 1000);
-      }
-      for (const l of listeners) l.stored(decoded.readings, receivedMs);
-      for (const r of decoded.readings) live.onReading(r, receivedMs);
-      for (const s of decoded.statuses) {
-        if (!meta.retain) metrics.count.status(s.state);
-        live.onStatus(s, s.tsMs ?? receivedMs);
-      }
-      if (!decoded.statuses.length && !decoded.rejections.length) return STORED;
-      return { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
+      const retain = meta.retain ?? false;
+      const stored = accept(topic, payload, retain);
+      const outcome = lastOutcome;
+      await stored;
+      return outcome;
     },
   };
 }

@@ -31,11 +31,13 @@ describe('external subscriber: unacknowledged window in bytes', () => {
   it('hands over no more payload bytes than maxInflightBytes (plus one message) until writes complete, then all', async () => {
     const handled: number[] = [];
     const releases: (() => void)[] = [];
+    const accept = (_topic: string, payload: Uint8Array) => {
+      handled.push(payload.length);
+      return new Promise<void>((r) => releases.push(() => r()));
+    };
     const ingest: IngestPipeline = {
-      handle: (_topic, payload) => {
-        handled.push(payload.length);
-        return new Promise((r) => releases.push(() => r({ statuses: 0, rejected: false })));
-      },
+      accept,
+      handle: (topic, payload) => accept(topic, payload).then(() => ({ statuses: 0, rejected: false })),
       stop() {},
     };
     const sub = createExternalSubscriber({
