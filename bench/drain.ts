@@ -33,7 +33,16 @@ import { ensureNodeRed, NODE_RED_PACKAGES, startNodeRed } from './node-red.ts';
 import { childPids, processCpuMs } from './proc-cpu.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const T0 = Date.UTC(2025, 6, 1);
+/**
+ * The readings' own time: the hour before the bench started, as a backlog left by a consumer that was down is
+ * recent. (Until 2026-12-06 it was 2025-07-01: the service then also sealed those long-ended days and computed
+ * fee days for their quarter during the drain, work a backlog does not cause.) BENCH_DRAIN_T0=2025-07-01T00:00Z
+ * (any ISO time) puts them back in the past.
+ */
+const T0 = process.env.BENCH_DRAIN_T0
+  ? Date.parse(process.env.BENCH_DRAIN_T0)
+  : Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+if (!Number.isFinite(T0)) throw new Error(`BENCH_DRAIN_T0 must be an ISO time, got "${process.env.BENCH_DRAIN_T0}"`);
 type Kind = 'bare' | 'minimal' | 'kzmeter' | 'nodeRed';
 
 interface Started {
