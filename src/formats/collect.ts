@@ -193,7 +193,9 @@ export type ParsedJson =
 
 /** JSON.parse that reports instead of throwing, and refuses nesting past MAX_JSON_DEPTH before it parses. */
 export function parseJson(text: string): ParsedJson {
-  if (depthOver(text, MAX_JSON_DEPTH) !== undefined)
+  // JSON nested deeper than MAX_JSON_DEPTH takes more than twice that many characters: a short payload (most
+  // readings) cannot, and is not scanned (issue 27).
+  if (text.length > 2 * MAX_JSON_DEPTH && depthOver(text, MAX_JSON_DEPTH) !== undefined)
     return { ok: false, reason: 'too-deep', detail: `JSON nests deeper than ${MAX_JSON_DEPTH} levels` };
   try {
     return { ok: true, doc: JSON.parse(text) as unknown };

@@ -47,10 +47,42 @@ export const escTag = (s: string) =>
 const escStr = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 const ns = (ms: number) => `${ms}000000`;
 
+/** `reading,meter=<m>,site=<s> wh=` per site and meter: the same for each of its readings (the registry's at most). */
+const readingPrefixes = new Map<string, Map<string, string>>();
+const MAX_PREFIXES = 100_000;
+let prefixCount = 0;
+
+function readingPrefix(meterId: string, siteId: string): string {
+  let bySite = readingPrefixes.get(siteId);
+  const p = bySite?.get(meterId);
+  if (p !== undefined) return p;
+  if (prefixCount >= MAX_PREFIXES) {
+    readingPrefixes.clear();
+    prefixCount = 0;
+    bySite = undefined;
+  }
+  if (!bySite) readingPrefixes.set(siteId, (bySite = new Map()));
+  const made = `reading,meter=${escTag(meterId)},site=${escTag(siteId)} wh=`;
+  bySite.set(meterId, made);
+  prefixCount++;
+  return made;
+}
+
 export function readingLine(r: AcceptedReading, receivedMs: number): string {
   const kw = r.kw === undefined ? '' : `,kw=${Number.isInteger(r.kw) ? `${r.kw}.0` : r.kw}`;
   const ts = String(r.tsMs); // once for the field and the point's time
-  return `reading,meter=${escTag(r.meterId)},site=${escTag(r.siteId)} wh=${r.registerWh}i${kw},fault=${r.status === 'fault' ? 1 : 0}i,ts_ms=${ts}i,rx_ms=${receivedMs}i ${ts}000000`;
+  // Fewer parts than one template (issue 27): each `+` of a long string is a cons cell until the batch's join.
+  return (
+    readingPrefix(r.meterId, r.siteId) +
+    r.registerWh +
+    (r.status === 'fault' ? `i${kw},fault=1i,ts_ms=` : `i${kw},fault=0i,ts_ms=`) +
+    ts +
+    'i,rx_ms=' +
+    receivedMs +
+    'i ' +
+    ts +
+    '000000'
+  );
 }
 
 /** `seq` in the ns digits keeps two events of the same millisecond (online, then the will) apart. */
