@@ -53,6 +53,13 @@ export interface Incremental {
   readonly extend: ReadonlySet<string>;
   /** The cut for a meter-hour once read, given the newest reading time read (see above). */
   cutAfterRead(key: string, newestReadMs: number): number;
+  /**
+   * This process's own stored readings of an extendable hour after its cut, when it holds them all (issue 27:
+   * the pass merges them on without reading them back from InfluxDB). Absent for a key: read from the store.
+   */
+  readonly tails?: ReadonlyMap<string, readonly Reading[]>;
+  /** After the pass: an hour's readings after its new cut (not in its summary), for the next pass's tail. */
+  carry?(key: string, readings: readonly Reading[]): void;
 }
 
 export const hourKey = (meterId: string, hourMs: number) => `${meterId}\u0000${hourMs}`;
@@ -69,12 +76,18 @@ export async function recomputeRollups(
   const before = stats.rawReadings;
   const full = new Map<string, number[]>();
   const tails: { meterId: string; hourMs: number; afterMs: number; base: KnownHour }[] = [];
+  /** Tails this process holds in memory (inc.tails), merged on without a read. */
+  const held = new Map<(typeof tails)[number], readonly Reading[]>();
   for (const [id, hours] of dirty)
     for (const h of hours) {
       const k = hourKey(id, h);
       const base = inc?.extend.has(k) ? inc.cache.hour(k) : undefined;
-      if (base) tails.push({ meterId: id, hourMs: h, afterMs: base.cutMs, base });
-      else {
+      const mine = base && inc?.tails?.get(k);
+      if (base) {
+        const t = { meterId: id, hourMs: h, afterMs: base.cutMs, base };
+        if (mine) held.set(t, mine);
+        tails.push(t);
+      } else {
         const list = full.get(id);
         if (list) list.push(h);
         else full.set(id, [h]);
@@ -82,7 +95,13 @@ export async function recomputeRollups(
     }
   const [raw, after] = await Promise.all([
     full.size ? readRawHours(target, full, stats) : new Map(),
-    tails.length ? readRawAfter(target, tails, stats) : new Map<(typeof tails)[number], Reading[]>(),
+    tails.length > held.size
+      ? readRawAfter(
+          target,
+          tails.filter((t) => !held.has(t)),
+          stats,
+        )
+      : new Map<(typeof tails)[number], Reading[]>(),
   ]);
   /** meter -> hour -> summary of everything read (undefined: the hour has no readings). */
   const computed = new Map<string, Map<number, BucketSummary | undefined>>();
@@ -105,6 +124,10 @@ export async function recomputeRollups(
     if (base && cutMs < base.cutMs) return void known.push([k, undefined]);
     const upToCut = summarizeHours(readings.filter((r) => r.tsMs <= cutMs));
     if (!upToCut.ok) throw new Error(`meter ${id}: ${upToCut.reason}`);
+    inc.carry?.(
+      k,
+      readings.filter((r) => r.tsMs > cutMs),
+    );
     const from = base?.summary;
     known.push([k, { summary: mergeBuckets(h, [...(from ? [from] : []), ...upToCut.value]), cutMs }]);
   };
@@ -127,7 +150,7 @@ export async function recomputeRollups(
     }
   }
   for (const t of tails) {
-    const newerReadings: Reading[] = after.get(t) ?? [];
+    const newerReadings: readonly Reading[] = held.get(t) ?? after.get(t) ?? [];
     const newer = summarizeHours(newerReadings);
     if (!newer.ok) throw new Error(`meter ${t.meterId}: ${newer.reason}`);
     const base = t.base.summary;

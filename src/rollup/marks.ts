@@ -76,6 +76,7 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
       if (n > 0) inFlight.set(receivedMs, n);
       else inFlight.delete(receivedMs);
       const sameSlot = slotOf(receivedMs) === slot;
+      for (const r of readings) worker.holdTail(r.meterId, hourOf(r.tsMs), r);
       for (const r of earliestPerHour(readings)) {
         const hourMs = hourOf(r.tsMs);
         if (sameSlot) {

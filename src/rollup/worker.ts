@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import { createPassLoop, type NextPass } from '../derived/pass-loop.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
+import type { Reading } from '../fees/index.ts';
 import { type RollupSink, hourKey, meterHours, recomputeRollups } from './compute.ts';
 import { createRollupCache } from './rollup-cache.ts';
 
@@ -45,6 +46,11 @@ export interface RollupWorker {
    */
   markDirty(meterId: string, hourStartMs: number, markedAtMs: number, minTsMs?: number): void;
   /**
+   * A stored reading of this meter-hour (issue 27): with `incremental`, the worker keeps this process's stored
+   * readings after each hour's cut and merges them on at the next pass instead of reading them back.
+   */
+  holdTail(meterId: string, hourStartMs: number, reading: Reading): void;
+  /**
    * Recovery at start as the first pass: `read` hands the durable marks since `sinceMs` to markDirty. Until it has
    * run, flush waits and nothing since `sinceMs` counts as rolled up; a read that fails (a timeout: InfluxDB slow)
    * is retried by the pass loop with its backoff, instead of failing the start.
@@ -58,6 +64,9 @@ export interface RollupWorker {
   oldestPendingMs(): number | undefined;
   state(): { pendingHours: number; passes: number; hoursRecomputed: number; lastError?: string };
 }
+
+/** Readings held for the next passes' tails, at most (about 100 bytes each). */
+const MAX_TAIL_READINGS = 200_000;
 
 function rollupMetrics(registry: PromRegistry | undefined, pendingHours: () => number) {
   if (!registry) return undefined;
@@ -123,6 +132,30 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   };
 
   const cache = createRollupCache();
+  /**
+   * Per meter-hour, this process's stored readings after the hour's cut (by time: a redelivered reading overwrites,
+   * as in InfluxDB). While `incremental`, it holds every one of them, so an extendable hour needs no read: each
+   * stored reading is added (holdTail), and a pass gives back those after its new cut (carry). Bounded: past
+   * MAX_TAIL_READINGS all are dropped with the cache (the hours are read whole), and `tailEpoch` tells a running
+   * pass not to trust what it set.
+   */
+  const tailBuf = new Map<string, Map<number, Reading>>();
+  let tailCount = 0;
+  let tailEpoch = 0;
+  const dropTails = () => {
+    tailBuf.clear();
+    tailCount = 0;
+    tailEpoch++;
+    cache.clear();
+  };
+  const addTail = (k: string, r: Reading, overwrite: boolean) => {
+    let b = tailBuf.get(k);
+    if (!b) tailBuf.set(k, (b = new Map()));
+    if (!b.has(r.tsMs)) tailCount++;
+    else if (!overwrite) return;
+    b.set(r.tsMs, r);
+    if (tailCount > MAX_TAIL_READINGS) dropTails();
+  };
   /** key -> earliest reading time stored since the key was last taken into a pass (-Infinity: unknown). */
   const since = new Map<string, number>();
   const split = (k: string): readonly [string, number] => {
@@ -146,10 +179,16 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const pending = () => dirty.size + (inPass?.size ?? 0) + (recovery ? 1 : 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
-  function take(maxHours: number): { batch: Map<string, number>; fromSettle: Set<string>; extend: Set<string> } {
+  function take(maxHours: number): {
+    batch: Map<string, number>;
+    fromSettle: Set<string>;
+    extend: Set<string>;
+    tails: Map<string, Reading[]>;
+  } {
     const batch = new Map<string, number>();
     const fromSettle = new Set<string>();
     const extend = new Set<string>();
+    const tails = new Map<string, Reading[]>();
     const t = now();
     for (const [k, due] of settle) {
       if (batch.size >= maxHours) break;
@@ -168,7 +207,19 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       const known = opts.incremental ? cache.hour(k) : undefined;
       if (known && earliest > known.cutMs) extend.add(k);
     }
-    return { batch, fromSettle, extend };
+    // An hour read whole gives its readings after the cut back by carry; an extended one is merged from these.
+    for (const k of batch.keys()) {
+      const b = tailBuf.get(k);
+      if (!b) continue;
+      tailBuf.delete(k);
+      tailCount -= b.size;
+      if (extend.has(k))
+        tails.set(
+          k,
+          [...b.values()].sort((x, y) => x.tsMs - y.tsMs),
+        );
+    }
+    return { batch, fromSettle, extend, tails };
   }
 
   async function pass(maxHours: number): Promise<NextPass> {
@@ -181,7 +232,8 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       }
       recovery = undefined;
     }
-    const { batch, fromSettle, extend } = take(maxHours);
+    const { batch, fromSettle, extend, tails } = take(maxHours);
+    const epoch = tailEpoch;
     if (!batch.size) {
       ended++;
       return settle.size ? 'later' : 'idle';
@@ -200,9 +252,16 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
               extend,
               // Before the newest reading read, and before any reading stored since this pass began.
               cutAfterRead: (k, newest) => Math.min(newest, (since.get(k) ?? Infinity) - 1),
+              tails,
+              // Readings stored since the pass began are held already (and newer): they win over these.
+              carry: (k, readings) => {
+                if (epoch === tailEpoch) for (const r of readings) addTail(k, r, false);
+              },
             }
           : undefined,
       );
+      // Tails dropped during the pass: what it remembered may miss readings. Read whole next time.
+      if (epoch !== tailEpoch) cache.clear();
       passes++;
       hoursRecomputed += r.hours;
       opts.onRecomputed?.([...batch.keys()].map(split));
@@ -215,7 +274,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       return pending() ? 'now' : settle.size ? 'later' : 'idle';
     } catch (err) {
       m?.passes.inc({ outcome: 'error' });
-      cache.clear(); // what the failed pass half did is not known: read whole next time
+      dropTails(); // what the failed pass half did is not known: read whole next time (the cache too)
       for (const [k, at] of batch)
         if (!fromSettle.has(k)) dirty.set(k, Math.min(at, dirty.get(k) ?? Infinity));
         else settle.set(k, now() + opts.settleMs);
@@ -252,6 +311,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       const prev = dirty.get(k);
       if (prev === undefined || markedAtMs < prev) dirty.set(k, markedAtMs);
       loop.kick(opts.intervalMs);
+    },
+    holdTail(meterId, hourStartMs, reading) {
+      if (opts.incremental) addTail(keyOf(meterId, hourStartMs), reading, true);
     },
     recover(sinceMs, read) {
       recovery = { sinceMs, read };

@@ -103,6 +103,42 @@ describe('incremental rollups (one ingester)', () => {
     }
   }, 120_000);
 
+  it("issue 27: extended hours merge this process's own readings from memory: of 1,800 readings (3 meters x 12 rounds of 50) at most a quarter is read back, where an hour is first read whole", async () => {
+    const target = await influx.database();
+    const svc = await startService(target, { rollup: { intervalMs: 50 } });
+    try {
+      const clients = await Promise.all(METERS.map((m) => connectMeter(svc.brokerUrl, m.id, { will: false })));
+      const rounds = 12;
+      const perRound = 50;
+      for (let round = 0; round < rounds; round++) {
+        await Promise.all(
+          clients.map((c, i) =>
+            publishAll(
+              c,
+              Array.from({ length: perRound }, (_, j) => {
+                const k = round * perRound + j;
+                const ts = T0 + k * 10_000;
+                return {
+                  topic: `meters/${METERS[i]!.id}/reading`,
+                  payload: JSON.stringify({ ts, kwh: (7_000_000 + k * 250 + i) / 1000 }),
+                };
+              }),
+            ),
+          ),
+        );
+        expect(await svc.rollups.flush()).toBe(true);
+      }
+      await Promise.all(clients.map((c) => c.endAsync()));
+      const total = rounds * perRound * METERS.length;
+      for (const m of METERS) expect(await expectRollupsEqualRaw(target, m.id)).toBe(rounds * perRound);
+      // Before: each reading was read back about once (the tails came from InfluxDB): ~1,800 here.
+      expect(await counter(svc, 'kzm_rollup_raw_readings_read_total')).toBeLessThanOrEqual(total / 4);
+      expect(await counter(svc, 'kzm_rollup_hourly_incremental_total')).toBeGreaterThan(10);
+    } finally {
+      await svc.cleanup();
+    }
+  }, 120_000);
+
   it('late, duplicate and faulty readings racing passes every 10 ms: the rollups still equal a whole recompute', async () => {
     const target = await influx.database();
     const svc = await startService(target, { rollup: { intervalMs: 10 } });

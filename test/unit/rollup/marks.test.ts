@@ -24,6 +24,7 @@ function recordingWorker(): RollupWorker & { marked: [string, number, number][] 
     markDirty: (id, h, at) => {
       marked.push([id, h, at]);
     },
+    holdTail() {},
     recover() {},
     start() {},
     flush: async () => true,
