@@ -44,7 +44,7 @@ export async function backupMain(argv: string[], io: Io = {}): Promise<number> {
   const file = resolve(v.out);
   writeFileSync(file, zip, { mode: 0o600 });
   const digest = createHash('sha256').update(zip).digest('hex');
-  cliAudit(config, { action: 'backup', what: { file, bytes: zip.length }, digest });
+  await cliAudit(config, { action: 'backup', what: { file, bytes: zip.length }, digest });
   out(`backup of ${config.dataDir} written to ${file} (${zip.length} bytes, sha256 ${digest})\n`);
   return 0;
 }
@@ -62,7 +62,11 @@ export async function restoreMain(argv: string[], io: Io = {}): Promise<number> 
   try {
     const m = restoreState(zip, config.dataDir);
     const digest = createHash('sha256').update(zip).digest('hex');
-    cliAudit(config, { action: 'restore', what: { file, files: m.files.length, createdAt: m.createdAt }, digest });
+    await cliAudit(config, {
+      action: 'restore',
+      what: { file, files: m.files.length, createdAt: m.createdAt },
+      digest,
+    });
     out(
       `restored ${m.files.length} files of the backup made ${m.createdAt} (kzmeter ${m.version}) into ${config.dataDir}; ` +
         `restore InfluxDB too (docs/deploy.md, Backup and restore), then run kzmeter verify\n`,

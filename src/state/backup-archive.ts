@@ -26,8 +26,11 @@ const NOT_STATE = new Set([
   'rollup-checkpoint.json',
   'local-influx.json',
 ]);
-/** Files under auth/ that belong to the local InfluxDB's own data (restored with it, not with the state). */
-const NOT_STATE_FILES = new Set([join('auth', 'local-influxd.json')]);
+/**
+ * Files under auth/ that are not state to restore: the local InfluxDB's own admin (restored with its data) and the
+ * dashboard sessions (hashes of live logins, 12 h at most: a restore starts with nobody logged in).
+ */
+const NOT_STATE_FILES = new Set([join('auth', 'local-influxd.json'), join('auth', 'sessions.json')]);
 
 const manifestSchema = z.strictObject({
   format: z.literal(FORMAT),
