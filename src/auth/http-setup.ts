@@ -6,7 +6,7 @@ import { isLoopbackHost } from './bind-check.ts';
 import { createAuthenticator } from './principal.ts';
 import type { SessionStore } from './session-store.ts';
 import { createLoginLimiter } from './sessions.ts';
-import { addUser, type UserStore } from './users.ts';
+import { addUser, UsersFileError, type UserStore } from './users.ts';
 
 /** The parts of the state store (src/state) people need: where users, sessions and the audit trail are kept. */
 export interface PeopleState {
@@ -27,7 +27,7 @@ export interface HttpAuthSetup {
    * Set at a first start on loopback: creates the user `admin` and returns its API token, to print once.
    * Called in phase 2, once nothing can refuse the start any more, so a failed start never loses the token.
    */
-  readonly createFirstAdmin?: () => Promise<string>;
+  readonly createFirstAdmin?: () => Promise<string | undefined>;
 }
 
 type Result = { ok: true; value: HttpAuthSetup } | { ok: false; reason: string };
@@ -63,8 +63,18 @@ export async function prepareHttpAuth(config: Config, state: PeopleState, log: L
     if (err instanceof AuditKeyError) return { ok: false, reason: err.message };
     throw err;
   }
-  const createFirstAdmin = async (): Promise<string> => {
-    const { token } = await addUser(users, { name: 'admin', role: 'admin' });
+  const createFirstAdmin = async (): Promise<string | undefined> => {
+    let token: string;
+    try {
+      ({ token } = await addUser(users, { name: 'admin', role: 'admin' }));
+    } catch (err) {
+      // Two instances on one state database starting at once: the other made "admin" first (and printed its token).
+      if (err instanceof UsersFileError && /exists already/.test(err.message)) {
+        log.warn({ file }, 'First start: user "admin" was made by another instance; no token printed here.');
+        return undefined;
+      }
+      throw err;
+    }
     await audit.append({ who: 'kzmeter (first start)', action: 'user-add', what: { name: 'admin', role: 'admin' } });
     log.warn({ file }, 'First start: user "admin" created; its API token is printed once on the console.');
     return token;
