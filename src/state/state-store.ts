@@ -12,6 +12,18 @@ import type { UserStore } from '../auth/users.ts';
 import type { InvoiceStore } from '../periods/invoice-store.ts';
 import type { SnapshotStore } from '../periods/snapshot-store.ts';
 import type { SealStore } from '../seal/seal-store.ts';
+import type { ArchiveFile } from './backup-archive.ts';
+
+/** A state database's part of a backup archive (issue 25): its rows as the files the file store would hold. */
+export interface StateArchive {
+  /** The archive paths the database takes (users.json, audit.log, the period snapshots). */
+  holds(path: string): boolean;
+  isEmpty(): Promise<boolean>;
+  /** One moment's rows as files. */
+  dump(): Promise<ArchiveFile[]>;
+  /** Loads the files it holds into the empty database, in one transaction; returns how many it took. */
+  load(files: ReadonlyMap<string, Uint8Array>): Promise<number>;
+}
 
 export interface StateStore extends PeopleState {
   readonly kind: 'files' | 'postgres';
@@ -27,6 +39,8 @@ export interface StateStore extends PeopleState {
    */
   readonly seals: SealStore;
   readonly invoices: InvoiceStore;
+  /** The database's side of `kzmeter backup` and `restore`; absent for files (the data dir is the whole state). */
+  readonly archive?: StateArchive;
   /** Releases connections (a no-op for files). */
   close(): Promise<void>;
 }

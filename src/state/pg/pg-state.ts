@@ -11,6 +11,7 @@ import type { Signer } from '../../util/ed25519.ts';
 import { redactUrl } from '../../util/redact.ts';
 import type { StateStore } from '../state-store.ts';
 import { migrate } from './migrate.ts';
+import { createPgArchive } from './pg-archive.ts';
 import { createPgAuditStore } from './pg-audit.ts';
 import { createPgSessionStore } from './pg-sessions.ts';
 import { createPgSnapshotStore } from './pg-snapshots.ts';
@@ -60,6 +61,7 @@ export async function openPgStateStore(opts: PgStateOptions): Promise<StateStore
       where: `${where} (table kzm_audit)`,
       signer: opts.signer,
     }),
+    archive: createPgArchive(pool),
     seals: createFileSealStore(opts.dataDir),
     invoices: createFileInvoiceStore(opts.dataDir),
     close: () => pool.end(),
