@@ -174,7 +174,7 @@ export const configSchema = z.strictObject({
        *  every instance behind one address (docs/deploy.md "Two instances"). Never logged with its password. */
       url: z
         .string()
-        .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// URL (postgres://user:password@host:5432/kzmeter)')
+        .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// URL naming user, password, host, port and database')
         .refine((u) => URL.canParse(u), 'not a valid URL')
         .optional(),
     })
