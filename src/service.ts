@@ -125,6 +125,7 @@ export function createService(
     const http = httpPart(ctx, {
       tariffs: prepared.tariffs,
       people: prepared.people,
+      state: prepared.state,
       writer,
       spool,
       rollups,

@@ -54,7 +54,7 @@ export function createAuthenticator(
   async function byToken(token: string): Promise<Principal | undefined> {
     const t = parseToken(token);
     if (!t) return undefined;
-    const found = users.byTokenId(t.id);
+    const found = await users.byTokenId(t.id);
     if (!found) return undefined;
     const key = createHash('sha256').update(`${t.id}\0${found.hash}\0${t.secret}`).digest('base64');
     if (!verified.has(key)) {
@@ -75,14 +75,14 @@ export function createAuthenticator(
       }
       const sid = cookieValue(headers.cookie, SESSION_COOKIE);
       if (sid === undefined) return undefined;
-      const s = sessions.get(sid);
+      const s = await sessions.get(sid);
       // The user's current record: a role changed or a user removed applies to live sessions at once.
-      const u = s && users.byName(s.user);
+      const u = s && (await users.byName(s.user));
       return u ? asPrincipal(u, 'session') : null;
     },
     /** A login: the user's password, or (users without one, like the first admin) one of their API tokens. */
     async checkLogin(name: string, secret: string): Promise<Principal | undefined> {
-      const u = users.byName(name);
+      const u = await users.byName(name);
       if (u?.passwordHash) return (await verify(secret, u.passwordHash)) ? asPrincipal(u, 'session') : undefined;
       const paid = verify(secret, await dummy);
       const p = u && (await byToken(secret));

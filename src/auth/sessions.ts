@@ -1,42 +1,5 @@
-import { randomBytes } from 'node:crypto';
-
-/** Dashboard sessions, in memory: a restart logs everyone out (nothing secret survives on disk). */
-export interface Session {
-  readonly id: string;
-  readonly user: string;
-  readonly expiresMs: number;
-}
-
-export function createSessions(opts: { ttlMs?: number; max?: number; now?: () => number } = {}) {
-  const ttlMs = opts.ttlMs ?? 12 * 3600_000;
-  const max = opts.max ?? 10_000;
-  const now = opts.now ?? Date.now;
-  const sessions = new Map<string, Session>();
-  return {
-    create(user: string): Session {
-      if (sessions.size >= max) {
-        // bounded: drop the oldest (Map keeps insertion order)
-        const oldest = sessions.keys().next().value;
-        if (oldest !== undefined) sessions.delete(oldest);
-      }
-      const s = { id: randomBytes(32).toString('base64url'), user, expiresMs: now() + ttlMs };
-      sessions.set(s.id, s);
-      return s;
-    },
-    get(id: string): Session | undefined {
-      const s = sessions.get(id);
-      if (s && s.expiresMs <= now()) {
-        sessions.delete(id);
-        return undefined;
-      }
-      return s;
-    },
-    delete(id: string): void {
-      sessions.delete(id);
-    },
-  };
-}
-export type Sessions = ReturnType<typeof createSessions>;
+/** Dashboard sessions live in src/auth/session-store.ts (kept with the state since issue 25). */
+export { createSessions, type Session, type Sessions, type SessionStore } from './session-store.ts';
 
 /** Failed logins in a fixed window per key, bounded: expired entries go first, then the oldest. */
 function failureWindows(windowMs: number, maxKeys: number, now: () => number) {

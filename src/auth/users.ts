@@ -63,13 +63,35 @@ export function parseToken(token: string): { id: string; secret: string } | unde
 
 export const hashPassword = (password: string) => hashSecret(password, PASSWORD_COST);
 
-/** Users kept in memory, re-read when the file changes (a user added or removed by the CLI applies at once). */
+/**
+ * Where people are kept (issue 25: behind the state store, the users file or PostgreSQL). Async: a database answers
+ * later. A change by the CLI applies to running services at once (the file is re-read when it changes; the
+ * database is asked).
+ */
 export interface UserStore {
-  byName(name: string): User | undefined;
-  byTokenId(id: string): { user: User; hash: string } | undefined;
-  all(): readonly User[];
+  byName(name: string): Promise<User | undefined>;
+  byTokenId(id: string): Promise<{ user: User; hash: string } | undefined>;
+  all(): Promise<readonly User[]>;
+  /** A new user; UsersFileError when the name exists already. */
+  add(user: User): Promise<void>;
+  /** The user's new record (same name); UsersFileError when there is no such user. */
+  replace(user: User): Promise<void>;
+  /** false when there was no such user. */
+  remove(name: string): Promise<boolean>;
 }
 
+export const tokenOwner = (users: readonly User[], id: string): { user: User; hash: string } | undefined => {
+  for (const user of users) {
+    const t = user.tokens.find((x) => x.id === id);
+    if (t) return { user, hash: t.hash };
+  }
+  return undefined;
+};
+
+export const noSuchUser = (name: string) => new UsersFileError(`no user "${name}"`);
+export const userExists = (name: string) => new UsersFileError(`user "${name}" exists already`);
+
+/** The users file, kept in memory and re-read when it changes (a user added or removed by the CLI applies at once). */
 export function createUserStore(file: string, onError?: (err: Error) => void): UserStore {
   let stamp = '';
   let users: User[] = [];
@@ -94,27 +116,41 @@ export function createUserStore(file: string, onError?: (err: Error) => void): U
     }
     return users;
   };
-  fresh();
   return {
-    byName: (name) => fresh().find((u) => u.name === name),
-    byTokenId(id) {
-      for (const user of fresh()) {
-        const t = user.tokens.find((x) => x.id === id);
-        if (t) return { user, hash: t.hash };
-      }
-      return undefined;
+    byName: async (name) => fresh().find((u) => u.name === name),
+    byTokenId: async (id) => tokenOwner(fresh(), id),
+    all: async () => fresh(),
+    async add(user) {
+      const list = readUsers(file);
+      if (list.some((u) => u.name === user.name)) throw userExists(user.name);
+      writeUsers(file, [...list, user]);
     },
-    all: () => fresh(),
+    async replace(user) {
+      const list = readUsers(file);
+      const i = list.findIndex((u) => u.name === user.name);
+      if (i < 0) throw noSuchUser(user.name);
+      list[i] = user;
+      writeUsers(file, list);
+    },
+    async remove(name) {
+      const list = readUsers(file);
+      if (!list.some((u) => u.name === name)) return false;
+      writeUsers(
+        file,
+        list.filter((u) => u.name !== name),
+      );
+      return true;
+    },
   };
 }
 
 /** Add a user (or a token to one); returns the secret to show once. */
 export async function addUser(
-  file: string,
+  store: UserStore | string,
   spec: { name: string; role: Role; taxpayer?: string; password?: string },
 ): Promise<{ user: User; token: string }> {
-  const users = readUsers(file);
-  if (users.some((u) => u.name === spec.name)) throw new UsersFileError(`user "${spec.name}" exists already`);
+  const users = typeof store === 'string' ? createUserStore(store) : store;
+  if (await users.byName(spec.name)) throw userExists(spec.name);
   const { token, record } = await newToken();
   const user = userSchema.parse({
     name: spec.name,
@@ -124,6 +160,6 @@ export async function addUser(
     tokens: [record],
     createdAt: new Date().toISOString(),
   });
-  writeUsers(file, [...users, user]);
+  await users.add(user);
   return { user, token };
 }

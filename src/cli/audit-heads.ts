@@ -1,5 +1,5 @@
-import { auditEntries } from '../auth/audit-log.ts';
-import { createSnapshotStore } from '../periods/snapshot-store.ts';
+import type { AuditEntry } from '../auth/audit-chain.ts';
+import type { SnapshotStore } from '../periods/snapshot-store.ts';
 import type { PeriodSnapshot } from '../periods/snapshot-types.ts';
 
 /**
@@ -7,16 +7,19 @@ import type { PeriodSnapshot } from '../periods/snapshot-types.ts';
  * trail's head at its close, and its close line (with its digest) follows that head. A trail cut after a close,
  * or rewritten from before it, lacks one or the other. Snapshots that no longer parse are `verify --period`'s.
  */
-export function snapshotHeadProblems(dataDir: string, hashes: readonly string[], auditFile: string): string[] {
-  const store = createSnapshotStore(dataDir);
+export async function snapshotHeadProblems(
+  store: SnapshotStore,
+  hashes: readonly string[],
+  entries: readonly AuditEntry[],
+): Promise<string[]> {
   const closes = new Map<string, number>();
-  for (const e of auditEntries(auditFile)) if (e.action === 'close' && e.digest) closes.set(e.digest, e.seq);
+  for (const e of entries) if (e.action === 'close' && e.digest) closes.set(e.digest, e.seq);
   const problems: string[] = [];
-  for (const scope of store.scopes())
-    for (const version of store.versions(scope)) {
+  for (const scope of await store.scopes())
+    for (const version of await store.versions(scope)) {
       let s: PeriodSnapshot | undefined;
       try {
-        s = store.read(scope, version);
+        s = await store.read(scope, version);
       } catch {
         continue;
       }

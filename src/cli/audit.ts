@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readAuditKeys } from '../auth/audit-keys.ts';
-import { signerOf, signingKeyOptions } from '../auth/signing-keys.ts';
-import { auditLogPath, createAuditLog, verifyAuditLog, type AuditInput } from '../auth/audit-log.ts';
+import type { AuditInput } from '../auth/audit-log.ts';
+import { parseAuditLines, verifyAuditLines } from '../auth/audit-verify.ts';
 import { loadConfig } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { openStateStore, type StateConfig } from '../state/open-state.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { snapshotHeadProblems } from './audit-heads.ts';
 import { verifySealsMain } from './seal.ts';
 
@@ -27,24 +28,28 @@ export const AUDIT_KEY_HELP = `Usage: kzmeter audit-key <rotate|list> [--config 
   list     key ids, when made and retired, which is current (never the secrets)
 Example: kzmeter audit-key rotate`;
 
-type AuditConfig = Pick<Config, 'dataDir' | 'audit' | 'signing'>;
+type AuditConfig = StateConfig;
 
 /** Who acts from the command line: the operating-system user. */
 export const cliActor = () => `cli:${userInfo().username}`;
 
-const auditOf = (config: AuditConfig) =>
-  createAuditLog(auditLogPath(config.dataDir), {
-    keyFile: config.audit.keyFile,
-    signer: signerOf(signingKeyOptions(config)),
-  });
+/** The configured state store (files or PostgreSQL) for one piece of a command's work, closed after it. */
+export async function withState<T>(config: AuditConfig, fn: (state: StateStore) => Promise<T>): Promise<T> {
+  const state = await openStateStore(config);
+  try {
+    return await fn(state);
+  } finally {
+    await state.close();
+  }
+}
 
-/** Append to the audit trail of the configured dataDir (the CLI's credential and user changes). */
-export function cliAudit(config: AuditConfig, input: Omit<AuditInput, 'who'>): void {
-  auditOf(config).append({ who: cliActor(), ...input });
+/** Append to the configured audit trail (the CLI's credential and user changes). */
+export async function cliAudit(config: AuditConfig, input: Omit<AuditInput, 'who'>): Promise<void> {
+  await withState(config, (s) => s.audit.append({ who: cliActor(), ...input }));
 }
 
 /** The trail's head now (recorded by a close from the command line). */
-export const cliAuditHead = (config: AuditConfig) => auditOf(config).head();
+export const cliAuditHead = (config: AuditConfig) => withState(config, (s) => s.audit.head());
 
 export async function auditVerifyMain(argv: string[], print: (s: string) => void = (s) => console.log(s)) {
   const { values: v } = parseArgs({
@@ -56,8 +61,14 @@ export async function auditVerifyMain(argv: string[], print: (s: string) => void
     return 0;
   }
   const config = loadConfig(v.config ? { file: v.config } : {});
-  const audit = auditOf(config);
-  const r = verifyAuditLog(audit.file, audit.keyFile);
+  const checked = await withState(config, async (state) => {
+    const lines = await state.audit.lines();
+    const r = verifyAuditLines(lines, state.audit.keyFile);
+    const heads = r.ok ? await snapshotHeadProblems(state.snapshots, r.hashes, parseAuditLines(lines)) : [];
+    return { r, heads, where: state.audit.where };
+  });
+  const { r, heads } = checked;
+  const audit = { file: checked.where };
   if (!r.ok) {
     print(`audit trail ${audit.file}: BROKEN at line ${r.line}: ${r.reason}`);
     return 1;
@@ -69,7 +80,6 @@ export async function auditVerifyMain(argv: string[], print: (s: string) => void
     );
     return 1;
   }
-  const heads = snapshotHeadProblems(config.dataDir, r.hashes, audit.file);
   if (heads.length) {
     for (const p of heads) print(`audit trail ${audit.file}: BROKEN: ${p}`);
     return 1;
@@ -98,9 +108,9 @@ export async function auditKeyMain(argv: string[], print: (s: string) => void = 
     return v.help ? 0 : 2;
   }
   const config = loadConfig(v.config ? { file: v.config } : {});
-  const audit = auditOf(config);
+  const audit = await withState(config, async (s) => s.audit);
   if (action === 'rotate') {
-    const r = audit.rotateKey();
+    const r = await withState(config, (s) => s.audit.rotateKey());
     print(
       `audit key ${r.current} is current${r.retired ? `; ${r.retired} retired (kept in ${audit.keyFile} so its lines still verify)` : ''}`,
     );

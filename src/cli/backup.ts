@@ -10,13 +10,17 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { isKzmError } from '../util/errors.ts';
 import { packageVersion } from '../util/version.ts';
-import { packState, restoreState } from '../state/backup-archive.ts';
+import { BackupError, packState, readBackup, restoreState } from '../state/backup-archive.ts';
+import { auditKeyFilePath } from '../auth/audit-keys.ts';
+import type { Config } from '../config/schema.ts';
+import { openPgStateStore } from '../state/pg/pg-state.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { cliAudit } from './audit.ts';
 import { COMMON_OPTIONS, cliStreams } from './options.ts';
 
 const BACKUP_HELP = `Usage: kzmeter backup --out FILE [--config F]
   Writes the service's state (users, token hashes, MQTT identities, period snapshots, the audit trail and its
-  keys, signing keys, seals, invoices) from the data dir to FILE: a zip with a manifest of digests, mode 0600
+  keys, signing keys, seals, invoices) from the data dir (and the PostgreSQL state database, with state.url) to FILE: a zip with a manifest of digests, mode 0600
   (it holds keys: keep it like a secret). Not in it: InfluxDB (influxd backup -portable, docs/deploy.md), the
   spool and the checkpoints. Safe while the service runs.
   --out FILE    where to write the backup
@@ -24,7 +28,9 @@ const BACKUP_HELP = `Usage: kzmeter backup --out FILE [--config F]
   --help        this text
 Example: kzmeter backup --out /srv/backups/kzmeter-state-2026-12-06.zip`;
 const RESTORE_HELP = `Usage: kzmeter restore FILE [--config F]
-  Checks FILE against its manifest, then writes it into the configured data dir, which must be empty or absent.
+  Checks FILE against its manifest, then writes it into the configured data dir, which must be empty or absent
+  (with state.url / KZM_STATE_URL: users, snapshots and the audit trail go into that PostgreSQL database, which
+  must be empty too).
   Restore InfluxDB first, then this, then run kzmeter verify (docs/deploy.md, Backup and restore).
   --config F    settings file (the data dir is dataDir / KZM_DATA_DIR)
   --help        this text
@@ -40,12 +46,20 @@ export async function backupMain(argv: string[], io: Io = {}): Promise<number> {
     return v.help ? 0 : 2;
   }
   const config = loadConfig(v.config ? { file: v.config } : {});
-  const zip = packState(config.dataDir, packageVersion());
+  const db = await stateDatabase(config);
+  let zip: Uint8Array;
+  try {
+    zip = packState(config.dataDir, packageVersion(), Date.now(), 5, await db?.archive?.dump());
+  } finally {
+    await db?.close();
+  }
   const file = resolve(v.out);
   writeFileSync(file, zip, { mode: 0o600 });
   const digest = createHash('sha256').update(zip).digest('hex');
-  cliAudit(config, { action: 'backup', what: { file, bytes: zip.length }, digest });
-  out(`backup of ${config.dataDir} written to ${file} (${zip.length} bytes, sha256 ${digest})\n`);
+  await cliAudit(config, { action: 'backup', what: { file, bytes: zip.length }, digest });
+  out(
+    `backup of ${config.dataDir}${db ? ` and ${db.where}` : ''} written to ${file} (${zip.length} bytes, sha256 ${digest})\n`,
+  );
   return 0;
 }
 
@@ -59,12 +73,25 @@ export async function restoreMain(argv: string[], io: Io = {}): Promise<number> 
   const config = loadConfig(v.config ? { file: v.config } : {});
   const file = resolve(positionals[0]!);
   const zip = new Uint8Array(readFileSync(file));
+  let db: StateStore | undefined;
   try {
-    const m = restoreState(zip, config.dataDir);
+    db = await stateDatabase(config);
+    const { files } = readBackup(zip);
+    if (db && !(await db.archive!.isEmpty()))
+      throw new BackupError(`${db.where} is not empty: restore goes into an empty database only`, 'restore-not-empty');
+    const m = restoreState(zip, config.dataDir, db?.archive?.holds);
+    await db?.archive!.load(files);
+    const into = db ? `${config.dataDir} and ${db.where}` : config.dataDir;
+    await db?.close();
+    db = undefined;
     const digest = createHash('sha256').update(zip).digest('hex');
-    cliAudit(config, { action: 'restore', what: { file, files: m.files.length, createdAt: m.createdAt }, digest });
+    await cliAudit(config, {
+      action: 'restore',
+      what: { file, files: m.files.length, createdAt: m.createdAt },
+      digest,
+    });
     out(
-      `restored ${m.files.length} files of the backup made ${m.createdAt} (kzmeter ${m.version}) into ${config.dataDir}; ` +
+      `restored ${m.files.length} files of the backup made ${m.createdAt} (kzmeter ${m.version}) into ${into}; ` +
         `restore InfluxDB too (docs/deploy.md, Backup and restore), then run kzmeter verify\n`,
     );
     return 0;
@@ -72,5 +99,20 @@ export async function restoreMain(argv: string[], io: Io = {}): Promise<number> 
     if (!isKzmError(e)) throw e;
     err(`restore refused: ${e.message}\n`);
     return 1;
+  } finally {
+    await db?.close();
   }
+}
+
+/**
+ * The state database when `state.url` is set (its users, snapshots and audit trail go into the archive with the
+ * data dir's files); opened without signing keys, which a restore must not create in the empty data dir.
+ */
+async function stateDatabase(config: Config): Promise<StateStore | undefined> {
+  if (!config.state.url) return undefined;
+  return openPgStateStore({
+    url: config.state.url,
+    dataDir: config.dataDir,
+    auditKeyFile: config.audit.keyFile ?? auditKeyFilePath(config.dataDir),
+  });
 }

@@ -62,7 +62,7 @@ export async function credentialsMain(argv: string[], print: (s: string) => void
     ...(v['client-ids'] !== undefined && { clientIds: v['client-ids'].split(',').map((c) => c.trim()) }),
     meterIds: new Set(registry.meters.map((m) => m.id)),
   });
-  cliAudit(config, {
+  await cliAudit(config, {
     action: `credential-${change.action}`,
     what: { identity: change.id, kind: change.kind, file },
   });

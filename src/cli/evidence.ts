@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { listSigningKeys } from '../auth/signing-keys.ts';
-import { auditLogPath } from '../auth/audit-log.ts';
 import { createEvidence } from '../periods/evidence-service.ts';
 import { EVIDENCE_MESSAGES, verifyEvidence } from '../periods/evidence-verify.ts';
 import { signingKeyOptions } from '../seal/index.ts';
@@ -56,7 +55,7 @@ export async function evidenceMain(argv: string[], print: (s: string) => void = 
     seals: parts.seals,
     signer: parts.sealing.signer,
     publicKeys: () => listSigningKeys(signingKeyOptions(parts.config)),
-    auditFile: auditLogPath(parts.config.dataDir),
+    auditLines: () => parts.state.audit.lines(),
   });
   const r = await evidence(v.period, { ...(v.taxpayer && { taxpayer: v.taxpayer }) });
   if (!r.ok) {
@@ -64,7 +63,7 @@ export async function evidenceMain(argv: string[], print: (s: string) => void = 
     return r.status >= 500 || r.code === 'snapshot-altered' ? 1 : 2;
   }
   writeFileSync(v.out, r.value.zip);
-  cliAudit(parts.config, {
+  await cliAudit(parts.config, {
     action: 'export',
     what: { period: v.period, taxpayer: v.taxpayer ?? null, version: r.value.version, file: 'evidence.zip' },
     digest: createHash('sha256').update(r.value.zip).digest('hex'),

@@ -20,10 +20,10 @@ import { type ExportFormat, type PeriodService, createPeriodService } from '../p
 import { loadRegistry } from '../registry/load.ts';
 import { influxTargetOf, NO_INFLUX } from './local-influx.ts';
 import type { AuditInput } from '../auth/audit-log.ts';
-import { cliAudit, cliAuditHead } from './audit.ts';
+import { cliActor, cliAudit } from './audit.ts';
 import { SNAPSHOT_ALTERED } from '../periods/snapshot-integrity.ts';
 import { createInvoiceService } from '../periods/invoice-service.ts';
-import { createFileInvoiceStore } from '../periods/invoice-store.ts';
+import { openStateStore } from '../state/open-state.ts';
 import { createPeriodSeals } from '../periods/period-seals.ts';
 import { createSealing } from '../seal/index.ts';
 import { NEEDS_ACKNOWLEDGEMENT } from '../periods/period-service.ts';
@@ -115,24 +115,30 @@ export async function cliPeriodParts(configFile?: string) {
   // A close from the command line checks the seals too; it writes no seal, so no writer is needed.
   const sealing = createSealing(config, registry, target, () => Promise.resolve());
   const seals = createPeriodSeals({ registry, target, sealing });
+  // The configured state (files or PostgreSQL); a PostgreSQL pool lets the command exit when idle.
+  const state = await openStateStore(config);
   const periods = createPeriodService({
     registry,
-    invoices: createInvoiceService({ registry, store: createFileInvoiceStore(config.dataDir) }),
+    invoices: createInvoiceService({ registry, store: state.invoices }),
+    snapshots: state.snapshots,
     tariffs: tariffs.value,
     target,
     seals,
     signer: sealing.signer,
     dataDir: config.dataDir,
     ...feeSettings(config),
-    auditHead: () => cliAuditHead(config),
+    auditHead: () => state.audit.head(),
     // A refused use of an altered snapshot is audited as the operating-system user (the message goes to stderr).
     onAltered: (e) =>
-      cliAudit(config, {
-        action: 'snapshot-altered',
-        what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
-      }),
+      void state.audit
+        .append({
+          who: cliActor(),
+          action: 'snapshot-altered',
+          what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
+        })
+        .catch((err: unknown) => console.error(`audit line not written: ${String(err)}`)),
   });
-  return { periods, seals, sealing, registry, config };
+  return { periods, seals, sealing, registry, config, state };
 }
 
 /** One entry for every period subcommand; `service` for tests. */
@@ -165,7 +171,7 @@ export async function periodsMain(
   const svc = service ?? (await cliPeriodService(v.config));
   // The audit trail records what the command line did as the operating-system user (not for injected services).
   const audit = service
-    ? () => {}
+    ? async () => {}
     : (input: Omit<AuditInput, 'who'>) => cliAudit(loadConfig(v.config ? { file: v.config } : {}), input);
   const period = v.period ?? '';
   const by = v.by ?? userInfo().username;
@@ -201,7 +207,7 @@ export async function periodsMain(
       }
       if (!r.ok) return failed(r);
       const s = r.value.snapshot;
-      audit({
+      await audit({
         action: 'close',
         what: {
           period: s.period,
@@ -225,7 +231,10 @@ export async function periodsMain(
         ...(v.taxpayer && { taxpayer: v.taxpayer }),
       });
       if (!r.ok) return failed(r);
-      audit({ action: 'reopen', what: { period, taxpayer: v.taxpayer ?? null, version: r.value.reopenedVersion, by } });
+      await audit({
+        action: 'reopen',
+        what: { period, taxpayer: v.taxpayer ?? null, version: r.value.reopenedVersion, by },
+      });
       print(M.cli.reopened(period, r.value.reopenedVersion));
       return 0;
     }
@@ -240,7 +249,7 @@ export async function periodsMain(
         const r = await svc.export(period, f, { ...opts, lang, ...(v.bom !== undefined && { bom: v.bom }) });
         if (!r.ok) return failed(r);
         const s = r.value.snapshot;
-        audit({
+        await audit({
           action: 'export',
           what: { period: s.period, taxpayer: s.taxpayerScope ?? null, version: s.version, file: f },
           digest: createHash('sha256').update(r.value.body).digest('hex'),

@@ -167,6 +167,18 @@ export const configSchema = z.strictObject({
       roundingOverride: z.enum(['half-up-tiyn', 'half-up-tenge']).optional(),
     })
     .prefault({}),
+  /** Where the state lives (issue 25): users, sessions, period snapshots, the audit trail. */
+  state: z
+    .strictObject({
+      /** Unset: files under dataDir (one instance). postgres://user:password@host:port/db: PostgreSQL, shared by
+       *  every instance behind one address (docs/deploy.md "Two instances"). Never logged with its password. */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// URL naming user, password, host, port and database')
+        .refine((u) => URL.canParse(u), 'not a valid URL')
+        .optional(),
+    })
+    .prefault({}),
   /** The audit trail (<dataDir>/audit/audit.log) and its HMAC keys, kept apart from it. */
   audit: z
     .strictObject({

@@ -3,7 +3,6 @@
  * and its exports (the export builders, digest-checked), the seals of the period's days with their amendments,
  * the period's audit lines, the public keys, and any extra files (the hook for the supplier's reconciliation).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { PublicSigningKey } from '../auth/signing-keys.ts';
 import { parsePeriod } from '../fees/index.ts';
 import type { Registry } from '../registry/types.ts';
@@ -19,7 +18,8 @@ export interface EvidenceDeps {
   readonly seals?: PeriodSeals;
   readonly signer: Signer;
   readonly publicKeys: () => readonly PublicSigningKey[];
-  readonly auditFile: string;
+  /** The audit trail's lines as written (the state store's). */
+  readonly auditLines: () => Promise<readonly string[]>;
   readonly extraFiles?: ExtraEvidenceFiles;
 }
 
@@ -31,10 +31,8 @@ const EXPORTS: readonly [ExportFormat, string][] = [
 ];
 
 /** The audit lines about this period (and taxpayer, when one), as written (their HMAC chain stays checkable). */
-function periodAuditLines(file: string, period: string, taxpayer: string | null): string {
-  if (!existsSync(file)) return '';
-  return readFileSync(file, 'utf8')
-    .split('\n')
+function periodAuditLines(lines: readonly string[], period: string, taxpayer: string | null): string {
+  return lines
     .filter((line) => {
       try {
         const what = (JSON.parse(line) as { what?: { period?: unknown; taxpayer?: unknown } }).what;
@@ -70,7 +68,7 @@ export function createEvidence(deps: EvidenceDeps) {
           name: `seals/${seal.site}/${seal.day}.v${seal.version}.json`,
           bytes: utf8(`${JSON.stringify(seal)}\n`),
         });
-    files.push({ name: 'audit.jsonl', bytes: utf8(periodAuditLines(deps.auditFile, s.period, taxpayer)) });
+    files.push({ name: 'audit.jsonl', bytes: utf8(periodAuditLines(await deps.auditLines(), s.period, taxpayer)) });
     const keys = deps.publicKeys().map(({ keyId, publicKey, pem, createdAt, retiredAt }) => ({
       keyId,
       publicKey,

@@ -19,7 +19,7 @@ export interface InvoiceServiceDeps {
   /** Writes line protocol to InfluxDB (the service's writer); absent: files only. */
   readonly writeLines?: (lines: readonly string[]) => Promise<void>;
   /** Records an import in the audit trail. */
-  readonly audit?: (e: { who: string; what: Record<string, unknown>; digest: string }) => void;
+  readonly audit?: (e: { who: string; what: Record<string, unknown>; digest: string }) => void | Promise<unknown>;
 }
 
 export interface ImportedMonth {
@@ -92,7 +92,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     const rows = parseStatement(text, sites ?? knownSites, sites ? 'a site of your taxpayer' : undefined);
     const imported = rows.map((r) => store1(r, by, source)).filter((r): r is ImportedMonth => r !== undefined);
     const result = { imported, unchanged: rows.length - imported.length };
-    deps.audit?.({
+    await deps.audit?.({
       who: by,
       what: {
         source,

@@ -39,10 +39,10 @@ export async function listPeriods(ctx: {
   registry: Registry;
   tariffs: TariffSet;
   scopes: readonly SnapshotScope[];
-  state: (scope: SnapshotScope) => { latest?: PeriodSnapshot; reopened: boolean };
+  state: (scope: SnapshotScope) => Promise<{ latest?: PeriodSnapshot; reopened: boolean }>;
   lateCount: (pm: PeriodMeters, closedAtMs: number) => Promise<number>;
   /** Who reopened a version (its reopen record). */
-  reopenedBy?: (scope: SnapshotScope, version: number) => string | undefined;
+  reopenedBy?: (scope: SnapshotScope, version: number) => Promise<string | undefined>;
 }): Promise<PeriodListEntry[]> {
   const { nowMs } = ctx;
   const zone = ctx.registry.sites[0]?.timeZone ?? 'Asia/Almaty';
@@ -60,7 +60,7 @@ export async function listPeriods(ctx: {
   const seen = new Set<string>();
   for (const scope of ctx.scopes) {
     seen.add(`${scope.period}|${scope.taxpayer ?? ''}`);
-    const s = ctx.state(scope);
+    const s = await ctx.state(scope);
     const latest = s.latest!;
     const parsed = parsePeriod(scope.period);
     const pm = parsed.ok ? periodMeters(ctx.registry, parsed.value, scope.taxpayer) : parsed;
@@ -74,7 +74,7 @@ export async function listPeriods(ctx: {
       latePending: late,
       dueDates: marked(latest.dueDates, !s.reopened, pm.ok ? pm.value.toMs <= nowMs : true),
       closedBy: latest.closedBy,
-      reopenedBy: s.reopened ? (ctx.reopenedBy?.(scope, latest.version) ?? null) : null,
+      reopenedBy: s.reopened ? ((await ctx.reopenedBy?.(scope, latest.version)) ?? null) : null,
     });
   }
   // The current quarter and the four before it, when not closed.

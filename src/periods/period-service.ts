@@ -26,7 +26,13 @@ import type { Lang } from '../i18n/lang.js';
 import { UTF8_BOM } from '../ledger/csv.ts';
 import { lateDataReport } from './late-data.ts';
 import { type PeriodMeters, ledgerLines, periodMeters } from './period-ledger.ts';
-import { type SnapshotScope, createSnapshotStore, snapshotBytes } from './snapshot-store.ts';
+import {
+  type SnapshotScope,
+  type SnapshotStore,
+  SnapshotStoreError,
+  createSnapshotStore,
+  snapshotBytes,
+} from './snapshot-store.ts';
 import type { LateDataReport, PeriodSnapshot, VersionHistoryEntry } from './snapshot-types.ts';
 import { type VerifyReport, compareLedgers } from './verify.ts';
 import type { PeriodSeals, SealAmendment } from './period-seals.ts';
@@ -55,6 +61,8 @@ export interface PeriodServiceDeps {
   readonly tariffs: TariffSet;
   readonly target: InfluxTarget;
   readonly dataDir: string;
+  /** Where closes are kept (the state store's); default: the files under dataDir. */
+  readonly snapshots?: SnapshotStore;
   readonly now?: () => number;
   readonly policy?: SubstitutionPolicy;
   readonly prices?: readonly QuarterPrice[];
@@ -67,7 +75,7 @@ export interface PeriodServiceDeps {
   /** Told of every use refused because a snapshot was altered (the service counts and audits it). */
   readonly onAltered?: OnAltered;
   /** The audit trail's head, recorded in each new snapshot. */
-  readonly auditHead?: () => { seq: number; hash: string };
+  readonly auditHead?: () => Promise<{ seq: number; hash: string }>;
   /** The supplier's invoices (issue 24): the close preview shows the reconciliation and asks an acknowledgement
    * for a site-month out of its band. */
   readonly invoices?: InvoiceService;
@@ -101,7 +109,7 @@ export function packageVersion(): string {
 }
 
 export function createPeriodService(deps: PeriodServiceDeps) {
-  const store = createSnapshotStore(deps.dataDir);
+  const store = deps.snapshots ?? createSnapshotStore(deps.dataDir);
   const now = deps.now ?? Date.now;
   const { target } = deps;
   const policy = deps.policy ?? DEFAULT_POLICY;
@@ -167,8 +175,8 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         invoices: deps.invoices,
         ledgerDeps,
         now,
-        closedSnapshot: (scope) => {
-          const st = state(scope);
+        closedSnapshot: async (scope) => {
+          const st = await state(scope);
           return st.latest && !st.reopened ? st.latest : undefined;
         },
       })
@@ -182,11 +190,11 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     return r.ok ? r.value.rows : [];
   }
 
-  function state(scope: SnapshotScope): { latest?: PeriodSnapshot; reopened: boolean } {
-    const latest = store.read(scope);
+  async function state(scope: SnapshotScope): Promise<{ latest?: PeriodSnapshot; reopened: boolean }> {
+    const latest = await store.read(scope);
     return {
       ...(latest && { latest }),
-      reopened: latest !== undefined && store.reopenOf(scope, latest.version) !== undefined,
+      reopened: latest !== undefined && (await store.reopenOf(scope, latest.version)) !== undefined,
     };
   }
 
@@ -197,26 +205,26 @@ export function createPeriodService(deps: PeriodServiceDeps) {
   }
 
   /** A closed version; with `use`, its digest is checked first (every use but verify: issue 21 F6). */
-  function closed(
+  async function closed(
     periodText: string,
     taxpayer?: string | null,
     version?: number,
     use?: { use: string; by?: string },
-  ): PeriodResult<{ snapshot: PeriodSnapshot; scope: SnapshotScope; pm: PeriodMeters }> {
+  ): Promise<PeriodResult<{ snapshot: PeriodSnapshot; scope: SnapshotScope; pm: PeriodMeters }>> {
     const r = resolve(periodText, taxpayer);
     if (!r.ok) return r;
     let snapshot: PeriodSnapshot | undefined;
     if (use) {
-      const c = readChecked(store, r.value.scope, version);
+      const c = await readChecked(store, r.value.scope, version);
       if (c.kind === 'altered') return refuseAltered(r.value.scope, c.version, use.use, use.by);
       snapshot = c.kind === 'ok' ? c.snapshot : undefined;
-    } else snapshot = store.read(r.value.scope, version);
+    } else snapshot = await store.read(r.value.scope, version);
     if (!snapshot)
       return fail(
         404,
         version === undefined
           ? `period ${r.value.scope.period}${taxpayer ? ` for taxpayer ${taxpayer}` : ''} is not closed`
-          : `period ${r.value.scope.period} has no version ${version} (versions: ${store.versions(r.value.scope).join(', ') || 'none'})`,
+          : `period ${r.value.scope.period} has no version ${version} (versions: ${(await store.versions(r.value.scope)).join(', ') || 'none'})`,
       );
     return { ok: true, value: { snapshot, scope: r.value.scope, pm: r.value.pm } };
   }
@@ -226,7 +234,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     taxpayer?: string | null,
     by?: string,
   ): Promise<PeriodResult<LateDataReport>> {
-    const c = closed(periodText, taxpayer, undefined, { use: 'late-data', ...(by && { by }) });
+    const c = await closed(periodText, taxpayer, undefined, { use: 'late-data', ...(by && { by }) });
     if (!c.ok) return c;
     const report = await lateDataReport(ledgerDeps(), c.value.snapshot, c.value.pm);
     return { ok: true, value: { ...report, amendments: deps.seals?.amendments(c.value.pm) ?? [] } };
@@ -244,7 +252,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     // Cyrillic headers, off for the machine ones (scripts read those), ?bom= decides otherwise.
     const bom = (opts.bom ?? lang !== 'en') ? UTF8_BOM : '';
     const use = `export.${format}`;
-    const c = closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
+    const c = await closed(periodText, opts.taxpayer, opts.version, { use, ...(opts.by && { by: opts.by }) });
     if (!c.ok) return c;
     const s = c.value.snapshot;
     if (format === 'json')
@@ -293,7 +301,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
     > {
       const r = resolveEnded(periodText, taxpayer);
       if (!r.ok) return r;
-      const s = state(r.value.scope);
+      const s = await state(r.value.scope);
       const lines = await ledgerLines(ledgerDeps(), r.value.pm.meters);
       const preview = previewOf(r.value.pm, lines);
       const rec = await reconcileForClose(r.value.period, r.value.scope);
@@ -338,13 +346,13 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       if (!r.ok) return r;
       const { period, scope, pm } = r.value;
       return serial(async () => {
-        const s = state(scope);
+        const s = await state(scope);
         // The latest version is answered (already closed) or copied into the history: only when it is intact.
-        if (s.latest && readChecked(store, scope, s.latest.version).kind !== 'ok')
+        if (s.latest && (await readChecked(store, scope, s.latest.version)).kind !== 'ok')
           return refuseAltered(scope, s.latest.version, 'close', req.closedBy);
         if (s.latest && !s.reopened) return { ok: true as const, value: { snapshot: s.latest, created: false } };
         const previousVersions: VersionHistoryEntry[] = s.latest
-          ? [...s.latest.previousVersions, historyEntry(s.latest, store.reopenOf(scope, s.latest.version)!)]
+          ? [...s.latest.previousVersions, historyEntry(s.latest, (await store.reopenOf(scope, s.latest.version))!)]
           : [];
         const lines = await ledgerLines(ledgerDeps(), pm.meters);
         const sealed = await deps.seals?.check(pm);
@@ -369,7 +377,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
           closedAtMs: now(),
           reason: req.reason ?? null,
           ...(needs.length > 0 && ack && { acknowledgement: { by: req.closedBy, reason: ack, items: [...needs] } }),
-          ...(deps.auditHead && { auditHead: deps.auditHead() }),
+          ...(deps.auditHead && { auditHead: await deps.auditHead() }),
           previousVersions,
           registryVersion: deps.registry.version,
           tariffs: deps.tariffs,
@@ -381,8 +389,18 @@ export function createPeriodService(deps: PeriodServiceDeps) {
             pm.meters.map((m) => m.facts),
           ),
         });
-        store.write(snapshot);
-        if (deps.signer) store.writeSignature(scope, snapshot.version, deps.signer.sign(snapshotBytes(snapshot)));
+        try {
+          await store.write(snapshot);
+        } catch (err) {
+          // Another instance closed this version first (issue 25: one PostgreSQL, two instances): answered as a
+          // repeated close is, with the version that was made.
+          if (!(err instanceof SnapshotStoreError) || err.code !== 'version-exists') throw err;
+          const now = await state(scope);
+          if (now.latest && !now.reopened)
+            return { ok: true as const, value: { snapshot: now.latest, created: false } };
+          throw err;
+        }
+        if (deps.signer) await store.writeSignature(scope, snapshot.version, deps.signer.sign(snapshotBytes(snapshot)));
         return { ok: true as const, value: { snapshot, created: true } };
       });
     },
@@ -397,16 +415,16 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       const long = tooLong('reason', req.reason);
       if (long) return long;
       return serial(async () => {
-        const c = closed(req.period, req.taxpayer, undefined, { use: 'reopen', by: req.reopenedBy });
+        const c = await closed(req.period, req.taxpayer, undefined, { use: 'reopen', by: req.reopenedBy });
         if (!c.ok) return c;
         const { snapshot, scope } = c.value;
-        if (store.reopenOf(scope, snapshot.version))
+        if (await store.reopenOf(scope, snapshot.version))
           return fail(
             409,
             `period ${scope.period} v${snapshot.version} is already reopened; close it again to make v${snapshot.version + 1}`,
           );
         const t = now();
-        store.writeReopen(scope, {
+        await store.writeReopen(scope, {
           version: snapshot.version,
           reopenedAt: new Date(t).toISOString(),
           reopenedAtMs: t,
@@ -434,10 +452,10 @@ export function createPeriodService(deps: PeriodServiceDeps) {
         nowMs: now(),
         registry: deps.registry,
         tariffs: deps.tariffs,
-        scopes: store.scopes(),
+        scopes: await store.scopes(),
         state,
         lateCount: (pm, closedAtMs) => lateDataCount(target, pm, closedAtMs),
-        reopenedBy: (scope, version) => store.reopenOf(scope, version)?.reopenedBy,
+        reopenedBy: async (scope, version) => (await store.reopenOf(scope, version))?.reopenedBy,
       });
     },
 
@@ -445,7 +463,7 @@ export function createPeriodService(deps: PeriodServiceDeps) {
       periodText: string,
       opts: { taxpayer?: string | null; version?: number } = {},
     ): Promise<PeriodResult<VerifyReport>> {
-      const c = closed(periodText, opts.taxpayer, opts.version);
+      const c = await closed(periodText, opts.taxpayer, opts.version);
       if (!c.ok) return c;
       const lines = await ledgerLines(ledgerDeps(), c.value.pm.meters);
       return { ok: true, value: compareLedgers(c.value.snapshot, digestMatches(c.value.snapshot), lines) };

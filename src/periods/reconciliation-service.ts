@@ -28,7 +28,7 @@ export interface ReconciliationDeps {
   readonly invoices: InvoiceService;
   readonly ledgerDeps: () => LedgerDeps;
   /** The closed (not reopened) snapshot of a scope, if any. */
-  readonly closedSnapshot: (scope: { period: string; taxpayer: string | null }) => PeriodSnapshot | undefined;
+  readonly closedSnapshot: (scope: { period: string; taxpayer: string | null }) => Promise<PeriodSnapshot | undefined>;
   readonly now?: () => number;
 }
 
@@ -82,7 +82,7 @@ export function createReconciliation(deps: ReconciliationDeps) {
       const sites = scopeSites(taxpayer);
       const siteIds = new Set(sites.map((s) => s.id));
       const meterIds = new Set(registry.meters.filter((m) => siteIds.has(m.siteId)).map((m) => m.id));
-      const snapshot = opts.live ? undefined : deps.closedSnapshot({ period, taxpayer });
+      const snapshot = opts.live ? undefined : await deps.closedSnapshot({ period, taxpayer });
       let lines: LedgerLine[] = [];
       if (snapshot) {
         lines = snapshot.lines.filter((l) => siteIds.has(l.siteId)) as unknown as LedgerLine[];

@@ -29,12 +29,12 @@ export type CheckedRead =
   | { readonly kind: 'missing' };
 
 /** A stored version (latest when omitted), its digest checked. */
-export function readChecked(store: SnapshotStore, scope: SnapshotScope, version?: number): CheckedRead {
-  const v = version ?? store.versions(scope).at(-1);
+export async function readChecked(store: SnapshotStore, scope: SnapshotScope, version?: number): Promise<CheckedRead> {
+  const v = version ?? (await store.versions(scope)).at(-1);
   if (v === undefined) return { kind: 'missing' };
   let snapshot: PeriodSnapshot | undefined;
   try {
-    snapshot = store.read(scope, v);
+    snapshot = await store.read(scope, v);
   } catch (err) {
     if (err instanceof SyntaxError) return { kind: 'altered', version: v };
     throw err;
@@ -62,11 +62,14 @@ export function createAlteredAlarm(deps: { metrics: PromRegistry; audit?: AuditL
   });
   return (e) => {
     counter.inc({ use: e.use });
-    deps.audit?.append({
-      who: e.by ?? 'kzmeter',
-      action: 'snapshot-altered',
-      what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
-    });
+    // Not awaited by the refusal: the answer does not wait for the audit line; a failed append is logged.
+    deps.audit
+      ?.append({
+        who: e.by ?? 'kzmeter',
+        action: 'snapshot-altered',
+        what: { period: e.period, taxpayer: e.taxpayer, version: e.version, use: e.use },
+      })
+      .catch((err: unknown) => deps.log.error({ err }, 'Audit line of an altered snapshot not written.'));
     deps.log.error({ ...e }, 'Period snapshot altered after its close: refused.');
   };
 }

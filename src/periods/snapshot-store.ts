@@ -40,19 +40,33 @@ export interface SnapshotScope {
   readonly taxpayer: string | null;
 }
 
+/**
+ * Where closes are kept (issue 25: behind the state store, files or PostgreSQL). Async: a database answers later.
+ * `write` and `writeReopen` refuse an existing version with SnapshotStoreError code 'version-exists' (409): two
+ * closers, in one process or two instances, never both make one version.
+ */
 export interface SnapshotStore {
-  readonly rootDir: string;
-  versions(scope: SnapshotScope): number[];
+  versions(scope: SnapshotScope): Promise<number[]>;
   /** The stored bytes of a version (latest when omitted). */
-  readBytes(scope: SnapshotScope, version?: number): string | undefined;
-  read(scope: SnapshotScope, version?: number): PeriodSnapshot | undefined;
-  reopenOf(scope: SnapshotScope, version: number): ReopenRecord | undefined;
-  write(snapshot: PeriodSnapshot): string;
-  writeReopen(scope: SnapshotScope, record: ReopenRecord): string;
+  readBytes(scope: SnapshotScope, version?: number): Promise<string | undefined>;
+  read(scope: SnapshotScope, version?: number): Promise<PeriodSnapshot | undefined>;
+  reopenOf(scope: SnapshotScope, version: number): Promise<ReopenRecord | undefined>;
+  write(snapshot: PeriodSnapshot): Promise<void>;
+  writeReopen(scope: SnapshotScope, record: ReopenRecord): Promise<void>;
   /** The Ed25519 signature of a version's exact bytes (issue 24), beside it as v<N>.sig.json. */
-  writeSignature(scope: SnapshotScope, version: number, sig: { keyId: string; signature: string }): string;
-  scopes(): SnapshotScope[];
+  writeSignature(scope: SnapshotScope, version: number, sig: { keyId: string; signature: string }): Promise<void>;
+  /** The stored signature document of a version (its exact bytes), when there is one. */
+  readSignature(scope: SnapshotScope, version: number): Promise<string | undefined>;
+  scopes(): Promise<SnapshotScope[]>;
 }
+
+/** The bytes of a signature document beside a version (v<N>.sig.json). */
+export const signatureBytes = (version: number, sig: { keyId: string; signature: string }): string =>
+  `${JSON.stringify({ algorithm: 'Ed25519', of: `v${version}.json`, keyId: sig.keyId, signature: sig.signature })}\n`;
+
+/** A version exists already: the loser of a race gets this (the period service answers "already closed"). */
+export const versionExists = (what: string) =>
+  new SnapshotStoreError(`${what} exists already; versions are never overwritten`, 'version-exists', 409);
 
 /** The bytes of a snapshot file and of the JSON export: canonical JSON + newline. */
 export const snapshotBytes = (s: PeriodSnapshot): string => `${canonicalJson(s)}\n`;
@@ -72,8 +86,7 @@ function atomicCreate(dir: string, name: string, text: string): string {
   try {
     linkSync(temp, final); // fails with EEXIST: a version is never replaced
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new SnapshotStoreError(`${final} exists already; versions are never overwritten`, 'version-exists', 409);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw versionExists(final);
     throw err;
   } finally {
     unlinkSync(temp);
@@ -121,32 +134,28 @@ export function createSnapshotStore(dataDir: string): SnapshotStore {
     return v === undefined ? undefined : readText(join(dirOf(s), `v${v}.json`));
   };
   return {
-    rootDir,
-    versions,
-    readBytes,
-    read(s, version) {
+    versions: async (s) => versions(s),
+    readBytes: async (s, version) => readBytes(s, version),
+    async read(s, version) {
       const text = readBytes(s, version);
       return text === undefined ? undefined : (JSON.parse(text) as PeriodSnapshot);
     },
-    reopenOf(s, version) {
+    async reopenOf(s, version) {
       const text = readText(join(dirOf(s), `reopen-v${version}.json`));
       return text === undefined ? undefined : (JSON.parse(text) as ReopenRecord);
     },
-    write(snapshot) {
-      return atomicCreate(
-        dirOf({ period: snapshot.period, taxpayer: snapshot.taxpayerScope }),
-        `v${snapshot.version}.json`,
-        snapshotBytes(snapshot),
-      );
+    async write(snapshot) {
+      const scope = { period: snapshot.period, taxpayer: snapshot.taxpayerScope };
+      atomicCreate(dirOf(scope), `v${snapshot.version}.json`, snapshotBytes(snapshot));
     },
-    writeReopen(s, record) {
-      return atomicCreate(dirOf(s), `reopen-v${record.version}.json`, `${canonicalJson(record)}\n`);
+    async writeReopen(s, record) {
+      atomicCreate(dirOf(s), `reopen-v${record.version}.json`, `${canonicalJson(record)}\n`);
     },
-    writeSignature(s, version, sig) {
-      const doc = { algorithm: 'Ed25519', of: `v${version}.json`, keyId: sig.keyId, signature: sig.signature };
-      return atomicCreate(dirOf(s), `v${version}.sig.json`, `${JSON.stringify(doc)}\n`);
+    async writeSignature(s, version, sig) {
+      atomicCreate(dirOf(s), `v${version}.sig.json`, signatureBytes(version, sig));
     },
-    scopes() {
+    readSignature: async (s, version) => readText(join(dirOf(s), `v${version}.sig.json`)),
+    async scopes() {
       const out: SnapshotScope[] = [];
       for (const p of listDir(rootDir)
         .filter((e) => e.dir)

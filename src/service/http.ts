@@ -11,13 +11,12 @@ import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { periodRoutes } from '../http/routes/periods.ts';
 import { invoiceRoutes } from '../http/routes/invoices.ts';
 import { createInvoiceService } from '../periods/invoice-service.ts';
-import { createFileInvoiceStore } from '../periods/invoice-store.ts';
 import { createPeriodService } from '../periods/period-service.ts';
 import { createPeriodSeals } from '../periods/period-seals.ts';
 import { createEvidence } from '../periods/evidence-service.ts';
 import type { ExtraEvidenceFiles } from '../periods/evidence.ts';
 import { reconciliationEvidence } from '../periods/reconciliation-evidence.ts';
-import { auditLogPath } from '../auth/audit-log.ts';
+import type { StateStore } from '../state/state-store.ts';
 import type { Sealing } from '../seal/index.ts';
 import { listSigningKeys } from '../auth/signing-keys.ts';
 import { signingKeyOptions } from '../seal/index.ts';
@@ -34,6 +33,7 @@ export type Plugins = Parameters<typeof buildApp>[0]['plugins'];
 export interface HttpDeps {
   readonly tariffs: TariffSet;
   readonly people: HttpAuthSetup;
+  readonly state: StateStore;
   readonly writer: BatchWriter;
   readonly spool: Spool | undefined;
   readonly rollups: Rollups;
@@ -70,7 +70,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
     });
     const invoices = createInvoiceService({
       registry,
-      store: createFileInvoiceStore(config.dataDir),
+      store: deps.state.invoices,
       // Not awaited by the import: the files are the record, the points only Grafana's copy; the writer retries
       // for as long as InfluxDB is away and never rejects, and the start-up sync rewrites them anyway.
       writeLines: (lines) => {
@@ -88,6 +88,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
       tariffs,
       target,
       dataDir: config.dataDir,
+      snapshots: deps.state.snapshots,
       beforeRead,
       onAltered,
       auditHead: () => people.audit.head(),
@@ -116,7 +117,7 @@ export function httpPart(ctx: ServiceContext, deps: HttpDeps): HttpPart {
             ...(periodSeals && { seals: periodSeals }),
             signer: deps.sealing.signer,
             publicKeys: () => listSigningKeys(signingKeyOptions(config)),
-            auditFile: auditLogPath(config.dataDir),
+            auditLines: () => deps.state.audit.lines(),
             // The supplier's reconciliation of the period (when invoices were imported), unless a test hands in its own.
             extraFiles: deps.extraEvidenceFiles ?? reconciliationEvidence((p, t) => periods.reconciliation(p, t)),
           }),

@@ -19,6 +19,8 @@ import { ensureDatabase, waitForInflux } from '../store/setup.ts';
 import { KzmError } from '../util/errors.ts';
 import { component, type Component } from '../util/lifecycle.ts';
 import { ensurePrivateDir } from '../util/private-dir.ts';
+import { openStateStore } from '../state/open-state.ts';
+import type { StateStore } from '../state/state-store.ts';
 
 /** A start-up check refused: nothing listens yet, and the message says what to fix. */
 export class ServiceStartError extends KzmError {
@@ -34,6 +36,8 @@ export interface Prepared {
   /** The embedded broker's identities (undefined with an external broker). */
   readonly identities: MqttIdentities | undefined;
   readonly people: HttpAuthSetup;
+  /** Users, sessions, period snapshots, the audit trail (files or PostgreSQL: issue 25). */
+  readonly state: StateStore;
   readonly mqttTls: TlsMaterial | undefined;
 }
 
@@ -55,7 +59,12 @@ export async function prepare(
   if (!identities.ok) throw new ServiceStartError(identities.reason);
   const mqttTls = config.mqtt.brokerUrl ? ({ ok: true, value: undefined } as const) : readMqttTls(config);
   if (!mqttTls.ok) throw new ServiceStartError(mqttTls.reason);
-  const people = await prepareHttpAuth(config, log.child({ component: 'http' }));
+  const state = await openStateStore(config, log.child({ component: 'state' })).catch((err: unknown) => {
+    // The database's error, its URL's password redacted (src/state/pg/pg-url.ts): a start refusal like the others.
+    throw err instanceof KzmError ? new ServiceStartError(err.message) : err;
+  });
+  started(component('state', () => state.close(), 5_000));
+  const people = await prepareHttpAuth(config, state, log.child({ component: 'http' }));
   if (!people.ok) throw new ServiceStartError(people.reason);
   const tariffs = await loadTariffs(config.tariffsDir);
   if (!tariffs.ok) {
@@ -84,5 +93,12 @@ export async function prepare(
   const target = influxTarget(influxConfig, url);
   await waitForInflux(target, 30_000, { log: log.child({ component: 'influx' }) });
   if (config.influx.createIfMissing) await ensureDatabase(target, log, config.influx.retentionDays);
-  return { target, tariffs: tariffs.value, identities: identities.value, people: people.value, mqttTls: mqttTls.value };
+  return {
+    target,
+    tariffs: tariffs.value,
+    identities: identities.value,
+    people: people.value,
+    state,
+    mqttTls: mqttTls.value,
+  };
 }

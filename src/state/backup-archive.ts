@@ -26,8 +26,11 @@ const NOT_STATE = new Set([
   'rollup-checkpoint.json',
   'local-influx.json',
 ]);
-/** Files under auth/ that belong to the local InfluxDB's own data (restored with it, not with the state). */
-const NOT_STATE_FILES = new Set([join('auth', 'local-influxd.json')]);
+/**
+ * Files under auth/ that are not state to restore: the local InfluxDB's own admin (restored with its data) and the
+ * dashboard sessions (hashes of live logins, 12 h at most: a restore starts with nobody logged in).
+ */
+const NOT_STATE_FILES = new Set([join('auth', 'local-influxd.json'), join('auth', 'sessions.json')]);
 
 const manifestSchema = z.strictObject({
   format: z.literal(FORMAT),
@@ -48,6 +51,13 @@ export class BackupError extends KzmError {
   constructor(message: string, code: 'backup-damaged' | 'restore-not-empty' | 'backup-unstable') {
     super(message, { code });
   }
+}
+
+/** A file of the archive that is not read from the data dir (the state database's, src/state/pg/pg-archive.ts). */
+export interface ArchiveFile {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly mode: number;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -84,9 +94,17 @@ function fingerprint(dataDir: string, files: readonly string[]): string {
  * The state as a zip. A running service may write while it is read: each file is written whole (a rename),
  * and the copy is repeated until no state file changed during it (a close writes a snapshot and an audit line).
  */
-export function packState(dataDir: string, version: string, nowMs = Date.now(), attempts = 5): Uint8Array {
+export function packState(
+  dataDir: string,
+  version: string,
+  nowMs = Date.now(),
+  attempts = 5,
+  /** The state database's files (issue 25): in the archive as the file store would hold them; they win a clash. */
+  extra: readonly ArchiveFile[] = [],
+): Uint8Array {
+  const fromDb = new Set(extra.map((f) => f.path));
   for (let i = 0; i < attempts; i++) {
-    const files = stateFiles(dataDir);
+    const files = stateFiles(dataDir).filter((f) => !fromDb.has(f));
     const before = fingerprint(dataDir, files);
     const zip: Zippable = {};
     const manifest: BackupManifest = { format: FORMAT, createdAt: new Date(nowMs).toISOString(), version, files: [] };
@@ -100,7 +118,18 @@ export function packState(dataDir: string, version: string, nowMs = Date.now(), 
       });
       zip[f] = [bytes, { mtime: new Date(nowMs) }];
     }
-    if (stateFiles(dataDir).join('\n') !== files.join('\n') || fingerprint(dataDir, files) !== before) continue;
+    if (
+      stateFiles(dataDir)
+        .filter((f) => !fromDb.has(f))
+        .join('\n') !== files.join('\n') ||
+      fingerprint(dataDir, files) !== before
+    )
+      continue;
+    for (const f of extra) {
+      manifest.files.push({ path: f.path, bytes: f.bytes.length, sha256: sha256(f.bytes), mode: f.mode });
+      zip[f.path] = [f.bytes, { mtime: new Date(nowMs) }];
+    }
+    manifest.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     zip[BACKUP_MANIFEST] = [strToU8(JSON.stringify(manifest, null, 2)), { mtime: new Date(nowMs) }];
     return zipSync(zip, { level: 6 });
   }
@@ -146,8 +175,15 @@ export function readBackup(zipBytes: Uint8Array): { manifest: BackupManifest; fi
   return { manifest, files };
 }
 
-/** Writes a checked backup into an empty (or missing) data dir: folders 0700, each file with its mode. */
-export function restoreState(zipBytes: Uint8Array, dataDir: string): BackupManifest {
+/**
+ * Writes a checked backup into an empty (or missing) data dir: folders 0700, each file with its mode. `skip`: the
+ * files a state database takes instead (src/state/pg/pg-archive.ts), left for the caller to load.
+ */
+export function restoreState(
+  zipBytes: Uint8Array,
+  dataDir: string,
+  skip: (path: string) => boolean = () => false,
+): BackupManifest {
   const { manifest, files } = readBackup(zipBytes);
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0)
     throw new BackupError(
@@ -156,6 +192,7 @@ export function restoreState(zipBytes: Uint8Array, dataDir: string): BackupManif
     );
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   for (const f of manifest.files) {
+    if (skip(f.path)) continue;
     const target = join(dataDir, ...f.path.split('/'));
     mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
     writeFileSync(target, files.get(f.path)!, { mode: f.mode });

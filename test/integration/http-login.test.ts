@@ -169,7 +169,9 @@ describe('safe start-up for people', () => {
       const { createLiveState } = await import('../../src/live/live-state.ts');
       const { createIngestMetrics } = await import('../../src/ingest/metrics.ts');
       const log = pino({ level: 'silent' });
-      const people = await prepareHttpAuth(loadConfig({ env: {}, overrides: { dataDir: dir } }), log);
+      const { openStateStore } = await import('../../src/state/open-state.ts');
+      const config = loadConfig({ env: {}, overrides: { dataDir: dir } });
+      const people = await prepareHttpAuth(config, await openStateStore(config), log);
       if (!people.ok) throw new Error(people.reason);
       const registry = loadRegistry(join(import.meta.dirname, '../../devices'));
       const build = buildApp({

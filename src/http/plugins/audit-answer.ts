@@ -9,7 +9,12 @@ const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('he
  * Record a successful close, reopen or export download: who (the authenticated user), the period, the
  * taxpayer scope, the version, and a digest: the snapshot's for a close, the bytes handed out for an export.
  */
-export function auditAnswer(audit: AuditLog, right: RouteRight, req: FastifyRequest, payload: unknown): void {
+export async function auditAnswer(
+  audit: AuditLog,
+  right: RouteRight,
+  req: FastifyRequest,
+  payload: unknown,
+): Promise<void> {
   const params = req.params as Record<string, string>;
   if (right.param && !right.param.match.test(params[right.param.name] ?? '')) return;
   const source = (right.scope === 'body' ? req.body : req.query) as Record<string, unknown> | undefined;
@@ -35,7 +40,7 @@ export function auditAnswer(audit: AuditLog, right: RouteRight, req: FastifyRequ
       what.acknowledged = ack.items;
     }
   }
-  audit.append({
+  await audit.append({
     who: req.principal?.name ?? 'anonymous',
     action: right.audit!,
     what,

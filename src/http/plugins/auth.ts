@@ -118,7 +118,7 @@ export function authPlugin(deps: HttpAuthDeps) {
     if (audit)
       app.addHook('onSend', async (req, reply, payload) => {
         const right = req.routeOptions.url && routeRight(req.method, req.routeOptions.url);
-        if (right && right.audit && reply.statusCode < 300) auditAnswer(audit, right, req, payload);
+        if (right && right.audit && reply.statusCode < 300) await auditAnswer(audit, right, req, payload);
         return payload;
       });
     app.addHook('preHandler', async (req, reply) => {
@@ -151,11 +151,11 @@ export function authPlugin(deps: HttpAuthDeps) {
       const p = await deps.authenticator.checkLogin(body.data.username, body.data.password);
       if (!p) {
         deps.limiter.fail(req.ip, username);
-        deps.audit?.append({ action: 'login-failed', who: body.data.username, what: { ip: req.ip } });
+        await deps.audit?.append({ action: 'login-failed', who: body.data.username, what: { ip: req.ip } });
         return deny(reply, 401, 'wrong user name or password');
       }
       deps.limiter.succeed(req.ip, username);
-      const s = deps.sessions.create(p.name);
+      const s = await deps.sessions.create(p.name);
       const secure = req.protocol === 'https' ? '; Secure' : '';
       const maxAge = Math.round((s.expiresMs - Date.now()) / 1000);
       void reply.header(
@@ -166,7 +166,7 @@ export function authPlugin(deps: HttpAuthDeps) {
     });
     app.post('/api/logout', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (req, reply) => {
       const sid = req.headers.cookie?.match(new RegExp(`${SESSION_COOKIE}=([^;\\s]+)`))?.[1];
-      if (sid) deps.sessions.delete(sid);
+      if (sid) await deps.sessions.delete(sid);
       void reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       return { ok: true };
     });
@@ -177,7 +177,7 @@ export function authPlugin(deps: HttpAuthDeps) {
       via: req.principal!.via,
     }));
     app.get('/api/users', async () => ({
-      users: deps.users.all().map((u) => ({
+      users: (await deps.users.all()).map((u) => ({
         name: u.name,
         role: u.role,
         taxpayer: u.taxpayer ?? null,

@@ -22,7 +22,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['util/result.ts', 'util/errors.ts', 'i18n'],
   ['fees'],
   ['util'],
-  ['model', 'config', 'state'],
+  ['model', 'config'],
   ['formats'],
   ['registry'],
   ['auth', 'store'],
@@ -31,6 +31,9 @@ const FLOORS: readonly (readonly string[])[] = [
   ['broker'],
   ['ledger'],
   ['periods'],
+  // The state store (issue 25) gathers the stores of auth/, periods/ and seal/ behind one interface (files or
+  // PostgreSQL): above them, below http/ and the service that open it. Its backup archive imports only util/.
+  ['state'],
   ['http'],
   ['cli', 'service.ts', 'service', 'main.ts'],
 ];
@@ -90,7 +93,9 @@ describe('architecture', () => {
   it('InfluxQL is written only under src/store/', () => {
     const influxql =
       /\b(SELECT\s+[^`'"]*\bFROM\b|SHOW\s+(MEASUREMENTS|DATABASES|SERIES|RETENTION)|DROP\s+(SERIES|MEASUREMENT)|DELETE\s+FROM)/;
-    const outside = files.filter((f) => !f.path.startsWith('store/') && influxql.test(f.text)).map((f) => f.path);
+    // src/state/pg/ writes SQL for the PostgreSQL state store (issue 25), which reads alike: that is its one place.
+    const sqlHome = (path: string) => path.startsWith('store/') || path.startsWith('state/pg/');
+    const outside = files.filter((f) => !sqlHome(f.path) && influxql.test(f.text)).map((f) => f.path);
     expect(outside).toEqual([]);
     // The check can fail: the store's readers do match.
     expect(files.some((f) => f.path.startsWith('store/query/') && influxql.test(f.text))).toBe(true);

@@ -60,14 +60,15 @@ describe('snapshot', () => {
 
   it('is stored once, atomically, and read back byte for byte', async () => {
     const s = await sampleSnapshot();
-    const store = createSnapshotStore(mkdtempSync(join(tmpdir(), 'kzm-periods-')));
-    const path = store.write(s);
-    expect(path).toMatch(/periods\/2025-Q3\/v1\.json$/);
+    const dataDir = mkdtempSync(join(tmpdir(), 'kzm-periods-'));
+    const store = createSnapshotStore(dataDir);
+    await store.write(s);
+    const path = join(dataDir, 'periods', '2025-Q3', 'v1.json');
     expect(readFileSync(path, 'utf8')).toBe(snapshotBytes(s));
-    expect(store.read({ period: '2025-Q3', taxpayer: null })).toEqual(JSON.parse(snapshotBytes(s)));
-    expect(() => store.write(s)).toThrow(/never overwritten/);
-    expect(readdirSync(join(store.rootDir, '2025-Q3'))).toEqual(['v1.json']); // no temp file left
-    expect(store.scopes()).toEqual([{ period: '2025-Q3', taxpayer: null }]);
+    expect(await store.read({ period: '2025-Q3', taxpayer: null })).toEqual(JSON.parse(snapshotBytes(s)));
+    await expect(store.write(s)).rejects.toThrow(/never overwritten/);
+    expect(readdirSync(join(dataDir, 'periods', '2025-Q3'))).toEqual(['v1.json']); // no temp file left
+    expect(await store.scopes()).toEqual([{ period: '2025-Q3', taxpayer: null }]);
   });
 });
 
