@@ -147,8 +147,11 @@ export async function serveProcess(
 ): Promise<{ svc: ServiceProcess; mqttUrl: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kzm-bench-svc-'));
   const port = brokerUrl ? undefined : await freePort();
+  // The OS can hand out the same free port twice (neither is bound yet): the HTTP port must differ.
+  let httpPort = await freePort();
+  while (httpPort === port) httpPort = await freePort();
   const svc = await spawnService({
-    KZM_HTTP_PORT: String(await freePort()),
+    KZM_HTTP_PORT: String(httpPort),
     ...(port
       ? { KZM_MQTT_EMBEDDED_PORT: String(port) }
       : { KZM_MQTT_BROKER_URL: brokerUrl!, KZM_MQTT_CLIENT_ID: 'bench-ingest' }),
