@@ -112,21 +112,21 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
    */
   const previous = new Map<string, { tsMs: number; registerWh: number }>();
   let seq = 0;
-  const ctx: { -readonly [K in keyof DecodeContext]: DecodeContext[K] } = {
-    registry,
-    nowMs: 0,
-    maxPayloadBytes: opts.maxPayloadBytes,
-    maxFutureSkewMs: opts.maxFutureSkewS * 1000,
-    lastReading: (meterId) => lastReading(meterId),
-  };
   const lastReading = (meterId: string): PreviousReading | undefined => {
-    if ((jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK) return undefined;
+    if (jumpStreak.size && (jumpStreak.get(meterId) ?? 0) >= UNIT_JUMP_STREAK) return undefined;
     const p = previous.get(meterId);
     if (p) return p;
     const l = live.get(meterId);
     return l?.lastRegisterWh !== undefined && l.lastReadingTsMs !== undefined
       ? { tsMs: l.lastReadingTsMs, registerWh: l.lastRegisterWh }
       : undefined;
+  };
+  const ctx: { -readonly [K in keyof DecodeContext]: DecodeContext[K] } = {
+    registry,
+    nowMs: 0,
+    maxPayloadBytes: opts.maxPayloadBytes,
+    maxFutureSkewMs: opts.maxFutureSkewS * 1000,
+    lastReading,
   };
   /** What the last accept() made of its message (read by handle() right after it). */
   let lastOutcome: IngestOutcome = STORED;

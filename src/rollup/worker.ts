@@ -65,6 +65,25 @@ export interface RollupWorker {
   state(): { pendingHours: number; passes: number; hoursRecomputed: number; lastError?: string };
 }
 
+interface Tail {
+  /** Given back by a pass (after its cut); older than every arrival. */
+  readonly carried: Reading[];
+  /** Stored since, in arrival order. */
+  readonly arrived: Reading[];
+}
+
+/** A tail's readings by time, one per time: the last to arrive wins, as in InfluxDB. */
+function byTime(t: Tail): Reading[] {
+  const all = t.carried.length ? [...t.carried, ...t.arrived] : t.arrived;
+  all.sort((x, y) => x.tsMs - y.tsMs); // stable: arrival order within a time
+  const out: Reading[] = [];
+  for (const r of all) {
+    if (out.length && out[out.length - 1]!.tsMs === r.tsMs) out[out.length - 1] = r;
+    else out.push(r);
+  }
+  return out;
+}
+
 /** Readings held for the next passes' tails, at most (about 100 bytes each). */
 const MAX_TAIL_READINGS = 200_000;
 
@@ -139,7 +158,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
    * MAX_TAIL_READINGS all are dropped with the cache (the hours are read whole), and `tailEpoch` tells a running
    * pass not to trust what it set.
    */
-  const tailBuf = new Map<string, Map<number, Reading>>();
+  const tailBuf = new Map<string, Tail>();
   let tailCount = 0;
   let tailEpoch = 0;
   const dropTails = () => {
@@ -148,13 +167,12 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     tailEpoch++;
     cache.clear();
   };
-  const addTail = (k: string, r: Reading, overwrite: boolean) => {
-    let b = tailBuf.get(k);
-    if (!b) tailBuf.set(k, (b = new Map()));
-    if (!b.has(r.tsMs)) tailCount++;
-    else if (!overwrite) return;
-    b.set(r.tsMs, r);
-    if (tailCount > MAX_TAIL_READINGS) dropTails();
+  /** Arrivals are appended (no per-reading map: times are not small integers); carried ones come before them. */
+  const addTail = (k: string, r: Reading, carried: boolean) => {
+    let t = tailBuf.get(k);
+    if (!t) tailBuf.set(k, (t = { carried: [], arrived: [] }));
+    (carried ? t.carried : t.arrived).push(r);
+    if (++tailCount > MAX_TAIL_READINGS) dropTails();
   };
   /** key -> earliest reading time stored since the key was last taken into a pass (-Infinity: unknown). */
   const since = new Map<string, number>();
@@ -209,15 +227,11 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     }
     // An hour read whole gives its readings after the cut back by carry; an extended one is merged from these.
     for (const k of batch.keys()) {
-      const b = tailBuf.get(k);
-      if (!b) continue;
+      const t = tailBuf.get(k);
+      if (!t) continue;
       tailBuf.delete(k);
-      tailCount -= b.size;
-      if (extend.has(k))
-        tails.set(
-          k,
-          [...b.values()].sort((x, y) => x.tsMs - y.tsMs),
-        );
+      tailCount -= t.carried.length + t.arrived.length;
+      if (extend.has(k)) tails.set(k, byTime(t));
     }
     return { batch, fromSettle, extend, tails };
   }
@@ -255,7 +269,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
               tails,
               // Readings stored since the pass began are held already (and newer): they win over these.
               carry: (k, readings) => {
-                if (epoch === tailEpoch) for (const r of readings) addTail(k, r, false);
+                if (epoch === tailEpoch) for (const r of readings) addTail(k, r, true);
               },
             }
           : undefined,
@@ -313,7 +327,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       loop.kick(opts.intervalMs);
     },
     holdTail(meterId, hourStartMs, reading) {
-      if (opts.incremental) addTail(keyOf(meterId, hourStartMs), reading, true);
+      if (opts.incremental) addTail(keyOf(meterId, hourStartMs), reading, false);
     },
     recover(sinceMs, read) {
       recovery = { sinceMs, read };
