@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { Fifo } from '../util/fifo.ts';
+import { createSettleGroups } from '../util/settle-groups.ts';
 
 interface HeldAck {
   messageId: number;
@@ -7,12 +8,6 @@ interface HeldAck {
   ready: boolean;
   packet: unknown;
   cb?: (err?: Error) => void;
-}
-
-interface AckGroup {
-  readonly stored: Promise<unknown>;
-  readonly acks: HeldAck[];
-  done: boolean;
 }
 
 /**
@@ -29,7 +24,15 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
   const pending = new Map<number, HeldAck>();
   const waiting: (() => void)[] = [];
   let heldBytes = 0;
-  let group: AckGroup | undefined;
+  const stored = createSettleGroups<HeldAck>((acks) => {
+    let waitForPacket = false;
+    for (const a of acks) {
+      a.ready = true;
+      if (!a.packet) waitForPacket = true;
+    }
+    release();
+    if (waitForPacket) queueMicrotask(() => release());
+  });
   const room = () => held.length < maxHeld && heldBytes < maxHeldBytes;
   const sendRaw = (
     client as unknown as { _sendPacket: (p: unknown, cb?: (e?: Error) => void) => void }
@@ -61,39 +64,20 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
     // PUBACKs belong to a connection: on a new one the broker redelivers what was not acknowledged.
     held.clear();
     heldBytes = 0;
-    group = undefined;
+    stored.reset();
     pending.clear();
     while (waiting.length) waiting.shift()!();
   });
 
   return {
     /** Register a QoS 1 message whose PUBACK must wait for `stored`. Call before the handleMessage callback. */
-    hold(messageId: number, stored: Promise<unknown>, bytes = 0): void {
+    hold(messageId: number, promise: Promise<unknown>, bytes = 0): void {
       const h: HeldAck = { messageId, bytes, ready: false, packet: undefined };
       held.push(h);
       heldBytes += bytes;
       pending.set(messageId, h);
       // Messages stored by the same write share its promise: one reaction per write, not per message.
-      if (group?.stored !== stored || group.done) {
-        const g: AckGroup = { stored, acks: [], done: false };
-        group = g;
-        stored.then(
-          () => {
-            g.done = true;
-            let waitForPacket = false;
-            for (const a of g.acks) {
-              a.ready = true;
-              if (!a.packet) waitForPacket = true;
-            }
-            release();
-            if (waitForPacket) queueMicrotask(() => release());
-          },
-          () => {
-            /* never acknowledged: redelivered */
-          },
-        );
-      }
-      group.acks.push(h);
+      stored.add(promise, h);
     },
     heldCount: () => held.length,
     heldBytes: () => heldBytes,

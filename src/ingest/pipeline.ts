@@ -9,6 +9,7 @@ import type { DecodedMessage } from './types.ts';
 import type { LiveState } from '../live/live-state.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { createIgnoredSampler, createRejectionLog } from './rejection-log.ts';
+import { createSettleGroups } from '../util/settle-groups.ts';
 
 export interface IngestOptions {
   registry: Registry;
@@ -131,7 +132,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   /** What the last accept() made of its message (read by handle() right after it). */
   let lastOutcome: IngestOutcome = STORED;
   /** The write the last message joined, and what waits on it (see accept). */
-  let group: { stored: Promise<void>; messages: Stored[]; done: boolean } | undefined;
+  const afterWrites = createSettleGroups<Stored>((messages) => afterWrite(messages));
 
   /** After a group's write: the counters, the listeners (rollup marks, fee days, seals) and the live view. */
   function afterWrite(messages: readonly Stored[]): void {
@@ -174,17 +175,9 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
         ? STORED
         : { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
     if (!decoded.readings.length && !decoded.statuses.length) return stored;
-    // Messages that joined the same write are handled after it together; the promise's first reaction is
-    // this one, so the listeners are told before any of the group's messages is acknowledged.
-    if (group?.stored !== stored || group.done) {
-      const g: typeof group = { stored, messages: [], done: false };
-      group = g;
-      void stored.then(() => {
-        g.done = true; // a writer that hands out a settled promise again gets a new group
-        afterWrite(g.messages);
-      });
-    }
-    group.messages.push({ readings: decoded.readings, statuses: decoded.statuses, receivedMs, retain });
+    // Messages that joined the same write are handled after it together; the write's first reaction is this
+    // one, so the listeners are told before any of the group's messages is acknowledged.
+    afterWrites.add(stored, { readings: decoded.readings, statuses: decoded.statuses, receivedMs, retain });
     return stored;
   }
 

@@ -11,6 +11,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { eventually } from './eventually.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../../src/util/free-port.ts';
 
@@ -50,22 +51,26 @@ function chownTree(dir: string): void {
   for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) chownSync(join(dir, f), uid, gid);
 }
 
+/** Until postgres accepts a connection (the error of the last try, or its exit, in the failure). */
 async function waitReady(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
+  const tryConnect = async (): Promise<string | undefined> => {
     if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}):\n${log()}`);
     const c = new pg.Client({ connectionString: url });
     try {
       await c.connect();
-      await c.end();
-      return;
+      return undefined;
     } catch (err) {
+      return String(err);
+    } finally {
       await c.end().catch(() => undefined);
-      if (Date.now() > until)
-        throw new Error(`postgres did not answer in ${timeoutMs} ms: ${String(err)}\n${log()}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 100));
     }
-  }
+  };
+  await eventually(tryConnect, (err) => err === undefined, timeoutMs, {
+    what: 'postgres to accept connections',
+    intervalMs: 50,
+  }).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\n${log()}`, { cause: err });
+  });
 }
 
 let dbSeq = 0;
