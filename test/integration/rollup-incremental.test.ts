@@ -56,44 +56,63 @@ async function expectRollupsEqualRaw(target: InfluxTarget, meterId: string): Pro
   return readings.length;
 }
 
-const counter = async (svc: Awaited<ReturnType<typeof startService>>, name: string) =>
+type Svc = Awaited<ReturnType<typeof startService>>;
+
+const counter = async (svc: Svc, name: string) =>
   (await svc.metrics.registry.getSingleMetricAsString(name))
     .split('\n')
     .filter((l) => l.startsWith(name))
     .reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
+
+/**
+ * `rounds` rounds of `perRound` readings for each of METERS, one every 10 s from T0, each round flushed through
+ * the rollups; `fault(k)` marks the k-th reading faulty. Checks the rollups equal a whole recompute; returns the
+ * readings sent.
+ */
+async function streamRounds(
+  svc: Svc,
+  target: InfluxTarget,
+  o: { rounds: number; perRound: number; baseWh: number; fault?: (k: number) => boolean },
+): Promise<number> {
+  const clients = await Promise.all(METERS.map((m) => connectMeter(svc.brokerUrl, m.id, { will: false })));
+  for (let round = 0; round < o.rounds; round++) {
+    await Promise.all(
+      clients.map((c, i) =>
+        publishAll(
+          c,
+          Array.from({ length: o.perRound }, (_, j) => {
+            const k = round * o.perRound + j;
+            return {
+              topic: `meters/${METERS[i]!.id}/reading`,
+              payload: JSON.stringify({
+                ts: T0 + k * 10_000,
+                kwh: (o.baseWh + k * 250 + i) / 1000,
+                ...(o.fault?.(k) && { status: 'fault' }),
+              }),
+            };
+          }),
+        ),
+      ),
+    );
+    expect(await svc.rollups.flush()).toBe(true);
+  }
+  await Promise.all(clients.map((c) => c.endAsync()));
+  for (const m of METERS) expect(await expectRollupsEqualRaw(target, m.id)).toBe(o.rounds * o.perRound);
+  return o.rounds * o.perRound * METERS.length;
+}
 
 describe('incremental rollups (one ingester)', () => {
   it('a steady stream is read back about once, not once per pass, and the rollups equal a whole recompute', async () => {
     const target = await influx.database();
     const svc = await startService(target, { rollup: { intervalMs: 50 } });
     try {
-      const clients = await Promise.all(METERS.map((m) => connectMeter(svc.brokerUrl, m.id, { will: false })));
-      const rounds = 12;
-      const perRound = 50; // one reading every 10 s: 12 x 50 x 10 s = 100 minutes
-      for (let round = 0; round < rounds; round++) {
-        await Promise.all(
-          clients.map((c, i) =>
-            publishAll(
-              c,
-              Array.from({ length: perRound }, (_, j) => {
-                const k = round * perRound + j;
-                return {
-                  topic: `meters/${METERS[i]!.id}/reading`,
-                  payload: JSON.stringify({
-                    ts: T0 + k * 10_000,
-                    kwh: (5_000_000 + k * 250 + i) / 1000,
-                    ...(k % 97 === 5 && { status: 'fault' }),
-                  }),
-                };
-              }),
-            ),
-          ),
-        );
-        expect(await svc.rollups.flush()).toBe(true);
-      }
-      await Promise.all(clients.map((c) => c.endAsync()));
-      const total = rounds * perRound * METERS.length;
-      for (const m of METERS) expect(await expectRollupsEqualRaw(target, m.id)).toBe(rounds * perRound);
+      // 12 rounds of 50 readings, one every 10 s: 100 minutes
+      const total = await streamRounds(svc, target, {
+        rounds: 12,
+        perRound: 50,
+        baseWh: 5_000_000,
+        fault: (k) => k % 97 === 5,
+      });
       const readBack = await counter(svc, 'kzm_rollup_raw_readings_read_total');
       // Whole hours once per pass would be about 4x the readings here (a pass per round over the hour so far).
       expect(readBack).toBeLessThanOrEqual(total * 1.3);
@@ -107,30 +126,7 @@ describe('incremental rollups (one ingester)', () => {
     const target = await influx.database();
     const svc = await startService(target, { rollup: { intervalMs: 50 } });
     try {
-      const clients = await Promise.all(METERS.map((m) => connectMeter(svc.brokerUrl, m.id, { will: false })));
-      const rounds = 12;
-      const perRound = 50;
-      for (let round = 0; round < rounds; round++) {
-        await Promise.all(
-          clients.map((c, i) =>
-            publishAll(
-              c,
-              Array.from({ length: perRound }, (_, j) => {
-                const k = round * perRound + j;
-                const ts = T0 + k * 10_000;
-                return {
-                  topic: `meters/${METERS[i]!.id}/reading`,
-                  payload: JSON.stringify({ ts, kwh: (7_000_000 + k * 250 + i) / 1000 }),
-                };
-              }),
-            ),
-          ),
-        );
-        expect(await svc.rollups.flush()).toBe(true);
-      }
-      await Promise.all(clients.map((c) => c.endAsync()));
-      const total = rounds * perRound * METERS.length;
-      for (const m of METERS) expect(await expectRollupsEqualRaw(target, m.id)).toBe(rounds * perRound);
+      const total = await streamRounds(svc, target, { rounds: 12, perRound: 50, baseWh: 7_000_000 });
       // Before: each reading was read back about once (the tails came from InfluxDB): ~1,800 here.
       expect(await counter(svc, 'kzm_rollup_raw_readings_read_total')).toBeLessThanOrEqual(total / 4);
       expect(await counter(svc, 'kzm_rollup_hourly_incremental_total')).toBeGreaterThan(10);
