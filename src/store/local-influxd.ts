@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { freePort } from '../util/free-port.ts';
 import { KzmError } from '../util/errors.ts';
+import { holdsListener } from '../util/listener-owner.ts';
 
 export class LocalInfluxError extends KzmError {
   constructor(message: string) {
@@ -164,7 +165,8 @@ export function createLocalInflux(opts: {
         const ready = (async () => {
           const until = Date.now() + 30_000;
           while (Date.now() < until) {
-            if ((await pingInflux(url, 1000)).ok) return;
+            // Ours, not another server that took the port before influxd bound it (ours then exits unseen).
+            if ((await pingInflux(url, 1000)).ok && holdsListener(child!.pid!, httpPort) !== false) return;
             await new Promise((r) => setTimeout(r, 100));
           }
           throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);

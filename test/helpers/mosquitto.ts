@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.ts';
+import { holdsListener } from '../../src/util/listener-owner.ts';
 import { eventually } from './eventually.ts';
 
 export interface TestMosquitto {
@@ -35,20 +36,31 @@ export async function startMosquittoWith(
   dir?: string,
 ): Promise<TestMosquitto> {
   dir ??= mkdtempSync(join(tmpdir(), 'kzm-mosq-'));
-  port ??= await freePort();
+  // A port picked free may be taken by another server before mosquitto binds it: then pick again (up to 3 times).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchMosquitto(conf, port ?? (await freePort()), dir);
+    } catch (err) {
+      if (port !== undefined || attempt >= 3 || !/Address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function launchMosquitto(conf: (dir: string) => string, port: number, dir: string): Promise<TestMosquitto> {
   const confFile = join(dir, 'mosquitto.conf');
   writeFileSync(
     confFile,
     `listener ${port} 127.0.0.1
 allow_anonymous true
-log_dest none
+log_dest stderr
+log_type error
 ${conf(dir)}
 `,
   );
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
+    stderr = (stderr + d.toString()).slice(-8000); // errors only (log_type error); kept bounded
   });
   const accepts = () =>
     new Promise<boolean>((r) => {
@@ -62,7 +74,8 @@ ${conf(dir)}
     async () => {
       if (child.exitCode !== null)
         throw new Error(`mosquitto exited (${child.exitCode}): ${stderr} — install it with apt-get install mosquitto`);
-      return accepts();
+      // ours, not another server that took the port first (ours would then exit, unseen until later)
+      return (await accepts()) && holdsListener(child.pid!, port) !== false;
     },
     Boolean,
     10_000,
