@@ -19,10 +19,14 @@ import { spawnService, type LogLine, type ServiceProcess } from '../helpers/serv
 const ADMIN = { u: 'admin', p: 'admin-pw' };
 const DB = 'logtruth';
 
-async function influxql(url: string, q: string): Promise<void> {
-  const params = new URLSearchParams({ q, u: ADMIN.u, p: ADMIN.p });
+async function influxql(url: string, q: string, as = ADMIN): Promise<void> {
+  const params = new URLSearchParams({ q, u: as.u, p: as.p, db: DB });
   const res = await fetch(`${url}/query?${params.toString()}`, { method: 'POST' });
-  if (res.status >= 300) throw new Error(`${q}: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  // InfluxDB 1.x answers a failed statement with 200 and the error in results[]: a grant that did not happen
+  // must fail here, not as a 60 s wait for lines that a refused read never produces.
+  const stmtError = (JSON.parse(text || '{}') as { results?: { error?: string }[] }).results?.find((r) => r.error);
+  if (res.status >= 300 || stmtError) throw new Error(`${q}: ${res.status} ${text}`);
 }
 
 const influx = useInflux({ authEnabled: true });
@@ -31,6 +35,8 @@ beforeAll(async () => {
   await influxql(influx.url, `CREATE DATABASE ${DB}`);
   await influxql(influx.url, `CREATE USER reader WITH PASSWORD 'reader-pw'`);
   await influxql(influx.url, `GRANT READ ON ${DB} TO reader`);
+  // the premise: this server is ours and the reader may read (its writes are what get refused)
+  await influxql(influx.url, 'SHOW MEASUREMENTS', { u: 'reader', p: 'reader-pw' });
 }, 60_000);
 
 const by = (component: string) => (l: LogLine) => l.component === component;
