@@ -7,7 +7,10 @@ import type { AcceptedReading, AcceptedStatus, Rejection } from '../model/readin
  * (readers in store/query/ use the same names). See README "Data model". All timestamps are written in
  * nanoseconds.
  *   reading      tags meter, site   fields wh (int, cumulative register), kw (float, optional), fault (int 0/1),
- *                                  ts_ms (int, the reading's own time: first()/last() per hour keep it), rx_ms (int, arrival)
+ *                                  rx_ms (int, arrival). The point's time is the reading's own time (ms). Readers take
+ *                                  it from the time column: selectors without GROUP BY time() return the selected
+ *                                  point's time. (Until issue 27, a ts_ms field repeated it: 27% of influxd's CPU per
+ *                                  reading; rows written then still carry it, and it is ignored.)
  *   meter_status tags meter, site   fields state ("online"|"offline"), online (int 1/0)
  *   rejected     tags reason[, meter] fields topic, detail (the first occurrence's), payload (capped), bytes (int),
  *                                  count (int: how many readings of the message, or ignored messages, it stands for)
@@ -70,17 +73,14 @@ function readingPrefix(meterId: string, siteId: string): string {
 
 export function readingLine(r: AcceptedReading, receivedMs: number): string {
   const kw = r.kw === undefined ? '' : `,kw=${Number.isInteger(r.kw) ? `${r.kw}.0` : r.kw}`;
-  const ts = String(r.tsMs); // once for the field and the point's time
   // Fewer parts than one template (issue 27): each `+` of a long string is a cons cell until the batch's join.
   return (
     readingPrefix(r.meterId, r.siteId) +
     r.registerWh +
-    (r.status === 'fault' ? `i${kw},fault=1i,ts_ms=` : `i${kw},fault=0i,ts_ms=`) +
-    ts +
-    'i,rx_ms=' +
+    (r.status === 'fault' ? `i${kw},fault=1i,rx_ms=` : `i${kw},fault=0i,rx_ms=`) +
     receivedMs +
     'i ' +
-    ts +
+    r.tsMs +
     '000000'
   );
 }

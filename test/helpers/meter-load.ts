@@ -112,8 +112,8 @@ export async function startMeterLoad(
 export async function storedKeys(target: InfluxTarget, meters: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const m of meters) {
-    const rows = await queryRows(target, `SELECT "ts_ms" FROM "reading" WHERE "meter" = '${m}'`);
-    for (const r of rows) out.add(readingKey(m, Number(r.ts_ms)));
+    const rows = await queryRows(target, `SELECT "wh" FROM "reading" WHERE "meter" = '${m}'`);
+    for (const r of rows) out.add(readingKey(m, Number(r.time)));
   }
   return out;
 }

@@ -47,7 +47,7 @@ describe('F9: the local influxd started by serve requires credentials', () => {
     fetch(`${url}/write?db=kzmeter`, {
       method: 'POST',
       headers,
-      body: `reading,meter=ekb-1-m01,site=ekb-1 wh=999999i,ts_ms=1i ${Date.now()}000000`,
+      body: `reading,meter=ekb-1-m01,site=ekb-1 wh=999999i,fault=0i ${Date.now()}000000`,
     });
 
   it('a local user posting /write without credentials gets 401 (was: 204 and the reading stored)', async () => {

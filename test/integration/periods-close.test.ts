@@ -60,7 +60,7 @@ beforeAll(async () => {
       ).filter(
         (l) =>
           id !== 'ekb-1-m01' ||
-          !/ts_ms=(\d+)/
+          !/ (\d+)000000$/
             .exec(l)!
             .slice(1)
             .some((t) => Number(t) > FROM + 6 * 3_600_000 && Number(t) < FROM + 8 * 3_600_000),
@@ -189,7 +189,7 @@ describe('period close and exports on a real InfluxDB', () => {
       powerW,
       () => nowMs,
     ).filter((l) => {
-      const t = Number(/ts_ms=(\d+)/.exec(l)![1]);
+      const t = Number(/ (\d+)000000$/.exec(l)![1]); // the point's time, ms
       return t > FROM + 6 * 3_600_000 && t < FROM + 8 * 3_600_000;
     });
     await writeLines(target, late);

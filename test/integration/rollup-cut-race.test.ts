@@ -17,7 +17,7 @@ const influx = useInflux();
 
 const reading = (s: number) => {
   const ts = HOUR + s * 1000;
-  return `reading,meter=m1,site=s1 wh=${1000 + s}i,fault=0i,ts_ms=${ts}i,rx_ms=${ts}i ${ts}000000`;
+  return `reading,meter=m1,site=s1 wh=${1000 + s}i,fault=0i,rx_ms=${ts}i ${ts}000000`;
 };
 
 describe('incremental rollups: the cut of a known hour', () => {

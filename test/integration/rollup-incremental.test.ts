@@ -41,9 +41,9 @@ const asRow = (b: ReturnType<typeof daysFromHours>[number]) => ({
 
 /** The rollups in the store equal those computed whole from every raw reading in the store. */
 async function expectRollupsEqualRaw(target: InfluxTarget, meterId: string): Promise<number> {
-  const raw = await queryRows(target, `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE "meter" = '${meterId}'`);
+  const raw = await queryRows(target, `SELECT "wh", "fault" FROM "reading" WHERE "meter" = '${meterId}'`);
   const readings: Reading[] = raw.map((r) => ({
-    tsMs: r.ts_ms as number,
+    tsMs: r.time as number,
     registerWh: r.wh as number,
     status: r.fault === 1 ? 'fault' : 'ok',
   }));

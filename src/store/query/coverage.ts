@@ -15,7 +15,7 @@ const tsByMeter = (series: readonly Series[] | undefined): Map<string, number> =
   new Map(
     (series ?? []).flatMap((s) =>
       s.tags.meter !== undefined && s.values[0]
-        ? [[s.tags.meter, num(s.values[0][columnIndex(s, 'ts_ms')])] as const]
+        ? [[s.tags.meter, num(s.values[0][columnIndex(s, 'time')])] as const] // the selected point's time
         : [],
     ),
   );
@@ -33,8 +33,8 @@ export async function uncoveredReadings(
   const [first, last] = await runStatements(
     target,
     [
-      `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
-      `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${where} GROUP BY "meter"`,
+      `SELECT first("wh") AS "wh" FROM "reading" WHERE ${where} GROUP BY "meter"`,
+      `SELECT last("wh") AS "wh" FROM "reading" WHERE ${where} GROUP BY "meter"`,
     ],
     stats,
   );

@@ -52,10 +52,12 @@ function lastReadingOf(s: Series): LastReading | undefined {
   const meterId = s.tags.meter;
   if (!v || meterId === undefined) return undefined;
   const at = (name: string) => v[columnIndex(s, name)];
-  const tsMs = num(at('ts_ms'));
+  const tsMs = num(at('time'));
   const registerWh = num(at('wh'));
+  const fault = at('fault');
   // A reading still being written (InfluxDB 1.x applies a write field by field) is not a reading yet.
-  if (!Number.isSafeInteger(tsMs) || !Number.isSafeInteger(registerWh)) return undefined;
+  if (!Number.isSafeInteger(tsMs) || !Number.isSafeInteger(registerWh) || (fault !== 0 && fault !== 1))
+    return undefined;
   const kw = at('kw');
   const rx = at('rx_ms');
   return {
@@ -64,7 +66,7 @@ function lastReadingOf(s: Series): LastReading | undefined {
     registerWh,
     kw: typeof kw === 'number' ? kw : undefined,
     receivedMs: typeof rx === 'number' ? rx : undefined,
-    fault: at('fault') === 1,
+    fault: fault === 1,
   };
 }
 
@@ -86,7 +88,7 @@ export function lastReadingStatements(
   for (const [from, ids] of byFrom)
     for (let i = 0; i < ids.length; i += METERS_PER_STATEMENT)
       out.push(
-        `SELECT "wh", "kw", "fault", "rx_ms", "ts_ms" FROM "${MEASUREMENT.reading}" WHERE ${meterCondition(ids.slice(i, i + METERS_PER_STATEMENT))} AND time >= ${ms(from)} GROUP BY "meter" ORDER BY time DESC LIMIT 1`,
+        `SELECT "wh", "kw", "fault", "rx_ms" FROM "${MEASUREMENT.reading}" WHERE ${meterCondition(ids.slice(i, i + METERS_PER_STATEMENT))} AND time >= ${ms(from)} GROUP BY "meter" ORDER BY time DESC LIMIT 1`,
       );
   return out;
 }

@@ -53,13 +53,13 @@ function boundaryReading(s: Series | undefined): Reading | undefined {
   const v = s?.values[0];
   if (!s || !v) return undefined;
   const wh = num(v[columnIndex(s, 'wh')]);
-  const ts = num(v[columnIndex(s, 'ts_ms')]);
+  const ts = num(v[columnIndex(s, 'time')]); // a selector without GROUP BY time(): the selected point's time
   if (!Number.isFinite(wh) || !Number.isFinite(ts)) return undefined;
   return { tsMs: ts, registerWh: wh, status: num(v[columnIndex(s, 'fault')]) === 1 ? 'fault' : 'ok' };
 }
 
 const selectBoundary = (fn: 'first' | 'last', cond: string, where: string): string =>
-  `SELECT ${fn}("wh") AS "wh", "ts_ms", "fault" FROM ${READING} WHERE ${cond} AND ${where} GROUP BY "meter"`;
+  `SELECT ${fn}("wh") AS "wh", "fault" FROM ${READING} WHERE ${cond} AND ${where} GROUP BY "meter"`;
 
 function statusEvents(s: Series | undefined): StatusEvent[] {
   if (!s) return [];

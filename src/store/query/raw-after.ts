@@ -45,7 +45,7 @@ export async function readRawAfter<T extends HourTail>(
     target,
     groups.map(
       (g) =>
-        `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE ${meterCondition(g.tails.map((t) => t.meterId))} AND time > ${ms(g.fromMs)} AND time < ${ms(g.hourMs + HOUR_MS)} GROUP BY "meter"`,
+        `SELECT "wh", "fault" FROM "reading" WHERE ${meterCondition(g.tails.map((t) => t.meterId))} AND time > ${ms(g.fromMs)} AND time < ${ms(g.hourMs + HOUR_MS)} GROUP BY "meter"`,
     ),
     stats,
   );

@@ -24,7 +24,7 @@ export async function readRawHours(
 ): Promise<Map<string, Reading[]>> {
   for (const hours of needed.values()) stats.rawHours += hours.length;
   const runs = new Map([...needed].map(([id, hours]) => [id, hourRuns(hours)] as const));
-  const select = `SELECT "wh", "ts_ms", "fault" FROM ${READING}`;
+  const select = `SELECT "wh", "fault" FROM ${READING}`;
   const out = await selectByRuns(target, select, runs, seriesReadings, stats, RAW_HOURS_BUDGET);
   for (const list of out.values()) stats.rawReadings += list.length;
   return out;
@@ -32,13 +32,13 @@ export async function readRawHours(
 
 /**
  * Rows of `reading` as readings, keeping only whole ones. InfluxDB 1.x applies a write field by field, so a
- * query that runs while a batch is being written can see a reading with `wh` but no `ts_ms` or `fault` yet
+ * query that runs while a batch is being written can see a reading with `wh` but no `fault` yet (or the reverse)
  * (issue 12's rollup race: "tsMs must be an integer, got NaN"). Such a row is a reading still being written:
  * it is skipped here, and the message writing it marks its hour for the rollups once it is stored. A reading
  * is 'ok' only when its `fault` field reads 0: a missing or odd value is never taken for ok.
  */
 export function seriesReadings(s: Series): Reading[] {
-  const [iw, it, iff] = [columnIndex(s, 'wh'), columnIndex(s, 'ts_ms'), columnIndex(s, 'fault')];
+  const [iw, it, iff] = [columnIndex(s, 'wh'), columnIndex(s, 'time'), columnIndex(s, 'fault')];
   const out: Reading[] = [];
   for (const v of s.values) {
     const tsMs = num(v[it]);
@@ -60,8 +60,8 @@ export async function readAllReadings(
   const [before, after] = await runStatements(
     target,
     [
-      `SELECT last("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time <= ${ms(m.fromMs)}`,
-      `SELECT first("wh") AS "wh", "ts_ms" FROM "reading" WHERE ${cond} AND time >= ${ms(m.toMs)}`,
+      `SELECT last("wh") AS "wh" FROM "reading" WHERE ${cond} AND time <= ${ms(m.fromMs)}`,
+      `SELECT first("wh") AS "wh" FROM "reading" WHERE ${cond} AND time >= ${ms(m.toMs)}`,
     ],
     stats,
   );
@@ -71,7 +71,7 @@ export async function readAllReadings(
   const [readings, status] = await runStatements(
     target,
     [
-      `SELECT "wh", "ts_ms", "fault" FROM "reading" WHERE ${cond} AND ${range} GROUP BY "meter"`,
+      `SELECT "wh", "fault" FROM "reading" WHERE ${cond} AND ${range} GROUP BY "meter"`,
       `SELECT "state" FROM "meter_status" WHERE ${cond} AND ${range}`,
     ],
     stats,

@@ -113,7 +113,7 @@ export function steadyReadings(
   const lines: string[] = [];
   for (let t = fromMs; t <= toMs; t += stepMs) {
     const wh = startWh + Math.floor((powerW * (t - fromMs)) / 3_600_000);
-    lines.push(`reading,meter=${meterId},site=${siteId} wh=${wh}i,fault=0i,ts_ms=${t}i,rx_ms=${rxMs(t)}i ${t}000000`);
+    lines.push(`reading,meter=${meterId},site=${siteId} wh=${wh}i,fault=0i,rx_ms=${rxMs(t)}i ${t}000000`);
   }
   return lines;
 }
@@ -125,7 +125,7 @@ export async function writeLines(target: InfluxTarget, lines: readonly string[])
   let lo = Infinity;
   let hi = -Infinity;
   for (const l of lines) {
-    const m = /^reading,meter=([^,]+),site=(\S+) .*ts_ms=(\d+)i/.exec(l);
+    const m = /^reading,meter=([^,]+),site=(\S+) \S+ (\d+)000000$/.exec(l); // the point's time, ms
     if (!m) continue;
     meters.add(m[1]!);
     lo = Math.min(lo, Number(m[3]));

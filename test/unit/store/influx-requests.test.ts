@@ -98,7 +98,7 @@ describe('InfluxDB requests per API version', () => {
       lingerMs: 0,
       log: pino({ level: 'silent' }),
     });
-    const lines = Array.from({ length: 2000 }, (_, i) => `reading,meter=m${i} wh=${i}i,ts_ms=${i}i ${1e15 + i}`);
+    const lines = Array.from({ length: 2000 }, (_, i) => `reading,meter=m${i} wh=${i}i,fault=0i ${1e15 + i}`);
     await w.write(lines);
     expect(captured[0]!.body.length).toBeGreaterThan(64 * 1024);
     expect(captured[0]!.headers['content-encoding']).toBeUndefined();
