@@ -1,4 +1,5 @@
 #!/usr/bin/env -S npx tsx
+import '../util/quiet-debug.ts'; // first: before anything requires `debug` (issue 27)
 import { hasCode, isKzmError } from '../util/errors.ts';
 import { packageVersion } from '../util/version.ts';
 import { redactSecrets } from '../util/redact.ts';
