@@ -191,9 +191,11 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   ): string[] {
     // Marks first: if a long message is split over two writes, a mark without its readings is harmless.
     const lines: string[] = [];
-    if (decoded.readings.length)
+    if (decoded.readings.length) {
+      const group = writer.nextGroup?.(); // these lines go into it: write() follows without a turn in between
       for (const l of listeners)
-        if (l.linesFor) for (const line of l.linesFor(decoded.readings, receivedMs)) lines.push(line);
+        if (l.linesFor) for (const line of l.linesFor(decoded.readings, receivedMs, group)) lines.push(line);
+    }
     for (const r of decoded.readings) lines.push(readingLine(r, receivedMs));
     // A retained status is a replay of one already stored when it was published: keep it for the live view only.
     // A status with its own time is stored at that time (the ledger applies it where it happened).

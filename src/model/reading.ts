@@ -68,8 +68,12 @@ export interface Rejection {
  * listener follows. Ingest knows no listener by name; the service hands it the list.
  */
 export interface StoredReadingsListener {
-  /** Lines written in the same batch as these readings (a durable "to do" mark), before they are stored. */
-  linesFor?(readings: readonly AcceptedReading[], receivedMs: number): readonly string[];
+  /**
+   * Lines written in the same batch as these readings (a durable "to do" mark), before they are stored. `group`,
+   * when the writer tells it: the write these lines join; lines of one group are stored together, so a mark
+   * already in the group need not be repeated.
+   */
+  linesFor?(readings: readonly AcceptedReading[], receivedMs: number, group?: object): readonly string[];
   /** These readings are stored (their write acknowledged). Must not throw or block. */
   stored(readings: readonly AcceptedReading[], receivedMs: number): void;
 }

@@ -3,7 +3,8 @@
  * when the service dies between storing it and recomputing the rollup.
  *   - The pipeline writes a `rollup_dirty` point in the same write as the
  *     readings of a meter-hour (once per meter, hour and 10-minute slot of
- *     arrival), and tells the worker after the write is acknowledged.
+ *     arrival, and not again in a write group that already carries it), and
+ *     tells the worker after the write is acknowledged.
  *   - A checkpoint file (<dataDir>/rollup-checkpoint.json) records, every few
  *     seconds, an arrival time before which every mark is rolled up.
  *   - At start, marks from the checkpoint (minus one slot) are read back and
@@ -23,8 +24,8 @@ import type { RollupWorker } from './worker.ts';
 export { MARK_SLOT_MS };
 
 export interface RollupMarks extends StoredReadingsListener {
-  /** Mark lines to write together with these readings. */
-  linesFor(readings: readonly AcceptedReading[], receivedMs: number): readonly string[];
+  /** Mark lines to write together with these readings (none already in `group`, the write they join). */
+  linesFor(readings: readonly AcceptedReading[], receivedMs: number, group?: object): readonly string[];
   /** Those readings (and marks) are stored: hand their meter-hours to the worker. */
   stored(readings: readonly AcceptedReading[], receivedMs: number): void;
   /** Earliest arrival time of readings handed to linesFor and not yet stored. */
@@ -38,6 +39,13 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
   /** Hours marked per meter in the current slot (cleared when the slot changes): no string key per reading. */
   let slot = -1;
   let marked = new Map<string, Set<number>>();
+  /**
+   * Marks already in the writer's open group (issue 27): until that write is stored, every message of a
+   * meter-hour carried its own mark (10,000 messages in flight: 11,500 extra lines in a 100,000-reading drain,
+   * 21,500 through the embedded broker). A group's lines are stored together, so one mark in it is enough.
+   */
+  let group: object | undefined;
+  let inGroup = new Map<string, Set<number>>();
   const inFlight = new Map<number, number>();
   const slotOf = (t: number) => Math.floor(t / slotMs);
   const isMarked = (meterId: string, hourMs: number) => marked.get(meterId)?.has(hourMs) ?? false;
@@ -56,17 +64,29 @@ export function createRollupMarks(worker: RollupWorker, slotMs = MARK_SLOT_MS): 
     return earliest.values();
   };
   return {
-    linesFor(readings, receivedMs) {
+    linesFor(readings, receivedMs, writeGroup) {
       if (!readings.length) return [];
       inFlight.set(receivedMs, (inFlight.get(receivedMs) ?? 0) + 1);
       if (slotOf(receivedMs) !== slot) {
         slot = slotOf(receivedMs);
         marked = new Map();
+        inGroup = new Map();
+      }
+      if (writeGroup !== group) {
+        group = writeGroup;
+        if (inGroup.size) inGroup = new Map();
       }
       let lines: string[] | undefined;
       for (const r of earliestPerHour(readings)) {
         const hourMs = hourOf(r.tsMs);
-        if (!isMarked(r.meterId, hourMs)) (lines ??= []).push(dirtyMarkLine(r.meterId, hourMs, receivedMs, slotMs));
+        if (isMarked(r.meterId, hourMs)) continue;
+        if (group) {
+          const hours = inGroup.get(r.meterId);
+          if (hours?.has(hourMs)) continue;
+          if (hours) hours.add(hourMs);
+          else inGroup.set(r.meterId, new Set([hourMs]));
+        }
+        (lines ??= []).push(dirtyMarkLine(r.meterId, hourMs, receivedMs, slotMs));
       }
       return lines ?? NO_LINES;
     },

@@ -49,6 +49,12 @@ export interface BatchWriter {
   };
   /** Flush what is pending and stop, waiting at most `timeoutMs`; writes that cannot complete stay unacknowledged. */
   stop(timeoutMs?: number): Promise<boolean>;
+  /**
+   * The group the next write() joins (made now if needed), as an opaque token: every write of a group is stored
+   * before the group's promise resolves, and the writer never drops one of them (it retries; a poison line is
+   * isolated and reported alone). Listeners use it to write a durable mark once per group (issue 27).
+   */
+  nextGroup?(): object;
 }
 
 /**
@@ -234,6 +240,10 @@ export function createBatchWriter(opts: BatchWriterOptions): BatchWriter {
       metrics?.onPending(pendingLines);
       if (!stopping || writing) schedule();
       return group.promise;
+    },
+    nextGroup() {
+      if (!open || open.lines >= batchSize) open = newGroup();
+      return open;
     },
     state: () => ({ pendingLines, writing, consecutiveFailures, ...failures.state() }),
     async stop(timeoutMs = 15_000) {

@@ -66,6 +66,26 @@ describe('durable rollup marks', () => {
     expect(w.marked.map((m) => m[2])).toEqual([T + 10, T + 20, T + 30]);
   });
 
+  it('issue 27: not stored yet, but in the same write group: one mark per meter-hour in the group; a new group marks again', () => {
+    // Before: every message of a meter-hour in flight carried its own mark (11,500 extra lines of 111,500 in a
+    // 100,000-reading drain through mosquitto; 21,500 through the embedded broker).
+    const marks = createRollupMarks(recordingWorker(), SLOT);
+    const [g1, g2] = [{}, {}];
+    const r = [reading('m1', T + 1000)];
+    expect(marks.linesFor(r, T + 10, g1)).toHaveLength(1);
+    expect(marks.linesFor(r, T + 20, g1)).toHaveLength(0);
+    expect(marks.linesFor([reading('m1', T + H)], T + 25, g1)).toHaveLength(1); // another hour
+    expect(marks.linesFor([reading('m2', T + 1000)], T + 26, g1)).toHaveLength(1); // another meter
+    // The next group is a write of its own: the mark of g1 may not be stored when g2's is.
+    expect(marks.linesFor(r, T + 30, g2)).toHaveLength(1);
+    expect(marks.linesFor(r, T + 40, g2)).toHaveLength(0);
+    // A writer that tells no group: each message marks until one is stored, as before.
+    expect(marks.linesFor(r, T + 50)).toHaveLength(1);
+    expect(marks.linesFor(r, T + 60)).toHaveLength(1);
+    // A new arrival slot within one group: marked again (recovery reads marks by slot).
+    expect(marks.linesFor(r, T + SLOT + 1, g2)).toHaveLength(1);
+  });
+
   it('the safe point stays before readings still being written and hours not yet rolled up', () => {
     const w = recordingWorker();
     const marks = createRollupMarks(w, SLOT);
