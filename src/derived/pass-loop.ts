@@ -41,7 +41,8 @@ export interface PassLoop {
   start(): void;
   /** No new pass; waits up to `timeoutMs` for the running one (what it leaves is the next start's). */
   stop(timeoutMs: number): Promise<void>;
-  state(): { passes: number; failures: number; size: number; lastError?: string };
+  /** `nextInMs`: when the next pass is due (0: one is running), absent when none is scheduled (idle). */
+  state(): { passes: number; failures: number; size: number; lastError?: string; nextInMs?: number };
 }
 
 /** An error that says the pass asked InfluxDB for too much at once. */
@@ -132,6 +133,12 @@ export function createPassLoop(opts: PassLoopOptions): PassLoop {
       let t: NodeJS.Timeout | undefined;
       await Promise.race([current, new Promise((r) => (t = setTimeout(r, timeoutMs)))]).finally(() => clearTimeout(t));
     },
-    state: () => ({ passes, failures, size, ...(lastError !== undefined && { lastError }) }),
+    state: () => ({
+      passes,
+      failures,
+      size,
+      ...(lastError !== undefined && { lastError }),
+      ...(current ? { nextInMs: 0 } : timer && { nextInMs: Math.max(0, dueAt - Date.now()) }),
+    }),
   };
 }

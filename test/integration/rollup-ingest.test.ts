@@ -246,6 +246,64 @@ describe('rollups kept current by the service', () => {
     await worker.stop();
   });
 
+  it('issue 27: hours marked again during a pass wait the interval (no pass back to back in a steady stream); a full pass (a backlog) goes on at once', async () => {
+    // Before: a pass after which anything was pending ran the next at once. In a steady stream every meter-hour is
+    // marked again during each pass: 9 passes in a 5 s embedded drain of 100,000 readings, each rewriting all 1,000
+    // hour and day rows (18,000 rollup rows, a third of influxd's work on top of the readings).
+    const meterId = 'ekb-1-m07';
+    const siteId = registry.meterById.get(meterId)!.siteId;
+    await postLines(
+      target,
+      Array.from({ length: 90 }, (_, i) =>
+        readingLine(
+          { meterId, siteId, tsMs: T0 + i * MIN, registerWh: 5_000_000 + i * 1300, status: 'ok' },
+          Date.now(),
+        ),
+      ),
+    );
+    const make = (maxHoursPerPass: number, duringFirstPass: () => void) => {
+      let first = true;
+      return createRollupWorker({
+        target,
+        sink: { write: (l) => postLines(target, l) },
+        log: pino({ level: 'silent' }),
+        intervalMs: 60_000, // a pass "later" is a minute away: nothing in this test waits for one
+        settleMs: 0,
+        maxHoursPerPass,
+        beforePass: async () => {
+          if (first) duringFirstPass();
+          first = false;
+        },
+      });
+    };
+    // A steady stream: the hour is marked again while the first pass runs.
+    const steady: ReturnType<typeof make> = make(1000, () => steady.markDirty(meterId, T0, Date.now()));
+    steady.markDirty(meterId, T0, Date.now());
+    steady.start();
+    const after = await eventually(
+      () => steady.state(),
+      (st) => st.passes === 1 && st.nextPassInMs !== 0,
+      10_000,
+      'the first pass to end',
+    );
+    expect(after.pendingHours).toBe(1);
+    expect(after.nextPassInMs).toBeGreaterThan(30_000);
+    // A backlog: two hours, one per pass. The second pass follows the first at once.
+    const backlog = make(1, () => {});
+    backlog.markDirty(meterId, T0, Date.now());
+    backlog.markDirty(meterId, T0 + H, Date.now());
+    backlog.start();
+    const done = await eventually(
+      () => backlog.state(),
+      (st) => st.passes === 2,
+      10_000,
+      'two passes, back to back',
+    );
+    expect(done.pendingHours).toBe(0);
+    await Promise.all([steady.stop(), backlog.stop()]);
+    expect(steady.state().pendingHours).toBe(0); // stop() flushes what waited
+  });
+
   it('flush returns once the hours marked before it are rolled up, though the same hour keeps being marked again', async () => {
     const meterId = 'ekb-1-m06';
     const siteId = registry.meterById.get(meterId)!.siteId;
