@@ -6,6 +6,7 @@ import { listenTls, type TlsMaterial } from '../auth/mqtt-tls.ts';
 import type { BrokerHealth } from './broker-health.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
+import { createSettleGroups } from '../util/settle-groups.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -74,6 +75,21 @@ export function createEmbeddedBroker(opts: {
   /** Publishes acknowledged but never routed (see authorizePublish). */
   const swallowed = new WeakSet<PublishPacket>();
   const tlsPort = () => (tlsServer?.address() as { port?: number } | null)?.port;
+  type Done = (err?: Error | null) => void;
+  /**
+   * aedes' callbacks of messages stored by the same write, called together once it is stored (issue 27: a
+   * handle() promise, an async frame and two reactions per message cost the embedded path as much as they had
+   * cost the external subscriber). A failed write closes each connection (aedes does) without a PUBACK.
+   */
+  const afterWrite = createSettleGroups<Done>(
+    (callbacks) => {
+      for (const done of callbacks) done(null);
+    },
+    (callbacks, err) => {
+      log.error({ err, messages: callbacks.length }, 'Ingest failed; messages not acknowledged.');
+      for (const done of callbacks) done(err as Error);
+    },
+  );
 
   /** aedes takes the connection; the packet-size guard follows its framing from aedes's own reads. */
   function acceptConnection(b: Aedes) {
@@ -138,6 +154,16 @@ export function createEmbeddedBroker(opts: {
           // Refused before ingest: nothing of a refused client is stored (aedes then closes its connection).
           const refused = auth?.checkPublish(client, packet);
           if (refused) return callback(refused);
+          if (!packet.retain) {
+            let stored: Promise<void>;
+            try {
+              stored = ingest.accept(packet.topic, packet.payload as Buffer);
+            } catch (err) {
+              log.error({ err, clientId: client?.id, topic: packet.topic }, 'Ingest failed; message not acknowledged.');
+              return callback(err as Error);
+            }
+            return afterWrite.add(stored, callback);
+          }
           // A publisher's retain flag asks the broker to keep the message; it is a live message, not a replay.
           ingest.handle(packet.topic, packet.payload as Buffer).then(
             (outcome) => {

@@ -10,7 +10,10 @@ export interface SettleGroups<T> {
   reset(): void;
 }
 
-export function createSettleGroups<T>(onResolved: (items: readonly T[]) => void): SettleGroups<T> {
+export function createSettleGroups<T>(
+  onResolved: (items: readonly T[]) => void,
+  onRejected?: (items: readonly T[], err: unknown) => void,
+): SettleGroups<T> {
   let current: { promise: Promise<unknown>; items: T[]; settled: boolean } | undefined;
   return {
     add(promise, item) {
@@ -22,8 +25,9 @@ export function createSettleGroups<T>(onResolved: (items: readonly T[]) => void)
             g.settled = true;
             onResolved(g.items);
           },
-          () => {
-            g.settled = true; // a rejected write: its items get nothing (e.g. PUBACKs never sent: redelivered)
+          (err: unknown) => {
+            g.settled = true; // a rejected write: by default its items get nothing (PUBACKs never sent: redelivered)
+            onRejected?.(g.items, err);
           },
         );
       }

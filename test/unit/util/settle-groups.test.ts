@@ -49,4 +49,20 @@ describe('settle groups (issue 27: one reaction per write, not per message)', ()
     await Promise.resolve();
     expect(calls).toEqual([['before'], ['after']]);
   });
+
+  it('with onRejected, the items of a rejected write are handed to it once, in order, with the error', async () => {
+    const failed: [string[], string][] = [];
+    const groups = createSettleGroups<string>(
+      () => {},
+      (items, err) => failed.push([[...items], (err as Error).message]),
+    );
+    let reject!: (e: Error) => void;
+    const p = new Promise<void>((_, r) => (reject = r));
+    groups.add(p, 'a');
+    groups.add(p, 'b');
+    reject(new Error('spool full'));
+    await p.catch(() => undefined);
+    await Promise.resolve();
+    expect(failed).toEqual([[['a', 'b'], 'spool full']]);
+  });
 });
