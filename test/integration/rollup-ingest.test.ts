@@ -64,6 +64,24 @@ async function publish(brokerUrl: string, meterId: string, readings: readonly ob
   await c.endAsync();
 }
 
+/** Minute readings of one meter from T0 (+ `from` minutes), 1,300 Wh apart, written around the service. */
+const postMinutes = (meterId: string, count: number, startWh: number, from = 0) =>
+  postLines(
+    target,
+    Array.from({ length: count }, (_, k) =>
+      readingLine(
+        {
+          meterId,
+          siteId: registry.meterById.get(meterId)!.siteId,
+          tsMs: T0 + (from + k) * MIN,
+          registerWh: startWh + (from + k) * 1300,
+          status: 'ok',
+        },
+        Date.now(),
+      ),
+    ),
+  );
+
 const rollupRows = (measurement: string, meterId: string) =>
   queryRows(
     target,
@@ -210,13 +228,7 @@ describe('rollups kept current by the service', () => {
 
   it('with a settle delay each hour is recomputed once more, catching a reading another ingester stored meanwhile, then the worker goes quiet', async () => {
     const meterId = 'ekb-1-m05';
-    const siteId = registry.meterById.get(meterId)!.siteId;
-    const line = (i: number) =>
-      readingLine({ meterId, siteId, tsMs: T0 + i * MIN, registerWh: 3_000_000 + i * 1300, status: 'ok' }, Date.now());
-    await postLines(
-      target,
-      Array.from({ length: 30 }, (_, i) => line(i)),
-    );
+    await postMinutes(meterId, 30, 3_000_000);
     const worker = createRollupWorker({
       target: target,
       sink: { write: (l) => postLines(target, l) },
@@ -230,10 +242,7 @@ describe('rollups kept current by the service', () => {
     expect(await worker.flush()).toBe(true);
     expect((await rollupRows('reading_1h', meterId)).map((h) => h.count)).toEqual([30]);
     // Another ingester stores the rest of the hour; its own mark went to its own worker, not this one.
-    await postLines(
-      target,
-      Array.from({ length: 30 }, (_, i) => line(30 + i)),
-    );
+    await postMinutes(meterId, 30, 3_000_000, 30);
     const hours = await eventually(
       () => rollupRows('reading_1h', meterId),
       (r) => r[0]?.count === 60,
@@ -251,16 +260,7 @@ describe('rollups kept current by the service', () => {
     // marked again during each pass: 9 passes in a 5 s embedded drain of 100,000 readings, each rewriting all 1,000
     // hour and day rows (18,000 rollup rows, a third of influxd's work on top of the readings).
     const meterId = 'ekb-1-m07';
-    const siteId = registry.meterById.get(meterId)!.siteId;
-    await postLines(
-      target,
-      Array.from({ length: 90 }, (_, i) =>
-        readingLine(
-          { meterId, siteId, tsMs: T0 + i * MIN, registerWh: 5_000_000 + i * 1300, status: 'ok' },
-          Date.now(),
-        ),
-      ),
-    );
+    await postMinutes(meterId, 90, 5_000_000);
     const make = (maxHoursPerPass: number, duringFirstPass: () => void) => {
       let first = true;
       return createRollupWorker({
@@ -306,16 +306,7 @@ describe('rollups kept current by the service', () => {
 
   it('flush returns once the hours marked before it are rolled up, though the same hour keeps being marked again', async () => {
     const meterId = 'ekb-1-m06';
-    const siteId = registry.meterById.get(meterId)!.siteId;
-    await postLines(
-      target,
-      Array.from({ length: 60 }, (_, i) =>
-        readingLine(
-          { meterId, siteId, tsMs: T0 + i * MIN, registerWh: 4_000_000 + i * 1300, status: 'ok' },
-          Date.now(),
-        ),
-      ),
-    );
+    await postMinutes(meterId, 60, 4_000_000);
     const worker = createRollupWorker({
       target: target,
       sink: { write: (l) => postLines(target, l) },
