@@ -133,6 +133,7 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
   let lastOutcome: IngestOutcome = STORED;
   /** The write the last message joined, and what waits on it (see accept). */
   const afterWrites = createSettleGroups<Stored>((messages) => afterWrite(messages));
+  const NOTHING_TO_TELL: Stored = Object.freeze({ readings: [], statuses: [], receivedMs: 0, retain: false });
 
   /** After a group's write: the counters, the listeners (rollup marks, fee days, seals) and the live view. */
   function afterWrite(messages: readonly Stored[]): void {
@@ -174,10 +175,15 @@ export function createIngestPipeline(opts: IngestOptions): IngestPipeline {
       !decoded.statuses.length && !decoded.rejections.length
         ? STORED
         : { statuses: decoded.statuses.length, rejected: decoded.rejections.length > 0 };
-    if (!decoded.readings.length && !decoded.statuses.length) return stored;
-    // Messages that joined the same write are handled after it together; the write's first reaction is this
-    // one, so the listeners are told before any of the group's messages is acknowledged.
-    afterWrites.add(stored, { readings: decoded.readings, statuses: decoded.statuses, receivedMs, retain });
+    // Messages that joined the same write are handled after it together. Every message is added, those with
+    // nothing to tell too (a rejected one may open the group): the write's first reaction is then this one, so
+    // the listeners are told before the broker's acknowledgements, which react after accept() returns.
+    afterWrites.add(
+      stored,
+      decoded.readings.length || decoded.statuses.length
+        ? { readings: decoded.readings, statuses: decoded.statuses, receivedMs, retain }
+        : NOTHING_TO_TELL,
+    );
     return stored;
   }
 

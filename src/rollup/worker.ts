@@ -296,7 +296,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       // pass ran wait `intervalMs`, gathering more: in a steady stream every meter-hour is marked again at once,
       // and passes back to back rewrote every hour and day row each time (issue 27: 9 passes, 18,000 rollup
       // rows in a 5 s embedded drain of 100,000 readings, a third of influxd's work on top of the readings).
-      const backlog = recovery !== undefined || waiters.length > 0 || batch.size >= maxHours;
+      // (A flush this pass satisfied is released after it returns: only one still unsatisfied counts.)
+      const backlog =
+        recovery !== undefined || batch.size >= maxHours || waiters.some((w) => !settledUpTo(w.calledAtMs));
       if (pending()) return backlog ? 'now' : 'later';
       return settle.size ? 'later' : 'idle';
     } catch (err) {

@@ -51,8 +51,10 @@ export interface BatchWriter {
   stop(timeoutMs?: number): Promise<boolean>;
   /**
    * The group the next write() joins (made now if needed), as an opaque token: every write of a group is stored
-   * before the group's promise resolves, and the writer never drops one of them (it retries; a poison line is
-   * isolated and reported alone). Listeners use it to write a durable mark once per group (issue 27).
+   * before the group's promise resolves (in order, retried until InfluxDB takes it). The only lines dropped are
+   * poison ones InfluxDB refuses as bad data; a mark left out because the group already carries the same line
+   * (same meter, hour, slot: byte for byte) would be refused alike. Listeners use it to write a durable mark once
+   * per group (issue 27).
    */
   nextGroup?(): object;
 }

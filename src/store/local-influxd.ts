@@ -93,6 +93,16 @@ async function ensureAdmin(
   );
 }
 
+/** Its whole process group (it leads one: spawned detached), so a wrapper's own child influxd stops with it. */
+function signalGroup(c: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (c.pid !== undefined) return void process.kill(-c.pid, signal);
+  } catch {
+    // no such group (already gone): signal the process itself
+  }
+  c.kill(signal);
+}
+
 /**
  * Run InfluxDB 1.x (Debian's `influxdb` package) as a child process: data under `dataDir`, HTTP on a
  * free loopback port. Used by `serve` when no KZM_INFLUX_URL is set (with `admin`: authentication on, issue 21
@@ -146,7 +156,7 @@ export function createLocalInflux(opts: {
         // Own process group: a Ctrl-C at the terminal reaches the service, which then stops influxd last,
         // after the writer has drained. If the service dies without stopping it, the exit hook kills it.
         child = spawn(bin, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-        const orphanGuard = () => child?.kill('SIGKILL');
+        const orphanGuard = () => child && signalGroup(child, 'SIGKILL');
         process.once('exit', orphanGuard);
         child.once('exit', () => process.off('exit', orphanGuard));
         child.stderr?.on('data', (d: Buffer) => {
@@ -164,12 +174,20 @@ export function createLocalInflux(opts: {
         child.once('exit', onEarlyExit);
         const ready = (async () => {
           const until = Date.now() + 30_000;
+          let foreign = false;
           while (Date.now() < until) {
             // Ours, not another server that took the port before influxd bound it (ours then exits unseen).
-            if ((await pingInflux(url, 1000)).ok && holdsListener(child!.pid!, httpPort) !== false) return;
+            if ((await pingInflux(url, 1000)).ok) {
+              if (holdsListener(child!.pid!, httpPort, { processGroup: true }) !== false) return;
+              foreign = true;
+            }
             await new Promise((r) => setTimeout(r, 100));
           }
-          throw new LocalInfluxError(`influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`);
+          throw new LocalInfluxError(
+            foreign
+              ? `another process answers on ${url}, not the influxd started here (pid ${child!.pid}): free the port or set another`
+              : `influxd did not answer on ${url} within 30 s: ${stderrTail.trim().slice(-500)}`,
+          );
         })();
         await Promise.race([ready, exited]);
         child.off('exit', onEarlyExit);
@@ -192,12 +210,12 @@ export function createLocalInflux(opts: {
       child = undefined;
       if (!c || c.exitCode !== null) return;
       await new Promise<void>((res) => {
-        const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+        const kill = setTimeout(() => signalGroup(c, 'SIGKILL'), 10_000);
         c.once('exit', () => {
           clearTimeout(kill);
           res();
         });
-        c.kill('SIGTERM');
+        signalGroup(c, 'SIGTERM');
       });
       opts.log?.info('Local InfluxDB stopped.');
     },

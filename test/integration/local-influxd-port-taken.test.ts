@@ -6,12 +6,13 @@
  * Reproduction: something that answers /ping on the port before influxd starts.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalInflux } from '../../src/store/local-influxd.ts';
 import { holdsListener } from '../../src/util/listener-owner.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const listen = (srv: Server) =>
   new Promise<number>((res) => srv.listen(0, '127.0.0.1', () => res((srv.address() as { port: number }).port)));
@@ -41,6 +42,34 @@ describe('local influxd on a port another server holds', () => {
     expect(err?.message).toMatch(/address already in use/);
     // the other server did answer: only the listener check told it apart
     expect(pings).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a configured influxd wrapper that starts influxd as its child (no exec) still starts: its process group holds the port', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kzm-influx-wrap-'));
+    const wrapper = join(dir, 'influxd-wrapper.sh');
+    writeFileSync(wrapper, '#!/bin/sh\ninfluxd "$@"\necho "influxd ended" >&2\n'); // sh waits: influxd is its child
+    chmodSync(wrapper, 0o755);
+    const li = createLocalInflux({ dataDir: join(dir, 'data'), bin: wrapper });
+    let url = '';
+    try {
+      await li.start();
+      url = li.url;
+      expect((await fetch(`${url}/ping`)).status).toBe(204);
+    } finally {
+      await li.stop();
+    }
+    // stop() signals the wrapper's process group: the influxd it started stops too (no orphan left listening)
+    const down = await eventually(
+      () =>
+        fetch(`${url}/ping`).then(
+          () => false,
+          () => true,
+        ),
+      Boolean,
+      15_000,
+      'the wrapped influxd to stop with its wrapper',
+    );
+    expect(down).toBe(true);
   }, 60_000);
 
   it('holdsListener: true for the process holding 127.0.0.1:port, false for another process and a free port', async () => {

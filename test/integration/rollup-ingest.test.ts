@@ -300,7 +300,17 @@ describe('rollups kept current by the service', () => {
       'two passes, back to back',
     );
     expect(done.pendingHours).toBe(0);
-    await Promise.all([steady.stop(), backlog.stop()]);
+    // A flush (a ledger request, a fee-days pass) is satisfied by the pass it starts: hours marked again during
+    // that pass (after the flush was called) wait the interval too (review: the flush's own pass counted as a
+    // backlog and the next pass ran at once).
+    const flushed: ReturnType<typeof make> = make(1000, () => flushed.markDirty(meterId, T0, Date.now() + 1000));
+    flushed.markDirty(meterId, T0, Date.now());
+    expect(await flushed.flush(10_000)).toBe(true);
+    const afterFlush = flushed.state();
+    expect(afterFlush.passes).toBe(1);
+    expect(afterFlush.pendingHours).toBe(1);
+    expect(afterFlush.nextPassInMs).toBeGreaterThan(30_000);
+    await Promise.all([steady.stop(), backlog.stop(), flushed.stop()]);
     expect(steady.state().pendingHours).toBe(0); // stop() flushes what waited
   });
 

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { recomputeRollups } from '../../src/rollup/compute.ts';
 import { emptyStats } from '../../src/store/query/client.ts';
+import { readMeterSummaries } from '../../src/store/query/meter-summaries.ts';
 import { readRawHours } from '../../src/store/query/raw-readings.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { useInflux } from '../helpers/influx.ts';
@@ -52,6 +53,19 @@ describe('the rollup read of raw readings', () => {
     );
     expect(r.hours).toBe(1);
     expect(written[0]).toMatch(/count=2i/);
+  });
+
+  it('the boundary reading looked up beyond the window (first()/last() with its fault) is skipped while its fault is not visible, never read as ok (review of issue 27: ts_ms had been its only guard)', async () => {
+    const target = await influx.database();
+    const far = HOUR - 30 * 24 * H; // long before the window: looked up by last() beyond it
+    await post(target, [`reading,meter=b1,site=s1 wh=5000i ${far}000000`]); // wh written, fault not yet
+    const from = HOUR;
+    const to = HOUR + 24 * H;
+    const half = await readMeterSummaries(target, ['b1'], from, to, emptyStats());
+    expect(half.get('b1')!.knownReadings).toEqual([]);
+    await post(target, [reading('b1', far, 5000, 1)]); // the rest of the point: fault 1
+    const whole = await readMeterSummaries(target, ['b1'], from, to, emptyStats());
+    expect(whole.get('b1')!.knownReadings).toEqual([{ tsMs: far, registerWh: 5000, status: 'fault' }]);
   });
 
   it('a rollup pass racing a large write of the same hour never fails (real concurrent writes)', async () => {

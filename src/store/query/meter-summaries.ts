@@ -54,8 +54,11 @@ function boundaryReading(s: Series | undefined): Reading | undefined {
   if (!s || !v) return undefined;
   const wh = num(v[columnIndex(s, 'wh')]);
   const ts = num(v[columnIndex(s, 'time')]); // a selector without GROUP BY time(): the selected point's time
-  if (!Number.isFinite(wh) || !Number.isFinite(ts)) return undefined;
-  return { tsMs: ts, registerWh: wh, status: num(v[columnIndex(s, 'fault')]) === 1 ? 'fault' : 'ok' };
+  const fault = num(v[columnIndex(s, 'fault')]);
+  // A row still being written (InfluxDB 1.x applies a write field by field) has wh but maybe no fault yet: not a
+  // reading yet, and a missing fault is never read as ok.
+  if (!Number.isSafeInteger(wh) || !Number.isSafeInteger(ts) || (fault !== 0 && fault !== 1)) return undefined;
+  return { tsMs: ts, registerWh: wh, status: fault === 1 ? 'fault' : 'ok' };
 }
 
 const selectBoundary = (fn: 'first' | 'last', cond: string, where: string): string =>
