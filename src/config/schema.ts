@@ -214,7 +214,10 @@ export const configSchema = z.strictObject({
   /** Hour and day rollups kept current as readings arrive (src/rollup); the ledger reads them. */
   rollup: z
     .strictObject({
-      /** How long a newly marked meter-hour waits for its pass (ms), gathering more; a backlog runs passes back to back. */
+      /**
+       * How long a newly marked meter-hour waits for its pass (ms), gathering more; hours marked again during a pass
+       * wait it too. Only a backlog (a full pass, recovery) or a waiting flush runs passes back to back.
+       */
       intervalMs: z.number().int().min(10).max(60_000).default(1000),
       /** Recompute each hour once more this long after its last write (ms), for several ingesters on one
        *  shared subscription; 0 = off. Unset: 10000 when mqtt.sharedGroup is set, else 0. */
