@@ -15,8 +15,16 @@ export interface WriteFailure {
   readonly retryAfterMs: number;
   /** InfluxDB did not answer at all: worth probing /ping and retrying as soon as it answers. */
   readonly unreachable: boolean;
+  /** The connection was refused: InfluxDB was certainly down at that attempt (any /ping up after it means back). */
+  readonly refused?: boolean;
   readonly error: string;
 }
+
+const codeOf = (err: unknown): string | undefined => {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 
 const DATA_STATUSES = new Set([400, 413, 422]);
 
@@ -50,5 +58,12 @@ export function classifyWriteError(err: unknown): WriteFailure {
   }
   if (err instanceof RequestTimedOutError)
     return { kind: 'retry', cause: 'InfluxDB timed out', retryAfterMs: 0, unreachable: true, error };
-  return { kind: 'retry', cause: 'InfluxDB unreachable', retryAfterMs: 0, unreachable: true, error };
+  return {
+    kind: 'retry',
+    cause: 'InfluxDB unreachable',
+    retryAfterMs: 0,
+    unreachable: true,
+    ...(codeOf(err) === 'ECONNREFUSED' && { refused: true }),
+    error,
+  };
 }

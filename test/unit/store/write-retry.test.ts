@@ -43,6 +43,13 @@ describe('classifyWriteError: only 400/413/422 are the data’s fault', () => {
   it.each(cases)('$name', ({ err, kind, cause }) => {
     expect(classifyWriteError(err)).toMatchObject({ kind, cause });
   });
+  it('a refused connection is marked refused (InfluxDB seen down); a timeout or a 503 is not', () => {
+    expect(classifyWriteError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).refused).toBe(
+      true,
+    );
+    expect(classifyWriteError(new RequestTimedOutError()).refused).toBeUndefined();
+    expect(classifyWriteError(new HttpError(503, 'Unavailable')).refused).toBeUndefined();
+  });
   it('reads Retry-After (seconds) into ms', () => {
     expect(classifyWriteError(new HttpError(429, 'Too Many', '', '7')).retryAfterMs).toBe(7000);
   });
@@ -107,6 +114,33 @@ describe('BatchWriter retry timing', () => {
     expect(fake.writes).toHaveLength(2);
     expect(fake.writes[1]! - fake.writes[0]!).toBeGreaterThanOrEqual(950);
     expect(w.state().recovered).toMatchObject({ cause: 'InfluxDB throttling writes' });
+    await w.stop(500);
+  });
+
+  it("after a refused connection the first /ping that answers ends the backoff (stop 30 CI: a server back before the wait's first ping left the writer in its whole backoff)", async () => {
+    // Refused three times, then accepted; /ping answers from the start. Each wait must end at its first ping
+    // (before: 10, 20 and 40 pings, the whole 0.1, 0.2 and 0.4 s backoffs, because no ping had seen it down).
+    let pings = 0;
+    const pingsAtAttempt: number[] = [];
+    const w = createBatchWriter({
+      writeApi: {
+        async writeLines() {
+          pingsAtAttempt.push(pings);
+          if (pingsAtAttempt.length <= 3)
+            throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      },
+      batchSize: 10,
+      lingerMs: 0,
+      log: pino({ level: 'silent' }),
+      ping: async () => {
+        pings++;
+        return true;
+      },
+      pingEveryMs: 10,
+    });
+    await w.write(['m v=1i 1']);
+    expect(pingsAtAttempt).toEqual([0, 1, 2, 3]);
     await w.stop(500);
   });
 });
