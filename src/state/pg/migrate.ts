@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { PgStateError } from './pg-url.ts';
+import { inTransaction } from './transaction.ts';
 
 /** pg_advisory_xact_lock key of the migrations ("kzmmigr" in ASCII, fits a bigint). */
 const MIGRATION_LOCK = 0x6b7a6d6d696772n;
@@ -32,9 +33,7 @@ const appliedRow = z.object({ version: z.coerce.number().int().min(1) });
 
 /** Applies what is missing; returns the versions applied now (none when the database is current). */
 export async function migrate(pool: Pool, all: readonly Migration[] = migrations()): Promise<number[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS kzm_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
@@ -56,12 +55,6 @@ export async function migrate(pool: Pool, all: readonly Migration[] = migrations
       await client.query('INSERT INTO kzm_schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -9,6 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { userSchema } from '../../auth/users.ts';
 import { PgStateError } from './pg-url.ts';
+import { inTransaction } from './transaction.ts';
 
 import type { ArchiveFile } from '../backup-archive.ts';
 
@@ -56,21 +57,6 @@ async function dumpWith(db: PoolClient): Promise<ArchiveFile[]> {
   return out;
 }
 
-async function inTransaction<T>(pool: Pool, begin: string, fn: (db: PoolClient) => Promise<T>): Promise<T> {
-  const db = await pool.connect();
-  try {
-    await db.query(begin);
-    const r = await fn(db);
-    await db.query('COMMIT');
-    return r;
-  } catch (err) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    db.release();
-  }
-}
-
 const countRow = z.object({ n: z.coerce.number().int() });
 
 export function createPgArchive(pool: Pool) {
@@ -85,10 +71,10 @@ export function createPgArchive(pool: Pool) {
   return {
     holds: heldByDatabase,
     isEmpty: async () => (await rows(pool)) === 0,
-    dump: () => inTransaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', dumpWith),
+    dump: () => inTransaction(pool, dumpWith, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
     /** Loads the archive's database files into an empty database; returns how many files it took. */
     load: (files: ReadonlyMap<string, Uint8Array>) =>
-      inTransaction(pool, 'BEGIN', async (db) => {
+      inTransaction(pool, async (db) => {
         if ((await rows(db)) > 0) throw new PgStateError('the state database is not empty', 'restore-not-empty');
         let n = 0;
         for (const [path, bytes] of files) {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { AUDIT_GENESIS, type AuditEntry, type AuditHead, type AuditStore, nextEntry } from '../../auth/audit-chain.ts';
 import { AuditKeyError, auditKeysFor, readAuditKeys, rotateAuditKey } from '../../auth/audit-keys.ts';
 import type { Signer } from '../../util/ed25519.ts';
+import { inTransaction } from './transaction.ts';
 
 /** pg_advisory_xact_lock key of audit appends ("kzmaudt"). */
 const AUDIT_LOCK = 0x6b7a6d61756474n.toString();
@@ -65,10 +66,8 @@ export function createPgAuditStore(
     async lines() {
       return (await pool.query('SELECT line FROM kzm_audit ORDER BY seq')).rows.map((r) => lineRow.parse(r).line);
     },
-    async append(input): Promise<AuditEntry> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+    append: (input): Promise<AuditEntry> =>
+      inTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
         // Read at every append: a rotation by the CLI applies to every instance at once.
         const keys = await keysFor(client, keyFile);
@@ -79,14 +78,7 @@ export function createPgAuditStore(
           JSON.stringify(entry),
           entry.hash,
         ]);
-        await client.query('COMMIT');
         return entry;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+      }),
   };
 }
