@@ -12,10 +12,9 @@ import { backupMain, restoreMain } from '../../src/cli/backup.ts';
 import { auditVerifyMain } from '../../src/cli/audit.ts';
 import { periodsMain } from '../../src/cli/periods.ts';
 import { readBackup } from '../../src/state/backup-archive.ts';
-import { loadRegistry } from '../../src/registry/load.ts';
 import { useInflux } from '../helpers/influx.ts';
-import { DEVICES_DIR } from '../helpers/service.ts';
-import { at, steadyReadings, writeLines } from '../unit/periods/fixtures.ts';
+import { closeAndExport, printed, writeStateConfig, writeSteadyM01 } from '../helpers/state-cli.ts';
+import { at } from '../unit/periods/fixtures.ts';
 
 const PERIOD = '2025-07-01..2025-07-02';
 const FROM = at('2025-07-01T00:00:00+05:00');
@@ -23,38 +22,11 @@ const TO = at('2025-07-03T00:00:00+05:00');
 const influx = useInflux();
 let root: string;
 const cfg = (name: string) => join(root, `${name}.yaml`);
-
-function config(name: string): string {
-  const t = influx.target();
-  writeFileSync(
-    cfg(name),
-    [
-      `dataDir: ${join(root, name)}`,
-      `registryDir: ${DEVICES_DIR}`,
-      `tariffsDir: ${join(DEVICES_DIR, '..', 'tariffs')}`,
-      'influx:',
-      `  url: ${t.url}`,
-      `  database: ${t.database}`,
-    ].join('\n'),
-  );
-  return cfg(name);
-}
-
-const run = async (f: (print: (s: string) => void) => Promise<number>) => {
-  const out: string[] = [];
-  const code = await f((s) => out.push(s));
-  return { code, out: out.join('\n'), last: out.at(-1) ?? '' };
-};
+const config = (name: string) => writeStateConfig(root, name, influx.target());
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'kzm-backup-'));
-  const registry = loadRegistry(DEVICES_DIR);
-  const m = registry.meterById.get('ekb-1-m01')!;
-  const powerW = Math.floor(m.maxLoad.at(-1)!.maxLoadW * 0.9);
-  await writeLines(
-    influx.target(),
-    steadyReadings(m.id, m.siteId, FROM - 60_000, TO + 60_000, m.reportingIntervalS * 1000, powerW, (t) => t + 1_000),
-  );
+  await writeSteadyM01(influx.target(), FROM, TO);
 });
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -63,18 +35,8 @@ afterAll(() => {
 describe('backup and restore of the state', () => {
   it('closed period backed up, restored into an empty data dir: verify passes, the export is identical', async () => {
     const a = config('a');
-    const close = await run((p) =>
-      periodsMain(
-        'close',
-        ['--period', PERIOD, '--by', 'accountant', '--acknowledge', 'only m01 installed', '--config', a],
-        undefined,
-        p,
-      ),
-    );
+    const { close, exported: exportA } = await closeAndExport(a, PERIOD, 'accountant', 'only m01 installed');
     expect(close.code, close.out).toBe(0);
-    const exportA = await run((p) =>
-      periodsMain('export', ['--period', PERIOD, '--format', 'json', '--config', a], undefined, p),
-    );
     expect(exportA.code).toBe(0);
     // Not state: the local InfluxDB's files and credentials, the spool, the checkpoints, a write in progress.
     for (const f of [
@@ -103,15 +65,15 @@ describe('backup and restore of the state', () => {
     expect(await restoreMain([zip, '--config', b], { out: (t) => restored.push(t) })).toBe(0);
     expect(restored.join('')).toMatch(new RegExp(`restored ${paths.length} files of the backup made`));
     // The audit trail came along, chain intact, with the close, the backup and the restore on it.
-    const audit = await run((p) => auditVerifyMain(['--config', b], p));
+    const audit = await printed((p) => auditVerifyMain(['--config', b], p));
     expect(audit.code, audit.out).toBe(0);
     const log = readFileSync(join(root, 'b', 'audit', 'audit.log'), 'utf8');
     expect(log).toMatch(/"action":"close"/);
     expect(log).toMatch(/"action":"restore"/);
-    const verify = await run((p) => periodsMain('verify', ['--period', PERIOD, '--config', b], undefined, p));
+    const verify = await printed((p) => periodsMain('verify', ['--period', PERIOD, '--config', b], undefined, p));
     expect(verify.code, verify.out).toBe(0);
     expect(JSON.parse(verify.last)).toMatchObject({ ok: true });
-    const exportB = await run((p) =>
+    const exportB = await printed((p) =>
       periodsMain('export', ['--period', PERIOD, '--format', 'json', '--config', b], undefined, p),
     );
     expect(exportB.out).toBe(exportA.out);

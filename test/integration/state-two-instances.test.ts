@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/auth/users.ts';
 import { auditVerifyMain } from '../../src/cli/audit.ts';
-import { loadRegistry } from '../../src/registry/load.ts';
 import { openPgStateStore } from '../../src/state/pg/pg-state.ts';
 import { freePort } from '../../src/util/free-port.ts';
 import { useInflux } from '../helpers/influx.ts';
+import { writeSteadyM01 } from '../helpers/state-cli.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { DEVICES_DIR } from '../helpers/service.ts';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.ts';
-import { at, steadyReadings, writeLines } from '../unit/periods/fixtures.ts';
+import { at } from '../unit/periods/fixtures.ts';
 
 const P1 = '2025-07-01..2025-07-02';
 const P2 = '2025-07-03..2025-07-04';
@@ -60,15 +60,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'kzm-two-'));
   mkdirSync(shared(), { mode: 0o700 });
   stateUrl = await postgres.get().database();
-  const registry = loadRegistry(DEVICES_DIR);
-  const m = registry.meterById.get('ekb-1-m01')!;
-  const powerW = Math.floor(m.maxLoad.at(-1)!.maxLoadW * 0.9);
-  const from = at('2025-07-01T00:00:00+05:00') - 60_000;
-  const to = at('2025-07-05T00:00:00+05:00') + 60_000;
-  await writeLines(
-    influx.target(),
-    steadyReadings(m.id, m.siteId, from, to, m.reportingIntervalS * 1000, powerW, (t) => t + 1_000),
-  );
+  await writeSteadyM01(influx.target(), at('2025-07-01T00:00:00+05:00'), at('2025-07-05T00:00:00+05:00'));
   // The accountant, made once in the shared database (as `kzmeter users add` would with KZM_STATE_URL).
   const state = await openPgStateStore({
     url: stateUrl,
