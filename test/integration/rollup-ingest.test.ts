@@ -16,7 +16,7 @@ import { loadRegistry } from '../../src/registry/load.ts';
 import { meterFacts } from '../../src/ledger/scope.ts';
 import pino from 'pino';
 import { rollupMain } from '../../src/cli/rollup.ts';
-import { createRollupWorker } from '../../src/rollup/worker.ts';
+import { createRollupWorker, type RollupWorkerOptions } from '../../src/rollup/worker.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { dirtyMarkLine, readingLine } from '../../src/store/schema.ts';
 import { useInflux } from '../helpers/influx.ts';
@@ -81,6 +81,16 @@ const postMinutes = (meterId: string, count: number, startWh: number, from = 0) 
       ),
     ),
   );
+
+/** A rollup worker on this file's database, writing its rollups straight to InfluxDB. */
+const workerWith = (o: Pick<RollupWorkerOptions, 'intervalMs' | 'settleMs'> & Partial<RollupWorkerOptions>) =>
+  createRollupWorker({
+    target,
+    sink: { write: (l) => postLines(target, l) },
+    log: pino({ level: 'silent' }),
+    maxHoursPerPass: 1000,
+    ...o,
+  });
 
 const rollupRows = (measurement: string, meterId: string) =>
   queryRows(
@@ -229,14 +239,7 @@ describe('rollups kept current by the service', () => {
   it('with a settle delay each hour is recomputed once more, catching a reading another ingester stored meanwhile, then the worker goes quiet', async () => {
     const meterId = 'ekb-1-m05';
     await postMinutes(meterId, 30, 3_000_000);
-    const worker = createRollupWorker({
-      target: target,
-      sink: { write: (l) => postLines(target, l) },
-      log: pino({ level: 'silent' }),
-      intervalMs: 20,
-      settleMs: 300,
-      maxHoursPerPass: 1000,
-    });
+    const worker = workerWith({ intervalMs: 20, settleMs: 300 });
     worker.start();
     worker.markDirty(meterId, T0, Date.now());
     expect(await worker.flush()).toBe(true);
@@ -263,10 +266,7 @@ describe('rollups kept current by the service', () => {
     await postMinutes(meterId, 90, 5_000_000);
     const make = (maxHoursPerPass: number, duringFirstPass: () => void) => {
       let first = true;
-      return createRollupWorker({
-        target,
-        sink: { write: (l) => postLines(target, l) },
-        log: pino({ level: 'silent' }),
+      return workerWith({
         intervalMs: 60_000, // a pass "later" is a minute away: nothing in this test waits for one
         settleMs: 0,
         maxHoursPerPass,
@@ -317,14 +317,7 @@ describe('rollups kept current by the service', () => {
   it('flush returns once the hours marked before it are rolled up, though the same hour keeps being marked again', async () => {
     const meterId = 'ekb-1-m06';
     await postMinutes(meterId, 60, 4_000_000);
-    const worker = createRollupWorker({
-      target: target,
-      sink: { write: (l) => postLines(target, l) },
-      log: pino({ level: 'silent' }),
-      intervalMs: 5,
-      settleMs: 0,
-      maxHoursPerPass: 1000,
-    });
+    const worker = workerWith({ intervalMs: 5, settleMs: 0 });
     worker.start();
     // A meter reporting into the same hour faster than a pass takes: the hour is always marked again.
     const busy = setInterval(() => worker.markDirty(meterId, T0, Date.now()), 2);
@@ -359,14 +352,7 @@ describe('rollups kept current by the service', () => {
       ),
     );
     await postLines(target, lines);
-    const worker = createRollupWorker({
-      target: target,
-      sink: { write: (l) => postLines(target, l) },
-      log: pino({ level: 'silent' }),
-      intervalMs: 5,
-      settleMs: 0,
-      maxHoursPerPass: 1000,
-    });
+    const worker = workerWith({ intervalMs: 5, settleMs: 0 });
     worker.start();
     for (const h of [T0, T0 + H]) worker.markDirty(meterId, h, Date.now());
     expect(await worker.flush()).toBe(true);
