@@ -1,9 +1,9 @@
 /** Our own JSON on meters/{meterId}/reading and meters/{meterId}/status (the contract in README, unchanged). */
 import { formatPath } from '../util/zod-error.ts';
-import { readingPayloadSchema, statusObjectSchema } from './payload-schema.ts';
+import { plainReading, readingPayloadSchema, statusObjectSchema } from './payload-schema.ts';
 import type { FormatMeter as Meter } from './types.ts';
 import { parseState } from './state-value.ts';
-import { acceptReading, acceptStatus, forEachReadingObject, parseJson, type Collector } from './collect.ts';
+import { acceptReading, acceptStatus, forEachReadingObject, isObject, parseJson, type Collector } from './collect.ts';
 
 export function decodeNativeStatus(c: Collector, meter: Meter, text: string): void {
   const trimmed = text.trim();
@@ -31,18 +31,24 @@ export function decodeNativeStatus(c: Collector, meter: Meter, text: string): vo
 export function decodeNativeReadings(c: Collector, meter: Meter, text: string): void {
   const json = parseJson(text);
   if (!json.ok) return c.tally.add(json.reason, meter.id, json.detail);
-  forEachReadingObject(c, meter.id, json.doc, (item, where) => {
+  // One reading, what nearly every meter sends: no batch walk, no closure (issue 27).
+  if (isObject(json.doc)) return nativeReading(c, meter, json.doc, '');
+  forEachReadingObject(c, meter.id, json.doc, (item, where) => nativeReading(c, meter, item, where));
+}
+
+function nativeReading(c: Collector, meter: Meter, item: Record<string, unknown>, where: string): void {
+  let reading = plainReading(item);
+  if (reading === undefined) {
     const parsed = readingPayloadSchema.safeParse(item);
-    if (!parsed.success) {
-      c.tally.add('schema', meter.id, () => {
+    if (!parsed.success)
+      return c.tally.add('schema', meter.id, () => {
         const issue = parsed.error.issues[0]!;
         const field = formatPath(issue.path);
         return `${where}${field ? `${field}: ` : ''}${issue.message}`;
       });
-      return;
-    }
-    const { ts, kwh, kw, status } = parsed.data;
-    // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
-    acceptReading(c, meter, { tsMs: ts, registerWh: Math.round(kwh * 1000), status }, kw, where);
-  });
+    reading = parsed.data;
+  }
+  const { ts, kwh, kw, status } = reading;
+  // Registers report kWh with 3 decimals: x1000 is exact Wh up to float noise, which Math.round removes.
+  acceptReading(c, meter, { tsMs: ts, registerWh: Math.round(kwh * 1000), status }, kw, where);
 }

@@ -14,7 +14,14 @@ import type { DecodedMessage } from './types.ts';
 
 export type { DecodeContext } from '../formats/collect.ts';
 
-const NATIVE = /^meters\/([^/]+)\/(reading|status)$/;
+/** meters/{meterId}/reading or /status (meterId without '/'), read without a regex match per message (issue 27). */
+function nativeTopic(topic: string): { meterId: string; kind: 'reading' | 'status' } | undefined {
+  const kind = topic.endsWith('/reading') ? 'reading' : topic.endsWith('/status') ? 'status' : undefined;
+  if (kind === undefined) return undefined;
+  const end = topic.length - kind.length - 1;
+  if (end <= 7 || topic.lastIndexOf('/', end - 1) !== 6) return undefined;
+  return { meterId: topic.slice(7, end), kind };
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const rejected = (kind: DecodedMessage['kind'], g: Omit<RejectionGroup, 'count'>): DecodedMessage => ({
@@ -39,9 +46,11 @@ function decodeText(payload: Uint8Array): string | undefined {
   }
 }
 
-function decodeNative(m: RegExpExecArray, payload: Uint8Array, ctx: DecodeContext): DecodedMessage {
-  const [, meterId = '', kindRaw] = m;
-  const kind = kindRaw as 'reading' | 'status';
+function decodeNative(
+  { meterId, kind }: { meterId: string; kind: 'reading' | 'status' },
+  payload: Uint8Array,
+  ctx: DecodeContext,
+): DecodedMessage {
   const meter = ctx.registry.meterById.get(meterId);
   if (payload.byteLength > ctx.maxPayloadBytes)
     return rejected(kind, {
@@ -65,7 +74,7 @@ function decodeNative(m: RegExpExecArray, payload: Uint8Array, ctx: DecodeContex
 
 export function decodeMessage(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodedMessage {
   if (topic.startsWith('meters/')) {
-    const m = NATIVE.exec(topic);
+    const m = nativeTopic(topic);
     if (m) return decodeNative(m, payload, ctx);
     return ignored(
       'unknown-topic',

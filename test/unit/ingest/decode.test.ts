@@ -60,6 +60,15 @@ describe('decodeMessage', () => {
     expect(dec('meters/ekb-1-m01/status', 'offline').statuses[0]).toMatchObject({ state: 'offline', siteId: 'ekb-1' });
     expect(dec('meters/x/reading', '{}').rejections[0]!.reason).toBe('unknown-meter');
     expect(dec('meters/ekb-1-m01/power', '{}').ignored?.reason).toBe('unknown-topic');
+    // The topic is read without a regex since issue 27: exactly meters/{one level}/reading|status.
+    for (const t of [
+      'meters//reading',
+      'meters/a/b/reading',
+      'meters/ekb-1-m01/readings',
+      'meters/ekb-1-m01/reading/',
+      'meters/status',
+    ])
+      expect(dec(t, '{}').ignored?.reason, t).toBe('unknown-topic');
     expect(decodeMessage('meters/ekb-1-m01/reading', Buffer.from([0xff, 0xfe]), ctx).rejections[0]!.reason).toBe(
       'invalid-utf8',
     );
