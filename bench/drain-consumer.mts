@@ -11,7 +11,7 @@
  *       back: after the batch is written)
  * Prints {"ready":true} (aedes: {"ready":true,"url"}) once subscribed or listening, then {"done":true} after
  * n messages (bare) or n stored. With n = 0 it only starts and subscribes (the persistent session, and the
- * idle start-up's CPU).
+ * idle start-up's CPU), and stays until the bench stops it.
  */
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
@@ -109,5 +109,4 @@ if (mode === 'aedes') {
   });
   await client.subscribeAsync('meters/#', { qos: 1 });
   console.log(JSON.stringify({ ready: true }));
-  if (n === 0) setTimeout(() => process.exit(0), 50);
 }

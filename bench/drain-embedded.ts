@@ -8,7 +8,8 @@
  *   - the reference: aedes + the minimal ingester in one process (bench/drain-consumer.mts aedes), the same
  *     hook, the same batches of 5,000 (or 20 ms) as the mosquitto drain's minimal ingester.
  * A broker inside the consumer cannot queue a backlog while the consumer is down, so this is no backlog drain:
- * once the process listens (kzmeter: "Service started."), its utime + stime is read; the bench process then
+ * once the process listens (kzmeter: "Service started.") and its start-up work is done (its CPU quiet:
+ * bench/proc-cpu.ts settledCpuMs), its utime + stime is read; the bench process then
  * publishes the readings (4 mqtt.js connections, at most 2,500 unacknowledged each: 10,000 in flight, the window
  * kzmeter's external subscriber holds) as fast as they are acknowledged, and when the last reading is visible
  * in InfluxDB the CPU is read again. CPU per reading = the difference / readings: MQTT parsing, PUBACKs and
@@ -24,7 +25,7 @@ import type { InfluxTarget } from '../src/store/influx-target.ts';
 import { checkDrain, drainRange, type DrainChecks } from './drain-checks.ts';
 import type { DrainFigures } from './drain-summary.ts';
 import { publishReadings, serveProcess } from './lib.ts';
-import { processCpuMs } from './proc-cpu.ts';
+import { processCpuMs, settledCpuMs } from './proc-cpu.ts';
 import { procStatusKb } from '../test/helpers/service-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -88,7 +89,7 @@ export async function embeddedOnce(
   const host =
     kind === 'kzmeterEmbedded' ? await startKzmeter(target, ctx.registryDir) : await startReference(target, ctx.n);
   try {
-    const cpu0 = processCpuMs(host.pid);
+    const cpu0 = await settledCpuMs(host.pid);
     const influxd0 = ctx.influxd ? processCpuMs(ctx.influxd) : 0;
     const t0 = performance.now();
     await publishReadings(host.mqttUrl, {

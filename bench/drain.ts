@@ -3,8 +3,9 @@
  * queued in Debian's mosquitto (the README's block: persistence, no in-flight or queue limit) for a stopped
  * consumer's persistent session; then the consumer starts. CPU = the consumer's utime + stime from its spawn
  * to the last reading visible in InfluxDB (or, for the bare subscriber, received), minus what a start with
- * nothing queued costs it (the idle start-up, to the same point: subscribed, "Service started.", or Node-RED's
- * "Connected to broker"), divided by the readings. influxd's CPU over the same span too.
+ * nothing queued costs it (the idle start-up: from its ready point, subscribed, "Service started." or Node-RED's
+ * "Connected to broker", until its CPU is quiet, as the first passes kzmeter's derived data runs after it
+ * started are start-up too: bench/proc-cpu.ts settledCpuMs), divided by the readings. influxd's CPU over the same span too.
  * Consumers, each its own process: a bare mqtt.js subscriber (stores nothing), a minimal correct ingester
  * (bench/drain-consumer.mts), kzmeter serve as shipped (heap capped) and Node-RED 4's batch flow
  * (bench/node-red-flow.ts; installed on demand under .bench-cache/, skipped and recorded as such when npm
@@ -30,7 +31,7 @@ import { embeddedOnce, type EmbeddedKind } from './drain-embedded.ts';
 import { drainRatios, formatDrainSummary, summarise, type DrainFigures, type Summary } from './drain-summary.ts';
 import { benchServiceOverrides, publishReadings, writeBenchRegistry } from './lib.ts';
 import { ensureNodeRed, NODE_RED_PACKAGES, startNodeRed } from './node-red.ts';
-import { childPids, processCpuMs } from './proc-cpu.ts';
+import { childPids, processCpuMs, settledCpuMs } from './proc-cpu.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 /**
@@ -148,7 +149,7 @@ async function drainOnce(
   try {
     // 1. The session, and what a start with nothing queued costs (the idle start-up).
     const idle = await startConsumer(kind, { ...base, n: 0 });
-    const idleCpuMs = processCpuMs(idle.pid);
+    const idleCpuMs = await settledCpuMs(idle.pid);
     await idle.stop();
     // 2. The backlog, queued by mosquitto for the stopped session.
     await publishReadings(ctx.mqttUrl, { meters: ctx.meters, total: ctx.n, connections: 4, window: 500, t0Ms: T0 });

@@ -10,6 +10,24 @@ export function processCpuMs(pid: number): number {
   }
 }
 
+/**
+ * A process's CPU once its start-up work is done: read when it has used at most `slackMs` more over `quietMs`
+ * (a service's first passes run after it says it started; what stays is its idle timers), at most after `maxMs`.
+ * The idle start-up a drain subtracts, and the point an embedded run's span starts from, for every consumer alike.
+ */
+export async function settledCpuMs(pid: number, quietMs = 500, slackMs = 10, maxMs = 10_000): Promise<number> {
+  const t0 = performance.now();
+  let mark = processCpuMs(pid);
+  let markAt = t0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const cpu = processCpuMs(pid);
+    const t = performance.now();
+    if (cpu - mark > slackMs) [mark, markAt] = [cpu, t];
+    else if (t - markAt >= quietMs || t - t0 >= maxMs) return cpu;
+  }
+}
+
 /** Children of this process named `comm` (e.g. the influxd and mosquitto the bench started). */
 export function childPids(comm: string): number[] {
   const out: number[] = [];
