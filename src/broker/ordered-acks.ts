@@ -7,7 +7,6 @@ interface HeldAck {
   bytes: number;
   ready: boolean;
   packet: unknown;
-  cb?: (err?: Error) => void;
 }
 
 /**
@@ -38,11 +37,36 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
     client as unknown as { _sendPacket: (p: unknown, cb?: (e?: Error) => void) => void }
   )._sendPacket.bind(client);
 
+  /** The stream PUBACKs may be written to as bytes: connected over MQTT 3.1/3.1.1, where a PUBACK is 4 fixed bytes. */
+  const rawStream = (): { write(b: Buffer): boolean } | undefined => {
+    const c = client as unknown as { connected: boolean; stream?: { writable?: boolean; write(b: Buffer): boolean } };
+    const v = client.options.protocolVersion ?? 4;
+    return c.connected && c.stream?.writable && (v === 3 || v === 4) ? c.stream : undefined;
+  };
+
   function release(): void {
-    for (let h = held.peek(); h?.ready && h.packet; h = held.peek()) {
-      held.shift();
-      heldBytes -= h.bytes;
-      sendRaw(h.packet, h.cb);
+    let n = 0;
+    for (let h = held.peek(n); h?.ready && h.packet; h = held.peek(++n));
+    if (n) {
+      const stream = n > 1 ? rawStream() : undefined;
+      if (stream) {
+        // Issue 27: the PUBACKs a write released, as one buffer and one socket write, not one mqtt.js packet
+        // (and its stream write) each. Same bytes and order as mqtt-packet writes: 0x40, 2, message id (MSB, LSB).
+        const buf = Buffer.allocUnsafe(4 * n);
+        for (let i = 0; i < n; i++) {
+          const h = held.shift()!;
+          heldBytes -= h.bytes;
+          buf[4 * i] = 0x40;
+          buf[4 * i + 1] = 2;
+          buf.writeUInt16BE(h.messageId, 4 * i + 2);
+        }
+        stream.write(buf);
+      } else
+        for (let i = 0; i < n; i++) {
+          const h = held.shift()!;
+          heldBytes -= h.bytes;
+          sendRaw(h.packet);
+        }
     }
     while (waiting.length && room()) waiting.shift()!();
   }

@@ -14,8 +14,9 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
-  peek(): T | undefined {
-    return this.items[this.head];
+  /** The item `at` places from the front (0: the one shift() returns next). */
+  peek(at = 0): T | undefined {
+    return this.items[this.head + at];
   }
 
   shift(): T | undefined {
