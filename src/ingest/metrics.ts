@@ -3,6 +3,7 @@ import { LIVE_GRACE_INTERVALS, liveStatus } from '../live/live-status.ts';
 import type { MeterLive } from '../live/live-state.ts';
 import type { WriterMetrics } from '../store/batch-writer.ts';
 import { type QueryOutcome, queryCounts } from '../store/query/client.ts';
+import { CountingHistogram } from '../util/counting-histogram.ts';
 import { packageVersion } from '../util/version.ts';
 
 /**
@@ -118,12 +119,12 @@ export function createIngestMetrics() {
         this.inc(queryCounts().statements);
       },
     }),
-    storedAge: new Histogram({
-      name: 'kzm_ingest_reading_age_at_store_seconds',
-      help: 'Age of a reading (now minus its timestamp) when its write was acknowledged: for a live meter, publish to stored',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300, 3600, 86_400],
-      registers: [registry],
-    }),
+    storedAge: new CountingHistogram(
+      'kzm_ingest_reading_age_at_store_seconds',
+      'Age of a reading (now minus its timestamp) when its write was acknowledged: for a live meter, publish to stored',
+      [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300, 3600, 86_400],
+      registry,
+    ),
   };
   return metrics;
 }

@@ -46,6 +46,7 @@ describe('external subscriber: PUBACKs after the write, in arrival order, severa
       url,
       clientId: 'ordered-acks-test',
       maxInflight: 10_000,
+      maxInflightBytes: 64 * 1024 * 1024,
       ingest,
       log: pino({ level: 'silent' }),
     });
