@@ -20,7 +20,23 @@ interface HeldAck {
  */
 export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldBytes = Infinity) {
   const held = new Fifo<HeldAck>();
+  /**
+   * The message held last, whose PUBACK mqtt.js has not handed over yet: mqtt.js does so synchronously when the
+   * handleMessage callback is called, right after hold(), so one slot serves (issue 27: a Map set and delete per
+   * message churned its table). Should a PUBACK ever come later, the held message waits in `pending`.
+   */
+  let expecting: HeldAck | undefined;
   const pending = new Map<number, HeldAck>();
+  const holding = (messageId: number): HeldAck | undefined => {
+    if (expecting?.messageId === messageId) {
+      const h = expecting;
+      expecting = undefined;
+      return h;
+    }
+    const h = pending.get(messageId);
+    if (h) pending.delete(messageId);
+    return h;
+  };
   const waiting: (() => void)[] = [];
   let heldBytes = 0;
   const stored = createSettleGroups<HeldAck>((acks) => {
@@ -74,9 +90,8 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
   (
     client as unknown as { _sendPacket: (p: { cmd: string; messageId?: number }, cb?: (e?: Error) => void) => void }
   )._sendPacket = (packet, cb) => {
-    const h = packet.cmd === 'puback' && packet.messageId !== undefined ? pending.get(packet.messageId) : undefined;
+    const h = packet.cmd === 'puback' && packet.messageId !== undefined ? holding(packet.messageId) : undefined;
     if (!h) return sendRaw(packet, cb);
-    pending.delete(packet.messageId!);
     h.packet = packet;
     // Let mqtt.js go on to the next message now; the PUBACK goes out in release().
     if (room()) cb?.();
@@ -90,6 +105,7 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
     heldBytes = 0;
     stored.reset();
     pending.clear();
+    expecting = undefined;
     while (waiting.length) waiting.shift()!();
   });
 
@@ -99,7 +115,8 @@ export function installOrderedAcks(client: MqttClient, maxHeld: number, maxHeldB
       const h: HeldAck = { messageId, bytes, ready: false, packet: undefined };
       held.push(h);
       heldBytes += bytes;
-      pending.set(messageId, h);
+      if (expecting) pending.set(expecting.messageId, expecting);
+      expecting = h;
       // Messages stored by the same write share its promise: one reaction per write, not per message.
       stored.add(promise, h);
     },
