@@ -71,17 +71,37 @@ function readingPrefix(meterId: string, siteId: string): string {
   return made;
 }
 
+/**
+ * A string built by `+` is a tree of parts (a cons string per `+`, a string per number) until something reads it
+ * whole. A line waits in the writer's batch, through several young-generation collections that copy every part
+ * (issue 27: kept, a reading line cost 2.2 us to build, 0.8 us once read whole at once; the batch's join 0.5 ->
+ * 0.38 us per line). Reading a character makes V8 flatten it into one string, now, while its parts are young.
+ */
+export function flat(line: string): string {
+  line.charCodeAt(0);
+  return line;
+}
+
+/**
+ * The decimal text of an integer, as String(n). Past 2^30 V8 holds it as a double and converts it through its
+ * shortest-form algorithm (130-185 ns, and epoch milliseconds are all past it); as two small integers, 45 ns.
+ */
+export function intText(n: number): string {
+  if (n < 0x40000000 || !Number.isSafeInteger(n)) return String(n);
+  const hi = Math.floor(n / 1e6);
+  return String(hi) + String(1e6 + (n - hi * 1e6)).slice(1);
+}
+
 export function readingLine(r: AcceptedReading, receivedMs: number): string {
   const kw = r.kw === undefined ? '' : `,kw=${Number.isInteger(r.kw) ? `${r.kw}.0` : r.kw}`;
-  // Fewer parts than one template (issue 27): each `+` of a long string is a cons cell until the batch's join.
-  return (
+  return flat(
     readingPrefix(r.meterId, r.siteId) +
-    r.registerWh +
-    (r.status === 'fault' ? `i${kw},fault=1i,rx_ms=` : `i${kw},fault=0i,rx_ms=`) +
-    receivedMs +
-    'i ' +
-    r.tsMs +
-    '000000'
+      intText(r.registerWh) +
+      (r.status === 'fault' ? `i${kw},fault=1i,rx_ms=` : `i${kw},fault=0i,rx_ms=`) +
+      intText(receivedMs) +
+      'i ' +
+      intText(r.tsMs) +
+      '000000',
   );
 }
 
@@ -138,7 +158,9 @@ export const MARK_SLOT_MS = 600_000;
 export function dirtyMarkLine(meterId: string, hourStartMs: number, receivedMs: number, slotMs: number): string {
   const slot = Math.floor(receivedMs / slotMs) * slotMs;
   const hourIndex = Math.floor(hourStartMs / 3_600_000);
-  return `rollup_dirty,meter=${escTag(meterId)} hour_ms=${hourStartMs}i ${slot}${String(hourIndex % 1_000_000).padStart(6, '0')}`;
+  return flat(
+    `rollup_dirty,meter=${escTag(meterId)} hour_ms=${intText(hourStartMs)}i ${intText(slot)}${String(hourIndex % 1_000_000).padStart(6, '0')}`,
+  );
 }
 
 /** Every reason a ledger line can carry, as `fee_1d` field-name suffixes. */
