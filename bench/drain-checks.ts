@@ -3,7 +3,7 @@
  * rollups complete. Checked after the CPU span ends (the scrape and the queries are not the service's ingest).
  */
 import type { InfluxTarget } from '../src/store/influx-target.ts';
-import { queryRows } from '../test/helpers/service.ts';
+import { eventually, queryRows } from '../test/helpers/service.ts';
 import { metricValue, scrapeMetrics } from './prom-scrape.ts';
 
 const HOUR_MS = 3_600_000;
@@ -14,6 +14,38 @@ export function drainRange(t0Ms: number, n: number, meters: number): { fromMs: n
 }
 
 const count = async (target: InfluxTarget, q: string) => Number((await queryRows(target, q))[0]?.n ?? 0);
+
+/**
+ * Waits until the drain's `n` readings are visible in InfluxDB: the end of the CPU span. A count over every
+ * series cost influxd ~38 ms at 100,000 points, and polled 20 times a second it was a large part of the influxd
+ * CPU a drain measured, the more the longer a consumer took. So the poll first counts the series of the meter
+ * published last (publishReadings: reading i is meter i mod M's), which the broker delivers last, until it holds
+ * all its readings; only then the whole count, until it is n.
+ */
+export async function untilStored(
+  target: InfluxTarget,
+  meters: readonly string[],
+  n: number,
+  what: string,
+  timeoutMs = 300_000,
+): Promise<void> {
+  const last = (n - 1) % meters.length;
+  const ofLast = Math.floor((n - 1 - last) / meters.length) + 1;
+  const meter = meters[last]!.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  const opts = { what, intervalMs: 50 };
+  await eventually(
+    () => count(target, `SELECT count(wh) AS n FROM reading WHERE meter = '${meter}'`),
+    (k) => k >= ofLast,
+    timeoutMs,
+    { ...opts, what: `${what}: the last meter's ${ofLast}` },
+  );
+  await eventually(
+    () => count(target, 'SELECT count(wh) AS n FROM reading'),
+    (k) => k >= n,
+    timeoutMs,
+    opts,
+  );
+}
 
 export interface DrainChecks {
   /** count(wh) of `reading` inside the drain's time range, and in the whole database. */

@@ -20,9 +20,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestInflux } from '../test/helpers/influx.ts';
-import { eventually, queryRows } from '../test/helpers/service.ts';
 import type { InfluxTarget } from '../src/store/influx-target.ts';
-import { checkDrain, drainRange, type DrainChecks } from './drain-checks.ts';
+import { checkDrain, drainRange, untilStored, type DrainChecks } from './drain-checks.ts';
 import type { DrainFigures } from './drain-summary.ts';
 import { publishReadings, serveProcess } from './lib.ts';
 import { processCpuMs, settledCpuMs } from './proc-cpu.ts';
@@ -99,12 +98,7 @@ export async function embeddedOnce(
       window: 2500,
       t0Ms: ctx.t0Ms,
     });
-    await eventually(
-      async () => Number((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n ?? 0),
-      (k) => k >= ctx.n,
-      300_000,
-      { what: `${ctx.n} readings stored by ${kind}`, intervalMs: 50 },
-    );
+    await untilStored(target, ctx.meters, ctx.n, `${ctx.n} readings stored by ${kind}`);
     const cpuMs = processCpuMs(host.pid) - cpu0;
     const seconds = (performance.now() - t0) / 1000;
     const influxdMs = ctx.influxd ? processCpuMs(ctx.influxd) - influxd0 : 0;

@@ -23,10 +23,9 @@ import { createInterface } from 'node:readline';
 import { startInflux, type TestInflux } from '../test/helpers/influx.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { spawnService } from '../test/helpers/service-process.ts';
-import { eventually, queryRows } from '../test/helpers/service.ts';
 import type { InfluxTarget } from '../src/store/influx-target.ts';
 import { freePort } from '../src/util/free-port.ts';
-import { checkDrain, drainRange, type DrainChecks } from './drain-checks.ts';
+import { checkDrain, drainRange, untilStored, type DrainChecks } from './drain-checks.ts';
 import { embeddedOnce, type EmbeddedKind } from './drain-embedded.ts';
 import { drainRatios, formatDrainSummary, summarise, type DrainFigures, type Summary } from './drain-summary.ts';
 import { benchServiceOverrides, publishReadings, writeBenchRegistry } from './lib.ts';
@@ -162,13 +161,7 @@ async function drainOnce(
       const sampleCpu = setInterval(() => (cpuMs = Math.max(cpuMs, processCpuMs(c.pid))), 50);
       try {
         if (kind === 'bare') await c.done;
-        else
-          await eventually(
-            async () => Number((await queryRows(target, 'SELECT count(wh) AS n FROM reading'))[0]?.n ?? 0),
-            (k) => k >= ctx.n,
-            300_000,
-            { what: `${ctx.n} readings stored by ${kind}`, intervalMs: 50 },
-          );
+        else await untilStored(target, ctx.meters, ctx.n, `${ctx.n} readings stored by ${kind}`);
         cpuMs = Math.max(cpuMs, processCpuMs(c.pid));
       } finally {
         clearInterval(sampleCpu);
