@@ -97,18 +97,18 @@ export function createService(
     const target = prepared.target;
     const ctx: ServiceContext = { config, registry, log, metrics, live, target, stopping };
     // Phase 2: nothing below can be refused by configuration; the broker opens only at its turn.
-    await seedLiveState(
+    const nothingStoredFromMs = await seedLiveState(
       target,
       live,
       registry.meters.map((m) => m.id),
       Date.now(),
-    ).catch((err: Error) => log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'));
+    ).catch((err: Error) => void log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'));
     const { writer, components: writerParts } = writerPart(ctx);
     for (const c of writerParts) await life.start(c);
     const spooled = spoolPart(ctx, writer);
     if (spooled) await life.start(spooled.component);
     const spool = spooled?.spool;
-    const { rollups, component: rollupsComponent } = rollupsPart(ctx, writer, spool);
+    const { rollups, component: rollupsComponent } = rollupsPart(ctx, writer, spool, nothingStoredFromMs);
     await life.start(rollupsComponent);
     const { feeDays, components: feeParts } = feeDaysPart(ctx, prepared.tariffs, writer, rollups);
     for (const c of feeParts) await life.start(c);

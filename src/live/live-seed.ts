@@ -1,14 +1,15 @@
 import type { LiveState } from './live-state.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
 import type { QueryStats } from '../store/query/client.ts';
-import { readLastReadings, readLastStatuses } from '../store/query/live.ts';
+import { readLastReadingsAndBounds, readLastStatuses } from '../store/query/live.ts';
 
 /** How far back the live view looks for a meter's last reading and status. */
 export const LIVE_SEED_LOOKBACK_MS = 30 * 86_400_000;
 
 /**
  * Fill the live view from what is stored, so /api/meters is right right after a restart. Its cost does not grow
- * with history: the day rollups say where each meter's newest reading is (src/store/query/live.ts).
+ * with history: the day rollups say where each meter's newest reading is (src/store/query/live.ts). Returns, per
+ * meter, the instant from which nothing of it was stored before this start (the rollup worker's fresh hours).
  */
 export async function seedLiveState(
   target: InfluxTarget,
@@ -16,8 +17,14 @@ export async function seedLiveState(
   meterIds: readonly string[],
   nowMs: number,
   stats?: QueryStats,
-): Promise<void> {
-  for (const r of await readLastReadings(target, meterIds, nowMs - LIVE_SEED_LOOKBACK_MS, stats)) {
+): Promise<ReadonlyMap<string, number>> {
+  const { readings, nothingFromMs } = await readLastReadingsAndBounds(
+    target,
+    meterIds,
+    nowMs - LIVE_SEED_LOOKBACK_MS,
+    stats,
+  );
+  for (const r of readings) {
     live.seed(r.meterId, {
       lastReadingTsMs: r.tsMs,
       lastRegisterWh: r.registerWh,
@@ -27,4 +34,5 @@ export async function seedLiveState(
     });
   }
   for (const s of await readLastStatuses(target)) live.seed(s.meterId, { status: s.state, statusSinceMs: s.sinceMs });
+  return nothingFromMs;
 }

@@ -60,9 +60,21 @@ export interface Incremental {
   readonly tails?: ReadonlyMap<string, readonly Reading[]>;
   /** After the pass: an hour's readings after its new cut (not in its summary), for the next pass's tail. */
   carry?(key: string, readings: readonly Reading[]): void;
+  /**
+   * Meter-hours to compute whole from memory instead of the store (issue 27): every stored reading of the hour is
+   * one of these, this process's own since it started (src/rollup/worker.ts, fresh hours). By time.
+   */
+  readonly fresh?: ReadonlyMap<string, readonly Reading[]>;
 }
 
 export const hourKey = (meterId: string, hourMs: number) => `${meterId}\u0000${hourMs}`;
+
+/** Sorted by time (stable: arrival order within a time), sorting only when they are not. */
+function byTsMs(readings: Reading[]): Reading[] {
+  for (let i = 1; i < readings.length; i++)
+    if (readings[i]!.tsMs < readings[i - 1]!.tsMs) return readings.sort((x, y) => x.tsMs - y.tsMs);
+  return readings;
+}
 const dayOf = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
 /** Recompute the hour buckets of `dirty` and the day buckets of their days. */
@@ -78,6 +90,9 @@ export async function recomputeRollups(
   const tails: { meterId: string; hourMs: number; afterMs: number; base: KnownHour }[] = [];
   /** Tails this process holds in memory (inc.tails), merged on without a read. */
   const held = new Map<(typeof tails)[number], readonly Reading[]>();
+  /** Of `full`, the hours read from the store (the rest are fresh: inc.fresh), and the fresh readings per meter. */
+  const fromStore = new Map<string, number[]>();
+  const freshOf = new Map<string, Reading[]>();
   for (const [id, hours] of dirty)
     for (const h of hours) {
       const k = hourKey(id, h);
@@ -91,10 +106,20 @@ export async function recomputeRollups(
         const list = full.get(id);
         if (list) list.push(h);
         else full.set(id, [h]);
+        const mem = inc?.fresh?.get(k);
+        if (mem) {
+          const got = freshOf.get(id);
+          if (got) got.push(...mem);
+          else freshOf.set(id, [...mem]);
+        } else {
+          const got = fromStore.get(id);
+          if (got) got.push(h);
+          else fromStore.set(id, [h]);
+        }
       }
     }
   const [raw, after] = await Promise.all([
-    full.size ? readRawHours(target, full, stats) : new Map(),
+    fromStore.size ? readRawHours(target, fromStore, stats) : new Map<string, Reading[]>(),
     tails.length > held.size
       ? readRawAfter(
           target,
@@ -132,7 +157,9 @@ export async function recomputeRollups(
     known.push([k, { summary: mergeBuckets(h, [...(from ? [from] : []), ...upToCut.value]), cutMs }]);
   };
   for (const [id, hours] of full) {
-    const readings: Reading[] = raw.get(id) ?? [];
+    const stored: Reading[] = raw.get(id) ?? [];
+    const mine = freshOf.get(id);
+    const readings = mine ? byTsMs(stored.length ? [...stored, ...mine] : mine) : stored;
     const summaries = summarizeHours(readings);
     if (!summaries.ok) throw new Error(`meter ${id}: ${summaries.reason}`);
     const byStart = new Map(summaries.value.map((s) => [s.startMs, s] as const));

@@ -47,6 +47,8 @@ export interface RollupDeps {
   readonly now?: () => number;
   /** See RollupWorkerOptions.beforePass. */
   readonly beforePass?: () => Promise<void>;
+  /** See RollupWorkerOptions.nothingStoredFromMs (the live seed's answer; absent when it failed). */
+  readonly nothingStoredFromMs?: ReadonlyMap<string, number>;
 }
 
 const CHECKPOINT_EVERY_MS = 5_000;
@@ -68,6 +70,7 @@ export function createRollups(deps: RollupDeps): Rollups {
     ...(deps.beforePass && { beforePass: deps.beforePass }),
     // Incremental only while this process stores every reading of its meters, and stores them itself.
     incremental: !config.mqtt.sharedGroup && !config.ingest.spool.enabled && (config.rollup.settleMs ?? 0) === 0,
+    ...(deps.nothingStoredFromMs && { nothingStoredFromMs: deps.nothingStoredFromMs }),
   });
   const marks = createRollupMarks(worker);
   const file = join(config.dataDir, 'rollup-checkpoint.json');

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import { createPassLoop, type NextPass } from '../derived/pass-loop.ts';
 import type { InfluxTarget } from '../store/influx-target.ts';
-import type { Reading } from '../fees/index.ts';
+import { HOUR_MS, type Reading } from '../fees/index.ts';
 import { type RollupSink, hourKey, meterHours, recomputeRollups } from './compute.ts';
 import { createRollupCache } from './rollup-cache.ts';
 
@@ -37,6 +37,13 @@ export interface RollupWorkerOptions {
    * pass reads only the readings stored after an hour's known part (src/rollup/compute.ts), not the whole hour.
    */
   readonly incremental?: boolean;
+  /**
+   * Per meter, the instant from which nothing of it was stored before this process began writing (the live seed;
+   * absent: not known). With `incremental`, an hour beginning at or after it that no pass has taken yet holds only
+   * readings this process stored, every one in its tail: its first pass computes it from memory instead of
+   * reading the hour back (issue 27: a backlog drain's first pass read back 57,000 readings).
+   */
+  readonly nothingStoredFromMs?: ReadonlyMap<string, number>;
 }
 
 export interface RollupWorker {
@@ -204,16 +211,29 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   const pending = () => dirty.size + (inPass?.size ?? 0) + (recovery ? 1 : 0);
 
   /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
+  /**
+   * Per meter, hours before this were taken by a pass (or predate nothingStoredFromMs): never fresh (again). An
+   * hour's tail is whole only until its first pass takes it; after that it is extended from the cache, or read.
+   */
+  const freshFrom = new Map<string, number>();
+  const isFresh = (meterId: string, hourMs: number): boolean => {
+    const bound = opts.nothingStoredFromMs?.get(meterId);
+    return bound !== undefined && hourMs >= bound && hourMs >= (freshFrom.get(meterId) ?? -Infinity);
+  };
+
   function take(maxHours: number): {
     batch: Map<string, number>;
     fromSettle: Set<string>;
     extend: Set<string>;
     tails: Map<string, Reading[]>;
+    fresh: Map<string, Reading[]>;
   } {
     const batch = new Map<string, number>();
     const fromSettle = new Set<string>();
     const extend = new Set<string>();
     const tails = new Map<string, Reading[]>();
+    const freshKeys = new Set<string>();
+    const fresh = new Map<string, Reading[]>();
     const t = now();
     for (const [k, due] of settle) {
       if (batch.size >= maxHours) break;
@@ -231,6 +251,15 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       since.delete(k);
       const known = opts.incremental ? cache.hour(k) : undefined;
       if (known && earliest > known.cutMs) extend.add(k);
+      // Only marks from stored readings (a finite earliest; a recovered mark's is unknown), tails never dropped.
+      else if (opts.incremental && !known && tailEpoch === 0 && Number.isFinite(earliest)) {
+        const [meterId, hourMs] = split(k);
+        if (isFresh(meterId, hourMs)) freshKeys.add(k);
+      }
+    }
+    for (const k of batch.keys()) {
+      const [meterId, hourMs] = split(k);
+      freshFrom.set(meterId, Math.max(freshFrom.get(meterId) ?? -Infinity, hourMs + HOUR_MS));
     }
     // An hour read whole gives its readings after the cut back by carry; an extended one is merged from these.
     for (const k of batch.keys()) {
@@ -239,8 +268,9 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       tailBuf.delete(k);
       tailCount -= t.carried.length + t.arrived.length;
       if (extend.has(k)) tails.set(k, byTime(t));
+      else if (freshKeys.has(k)) fresh.set(k, byTime(t));
     }
-    return { batch, fromSettle, extend, tails };
+    return { batch, fromSettle, extend, tails, fresh };
   }
 
   async function pass(maxHours: number): Promise<NextPass> {
@@ -253,7 +283,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
       }
       recovery = undefined;
     }
-    const { batch, fromSettle, extend, tails } = take(maxHours);
+    const { batch, fromSettle, extend, tails, fresh } = take(maxHours);
     const epoch = tailEpoch;
     if (!batch.size) {
       ended++;
@@ -274,6 +304,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
               // Before the newest reading read, and before any reading stored since this pass began.
               cutAfterRead: (k, newest) => Math.min(newest, (since.get(k) ?? Infinity) - 1),
               tails,
+              fresh,
               // Readings stored since the pass began are held already (and newer): they win over these.
               carry: (k, readings) => {
                 if (epoch === tailEpoch) for (const r of readings) addTail(k, r, true);

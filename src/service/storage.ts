@@ -101,6 +101,7 @@ export function rollupsPart(
   ctx: ServiceContext,
   writer: BatchWriter,
   spool: Spool | undefined,
+  nothingStoredFromMs?: ReadonlyMap<string, number>,
 ): { rollups: Rollups; component: Component } {
   const { log, stopping } = ctx;
   const rollups = createRollups({
@@ -111,6 +112,7 @@ export function rollupsPart(
     log: log.child({ component: 'rollup' }),
     metrics: ctx.metrics.registry,
     ...(spool && { beforePass: () => Promise.race([spool.replayed(), stopping]) }),
+    ...(nothingStoredFromMs && { nothingStoredFromMs }),
   });
   const ms = () => (writer.state().failing ? 0 : 10_000);
   const start = async () => {

@@ -8,6 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Reading, daysFromHours, summarizeHours } from '../../src/fees/index.ts';
 import { loadRegistry } from '../../src/registry/load.ts';
+import { readingLine } from '../../src/store/schema.ts';
+import { createWriteApi } from '../../src/store/write-api.ts';
 import type { InfluxTarget } from '../../src/store/influx-target.ts';
 import { useInflux } from '../helpers/influx.ts';
 import { connectMeter, publishAll } from '../helpers/mqtt.ts';
@@ -186,6 +188,54 @@ describe('incremental rollups (one ingester)', () => {
       expect(await counter(svc, 'kzm_rollup_hourly_incremental_total')).toBeGreaterThan(0); // both kinds of pass ran
       await expectRollupsEqualRaw(target, meter);
       await Promise.all(clients.map((c) => c.endAsync()));
+    } finally {
+      await svc.cleanup();
+    }
+  }, 120_000);
+
+  it('issue 27: an hour after the newest reading stored before the start is computed from memory (none read back); an hour holding older readings is still read whole', async () => {
+    const target = await influx.database();
+    const [before, fresh] = [METERS[1]!, METERS[2]!];
+    // Stored before the service starts: 30 readings of `before`, 23:40:00-23:44:50 (another run's, or imported).
+    const at = (k: number) => T0 + k * 10_000;
+    const reading = (m: (typeof METERS)[number], k: number) => ({
+      meterId: m.id,
+      siteId: m.siteId,
+      tsMs: at(k),
+      registerWh: 3_000_000 + k * 250,
+      status: 'ok' as const,
+    });
+    await createWriteApi(target).writeLines(
+      Array.from({ length: 30 }, (_, k) => readingLine(reading(before, k), at(k))),
+    );
+    const svc = await startService(target, { rollup: { intervalMs: 50 } });
+    try {
+      const clients = await Promise.all([before, fresh].map((m) => connectMeter(svc.brokerUrl, m.id, { will: false })));
+      // Then 23:45-00:13:20 for both: `before`'s 23:00 hour holds the 30 stored earlier; the rest is this process's.
+      const publish = (m: (typeof METERS)[number], c: (typeof clients)[number], from: number, to: number) =>
+        publishAll(
+          c,
+          Array.from({ length: to - from }, (_, j) => ({
+            topic: `meters/${m.id}/reading`,
+            payload: JSON.stringify({ ts: at(from + j), kwh: reading(m, from + j).registerWh / 1000 }),
+          })),
+        );
+      await Promise.all([publish(before, clients[0]!, 30, 200), publish(fresh, clients[1]!, 30, 200)]);
+      expect(await svc.rollups.flush()).toBe(true);
+      // Read back: only `before`'s 23:00 hour (120 readings, the 30 older ones among them), whole once.
+      const readBack = await counter(svc, 'kzm_rollup_raw_readings_read_total');
+      expect(readBack).toBeGreaterThanOrEqual(30);
+      expect(readBack).toBeLessThanOrEqual(120);
+      expect(await expectRollupsEqualRaw(target, before.id)).toBe(200);
+      expect(await expectRollupsEqualRaw(target, fresh.id)).toBe(170);
+      // A late one into each 23:00 hour, behind its computed part: read whole, as before issue 27 (a reading
+      // of `fresh` too: its hour is no longer fresh once a pass took it).
+      await Promise.all([publish(before, clients[0]!, 29, 30), publish(fresh, clients[1]!, 29, 30)]);
+      expect(await svc.rollups.flush()).toBe(true);
+      await Promise.all(clients.map((c) => c.endAsync()));
+      expect(await expectRollupsEqualRaw(target, before.id)).toBe(200);
+      expect(await expectRollupsEqualRaw(target, fresh.id)).toBe(171);
+      expect(await counter(svc, 'kzm_rollup_raw_readings_read_total')).toBeGreaterThan(readBack + 90);
     } finally {
       await svc.cleanup();
     }

@@ -104,14 +104,31 @@ export async function readLastReadings(
   sinceMs: number,
   stats?: QueryStats,
 ): Promise<LastReading[]> {
+  return (await readLastReadingsAndBounds(target, meterIds, sinceMs, stats)).readings;
+}
+
+/**
+ * readLastReadings, and per meter the instant from which nothing of it is stored (`nothingFromMs`): just after
+ * its newest point (a half-written one too), or where the search for it began when it had none. The rollup
+ * worker reads no hour back that begins at or after it (src/rollup/worker.ts, fresh hours).
+ */
+export async function readLastReadingsAndBounds(
+  target: InfluxTarget,
+  meterIds: readonly string[],
+  sinceMs: number,
+  stats?: QueryStats,
+): Promise<{ readings: LastReading[]; nothingFromMs: Map<string, number> }> {
   const days = await newestRolledUpDays(target, sinceMs, stats);
-  const out: LastReading[] = [];
+  const readings: LastReading[] = [];
+  const nothingFromMs = new Map(meterIds.map((id) => [id, Math.max(sinceMs, days.get(id) ?? sinceMs)] as const));
   for (const series of await runStatements(target, lastReadingStatements(meterIds, days, sinceMs), stats))
     for (const s of series) {
+      const newest = num(s.values[0]?.[columnIndex(s, 'time')]);
+      if (s.tags.meter !== undefined && Number.isFinite(newest)) nothingFromMs.set(s.tags.meter, newest + 1);
       const r = lastReadingOf(s);
-      if (r) out.push(r);
+      if (r) readings.push(r);
     }
-  return out;
+  return { readings, nothingFromMs };
 }
 
 /** The newest online/offline status of every meter that had one within `lookbackD` days. */
