@@ -103,12 +103,14 @@ export function createService(
       registry.meters.map((m) => m.id),
       Date.now(),
     ).catch((err: Error) => void log.warn({ err: err.message }, 'Could not seed live state from InfluxDB.'));
-    const { writer, components: writerParts } = writerPart(ctx);
+    const { writer, components: writerParts, onPoison } = writerPart(ctx);
     for (const c of writerParts) await life.start(c);
     const spooled = spoolPart(ctx, writer);
     if (spooled) await life.start(spooled.component);
     const spool = spooled?.spool;
     const { rollups, component: rollupsComponent } = rollupsPart(ctx, writer, spool, nothingStoredFromMs);
+    // A line InfluxDB refused is acknowledged but not stored: the readings rollups hold in memory may count it.
+    onPoison(() => rollups.worker.distrustTails());
     await life.start(rollupsComponent);
     const { feeDays, components: feeParts } = feeDaysPart(ctx, prepared.tariffs, writer, rollups);
     for (const c of feeParts) await life.start(c);

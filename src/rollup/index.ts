@@ -68,8 +68,14 @@ export function createRollups(deps: RollupDeps): Rollups {
     maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
     ...(deps.beforePass && { beforePass: deps.beforePass }),
-    // Incremental only while this process stores every reading of its meters, and stores them itself.
-    incremental: !config.mqtt.sharedGroup && !config.ingest.spool.enabled && (config.rollup.settleMs ?? 0) === 0,
+    // Incremental only while this process stores every reading of its meters, and stores them itself: not with a
+    // shared subscription, the spool, or the state shared with other instances (docs/deploy.md "Two instances":
+    // a meter may publish to another instance's broker, which stores its readings too).
+    incremental:
+      !config.mqtt.sharedGroup &&
+      !config.ingest.spool.enabled &&
+      (config.rollup.settleMs ?? 0) === 0 &&
+      config.state.url === undefined,
     ...(deps.nothingStoredFromMs && { nothingStoredFromMs: deps.nothingStoredFromMs }),
   });
   const marks = createRollupMarks(worker);

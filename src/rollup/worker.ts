@@ -58,6 +58,11 @@ export interface RollupWorker {
    */
   holdTail(meterId: string, hourStartMs: number, reading: Reading): void;
   /**
+   * Some line told to be stored was not (InfluxDB refused it as bad data): the held readings may count one that
+   * is not stored. Drops them and what was computed from them; hours are read from the store from now on.
+   */
+  distrustTails(): void;
+  /**
    * Recovery at start as the first pass: `read` hands the durable marks since `sinceMs` to markDirty. Until it has
    * run, flush waits and nothing since `sinceMs` counts as rolled up; a read that fails (a timeout: InfluxDB slow)
    * is retried by the pass loop with its backoff, instead of failing the start.
@@ -375,6 +380,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     holdTail(meterId, hourStartMs, reading) {
       if (opts.incremental) addTail(keyOf(meterId, hourStartMs), reading, false);
     },
+    distrustTails: () => dropTails(),
     recover(sinceMs, read) {
       recovery = { sinceMs, read };
     },

@@ -23,8 +23,14 @@ import type { ServiceContext } from './context.ts';
  */
 const drainMs = (w: BatchWriter, normalMs: number) => (w.state().failing ? 1_000 : normalMs);
 
-export function writerPart(ctx: ServiceContext): { writer: BatchWriter; components: Component[] } {
+export function writerPart(ctx: ServiceContext): {
+  writer: BatchWriter;
+  components: Component[];
+  /** Told when InfluxDB refused lines as bad data: acknowledged, not stored. */
+  onPoison(fn: () => void): void;
+} {
   const { config, metrics, target } = ctx;
+  const poisonListeners: (() => void)[] = [];
   const wlog = ctx.log.child({ component: 'writer' });
   const writer = createBatchWriter({
     writeApi: createWriteApi(target),
@@ -41,6 +47,7 @@ export function writerPart(ctx: ServiceContext): { writer: BatchWriter; componen
         { error, line: lines[0]?.slice(0, 300) },
         'InfluxDB refused a line as bad data (400/413/422); it is acknowledged and not retried.',
       );
+      for (const fn of poisonListeners) fn();
     },
   });
   let stopProgress = () => {};
@@ -53,6 +60,7 @@ export function writerPart(ctx: ServiceContext): { writer: BatchWriter; componen
   const ms = () => drainMs(writer, 15_000);
   return {
     writer,
+    onPoison: (fn) => void poisonListeners.push(fn),
     components: [
       component(
         'writer',

@@ -362,4 +362,30 @@ describe('rollups kept current by the service', () => {
     expect((await rollupRows('reading_1d', meterId)).map((d) => d.count)).toEqual([120]);
     await expectStoreEqualsRaw([meterId], T0 + 10 * MIN, T0 + 110 * MIN, false); // both hours hold an edge: read raw
   });
+
+  it('issue 27: a fresh hour is computed from the readings held in memory; once InfluxDB refused a held line (distrustTails), it is read from the store', async () => {
+    // Both meters: 30 minute readings stored, and 5 more held as if stored that InfluxDB refused (poison lines).
+    const run = async (meterId: string, distrust: boolean) => {
+      await postMinutes(meterId, 30, 4_000_000);
+      const worker = workerWith({
+        intervalMs: 20,
+        settleMs: 0,
+        incremental: true,
+        nothingStoredFromMs: new Map([[meterId, T0]]),
+      });
+      worker.start();
+      for (let k = 0; k < 35; k++) {
+        const r = { tsMs: T0 + k * MIN, registerWh: 4_000_000 + k * 1300, status: 'ok' as const };
+        worker.holdTail(meterId, T0, r);
+        worker.markDirty(meterId, T0, Date.now(), r.tsMs);
+      }
+      if (distrust) worker.distrustTails();
+      expect(await worker.flush(30_000)).toBe(true);
+      await worker.stop();
+      return (await rollupRows('reading_1h', meterId))[0]?.count;
+    };
+    // Trusted: computed from memory, nothing read back; the 5 refused ones are in it (what distrust prevents).
+    expect(await run('kpg-2-m03', false)).toBe(35);
+    expect(await run('ast-3-m01', true)).toBe(30);
+  }, 60_000);
 });

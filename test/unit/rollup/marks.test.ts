@@ -25,6 +25,7 @@ function recordingWorker(): RollupWorker & { marked: [string, number, number][] 
       marked.push([id, h, at]);
     },
     holdTail() {},
+    distrustTails() {},
     recover() {},
     start() {},
     flush: async () => true,
