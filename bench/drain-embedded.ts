@@ -88,7 +88,8 @@ export async function embeddedOnce(
   const host =
     kind === 'kzmeterEmbedded' ? await startKzmeter(target, ctx.registryDir) : await startReference(target, ctx.n);
   try {
-    const cpu0 = await settledCpuMs(host.pid);
+    const settled = await settledCpuMs(host.pid);
+    const cpu0 = settled.cpuMs;
     const influxd0 = ctx.influxd ? processCpuMs(ctx.influxd) : 0;
     const t0 = performance.now();
     await publishReadings(host.mqttUrl, {
@@ -107,6 +108,7 @@ export async function embeddedOnce(
       influxdUsPerReading: (influxdMs * 1000) / ctx.n,
       readingsPerS: ctx.n / seconds,
       peakRssMb: host.peakRssMb(),
+      settleMs: settled.settleMs,
     };
     if (!host.httpUrl) return { figures };
     const range = drainRange(ctx.t0Ms, ctx.n, ctx.meters.length);

@@ -9,8 +9,13 @@ export interface DrainFigures {
   influxdUsPerReading: number;
   readingsPerS: number;
   peakRssMb: number;
-  /** The idle start-up subtracted (CPU ms to the ready point), where one was. */
+  /** The idle start-up subtracted (CPU ms to the ready point, and until quiet), where one was. */
   idleStartMs?: number;
+  /**
+   * Of it (or before an embedded run's span), the CPU ms after the ready point until the process was quiet
+   * (bench/proc-cpu.ts settledCpuMs; 0 when it did not go quiet: then nothing after the ready point is taken).
+   */
+  settleMs?: number;
 }
 
 export interface Summary {
@@ -21,6 +26,8 @@ export interface Summary {
   peakRssMb: number;
   /** Median CPU of the idle start-up subtracted, ms (absent for the embedded variant: nothing subtracted). */
   idleStartMs?: number;
+  /** Median CPU ms of that (or before an embedded span) after the ready point, until quiet. */
+  settleMs?: number;
   runs: number;
 }
 
@@ -38,6 +45,7 @@ export function summarise(runs: DrainFigures[]): Summary {
     readingsPerS: f((x) => x.readingsPerS),
     peakRssMb: Math.round(Math.max(...runs.map((x) => x.peakRssMb))),
     ...(runs[0]?.idleStartMs !== undefined && { idleStartMs: median(runs.map((x) => x.idleStartMs ?? 0)) }),
+    ...(runs[0]?.settleMs !== undefined && { settleMs: median(runs.map((x) => x.settleMs ?? 0)) }),
     runs: runs.length,
   };
 }
@@ -108,7 +116,8 @@ export function formatDrainSummary(
       out.push(
         `  ${name}: ${s.usPerReading.min} / ${s.usPerReading.median} us; influxd ${s.influxdUsPerReading.min} / ` +
           `${s.influxdUsPerReading.median} us; ${Math.round(s.readingsPerS.median)}/s; ${s.peakRssMb} MB` +
-          (s.idleStartMs === undefined ? '' : `; idle start-up ${s.idleStartMs} ms subtracted`),
+          (s.idleStartMs === undefined ? '' : `; idle start-up ${s.idleStartMs} ms subtracted`) +
+          (s.settleMs === undefined ? '' : ` (${s.settleMs} ms after the ready point, until quiet)`),
       );
   }
   out.push('ratios (medians, same run) against issue 27 targets:');

@@ -148,7 +148,8 @@ async function drainOnce(
   try {
     // 1. The session, and what a start with nothing queued costs (the idle start-up).
     const idle = await startConsumer(kind, { ...base, n: 0 });
-    const idleCpuMs = await settledCpuMs(idle.pid);
+    const settled = await settledCpuMs(idle.pid);
+    const idleCpuMs = settled.cpuMs;
     await idle.stop();
     // 2. The backlog, queued by mosquitto for the stopped session.
     await publishReadings(ctx.mqttUrl, { meters: ctx.meters, total: ctx.n, connections: 4, window: 500, t0Ms: T0 });
@@ -174,6 +175,7 @@ async function drainOnce(
         readingsPerS: ctx.n / seconds,
         peakRssMb: c.peakRssMb(),
         idleStartMs: idleCpuMs,
+        settleMs: settled.settleMs,
       };
       if (!c.httpUrl) return { figures };
       const range = drainRange(T0, ctx.n, ctx.meters.length);

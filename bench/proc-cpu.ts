@@ -12,19 +12,27 @@ export function processCpuMs(pid: number): number {
 
 /**
  * A process's CPU once its start-up work is done: read when it has used at most `slackMs` more over `quietMs`
- * (a service's first passes run after it says it started; what stays is its idle timers), at most after `maxMs`.
- * The idle start-up a drain subtracts, and the point an embedded run's span starts from, for every consumer alike.
+ * (a service's first passes run after it says it started; what stays is its idle timers). The idle start-up a
+ * drain subtracts, and the point an embedded run's span starts from, for every consumer alike. A process that is
+ * not quiet within `maxMs` is not settling but busy: its CPU at the call is taken (nothing of its work after it).
  */
-export async function settledCpuMs(pid: number, quietMs = 500, slackMs = 10, maxMs = 10_000): Promise<number> {
+export async function settledCpuMs(
+  pid: number,
+  quietMs = 500,
+  slackMs = 10,
+  maxMs = 10_000,
+): Promise<{ cpuMs: number; settleMs: number; quiet: boolean }> {
   const t0 = performance.now();
-  let mark = processCpuMs(pid);
+  const atCall = processCpuMs(pid);
+  let mark = atCall;
   let markAt = t0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 50));
     const cpu = processCpuMs(pid);
     const t = performance.now();
     if (cpu - mark > slackMs) [mark, markAt] = [cpu, t];
-    else if (t - markAt >= quietMs || t - t0 >= maxMs) return cpu;
+    else if (t - markAt >= quietMs) return { cpuMs: cpu, settleMs: cpu - atCall, quiet: true };
+    if (t - t0 >= maxMs) return { cpuMs: atCall, settleMs: 0, quiet: false };
   }
 }
 
