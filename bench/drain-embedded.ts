@@ -109,6 +109,7 @@ export async function embeddedOnce(
       readingsPerS: ctx.n / seconds,
       peakRssMb: host.peakRssMb(),
       settleMs: settled.settleMs,
+      quiet: settled.quiet,
     };
     if (!host.httpUrl) return { figures };
     const range = drainRange(ctx.t0Ms, ctx.n, ctx.meters.length);

@@ -16,6 +16,8 @@ export interface DrainFigures {
    * (bench/proc-cpu.ts settledCpuMs; 0 when it did not go quiet: then nothing after the ready point is taken).
    */
   settleMs?: number;
+  /** Whether it went quiet within 10 s (otherwise taken at the ready point). */
+  quiet?: boolean;
 }
 
 export interface Summary {
@@ -28,6 +30,8 @@ export interface Summary {
   idleStartMs?: number;
   /** Median CPU ms of that (or before an embedded span) after the ready point, until quiet. */
   settleMs?: number;
+  /** Runs in which it went quiet within 10 s (the others were taken at the ready point). */
+  quietRuns?: number;
   runs: number;
 }
 
@@ -46,6 +50,7 @@ export function summarise(runs: DrainFigures[]): Summary {
     peakRssMb: Math.round(Math.max(...runs.map((x) => x.peakRssMb))),
     ...(runs[0]?.idleStartMs !== undefined && { idleStartMs: median(runs.map((x) => x.idleStartMs ?? 0)) }),
     ...(runs[0]?.settleMs !== undefined && { settleMs: median(runs.map((x) => x.settleMs ?? 0)) }),
+    ...(runs[0]?.quiet !== undefined && { quietRuns: runs.filter((x) => x.quiet).length }),
     runs: runs.length,
   };
 }
@@ -117,7 +122,9 @@ export function formatDrainSummary(
         `  ${name}: ${s.usPerReading.min} / ${s.usPerReading.median} us; influxd ${s.influxdUsPerReading.min} / ` +
           `${s.influxdUsPerReading.median} us; ${Math.round(s.readingsPerS.median)}/s; ${s.peakRssMb} MB` +
           (s.idleStartMs === undefined ? '' : `; idle start-up ${s.idleStartMs} ms subtracted`) +
-          (s.settleMs === undefined ? '' : ` (${s.settleMs} ms after the ready point, until quiet)`),
+          (s.settleMs === undefined
+            ? ''
+            : ` (${s.settleMs} ms after the ready point until quiet; quiet within 10 s in ${s.quietRuns ?? 0} of ${s.runs})`),
       );
   }
   out.push('ratios (medians, same run) against issue 27 targets:');

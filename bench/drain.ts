@@ -176,6 +176,7 @@ async function drainOnce(
         peakRssMb: c.peakRssMb(),
         idleStartMs: idleCpuMs,
         settleMs: settled.settleMs,
+        quiet: settled.quiet,
       };
       if (!c.httpUrl) return { figures };
       const range = drainRange(T0, ctx.n, ctx.meters.length);
