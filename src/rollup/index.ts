@@ -53,6 +53,18 @@ export interface RollupDeps {
 
 const CHECKPOINT_EVERY_MS = 5_000;
 
+/**
+ * Rollups merge this process's stored readings from memory (RollupWorkerOptions.incremental) only while it stores
+ * every reading of its meters, and stores them itself: not with a shared subscription, the spool, a settle delay,
+ * or the state shared with other instances (docs/deploy.md "Two instances": a meter may publish to another
+ * instance's broker, which stores its readings too).
+ */
+export const incrementalRollups = (config: Config): boolean =>
+  !config.mqtt.sharedGroup &&
+  !config.ingest.spool.enabled &&
+  (config.rollup.settleMs ?? 0) === 0 &&
+  config.state.url === undefined;
+
 export function createRollups(deps: RollupDeps): Rollups {
   const { config, log } = deps;
   const now = deps.now ?? Date.now;
@@ -68,14 +80,7 @@ export function createRollups(deps: RollupDeps): Rollups {
     maxHoursPerPass: config.rollup.maxHoursPerPass,
     settleMs: config.rollup.settleMs ?? (config.mqtt.sharedGroup ? 10_000 : 0),
     ...(deps.beforePass && { beforePass: deps.beforePass }),
-    // Incremental only while this process stores every reading of its meters, and stores them itself: not with a
-    // shared subscription, the spool, or the state shared with other instances (docs/deploy.md "Two instances":
-    // a meter may publish to another instance's broker, which stores its readings too).
-    incremental:
-      !config.mqtt.sharedGroup &&
-      !config.ingest.spool.enabled &&
-      (config.rollup.settleMs ?? 0) === 0 &&
-      config.state.url === undefined,
+    incremental: incrementalRollups(config),
     ...(deps.nothingStoredFromMs && { nothingStoredFromMs: deps.nothingStoredFromMs }),
   });
   const marks = createRollupMarks(worker);
