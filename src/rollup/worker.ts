@@ -215,7 +215,6 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
   };
   const pending = () => dirty.size + (inPass?.size ?? 0) + (recovery ? 1 : 0);
 
-  /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
   /**
    * Per meter, hours before this were taken by a pass (or predate nothingStoredFromMs): never fresh (again). An
    * hour's tail is whole only until its first pass takes it; after that it is extended from the cache, or read.
@@ -226,6 +225,7 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
     return bound !== undefined && hourMs >= bound && hourMs >= (freshFrom.get(meterId) ?? -Infinity);
   };
 
+  /** Hours due now: settle rechecks first (marked `fromSettle`), then fresh marks with their earliest mark time. */
   function take(maxHours: number): {
     batch: Map<string, number>;
     fromSettle: Set<string>;
@@ -262,12 +262,13 @@ export function createRollupWorker(opts: RollupWorkerOptions): RollupWorker {
         if (isFresh(meterId, hourMs)) freshKeys.add(k);
       }
     }
+    // An hour read whole gives its readings after the cut back by carry; an extended one is merged from these, a
+    // fresh one computed from them. Once taken, no hour of the meter up to this one is fresh again.
     for (const k of batch.keys()) {
-      const [meterId, hourMs] = split(k);
-      freshFrom.set(meterId, Math.max(freshFrom.get(meterId) ?? -Infinity, hourMs + HOUR_MS));
-    }
-    // An hour read whole gives its readings after the cut back by carry; an extended one is merged from these.
-    for (const k of batch.keys()) {
+      if (opts.nothingStoredFromMs) {
+        const [meterId, hourMs] = split(k);
+        freshFrom.set(meterId, Math.max(freshFrom.get(meterId) ?? -Infinity, hourMs + HOUR_MS));
+      }
       const t = tailBuf.get(k);
       if (!t) continue;
       tailBuf.delete(k);
